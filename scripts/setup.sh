@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the build, the demo and the tests need on Debian 12, and
+# nothing when it is all there already.  Needs root (or sudo) to install.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential meson ninja-build pkg-config clang libclang-rt-14-dev python3
+  # libgba
+  nettle-dev libxml2-dev
+  # tests and benchmarks
+  libcmocka-dev libosmocore-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

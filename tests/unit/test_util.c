@@ -1,0 +1,115 @@
+/* test_util.c - hex, base64, constant-time compare, wipe, error texts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <gba/error.h>
+#include <gba/util.h>
+
+#include "testutil.h"
+
+static void test_hex(void **state)
+{
+	(void)state;
+	uint8_t b[4];
+	size_t n;
+	char s[9];
+	assert_int_equal(gba_hex_decode(b, sizeof(b), &n, "00fFa5", 6), GBA_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(gba_hex_encode(s, sizeof(s), b, 3), GBA_OK);
+	assert_string_equal(s, "00ffa5");
+	assert_int_equal(gba_hex_encode(s, 6, b, 3), GBA_ERR_BUFFER_TOO_SMALL);
+	assert_int_equal(gba_hex_decode(b, sizeof(b), &n, "abc", 3), GBA_ERR_BAD_HEX);
+	assert_int_equal(gba_hex_decode(b, sizeof(b), &n, "zz", 2), GBA_ERR_BAD_HEX);
+	assert_int_equal(gba_hex_decode(b, sizeof(b), &n, "0\0", 2), GBA_ERR_BAD_HEX);
+	assert_int_equal(gba_hex_decode(b, 2, &n, "001122", 6), GBA_ERR_BUFFER_TOO_SMALL);
+	assert_int_equal(gba_hex_decode(b, sizeof(b), &n, "", 0), GBA_OK);
+	assert_int_equal(n, 0);
+}
+
+/* RFC 4648 section 10 test vectors. */
+static void test_base64_rfc4648(void **state)
+{
+	(void)state;
+	static const char *const plain[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
+	static const char *const enc[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
+	for (size_t i = 0; i < 7; i++) {
+		char out[16];
+		uint8_t back[8];
+		size_t n, m;
+		assert_int_equal(gba_base64_encode(out, sizeof(out), &n,
+						   (const uint8_t *)plain[i], strlen(plain[i])), GBA_OK);
+		assert_string_equal(out, enc[i]);
+		assert_int_equal(n, strlen(enc[i]));
+		assert_int_equal(gba_base64_decode(back, sizeof(back), &m, enc[i], n), GBA_OK);
+		assert_int_equal(m, strlen(plain[i]));
+		assert_memory_equal(back, plain[i], m);
+	}
+}
+
+static void test_base64_bad(void **state)
+{
+	(void)state;
+	uint8_t b[32];
+	size_t n;
+	static const char *const bad[] = {
+		"Zg=", "Zg", "Z===", "Zm9v\n", " Zm9", "Zm9v====", "Zm=v", "Zm9-", "Zm9_", "Zg==Zg==",
+		"=Zg=",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(gba_base64_decode(b, sizeof(b), &n, bad[i], strlen(bad[i])),
+				 GBA_ERR_BAD_BASE64);
+	/* NUL inside */
+	assert_int_equal(gba_base64_decode(b, sizeof(b), &n, "Zm\0v", 4), GBA_ERR_BAD_BASE64);
+	/* output too small: "Zm9vYmFy" is 6 octets */
+	assert_int_equal(gba_base64_decode(b, 5, &n, "Zm9vYmFy", 8), GBA_ERR_BUFFER_TOO_SMALL);
+	char s[8];
+	assert_int_equal(gba_base64_encode(s, 8, NULL, (const uint8_t *)"foobar", 6),
+			 GBA_ERR_BUFFER_TOO_SMALL);
+}
+
+static void test_ct_equal_and_wipe(void **state)
+{
+	(void)state;
+	uint8_t a[32], b[32];
+	memset(a, 0x5a, sizeof(a));
+	memcpy(b, a, sizeof(b));
+	assert_true(gba_ct_equal(a, b, sizeof(a)));
+	b[31] ^= 1;
+	assert_false(gba_ct_equal(a, b, sizeof(a)));
+	b[31] ^= 1;
+	b[0] ^= 0x80;
+	assert_false(gba_ct_equal(a, b, sizeof(a)));
+	assert_true(gba_ct_equal(a, b, 0));
+	gba_wipe(a, sizeof(a));
+	for (size_t i = 0; i < sizeof(a); i++)
+		assert_int_equal(a[i], 0);
+	gba_wipe(NULL, 0);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	for (int e = 0; e < GBA_ERR__COUNT; e++) {
+		assert_non_null(gba_strerror((gba_err)e));
+		assert_string_not_equal(gba_strerror((gba_err)e), "unknown error");
+		assert_memory_equal(gba_err_name((gba_err)e), "GBA_", 4);
+	}
+	assert_string_equal(gba_strerror(GBA_ERR__COUNT), "unknown error");
+	assert_string_equal(gba_strerror((gba_err)-1), "unknown error");
+	assert_string_equal(gba_err_name(GBA_ERR_MAC_FAILURE), "GBA_ERR_MAC_FAILURE");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_base64_rfc4648),
+		cmocka_unit_test(test_base64_bad),
+		cmocka_unit_test(test_ct_equal_and_wipe),
+		cmocka_unit_test(test_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
