@@ -29,6 +29,12 @@ static const struct err_text err_texts[GBA_ERR__COUNT] = {
 	[GBA_ERR_BAD_TIME] = { "GBA_ERR_BAD_TIME", "invalid xs:dateTime" },
 	[GBA_ERR_NO_MEMORY] = { "GBA_ERR_NO_MEMORY", "out of memory" },
 	[GBA_ERR_AUTH_FAILED] = { "GBA_ERR_AUTH_FAILED", "authentication failed" },
+	[GBA_ERR_NOT_FOUND] = { "GBA_ERR_NOT_FOUND", "not found" },
+	[GBA_ERR_EXISTS] = { "GBA_ERR_EXISTS", "already exists" },
+	[GBA_ERR_STORE] = { "GBA_ERR_STORE", "store or database failure" },
+	[GBA_ERR_UNAVAILABLE] = { "GBA_ERR_UNAVAILABLE", "peer unavailable" },
+	[GBA_ERR_TIMEOUT] = { "GBA_ERR_TIMEOUT", "peer did not answer in time" },
+	[GBA_ERR_NOT_AUTHORIZED] = { "GBA_ERR_NOT_AUTHORIZED", "not authorized" },
 };
 
 static const struct err_text *lookup(gba_err err)

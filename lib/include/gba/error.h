@@ -37,6 +37,13 @@ typedef enum gba_err {
 	/* Runtime */
 	GBA_ERR_NO_MEMORY,        /* an allocation failed */
 	GBA_ERR_AUTH_FAILED,      /* a digest response or rspauth does not verify */
+	/* Stores and peers */
+	GBA_ERR_NOT_FOUND,        /* unknown user, B-TID or key (or expired) */
+	GBA_ERR_EXISTS,           /* the record is there already */
+	GBA_ERR_STORE,            /* the database or store failed (I/O, corrupt) */
+	GBA_ERR_UNAVAILABLE,      /* a peer (HSS, BSF, Redis) is down or refused */
+	GBA_ERR_TIMEOUT,          /* a peer did not answer in time */
+	GBA_ERR_NOT_AUTHORIZED,   /* the requester may not have this */
 	GBA_ERR__COUNT            /* not an error: the number of codes */
 } gba_err;
 

@@ -1,0 +1,103 @@
+/*
+ * gba/subscriber_db.h - the embedded subscriber database (SQLite): what an
+ * HSS knows of a subscriber, and the AuC on top of it.
+ *
+ * Used by the BSF in embedded mode and by the HSS simulator.  One row per
+ * subscriber: IMPI, IMSI, IMPUs, K, OP/OPc, AMF, algorithm, SQN state and
+ * the GUSS.  Vector generation increments the SQN atomically, so two
+ * threads or two processes never hand out the same SQN.
+ *
+ * No function returns K or OPc to the caller: gba_subdb_get() fills a
+ * public view.  A handle is safe to use from several threads at once.
+ */
+#ifndef GBA_SUBSCRIBER_DB_H
+#define GBA_SUBSCRIBER_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <gba/aka.h>
+#include <gba/error.h>
+#include <gba/session_store.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GBA_IMSI_MAX 15
+#define GBA_IMPU_LIST_MAX 1024   /* IMPUs, comma-separated */
+
+/* A subscriber as given to gba_subdb_add(): secrets included. */
+struct gba_subscriber {
+	char impi[GBA_IMPI_MAX + 1];
+	char imsi[GBA_IMSI_MAX + 1];          /* may be empty */
+	char impus[GBA_IMPU_LIST_MAX + 1];    /* may be empty */
+	struct gba_aka_key key;               /* algorithm, K, OPc/TOPc, TUAK params */
+	uint8_t amf[2];
+	uint64_t sqn;                         /* last SQN issued (0: none yet) */
+	unsigned ind_bits;                    /* IND length, 5 usual */
+	const char *guss;                     /* GUSS XML, may be NULL */
+	size_t guss_len;
+};
+
+/* What may be shown of a subscriber: no K, no OPc. */
+struct gba_subscriber_info {
+	char impi[GBA_IMPI_MAX + 1];
+	char imsi[GBA_IMSI_MAX + 1];
+	char impus[GBA_IMPU_LIST_MAX + 1];
+	enum gba_aka_algo algo;
+	uint8_t amf[2];
+	uint64_t sqn;
+	unsigned ind_bits;
+	size_t guss_len;
+};
+
+struct gba_subdb;
+
+/* Open (creating the schema if needed) the database file at path. */
+gba_err gba_subdb_open(struct gba_subdb **out, const char *path);
+void gba_subdb_close(struct gba_subdb *db);
+
+/* GBA_ERR_EXISTS when the IMPI is there already. */
+gba_err gba_subdb_add(struct gba_subdb *db, const struct gba_subscriber *sub);
+gba_err gba_subdb_remove(struct gba_subdb *db, const char *impi);
+gba_err gba_subdb_get(struct gba_subdb *db, const char *impi, struct gba_subscriber_info *out);
+
+/* Call fn for each subscriber in IMPI order; a non-zero return stops. */
+gba_err gba_subdb_list(struct gba_subdb *db,
+		       int (*fn)(const struct gba_subscriber_info *info, void *arg), void *arg);
+
+/*
+ * Import subscribers from CSV, one per line, all in one transaction:
+ *   impi,imsi,impus,algo,k,op_or_opc,opc_is_op,amf,sqn[,tuak_iterations,res_len]
+ * impus separated by ';' inside the field; algo milenage|tuak; hex keys.
+ * A '#' line is a comment.  On error nothing is imported and *bad_line
+ * (may be NULL) names the line.
+ */
+gba_err gba_subdb_import_csv(struct gba_subdb *db, FILE *csv, size_t *imported,
+			     size_t *bad_line);
+
+/*
+ * The AuC: issue the next vector for impi in IND slot ind with the given
+ * RAND, atomically moving the subscriber's SQN on.  GBA_ERR_NOT_FOUND for
+ * an unknown IMPI.  guss may be NULL; otherwise as gba_session_store_get.
+ */
+gba_err gba_subdb_next_av(struct gba_subdb *db, const char *impi, unsigned ind,
+			  const uint8_t rand[16], struct gba_av *av,
+			  char *guss, size_t guss_size, size_t *guss_len);
+
+/*
+ * Resynchronise from the RAND of the failed challenge and the AUTS, then
+ * issue the next vector with new_rand.  GBA_ERR_AUTS_INVALID when MAC-S
+ * does not verify (the SQN is left alone).
+ */
+gba_err gba_subdb_resync(struct gba_subdb *db, const char *impi, unsigned ind,
+			 const uint8_t rand[16], const uint8_t auts[14],
+			 const uint8_t new_rand[16], struct gba_av *av,
+			 char *guss, size_t guss_size, size_t *guss_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GBA_SUBSCRIBER_DB_H */
