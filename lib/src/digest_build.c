@@ -13,6 +13,8 @@
 
 #include <gba/digest.h>
 
+#include "text.h"
+
 /* An output buffer that remembers running out instead of checking at
  * every call site; the result is examined once at the end. */
 struct writer {
@@ -76,47 +78,14 @@ static gba_err finish(struct writer *w, size_t *out_len)
 
 /* ---- Validation of what goes out ---------------------------------------- */
 
-static int is_tchar(char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return 1;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 static int is_token(const struct gba_str *s)
 {
 	if (s->len == 0)
 		return 0;
 	for (size_t i = 0; i < s->len; i++)
-		if (!is_tchar(s->ptr[i]))
+		if (!text_is_tchar(s->ptr[i]))
 			return 0;
 	return 1;
-}
-
-/* Length of the UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t more;
-	uint32_t cp, min;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		more = 1, cp = s[0] & 0x1fu, min = 0x80;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		more = 2, cp = s[0] & 0x0fu, min = 0x800;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		more = 3, cp = s[0] & 0x07u, min = 0x10000;
-	else
-		return 0;
-	if (more >= n)
-		return 0;
-	for (size_t i = 1; i <= more; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3fu);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return more + 1;
 }
 
 /* A value fit for a quoted-string: no control bytes, valid UTF-8. */
@@ -134,7 +103,8 @@ static gba_err check_text(const struct gba_str *s)
 			i++;
 			continue;
 		}
-		size_t n = utf8_seq(p + i, s->len - i);
+		uint32_t cp;
+		size_t n = text_utf8_decode(p + i, s->len - i, &cp);
 		if (n == 0)
 			return GBA_ERR_BAD_ENCODING;
 		i += n;
@@ -152,24 +122,12 @@ static gba_err check_texts(const struct gba_str *const *v, size_t n)
 	return GBA_OK;
 }
 
-static int is_nc(const struct gba_str *s)
-{
-	if (s->len != 8)
-		return 0;
-	for (size_t i = 0; i < 8; i++) {
-		char c = s->ptr[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-			return 0;
-	}
-	return 1;
-}
-
 /* nc, when given, goes out as a token, so it must be exactly 8 hex digits. */
 static gba_err check_nc(const struct gba_str *nc)
 {
 	if (!nc->ptr)
 		return nc->len ? GBA_ERR_INVALID_ARG : GBA_OK;
-	return is_nc(nc) ? GBA_OK : GBA_ERR_INVALID_ARG;
+	return text_is_nc(nc->ptr, nc->len) ? GBA_OK : GBA_ERR_INVALID_ARG;
 }
 
 /* ---- Shared parameters ------------------------------------------------- */
@@ -194,7 +152,7 @@ static void put_literal_param(struct writer *w, const char *name, const char *va
 	put_token_param(w, name, value, strlen(value));
 }
 
-static const char *qop_name(enum gba_digest_qop qop)
+const char *gba_digest_qop_name(enum gba_digest_qop qop)
 {
 	switch (qop) {
 	case GBA_QOP_AUTH:
@@ -353,7 +311,7 @@ gba_err gba_digest_build_credentials(char *out, size_t out_size, size_t *out_len
 	put_quoted_param(&w, "nonce", &c->nonce);
 	put_quoted_param(&w, "uri", &c->uri);
 	if (c->qop != GBA_QOP_NONE)
-		put_literal_param(&w, "qop", qop_name(c->qop));
+		put_literal_param(&w, "qop", gba_digest_qop_name(c->qop));
 	if (c->nc.ptr)
 		put_token_param(&w, "nc", c->nc.ptr, c->nc.len);
 	put_quoted_param(&w, "cnonce", &c->cnonce);
@@ -383,7 +341,7 @@ gba_err gba_digest_build_auth_info(char *out, size_t out_size, size_t *out_len,
 		return err;
 	writer_init(&w, out, out_size);
 	if (a->qop != GBA_QOP_NONE)
-		put_literal_param(&w, "qop", qop_name(a->qop));
+		put_literal_param(&w, "qop", gba_digest_qop_name(a->qop));
 	put_quoted_param(&w, "rspauth", &a->rspauth);
 	put_quoted_param(&w, "cnonce", &a->cnonce);
 	if (a->nc.ptr)

@@ -45,25 +45,12 @@ static void md5_hex(struct md5_ctx *ctx, char hex[GBA_DIGEST_HEX_LEN + 1])
 	(void)gba_hex_encode(hex, GBA_DIGEST_HEX_LEN + 1, d, sizeof(d));
 }
 
-static const char *qop_name(enum gba_digest_qop qop)
-{
-	switch (qop) {
-	case GBA_QOP_AUTH:
-		return "auth";
-	case GBA_QOP_AUTH_INT:
-		return "auth-int";
-	case GBA_QOP_NONE:
-		break;
-	}
-	return NULL;
-}
-
 static gba_err check_input(const struct gba_digest_input *in)
 {
 	if (!in || !str_ok(&in->method) || !str_ok(&in->uri) || !str_ok(&in->nonce) ||
 	    !str_ok(&in->nc) || !str_ok(&in->cnonce) || (!in->body && in->body_len))
 		return GBA_ERR_INVALID_ARG;
-	if (in->qop != GBA_QOP_NONE && !qop_name(in->qop))
+	if (in->qop != GBA_QOP_NONE && !gba_digest_qop_name(in->qop))
 		return GBA_ERR_INVALID_ARG;
 	return GBA_OK;
 }
@@ -132,7 +119,7 @@ gba_err gba_digest_response_ha1(char out[33], const uint8_t ha1[16],
 	md5_str(&ctx, &in->nonce);
 	md5_colon(&ctx);
 	if (in->qop != GBA_QOP_NONE) {
-		const char *qop = qop_name(in->qop);
+		const char *qop = gba_digest_qop_name(in->qop);
 		md5_str(&ctx, &in->nc);
 		md5_colon(&ctx);
 		md5_str(&ctx, &in->cnonce);

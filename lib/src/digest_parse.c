@@ -19,24 +19,13 @@
 
 #include <gba/digest.h>
 
+#include "text.h"
+
 /* ---- Character classes ---------------------------------------------------- */
 
 static int is_ows(char c)
 {
 	return c == ' ' || c == '\t';
-}
-
-/* tchar of RFC 9110 5.6.2: the characters a token may hold. */
-static int is_tchar(char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return 1;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static int is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 static char ascii_lower(char c)
@@ -83,50 +72,27 @@ static unsigned char qs_next(const char *s, size_t *i)
 	return (unsigned char)s[(*i)++];
 }
 
-/* Leading byte of a UTF-8 sequence: continuation count and the smallest
- * code point it may encode (anything below is an overlong form). */
-static int utf8_lead(unsigned char c, unsigned *more, uint32_t *cp, uint32_t *min)
-{
-	if (c >= 0xc2 && c <= 0xdf) {
-		*more = 1, *cp = c & 0x1fu, *min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		*more = 2, *cp = c & 0x0fu, *min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		*more = 3, *cp = c & 0x07u, *min = 0x10000;
-	} else {
-		return 0;
-	}
-	return 1;
-}
-
 /*
- * RFC 7616 puts Digest values in UTF-8.  Check the unescaped body strictly
- * (no overlongs, surrogates or code points past U+10FFFF): a lax check
- * would let two spellings of one user name reach the HA1 computation.
+ * RFC 7616 puts Digest values in UTF-8.  Check the body strictly, as it
+ * will read once unescaped: a lax check would let two spellings of one
+ * user name reach the HA1 computation.
  */
 static gba_err check_utf8(const char *s, size_t len)
 {
 	size_t i = 0;
 
 	while (i < len) {
-		unsigned char c = qs_next(s, &i);
-		unsigned more;
-		uint32_t cp, min;
+		unsigned char seq[4];
+		size_t n = 0, j = i, used;
+		uint32_t cp;
 
-		if (c < 0x80)
-			continue;
-		if (!utf8_lead(c, &more, &cp, &min))
+		while (n < sizeof(seq) && j < len)
+			seq[n++] = qs_next(s, &j);
+		used = text_utf8_decode(seq, n, &cp);
+		if (used == 0)
 			return GBA_ERR_BAD_ENCODING;
-		while (more--) {
-			if (i >= len)
-				return GBA_ERR_BAD_ENCODING;
-			c = qs_next(s, &i);
-			if ((c & 0xc0) != 0x80)
-				return GBA_ERR_BAD_ENCODING;
-			cp = cp << 6 | (c & 0x3fu);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return GBA_ERR_BAD_ENCODING;
+		while (used--)
+			qs_next(s, &i);
 	}
 	return GBA_OK;
 }
@@ -154,7 +120,7 @@ static size_t scan_token(struct cursor *c)
 {
 	const char *start = c->p;
 
-	while (c->p < c->end && is_tchar(*c->p))
+	while (c->p < c->end && text_is_tchar(*c->p))
 		c->p++;
 	return (size_t)(c->p - start);
 }
@@ -284,16 +250,6 @@ static unsigned qop_mask_from_list(const struct gba_str *s)
 	return mask;
 }
 
-static int is_nc(const struct gba_str *s)
-{
-	if (s->len != 8)
-		return 0;
-	for (size_t i = 0; i < 8; i++)
-		if (!is_hex(s->ptr[i]))
-			return 0;
-	return 1;
-}
-
 /*
  * Store one known parameter.  Values that become an enum or a flag are
  * unescaped into scratch only for the time it takes to read them.
@@ -313,7 +269,7 @@ static gba_err store_param(struct parse_ctx *ctx, const struct param_def *def,
 		return GBA_OK;
 	case V_NC:
 		*FIELD(ctx, def->off, struct gba_str) = s;
-		return is_nc(&s) ? GBA_OK : GBA_ERR_PARSE;
+		return text_is_nc(s.ptr, s.len) ? GBA_OK : GBA_ERR_PARSE;
 	case V_ALG:
 		*FIELD(ctx, def->off, struct gba_str) = s;
 		*FIELD(ctx, def->aux, enum gba_digest_algorithm) = algorithm_from_name(&s);

@@ -32,6 +32,8 @@
 
 #include <gba/ubxml.h>
 
+#include "text.h"
+
 static const char doc_head[] =
 	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	"<BootstrappingInfo xmlns=\"" GBA_UBXML_NS "\">\n"
@@ -52,42 +54,6 @@ static int is_xml_space(unsigned char c)
 }
 
 /*
- * Length of the UTF-8 sequence starting at s (at most n bytes) and the
- * code point it encodes, or 0 when it is not well-formed UTF-8 (overlong
- * forms, surrogates and values above U+10FFFF included).
- */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t len;
-	uint32_t v, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2; v = s[0] & 0x1f; min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3; v = s[0] & 0x0f; min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4; v = s[0] & 0x07; min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
-}
-
-/*
  * A B-TID is text we put into and take out of an XML element: non-empty,
  * at most GBA_BTID_MAX octets, UTF-8 of XML characters, no control
  * characters (C0, DEL, C1; a NUL would also truncate the C string we
@@ -105,7 +71,7 @@ static gba_err check_btid(const char *btid, size_t len)
 		return GBA_ERR_BAD_ENCODING;
 	while (i < len) {
 		uint32_t cp;
-		size_t n = utf8_decode(s + i, len - i, &cp);
+		size_t n = text_utf8_decode(s + i, len - i, &cp);
 
 		if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
 		    cp == 0xfffe || cp == 0xffff)

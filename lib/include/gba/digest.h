@@ -102,6 +102,9 @@ gba_err gba_digest_build_auth_info(char *out, size_t out_size, size_t *out_len,
 /* Name as sent on the wire ("AKAv1-MD5"), or NULL for UNSET/OTHER. */
 const char *gba_digest_algorithm_name(enum gba_digest_algorithm alg);
 
+/* Name as sent on the wire ("auth", "auth-int"), or NULL for GBA_QOP_NONE. */
+const char *gba_digest_qop_name(enum gba_digest_qop qop);
+
 /* ---- Computation -------------------------------------------------------- */
 
 /*
