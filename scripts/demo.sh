@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The main job on embedded defaults.  For now: one GBA bootstrap and one
-# Ks_NAF worked through with libgba (examples/gba_example.c).
+# The main job on embedded defaults: a simulated USIM bootstraps through a
+# real BSF (gba-bsf, embedded subscriber database) over Ub on 127.0.0.1.
+# scripts/demo.py says step by step what happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh build
-exec build/examples/gba-example "$@"
+exec python3 scripts/demo.py build

@@ -59,6 +59,16 @@ struct gba_subdb;
 gba_err gba_subdb_open(struct gba_subdb **out, const char *path);
 void gba_subdb_close(struct gba_subdb *db);
 
+/*
+ * Check a subscriber record as gba_subdb_add() does, without a database:
+ * GBA_OK, or the error add() would return with *field (may be NULL) set
+ * to the field at fault: "impi", "imsi", "impus", "key", "sqn",
+ * "ind_bits" or "guss".  IMPI: 1..GBA_IMPI_MAX printable ASCII characters,
+ * no space or ','; IMSI: empty or 6..15 digits; IMPUs: printable ASCII,
+ * ','-separated, none empty; key: see struct gba_aka_key; ind_bits 0..10.
+ */
+gba_err gba_subdb_check(const struct gba_subscriber *sub, const char **field);
+
 /* GBA_ERR_EXISTS when the IMPI is there already. */
 gba_err gba_subdb_add(struct gba_subdb *db, const struct gba_subscriber *sub);
 gba_err gba_subdb_remove(struct gba_subdb *db, const char *impi);

@@ -1,0 +1,148 @@
+#!/bin/sh
+# run-ub-load.sh - the Ub benchmark in one command: a temporary subscriber
+# database with N subscribers, gba-bsf on free 127.0.0.1 ports, ub-load for
+# a fixed time against it, the figures, and everything stopped again.
+#
+#   bench/run-ub-load.sh [BUILD_DIR]            (default: build)
+#
+# Settings through the environment (defaults in brackets):
+#   MODE=embedded|zh   where vectors come from [embedded]; zh needs the HSS
+#                      simulator (simulators/hss)
+#   STORE=sqlite|redis session store [sqlite]; redis starts a redis-server
+#   N                  subscribers [10000]
+#   CONNECTIONS        keep-alive connections [64]
+#   THREADS            ub-load threads [1]
+#   DURATION           seconds of load [10]
+#   BSF_THREADS        gba-bsf worker threads [0 = one per CPU]
+#   KEEP=1             keep the temporary directory (logs, databases)
+#
+# Figures only: the exit status says whether the run happened, not whether
+# the figures are good.
+set -eu
+
+BUILD=${1:-build}
+MODE=${MODE:-embedded}
+STORE=${STORE:-sqlite}
+N=${N:-10000}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-1}
+DURATION=${DURATION:-10}
+BSF_THREADS=${BSF_THREADS:-0}
+# A published test key (TS 35.208 set 1): never a real subscriber's.
+K=465b5ce8b199b49faa5f0a2ee238a6bc
+OPC=cd63cb71954a9f4e48a5994e37a02baf
+DOMAIN=bsf.mnc001.mcc001.pub.3gppnetwork.org
+
+UB_LOAD=$BUILD/bench/ub-load
+BSF=$BUILD/bsf/gba-bsf
+SUBSCRIBER=$BUILD/tools/gba-subscriber
+HSS=$BUILD/simulators/hss/gba-hss-sim
+for prog in "$UB_LOAD" "$BSF" "$SUBSCRIBER"; do
+	[ -x "$prog" ] || { echo "run-ub-load: $prog is not built (ninja -C $BUILD)" >&2; exit 1; }
+done
+case $MODE in
+embedded) ;;
+zh) [ -x "$HSS" ] || { echo "run-ub-load: MODE=zh needs $HSS (simulators/hss)" >&2; exit 1; } ;;
+*) echo "run-ub-load: MODE is embedded or zh" >&2; exit 2 ;;
+esac
+
+tmp=$(mktemp -d /tmp/run-ub-load.XXXXXX)
+pids=""
+
+# Stop what we started, by pid, within bounds; then remove the files.
+cleanup() {
+	for pid in $pids; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in $pids; do
+		i=0
+		while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	if [ "${KEEP:-0}" = 1 ]; then
+		echo "run-ub-load: files kept in $tmp" >&2
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Wait (at most 10 s) until something accepts on 127.0.0.1:$1; $2 is its pid.
+wait_port() {
+	python3 - "$1" "$2" <<'EOF'
+import os, socket, sys, time
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+deadline = time.monotonic() + 10
+while time.monotonic() < deadline:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        sys.exit("run-ub-load: the process exited before listening")
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(f"run-ub-load: nothing listens on 127.0.0.1:{port}")
+EOF
+}
+
+echo "run-ub-load: $N subscribers into $tmp/subscribers.db" >&2
+"$UB_LOAD" --make-csv "$N" --k "$K" --opc "$OPC" >"$tmp/subs.csv"
+"$SUBSCRIBER" --db "$tmp/subscribers.db" import "$tmp/subs.csv" >&2
+
+case $STORE in
+sqlite) store_uri="sqlite:$tmp/sessions.db" ;;
+redis)
+	redis_port=$(free_port)
+	redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+		--dir "$tmp" >"$tmp/redis.log" 2>&1 &
+	pids="$pids $!"
+	wait_port "$redis_port" "$!"
+	store_uri="redis://127.0.0.1:$redis_port/0"
+	;;
+*) echo "run-ub-load: STORE is sqlite or redis" >&2; exit 2 ;;
+esac
+
+source_args="--source embedded --db $tmp/subscribers.db"
+more_pids=""
+if [ "$MODE" = zh ]; then
+	hss_port=$(free_port)
+	"$HSS" --db "$tmp/subscribers.db" --listen "127.0.0.1:$hss_port" \
+		--identity hss.bench.test --realm bench.test --log-level warn >"$tmp/hss.log" 2>&1 &
+	hss_pid=$!
+	pids="$pids $hss_pid"
+	more_pids="--server-pid $hss_pid"
+	wait_port "$hss_port" "$hss_pid"
+	source_args="--source zh --set zh.hss_host=127.0.0.1 --set zh.hss_port=$hss_port
+		--set zh.hss_identity=hss.bench.test --set zh.hss_realm=bench.test
+		--set zh.origin_host=bsf.bench.test --set zh.origin_realm=bench.test"
+fi
+
+port=$(free_port)
+admin_port=$(free_port)
+# shellcheck disable=SC2086  # source_args is a word list on purpose
+"$BSF" --set "bsf.state_dir=$tmp" --listen "127.0.0.1:$port" \
+	--admin-listen "127.0.0.1:$admin_port" --domain "$DOMAIN" --store "$store_uri" \
+	$source_args --set "bsf.threads=$BSF_THREADS" --set log.level=warn \
+	>"$tmp/bsf.log" 2>&1 &
+bsf_pid=$!
+pids="$bsf_pid $pids"
+wait_port "$port" "$bsf_pid"
+wait_port "$admin_port" "$bsf_pid"
+
+echo "run-ub-load: gba-bsf ($MODE, $STORE store) on 127.0.0.1:$port, pid $bsf_pid;" \
+	"$CONNECTIONS connections for $DURATION s" >&2
+# shellcheck disable=SC2086  # more_pids likewise
+"$UB_LOAD" --url "http://127.0.0.1:$port/" --count "$N" --k "$K" --opc "$OPC" \
+	--connections "$CONNECTIONS" --threads "$THREADS" --duration "$DURATION" \
+	--server-pid "$bsf_pid" $more_pids --admin "http://127.0.0.1:$admin_port/metrics"
+echo "box: $(nproc) CPU(s), $(uname -r)"

@@ -1,0 +1,960 @@
+/*
+ * ub_load.c - load generator for a BSF's Ub interface: full two-round-trip
+ * GBA bootstraps (real RES from libgba's USIM side, rspauth verified,
+ * BootstrappingInfo parsed) over keep-alive connections, across many
+ * IMPIs, for a fixed time.  A figure printer, not a test.
+ *
+ *   ub-load --url http://127.0.0.1:PORT/ (--subscribers FILE.csv |
+ *           [--impi-prefix P] --count N --k HEX --opc HEX)
+ *           --connections C --duration S [--threads T] [--timeout MS]
+ *           [--server-pid PID] [--admin URL]
+ *   ub-load --make-csv N [--impi-prefix P] --k HEX --opc HEX > subs.csv
+ *
+ * Each thread runs an epoll loop over its connections; each connection
+ * drives one ub_session (tests/tools/ub_client.h, the code gba-test-ue
+ * uses).  Connection g of C bootstraps the cards g, g+C, g+2C, ... in
+ * turn, so no card is ever in two bootstraps at once and its SQN memory
+ * needs no lock.
+ *
+ * Prints bootstraps/s, p50/p99/max latency of a whole bootstrap, errors by
+ * kind; with --server-pid the BSF's (or the HSS's: repeat it) CPU time per
+ * bootstrap (utime+stime from /proc/PID/stat over the run); with --admin the store's bytes per
+ * live B-TID (gba_bsf_store_bytes / gba_bsf_sessions_live from /metrics).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gba/gba.h>
+
+#include "ub_client.h"
+#include "ub_http.h"
+#include "ub_net.h"
+
+#define IMPI_DOMAIN "@ims.mnc001.mcc001.3gppnetwork.org"
+#define IMSI_LEN 15
+#define CSV_LINE_MAX 4096
+#define STATUS_MAX 600
+#define MAX_SERVERS 4
+#define IMPI_MAX 255   /* as the subscriber database (GBA_IMPI_MAX) */
+
+/* ---- Subscribers and their soft cards ---------------------------------------- */
+
+struct card {
+	char impi[IMPI_MAX + 1];
+	struct gba_aka_key key;     /* secret */
+	struct gba_usim_sqn sqn;
+};
+
+struct cards {
+	struct card *v;
+	size_t n;
+};
+
+/* IMSI i under a digit prefix (MCC MNC ...), zero-padded to 15 digits. */
+static int make_identity(const char *prefix, size_t i, char *imsi, size_t imsi_size,
+			 char *impi, size_t impi_size)
+{
+	size_t plen = strlen(prefix);
+	if (plen >= IMSI_LEN || strspn(prefix, "0123456789") != plen)
+		return -1;
+	int w = (int)(IMSI_LEN - plen);
+	if (snprintf(imsi, imsi_size, "%s%0*zu", prefix, w, i) != IMSI_LEN)
+		return -1;   /* the index does not fit the digits left */
+	snprintf(impi, impi_size, "%s" IMPI_DOMAIN, imsi);
+	return 0;
+}
+
+static int cards_generate(struct cards *c, const char *prefix, size_t count,
+			  const uint8_t k[16], const uint8_t opc[16])
+{
+	char imsi[IMSI_LEN + 1];
+
+	c->v = calloc(count, sizeof(*c->v));
+	if (!c->v)
+		return -1;
+	c->n = count;
+	for (size_t i = 0; i < count; i++) {
+		if (make_identity(prefix, i, imsi, sizeof(imsi), c->v[i].impi, sizeof(c->v[i].impi)))
+			return -1;
+		gba_aka_key_milenage(&c->v[i].key, k, opc, 0);
+		gba_usim_sqn_init(&c->v[i].sqn, 5, UINT64_C(1) << 28);
+	}
+	return 0;
+}
+
+/* Split a CSV line in place (no quoting: the import format has none). */
+static size_t split(char *line, char **f, size_t max)
+{
+	size_t n = 0;
+	line[strcspn(line, "\r\n")] = '\0';
+	for (char *p = line; n < max; p++) {
+		f[n++] = p;
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		*p = '\0';
+	}
+	return n;
+}
+
+static int hex_field(const char *s, uint8_t *out, size_t size, size_t *len)
+{
+	return gba_hex_decode(out, size, len, s, strlen(s)) ? -1 : 0;
+}
+
+/*
+ * One line of gba-subscriber's import CSV:
+ * impi,imsi,impus,algo,k,op_or_opc,opc_is_op,amf,sqn[,tuak_iterations,res_len]
+ */
+static int card_from_csv(char *line, struct card *c)
+{
+	char *f[12];
+	uint8_t k[32], opc[32];
+	size_t n = split(line, f, 12), k_len, opc_len;
+	int rc = -1;
+
+	if (n < 9 || strlen(f[0]) > IMPI_MAX || !*f[0] ||
+	    hex_field(f[4], k, sizeof(k), &k_len) || hex_field(f[5], opc, sizeof(opc), &opc_len))
+		goto out;
+	strcpy(c->impi, f[0]);
+	int is_op = !strcmp(f[6], "1");
+	if (!strcmp(f[3], "milenage") && k_len == 16 && opc_len == 16) {
+		gba_aka_key_milenage(&c->key, k, opc, is_op);
+		rc = 0;
+	} else if (!strcmp(f[3], "tuak") && opc_len == 32) {
+		unsigned it = n > 9 && *f[9] ? (unsigned)atoi(f[9]) : 1;
+		size_t res_len = n > 10 && *f[10] ? (size_t)atoi(f[10]) : 8;
+		rc = gba_aka_key_tuak(&c->key, k, k_len, opc, is_op, it, res_len) ? -1 : 0;
+	}
+	gba_usim_sqn_init(&c->sqn, 5, UINT64_C(1) << 28);
+out:
+	gba_wipe(k, sizeof(k));
+	gba_wipe(opc, sizeof(opc));
+	return rc;
+}
+
+static int cards_load(struct cards *c, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char line[CSV_LINE_MAX];
+	size_t cap = 1024, lineno = 0;
+
+	if (!f) {
+		fprintf(stderr, "ub-load: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	c->n = 0;
+	c->v = malloc(cap * sizeof(*c->v));
+	while (c->v && fgets(line, sizeof(line), f)) {
+		lineno++;
+		if (line[0] == '#' || line[strspn(line, " \t\r\n")] == '\0')
+			continue;
+		if (c->n == cap) {
+			struct card *v = realloc(c->v, 2 * cap * sizeof(*v));
+			if (!v)
+				break;
+			c->v = v;
+			cap *= 2;
+		}
+		if (card_from_csv(line, &c->v[c->n])) {
+			fprintf(stderr, "ub-load: %s:%zu: not a subscriber line\n", path, lineno);
+			fclose(f);
+			return -1;
+		}
+		c->n++;
+	}
+	gba_wipe(line, sizeof(line));
+	fclose(f);
+	return c->v && c->n ? 0 : -1;
+}
+
+static void cards_free(struct cards *c)
+{
+	if (c->v)
+		gba_wipe(c->v, c->n * sizeof(*c->v));
+	free(c->v);
+}
+
+/* ---- Load -------------------------------------------------------------------- */
+
+struct config {
+	struct ub_url url;
+	struct ub_addr addr;
+	unsigned connections, threads;
+	double duration;
+	int timeout_ms;
+	const char *realm;              /* of the first request */
+	struct cards cards;
+};
+
+enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_ACTIVE };
+
+struct conn {
+	struct ub_session s;            /* first: large, page aligned by calloc */
+	struct worker *w;
+	int fd;
+	enum conn_state state;
+	uint32_t events;                /* what epoll watches now */
+	size_t card, card_step;         /* the card in use; the stride between ours */
+	long long started_ns;           /* of the bootstrap in flight */
+};
+
+struct worker {
+	pthread_t th;
+	const struct config *cfg;
+	int ep;
+	struct conn *conns;
+	unsigned n_conns;
+	long long stop_ns;
+	/* Results. */
+	uint64_t ok, failed, resyncs;
+	uint64_t fails[UB_FAIL__COUNT];
+	uint64_t status_fails[STATUS_MAX];
+	uint32_t *lat_us;
+	size_t n_lat, cap_lat;
+};
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void watch(struct conn *c, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = c };
+	if (c->events == events)
+		return;
+	epoll_ctl(c->w->ep, c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev);
+	c->events = events;
+}
+
+static void conn_close(struct conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);   /* also leaves the epoll set */
+	c->fd = -1;
+	c->events = 0;
+	c->state = CONN_IDLE;
+}
+
+static void record_latency(struct worker *w, long long ns)
+{
+	if (w->n_lat == w->cap_lat) {
+		size_t cap = w->cap_lat ? 2 * w->cap_lat : 65536;
+		uint32_t *v = realloc(w->lat_us, cap * sizeof(*v));
+		if (!v)
+			return;
+		w->lat_us = v;
+		w->cap_lat = cap;
+	}
+	long long us = ns / 1000;
+	w->lat_us[w->n_lat++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
+static void record(struct worker *w, struct conn *c, long long now)
+{
+	const struct ub_result *r = &c->s.result;
+
+	w->resyncs += c->s.resyncs;
+	if (r->fail == UB_OK) {
+		w->ok++;
+		record_latency(w, now - c->started_ns);
+	} else {
+		w->failed++;
+		w->fails[r->fail]++;
+		if (r->fail == UB_FAIL_STATUS && r->status > 0 && r->status < STATUS_MAX)
+			w->status_fails[r->status]++;
+	}
+	ub_session_wipe(&c->s);
+}
+
+/* Start a bootstrap of this connection's next card. */
+static void begin(struct conn *c, int reused)
+{
+	const struct config *cfg = c->w->cfg;
+	struct card *card = &cfg->cards.v[c->card];
+	struct ub_params p = {
+		.impi = card->impi,
+		.key = &card->key,
+		.sqn = &card->sqn,
+		.host = cfg->url.host_header,
+		.uri = cfg->url.path,
+		.realm = cfg->realm,
+	};
+	c->card += c->card_step;
+	if (c->card >= cfg->cards.n)
+		c->card %= c->card_step;
+	c->started_ns = now_ns();
+	ub_session_begin(&c->s, &p, reused);
+}
+
+static void start_connect(struct conn *c)
+{
+	conn_close(c);
+	c->fd = ub_net_connect_start(&c->w->cfg->addr);
+	if (c->fd < 0) {
+		ub_session_fail(&c->s, UB_FAIL_CONNECT, "connect", "cannot connect");
+		return;
+	}
+	c->state = CONN_CONNECTING;
+	watch(c, EPOLLOUT);
+}
+
+static void drive(struct conn *c, int readable);
+
+static void connected(struct conn *c)
+{
+	if (ub_net_connect_error(c->fd)) {
+		conn_close(c);
+		ub_session_fail(&c->s, UB_FAIL_CONNECT, "connect", "cannot connect");
+		drive(c, 0);
+		return;
+	}
+	c->state = CONN_ACTIVE;
+	ub_session_reconnected(&c->s);
+	watch(c, EPOLLIN);
+	drive(c, 0);
+}
+
+/* Run the session as far as it goes without blocking. */
+static void drive(struct conn *c, int readable)
+{
+	struct worker *w = c->w;
+
+	for (;;) {
+		switch (ub_session_want(&c->s)) {
+		case UB_WANT_WRITE: {
+			size_t len;
+			const char *p = ub_session_out(&c->s, &len);
+			ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+			if (n >= 0) {
+				ub_session_wrote(&c->s, (size_t)n);
+				watch(c, EPOLLIN);
+				break;
+			}
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				watch(c, EPOLLOUT);
+				return;
+			}
+			ub_session_conn_lost(&c->s);
+			break;
+		}
+		case UB_WANT_READ: {
+			/* Answers take a while: do not recv() before epoll says so. */
+			if (!readable)
+				return;
+			size_t room;
+			char *p = ub_session_in(&c->s, &room);
+			ssize_t n = recv(c->fd, p, room, 0);
+			readable = n > 0 && (size_t)n == room;   /* there may be more */
+			if (n >= 0)
+				ub_session_read(&c->s, (size_t)n);
+			else if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			else
+				ub_session_conn_lost(&c->s);
+			break;
+		}
+		case UB_WANT_WAIT:
+			ub_session_wait_over(&c->s);   /* no deliberate waits under load */
+			break;
+		case UB_WANT_RECONNECT:
+			start_connect(c);
+			if (c->state == CONN_CONNECTING)
+				return;
+			break;
+		case UB_WANT_DONE: {
+			long long now = now_ns();
+			record(w, c, now);
+			if (c->s.result.fail == UB_FAIL_CONNECT)
+				return;   /* idle: check_timeouts() tries again shortly */
+			int closed = c->s.conn_closed || c->fd < 0;
+			if (closed)
+				conn_close(c);
+			if (now >= w->stop_ns)
+				return;
+			begin(c, !closed);
+			if (closed) {
+				start_connect(c);
+				if (c->state == CONN_CONNECTING)
+					return;
+			}
+			break;
+		}
+		}
+	}
+}
+
+/* Start the next bootstrap of a connection on a new socket. */
+static void restart(struct conn *c)
+{
+	begin(c, 0);
+	start_connect(c);
+	if (c->state != CONN_CONNECTING)
+		drive(c, 0);
+}
+
+/*
+ * Bootstraps that take longer than the timeout fail and free their
+ * connection; connections left idle by a failed connect start again.
+ */
+static void check_timeouts(struct worker *w, long long now)
+{
+	long long limit = (long long)w->cfg->timeout_ms * 1000000LL;
+
+	for (unsigned i = 0; i < w->n_conns; i++) {
+		struct conn *c = &w->conns[i];
+		if (ub_session_want(&c->s) == UB_WANT_DONE) {
+			if (c->state == CONN_IDLE && now < w->stop_ns)
+				restart(c);
+			continue;
+		}
+		if (now - c->started_ns < limit)
+			continue;
+		conn_close(c);
+		ub_session_fail(&c->s, UB_FAIL_TIMEOUT, NULL, "no answer in time");
+		drive(c, 0);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct epoll_event ev[64];
+	long long next_check = now_ns() + 100000000LL;
+
+	for (unsigned i = 0; i < w->n_conns; i++)
+		restart(&w->conns[i]);
+	for (;;) {
+		long long now = now_ns();
+		if (now >= w->stop_ns)
+			break;
+		long long left_ms = (w->stop_ns - now) / 1000000 + 1;
+		int n = epoll_wait(w->ep, ev, 64, left_ms > 100 ? 100 : (int)left_ms);
+		for (int i = 0; i < n; i++) {
+			struct conn *c = ev[i].data.ptr;
+			if (c->state == CONN_CONNECTING)
+				connected(c);
+			else if (c->state == CONN_ACTIVE)
+				drive(c, (ev[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0);
+		}
+		now = now_ns();
+		if (now >= next_check) {
+			check_timeouts(w, now);
+			next_check = now + 100000000LL;
+		}
+	}
+	/* Bootstraps still in flight at the end are neither counted nor failed. */
+	for (unsigned i = 0; i < w->n_conns; i++) {
+		conn_close(&w->conns[i]);
+		ub_session_wipe(&w->conns[i].s);
+	}
+	return NULL;
+}
+
+/* ---- Server-side figures --------------------------------------------------------- */
+
+/* CPU time of a process, in seconds: user and system. */
+struct cpu_times {
+	double user, sys;
+};
+
+/* From /proc/PID/stat (utime, stime in clock ticks); -1 when unreadable. */
+static int proc_cpu(long pid, struct cpu_times *out)
+{
+	char path[64], buf[2048];
+	unsigned long long ut, st;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* comm may hold spaces and parentheses: fields start after the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+			 &st) != 2)
+		return -1;
+	double hz = (double)sysconf(_SC_CLK_TCK);
+	out->user = (double)ut / hz;
+	out->sys = (double)st / hz;
+	return 0;
+}
+
+/* The process's name from /proc/PID/comm, for the report. */
+static void proc_name(long pid, char *out, size_t size)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	FILE *f = fopen(path, "re");
+	if (!f || !fgets(out, (int)size, f))
+		snprintf(out, size, "pid %ld", pid);
+	out[strcspn(out, "\n")] = '\0';
+	if (f)
+		fclose(f);
+}
+
+static void self_cpu(struct cpu_times *out)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	out->user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+	out->sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* The value of one sample line "name value" or "name{labels} value". */
+static double sample_value(const char *p, const char *eol)
+{
+	char num[64];
+	const char *v = p;
+
+	if (*v == '{') {
+		v = memchr(v, '}', (size_t)(eol - v));
+		if (!v)
+			return 0;
+		v++;
+	}
+	size_t n = (size_t)(eol - v);
+	if (n >= sizeof(num))
+		return 0;
+	memcpy(num, v, n);
+	num[n] = '\0';
+	return strtod(num, NULL);
+}
+
+/* The sum of the samples of a metric in Prometheus text; -1 when absent. */
+static double metric_value(const char *text, size_t len, const char *name)
+{
+	size_t nlen = strlen(name);
+	double sum = -1;
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		if ((size_t)(eol - p) > nlen && !memcmp(p, name, nlen) &&
+		    (p[nlen] == ' ' || p[nlen] == '{'))
+			sum = (sum < 0 ? 0 : sum) + sample_value(p + nlen, eol);
+		p = eol + 1;
+	}
+	return sum;
+}
+
+struct store_figures {
+	double live, bytes;
+};
+
+static int fetch_store(const struct ub_url *admin, struct store_figures *out)
+{
+	static char buf[1 << 20];
+	struct ub_http_response r;
+
+	out->live = out->bytes = -1;
+	if (ub_net_get(admin, buf, sizeof(buf), &r, 5000) || r.status != 200)
+		return -1;
+	out->live = metric_value(r.body, r.body_len, "gba_bsf_sessions_live");
+	out->bytes = metric_value(r.body, r.body_len, "gba_bsf_store_bytes");
+	return out->live < 0 || out->bytes < 0 ? -1 : 0;
+}
+
+/* ---- Report -------------------------------------------------------------------- */
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+static uint32_t percentile(const uint32_t *v, size_t n, double q)
+{
+	if (!n)
+		return 0;
+	size_t i = (size_t)(q * (double)(n - 1) + 0.5);
+	return v[i < n ? i : n - 1];
+}
+
+struct totals {
+	uint64_t ok, failed, resyncs;
+	uint64_t fails[UB_FAIL__COUNT];
+	uint64_t status_fails[STATUS_MAX];
+	uint32_t *lat;
+	size_t n_lat;
+};
+
+static void merge(struct worker *w, unsigned n, struct totals *t)
+{
+	size_t total = 0;
+	memset(t, 0, sizeof(*t));
+	for (unsigned i = 0; i < n; i++)
+		total += w[i].n_lat;
+	t->lat = malloc((total ? total : 1) * sizeof(uint32_t));
+	for (unsigned i = 0; i < n; i++) {
+		t->ok += w[i].ok;
+		t->failed += w[i].failed;
+		t->resyncs += w[i].resyncs;
+		for (int k = 0; k < UB_FAIL__COUNT; k++)
+			t->fails[k] += w[i].fails[k];
+		for (int k = 0; k < STATUS_MAX; k++)
+			t->status_fails[k] += w[i].status_fails[k];
+		if (t->lat && w[i].n_lat)
+			memcpy(t->lat + t->n_lat, w[i].lat_us, w[i].n_lat * sizeof(uint32_t));
+		t->n_lat += t->lat ? w[i].n_lat : 0;
+	}
+	qsort(t->lat, t->n_lat, sizeof(uint32_t), cmp_u32);
+}
+
+static void print_errors(const struct totals *t)
+{
+	int any = 0;
+	printf("errors            ");
+	for (int k = 1; k < UB_FAIL__COUNT; k++) {
+		if (!t->fails[k] || k == UB_FAIL_STATUS)
+			continue;
+		printf("%s%s %" PRIu64, any ? ", " : "", ub_fail_name((enum ub_fail)k), t->fails[k]);
+		any = 1;
+	}
+	for (int s = 0; s < STATUS_MAX; s++) {
+		if (!t->status_fails[s])
+			continue;
+		printf("%sstatus-%d %" PRIu64, any ? ", " : "", s, t->status_fails[s]);
+		any = 1;
+	}
+	printf("%s\n", any ? "" : "none");
+}
+
+/* ---- Options -------------------------------------------------------------------- */
+
+struct options {
+	const char *url, *subscribers, *prefix, *admin, *realm;
+	size_t count, make_csv;
+	char k_hex[33], opc_hex[33];
+	unsigned connections, threads;
+	double duration;
+	int timeout_ms;
+	long server_pids[MAX_SERVERS];  /* --server-pid, repeatable */
+	unsigned n_servers;
+};
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"Usage: ub-load --url http://HOST:PORT/ (--subscribers FILE.csv |\n"
+		"               [--impi-prefix DIGITS] --count N --k HEX --opc HEX)\n"
+		"               --connections C --duration S [--threads T] [--timeout MS]\n"
+		"               [--server-pid PID]... [--admin http://HOST:PORT/metrics]\n"
+		"               [--realm R]   (realm of the first request; default the URL's host)\n"
+		"       ub-load --make-csv N [--impi-prefix DIGITS] --k HEX --opc HEX > subs.csv\n"
+		"IMPIs are <prefix><index zero-padded to 15 digits>" IMPI_DOMAIN
+		" (prefix 00101).\n");
+}
+
+static void take_secret(char *dst, size_t size, char *arg)
+{
+	snprintf(dst, size, "%s", arg);
+	gba_wipe(arg, strlen(arg));   /* out of ps */
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "subscribers", required_argument, NULL, 's' },
+		{ "impi-prefix", required_argument, NULL, 'p' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "k", required_argument, NULL, 'k' },
+		{ "opc", required_argument, NULL, 'o' },
+		{ "connections", required_argument, NULL, 'c' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "server-pid", required_argument, NULL, 'P' },
+		{ "admin", required_argument, NULL, 'a' },
+		{ "realm", required_argument, NULL, 'r' },
+		{ "make-csv", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->prefix = "00101";
+	o->connections = 16;
+	o->threads = 1;
+	o->duration = 10;
+	o->timeout_ms = 5000;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': o->url = optarg; break;
+		case 's': o->subscribers = optarg; break;
+		case 'p': o->prefix = optarg; break;
+		case 'n': o->count = strtoul(optarg, NULL, 10); break;
+		case 'k': take_secret(o->k_hex, sizeof(o->k_hex), optarg); break;
+		case 'o': take_secret(o->opc_hex, sizeof(o->opc_hex), optarg); break;
+		case 'c': o->connections = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'd': o->duration = strtod(optarg, NULL); break;
+		case 't': o->threads = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'T': o->timeout_ms = atoi(optarg); break;
+		case 'P':
+			if (o->n_servers == MAX_SERVERS)
+				return -1;
+			o->server_pids[o->n_servers++] = strtol(optarg, NULL, 10);
+			break;
+		case 'a': o->admin = optarg; break;
+		case 'r': o->realm = optarg; break;
+		case 'm': o->make_csv = strtoul(optarg, NULL, 10); break;
+		default: return -1;
+		}
+	}
+	if (optind < argc)
+		return -1;
+	return 0;
+}
+
+static int decode_key(const struct options *o, uint8_t k[16], uint8_t opc[16])
+{
+	size_t n1, n2;
+	if (gba_hex_decode(k, 16, &n1, o->k_hex, strlen(o->k_hex)) ||
+	    gba_hex_decode(opc, 16, &n2, o->opc_hex, strlen(o->opc_hex)) || n1 != 16 || n2 != 16) {
+		fprintf(stderr, "ub-load: --k and --opc: 16 octets of hex each\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* The CSV gba-subscriber imports: the same IMPIs the load will use. */
+static int make_csv(const struct options *o)
+{
+	char imsi[IMSI_LEN + 1], impi[IMPI_MAX + 1], k[33], opc[33];
+	uint8_t kb[16], opcb[16];
+
+	if (decode_key(o, kb, opcb))
+		return 2;
+	gba_hex_encode(k, sizeof(k), kb, 16);
+	gba_hex_encode(opc, sizeof(opc), opcb, 16);
+	printf("# impi,imsi,impus,algo,k,op_or_opc,opc_is_op,amf,sqn\n");
+	for (size_t i = 0; i < o->make_csv; i++) {
+		if (make_identity(o->prefix, i, imsi, sizeof(imsi), impi, sizeof(impi))) {
+			fprintf(stderr, "ub-load: --impi-prefix must be digits leaving room for %zu\n",
+				o->make_csv);
+			return 2;
+		}
+		printf("%s,%s,sip:%s,milenage,%s,%s,0,0000,0\n", impi, imsi, impi, k, opc);
+	}
+	gba_wipe(k, sizeof(k));
+	gba_wipe(opc, sizeof(opc));
+	gba_wipe(kb, sizeof(kb));
+	gba_wipe(opcb, sizeof(opcb));
+	return fflush(stdout) ? 1 : 0;
+}
+
+static int setup(const struct options *o, struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	if (!o->url || ub_url_parse(o->url, &cfg->url) || ub_net_resolve(&cfg->url, &cfg->addr)) {
+		fprintf(stderr, "ub-load: --url: an http://host:port/ that resolves\n");
+		return -1;
+	}
+	if (o->connections < 1 || o->threads < 1 || o->threads > o->connections ||
+	    o->duration <= 0 || o->duration > 3600 || o->timeout_ms < 1) {
+		fprintf(stderr, "ub-load: need 1 <= threads <= connections, 0 < duration <= 3600\n");
+		return -1;
+	}
+	if (o->subscribers) {
+		if (cards_load(&cfg->cards, o->subscribers))
+			return -1;
+	} else {
+		uint8_t k[16], opc[16];
+		if (!o->count || decode_key(o, k, opc))
+			return -1;
+		int rc = cards_generate(&cfg->cards, o->prefix, o->count, k, opc);
+		gba_wipe(k, sizeof(k));
+		gba_wipe(opc, sizeof(opc));
+		if (rc) {
+			fprintf(stderr, "ub-load: cannot make %zu subscribers under prefix %s\n",
+				o->count, o->prefix);
+			return -1;
+		}
+	}
+	if (cfg->cards.n < o->connections) {
+		fprintf(stderr, "ub-load: %zu subscribers for %u connections: each connection "
+			"needs its own (a card is never in two bootstraps at once)\n",
+			cfg->cards.n, o->connections);
+		return -1;
+	}
+	cfg->connections = o->connections;
+	cfg->threads = o->threads;
+	cfg->duration = o->duration;
+	cfg->timeout_ms = o->timeout_ms;
+	cfg->realm = o->realm ? o->realm : cfg->url.host;
+	return 0;
+}
+
+static int start_workers(struct config *cfg, struct worker *w, long long stop_ns)
+{
+	unsigned g = 0;
+	for (unsigned t = 0; t < cfg->threads; t++) {
+		w[t].cfg = cfg;
+		w[t].stop_ns = stop_ns;
+		w[t].n_conns = cfg->connections / cfg->threads +
+			       (t < cfg->connections % cfg->threads ? 1 : 0);
+		w[t].conns = calloc(w[t].n_conns, sizeof(struct conn));
+		w[t].ep = epoll_create1(EPOLL_CLOEXEC);
+		if (!w[t].conns || w[t].ep < 0)
+			return -1;
+		for (unsigned i = 0; i < w[t].n_conns; i++, g++) {
+			struct conn *c = &w[t].conns[i];
+			c->w = &w[t];
+			c->fd = -1;
+			c->card = g;
+			c->card_step = cfg->connections;
+		}
+	}
+	for (unsigned t = 0; t < cfg->threads; t++)
+		if (pthread_create(&w[t].th, NULL, worker_main, &w[t]))
+			return -1;
+	return 0;
+}
+
+/* A server's CPU over the run. */
+struct server_cpu {
+	char name[32];
+	int ok;
+	struct cpu_times t0, d;
+};
+
+/* "12.3 us/bootstrap (user 8.1, system 4.2)" */
+static void print_cpu(const char *label, const struct cpu_times *d, uint64_t ok, double elapsed)
+{
+	double total = d->user + d->sys;
+	printf("%-17s %.1f us/bootstrap (user %.1f, system %.1f; %.0f%% of a core)\n", label,
+	       total * 1e6 / (double)ok, d->user * 1e6 / (double)ok, d->sys * 1e6 / (double)ok,
+	       100.0 * total / elapsed);
+}
+
+static void report(const struct options *o, const struct config *cfg, const struct totals *t,
+		   double elapsed, const struct cpu_times *self, const struct server_cpu *servers,
+		   const struct store_figures *s0, const struct store_figures *s1, int have_store)
+{
+	double rate = (double)t->ok / elapsed;
+
+	printf("ub-load: %s, %.1f s, %u connections on %u thread(s), %zu subscribers\n",
+	       o->url, elapsed, cfg->connections, cfg->threads, cfg->cards.n);
+	printf("bootstraps        %" PRIu64 " ok, %" PRIu64 " failed\n", t->ok, t->failed);
+	printf("bootstraps/s      %.0f\n", rate);
+	printf("latency us        p50 %" PRIu32 "  p99 %" PRIu32 "  max %" PRIu32 "\n",
+	       percentile(t->lat, t->n_lat, 0.50), percentile(t->lat, t->n_lat, 0.99),
+	       t->n_lat ? t->lat[t->n_lat - 1] : 0);
+	printf("resyncs           %" PRIu64 "\n", t->resyncs);
+	print_errors(t);
+	if (t->ok)
+		print_cpu("ub-load cpu", self, t->ok, elapsed);
+	for (unsigned i = 0; i < o->n_servers; i++) {
+		char label[64];
+		snprintf(label, sizeof(label), "%.40s cpu", servers[i].name);
+		if (!servers[i].ok)
+			printf("%-17s unknown (cannot read /proc/%ld/stat)\n", label, o->server_pids[i]);
+		else if (t->ok)
+			print_cpu(label, &servers[i].d, t->ok, elapsed);
+	}
+	if (o->admin) {
+		if (!have_store)
+			printf("store             unknown (no gba_bsf_sessions_live/gba_bsf_store_bytes at %s)\n",
+			       o->admin);
+		else {
+			double dl = s1->live - s0->live, db = s1->bytes - s0->bytes;
+			printf("store             %.0f bytes/live B-TID over the run (+%.0f B-TIDs, +%.0f bytes); "
+			       "%.0f bytes/B-TID overall (%.0f live, %.0f bytes)\n",
+			       dl > 0 ? db / dl : 0.0, dl, db, s1->live > 0 ? s1->bytes / s1->live : 0.0,
+			       s1->live, s1->bytes);
+		}
+	}
+}
+
+static int run_load(const struct options *o)
+{
+	struct config cfg;
+	struct store_figures s0 = { -1, -1 }, s1 = { -1, -1 };
+	struct ub_url admin;
+	int have_store = 0;
+
+	if (setup(o, &cfg))
+		return 2;
+	if (o->admin && ub_url_parse(o->admin, &admin)) {
+		fprintf(stderr, "ub-load: --admin: an http:// URL of the BSF's /metrics\n");
+		return 2;
+	}
+	if (o->admin)
+		have_store = fetch_store(&admin, &s0) == 0;
+
+	struct worker *w = calloc(cfg.threads, sizeof(*w));
+	struct cpu_times self0, self1;
+	struct server_cpu servers[MAX_SERVERS];
+	for (unsigned i = 0; i < o->n_servers; i++) {
+		proc_name(o->server_pids[i], servers[i].name, sizeof(servers[i].name));
+		servers[i].ok = proc_cpu(o->server_pids[i], &servers[i].t0) == 0;
+	}
+	self_cpu(&self0);
+	long long t0 = now_ns(), stop = t0 + (long long)(cfg.duration * 1e9);
+	if (!w || start_workers(&cfg, w, stop)) {
+		fprintf(stderr, "ub-load: cannot start the workers\n");
+		exit(1);
+	}
+	for (unsigned t = 0; t < cfg.threads; t++)
+		pthread_join(w[t].th, NULL);
+	double elapsed = (double)(now_ns() - t0) / 1e9;
+	self_cpu(&self1);
+	for (unsigned i = 0; i < o->n_servers; i++) {
+		struct cpu_times t1;
+		servers[i].ok = servers[i].ok && proc_cpu(o->server_pids[i], &t1) == 0;
+		servers[i].d.user = servers[i].ok ? t1.user - servers[i].t0.user : 0;
+		servers[i].d.sys = servers[i].ok ? t1.sys - servers[i].t0.sys : 0;
+	}
+	if (o->admin)
+		have_store = have_store && fetch_store(&admin, &s1) == 0;
+
+	struct totals t;
+	struct cpu_times dself = { self1.user - self0.user, self1.sys - self0.sys };
+	merge(w, cfg.threads, &t);
+	report(o, &cfg, &t, elapsed, &dself, servers, &s0, &s1, have_store);
+	for (unsigned i = 0; i < cfg.threads; i++) {
+		close(w[i].ep);
+		free(w[i].conns);
+		free(w[i].lat_us);
+	}
+	free(w);
+	free(t.lat);
+	cards_free(&cfg.cards);
+	return t.ok ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	int rc;
+
+	if (parse_options(argc, argv, &o)) {
+		usage();
+		return 2;
+	}
+	if (o.make_csv)
+		rc = make_csv(&o);
+	else
+		rc = run_load(&o);
+	gba_wipe(o.k_hex, sizeof(o.k_hex));
+	gba_wipe(o.opc_hex, sizeof(o.opc_hex));
+	return rc;
+}

@@ -1,0 +1,65 @@
+/*
+ * av_source.h - where the BSF gets authentication vectors: the embedded
+ * subscriber database, or an HSS over Zh (Diameter).  The Ub code sees
+ * only this interface.
+ *
+ * fetch() blocks until it has a vector or an error, at most the source's
+ * configured timeout.  Errors the Ub side maps to HTTP:
+ *   GBA_ERR_NOT_FOUND                      unknown user       -> 403
+ *   GBA_ERR_AUTS_INVALID                   bad AUTS (MAC-S)   -> 403
+ *   GBA_ERR_UNAVAILABLE, GBA_ERR_TIMEOUT   HSS down or slow   -> 503 + Retry-After
+ *   anything else                                             -> 500
+ * A source is safe to call from several threads at once.
+ */
+#ifndef GBA_BSF_AV_SOURCE_H
+#define GBA_BSF_AV_SOURCE_H
+
+#include <stdint.h>
+
+#include <gba/aka.h>
+#include <gba/error.h>
+#include <gba/session_store.h>
+
+struct av_answer {
+	struct gba_av av;                 /* secret: wipe after use */
+	char guss[GBA_GUSS_MAX + 1];      /* the user's GUSS XML, NUL-terminated */
+	size_t guss_len;                  /* 0 when the source has none */
+};
+
+struct av_source;
+
+struct av_source_ops {
+	const char *name;   /* "embedded", "zh" */
+	/*
+	 * A vector for impi.  For a resynchronisation, resync_rand is the RAND
+	 * of the failed challenge and auts the UE's AUTS (both else NULL).
+	 */
+	gba_err (*fetch)(struct av_source *src, const char *impi,
+			 const uint8_t *resync_rand, const uint8_t *auts,
+			 struct av_answer *out);
+	void (*close)(struct av_source *src);
+};
+
+struct av_source {
+	const struct av_source_ops *ops;
+};
+
+static inline gba_err av_source_fetch(struct av_source *src, const char *impi,
+				      const uint8_t *resync_rand, const uint8_t *auts,
+				      struct av_answer *out)
+{
+	return src->ops->fetch(src, impi, resync_rand, auts, out);
+}
+
+static inline void av_source_close(struct av_source *src)
+{
+	if (src)
+		src->ops->close(src);
+}
+
+/* Embedded: the SQLite subscriber database at db_path; SQNs in IND slot ind. */
+gba_err av_source_embedded_open(struct av_source **out, const char *db_path, unsigned ind);
+
+/* Zh: see bsf/zh/zh.h for its configuration. */
+
+#endif /* GBA_BSF_AV_SOURCE_H */

@@ -1,0 +1,676 @@
+/*
+ * config.c - the BSF's configuration file, its defaults and overrides.
+ *
+ * One table (keys[] below) describes every key: where it lives in struct
+ * bsf_config, its type and range, its default and its meaning.  The file
+ * parser, --set, the defaults and --help all work from it, so a new key
+ * is one line here and one paragraph in docs/bsf.md.
+ */
+#define _POSIX_C_SOURCE 200809L /* getline */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+#define LINE_LEN_MAX 4096
+
+enum key_type {
+	T_STR,        /* copied into a char array of .size octets */
+	T_UINT,       /* decimal, within [min, max] */
+	T_DURATION,   /* decimal with an optional unit s, m, h or d; stored in seconds */
+	T_ENUM,       /* one of .names, stored as an int-sized enum */
+};
+
+struct enum_name {
+	const char *name;
+	int value;
+};
+
+struct key_def {
+	const char *section;
+	const char *key;
+	enum key_type type;
+	size_t off;
+	size_t size;              /* T_STR: the array's size */
+	unsigned min, max;        /* T_UINT, T_DURATION */
+	const struct enum_name *names;
+	const char *def;          /* the default as text; "" for derived or empty */
+	const char *help;
+};
+
+_Static_assert(sizeof(enum gba_digest_algorithm) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum rspauth_body) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum av_source_kind) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum log_level) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum log_impi_mode) == sizeof(int), "enum size");
+
+static const struct enum_name algorithm_names[] = {
+	{ "AKAv1-MD5", GBA_DIGEST_ALG_AKAV1_MD5 },
+	{ "AKAv2-MD5", GBA_DIGEST_ALG_AKAV2_MD5 },
+	{ NULL, 0 },
+};
+
+static const struct enum_name rspauth_names[] = {
+	{ "response", RSPAUTH_BODY_RESPONSE },
+	{ "request", RSPAUTH_BODY_REQUEST },
+	{ NULL, 0 },
+};
+
+static const struct enum_name source_names[] = {
+	{ "embedded", AV_SOURCE_EMBEDDED },
+	{ "zh", AV_SOURCE_ZH },
+	{ NULL, 0 },
+};
+
+static const struct enum_name level_names[] = {
+	{ "debug", LOG_LVL_DEBUG },
+	{ "info", LOG_LVL_INFO },
+	{ "warn", LOG_LVL_WARN },
+	{ "error", LOG_LVL_ERROR },
+	{ NULL, 0 },
+};
+
+static const struct enum_name impi_names[] = {
+	{ "plain", LOG_IMPI_PLAIN },
+	{ "hash", LOG_IMPI_HASH },
+	{ "hide", LOG_IMPI_HIDE },
+	{ NULL, 0 },
+};
+
+#define OFF(f) offsetof(struct bsf_config, f)
+#define STR(sec, k, f, def, help) \
+	{ sec, k, T_STR, OFF(f), sizeof(((struct bsf_config *)0)->f), 0, 0, NULL, def, help }
+#define UINT(sec, k, f, lo, hi, def, help) \
+	{ sec, k, T_UINT, OFF(f), 0, lo, hi, NULL, def, help }
+#define DUR(sec, k, f, lo, hi, def, help) \
+	{ sec, k, T_DURATION, OFF(f), 0, lo, hi, NULL, def, help }
+#define ENUM(sec, k, f, names, def, help) \
+	{ sec, k, T_ENUM, OFF(f), 0, 0, 0, names, def, help }
+
+static const struct key_def keys[] = {
+	STR("bsf", "state_dir", state_dir, "/var/lib/gba-bsf",
+	    "directory of the default databases ($STATE_DIRECTORY when set)"),
+	STR("bsf", "domain", domain, "bsf.example.org",
+	    "BSF server domain name: the part of the B-TID after '@'"),
+	STR("bsf", "realm", realm, "",
+	    "Digest realm of the challenges (default: the domain)"),
+	ENUM("bsf", "algorithm", algorithm, algorithm_names, "AKAv1-MD5",
+	     "Digest algorithm offered: AKAv1-MD5 or AKAv2-MD5"),
+	DUR("bsf", "nonce_lifetime", nonce_lifetime, 1, 3600, "30s",
+	    "how long a challenge may be answered (s, m, h, d)"),
+	DUR("bsf", "key_lifetime", key_lifetime, 60, 7u * 86400 * 52, "24h",
+	    "lifetime of a bootstrapped key Ks and its B-TID"),
+	UINT("bsf", "max_pending", max_pending, 64, 16u << 20, "65536",
+	     "challenges awaiting an answer; beyond it new ones get 503"),
+	UINT("bsf", "threads", threads, 0, 1024, "0",
+	     "HTTP worker threads (0: one per CPU; more for a slow HSS)"),
+
+	STR("ub", "listen", ub_listen, "0.0.0.0:8080",
+	    "Ub address and port: host:port, [v6]:port or *:port"),
+	STR("ub", "tls_cert", tls_cert, "",
+	    "PEM certificate (chain) file: Ub over HTTPS when set"),
+	STR("ub", "tls_key", tls_key, "", "PEM private key file of tls_cert"),
+	STR("ub", "tls_priorities", tls_priorities, "",
+	    "GnuTLS priority string (default: the library's)"),
+	UINT("ub", "max_connections", max_connections, 1, 1000000, "4096",
+	     "open Ub connections at most"),
+	UINT("ub", "max_connections_per_ip", max_connections_per_ip, 0, 1000000, "0",
+	     "open Ub connections per client address (0: no limit)"),
+	DUR("ub", "connection_timeout", connection_timeout, 1, 86400, "30s",
+	    "idle time after which a connection is closed"),
+	UINT("ub", "max_header_size", max_header_size, 1024, 1u << 20, "8192",
+	     "request line and headers, octets; larger gets 431"),
+	UINT("ub", "max_body_size", max_body_size, 0, 1u << 20, "4096",
+	     "request body, octets; larger gets 413"),
+	ENUM("ub", "rspauth_body", rspauth_body, rspauth_names, "request",
+	     "body hashed into rspauth for auth-int: request or response"),
+	DUR("ub", "retry_after", retry_after, 1, 3600, "5s",
+	    "Retry-After of 503 answers (HSS down, table full)"),
+
+	STR("admin", "listen", admin_listen, "127.0.0.1:8081",
+	    "admin port (/metrics, /sessions/<B-TID>); off to disable"),
+
+	STR("store", "uri", store_uri, "",
+	    "session store: sqlite:PATH or redis://HOST:PORT[/DB] "
+	    "(default sqlite:<state_dir>/sessions.db)"),
+	DUR("store", "purge_interval", purge_interval, 1, 86400, "60s",
+	    "how often expired sessions are removed"),
+
+	ENUM("av", "source", av_source, source_names, "embedded",
+	     "where vectors come from: embedded or zh"),
+
+	STR("embedded", "db", embedded_db, "",
+	    "subscriber database (default <state_dir>/subscribers.db)"),
+	UINT("embedded", "ind", embedded_ind, 0, 31, "0",
+	     "SQN IND slot of this BSF (distinct per BSF sharing the database)"),
+
+	STR("zh", "origin_host", zh_origin_host, "",
+	    "Diameter identity of this BSF (Origin-Host)"),
+	STR("zh", "origin_realm", zh_origin_realm, "", "Origin-Realm of this BSF"),
+	STR("zh", "hss_host", zh_hss_host, "127.0.0.1",
+	    "address of the HSS to connect to"),
+	UINT("zh", "hss_port", zh_hss_port, 1, 65535, "3868", "Diameter port of the HSS"),
+	STR("zh", "hss_realm", zh_hss_realm, "", "Destination-Realm of the MARs"),
+	STR("zh", "hss_identity", zh_hss_identity, "",
+	    "Diameter identity of the HSS (its Origin-Host)"),
+	UINT("zh", "timeout_ms", zh_timeout_ms, 10, 600000, "2000",
+	     "how long to wait for an MAA; then 503"),
+
+	ENUM("log", "level", log_level, level_names, "info",
+	     "least severe level logged: debug, info, warn, error"),
+	ENUM("log", "impi", log_impi, impi_names, "plain",
+	     "how IMPIs appear in the log: plain, hash or hide"),
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(N_KEYS <= 8 * sizeof(((struct config_seen *)0)->set), "config_seen too small");
+
+/* ---- Errors ------------------------------------------------------------------ */
+
+__attribute__((format(printf, 3, 4)))
+static int fail(char *err, size_t err_size, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && err_size) {
+		va_start(ap, fmt);
+		vsnprintf(err, err_size, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* ---- Values ------------------------------------------------------------------ */
+
+static const struct key_def *find_key(const char *section, const char *key)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (!strcmp(keys[i].section, section) && !strcmp(keys[i].key, key))
+			return &keys[i];
+	return NULL;
+}
+
+static int section_exists(const char *section)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (!strcmp(keys[i].section, section))
+			return 1;
+	return 0;
+}
+
+/* Strict decimal: digits only, no sign, no overflow. */
+static int parse_decimal(const char *s, size_t n, unsigned long long *out)
+{
+	unsigned long long v = 0;
+
+	if (n == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		if (v > (ULLONG_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_duration(const char *s, unsigned long long *out)
+{
+	size_t n = strlen(s);
+	unsigned long long mult = 1, v;
+
+	if (n && (s[n - 1] < '0' || s[n - 1] > '9')) {
+		switch (s[n - 1]) {
+		case 's': mult = 1; break;
+		case 'm': mult = 60; break;
+		case 'h': mult = 3600; break;
+		case 'd': mult = 86400; break;
+		default: return -1;
+		}
+		n--;
+	}
+	if (parse_decimal(s, n, &v) || v > ULLONG_MAX / mult)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+static int set_enum(const struct key_def *k, void *field, const char *value,
+		    char *err, size_t err_size)
+{
+	char choices[256] = "";
+
+	for (const struct enum_name *e = k->names; e->name; e++) {
+		if (!strcmp(e->name, value)) {
+			memcpy(field, &e->value, sizeof(int));
+			return 0;
+		}
+		if (e != k->names)
+			strncat(choices, ", ", sizeof(choices) - strlen(choices) - 1);
+		strncat(choices, e->name, sizeof(choices) - strlen(choices) - 1);
+	}
+	return fail(err, err_size, "%s.%s: '%s' is not one of %s", k->section, k->key,
+		    value, choices);
+}
+
+static int set_value(struct bsf_config *cfg, const struct key_def *k, const char *value,
+		     char *err, size_t err_size)
+{
+	void *field = (char *)cfg + k->off;
+	unsigned long long v = 0;
+
+	switch (k->type) {
+	case T_STR:
+		if (strlen(value) >= k->size)
+			return fail(err, err_size, "%s.%s: value longer than %zu characters",
+				    k->section, k->key, k->size - 1);
+		memcpy(field, value, strlen(value) + 1);
+		return 0;
+	case T_UINT:
+		if (parse_decimal(value, strlen(value), &v))
+			return fail(err, err_size, "%s.%s: '%s' is not a decimal number",
+				    k->section, k->key, value);
+		break;
+	case T_DURATION:
+		if (parse_duration(value, &v))
+			return fail(err, err_size,
+				    "%s.%s: '%s' is not a duration (number with s, m, h or d)",
+				    k->section, k->key, value);
+		break;
+	case T_ENUM:
+		return set_enum(k, field, value, err, err_size);
+	}
+	if (v < k->min || v > k->max)
+		return fail(err, err_size, "%s.%s: %llu is outside %u..%u", k->section, k->key,
+			    v, k->min, k->max);
+	*(unsigned *)field = (unsigned)v;
+	return 0;
+}
+
+int config_set(struct bsf_config *cfg, const char *section, const char *key,
+	       const char *value, char *err, size_t err_size)
+{
+	const struct key_def *k = find_key(section, key);
+
+	if (!k) {
+		if (!section_exists(section))
+			return fail(err, err_size, "unknown section [%s]", section);
+		return fail(err, err_size, "unknown key '%s' in [%s]", key, section);
+	}
+	return set_value(cfg, k, value, err, err_size);
+}
+
+void config_defaults(struct bsf_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (set_value(cfg, &keys[i], keys[i].def, NULL, 0) != 0)
+			abort(); /* a broken default is a bug in the table */
+}
+
+int config_set_arg(struct bsf_config *cfg, const char *arg, char *err, size_t err_size)
+{
+	char section[64], key[64];
+	const char *dot = strchr(arg, '.'), *eq = strchr(arg, '=');
+
+	if (!dot || !eq || dot > eq)
+		return fail(err, err_size, "--set %s: expected SECTION.KEY=VALUE", arg);
+	if ((size_t)(dot - arg) >= sizeof(section) || (size_t)(eq - dot - 1) >= sizeof(key))
+		return fail(err, err_size, "--set %s: no such key", arg);
+	memcpy(section, arg, (size_t)(dot - arg));
+	section[dot - arg] = '\0';
+	memcpy(key, dot + 1, (size_t)(eq - dot - 1));
+	key[eq - dot - 1] = '\0';
+	return config_set(cfg, section, key, eq + 1, err, err_size);
+}
+
+/* ---- The file ---------------------------------------------------------------- */
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Trim blanks at both ends, in place. */
+static char *trim(char *s)
+{
+	char *e;
+
+	while (is_blank(*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && is_blank(e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int is_name(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+/* Mark a key as set from the file; a second time is an error. */
+static int mark_seen(struct config_seen *seen, const struct key_def *k)
+{
+	size_t i = (size_t)(k - keys);
+	unsigned char bit = (unsigned char)(1u << (i % 8));
+
+	if (seen->set[i / 8] & bit)
+		return -1;
+	seen->set[i / 8] |= bit;
+	return 0;
+}
+
+static int parse_section(char *line, char *section, size_t section_size,
+			 const char *name, unsigned lineno, char *err, size_t err_size)
+{
+	size_t n = strlen(line);
+	char *inner;
+
+	if (line[n - 1] != ']')
+		return fail(err, err_size, "%s:%u: section header without ']'", name, lineno);
+	line[n - 1] = '\0';
+	inner = trim(line + 1);
+	if (!is_name(inner) || strlen(inner) >= section_size)
+		return fail(err, err_size, "%s:%u: bad section name '%s'", name, lineno, inner);
+	if (!section_exists(inner))
+		return fail(err, err_size, "%s:%u: unknown section [%s]", name, lineno, inner);
+	memcpy(section, inner, strlen(inner) + 1);
+	return 0;
+}
+
+static int parse_assignment(struct bsf_config *cfg, struct config_seen *seen, char *line,
+			    const char *section, const char *name, unsigned lineno,
+			    char *err, size_t err_size)
+{
+	char *eq = strchr(line, '='), *key, *value, msg[CFG_ERR_MAX];
+	const struct key_def *k;
+
+	if (!eq)
+		return fail(err, err_size, "%s:%u: expected 'key = value'", name, lineno);
+	if (!*section)
+		return fail(err, err_size, "%s:%u: key outside any [section]", name, lineno);
+	*eq = '\0';
+	key = trim(line);
+	value = trim(eq + 1);
+	if (!is_name(key))
+		return fail(err, err_size, "%s:%u: bad key name '%s'", name, lineno, key);
+	k = find_key(section, key);
+	if (!k)
+		return fail(err, err_size, "%s:%u: unknown key '%s' in [%s]", name, lineno, key,
+			    section);
+	if (mark_seen(seen, k))
+		return fail(err, err_size, "%s:%u: %s.%s given twice", name, lineno, section, key);
+	if (set_value(cfg, k, value, msg, sizeof(msg)))
+		return fail(err, err_size, "%s:%u: %s", name, lineno, msg);
+	return 0;
+}
+
+static int check_line_bytes(const char *line, size_t len, const char *name, unsigned lineno,
+			    char *err, size_t err_size)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if (c == '\0')
+			return fail(err, err_size, "%s:%u: NUL byte", name, lineno);
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return fail(err, err_size, "%s:%u: control character 0x%02x", name,
+				    lineno, c);
+	}
+	return 0;
+}
+
+/* One line without its newline (and carriage return). */
+static int parse_line(struct bsf_config *cfg, struct config_seen *seen, char *raw,
+		      size_t len, char *section, size_t section_size, const char *name,
+		      unsigned lineno, char *err, size_t err_size)
+{
+	char *line;
+
+	if (len && raw[len - 1] == '\r')
+		raw[--len] = '\0';
+	if (len > LINE_LEN_MAX)
+		return fail(err, err_size, "%s:%u: line longer than %d characters", name, lineno,
+			    LINE_LEN_MAX);
+	if (check_line_bytes(raw, len, name, lineno, err, err_size))
+		return -1;
+	line = trim(raw);
+	if (*line == '\0' || *line == '#')
+		return 0;
+	if (*line == '[')
+		return parse_section(line, section, section_size, name, lineno, err, err_size);
+	return parse_assignment(cfg, seen, line, section, name, lineno, err, err_size);
+}
+
+int config_parse_file(struct bsf_config *cfg, struct config_seen *seen, FILE *f,
+		      const char *name, char *err, size_t err_size)
+{
+	char section[64] = "";
+	char *buf = NULL;
+	size_t cap = 0;
+	unsigned lineno = 0;
+	ssize_t n;
+	int rc = 0;
+
+	while ((n = getline(&buf, &cap, f)) >= 0) {
+		size_t len = (size_t)n;
+
+		lineno++;
+		if (len && buf[len - 1] == '\n')
+			buf[--len] = '\0';
+		rc = parse_line(cfg, seen, buf, len, section, sizeof(section), name, lineno,
+				err, err_size);
+		if (rc)
+			break;
+	}
+	if (!rc && ferror(f))
+		rc = fail(err, err_size, "%s: read error: %s", name, strerror(errno));
+	free(buf);
+	return rc;
+}
+
+/* ---- Addresses --------------------------------------------------------------- */
+
+static int parse_port(const char *s, in_port_t *port)
+{
+	unsigned long long v = 0;
+
+	if (parse_decimal(s, strlen(s), &v) || v == 0 || v > 65535)
+		return -1;
+	*port = htons((uint16_t)v);
+	return 0;
+}
+
+int config_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len,
+		      char *err, size_t err_size)
+{
+	char host[CFG_ADDR_MAX + 1];
+	const char *colon, *port;
+	size_t hlen;
+
+	memset(ss, 0, sizeof(*ss));
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+		if (!close || close[1] != ':')
+			return fail(err, err_size, "'%s': expected [v6 address]:port", text);
+		hlen = (size_t)(close - text - 1);
+		port = close + 2;
+		memcpy(host, text + 1, hlen < sizeof(host) ? hlen : 0);
+	} else {
+		colon = strrchr(text, ':');
+		if (!colon)
+			return fail(err, err_size, "'%s': expected host:port", text);
+		hlen = (size_t)(colon - text);
+		port = colon + 1;
+		memcpy(host, text, hlen < sizeof(host) ? hlen : 0);
+	}
+	if (hlen >= sizeof(host))
+		return fail(err, err_size, "'%s': address too long", text);
+	host[hlen] = '\0';
+	if (text[0] == '[') {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+		a6->sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1 ||
+		    parse_port(port, &a6->sin6_port))
+			return fail(err, err_size, "'%s': bad IPv6 address or port", text);
+		*len = sizeof(*a6);
+		return 0;
+	}
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	a4->sin_family = AF_INET;
+	if (!strcmp(host, "*"))
+		a4->sin_addr.s_addr = htonl(INADDR_ANY);
+	else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+		return fail(err, err_size, "'%s': '%s' is not a numeric IPv4 address", text, host);
+	if (parse_port(port, &a4->sin_port))
+		return fail(err, err_size, "'%s': bad port", text);
+	*len = sizeof(*a4);
+	return 0;
+}
+
+/* ---- The whole --------------------------------------------------------------- */
+
+static int join_path(char *out, size_t size, const char *prefix, const char *dir,
+		     const char *file)
+{
+	int n = snprintf(out, size, "%s%s/%s", prefix, dir, file);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+static int is_off(const char *s)
+{
+	return !*s || !strcmp(s, "off");
+}
+
+/* A DNS name for the B-TID and realm: LDH labels separated by dots. */
+static int is_dns_name(const char *s)
+{
+	size_t label = 0;
+
+	if (!*s || strlen(s) > 253)
+		return 0;
+	for (; *s; s++) {
+		if (*s == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-') || ++label > 63)
+			return 0;
+	}
+	return label > 0;
+}
+
+static int check_zh(const struct bsf_config *cfg, char *err, size_t err_size)
+{
+	if (!*cfg->zh_origin_host || !*cfg->zh_origin_realm || !*cfg->zh_hss_realm)
+		return fail(err, err_size,
+			    "av.source = zh needs zh.origin_host, zh.origin_realm and "
+			    "zh.hss_realm");
+	return 0;
+}
+
+int config_finish(struct bsf_config *cfg, char *err, size_t err_size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char msg[CFG_ERR_MAX];
+
+	if (!is_dns_name(cfg->domain))
+		return fail(err, err_size, "bsf.domain: '%s' is not a DNS name", cfg->domain);
+	if (!*cfg->realm)
+		memcpy(cfg->realm, cfg->domain, strlen(cfg->domain) + 1);
+	if (!*cfg->store_uri &&
+	    join_path(cfg->store_uri, sizeof(cfg->store_uri), "sqlite:", cfg->state_dir,
+		      "sessions.db"))
+		return fail(err, err_size, "bsf.state_dir: path too long");
+	if (!*cfg->embedded_db &&
+	    join_path(cfg->embedded_db, sizeof(cfg->embedded_db), "", cfg->state_dir,
+		      "subscribers.db"))
+		return fail(err, err_size, "bsf.state_dir: path too long");
+	if (config_parse_addr(cfg->ub_listen, &ss, &len, msg, sizeof(msg)))
+		return fail(err, err_size, "ub.listen: %s", msg);
+	if (!is_off(cfg->admin_listen) &&
+	    config_parse_addr(cfg->admin_listen, &ss, &len, msg, sizeof(msg)))
+		return fail(err, err_size, "admin.listen: %s", msg);
+	if (!*cfg->tls_cert != !*cfg->tls_key)
+		return fail(err, err_size, "ub.tls_cert and ub.tls_key go together");
+	if (cfg->av_source == AV_SOURCE_ZH && check_zh(cfg, err, err_size))
+		return -1;
+	return 0;
+}
+
+/* ---- Printing ---------------------------------------------------------------- */
+
+static const char *enum_name(const struct key_def *k, int value)
+{
+	for (const struct enum_name *e = k->names; e->name; e++)
+		if (e->value == value)
+			return e->name;
+	return "?";
+}
+
+void config_print_keys(FILE *out)
+{
+	const char *section = "";
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key_def *k = &keys[i];
+		if (strcmp(section, k->section)) {
+			section = k->section;
+			fprintf(out, "  [%s]\n", section);
+		}
+		fprintf(out, "    %-24s %s", k->key, k->help);
+		if (*k->def)
+			fprintf(out, " [%s]", k->def);
+		fputc('\n', out);
+	}
+}
+
+void config_print(const struct bsf_config *cfg, FILE *out)
+{
+	const char *section = "";
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key_def *k = &keys[i];
+		const void *field = (const char *)cfg + k->off;
+		int e;
+
+		if (strcmp(section, k->section)) {
+			section = k->section;
+			fprintf(out, "%s[%s]\n", i ? "\n" : "", section);
+		}
+		fprintf(out, "%s = ", k->key);
+		switch (k->type) {
+		case T_STR:
+			fprintf(out, "%s\n", (const char *)field);
+			break;
+		case T_UINT:
+		case T_DURATION:
+			fprintf(out, "%u\n", *(const unsigned *)field);
+			break;
+		case T_ENUM:
+			memcpy(&e, field, sizeof(int));
+			fprintf(out, "%s\n", enum_name(k, e));
+			break;
+		}
+	}
+}

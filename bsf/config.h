@@ -1,0 +1,133 @@
+/*
+ * config.h - the BSF's configuration: one file of `key = value` lines in
+ * [section]s, '#' comment lines, and command-line overrides of any key.
+ *
+ * Every key is described once, in a table in config.c, which drives the
+ * parser, the defaults, the overrides and `gba-bsf --help`.  The parser is
+ * strict: an unknown section or key, a key given twice, a value out of
+ * range or a line that is not `key = value` is an error naming the line.
+ */
+#ifndef GBA_BSF_CONFIG_H
+#define GBA_BSF_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include <gba/digest.h>
+
+#include "log.h"
+
+#define CFG_PATH_MAX 1024
+#define CFG_NAME_MAX 255     /* a DNS name or a Diameter identity */
+#define CFG_ADDR_MAX 300     /* "[v6 address]:port" or "host:port" */
+#define CFG_ERR_MAX 512
+
+enum av_source_kind {
+	AV_SOURCE_EMBEDDED = 0,
+	AV_SOURCE_ZH = 1,
+};
+
+/* Which entity body enters rspauth's HA2 with qop=auth-int. */
+enum rspauth_body {
+	RSPAUTH_BODY_RESPONSE = 0,   /* RFC 2617 3.2.3: the 200's body */
+	RSPAUTH_BODY_REQUEST = 1,    /* the request's body, as some UEs compute it */
+};
+
+struct bsf_config {
+	/* [bsf] */
+	char state_dir[CFG_PATH_MAX];
+	char domain[CFG_NAME_MAX + 1];       /* B-TID domain */
+	char realm[CFG_NAME_MAX + 1];        /* Digest realm; default: domain */
+	enum gba_digest_algorithm algorithm; /* AKAv1-MD5 or AKAv2-MD5 */
+	unsigned nonce_lifetime;             /* seconds */
+	unsigned key_lifetime;               /* seconds */
+	unsigned max_pending;                /* challenges awaiting an answer */
+	unsigned threads;                    /* 0: one per CPU */
+
+	/* [ub] */
+	char ub_listen[CFG_ADDR_MAX + 1];
+	char tls_cert[CFG_PATH_MAX];
+	char tls_key[CFG_PATH_MAX];
+	char tls_priorities[CFG_PATH_MAX];
+	unsigned max_connections;
+	unsigned max_connections_per_ip;     /* 0: no per-address limit */
+	unsigned connection_timeout;         /* seconds idle */
+	unsigned max_header_size;
+	unsigned max_body_size;
+	enum rspauth_body rspauth_body;
+	unsigned retry_after;                /* seconds, in 503 answers */
+
+	/* [admin] */
+	char admin_listen[CFG_ADDR_MAX + 1]; /* "" or "off": no admin port */
+
+	/* [store] */
+	char store_uri[CFG_PATH_MAX];
+	unsigned purge_interval;             /* seconds */
+
+	/* [av] */
+	enum av_source_kind av_source;
+
+	/* [embedded] */
+	char embedded_db[CFG_PATH_MAX];
+	unsigned embedded_ind;
+
+	/* [zh] */
+	char zh_origin_host[CFG_NAME_MAX + 1];
+	char zh_origin_realm[CFG_NAME_MAX + 1];
+	char zh_hss_host[CFG_NAME_MAX + 1];
+	unsigned zh_hss_port;
+	char zh_hss_realm[CFG_NAME_MAX + 1];
+	char zh_hss_identity[CFG_NAME_MAX + 1];
+	unsigned zh_timeout_ms;
+
+	/* [log] */
+	enum log_level log_level;
+	enum log_impi_mode log_impi;
+};
+
+/*
+ * Tracks which keys were set, so that a key given twice in the file is an
+ * error and an override from the command line is not.
+ */
+struct config_seen {
+	unsigned char set[64];
+};
+
+/* Fill every key with its default (derived defaults stay empty). */
+void config_defaults(struct bsf_config *cfg);
+
+/*
+ * Parse a config file (name is used in messages).  Returns 0, or -1 with
+ * "name:line: what" in err.
+ */
+int config_parse_file(struct bsf_config *cfg, struct config_seen *seen, FILE *f,
+		      const char *name, char *err, size_t err_size);
+
+/* Set "section.key=value" (a --set argument).  -1 with a message in err. */
+int config_set_arg(struct bsf_config *cfg, const char *arg, char *err, size_t err_size);
+
+/* Set one key; -1 with a message ("unknown key", "not a number ...") in err. */
+int config_set(struct bsf_config *cfg, const char *section, const char *key,
+	       const char *value, char *err, size_t err_size);
+
+/*
+ * Fill the derived defaults (realm from domain, paths under state_dir)
+ * and check the whole: -1 with a message in err.
+ */
+int config_finish(struct bsf_config *cfg, char *err, size_t err_size);
+
+/* Print every key with its default and meaning (for --help). */
+void config_print_keys(FILE *out);
+
+/* Print the effective configuration as a config file (for --check). */
+void config_print(const struct bsf_config *cfg, FILE *out);
+
+/*
+ * Parse "host:port", "[v6]:port" or "*:port" (numeric addresses only)
+ * into ss.  -1 with a message in err.
+ */
+int config_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len,
+		      char *err, size_t err_size);
+
+#endif /* GBA_BSF_CONFIG_H */

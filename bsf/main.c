@@ -1,0 +1,390 @@
+/*
+ * main.c - gba-bsf: the command line, start-up in dependency order, and a
+ * clean stop on SIGTERM/SIGINT (stop accepting, finish what is in
+ * progress, close the stores, exit 0).
+ */
+#define _POSIX_C_SOURCE 200809L /* sigwaitinfo, pthread_sigmask */
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <gba/session_store.h>
+
+#include "admin.h"
+#include "av_source.h"
+#include "challenge.h"
+#include "config.h"
+#include "housekeeper.h"
+#include "log.h"
+#include "metrics.h"
+#include "ub.h"
+#include "ub_logic.h"
+#ifdef BSF_HAVE_ZH
+#include "zh.h"
+#endif
+
+#ifndef BSF_VERSION
+#define BSF_VERSION "unknown"
+#endif
+
+#define EXIT_USAGE 2
+#define CHALLENGE_SHARDS 64
+
+/* Everything the daemon runs; torn down in reverse order. */
+struct bsf {
+	struct bsf_config cfg;
+	struct bsf_log log;
+	struct bsf_metrics metrics;
+	struct av_source *av;
+	struct gba_session_store *store;
+	struct challenge_table *pending;
+	struct ub_server ub;
+	int ub_ready;
+	struct ub_http *http;
+	struct admin_http *admin;
+	struct housekeeper *hk;
+};
+
+/* ---- Command line ------------------------------------------------------------- */
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: gba-bsf [OPTION]...\n"
+		"The GBA bootstrapping server function (3GPP TS 33.220): Ub over HTTP(S),\n"
+		"vectors from the embedded subscriber database or an HSS over Zh.\n"
+		"\n"
+		"  -c, --config FILE        read the configuration from FILE\n"
+		"      --listen ADDR        Ub address, host:port        (= ub.listen)\n"
+		"      --admin-listen ADDR  admin address, or off        (= admin.listen)\n"
+		"      --domain NAME        B-TID domain                 (= bsf.domain)\n"
+		"      --realm NAME         Digest realm                 (= bsf.realm)\n"
+		"      --db PATH            subscriber database          (= embedded.db)\n"
+		"      --store URI          session store                (= store.uri)\n"
+		"      --source KIND        embedded or zh               (= av.source)\n"
+		"      --set SECTION.KEY=VALUE  set any key below\n"
+		"      --check              check the configuration, print it, exit\n"
+		"  -h, --help               this text\n"
+		"  -V, --version            the version\n"
+		"\n"
+		"Options override the file whatever their order.  The file has\n"
+		"'key = value' lines under [section] headers, '#' starts a comment line.\n"
+		"Keys (default in brackets):\n");
+	config_print_keys(out);
+	fprintf(out,
+		"\nSignals: SIGTERM or SIGINT stop the server cleanly (exit 0).\n"
+		"Exit status: 0 clean stop, 1 start-up or runtime failure, 2 bad usage or\n"
+		"configuration.  See docs/bsf.md.\n");
+}
+
+enum opt_id {
+	OPT_LISTEN = 256, OPT_ADMIN, OPT_DOMAIN, OPT_REALM, OPT_DB, OPT_STORE, OPT_SOURCE,
+	OPT_SET, OPT_CHECK,
+};
+
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "admin-listen", required_argument, NULL, OPT_ADMIN },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "realm", required_argument, NULL, OPT_REALM },
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "set", required_argument, NULL, OPT_SET },
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The key a shorthand flag sets. */
+static const char *flag_key(int opt)
+{
+	switch (opt) {
+	case OPT_LISTEN: return "ub.listen";
+	case OPT_ADMIN: return "admin.listen";
+	case OPT_DOMAIN: return "bsf.domain";
+	case OPT_REALM: return "bsf.realm";
+	case OPT_DB: return "embedded.db";
+	case OPT_STORE: return "store.uri";
+	case OPT_SOURCE: return "av.source";
+	default: return NULL;
+	}
+}
+
+static int apply_override(struct bsf_config *cfg, int opt, const char *arg)
+{
+	char err[CFG_ERR_MAX], buf[CFG_PATH_MAX + 64];
+	const char *key = flag_key(opt);
+
+	if (key) {
+		snprintf(buf, sizeof(buf), "%s=%s", key, arg);
+		arg = buf;
+	}
+	if (config_set_arg(cfg, arg, err, sizeof(err))) {
+		fprintf(stderr, "gba-bsf: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* systemd's StateDirectory= arrives as $STATE_DIRECTORY (first of a list). */
+static void state_dir_from_env(struct bsf_config *cfg)
+{
+	const char *env = getenv("STATE_DIRECTORY");
+	size_t n;
+
+	if (!env || !*env)
+		return;
+	n = strcspn(env, ":");
+	if (n < sizeof(cfg->state_dir)) {
+		memcpy(cfg->state_dir, env, n);
+		cfg->state_dir[n] = '\0';
+	}
+}
+
+static int load_file(struct bsf_config *cfg, const char *path)
+{
+	struct config_seen seen = { { 0 } };
+	char err[CFG_ERR_MAX];
+	FILE *f = fopen(path, "r");
+	int rc;
+
+	if (!f) {
+		fprintf(stderr, "gba-bsf: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	rc = config_parse_file(cfg, &seen, f, path, err, sizeof(err));
+	fclose(f);
+	if (rc)
+		fprintf(stderr, "gba-bsf: %s\n", err);
+	return rc;
+}
+
+/*
+ * Defaults, then the file, then the options in their order.  Returns 0 to
+ * run, 1 to exit 0 (help, version, check), -1 for a usage error.
+ */
+static int configure(struct bsf_config *cfg, int argc, char **argv)
+{
+	const char *config_path = NULL;
+	char err[CFG_ERR_MAX];
+	int opt, check = 0;
+
+	config_defaults(cfg);
+	state_dir_from_env(cfg);
+	/* Pass 1: the file, help and version. */
+	while ((opt = getopt_long(argc, argv, "c:hV", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config_path = optarg; break;
+		case 'h': usage(stdout); return 1;
+		case 'V': printf("gba-bsf %s\n", BSF_VERSION); return 1;
+		case OPT_CHECK: check = 1; break;
+		case '?': return -1;
+		default: break;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "gba-bsf: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (config_path && load_file(cfg, config_path))
+		return -1;
+	/* Pass 2: the overrides, after the file whatever their place. */
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "c:hV", long_opts, NULL)) != -1)
+		if (opt >= OPT_LISTEN && opt <= OPT_SET && apply_override(cfg, opt, optarg))
+			return -1;
+	if (config_finish(cfg, err, sizeof(err))) {
+		fprintf(stderr, "gba-bsf: %s\n", err);
+		return -1;
+	}
+	if (check) {
+		config_print(cfg, stdout);
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- Start and stop ------------------------------------------------------------ */
+
+#ifdef BSF_HAVE_ZH
+_Static_assert((int)GBA_DIA_LOG_DEBUG == (int)LOG_LVL_DEBUG &&
+	       (int)GBA_DIA_LOG_ERROR == (int)LOG_LVL_ERROR, "log levels line up");
+
+/* The Diameter node's lines go to the BSF's log. */
+static void zh_log(void *arg, enum gba_dia_log_level level, const char *line)
+{
+	log_msg(arg, (enum log_level)level, "zh: %s", line);
+}
+
+static int open_zh(struct bsf *b)
+{
+	struct zh_config zc = { 0 };
+	gba_err err;
+
+	zc.origin_host = b->cfg.zh_origin_host;
+	zc.origin_realm = b->cfg.zh_origin_realm;
+	zc.hss_host = b->cfg.zh_hss_host;
+	zc.hss_port = b->cfg.zh_hss_port;
+	zc.hss_realm = b->cfg.zh_hss_realm;
+	zc.hss_identity = *b->cfg.zh_hss_identity ? b->cfg.zh_hss_identity : NULL;
+	zc.timeout_ms = b->cfg.zh_timeout_ms;
+	zc.log = zh_log;
+	zc.log_arg = &b->log;
+	zc.log_level = (enum gba_dia_log_level)b->cfg.log_level;
+	err = av_source_zh_open(&b->av, &zc);
+	if (err)
+		log_msg(&b->log, LOG_LVL_ERROR, "Zh toward %s:%u: %s", b->cfg.zh_hss_host,
+			b->cfg.zh_hss_port, gba_strerror(err));
+	return err ? -1 : 0;
+}
+#else
+static int open_zh(struct bsf *b)
+{
+	log_msg(&b->log, LOG_LVL_ERROR, "this gba-bsf was built without Zh (freeDiameter)");
+	return -1;
+}
+#endif
+
+static int open_av_source(struct bsf *b)
+{
+	gba_err err;
+
+	if (b->cfg.av_source == AV_SOURCE_EMBEDDED) {
+		err = av_source_embedded_open(&b->av, b->cfg.embedded_db, b->cfg.embedded_ind);
+		if (err)
+			log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s: %s",
+				b->cfg.embedded_db, gba_strerror(err));
+		return err ? -1 : 0;
+	}
+	return open_zh(b);
+}
+
+static int open_parts(struct bsf *b)
+{
+	gba_err err;
+
+	if (open_av_source(b))
+		return -1;
+	err = gba_session_store_open(&b->store, b->cfg.store_uri);
+	if (err) {
+		log_msg(&b->log, LOG_LVL_ERROR, "session store %s: %s", b->cfg.store_uri,
+			gba_strerror(err));
+		return -1;
+	}
+	err = challenge_table_create(&b->pending, b->cfg.max_pending, CHALLENGE_SHARDS);
+	if (err) {
+		log_msg(&b->log, LOG_LVL_ERROR, "pending table: %s", gba_strerror(err));
+		return -1;
+	}
+	err = ub_server_init(&b->ub, &b->cfg, b->av, b->store, b->pending, &b->metrics, &b->log);
+	if (err) {
+		log_msg(&b->log, LOG_LVL_ERROR, "no random key for nonces: %s", gba_strerror(err));
+		return -1;
+	}
+	b->ub_ready = 1;
+	return 0;
+}
+
+static int start_servers(struct bsf *b)
+{
+	struct admin_ctx actx = { b->store, b->pending, &b->metrics, &b->log, time(NULL) };
+	char err[CFG_ERR_MAX];
+
+	if (ub_http_start(&b->http, &b->ub, &b->cfg, &b->log, err, sizeof(err)) ||
+	    (strcmp(b->cfg.admin_listen, "off") && *b->cfg.admin_listen &&
+	     admin_http_start(&b->admin, &actx, b->cfg.admin_listen, err, sizeof(err)))) {
+		log_msg(&b->log, LOG_LVL_ERROR, "%s", err);
+		return -1;
+	}
+	if (housekeeper_start(&b->hk, b->pending, b->store, b->cfg.purge_interval, &b->log)) {
+		log_msg(&b->log, LOG_LVL_ERROR, "cannot start the housekeeping thread");
+		return -1;
+	}
+	return 0;
+}
+
+/* Reverse order of start; every step copes with a part never started. */
+static void shut_down(struct bsf *b)
+{
+	if (b->http)
+		ub_http_quiesce(b->http);
+	ub_http_stop(b->http);
+	admin_http_stop(b->admin);
+	housekeeper_stop(b->hk);
+	if (b->ub_ready)
+		ub_server_wipe(&b->ub);
+	challenge_table_destroy(b->pending);
+	if (b->store)
+		gba_session_store_close(b->store);
+	av_source_close(b->av);
+}
+
+/* Block the stop signals in every thread; main waits for them. */
+static void block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void wait_for_stop(struct bsf *b, const sigset_t *set)
+{
+	for (;;) {
+		int sig = sigwaitinfo(set, NULL);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_msg(&b->log, LOG_LVL_INFO, "%s: stopping",
+				sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			return;
+		}
+		if (sig == SIGHUP)
+			log_msg(&b->log, LOG_LVL_INFO, "SIGHUP ignored: restart to reload");
+	}
+}
+
+static void log_started(struct bsf *b)
+{
+	log_msg(&b->log, LOG_LVL_INFO,
+		"gba-bsf %s: Ub on %s://%s (port %u), admin %s, vectors %s, store %s, "
+		"domain %s, realm %s",
+		BSF_VERSION, *b->cfg.tls_cert ? "https" : "http", b->cfg.ub_listen,
+		ub_http_port(b->http), b->admin ? b->cfg.admin_listen : "off",
+		b->av->ops->name, b->cfg.store_uri, b->cfg.domain, b->cfg.realm);
+}
+
+int main(int argc, char **argv)
+{
+	static struct bsf b; /* large (the config): not on the stack */
+	sigset_t set;
+	int rc;
+
+	rc = configure(&b.cfg, argc, argv);
+	if (rc)
+		return rc > 0 ? EXIT_SUCCESS : EXIT_USAGE;
+	/* Databases and their journals hold keys: nobody else may read them. */
+	umask(0077);
+	log_init(&b.log, b.cfg.log_level, b.cfg.log_impi);
+	metrics_init(&b.metrics);
+	block_signals(&set);
+	if (open_parts(&b) || start_servers(&b)) {
+		shut_down(&b);
+		return EXIT_FAILURE;
+	}
+	log_started(&b);
+	wait_for_stop(&b, &set);
+	shut_down(&b);
+	log_msg(&b.log, LOG_LVL_INFO, "stopped");
+	return EXIT_SUCCESS;
+}

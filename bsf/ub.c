@@ -1,0 +1,475 @@
+/*
+ * ub.c - the Ub HTTP(S) server on libmicrohttpd, see ub.h.
+ *
+ * Each connection gets a small state when it opens (reused by every
+ * keep-alive request on it) and a body buffer of max_body_size octets the
+ * first time a request carries a body (the digest's auth-int covers it).
+ * A request is answered in the access handler's last call: answering in
+ * the first would make MHD close the connection.
+ */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, sysconf */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include <gba/util.h>
+
+#include "ub.h"
+
+/*
+ * MHD keeps a request's headers and its response's in one memory pool per
+ * connection: room for the response beyond the largest allowed request.
+ */
+#define MHD_RESPONSE_ROOM 4096
+
+struct ub_http {
+	struct MHD_Daemon *daemon;
+	struct ub_server *srv;
+	const struct bsf_config *cfg;
+	const struct bsf_log *log;
+	atomic_int running;       /* MHD's messages: warnings at start-up, debug later */
+	char *tls_cert, *tls_key; /* PEM, kept for the daemon's life; the key is wiped */
+	size_t tls_cert_len, tls_key_len;
+};
+
+/* The headers the Ub logic looks at, from one pass over the request's. */
+struct req_headers {
+	const char *authorization, *user_agent, *host, *content_length, *transfer_encoding;
+	size_t authorization_len;
+	unsigned authorization_count;
+};
+
+/*
+ * Per TCP connection, allocated when it opens and reused by every request
+ * on it: keep-alive requests allocate nothing of ours.  The header
+ * pointers point into MHD's memory for the current request.
+ */
+struct conn_state {
+	uint64_t start_us;
+	struct req_headers hd;
+	int too_large;
+	size_t body_len, body_cap;
+	uint8_t *body;            /* max_body_size octets, allocated at the first body */
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- Headers ------------------------------------------------------------------ */
+
+static int name_is(const char *key, size_t key_size, const char *name)
+{
+	return key_size == strlen(name) && !strncasecmp(key, name, key_size);
+}
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				      size_t key_size, const char *value, size_t value_size)
+{
+	struct req_headers *h = cls;
+
+	(void)kind;
+	if (name_is(key, key_size, MHD_HTTP_HEADER_AUTHORIZATION)) {
+		if (h->authorization_count++ == 0) {
+			h->authorization = value;
+			h->authorization_len = value_size;
+		}
+	} else if (name_is(key, key_size, MHD_HTTP_HEADER_USER_AGENT)) {
+		h->user_agent = value;
+	} else if (name_is(key, key_size, MHD_HTTP_HEADER_HOST)) {
+		h->host = value;
+	} else if (name_is(key, key_size, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+		h->content_length = value;
+	} else if (name_is(key, key_size, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+		h->transfer_encoding = value;
+	}
+	return MHD_YES;
+}
+
+static void read_headers(struct MHD_Connection *conn, struct req_headers *h)
+{
+	memset(h, 0, sizeof(*h));
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, collect_header, h);
+}
+
+/* ---- Answers ------------------------------------------------------------------ */
+
+static enum MHD_Result queue_reply(struct MHD_Connection *conn, const struct ub_reply *r)
+{
+	static const char *const header_names[] = {
+		[UB_HDR_NONE] = NULL,
+		[UB_HDR_WWW_AUTHENTICATE] = MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		[UB_HDR_AUTHENTICATION_INFO] = MHD_HTTP_HEADER_AUTHENTICATION_INFO,
+	};
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	char retry[16];
+	int ok = 1;
+
+	resp = MHD_create_response_from_buffer(r->body_len, (void *)r->body,
+					       MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	if (header_names[r->header_kind])
+		ok &= MHD_add_response_header(resp, header_names[r->header_kind], r->header) ==
+		      MHD_YES;
+	if (r->content_type)
+		ok &= MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					      r->content_type) == MHD_YES;
+	if (r->retry_after) {
+		snprintf(retry, sizeof(retry), "%u", r->retry_after);
+		ok &= MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry) ==
+		      MHD_YES;
+	}
+	if (r->status == 405)
+		ok &= MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, POST") == MHD_YES;
+	ret = ok ? MHD_queue_response(conn, r->status, resp) : MHD_NO;
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* Refusals decided here, before the Ub logic sees the request. */
+static enum MHD_Result refuse(struct ub_http *h, struct MHD_Connection *conn, unsigned status,
+			      const char *text, uint64_t start_us)
+{
+	struct ub_reply r;
+	enum MHD_Result ret;
+
+	ub_reply_error(&r, status, CAUSE_MALFORMED, text);
+	r.retry_after = 0;
+	ret = queue_reply(conn, &r);
+	metrics_inc(&h->srv->metrics->requests);
+	metrics_inc(&h->srv->metrics->failures[CAUSE_MALFORMED]);
+	metrics_observe_latency(h->srv->metrics, now_us() - start_us);
+	log_msg(h->log, LOG_LVL_INFO, "bootstrap failed impi=- status=%u cause=malformed: %s",
+		status, text);
+	return ret;
+}
+
+static enum MHD_Result answer(struct ub_http *h, struct MHD_Connection *conn, const char *url,
+			      const char *method, const struct conn_state *cs)
+{
+	const struct req_headers *hd = &cs->hd;
+	struct ub_request req;
+	struct ub_reply reply;
+	enum MHD_Result ret;
+
+	if (hd->authorization_count > 1)
+		return refuse(h, conn, 400, "more than one Authorization header", cs->start_us);
+	req.method = method;
+	req.target = url;
+	req.target_len = strlen(url);
+	req.has_query = MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, NULL, NULL) > 0;
+	req.authorization = hd->authorization;
+	req.authorization_len = hd->authorization_len;
+	req.user_agent = hd->user_agent;
+	req.host = hd->host;
+	req.body = cs->body;
+	req.body_len = cs->body_len;
+	ub_handle(h->srv, &req, &reply);
+	ret = queue_reply(conn, &reply);
+	metrics_observe_latency(h->srv->metrics, now_us() - cs->start_us);
+	return ret;
+}
+
+/* ---- Bodies ------------------------------------------------------------------- */
+
+/*
+ * Whether a body follows, and how large it says it is.  -1 when
+ * Content-Length is not a number.
+ */
+static int body_expected(const struct req_headers *hd, unsigned long long *declared)
+{
+	char *end;
+
+	*declared = 0;
+	if (hd->transfer_encoding)
+		return 1;
+	if (!hd->content_length)
+		return 0;
+	errno = 0;
+	*declared = strtoull(hd->content_length, &end, 10);
+	if (errno || end == hd->content_length || *end)
+		return -1;
+	return *declared > 0;
+}
+
+static void take_body(struct conn_state *cs, const char *data, size_t n)
+{
+	if (cs->too_large || n > cs->body_cap - cs->body_len) {
+		cs->too_large = 1; /* read on and drop it; answered 413 at the end */
+		return;
+	}
+	memcpy(cs->body + cs->body_len, data, n);
+	cs->body_len += n;
+}
+
+/* ---- Requests ------------------------------------------------------------------ */
+
+/*
+ * The first call of a request: look at its headers.  Refusals of a body
+ * not worth reading are answered at once (MHD then closes the
+ * connection); everything else is answered in the last call, which keeps
+ * the connection alive.
+ */
+static enum MHD_Result begin_request(struct ub_http *h, struct MHD_Connection *conn,
+				     struct conn_state *cs)
+{
+	unsigned long long declared;
+	int expect;
+
+	const union MHD_ConnectionInfo *size =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+
+	cs->start_us = now_us();
+	cs->body_len = 0;
+	cs->too_large = 0;
+	/* MHD's own limit (its memory pool) is looser: hold to the configured one. */
+	if (size && size->header_size > h->cfg->max_header_size)
+		return refuse(h, conn, 431, "request headers too large", cs->start_us);
+	read_headers(conn, &cs->hd);
+	expect = body_expected(&cs->hd, &declared);
+	if (expect < 0)
+		return refuse(h, conn, 400, "bad Content-Length", cs->start_us);
+	if (expect && (declared > h->cfg->max_body_size || h->cfg->max_body_size == 0))
+		return refuse(h, conn, 413, "request body too large", cs->start_us);
+	if (expect && !cs->body) {
+		cs->body = malloc(h->cfg->max_body_size);
+		if (!cs->body)
+			return MHD_NO;
+		cs->body_cap = h->cfg->max_body_size;
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size,
+				  void **req_cls)
+{
+	struct ub_http *h = cls;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_state *cs = ci ? ci->socket_context : NULL;
+
+	(void)version;
+	if (!cs)
+		return MHD_NO; /* its allocation failed: drop the connection */
+	if (!*req_cls) {
+		*req_cls = cs;
+		return begin_request(h, conn, cs);
+	}
+	if (*upload_data_size) {
+		take_body(cs, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (cs->too_large)
+		return refuse(h, conn, 413, "request body too large", cs->start_us);
+	return answer(h, conn, url, method, cs);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct conn_state *cs = *socket_context;
+
+	(void)cls;
+	(void)conn;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = calloc(1, sizeof(struct conn_state));
+		return;
+	}
+	if (cs) {
+		free(cs->body);
+		free(cs);
+	}
+	*socket_context = NULL;
+}
+
+/* Keep the target as sent: the digest's uri is compared with it octet by octet. */
+static size_t keep_escaped(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	return strlen(s);
+}
+
+__attribute__((format(printf, 2, 0)))
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct ub_http *h = cls;
+	enum log_level level = atomic_load(&h->running) ? LOG_LVL_DEBUG : LOG_LVL_WARN;
+	char msg[512];
+	size_t n;
+
+	if (!log_enabled(h->log, level))
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	log_msg(h->log, level, "ub: %s", msg);
+}
+
+/* ---- Start and stop ----------------------------------------------------------- */
+
+/* A whole file, NUL-terminated (GnuTLS wants PEM as a string). */
+static char *read_file(const char *path, size_t *len, char *err, size_t err_size)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long size;
+
+	if (!f) {
+		snprintf(err, err_size, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && size < (1L << 20) &&
+	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)size + 1)) &&
+	    fread(buf, 1, (size_t)size, f) == (size_t)size) {
+		buf[size] = '\0';
+		*len = (size_t)size;
+	} else {
+		snprintf(err, err_size, "%s: cannot read (or over 1 MiB)", path);
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static int load_tls(struct ub_http *h, char *err, size_t err_size)
+{
+	h->tls_cert = read_file(h->cfg->tls_cert, &h->tls_cert_len, err, err_size);
+	if (!h->tls_cert)
+		return -1;
+	h->tls_key = read_file(h->cfg->tls_key, &h->tls_key_len, err, err_size);
+	return h->tls_key ? 0 : -1;
+}
+
+static void free_tls(struct ub_http *h)
+{
+	if (h->tls_key) {
+		gba_wipe(h->tls_key, h->tls_key_len);
+		free(h->tls_key);
+	}
+	free(h->tls_cert);
+}
+
+static unsigned worker_threads(const struct bsf_config *cfg)
+{
+	long n;
+
+	if (cfg->threads)
+		return cfg->threads;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+#define OPT(o, v, p) ((struct MHD_OptionItem){ (o), (intptr_t)(v), (p) })
+
+int ub_http_start(struct ub_http **out, struct ub_server *srv, const struct bsf_config *cfg,
+		  const struct bsf_log *log, char *err, size_t err_size)
+{
+	struct MHD_OptionItem opts[20];
+	struct sockaddr_storage addr;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			 MHD_USE_ERROR_LOG;
+	unsigned threads = worker_threads(cfg);
+	struct ub_http *h;
+	socklen_t addr_len;
+	size_t n = 0;
+
+	if (config_parse_addr(cfg->ub_listen, &addr, &addr_len, err, err_size))
+		return -1;
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	h->srv = srv;
+	h->cfg = cfg;
+	h->log = log;
+	atomic_init(&h->running, 0);
+	if (*cfg->tls_cert) {
+		if (load_tls(h, err, err_size)) {
+			free_tls(h);
+			free(h);
+			return -1;
+		}
+		flags |= MHD_USE_TLS;
+		opts[n++] = OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert);
+		opts[n++] = OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key);
+		if (*cfg->tls_priorities)
+			opts[n++] = OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)cfg->tls_priorities);
+	}
+	if (addr.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	opts[n++] = OPT(MHD_OPTION_SOCK_ADDR, 0, &addr);
+	opts[n++] = OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, h);
+	opts[n++] = OPT(MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, h);
+	opts[n++] = OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL);
+	if (cfg->max_connections_per_ip)
+		opts[n++] = OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
+				NULL);
+	opts[n++] = OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout, NULL);
+	opts[n++] = OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+			(size_t)cfg->max_header_size + MHD_RESPONSE_ROOM, NULL);
+	if (threads > 1)
+		opts[n++] = OPT(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
+	opts[n++] = OPT(MHD_OPTION_END, 0, NULL);
+
+	/* The logger first, so that MHD reports problems with the others through it. */
+	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+				     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+				     MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	if (!h->daemon) {
+		snprintf(err, err_size, "cannot start the Ub server on %s (see the log above)",
+			 cfg->ub_listen);
+		free_tls(h);
+		free(h);
+		return -1;
+	}
+	atomic_store(&h->running, 1);
+	*out = h;
+	return 0;
+}
+
+void ub_http_quiesce(struct ub_http *h)
+{
+	MHD_socket fd = MHD_quiesce_daemon(h->daemon);
+
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+}
+
+void ub_http_stop(struct ub_http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->daemon);
+	free_tls(h);
+	free(h);
+}
+
+unsigned ub_http_port(const struct ub_http *h)
+{
+	const union MHD_DaemonInfo *info =
+		MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+
+	return info ? info->port : 0;
+}

@@ -1,0 +1,102 @@
+/*
+ * ub_logic.h - the Ub protocol decisions of the BSF (TS 24.109 clause 4,
+ * RFC 3310), apart from HTTP: a request's method, target, headers and
+ * body go in, a status, one header and a body come out.  ub.c does the
+ * HTTP around it; tests can drive it directly.
+ *
+ * Answers:
+ *   401 + WWW-Authenticate   first request (empty nonce), fresh challenge
+ *                            after a stale (stale=true), replayed or unknown
+ *                            nonce, and after a resynchronisation (auts)
+ *   200 + Authentication-Info + BootstrappingInfo   verified: session stored
+ *   400  not a well-formed Ub request: Authorization missing, not Digest,
+ *        unparsable, duplicated or missing parameters, realm not this BSF's,
+ *        uri not the request target, qop not auth-int, nc not 00000001,
+ *        opaque or algorithm not ours, nonce or auts not of their format
+ *   403  authentication failed (wrong response, the card's MAC failure,
+ *        invalid AUTS) or unknown user; no state is kept
+ *   405  a method other than GET or POST
+ *   503 + Retry-After   the AV source is down or slow, the pending table is
+ *        full, or the session store is unreachable
+ *   500  anything else
+ */
+#ifndef GBA_BSF_UB_LOGIC_H
+#define GBA_BSF_UB_LOGIC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gba/session_store.h>
+
+#include "av_source.h"
+#include "challenge.h"
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+#include "nonce.h"
+
+/* Everything the Ub logic shares between worker threads. */
+struct ub_server {
+	const struct bsf_config *cfg;
+	struct av_source *av;
+	struct gba_session_store *store;
+	struct challenge_table *pending;
+	struct bsf_metrics *metrics;
+	const struct bsf_log *log;
+	struct nonce_key nonce_key;
+	char opaque[17];          /* hex; the same for every challenge of this realm */
+	size_t realm_len, domain_len;
+};
+
+/*
+ * Set up a server on its parts (all borrowed, none closed by it).
+ * GBA_ERR_UNAVAILABLE when no random key can be had.
+ */
+gba_err ub_server_init(struct ub_server *srv, const struct bsf_config *cfg,
+		       struct av_source *av, struct gba_session_store *store,
+		       struct challenge_table *pending, struct bsf_metrics *metrics,
+		       const struct bsf_log *log);
+void ub_server_wipe(struct ub_server *srv);
+
+struct ub_request {
+	const char *method;
+	const char *target;          /* the request's path, not unescaped */
+	size_t target_len;
+	int has_query;               /* the target had a '?' part */
+	const char *authorization;   /* header value or NULL */
+	size_t authorization_len;
+	const char *user_agent;      /* or NULL */
+	const char *host;            /* Host header or NULL */
+	const uint8_t *body;
+	size_t body_len;
+};
+
+enum ub_header_kind {
+	UB_HDR_NONE = 0,
+	UB_HDR_WWW_AUTHENTICATE,
+	UB_HDR_AUTHENTICATION_INFO,
+};
+
+#define UB_HEADER_MAX 1024
+#define UB_XML_MAX 1024
+
+struct ub_reply {
+	unsigned status;
+	enum bsf_cause cause;
+	enum ub_header_kind header_kind;
+	char header[UB_HEADER_MAX];  /* NUL-terminated */
+	unsigned retry_after;        /* seconds; 0: no Retry-After */
+	const char *content_type;
+	const char *body;            /* static text or xml below */
+	size_t body_len;
+	char xml[UB_XML_MAX];
+};
+
+/* Answer one Ub request; counts it in the metrics and logs its outcome. */
+void ub_handle(struct ub_server *srv, const struct ub_request *req, struct ub_reply *out);
+
+/* Fill out as a plain-text error (for the HTTP layer's own refusals). */
+void ub_reply_error(struct ub_reply *out, unsigned status, enum bsf_cause cause,
+		    const char *text);
+
+#endif /* GBA_BSF_UB_LOGIC_H */

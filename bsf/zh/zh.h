@@ -1,0 +1,63 @@
+/*
+ * zh.h - the BSF's AV source over Zh: vectors from an HSS by Diameter
+ * Multimedia-Auth-Request/Answer (TS 29.109, application 16777221), on
+ * libgba-diameter.  See docs/zh.md.
+ *
+ * fetch() sends one MAR and waits for its MAA, at most timeout_ms:
+ *   5401 (IDENTITY_UNKNOWN)           -> GBA_ERR_NOT_FOUND
+ *   AUTS refused (5004 on a resync)   -> GBA_ERR_AUTS_INVALID
+ *   no connection to the HSS, 3002,
+ *   3004 or a 4xxx result             -> GBA_ERR_UNAVAILABLE
+ *   no answer in time                 -> GBA_ERR_TIMEOUT
+ *   an MAA without a usable vector    -> GBA_ERR_PARSE
+ *   any other result                  -> GBA_ERR_UNSUPPORTED
+ */
+#ifndef GBA_BSF_ZH_H
+#define GBA_BSF_ZH_H
+
+#include <gba/diameter.h>
+
+#include "../av_source.h"
+
+struct zh_config {
+	const char *origin_host;    /* this BSF's Diameter identity (Origin-Host), an FQDN */
+	const char *origin_realm;   /* this BSF's realm (Origin-Realm) */
+	const char *hss_host;       /* the HSS's address (IP or host name) */
+	unsigned hss_port;          /* its Diameter port; 0: 3868 */
+	const char *hss_realm;      /* Destination-Realm of the MARs */
+	/*
+	 * The HSS's Diameter identity: the Origin-Host of its CEA, and the
+	 * Destination-Host of the MARs.  NULL: hss_host (right when that is
+	 * the HSS's FQDN).
+	 */
+	const char *hss_identity;
+	unsigned timeout_ms;        /* wait for an MAA at most this long; 0: 2000 */
+
+	/* Optional (zero is fine): */
+	/*
+	 * The local IP address advertised in the CER (Host-IP-Address).
+	 * NULL: the address this host uses to reach hss_host.
+	 */
+	const char *local_address;
+	unsigned reconnect_s;       /* seconds between connection attempts; 0: 5 */
+	gba_dia_log_fn *log;        /* the Diameter node's lines; NULL: stderr */
+	void *log_arg;
+	enum gba_dia_log_level log_level;   /* 0 is debug: set it (info, warn) */
+	/*
+	 * A node the process opened already (when the BSF also serves Zn, one
+	 * node carries both, with GBA_DIA_ZH among its applications); NULL:
+	 * the source opens, starts and closes its own.
+	 */
+	struct gba_dia *dia;
+};
+
+/*
+ * Open the source: start the Diameter node and connect to the HSS, waiting
+ * up to timeout_ms for the connection.  An HSS that is not up yet is not
+ * an error (the node keeps trying every reconnect_s; fetch() meanwhile
+ * says GBA_ERR_UNAVAILABLE).  GBA_ERR_INVALID_ARG for a bad configuration,
+ * GBA_ERR_EXISTS when the process already has its own Diameter node.
+ */
+gba_err av_source_zh_open(struct av_source **out, const struct zh_config *cfg);
+
+#endif /* GBA_BSF_ZH_H */

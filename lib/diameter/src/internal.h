@@ -1,0 +1,115 @@
+/*
+ * internal.h - what the parts of libgba-diameter share: the node, the
+ * dictionary objects, AVP helpers and the blocking request/answer call.
+ * Not installed.
+ */
+#ifndef GBA_DIA_INTERNAL_H
+#define GBA_DIA_INTERNAL_H
+
+#include <freeDiameter/freeDiameter-host.h>
+#include <freeDiameter/libfdcore.h>
+
+#include <gba/diameter.h>
+#include <gba/diameter_zh.h>
+
+#define GAA_AVP_FIRST 400
+#define GAA_AVP_LAST 420
+#define GAA_AVP_COUNT (GAA_AVP_LAST - GAA_AVP_FIRST + 1)
+
+/* The dictionary objects the roles use, looked up once at start. */
+struct dia_dict {
+	struct dict_object *vendor_3gpp;
+	struct dict_object *app_zh, *app_zn;
+	struct dict_object *cmd_mar, *cmd_maa, *cmd_bir, *cmd_bia;
+	/* RFC 6733 base AVPs */
+	struct dict_object *session_id, *origin_host, *origin_realm;
+	struct dict_object *dest_host, *dest_realm, *user_name;
+	struct dict_object *auth_session_state, *vsai, *vendor_id, *auth_app_id;
+	struct dict_object *result_code, *exp_result, *exp_result_code;
+	struct dict_object *failed_avp, *error_message, *proxy_info, *route_record;
+	/* Zh (Cx AVPs) */
+	struct dict_object *public_identity, *sip_number_auth_items, *sip_auth_scheme;
+	struct dict_object *sip_authenticate, *sip_authorization, *sip_auth_context;
+	struct dict_object *sip_auth_data_item, *sip_item_number, *conf_key, *integ_key;
+	/* GAA AVPs 400..420, by code - 400 */
+	struct dict_object *gaa[GAA_AVP_COUNT];
+};
+
+/* files.c: freeDiameter's configuration file and the TLS files it insists
+ * on, in a private directory removed once freeDiameter has read them. */
+struct dia_files {
+	char dir[256];
+	char conf[300], cert[300], key[300], dh[300];
+	int made_cert;   /* cert/key are ours (ephemeral), not the caller's */
+};
+int dia_files_prepare(struct dia_files *f, const char *identity, int make_cert);
+void dia_files_remove(struct dia_files *f);
+
+/* A role's handler of received requests (see zh_server.c). */
+struct dia_zh_server {
+	gba_zh_mar_handler *fn;
+	void *arg;
+	struct disp_hdl *hdl;
+};
+
+struct gba_dia {
+	struct dia_dict dict;
+	struct dia_files files;
+	char identity[256];
+	char realm[256];
+	unsigned apps;
+	int accept_unknown_peers;
+	int tls_given;   /* the caller gave TLS files: peers may use TLS */
+	int started;
+	gba_dia_log_fn *log;
+	void *log_arg;
+	enum gba_dia_log_level log_level;
+	struct fd_hook_hdl *hook;
+	struct dia_zh_server zh_server;
+};
+
+/* dict.c: define what freeDiameter lacks and look up what the roles use. */
+int dia_dict_load(struct dia_dict *d);
+
+
+/* node.c: the one node of the process, for freeDiameter's callbacks that
+ * carry no user pointer (its log handler and peer validator). */
+struct gba_dia *dia_node(void);
+void dia_logv(const struct gba_dia *dia, enum gba_dia_log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+/* avp.c: building and reading AVPs. */
+int avp_add_os(msg_or_avp *parent, struct dict_object *model, const uint8_t *data, size_t len);
+int avp_add_str(msg_or_avp *parent, struct dict_object *model, const char *s);
+int avp_add_u32(msg_or_avp *parent, struct dict_object *model, uint32_t v);
+int avp_add_group(msg_or_avp *parent, struct dict_object *model, struct avp **group);
+int avp_add_vsai(struct gba_dia *dia, msg_or_avp *parent, uint32_t app_id);
+/* The first child of parent with code/vendor and a value, or NULL; *count
+ * (may be NULL) gets how many there are. */
+struct avp_hdr *avp_find(msg_or_avp *parent, uint32_t code, uint32_t vendor, struct avp **avp,
+			 unsigned *count);
+/* Overwrite the values of the secret AVPs (CK, IK, SIP-Authorization,
+ * SIP-Authenticate, key material) anywhere in a message. */
+void avp_wipe_secrets(struct msg *msg);
+
+/* result.c: the outcome of an answer. */
+void dia_result_read(struct msg *answer, struct gba_dia_result *r);
+
+/*
+ * call.c: send a request and wait for its answer, at most timeout_ms.
+ * On GBA_OK *answer is the answer (free it with fd_msg_free after
+ * wiping); the request is consumed in every case.  GBA_ERR_UNAVAILABLE
+ * when it could not be sent, GBA_ERR_TIMEOUT when no answer came.
+ */
+gba_err dia_call(struct gba_dia *dia, struct msg **request, unsigned timeout_ms,
+		 struct msg **answer);
+
+/* zh_client.c and zh_server.c, apart from the network (for the tests). */
+int dia_zh_build_mar(struct gba_dia *dia, const struct gba_zh_request *req, struct msg **out);
+gba_err dia_zh_read_maa(struct msg *maa, const struct gba_zh_request *req,
+			struct gba_zh_answer *ans, char *guss, size_t guss_size);
+/* Turn the request *msg into its answer (the handler's vector, 5401, or
+ * 5004 for a bad value). */
+int dia_zh_answer_mar(struct gba_dia *dia, struct msg **msg);
+
+#endif /* GBA_DIA_INTERNAL_H */

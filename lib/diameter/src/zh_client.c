@@ -1,0 +1,180 @@
+/*
+ * zh_client.c - the BSF side of Zh: build a Multimedia-Auth-Request, send
+ * it, and read the vector out of the Multimedia-Auth-Answer.
+ */
+#define _GNU_SOURCE
+#include <string.h>
+
+#include <gba/diameter_zh.h>
+#include <gba/util.h>
+
+#include "internal.h"
+
+static int add_auth_data_item(struct gba_dia *dia, struct msg *mar,
+			      const struct gba_zh_request *req)
+{
+	const struct dia_dict *d = &dia->dict;
+	struct avp *item = NULL;
+	int ret = avp_add_group(mar, d->sip_auth_data_item, &item);
+
+	if (!ret)
+		ret = avp_add_str(item, d->sip_auth_scheme,
+				  req->scheme ? req->scheme : GBA_ZH_SCHEME_AKAV1);
+	if (!ret && req->auts) {
+		/* TS 29.109 4.2.2.1: resynchronisation data is RAND || AUTS. */
+		uint8_t resync[GBA_ZH_RESYNC_LEN];
+		memcpy(resync, req->resync_rand, 16);
+		memcpy(resync + 16, req->auts, GBA_AUTS_LEN);
+		ret = avp_add_os(item, d->sip_authorization, resync, sizeof(resync));
+	}
+	return ret;
+}
+
+int dia_zh_build_mar(struct gba_dia *dia, const struct gba_zh_request *req, struct msg **out)
+{
+	const struct dia_dict *d = &dia->dict;
+	struct msg *mar = NULL;
+	struct msg_hdr *hdr = NULL;
+	int ret = fd_msg_new(d->cmd_mar, MSGFL_ALLOC_ETEID, &mar);
+
+	if (ret)
+		return ret;
+	ret = fd_msg_hdr(mar, &hdr);
+	if (!ret) {
+		hdr->msg_appl = GBA_DIA_APP_ZH;
+		ret = fd_msg_new_session(mar, (os0_t)"zh", 2);
+	}
+	if (!ret)
+		ret = avp_add_vsai(dia, mar, GBA_DIA_APP_ZH);
+	if (!ret)
+		ret = avp_add_u32(mar, d->auth_session_state, 1);   /* NO_STATE_MAINTAINED */
+	if (!ret)
+		ret = fd_msg_add_origin(mar, 0);
+	if (!ret)
+		ret = avp_add_str(mar, d->dest_realm, req->dest_realm);
+	if (!ret && req->dest_host)
+		ret = avp_add_str(mar, d->dest_host, req->dest_host);
+	if (!ret)
+		ret = avp_add_str(mar, d->user_name, req->impi);
+	if (!ret)
+		ret = avp_add_u32(mar, d->sip_number_auth_items, 1);
+	if (!ret)
+		ret = add_auth_data_item(dia, mar, req);
+	if (ret) {
+		fd_msg_free(mar);
+		return ret;
+	}
+	*out = mar;
+	return 0;
+}
+
+/* An octet-string child of the SIP-Auth-Data-Item, with its length checked. */
+static const union avp_value *item_os(struct avp *item, uint32_t code, size_t min, size_t max)
+{
+	struct avp_hdr *h = avp_find(item, code, GBA_DIA_VENDOR_3GPP, NULL, NULL);
+
+	if (!h || !h->avp_value || h->avp_value->os.len < min || h->avp_value->os.len > max)
+		return NULL;
+	return h->avp_value;
+}
+
+static gba_err read_vector(struct msg *maa, struct gba_av *av)
+{
+	const union avp_value *authenticate, *xres, *ck, *ik;
+	struct avp *item = NULL;
+
+	if (!avp_find(maa, GBA_AVP_SIP_AUTH_DATA_ITEM, GBA_DIA_VENDOR_3GPP, &item, NULL) || !item)
+		return GBA_ERR_PARSE;
+	authenticate = item_os(item, GBA_AVP_SIP_AUTHENTICATE, 32, 32);   /* RAND || AUTN */
+	xres = item_os(item, GBA_AVP_SIP_AUTHORIZATION, 4, GBA_RES_MAX);
+	ck = item_os(item, GBA_AVP_CONFIDENTIALITY_KEY, 16, 16);
+	ik = item_os(item, GBA_AVP_INTEGRITY_KEY, 16, 16);
+	if (!authenticate || !xres || !ck || !ik)
+		return GBA_ERR_PARSE;
+	memcpy(av->rand, authenticate->os.data, 16);
+	memcpy(av->autn, authenticate->os.data + 16, 16);
+	memcpy(av->xres, xres->os.data, xres->os.len);
+	av->xres_len = xres->os.len;
+	memcpy(av->ck, ck->os.data, 16);
+	memcpy(av->ik, ik->os.data, 16);
+	av->sqn = 0;
+	return GBA_OK;
+}
+
+static gba_err read_guss(struct msg *maa, char *guss, size_t guss_size, size_t *guss_len)
+{
+	struct avp_hdr *h = avp_find(maa, GBA_AVP_GBA_USERSECSETTINGS, GBA_DIA_VENDOR_3GPP,
+				     NULL, NULL);
+	size_t n;
+
+	*guss_len = 0;
+	if (!h || !h->avp_value)
+		return GBA_OK;
+	n = h->avp_value->os.len;
+	if (!guss)
+		return GBA_OK;
+	if (n >= guss_size)
+		return GBA_ERR_TOO_LARGE;
+	memcpy(guss, h->avp_value->os.data, n);
+	guss[n] = '\0';
+	*guss_len = n;
+	return GBA_OK;
+}
+
+gba_err dia_zh_read_maa(struct msg *maa, const struct gba_zh_request *req,
+			struct gba_zh_answer *ans, char *guss, size_t guss_size)
+{
+	gba_err err;
+
+	dia_result_read(maa, &ans->result);
+	err = gba_dia_result_err(&ans->result);
+	/* The HSS refuses an AUTS whose MAC-S does not verify with 5004 and
+	 * the SIP-Authorization as Failed-AVP. */
+	if (err == GBA_ERR_UNSUPPORTED && req->auts &&
+	    ans->result.result_code == GBA_DIA_INVALID_AVP_VALUE)
+		err = GBA_ERR_AUTS_INVALID;
+	if (!err)
+		err = read_vector(maa, &ans->av);
+	if (!err)
+		err = read_guss(maa, guss, guss_size, &ans->guss_len);
+	if (err)
+		gba_wipe(&ans->av, sizeof(ans->av));
+	return err;
+}
+
+static int valid_request(const struct gba_zh_request *req)
+{
+	size_t n;
+
+	if (!req || !req->impi || !req->dest_realm || (!req->resync_rand != !req->auts))
+		return 0;
+	n = strlen(req->impi);
+	return n > 0 && n <= GBA_ZH_IMPI_MAX && *req->dest_realm;
+}
+
+gba_err gba_zh_mar_call(struct gba_dia *dia, const struct gba_zh_request *req,
+			unsigned timeout_ms, struct gba_zh_answer *ans,
+			char *guss, size_t guss_size)
+{
+	struct msg *mar = NULL, *maa = NULL;
+	gba_err err;
+
+	if (!dia || !ans || !valid_request(req) || (guss && !guss_size))
+		return GBA_ERR_INVALID_ARG;
+	memset(ans, 0, sizeof(*ans));
+	if (guss)
+		guss[0] = '\0';
+	/* Fail fast while the HSS is down: freeDiameter would only queue the
+	 * request until its timeout, or answer 3002 itself. */
+	if (req->dest_host && !gba_dia_peer_is_open(dia, req->dest_host))
+		return GBA_ERR_UNAVAILABLE;
+	if (dia_zh_build_mar(dia, req, &mar))
+		return GBA_ERR_NO_MEMORY;
+	err = dia_call(dia, &mar, timeout_ms, &maa);
+	if (err)
+		return err;
+	err = dia_zh_read_maa(maa, req, ans, guss, guss_size);
+	avp_wipe_secrets(maa);
+	fd_msg_free(maa);
+	return err;
+}

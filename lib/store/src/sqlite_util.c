@@ -1,0 +1,162 @@
+/*
+ * sqlite_util.c - SQLite helpers shared by the session store and the
+ * subscriber database.
+ */
+#define _POSIX_C_SOURCE 200809L /* O_CLOEXEC */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sqlite_util.h"
+
+gba_err store_sqlite_err(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_NOMEM:
+		return GBA_ERR_NO_MEMORY;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		/* Another process held the lock past the busy timeout. */
+		return GBA_ERR_TIMEOUT;
+	case SQLITE_CONSTRAINT:
+		return GBA_ERR_EXISTS;
+	case SQLITE_TOOBIG:
+		return GBA_ERR_TOO_LARGE;
+	default:
+		return GBA_ERR_STORE;
+	}
+}
+
+/*
+ * SQLite creates a missing database with the process umask, which may
+ * leave it readable by others; create it 0600 first.  Its -wal and -shm
+ * files inherit the database file's mode.
+ */
+static gba_err create_private(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, S_IRUSR | S_IWUSR);
+
+	if (fd < 0)
+		return errno == ENOMEM ? GBA_ERR_NO_MEMORY : GBA_ERR_STORE;
+	close(fd);
+	return GBA_OK;
+}
+
+gba_err store_sqlite_exec(sqlite3 *db, const char *sql)
+{
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? GBA_OK : store_sqlite_err(rc);
+}
+
+gba_err store_sqlite_open(sqlite3 **out, const char *path, const char *secure_delete,
+			  int exclusive)
+{
+	sqlite3 *db = NULL;
+	gba_err err;
+	int rc;
+
+	if (!out || !path || !*path || !secure_delete || strlen(secure_delete) > 8)
+		return GBA_ERR_INVALID_ARG;
+	*out = NULL;
+	err = create_private(path);
+	if (err)
+		return err;
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_close(db);
+		return GBA_ERR_STORE;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, STORE_SQLITE_BUSY_MS);
+	/* Exclusive locking must come before the first access in WAL mode. */
+	err = exclusive ? store_sqlite_exec(db, "PRAGMA locking_mode=EXCLUSIVE;") : GBA_OK;
+	if (!err)
+		err = store_sqlite_exec(db, "PRAGMA journal_mode=WAL;"
+					    "PRAGMA synchronous=NORMAL;"
+					    "PRAGMA foreign_keys=OFF;"
+					    "PRAGMA cache_size=-16384;"
+					    "PRAGMA mmap_size=268435456;");
+	if (!err) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA secure_delete=%s;", secure_delete);
+		err = store_sqlite_exec(db, sql);
+	}
+	if (err) {
+		sqlite3_close(db);
+		return err == GBA_ERR_EXISTS ? GBA_ERR_STORE : err;
+	}
+	*out = db;
+	return GBA_OK;
+}
+
+gba_err store_sqlite_prepare(sqlite3 *db, const char *const *sql, sqlite3_stmt **stmts,
+			     size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &stmts[i],
+					    NULL);
+		if (rc != SQLITE_OK) {
+			store_sqlite_finalize(stmts, i);
+			return store_sqlite_err(rc);
+		}
+	}
+	return GBA_OK;
+}
+
+void store_sqlite_finalize(sqlite3_stmt **stmts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_finalize(stmts[i]);
+		stmts[i] = NULL;
+	}
+}
+
+void store_sqlite_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+gba_err store_sqlite_run(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	store_sqlite_done(st);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return GBA_OK;
+	return store_sqlite_err(rc);
+}
+
+static gba_err pragma_int(sqlite3 *db, const char *sql, int64_t *v)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return GBA_ERR_STORE;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? GBA_OK : store_sqlite_err(rc);
+}
+
+gba_err store_sqlite_bytes(sqlite3 *db, uint64_t *bytes)
+{
+	int64_t pages = 0, free_pages = 0, page_size = 0;
+	gba_err err = pragma_int(db, "PRAGMA page_count", &pages);
+
+	if (!err)
+		err = pragma_int(db, "PRAGMA freelist_count", &free_pages);
+	if (!err)
+		err = pragma_int(db, "PRAGMA page_size", &page_size);
+	if (err)
+		return err;
+	*bytes = (uint64_t)(pages - free_pages) * (uint64_t)page_size;
+	return GBA_OK;
+}

@@ -1,0 +1,57 @@
+/*
+ * sqlite_util.h - what the SQLite session store and the subscriber
+ * database share: opening a file the way both need it, running schema
+ * scripts, caching prepared statements, mapping SQLite's result codes to
+ * gba_err.  Internal: not installed.
+ */
+#ifndef GBA_STORE_SQLITE_UTIL_H
+#define GBA_STORE_SQLITE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include <gba/error.h>
+
+/* How long a writer waits for another process's write lock. */
+#define STORE_SQLITE_BUSY_MS 5000
+
+/*
+ * Open (creating it 0600 if absent: it holds secrets) the database file at
+ * path, in WAL mode with synchronous=NORMAL and a busy timeout.  The
+ * connection does no locking of its own: each user serialises access to it
+ * with its own mutex.  secure_delete is the value of SQLite's
+ * secure_delete pragma ("ON", "FAST"): how hard SQLite works to overwrite
+ * deleted content, which held keys.
+ */
+gba_err store_sqlite_open(sqlite3 **out, const char *path, const char *secure_delete,
+			  int exclusive);
+
+/*
+ * The gba_err for a call that failed with rc (never GBA_OK: a result code
+ * that is not an error where one was expected counts as a store failure).
+ */
+gba_err store_sqlite_err(int rc);
+
+/* Run SQL without results (schema, BEGIN/COMMIT). */
+gba_err store_sqlite_exec(sqlite3 *db, const char *sql);
+
+/* Prepare n statements once, for the life of the connection. */
+gba_err store_sqlite_prepare(sqlite3 *db, const char *const *sql, sqlite3_stmt **stmts,
+			     size_t n);
+void store_sqlite_finalize(sqlite3_stmt **stmts, size_t n);
+
+/*
+ * Step a statement that returns no row (or whose row is not wanted), then
+ * reset it and clear its bindings, so that no key material stays bound.
+ */
+gba_err store_sqlite_run(sqlite3_stmt *st);
+
+/* Reset and unbind a statement after its rows were read. */
+void store_sqlite_done(sqlite3_stmt *st);
+
+/* Bytes the database file uses: page_count * page_size, freelist excluded. */
+gba_err store_sqlite_bytes(sqlite3 *db, uint64_t *bytes);
+
+#endif

@@ -1,0 +1,458 @@
+/*
+ * subscriber_db.c - the embedded subscriber database and its AuC.
+ *
+ * SQN scheme: every vector is its own write transaction.  BEGIN IMMEDIATE
+ * takes SQLite's write lock (other processes on the file wait for it,
+ * busy timeout STORE_SQLITE_BUSY_MS), the last SQN is read, moved on with
+ * gba_sqn_next() in the caller's IND slot, written back and committed
+ * before the vector is computed and handed out.  So no two threads or
+ * processes ever issue the same SQN, and a crash can only lose an SQN
+ * that was never handed out (the USIM accepts such jumps: TS 33.102 C).
+ * The mutex serialises this process's threads on the one connection.
+ *
+ * K and OPc are read into a stack struct gba_aka_key, used, and wiped;
+ * no function returns them.  secure_delete=ON has SQLite overwrite a
+ * removed subscriber's keys in the file.
+ */
+#define _POSIX_C_SOURCE 200809L /* strnlen */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <gba/util.h>
+
+#include "sqlite_util.h"
+#include "subscriber_internal.h"
+
+#define SCHEMA_VERSION 1
+
+static const char schema_sql[] =
+	"CREATE TABLE IF NOT EXISTS subscriber("
+	" id INTEGER PRIMARY KEY,"
+	" impi TEXT NOT NULL UNIQUE,"
+	" imsi TEXT NOT NULL,"
+	" impus TEXT NOT NULL,"
+	" algo INTEGER NOT NULL,"          /* enum gba_aka_algo */
+	" k BLOB NOT NULL,"                /* 16 or 32 octets */
+	" opc BLOB NOT NULL,"              /* OPc (16) or TOPc (32): never OP */
+	" tuak_iterations INTEGER NOT NULL,"
+	" res_len INTEGER NOT NULL,"
+	" amf BLOB NOT NULL,"
+	" sqn INTEGER NOT NULL,"           /* last SQN issued (SEQ || IND) */
+	" ind_bits INTEGER NOT NULL,"
+	" guss BLOB);";
+
+enum stmt_id {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_ADD,
+	S_REMOVE,
+	S_INFO,
+	S_LIST,
+	S_AUC,
+	S_SET_SQN,
+	S__COUNT
+};
+
+#define INFO_COLUMNS "impi, imsi, impus, algo, amf, sqn, ind_bits, coalesce(length(guss), 0)"
+
+static const char *const stmt_sql[S__COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_ADD] = "INSERT INTO subscriber(impi, imsi, impus, algo, k, opc, tuak_iterations,"
+		  " res_len, amf, sqn, ind_bits, guss)"
+		  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[S_REMOVE] = "DELETE FROM subscriber WHERE impi = ?1",
+	[S_INFO] = "SELECT " INFO_COLUMNS " FROM subscriber WHERE impi = ?1",
+	[S_LIST] = "SELECT " INFO_COLUMNS " FROM subscriber ORDER BY impi",
+	[S_AUC] = "SELECT algo, k, opc, tuak_iterations, res_len, amf, sqn, ind_bits, guss"
+		  " FROM subscriber WHERE impi = ?1",
+	[S_SET_SQN] = "UPDATE subscriber SET sqn = ?2 WHERE impi = ?1",
+};
+
+/* ---- opening ----------------------------------------------------------- */
+
+static gba_err schema(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int version = -1;
+	gba_err err;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return GBA_ERR_STORE;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version < 0 || version > SCHEMA_VERSION)
+		return GBA_ERR_STORE;   /* not ours, or from a newer release */
+	err = store_sqlite_exec(db, "BEGIN IMMEDIATE");
+	if (err)
+		return err;
+	err = store_sqlite_exec(db, schema_sql);
+	if (!err)
+		err = store_sqlite_exec(db, "PRAGMA user_version = 1");
+	if (!err)
+		err = store_sqlite_exec(db, "COMMIT");
+	if (err)
+		(void)store_sqlite_exec(db, "ROLLBACK");
+	return err == GBA_ERR_EXISTS ? GBA_ERR_STORE : err;
+}
+
+gba_err gba_subdb_open(struct gba_subdb **out, const char *path)
+{
+	struct gba_subdb *db;
+	gba_err err;
+
+	if (!out || !path || !*path)
+		return GBA_ERR_INVALID_ARG;
+	*out = NULL;
+	db = calloc(1, sizeof(*db));
+	if (!db)
+		return GBA_ERR_NO_MEMORY;
+	db->st = calloc(S__COUNT, sizeof(*db->st));
+	if (!db->st || pthread_mutex_init(&db->lock, NULL)) {
+		free(db->st);
+		free(db);
+		return GBA_ERR_NO_MEMORY;
+	}
+	err = store_sqlite_open(&db->db, path, "ON", 0);
+	if (!err)
+		err = schema(db->db);
+	if (!err)
+		err = store_sqlite_prepare(db->db, stmt_sql, db->st, S__COUNT);
+	if (err) {
+		gba_subdb_close(db);
+		return err;
+	}
+	*out = db;
+	return GBA_OK;
+}
+
+void gba_subdb_close(struct gba_subdb *db)
+{
+	if (!db)
+		return;
+	store_sqlite_finalize(db->st, S__COUNT);
+	sqlite3_close(db->db);
+	pthread_mutex_destroy(&db->lock);
+	free(db->st);
+	free(db);
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+gba_err subdb_begin(struct gba_subdb *db)
+{
+	return store_sqlite_run(db->st[S_BEGIN]);
+}
+
+gba_err subdb_commit(struct gba_subdb *db)
+{
+	gba_err err = store_sqlite_run(db->st[S_COMMIT]);
+
+	if (err)
+		subdb_rollback(db);
+	return err;
+}
+
+void subdb_rollback(struct gba_subdb *db)
+{
+	if (!sqlite3_get_autocommit(db->db))
+		(void)store_sqlite_run(db->st[S_ROLLBACK]);
+}
+
+/* ---- subscribers ------------------------------------------------------- */
+
+gba_err subdb_insert(struct gba_subdb *db, const struct gba_subscriber *sub)
+{
+	sqlite3_stmt *st = db->st[S_ADD];
+	const struct gba_aka_key *key = &sub->key;
+	size_t opc_len = key->algo == GBA_AKA_TUAK ? 32 : 16;
+
+	sqlite3_bind_text(st, 1, sub->impi, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, sub->imsi, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, sub->impus, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, (int)key->algo);
+	sqlite3_bind_blob(st, 5, key->k, (int)key->k_len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, key->opc, (int)opc_len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 7, (int)(key->algo == GBA_AKA_TUAK ? key->tuak_iterations : 0));
+	sqlite3_bind_int(st, 8, (int)key->res_len);
+	sqlite3_bind_blob(st, 9, sub->amf, 2, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)sub->sqn);
+	sqlite3_bind_int(st, 11, (int)sub->ind_bits);
+	if (sub->guss_len)
+		sqlite3_bind_blob(st, 12, sub->guss, (int)sub->guss_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 12);
+	return store_sqlite_run(st);   /* unbinds K and OPc; a known IMPI: EXISTS */
+}
+
+gba_err gba_subdb_add(struct gba_subdb *db, const struct gba_subscriber *sub)
+{
+	gba_err err;
+
+	if (!db || !sub)
+		return GBA_ERR_INVALID_ARG;
+	err = gba_subdb_check(sub, NULL);
+	if (err)
+		return err;
+	pthread_mutex_lock(&db->lock);
+	err = subdb_insert(db, sub);
+	pthread_mutex_unlock(&db->lock);
+	return err;
+}
+
+static int impi_arg_ok(const char *impi)
+{
+	return impi && subscriber_impi_ok(impi, strnlen(impi, GBA_IMPI_MAX + 1));
+}
+
+gba_err gba_subdb_remove(struct gba_subdb *db, const char *impi)
+{
+	gba_err err;
+
+	if (!db || !impi)
+		return GBA_ERR_INVALID_ARG;
+	if (!impi_arg_ok(impi))
+		return GBA_ERR_NOT_FOUND;
+	pthread_mutex_lock(&db->lock);
+	sqlite3_bind_text(db->st[S_REMOVE], 1, impi, -1, SQLITE_STATIC);
+	err = store_sqlite_run(db->st[S_REMOVE]);
+	if (!err && sqlite3_changes(db->db) == 0)
+		err = GBA_ERR_NOT_FOUND;
+	pthread_mutex_unlock(&db->lock);
+	return err;
+}
+
+/* Copy a text column into a fixed buffer; -1 if it does not fit. */
+static int column_text(sqlite3_stmt *st, int col, char *out, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	size_t len = (size_t)sqlite3_column_bytes(st, col);
+
+	if (!t || len >= size)
+		return -1;
+	memcpy(out, t, len);
+	out[len] = '\0';
+	return 0;
+}
+
+/* A row of INFO_COLUMNS. */
+static gba_err row_to_info(sqlite3_stmt *st, struct gba_subscriber_info *out)
+{
+	const void *amf = sqlite3_column_blob(st, 4);
+	int algo = sqlite3_column_int(st, 3);
+
+	memset(out, 0, sizeof(*out));
+	if (column_text(st, 0, out->impi, sizeof(out->impi)) ||
+	    column_text(st, 1, out->imsi, sizeof(out->imsi)) ||
+	    column_text(st, 2, out->impus, sizeof(out->impus)) ||
+	    (algo != GBA_AKA_MILENAGE && algo != GBA_AKA_TUAK) ||
+	    !amf || sqlite3_column_bytes(st, 4) != 2)
+		return GBA_ERR_STORE;
+	out->algo = (enum gba_aka_algo)algo;
+	memcpy(out->amf, amf, 2);
+	out->sqn = (uint64_t)sqlite3_column_int64(st, 5);
+	out->ind_bits = (unsigned)sqlite3_column_int(st, 6);
+	out->guss_len = (size_t)sqlite3_column_int64(st, 7);
+	return GBA_OK;
+}
+
+gba_err gba_subdb_get(struct gba_subdb *db, const char *impi, struct gba_subscriber_info *out)
+{
+	sqlite3_stmt *st;
+	gba_err err;
+	int rc;
+
+	if (!db || !impi || !out)
+		return GBA_ERR_INVALID_ARG;
+	if (!impi_arg_ok(impi))
+		return GBA_ERR_NOT_FOUND;
+	pthread_mutex_lock(&db->lock);
+	st = db->st[S_INFO];
+	sqlite3_bind_text(st, 1, impi, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		err = row_to_info(st, out);
+	else
+		err = rc == SQLITE_DONE ? GBA_ERR_NOT_FOUND : store_sqlite_err(rc);
+	store_sqlite_done(st);
+	pthread_mutex_unlock(&db->lock);
+	return err;
+}
+
+/*
+ * fn runs with the database locked, so it must not call back into db; the
+ * read is one snapshot of the file.
+ */
+gba_err gba_subdb_list(struct gba_subdb *db,
+		       int (*fn)(const struct gba_subscriber_info *info, void *arg), void *arg)
+{
+	struct gba_subscriber_info info;
+	sqlite3_stmt *st;
+	gba_err err = GBA_OK;
+	int rc;
+
+	if (!db || !fn)
+		return GBA_ERR_INVALID_ARG;
+	pthread_mutex_lock(&db->lock);
+	st = db->st[S_LIST];
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		err = row_to_info(st, &info);
+		if (err || fn(&info, arg))
+			break;
+	}
+	if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = store_sqlite_err(rc);
+	store_sqlite_done(st);
+	pthread_mutex_unlock(&db->lock);
+	return err;
+}
+
+/* ---- the AuC ----------------------------------------------------------- */
+
+/* What the AuC reads of a subscriber.  Holds K and OPc: wipe it. */
+struct auc_row {
+	struct gba_aka_key key;
+	uint8_t amf[2];
+	uint64_t sqn;
+	unsigned ind_bits;
+};
+
+/* Fill a key from S_AUC's columns; GBA_ERR_STORE when they are not sane. */
+static gba_err row_to_key(sqlite3_stmt *st, struct auc_row *row)
+{
+	int algo = sqlite3_column_int(st, 0);
+	size_t k_len = (size_t)sqlite3_column_bytes(st, 1);
+	size_t opc_len = (size_t)sqlite3_column_bytes(st, 2);
+	const void *k = sqlite3_column_blob(st, 1), *opc = sqlite3_column_blob(st, 2);
+	const void *amf = sqlite3_column_blob(st, 5);
+	int64_t sqn = sqlite3_column_int64(st, 6);
+	int ind_bits = sqlite3_column_int(st, 7);
+
+	if (!k || !opc || !amf || sqlite3_column_bytes(st, 5) != 2 || k_len > 32 ||
+	    opc_len != (algo == GBA_AKA_TUAK ? 32u : 16u) || sqn < 0 ||
+	    (uint64_t)sqn > GBA_SQN_MAX || ind_bits < 0 || ind_bits > SUBDB_IND_BITS_MAX)
+		return GBA_ERR_STORE;
+	row->key.algo = (enum gba_aka_algo)algo;
+	memcpy(row->key.k, k, k_len);
+	row->key.k_len = k_len;
+	memcpy(row->key.opc, opc, opc_len);
+	row->key.tuak_iterations = (unsigned)sqlite3_column_int(st, 3);
+	row->key.res_len = (size_t)sqlite3_column_int(st, 4);
+	memcpy(row->amf, amf, 2);
+	row->sqn = (uint64_t)sqn;
+	row->ind_bits = (unsigned)ind_bits;
+	return GBA_OK;
+}
+
+/*
+ * Read a subscriber's AuC row and GUSS in the open transaction.  The GUSS
+ * is copied before anything changes, so a too-small buffer fails the
+ * whole operation and leaves the SQN alone.  Lock held.
+ */
+static gba_err auc_read(struct gba_subdb *db, const char *impi, struct auc_row *row,
+			char *guss, size_t guss_size, size_t *guss_len)
+{
+	sqlite3_stmt *st = db->st[S_AUC];
+	gba_err err;
+	int rc;
+
+	sqlite3_bind_text(st, 1, impi, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		store_sqlite_done(st);
+		return rc == SQLITE_DONE ? GBA_ERR_NOT_FOUND : store_sqlite_err(rc);
+	}
+	err = row_to_key(st, row);
+	if (!err) {
+		size_t len = (size_t)sqlite3_column_bytes(st, 8);
+		const void *doc = sqlite3_column_blob(st, 8);
+		if (guss_len)
+			*guss_len = len;
+		if (guss && len > guss_size)
+			err = GBA_ERR_BUFFER_TOO_SMALL;
+		else if (guss) {
+			if (len)
+				memcpy(guss, doc, len);
+			if (len < guss_size)
+				guss[len] = '\0';
+		}
+	}
+	store_sqlite_done(st);
+	return err;
+}
+
+static gba_err auc_write_sqn(struct gba_subdb *db, const char *impi, uint64_t sqn)
+{
+	sqlite3_stmt *st = db->st[S_SET_SQN];
+
+	sqlite3_bind_text(st, 1, impi, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)sqn);
+	return store_sqlite_run(st);
+}
+
+/*
+ * The common core of next_av and resync: in one write transaction, read
+ * the subscriber, let resync (when auts is set) recover SQN_MS, take the
+ * next SQN in slot ind and commit it.  The vector is computed after the
+ * commit, outside the lock: an SQN is only ever handed out once it is
+ * durable in the file.
+ */
+static gba_err auc_issue(struct gba_subdb *db, const char *impi, unsigned ind,
+			 const uint8_t *resync_rand, const uint8_t *auts,
+			 const uint8_t rand[16], struct gba_av *av,
+			 char *guss, size_t guss_size, size_t *guss_len)
+{
+	struct auc_row row;
+	uint64_t sqn;
+	gba_err err;
+
+	if (!db || !impi || !rand || !av || ind >= (1u << SUBDB_IND_BITS_MAX))
+		return GBA_ERR_INVALID_ARG;
+	if (guss_len)
+		*guss_len = 0;
+	if (!impi_arg_ok(impi))
+		return GBA_ERR_NOT_FOUND;
+	memset(&row, 0, sizeof(row));
+	pthread_mutex_lock(&db->lock);
+	err = subdb_begin(db);
+	if (!err)
+		err = auc_read(db, impi, &row, guss, guss_size, guss_len);
+	if (!err && auts)
+		err = gba_aka_resync(&row.key, resync_rand, auts, &row.sqn);
+	if (!err)
+		err = gba_sqn_next(row.sqn, row.ind_bits, ind, &sqn);
+	if (!err)
+		err = auc_write_sqn(db, impi, sqn);
+	if (!err)
+		err = subdb_commit(db);
+	else
+		subdb_rollback(db);
+	pthread_mutex_unlock(&db->lock);
+	if (!err)
+		err = gba_aka_gen_av(&row.key, row.amf, sqn, rand, av);
+	gba_wipe(&row, sizeof(row));
+	if (err && guss_len && err != GBA_ERR_BUFFER_TOO_SMALL)
+		*guss_len = 0;
+	return err;
+}
+
+gba_err gba_subdb_next_av(struct gba_subdb *db, const char *impi, unsigned ind,
+			  const uint8_t rand[16], struct gba_av *av,
+			  char *guss, size_t guss_size, size_t *guss_len)
+{
+	return auc_issue(db, impi, ind, NULL, NULL, rand, av, guss, guss_size, guss_len);
+}
+
+gba_err gba_subdb_resync(struct gba_subdb *db, const char *impi, unsigned ind,
+			 const uint8_t rand[16], const uint8_t auts[14],
+			 const uint8_t new_rand[16], struct gba_av *av,
+			 char *guss, size_t guss_size, size_t *guss_len)
+{
+	if (!rand || !auts)
+		return GBA_ERR_INVALID_ARG;
+	return auc_issue(db, impi, ind, rand, auts, new_rand, av, guss, guss_size, guss_len);
+}

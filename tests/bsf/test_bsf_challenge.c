@@ -1,0 +1,324 @@
+/*
+ * test_bsf_challenge.c - the BSF's pending-challenge table and its nonce:
+ * single use, IMPI binding, expiry, a full table, the sweep, several
+ * threads at once; nonce layout, tag and refusal of foreign nonces.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <gba/util.h>
+
+#include "challenge.h"
+#include "nonce.h"
+
+#define IMPI "001010000000001@ims.mnc001.mcc001.3gppnetwork.org"
+
+static void fill(struct challenge *c, uint8_t seed, int64_t expiry_ms, const char *guss)
+{
+	memset(c, 0, sizeof(*c));
+	memset(c->rand, seed, 16);
+	memset(c->ha1, seed ^ 0x11, 16);
+	memset(c->ck, seed ^ 0x22, 16);
+	memset(c->ik, seed ^ 0x33, 16);
+	c->expiry_ms = expiry_ms;
+	if (guss) {
+		c->guss_len = strlen(guss);
+		c->guss = malloc(c->guss_len);
+		assert_non_null(c->guss);
+		memcpy(c->guss, guss, c->guss_len);
+	}
+}
+
+/* Reserve, publish; returns the slot. */
+static uint32_t put(struct challenge_table *t, uint8_t seed, int64_t expiry_ms, const char *impi,
+		    const char *guss)
+{
+	struct challenge c;
+	uint32_t slot;
+
+	assert_int_equal(challenge_reserve(t, &slot), GBA_OK);
+	fill(&c, seed, expiry_ms, guss);
+	challenge_publish(t, slot, &c, impi, strlen(impi));
+	/* publish moved the secrets out of the caller's copy */
+	for (size_t i = 0; i < 16; i++)
+		assert_int_equal(c.ck[i], 0);
+	return slot;
+}
+
+static void test_single_use(void **state)
+{
+	struct challenge_table *t;
+	struct challenge out;
+	uint8_t rand[16];
+	uint32_t slot;
+	(void)state;
+
+	assert_int_equal(challenge_table_create(&t, 16, 4), GBA_OK);
+	slot = put(t, 7, 1000, IMPI, "<guss/>");
+	assert_int_equal(challenge_pending(t), 1);
+	memset(rand, 7, 16);
+	assert_int_equal(challenge_take(t, slot, rand, IMPI, strlen(IMPI), 500, &out),
+			 CHALLENGE_TAKEN);
+	assert_int_equal(out.ha1[0], 7 ^ 0x11);
+	assert_int_equal(out.ik[15], 7 ^ 0x33);
+	assert_int_equal(out.guss_len, 7);
+	assert_memory_equal(out.guss, "<guss/>", 7);
+	challenge_clear(&out);
+	assert_null(out.guss);
+	assert_int_equal(challenge_pending(t), 0);
+	/* A nonce is used once. */
+	assert_int_equal(challenge_take(t, slot, rand, IMPI, strlen(IMPI), 500, &out),
+			 CHALLENGE_ABSENT);
+	challenge_table_destroy(t);
+}
+
+static void test_binding(void **state)
+{
+	struct challenge_table *t;
+	struct challenge out;
+	uint8_t rand[16];
+	uint32_t slot;
+	(void)state;
+
+	assert_int_equal(challenge_table_create(&t, 16, 4), GBA_OK);
+	slot = put(t, 9, 1000, IMPI, NULL);
+	memset(rand, 9, 16);
+	/* Someone else's IMPI: not found, and the owner's challenge stays. */
+	assert_int_equal(challenge_take(t, slot, rand, "other@ims", 9, 0, &out), CHALLENGE_ABSENT);
+	assert_int_equal(challenge_take(t, slot, rand, IMPI, strlen(IMPI) - 1, 0, &out),
+			 CHALLENGE_ABSENT);
+	/* A RAND that does not match the slot: a guessed slot number. */
+	rand[3] ^= 1;
+	assert_int_equal(challenge_take(t, slot, rand, IMPI, strlen(IMPI), 0, &out),
+			 CHALLENGE_ABSENT);
+	rand[3] ^= 1;
+	/* Slots out of range. */
+	assert_int_equal(challenge_take(t, challenge_table_capacity(t), rand, IMPI, strlen(IMPI),
+					0, &out), CHALLENGE_ABSENT);
+	assert_int_equal(challenge_take(t, UINT32_MAX, rand, IMPI, strlen(IMPI), 0, &out),
+			 CHALLENGE_ABSENT);
+	assert_int_equal(challenge_pending(t), 1);
+	assert_int_equal(challenge_take(t, slot, rand, IMPI, strlen(IMPI), 0, &out),
+			 CHALLENGE_TAKEN);
+	challenge_clear(&out);
+	challenge_table_destroy(t);
+}
+
+static void test_expiry(void **state)
+{
+	struct challenge_table *t;
+	struct challenge out;
+	uint8_t rand[16];
+	uint32_t slot;
+	(void)state;
+
+	assert_int_equal(challenge_table_create(&t, 16, 1), GBA_OK);
+	slot = put(t, 1, 1000, IMPI, "g");
+	memset(rand, 1, 16);
+	assert_int_equal(challenge_take(t, slot, rand, IMPI, strlen(IMPI), 1000, &out),
+			 CHALLENGE_EXPIRED);
+	assert_int_equal(challenge_pending(t), 0);
+	assert_int_equal(challenge_take(t, slot, rand, IMPI, strlen(IMPI), 0, &out),
+			 CHALLENGE_ABSENT);
+
+	/* The sweep takes the expired ones, oldest first, and stops at a live one. */
+	put(t, 2, 100, IMPI, "g");
+	put(t, 3, 200, IMPI, NULL);
+	put(t, 4, 300, IMPI, "g");
+	assert_int_equal(challenge_sweep(t, 99), 0);
+	assert_int_equal(challenge_sweep(t, 200), 2);
+	assert_int_equal(challenge_pending(t), 1);
+	assert_int_equal(challenge_sweep(t, 10000), 1);
+	assert_int_equal(challenge_pending(t), 0);
+	challenge_table_destroy(t);
+}
+
+static void test_full(void **state)
+{
+	struct challenge_table *t;
+	struct challenge out;
+	uint32_t slots[8], extra;
+	uint8_t rand[16];
+	(void)state;
+
+	assert_int_equal(challenge_table_create(&t, 8, 4), GBA_OK);
+	assert_int_equal(challenge_table_capacity(t), 8);
+	for (int i = 0; i < 8; i++)
+		slots[i] = put(t, (uint8_t)(i + 1), 1000, IMPI, i % 2 ? "guss" : NULL);
+	/* Full: refused, not grown. */
+	assert_int_equal(challenge_reserve(t, &extra), GBA_ERR_UNAVAILABLE);
+	memset(rand, 3, 16);
+	assert_int_equal(challenge_take(t, slots[2], rand, IMPI, strlen(IMPI), 0, &out),
+			 CHALLENGE_TAKEN);
+	challenge_clear(&out);
+	assert_int_equal(challenge_reserve(t, &extra), GBA_OK);
+	assert_int_equal(challenge_reserve(t, &slots[2]), GBA_ERR_UNAVAILABLE);
+	/* A cancelled reservation frees its slot; a reserved slot is never found. */
+	memset(rand, 0, 16);
+	assert_int_equal(challenge_take(t, extra, rand, "", 0, 0, &out), CHALLENGE_ABSENT);
+	challenge_cancel(t, extra);
+	assert_int_equal(challenge_reserve(t, &extra), GBA_OK);
+	challenge_cancel(t, extra);
+	/* Destroy with live entries and GUSS buffers: freed (ASan checks). */
+	challenge_table_destroy(t);
+}
+
+static void test_bad_create(void **state)
+{
+	struct challenge_table *t;
+	(void)state;
+
+	assert_int_equal(challenge_table_create(&t, 0, 4), GBA_ERR_INVALID_ARG);
+	assert_int_equal(challenge_table_create(&t, 10, 0), GBA_ERR_INVALID_ARG);
+	assert_int_equal(challenge_table_create(NULL, 10, 4), GBA_ERR_INVALID_ARG);
+	/* More shards than slots: fewer shards, every slot usable. */
+	assert_int_equal(challenge_table_create(&t, 3, 64), GBA_OK);
+	assert_true(challenge_table_capacity(t) >= 3);
+	challenge_table_destroy(t);
+}
+
+/* ---- Several threads ------------------------------------------------------------ */
+
+#define THREADS 4
+#define ROUNDS 20000
+
+struct worker {
+	struct challenge_table *t;
+	unsigned id;
+	unsigned taken, full;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	char impi[32];
+	size_t impi_len;
+
+	impi_len = (size_t)snprintf(impi, sizeof(impi), "user%u@test", w->id);
+	for (unsigned r = 0; r < ROUNDS; r++) {
+		struct challenge c, out = { 0 };
+		uint8_t rand[16] = { 0 };
+		uint32_t slot;
+
+		if (challenge_reserve(w->t, &slot)) {
+			w->full++;
+			continue;
+		}
+		memcpy(rand, &r, sizeof(r));
+		memcpy(rand + 8, &w->id, sizeof(w->id));
+		memset(&c, 0, sizeof(c));
+		memcpy(c.rand, rand, 16);
+		c.expiry_ms = 1000;
+		challenge_publish(w->t, slot, &c, impi, impi_len); /* wipes c */
+		if (challenge_take(w->t, slot, rand, impi, impi_len, 0, &out) == CHALLENGE_TAKEN) {
+			w->taken++;
+			challenge_clear(&out);
+		}
+	}
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	struct challenge_table *t;
+	struct worker w[THREADS];
+	pthread_t th[THREADS];
+	(void)state;
+
+	/* Fewer slots than threads: some reservations must fail, cleanly. */
+	assert_int_equal(challenge_table_create(&t, 2, 16), GBA_OK);
+	for (unsigned i = 0; i < THREADS; i++) {
+		w[i] = (struct worker){ t, i, 0, 0 };
+		assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
+	}
+	for (unsigned i = 0; i < THREADS; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].taken + w[i].full, ROUNDS);
+		assert_true(w[i].taken > 0);
+	}
+	assert_int_equal(challenge_pending(t), 0);
+	challenge_table_destroy(t);
+}
+
+/* ---- Nonces ----------------------------------------------------------------------- */
+
+static void test_nonce(void **state)
+{
+	struct nonce_key k, other;
+	struct nonce_fields f, g;
+	char text[NONCE_TEXT_LEN + 1];
+	(void)state;
+
+	assert_int_equal(nonce_key_init(&k), GBA_OK);
+	assert_int_equal(nonce_key_init(&other), GBA_OK);
+	memset(&f, 0, sizeof(f));
+	memset(f.rand, 0xa5, 16);
+	memset(f.autn, 0x5a, 16);
+	f.slot = 0x01020304;
+	f.expiry_ms = INT64_C(1795428069123);
+	nonce_encode(&k, &f, IMPI, strlen(IMPI), text);
+	assert_int_equal(strlen(text), NONCE_TEXT_LEN);
+
+	assert_int_equal(nonce_decode(text, strlen(text), &g), GBA_OK);
+	assert_memory_equal(g.rand, f.rand, 16);
+	assert_memory_equal(g.autn, f.autn, 16);
+	assert_int_equal(g.slot, f.slot);
+	assert_int_equal(g.expiry_ms, f.expiry_ms);
+	assert_true(nonce_tag_valid(&k, &g, IMPI, strlen(IMPI)));
+	/* Bound to the IMPI and to this process's key. */
+	assert_false(nonce_tag_valid(&k, &g, "x@y", 3));
+	assert_false(nonce_tag_valid(&other, &g, IMPI, strlen(IMPI)));
+	/* Any changed field breaks the tag. */
+	g.expiry_ms++;
+	assert_false(nonce_tag_valid(&k, &g, IMPI, strlen(IMPI)));
+	g.expiry_ms--;
+	g.slot ^= 1;
+	assert_false(nonce_tag_valid(&k, &g, IMPI, strlen(IMPI)));
+	nonce_key_wipe(&k);
+	nonce_key_wipe(&other);
+}
+
+static void test_nonce_bad(void **state)
+{
+	struct nonce_fields f;
+	char text[NONCE_TEXT_LEN + 8];
+	(void)state;
+
+	/* Wrong lengths: empty, a UE's 32-octet RAND||AUTN, one character more. */
+	assert_int_equal(nonce_decode("", 0, &f), GBA_ERR_BAD_LENGTH);
+	assert_int_equal(nonce_decode("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 44, &f),
+			 GBA_ERR_BAD_LENGTH);
+	memset(text, 'A', sizeof(text));
+	assert_int_equal(nonce_decode(text, NONCE_TEXT_LEN + 1, &f), GBA_ERR_BAD_LENGTH);
+	/* Right length, not base64. */
+	text[10] = '*';
+	assert_int_equal(nonce_decode(text, NONCE_TEXT_LEN, &f), GBA_ERR_BAD_BASE64);
+	/* 64 characters that decode to fewer octets (padding). */
+	memset(text, 'A', NONCE_TEXT_LEN);
+	text[NONCE_TEXT_LEN - 1] = '=';
+	text[NONCE_TEXT_LEN - 2] = '=';
+	assert_int_equal(nonce_decode(text, NONCE_TEXT_LEN, &f), GBA_ERR_BAD_LENGTH);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_single_use),
+		cmocka_unit_test(test_binding),
+		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_bad_create),
+		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_nonce),
+		cmocka_unit_test(test_nonce_bad),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

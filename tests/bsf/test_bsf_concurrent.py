@@ -1,0 +1,91 @@
+"""test_bsf_concurrent - 20 gba-test-ue bootstrap the same IMPI at once
+against one gba-bsf: every one succeeds (or gets a clean 503 to retry), all
+B-TIDs differ, and no SQN was handed out twice (each card's state file holds
+the SQN it accepted; they must all differ).
+
+    python3 test_bsf_concurrent.py GBA_BSF GBA_TEST_UE GBA_SUBSCRIBER
+"""
+import json
+import os
+import subprocess
+import time
+
+import bsfenv
+import gbatest
+from bsfenv import IMPI, K, OPC
+
+N = 20
+
+
+def card_seqs(path):
+    """The non-zero SEQ_MS values of a gba-test-ue state file."""
+    seqs = []
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3 and parts[0] == "seq" and int(parts[2]):
+                seqs.append((int(parts[1]), int(parts[2])))
+    return seqs
+
+
+def run_parallel(tools, bsf, states):
+    """Start N UEs at once; returns their parsed outputs (bounded wait)."""
+    procs = [subprocess.Popen([tools.ue, "--url", bsf.url, "--impi", IMPI, "--k", K,
+                               "--opc", OPC, "--state", st, "--timeout", "20000"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for st in states]
+    outs = []
+    deadline = time.monotonic() + 60
+    for p in procs:
+        try:
+            stdout, _ = p.communicate(timeout=max(1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            stdout, _ = p.communicate()
+        try:
+            outs.append(json.loads(stdout))
+        except ValueError:
+            outs.append({"raw": stdout})
+    return outs
+
+
+def main():
+    tools = bsfenv.Tools()
+    checks = gbatest.Checks()
+    with gbatest.Processes() as procs:
+        db = os.path.join(procs.dir, "subscribers.db")
+        bsfenv.add_subscriber(tools, db)
+        bsf = bsfenv.Bsf(procs, tools, db=db, extra={"log.level": "info"}).start()
+        # Each UE is its own card (same K): what matters is what the BSF hands out.
+        states = [os.path.join(procs.dir, f"card{i}.sqn") for i in range(N)]
+        outs = run_parallel(tools, bsf, states)
+
+        ok = [o for o in outs if o.get("result") == "ok"]
+        retry = [o for o in outs if o.get("status") == 503]
+        checks.check(f"{N} parallel bootstraps of one IMPI: all 200 or a clean 503",
+                     len(ok) + len(retry) == N, str([o for o in outs if o not in ok]))
+        print(f"     ({len(ok)} succeeded, {len(retry)} told to retry)")
+        checks.check("at least one succeeded", len(ok) > 0)
+        btids = [o["btid"] for o in ok]
+        checks.check("all B-TIDs differ", len(set(btids)) == len(btids))
+        seqs = []
+        for st, o in zip(states, outs):
+            if o.get("result") == "ok":
+                seqs.extend(card_seqs(st))
+        checks.check("each successful card accepted exactly one SQN", len(seqs) == len(ok),
+                     str(seqs))
+        checks.check("no SQN was handed out twice",
+                     len({s for _, s in seqs}) == len(seqs), str(sorted(seqs)))
+        m = bsf.metrics()
+        checks.check("the BSF counted one bootstrap per success",
+                     m.get("gba_bsf_bootstraps_total") == len(ok))
+        checks.check("every session is in the store",
+                     all(bsf.session(b)[0] == 200 for b in btids))
+        checks.check("no challenge left pending", m.get("gba_bsf_challenges_pending") == 0)
+        checks.check("gba-bsf is still running", bsf.alive())
+        bsf.check_clean_stop(checks)
+    checks.finish()
+
+
+if __name__ == "__main__":
+    main()

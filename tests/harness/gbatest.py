@@ -1,0 +1,127 @@
+"""gbatest - starting and stopping the real processes of an end-to-end test.
+
+Every process listens on 127.0.0.1 only, on a port the kernel picked free;
+every wait is bounded; every process is stopped (SIGTERM, then SIGKILL) when
+the test ends, whatever happened.  Tests print what they check, and end with
+'N passed, N failed' like the rest of the suite.
+
+    with gbatest.Processes() as procs:
+        port = gbatest.free_port()
+        procs.start("bsf", [bsf_bin, "--listen", f"127.0.0.1:{port}"], wait_port=port)
+        ...
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=10.0, proc=None):
+    """Wait until something accepts on 127.0.0.1:port; raise after timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+class Processes:
+    """Owns the processes of one test; stops them all on exit."""
+
+    def __init__(self):
+        self.procs = {}
+        self.tmp = tempfile.TemporaryDirectory(prefix="gbatest-")
+        self.dir = self.tmp.name
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for name in list(self.procs):
+            self.stop(name)
+        self.tmp.cleanup()
+        return False
+
+    def log_path(self, name):
+        return os.path.join(self.dir, name + ".log")
+
+    def start(self, name, argv, wait_port=None, timeout=10.0, env=None):
+        """Start argv with stdout+stderr in <dir>/<name>.log."""
+        log = open(self.log_path(name), "ab")
+        full_env = dict(os.environ)
+        if env:
+            full_env.update(env)
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=full_env)
+        log.close()
+        self.procs[name] = proc
+        if wait_port is not None:
+            try:
+                globals()["wait_port"](wait_port, timeout, proc)
+            except Exception:
+                print(self.log(name), file=sys.stderr)
+                raise
+        return proc
+
+    def stop(self, name, sig=signal.SIGTERM, timeout=10.0):
+        """Stop one process; returns its exit code."""
+        proc = self.procs.pop(name, None)
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.send_signal(sig)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        return proc.returncode
+
+    def log(self, name):
+        try:
+            with open(self.log_path(name), "r", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+
+def run(argv, timeout=30.0, check=False, input=None):
+    """Run a command to completion; returns CompletedProcess with text output."""
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                          check=check, input=input)
+
+
+class Checks:
+    """Counts named checks; prints each; exits 0 only when all passed."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+            print(f"ok   {name}")
+        else:
+            self.failed += 1
+            print(f"FAIL {name} {detail}")
+        return ok
+
+    def finish(self):
+        print(f"{self.passed} passed, {self.failed} failed")
+        sys.exit(1 if self.failed or not self.passed else 0)

@@ -1,0 +1,808 @@
+/*
+ * test_session_store.c - the session store, through its public interface.
+ *
+ *   test_session_store                  the SQLite back end (temp files)
+ *   test_session_store --redis URI      the Redis back end, against a real
+ *                                       redis-server (run_redis.py starts it)
+ *
+ * The common cases run on both back ends; each back end then has its own:
+ * restart, group commit and file mode for SQLite; TTLs, value size, two
+ * handles, reconnection and a server that went away for Redis.
+ */
+#define _GNU_SOURCE /* memmem, mkdtemp */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include <gba/session_store.h>
+#include <gba/util.h>
+
+#define DOMAIN "bsf.example.org"
+#define IMPI "001010000000001@ims.mnc001.mcc001.3gppnetwork.org"
+#define GUSS "<guss><bsfInfo/><ussList><uss id=\"1\"/></ussList></guss>"
+#define LIFETIME 86400
+
+/* What a test opens: a fresh, empty store of the back end under test. */
+static const char *redis_uri;     /* NULL: SQLite */
+static int64_t NOW;               /* real time: Redis expires keys by it */
+static char tmp_dir[256];
+static unsigned db_counter;
+static char last_sqlite_path[512];
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static redisContext *redis_raw(void)
+{
+	char host[64];
+	int port = 0;
+	unsigned db = 0;
+	redisContext *c;
+
+	assert_true(sscanf(redis_uri, "redis://%63[^:]:%d/%u", host, &port, &db) >= 2);
+	c = redisConnect(host, port);
+	assert_non_null(c);
+	assert_int_equal(c->err, 0);
+	if (db) {
+		redisReply *r = redisCommand(c, "SELECT %u", db);
+		assert_non_null(r);
+		freeReplyObject(r);
+	}
+	return c;
+}
+
+static long long redis_int(redisContext *c, const char *fmt, const void *key, size_t len)
+{
+	redisReply *r = redisCommand(c, fmt, key, len);
+	long long v;
+
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+	v = r->integer;
+	freeReplyObject(r);
+	return v;
+}
+
+static struct gba_session_store *open_fresh(void)
+{
+	struct gba_session_store *st = NULL;
+	char uri[600];
+
+	if (redis_uri) {
+		redisContext *c = redis_raw();
+		redisReply *r = redisCommand(c, "FLUSHDB");
+		assert_non_null(r);
+		freeReplyObject(r);
+		redisFree(c);
+		assert_int_equal(gba_session_store_open(&st, redis_uri), GBA_OK);
+		return st;
+	}
+	snprintf(last_sqlite_path, sizeof(last_sqlite_path), "%s/s%u.db", tmp_dir, db_counter++);
+	snprintf(uri, sizeof(uri), "sqlite:%s", last_sqlite_path);
+	assert_int_equal(gba_session_store_open(&st, uri), GBA_OK);
+	return st;
+}
+
+/* A session numbered n: RAND, B-TID, Ks all derived from n. */
+static void make_session(struct gba_session *s, unsigned n, const char *impi, int64_t created)
+{
+	memset(s, 0, sizeof(*s));
+	for (int i = 0; i < 16; i++)
+		s->rand[i] = (uint8_t)(n >> (8 * (i % 4)) ^ (i * 37));
+	assert_int_equal(gba_btid(s->btid, sizeof(s->btid), s->rand, DOMAIN, strlen(DOMAIN)),
+			 GBA_OK);
+	snprintf(s->impi, sizeof(s->impi), "%s", impi);
+	for (int i = 0; i < 32; i++)
+		s->ks[i] = (uint8_t)(n + i);
+	s->created = created;
+	s->expiry = created + LIFETIME;
+	s->type = n % 2 ? GBA_TYPE_U : GBA_TYPE_ME;
+}
+
+static gba_err get_s(struct gba_session_store *st, const struct gba_session *s, int64_t now,
+		     struct gba_session *out)
+{
+	return gba_session_store_get(st, s->btid, strlen(s->btid), now, out, NULL, 0, NULL);
+}
+
+static void assert_same(const struct gba_session *a, const struct gba_session *b)
+{
+	assert_string_equal(a->btid, b->btid);
+	assert_string_equal(a->impi, b->impi);
+	assert_memory_equal(a->rand, b->rand, 16);
+	assert_memory_equal(a->ks, b->ks, 32);
+	assert_int_equal(a->created, b->created);
+	assert_int_equal(a->expiry, b->expiry);
+	assert_int_equal(a->type, b->type);
+}
+
+/* ---- common cases ------------------------------------------------------ */
+
+static void test_put_get(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct gba_session s, out;
+	char guss[256];
+	size_t guss_len = 99;
+
+	(void)state;
+	make_session(&s, 1, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(st, &s, GUSS, strlen(GUSS)), GBA_OK);
+	assert_int_equal(gba_session_store_get(st, s.btid, strlen(s.btid), NOW + 1, &out, guss,
+					       sizeof(guss), &guss_len), GBA_OK);
+	assert_same(&s, &out);
+	assert_int_equal(guss_len, strlen(GUSS));
+	assert_string_equal(guss, GUSS);
+	/* Without the GUSS buffer, and without a length. */
+	assert_int_equal(get_s(st, &s, NOW + 1, &out), GBA_OK);
+	assert_same(&s, &out);
+	gba_session_store_close(st);
+}
+
+static void test_replace(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct gba_session s, s2, out;
+	uint64_t live = 0;
+
+	(void)state;
+	make_session(&s, 2, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(st, &s, NULL, 0), GBA_OK);
+	s2 = s;
+	snprintf(s2.impi, sizeof(s2.impi), "other@ims.example.org");
+	memset(s2.ks, 0x5a, 32);
+	s2.expiry += 100;
+	s2.type = GBA_TYPE_U;
+	assert_int_equal(gba_session_store_put(st, &s2, NULL, 0), GBA_OK);
+	assert_int_equal(get_s(st, &s, NOW, &out), GBA_OK);
+	assert_same(&s2, &out);
+	assert_int_equal(gba_session_store_stats(st, NOW, &live, NULL), GBA_OK);
+	assert_int_equal(live, 1);
+	gba_session_store_close(st);
+}
+
+static void test_delete(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct gba_session s, out;
+
+	(void)state;
+	make_session(&s, 3, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(st, &s, NULL, 0), GBA_OK);
+	assert_int_equal(gba_session_store_delete(st, s.btid, strlen(s.btid)), GBA_OK);
+	assert_int_equal(get_s(st, &s, NOW, &out), GBA_ERR_NOT_FOUND);
+	assert_int_equal(gba_session_store_delete(st, s.btid, strlen(s.btid)), GBA_ERR_NOT_FOUND);
+	assert_int_equal(gba_session_store_delete(st, "junk", 4), GBA_ERR_NOT_FOUND);
+	gba_session_store_close(st);
+}
+
+static void test_expired_is_not_found(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct gba_session s, out;
+	int64_t now = (int64_t)time(NULL);
+
+	(void)state;
+	make_session(&s, 4, IMPI, now);
+	assert_int_equal(gba_session_store_put(st, &s, GUSS, strlen(GUSS)), GBA_OK);
+	assert_int_equal(get_s(st, &s, s.expiry - 1, &out), GBA_OK);
+	assert_int_equal(get_s(st, &s, s.expiry, &out), GBA_ERR_NOT_FOUND);
+	assert_int_equal(get_s(st, &s, s.expiry + 1000, &out), GBA_ERR_NOT_FOUND);
+	/* Already expired when stored: never found. */
+	make_session(&s, 5, IMPI, now - 2 * LIFETIME);
+	assert_int_equal(gba_session_store_put(st, &s, NULL, 0), GBA_OK);
+	assert_int_equal(get_s(st, &s, now, &out), GBA_ERR_NOT_FOUND);
+	gba_session_store_close(st);
+}
+
+static void test_unknown_and_malformed_btid(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct gba_session s, out;
+	char big[GBA_BTID_MAX + 10];
+	static const char *const bad[] = {
+		"", "@", "no-at-sign", "@" DOMAIN, "AAAAAAAAAAAAAAAAAAAAAA==@",
+		"!!!!@" DOMAIN, "AAAA@" DOMAIN, "AAAAAAAAAAAAAAAAAAAAAA=@" DOMAIN,
+		"AAAAAAAAAAAAAAAAAAAAAA==@" DOMAIN,   /* well-formed, unknown */
+		"AAAAAAAAAAAAAAAAAAAAAA==@unknown.example.org",
+	};
+
+	(void)state;
+	make_session(&s, 6, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(st, &s, NULL, 0), GBA_OK);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(gba_session_store_get(st, bad[i], strlen(bad[i]), NOW, &out,
+						       NULL, 0, NULL), GBA_ERR_NOT_FOUND);
+	memset(big, 'A', sizeof(big));
+	assert_int_equal(gba_session_store_get(st, big, sizeof(big), NOW, &out, NULL, 0, NULL),
+			 GBA_ERR_NOT_FOUND);
+	/* The right B-TID with a NUL inside, or cut short. */
+	char nul[GBA_BTID_MAX + 1];
+	memcpy(nul, s.btid, strlen(s.btid) + 1);
+	nul[5] = '\0';
+	assert_int_equal(gba_session_store_get(st, nul, strlen(s.btid), NOW, &out, NULL, 0, NULL),
+			 GBA_ERR_NOT_FOUND);
+	assert_int_equal(gba_session_store_get(st, s.btid, strlen(s.btid) - 1, NOW, &out, NULL, 0,
+					       NULL), GBA_ERR_NOT_FOUND);
+	assert_int_equal(gba_session_store_get(NULL, s.btid, strlen(s.btid), NOW, &out, NULL, 0,
+					       NULL), GBA_ERR_INVALID_ARG);
+	assert_int_equal(gba_session_store_get(st, NULL, 0, NOW, &out, NULL, 0, NULL),
+			 GBA_ERR_INVALID_ARG);
+	gba_session_store_close(st);
+}
+
+static void test_bad_put(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct gba_session s, bad;
+	char *guss = malloc(GBA_GUSS_MAX + 1);
+
+	(void)state;
+	assert_non_null(guss);
+	make_session(&s, 7, IMPI, NOW);
+	bad = s;
+	bad.rand[0] ^= 1;   /* the B-TID no longer names this RAND */
+	assert_int_equal(gba_session_store_put(st, &bad, NULL, 0), GBA_ERR_INVALID_ARG);
+	bad = s;
+	snprintf(bad.btid, sizeof(bad.btid), "not a b-tid");
+	assert_int_equal(gba_session_store_put(st, &bad, NULL, 0), GBA_ERR_INVALID_ARG);
+	bad = s;
+	memset(bad.btid, 'A', sizeof(bad.btid));   /* no NUL at all */
+	assert_int_equal(gba_session_store_put(st, &bad, NULL, 0), GBA_ERR_INVALID_ARG);
+	bad = s;
+	bad.impi[0] = '\0';
+	assert_int_equal(gba_session_store_put(st, &bad, NULL, 0), GBA_ERR_INVALID_ARG);
+	bad = s;
+	memset(bad.impi, 'x', sizeof(bad.impi));
+	assert_int_equal(gba_session_store_put(st, &bad, NULL, 0), GBA_ERR_INVALID_ARG);
+	bad = s;
+	bad.type = (enum gba_type)7;
+	assert_int_equal(gba_session_store_put(st, &bad, NULL, 0), GBA_ERR_INVALID_ARG);
+	bad = s;
+	bad.expiry = bad.created - 1;
+	assert_int_equal(gba_session_store_put(st, &bad, NULL, 0), GBA_ERR_INVALID_ARG);
+	bad = s;
+	bad.created = -5;
+	assert_int_equal(gba_session_store_put(st, &bad, NULL, 0), GBA_ERR_INVALID_ARG);
+	bad = s;
+	bad.expiry = INT64_MAX;
+	assert_int_equal(gba_session_store_put(st, &bad, NULL, 0), GBA_ERR_INVALID_ARG);
+	assert_int_equal(gba_session_store_put(st, &s, NULL, 5), GBA_ERR_INVALID_ARG);
+	assert_int_equal(gba_session_store_put(NULL, &s, NULL, 0), GBA_ERR_INVALID_ARG);
+	assert_int_equal(gba_session_store_put(st, NULL, NULL, 0), GBA_ERR_INVALID_ARG);
+	/* Oversize GUSS: refused, nothing stored. */
+	memset(guss, 'g', GBA_GUSS_MAX + 1);
+	assert_int_equal(gba_session_store_put(st, &s, guss, GBA_GUSS_MAX + 1), GBA_ERR_TOO_LARGE);
+	struct gba_session out;
+	assert_int_equal(get_s(st, &s, NOW, &out), GBA_ERR_NOT_FOUND);
+	/* The largest GUSS allowed goes through and comes back whole. */
+	assert_int_equal(gba_session_store_put(st, &s, guss, GBA_GUSS_MAX), GBA_OK);
+	char *back = malloc(GBA_GUSS_MAX);
+	size_t len = 0;
+	assert_non_null(back);
+	assert_int_equal(gba_session_store_get(st, s.btid, strlen(s.btid), NOW, &out, back,
+					       GBA_GUSS_MAX, &len), GBA_OK);
+	assert_int_equal(len, GBA_GUSS_MAX);
+	assert_memory_equal(back, guss, GBA_GUSS_MAX);
+	free(back);
+	free(guss);
+	gba_session_store_close(st);
+}
+
+static void test_guss_shared_per_impi(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct gba_session a, b, c, out;
+	static const char guss2[] = "<guss><v2/></guss>";
+	char buf[256];
+	size_t len;
+
+	(void)state;
+	make_session(&a, 10, IMPI, NOW);
+	make_session(&b, 11, IMPI, NOW + 10);
+	make_session(&c, 12, "someone-else@ims.example.org", NOW);
+	assert_int_equal(gba_session_store_put(st, &a, GUSS, strlen(GUSS)), GBA_OK);
+	/* No GUSS with this put: the user's stored one stays. */
+	assert_int_equal(gba_session_store_put(st, &b, NULL, 0), GBA_OK);
+	assert_int_equal(gba_session_store_put(st, &c, NULL, 0), GBA_OK);
+	assert_int_equal(gba_session_store_get(st, b.btid, strlen(b.btid), NOW, &out, buf,
+					       sizeof(buf), &len), GBA_OK);
+	assert_string_equal(buf, GUSS);
+	/* Another user has none. */
+	assert_int_equal(gba_session_store_get(st, c.btid, strlen(c.btid), NOW, &out, buf,
+					       sizeof(buf), &len), GBA_OK);
+	assert_int_equal(len, 0);
+	assert_string_equal(buf, "");
+	/* A new GUSS replaces it for every session of the user. */
+	assert_int_equal(gba_session_store_put(st, &b, guss2, strlen(guss2)), GBA_OK);
+	assert_int_equal(gba_session_store_get(st, a.btid, strlen(a.btid), NOW, &out, buf,
+					       sizeof(buf), &len), GBA_OK);
+	assert_string_equal(buf, guss2);
+	gba_session_store_close(st);
+}
+
+static void test_guss_buffer(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct gba_session s, out;
+	char buf[sizeof(GUSS)];
+	size_t len = 0;
+
+	(void)state;
+	make_session(&s, 13, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(st, &s, GUSS, strlen(GUSS)), GBA_OK);
+	/* One octet short: an error, and the length needed. */
+	assert_int_equal(gba_session_store_get(st, s.btid, strlen(s.btid), NOW, &out, buf,
+					       strlen(GUSS) - 1, &len), GBA_ERR_BUFFER_TOO_SMALL);
+	assert_int_equal(len, strlen(GUSS));
+	/* Exactly the length: copied, no room for the NUL. */
+	memset(buf, '#', sizeof(buf));
+	assert_int_equal(gba_session_store_get(st, s.btid, strlen(s.btid), NOW, &out, buf,
+					       strlen(GUSS), &len), GBA_OK);
+	assert_memory_equal(buf, GUSS, strlen(GUSS));
+	assert_int_equal(buf[strlen(GUSS)], '#');
+	/* Only the length. */
+	len = 0;
+	assert_int_equal(gba_session_store_get(st, s.btid, strlen(s.btid), NOW, &out, NULL, 0,
+					       &len), GBA_OK);
+	assert_int_equal(len, strlen(GUSS));
+	gba_session_store_close(st);
+}
+
+static void test_stats(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct gba_session s;
+	uint64_t live = 99, bytes = 0;
+	int64_t now = (int64_t)time(NULL);
+
+	(void)state;
+	assert_int_equal(gba_session_store_stats(st, now, &live, &bytes), GBA_OK);
+	assert_int_equal(live, 0);
+	for (unsigned i = 0; i < 50; i++) {
+		make_session(&s, 100 + i, IMPI, now - (i < 10 ? 2 * LIFETIME : 0));
+		assert_int_equal(gba_session_store_put(st, &s, GUSS, strlen(GUSS)), GBA_OK);
+	}
+	assert_int_equal(gba_session_store_stats(st, now, &live, &bytes), GBA_OK);
+	assert_int_equal(live, 40);
+	assert_true(bytes > 0);
+	assert_int_equal(gba_session_store_stats(st, now, NULL, NULL), GBA_OK);
+	gba_session_store_close(st);
+}
+
+/* ---- concurrency ------------------------------------------------------- */
+
+#define THREADS 8
+#define PER_THREAD 300
+
+struct worker {
+	struct gba_session_store *st;
+	unsigned id;
+	int failures;
+};
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct gba_session s, out;
+	char impi[64];
+
+	snprintf(impi, sizeof(impi), "user%u@ims.example.org", w->id);
+	for (unsigned i = 0; i < PER_THREAD; i++) {
+		make_session(&s, w->id * 100000 + i, impi, NOW);
+		if (gba_session_store_put(w->st, &s, GUSS, strlen(GUSS)) != GBA_OK)
+			w->failures++;
+		if (get_s(w->st, &s, NOW, &out) != GBA_OK || memcmp(out.ks, s.ks, 32) ||
+		    strcmp(out.impi, impi))
+			w->failures++;
+		if (i % 10 == 0 && gba_session_store_delete(w->st, s.btid, strlen(s.btid)))
+			w->failures++;
+	}
+	return NULL;
+}
+
+static void test_concurrency(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct worker w[THREADS];
+	pthread_t t[THREADS];
+	uint64_t live = 0;
+
+	(void)state;
+	for (unsigned i = 0; i < THREADS; i++) {
+		w[i] = (struct worker){ st, i + 1, 0 };
+		assert_int_equal(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
+	}
+	for (unsigned i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].failures, 0);
+	}
+	assert_int_equal(gba_session_store_stats(st, NOW, &live, NULL), GBA_OK);
+	assert_int_equal(live, THREADS * (PER_THREAD - PER_THREAD / 10));
+	gba_session_store_close(st);
+}
+
+static void test_bad_uris(void **state)
+{
+	struct gba_session_store *st = (void *)1;
+	static const char *const bad[] = {
+		"", "sqlite", "sqlite:", "mysql://x", "SQLITE:/tmp/x", "redis://", "redis://host",
+		"redis://:6379", "redis://127.0.0.1:0", "redis://127.0.0.1:65536",
+		"redis://127.0.0.1:6379x", "redis://127.0.0.1:6379/x", "redis://127.0.0.1:6379?pool=0",
+		"redis://127.0.0.1:6379?pool=1000", "redis://127.0.0.1:6379?nope=1",
+		"redis://[::1:6379", "sqlite:/tmp/x.db?commit_ms=x", "sqlite:/tmp/x.db?commit_ms=5000",
+		"sqlite:/tmp/x.db?bogus=1", "sqlite:/tmp/x.db?batch=0", "sqlite:?commit_ms=1",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		gba_err err = gba_session_store_open(&st, bad[i]);
+		if (err != GBA_ERR_INVALID_ARG)
+			fail_msg("URI '%s': %s", bad[i], gba_err_name(err));
+		assert_null(st);
+	}
+	assert_int_equal(gba_session_store_open(NULL, "sqlite:/tmp/x"), GBA_ERR_INVALID_ARG);
+	assert_int_equal(gba_session_store_open(&st, NULL), GBA_ERR_INVALID_ARG);
+	/* Well-formed, but nothing there. */
+	assert_int_equal(gba_session_store_open(&st, "sqlite:/nonexistent-dir/x/s.db"),
+			 GBA_ERR_STORE);
+	assert_int_equal(gba_session_store_open(&st, "redis://127.0.0.1:1/0?timeout_ms=500"),
+			 GBA_ERR_UNAVAILABLE);
+	gba_session_store_close(NULL);
+}
+
+/* ---- SQLite ------------------------------------------------------------ */
+
+static struct gba_session_store *reopen(const char *options)
+{
+	struct gba_session_store *st = NULL;
+	char uri[600];
+
+	snprintf(uri, sizeof(uri), "sqlite:%s%s", last_sqlite_path, options);
+	assert_int_equal(gba_session_store_open(&st, uri), GBA_OK);
+	return st;
+}
+
+static void test_sqlite_restart(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct gba_session s[3], out;
+	char buf[256];
+	size_t len;
+
+	(void)state;
+	for (unsigned i = 0; i < 3; i++) {
+		make_session(&s[i], 200 + i, IMPI, NOW);
+		assert_int_equal(gba_session_store_put(st, &s[i], GUSS, strlen(GUSS)), GBA_OK);
+	}
+	gba_session_store_close(st);
+	st = reopen("");
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(gba_session_store_get(st, s[i].btid, strlen(s[i].btid), NOW, &out,
+						       buf, sizeof(buf), &len), GBA_OK);
+		assert_same(&s[i], &out);
+		assert_string_equal(buf, GUSS);
+	}
+	gba_session_store_close(st);
+	/* With group commit, close() commits what is still pending. */
+	st = reopen("?commit_ms=1000&batch=100000");
+	make_session(&s[0], 210, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(st, &s[0], NULL, 0), GBA_OK);
+	gba_session_store_close(st);
+	st = reopen("");
+	assert_int_equal(get_s(st, &s[0], NOW, &out), GBA_OK);
+	gba_session_store_close(st);
+}
+
+/* Group commit: another connection sees a put once its window has passed. */
+static void test_sqlite_group_commit(void **state)
+{
+	struct gba_session_store *w, *r;
+	struct gba_session s, out;
+	int seen = 0;
+
+	(void)state;
+	w = open_fresh();
+	gba_session_store_close(w);
+	w = reopen("?commit_ms=50");
+	r = reopen("");
+	make_session(&s, 300, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(w, &s, GUSS, strlen(GUSS)), GBA_OK);
+	/* The writer sees its own batch at once. */
+	assert_int_equal(get_s(w, &s, NOW, &out), GBA_OK);
+	/* The flusher commits it within the window; wait at most 5 s. */
+	for (int i = 0; i < 500 && !seen; i++) {
+		seen = get_s(r, &s, NOW, &out) == GBA_OK;
+		if (!seen)
+			usleep(10000);
+	}
+	assert_true(seen);
+	gba_session_store_close(r);
+	gba_session_store_close(w);
+}
+
+static void test_sqlite_purge(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct gba_session s, out;
+	uint64_t purged = 0, live = 0;
+	char buf[256];
+	size_t len;
+
+	(void)state;
+	/* More than one purge chunk of expired sessions, some live ones. */
+	for (unsigned i = 0; i < 5000; i++) {
+		make_session(&s, 1000 + i, i % 2 ? "odd@ims.example.org" : IMPI, NOW);
+		s.expiry = NOW + 10;
+		assert_int_equal(gba_session_store_put(st, &s, GUSS, strlen(GUSS)), GBA_OK);
+	}
+	struct gba_session keep;
+	make_session(&keep, 9999, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(st, &keep, NULL, 0), GBA_OK);
+	assert_int_equal(gba_session_store_purge(st, NOW + 10, &purged), GBA_OK);
+	assert_int_equal(purged, 5000);
+	assert_int_equal(gba_session_store_stats(st, NOW, &live, NULL), GBA_OK);
+	assert_int_equal(live, 1);
+	/* IMPI's GUSS lives as long as its last session; odd's went. */
+	assert_int_equal(gba_session_store_get(st, keep.btid, strlen(keep.btid), NOW, &out, buf,
+					       sizeof(buf), &len), GBA_OK);
+	assert_string_equal(buf, GUSS);
+	assert_int_equal(gba_session_store_purge(st, NOW + 10, &purged), GBA_OK);
+	assert_int_equal(purged, 0);
+	assert_int_equal(gba_session_store_purge(st, NOW, NULL), GBA_OK);
+	gba_session_store_close(st);
+}
+
+static void test_sqlite_file_mode(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct stat sb;
+
+	(void)state;
+	assert_int_equal(stat(last_sqlite_path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	gba_session_store_close(st);
+}
+
+static void test_sqlite_not_a_database(void **state)
+{
+	char path[600], uri[700];
+	struct gba_session_store *st = NULL;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/garbage.db", tmp_dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 200; i++)
+		fputs("this is not an SQLite database, just text. ", f);
+	fclose(f);
+	snprintf(uri, sizeof(uri), "sqlite:%s", path);
+	assert_int_equal(gba_session_store_open(&st, uri), GBA_ERR_STORE);
+	assert_null(st);
+}
+
+/* ---- Redis ------------------------------------------------------------- */
+
+static void session_key(char *key, size_t *len, const struct gba_session *s)
+{
+	memcpy(key, "s:", 2);
+	memcpy(key + 2, s->rand, 16);
+	memcpy(key + 18, DOMAIN, strlen(DOMAIN));
+	*len = 18 + strlen(DOMAIN);
+}
+
+static void test_redis_layout(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	redisContext *c = redis_raw();
+	struct gba_session a, b;
+	char key[64], gkey[300];
+	size_t key_len;
+	int64_t now = (int64_t)time(NULL);
+
+	(void)state;
+	make_session(&a, 400, IMPI, now);
+	a.expiry = now + 1000;
+	make_session(&b, 401, IMPI, now);
+	b.expiry = now + 500;
+	assert_int_equal(gba_session_store_put(st, &a, GUSS, strlen(GUSS)), GBA_OK);
+	assert_int_equal(gba_session_store_put(st, &b, GUSS, strlen(GUSS)), GBA_OK);
+	session_key(key, &key_len, &a);
+	/* The key dies with the session; the value is 44 octets plus the IMPI. */
+	assert_int_equal(redis_int(c, "EXPIRETIME %b", key, key_len), a.expiry);
+	assert_int_equal(redis_int(c, "STRLEN %b", key, key_len), 44 + strlen(IMPI));
+	/* The GUSS keeps the longest lifetime of the user's sessions. */
+	snprintf(gkey, sizeof(gkey), "g:%s", IMPI);
+	assert_int_equal(redis_int(c, "EXPIRETIME %b", gkey, strlen(gkey)), a.expiry);
+	/* No secret in clear text in the value? Ks is binary: check it is there once. */
+	redisReply *r = redisCommand(c, "GET %b", key, key_len);
+	assert_non_null(r);
+	assert_non_null(memmem(r->str, r->len, a.ks, 32));
+	freeReplyObject(r);
+	redisFree(c);
+	gba_session_store_close(st);
+}
+
+static void test_redis_two_handles(void **state)
+{
+	struct gba_session_store *a = open_fresh(), *b = NULL;
+	struct gba_session s, out;
+	char buf[256];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(gba_session_store_open(&b, redis_uri), GBA_OK);
+	make_session(&s, 500, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(a, &s, GUSS, strlen(GUSS)), GBA_OK);
+	assert_int_equal(gba_session_store_get(b, s.btid, strlen(s.btid), NOW, &out, buf,
+					       sizeof(buf), &len), GBA_OK);
+	assert_same(&s, &out);
+	assert_string_equal(buf, GUSS);
+	assert_int_equal(gba_session_store_delete(b, s.btid, strlen(s.btid)), GBA_OK);
+	assert_int_equal(get_s(a, &s, NOW, &out), GBA_ERR_NOT_FOUND);
+	gba_session_store_close(b);
+	gba_session_store_close(a);
+}
+
+static void test_redis_reconnect(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	redisContext *c = redis_raw();
+	struct gba_session s, out;
+	redisReply *r;
+
+	(void)state;
+	make_session(&s, 600, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(st, &s, NULL, 0), GBA_OK);
+	/* Drop every connection but this one: the store reconnects once. */
+	r = redisCommand(c, "CLIENT KILL TYPE normal SKIPME yes");
+	assert_non_null(r);
+	assert_true(r->type == REDIS_REPLY_INTEGER && r->integer >= 1);
+	freeReplyObject(r);
+	assert_int_equal(get_s(st, &s, NOW, &out), GBA_OK);
+	assert_same(&s, &out);
+	redisFree(c);
+	gba_session_store_close(st);
+}
+
+/* Corrupt values under our key names are errors, not crashes. */
+static void test_redis_corrupt_value(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	redisContext *c = redis_raw();
+	struct gba_session s, out;
+	char key[64];
+	size_t key_len;
+	redisReply *r;
+	static const char *const junk[] = { "", "x", "\x01\x00short",
+		"\x02\x00xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" };
+
+	(void)state;
+	make_session(&s, 700, IMPI, NOW);
+	session_key(key, &key_len, &s);
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+		r = redisCommand(c, "SET %b %b", key, key_len, junk[i], strlen(junk[i]));
+		freeReplyObject(r);
+		assert_int_equal(get_s(st, &s, NOW, &out), GBA_ERR_STORE);
+	}
+	r = redisCommand(c, "DEL %b", key, key_len);
+	freeReplyObject(r);
+	r = redisCommand(c, "LPUSH %b x", key, key_len);
+	freeReplyObject(r);
+	assert_int_equal(get_s(st, &s, NOW, &out), GBA_ERR_STORE);
+	redisFree(c);
+	gba_session_store_close(st);
+}
+
+/* Last: the server goes away for good; the store says UNAVAILABLE. */
+static void test_redis_server_gone(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	redisContext *c = redis_raw();
+	struct gba_session s, out;
+	redisReply *r;
+
+	(void)state;
+	make_session(&s, 800, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(st, &s, NULL, 0), GBA_OK);
+	r = redisCommand(c, "SHUTDOWN NOSAVE");
+	if (r)
+		freeReplyObject(r);
+	redisFree(c);
+	/* Wait (at most 5 s) until the server has gone. */
+	for (int i = 0; i < 100; i++) {
+		if (get_s(st, &s, NOW, &out) == GBA_ERR_UNAVAILABLE)
+			break;
+		usleep(50000);
+	}
+	assert_int_equal(get_s(st, &s, NOW, &out), GBA_ERR_UNAVAILABLE);
+	assert_int_equal(gba_session_store_put(st, &s, NULL, 0), GBA_ERR_UNAVAILABLE);
+	assert_int_equal(gba_session_store_delete(st, s.btid, strlen(s.btid)),
+			 GBA_ERR_UNAVAILABLE);
+	assert_int_equal(gba_session_store_stats(st, NOW, NULL, NULL), GBA_ERR_UNAVAILABLE);
+	gba_session_store_close(st);
+	assert_int_equal(gba_session_store_open(&st, redis_uri), GBA_ERR_UNAVAILABLE);
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+#define COMMON_TESTS \
+	cmocka_unit_test(test_put_get), \
+	cmocka_unit_test(test_replace), \
+	cmocka_unit_test(test_delete), \
+	cmocka_unit_test(test_expired_is_not_found), \
+	cmocka_unit_test(test_unknown_and_malformed_btid), \
+	cmocka_unit_test(test_bad_put), \
+	cmocka_unit_test(test_guss_shared_per_impi), \
+	cmocka_unit_test(test_guss_buffer), \
+	cmocka_unit_test(test_stats), \
+	cmocka_unit_test(test_concurrency)
+
+static int run_sqlite(void)
+{
+	const struct CMUnitTest tests[] = {
+		COMMON_TESTS,
+		cmocka_unit_test(test_bad_uris),
+		cmocka_unit_test(test_sqlite_restart),
+		cmocka_unit_test(test_sqlite_group_commit),
+		cmocka_unit_test(test_sqlite_purge),
+		cmocka_unit_test(test_sqlite_file_mode),
+		cmocka_unit_test(test_sqlite_not_a_database),
+	};
+	char cmd[300];
+	int rc;
+
+	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/gba-store-test-XXXXXX");
+	if (!mkdtemp(tmp_dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	cmocka_set_message_output(CM_OUTPUT_STDOUT);
+	rc = cmocka_run_group_tests_name("session store: sqlite", tests, NULL, NULL);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmp_dir);
+	return rc;
+}
+
+static int run_redis(void)
+{
+	const struct CMUnitTest tests[] = {
+		COMMON_TESTS,
+		cmocka_unit_test(test_redis_layout),
+		cmocka_unit_test(test_redis_two_handles),
+		cmocka_unit_test(test_redis_reconnect),
+		cmocka_unit_test(test_redis_corrupt_value),
+		cmocka_unit_test(test_redis_server_gone),   /* last: stops the server */
+	};
+
+	return cmocka_run_group_tests_name("session store: redis", tests, NULL, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	NOW = (int64_t)time(NULL);
+	if (argc == 3 && !strcmp(argv[1], "--redis")) {
+		redis_uri = argv[2];
+		return run_redis();
+	}
+	if (argc != 1) {
+		fprintf(stderr, "usage: test_session_store [--redis redis://127.0.0.1:PORT/DB]\n");
+		return 2;
+	}
+	return run_sqlite();
+}

@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""test_zh.py - the BSF's Zh source against gba-hss-sim, over real
+freeDiameter TCP on 127.0.0.1, each in its own process.
+
+zh-probe (the BSF's bsf/zh code with a simulated USIM) asks gba-hss-sim for
+vectors and checks each one on the card; then a resynchronisation with the
+card ahead, an AUTS that does not verify, an unknown IMPI, malformed MARs,
+an HSS that never answers (SIGSTOP), one that is down, and one that comes
+back.  The normal exchanges are captured on lo and decoded by tshark,
+Wireshark's stock dictionary being the independent check of the wire
+format.  No log may show a CK, IK or XRES.
+
+Usage: test_zh.py GBA_HSS_SIM ZH_PROBE TSHARK   (TSHARK '' when not found)
+"""
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import gbatest
+
+HSS_BIN, PROBE_BIN, TSHARK = sys.argv[1], sys.argv[2], sys.argv[3]
+
+K = "465b5ce8b199b49faa5f0a2ee238a6bc"
+OPC = "cd63cb71954a9f4e48a5994e37a02baf"
+IMPI = "alice@ims.mnc001.mcc001.3gppnetwork.org"
+UNKNOWN = "nobody@ims.mnc001.mcc001.3gppnetwork.org"
+GUSS = '<guss xmlns="uri:3gpp-gba"><bsfInfo><uiccType>GBA</uiccType></bsfInfo></guss>'
+HSS_ID = "hss.zh.test"
+REALM = "zh.test"
+TIMEOUT_MS = 800
+
+checks = gbatest.Checks()
+
+
+class Probe:
+    """zh-probe run: one command line in, one answer line out, bounded."""
+
+    def __init__(self, procs, name, port, extra=()):
+        self.name = name
+        self.procs = procs
+        log = open(procs.log_path(name), "ab")
+        argv = [PROBE_BIN, "run", "--hss", f"127.0.0.1:{port}", "--hss-id", HSS_ID,
+                "--realm", REALM, "--timeout", str(TIMEOUT_MS),
+                "--secrets", os.path.join(procs.dir, "secrets.txt"), *extra]
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=log)
+        log.close()
+        procs.procs[name] = self.proc   # stopped by Processes whatever happens
+        self.buf = b""
+
+    def line(self, timeout=15.0):
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{self.name}: no answer in {timeout} s")
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if ready:
+                chunk = os.read(self.proc.stdout.fileno(), 4096)
+                if not chunk:
+                    raise EOFError(f"{self.name} exited")
+                self.buf += chunk
+        text, self.buf = self.buf.split(b"\n", 1)
+        return text.decode()
+
+    def cmd(self, text, timeout=15.0):
+        self.proc.stdin.write((text + "\n").encode())
+        self.proc.stdin.flush()
+        return self.line(timeout)
+
+    def fetch(self, what="fetch", impi=IMPI):
+        """(error name, milliseconds, GUSS length)"""
+        words = self.cmd(f"{what} {impi}").split()
+        return words[1], int(words[2]), int(words[3].split("=")[1])
+
+    def open(self):
+        first = self.line()
+        return first == "open GBA_OK" and self.line() == "ready", first
+
+    def quit(self):
+        try:
+            ok = self.cmd("quit") == "bye" and self.proc.wait(10) == 0
+        except (OSError, TimeoutError, EOFError, subprocess.TimeoutExpired):
+            ok = False
+        if not ok:
+            print(self.procs.log(self.name)[-3000:], file=sys.stderr)
+        return ok
+
+
+def start_hss(procs, db, port):
+    return procs.start("hss", [HSS_BIN, "--db", db, "--listen", f"127.0.0.1:{port}",
+                               "--identity", HSS_ID, "--realm", REALM],
+                       wait_port=port)
+
+
+class Capture:
+    """tshark on lo for the test's port and a UDP port of the test's own, at
+    most 120 s.  tshark says 'Capturing on' a moment before packets really
+    flow, and writes them a moment after they flow: so the test sends UDP
+    datagrams to its port until tshark's packet summaries (-P) show one,
+    before the exchanges and again after them."""
+
+    def __init__(self, procs, port):
+        self.procs = procs
+        self.pcap = os.path.join(procs.dir, "zh.pcapng")
+        self.ping_port = gbatest.free_port()
+        procs.start("tshark", [TSHARK, "-i", "lo", "-f",
+                               f"tcp port {port} or udp port {self.ping_port}",
+                               "-w", self.pcap, "-P", "-l", "-a", "duration:120"])
+
+    def sync(self, payload, timeout=20.0):
+        """Send payload until tshark has seen it; False if it never does."""
+        seen = re.compile(rf"UDP \d+ \d+ . {self.ping_port} Len={len(payload)}\b")
+        deadline = time.monotonic() + timeout
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as ping:
+            while time.monotonic() < deadline:
+                if self.procs.procs["tshark"].poll() is not None:
+                    return False
+                ping.sendto(payload, ("127.0.0.1", self.ping_port))
+                time.sleep(0.1)
+                if seen.search(self.procs.log("tshark")):
+                    return True
+        return False
+
+    def stop(self):
+        synced = self.sync(b"capture-done")
+        self.procs.stop("tshark", sig=signal.SIGINT)
+        return synced
+
+
+def start_capture(procs, port):
+    if not TSHARK:
+        return None
+    cap = Capture(procs, port)
+    return cap if cap.sync(b"capture-ready?") else None
+
+
+def tshark_read(pcap, port, *args):
+    return gbatest.run([TSHARK, "-r", pcap, "-d", f"tcp.port=={port},diameter", *args],
+                       timeout=60).stdout
+
+
+def check_capture(pcap, port):
+    summary = tshark_read(pcap, port, "-Y", "diameter")
+    checks.check("tshark: Multimedia-Auth Request(303) on 3GPP Zh(16777221)",
+                 re.search(r"Multimedia-Auth Request\(303\).*3GPP Zh\(16777221\)", summary))
+    checks.check("tshark: Multimedia-Auth Answer(303) on 3GPP Zh(16777221)",
+                 re.search(r"Multimedia-Auth Answer\(303\).*3GPP Zh\(16777221\)", summary))
+    apps = tshark_read(pcap, port, "-Y", "diameter.cmd.code==303", "-T", "fields",
+                       "-e", "diameter.applicationId").split()
+    checks.check("tshark: every MAR/MAA on application 16777221",
+                 apps and all(a == "16777221" for a in apps), str(apps))
+
+    detail = tshark_read(pcap, port, "-Y", "diameter.cmd.code==303", "-V")
+    for avp in ("User-Name(1)", "3GPP-SIP-Number-Auth-Items(607)",
+                "3GPP-SIP-Auth-Data-Item(612)", "3GPP-SIP-Authentication-Scheme(608)",
+                "3GPP-SIP-Authenticate(609)", "3GPP-SIP-Authorization(610)",
+                "Confidentiality-Key(625)", "Integrity-Key(626)", "GBA-UserSecSettings(400)"):
+        checks.check(f"tshark: AVP {avp}", f"AVP: {avp}" in detail)
+    checks.check("tshark: vendor AVPs flagged V and M", "f=VM- vnd=TGPP" in detail)
+
+    resync = tshark_read(pcap, port, "-Y",
+                         "diameter.flags.request==1 && diameter.3GPP-SIP-Authorization",
+                         "-T", "fields", "-e", "diameter.3GPP-SIP-Authorization").split()
+    checks.check("tshark: a MAR carries SIP-Authorization of 30 octets (RAND || AUTS)",
+                 resync and all(len(v.replace(":", "")) == 60 for v in resync), str(resync))
+    codes = tshark_read(pcap, port, "-Y", "diameter.cmd.code==303 && diameter.flags.request==0",
+                        "-T", "fields", "-e", "diameter.Result-Code",
+                        "-e", "diameter.Experimental-Result-Code")
+    checks.check("tshark: MAA with Result-Code 2001", "2001" in codes.split())
+    checks.check("tshark: MAA with Experimental-Result-Code 5401 (unknown IMPI)",
+                 "5401" in codes.split(), codes)
+    checks.check("tshark: 5401 shown by name", "DIAMETER_ERROR_IMPI_UNKNOWN (5401)" in detail)
+
+    bad = tshark_read(pcap, port, "-Y",
+                      "_ws.malformed || _ws.expert.severity >= 0x00600000")
+    checks.check("tshark: no malformed packet, no expert warning or error", not bad.strip(), bad)
+    expert = tshark_read(pcap, port, "-q", "-z", "expert")
+    checks.check("tshark: expert summary has no Warns/Errors",
+                 "Warns" not in expert and "Errors" not in expert and "Malformed" not in expert,
+                 expert)
+
+
+def normal_exchanges(procs, port, probe):
+    """Vectors, resynchronisation, a refused AUTS, an unknown IMPI."""
+    checks.check("probe opens and connects", probe.open())
+    checks.check("card set", probe.cmd(f"card {K} {OPC}") == "card ok")
+    for i in range(3):
+        err, ms, guss = probe.fetch()
+        checks.check(f"vector {i + 1} fetched", err == "GBA_OK", err)
+        checks.check(f"vector {i + 1} carries the GUSS", guss == len(GUSS), str(guss))
+        checks.check(f"vector {i + 1} accepted by the USIM (RES, CK, IK match)",
+                     probe.cmd("auth") == "auth GBA_OK")
+
+    # The card is ahead of the HSS: sync failure, resync with RAND || AUTS.
+    checks.check("card ahead", probe.cmd(f"card {K} {OPC} 5000") == "card ok")
+    err, _, _ = probe.fetch()
+    checks.check("vector from an HSS behind the card", err == "GBA_OK", err)
+    checks.check("USIM answers sync failure (AUTS)",
+                 probe.cmd("auth") == "auth GBA_ERR_SYNC_FAILURE")
+    err, _, guss = probe.fetch("resync")
+    checks.check("resync MAR answered with a fresh vector", err == "GBA_OK", err)
+    checks.check("USIM accepts the vector after resync", probe.cmd("auth") == "auth GBA_OK")
+    err, _, _ = probe.fetch()
+    checks.check("next vector after resync", err == "GBA_OK" and
+                 probe.cmd("auth") == "auth GBA_OK", err)
+
+    # An AUTS whose MAC-S does not verify: refused, SQN left alone.
+    probe.cmd(f"card {K} {OPC} 9000")
+    probe.fetch()
+    checks.check("sync failure again", probe.cmd("auth") == "auth GBA_ERR_SYNC_FAILURE")
+    err, _, _ = probe.fetch("badresync")
+    checks.check("spoiled AUTS -> GBA_ERR_AUTS_INVALID", err == "GBA_ERR_AUTS_INVALID", err)
+
+    err, ms, _ = probe.fetch(impi=UNKNOWN)
+    checks.check("unknown IMPI -> GBA_ERR_NOT_FOUND (5401)", err == "GBA_ERR_NOT_FOUND", err)
+
+
+def malformed_mars(procs, port):
+    """Crafted MARs from a probe sharing its node: clear errors, HSS alive."""
+    probe = Probe(procs, "probe-raw", port, ["--shared-node"])
+    checks.check("raw probe opens", probe.open())
+    want = {
+        "no-user-name": "5005",          # DIAMETER_MISSING_AVP (freeDiameter, our rules)
+        "two-user-names": "5009",        # DIAMETER_AVP_OCCURS_TOO_MANY_TIMES
+        "no-vsai": "5005",
+        "two-items": "5009",
+        "newline-user-name": "5004",     # DIAMETER_INVALID_AVP_VALUE (+ Failed-AVP)
+        "long-user-name": "5004",
+        "short-authorization": "5004",
+        "bad-scheme": "5004",
+        "wrong-application": "3007",     # DIAMETER_APPLICATION_UNSUPPORTED
+        "good": "2001",                  # well-formed: a vector
+    }
+    for kind, code in want.items():
+        words = probe.cmd(f"raw {kind}").split()
+        checks.check(f"malformed MAR '{kind}' -> {code}", words[2:3] == [code], " ".join(words))
+    checks.check("HSS still running after malformed MARs", procs.procs["hss"].poll() is None)
+    checks.check("raw probe quits", probe.quit())
+
+
+def timeouts_and_outages(procs, db, port):
+    probe = Probe(procs, "probe-fail", port)
+    checks.check("probe 2 opens", probe.open())
+    probe.cmd(f"card {K} {OPC} 20000")
+    err, _, _ = probe.fetch()
+    checks.check("vector before the HSS stops answering", err == "GBA_OK", err)
+
+    hss = procs.procs["hss"]
+    hss.send_signal(signal.SIGSTOP)
+    try:
+        err, ms, _ = probe.fetch()
+    finally:
+        hss.send_signal(signal.SIGCONT)
+    checks.check("stopped HSS -> GBA_ERR_TIMEOUT", err == "GBA_ERR_TIMEOUT", err)
+    checks.check(f"timeout after {TIMEOUT_MS} ms, within the 1 s grace",
+                 TIMEOUT_MS - 50 <= ms <= TIMEOUT_MS + 1000, f"{ms} ms")
+    # The late answer arrives now: freeDiameter drops it, the probe lives on.
+    deadline = time.monotonic() + 5
+    while "dropped answer 303" not in procs.log("probe-fail") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    checks.check("late MAA dropped and logged as such",
+                 "dropped answer 303" in procs.log("probe-fail"))
+    err, _, _ = probe.fetch()
+    checks.check("next vector after the late answer", err == "GBA_OK", err)
+    checks.check("... and the card takes it", probe.cmd("auth") in
+                 ("auth GBA_OK", "auth GBA_ERR_SYNC_FAILURE"))
+
+    rc = procs.stop("hss")
+    checks.check("gba-hss-sim stops cleanly on SIGTERM", rc == 0, str(rc))
+    time.sleep(0.3)
+    err, ms, _ = probe.fetch()
+    checks.check("HSS down -> GBA_ERR_UNAVAILABLE", err == "GBA_ERR_UNAVAILABLE", err)
+    checks.check("... at once, well within the timeout", ms < TIMEOUT_MS, f"{ms} ms")
+
+    # The HSS comes back: the node reconnects by itself (Tc 5 s, +-2 s).
+    start_hss(procs, db, port)
+    deadline = time.monotonic() + 15
+    err = None
+    while time.monotonic() < deadline:
+        err, _, _ = probe.fetch()
+        if err == "GBA_OK":
+            break
+        time.sleep(0.25)
+    checks.check("reconnected to the restarted HSS", err == "GBA_OK", err)
+    checks.check("probe 2 quits", probe.quit())
+
+    # An HSS that was never there: open succeeds, fetch says unavailable.
+    dead = gbatest.free_port()
+    probe = Probe(procs, "probe-dead", dead)
+    checks.check("probe toward nothing still opens", probe.open())
+    err, ms, _ = probe.fetch()
+    checks.check("no HSS at all -> GBA_ERR_UNAVAILABLE", err == "GBA_ERR_UNAVAILABLE", err)
+    checks.check("probe 3 quits", probe.quit())
+
+
+def no_secrets_in_logs(procs):
+    try:
+        with open(os.path.join(procs.dir, "secrets.txt")) as f:
+            secrets = {s.strip().lower() for s in f if s.strip()}
+    except OSError:
+        secrets = set()
+    checks.check("secrets recorded for the leak check", len(secrets) >= 10, str(len(secrets)))
+    for name in ("hss", "probe", "probe-raw", "probe-fail", "probe-dead"):
+        text = procs.log(name).lower()
+        leaked = [s for s in secrets if s in text]
+        checks.check(f"no CK/IK/XRES in the log of {name}", not leaked, str(leaked[:2]))
+
+
+def main():
+    with gbatest.Processes() as procs:
+        db = os.path.join(procs.dir, "subscribers.db")
+        added = gbatest.run([PROBE_BIN, "add", "--db", db, "--impi", IMPI, "--k", K,
+                             "--opc", OPC, "--guss", GUSS])
+        checks.check("subscriber added", added.stdout.strip() == "add GBA_OK", added.stdout)
+        port = gbatest.free_port()
+        start_hss(procs, db, port)
+
+        cap = start_capture(procs, port)
+        checks.check("tshark installed and capturing on lo", cap is not None,
+                     procs.log("tshark")[-300:])
+        probe = Probe(procs, "probe", port)
+        normal_exchanges(procs, port, probe)
+        checks.check("probe quits", probe.quit())
+        if cap:
+            checks.check("tshark saw the whole exchange", cap.stop())
+            check_capture(cap.pcap, port)
+
+        malformed_mars(procs, port)
+        timeouts_and_outages(procs, db, port)
+        checks.check("HSS log names the outcomes",
+                     all(s in procs.log("hss") for s in ("vector sent", "(resync)",
+                                                          "not found")))
+        procs.stop("hss")
+        no_secrets_in_logs(procs)
+    checks.finish()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,595 @@
+/*
+ * gba-subscriber - manage the embedded subscriber database of the BSF and
+ * the HSS simulator (SQLite, gba/subscriber_db.h).  See --help and
+ * docs/subscribers.md.
+ *
+ * Nothing it prints carries K, OP or OPc: the database hands out no key,
+ * and keys read from the command line or a key file are wiped once used.
+ */
+#define _GNU_SOURCE /* getopt_long */
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gba/subscriber_db.h>
+#include <gba/tuak.h>
+#include <gba/util.h>
+
+#include "keys.h"
+
+#ifndef GBA_VERSION
+#define GBA_VERSION "unknown"
+#endif
+
+/* Exit codes (documented in --help and docs/subscribers.md). */
+enum {
+	EXIT_DONE = 0,        /* success */
+	EXIT_FAILED = 1,      /* the database could not be opened, read or written */
+	EXIT_USAGE = 2,       /* bad command line or bad input (CSV, keys, GUSS) */
+	EXIT_NOT_FOUND = 3,   /* show/remove: no such IMPI */
+	EXIT_EXISTS = 4,      /* add/import: the IMPI is there already */
+};
+
+static const char usage_text[] =
+	"Usage: gba-subscriber --db PATH COMMAND [OPTIONS]\n"
+	"\n"
+	"Manage the subscriber database (SQLite) of gba-bsf's embedded mode and of\n"
+	"the HSS simulator.  The file is created (mode 0600) by add and import.\n"
+	"\n"
+	"Commands:\n"
+	"  add --impi IMPI [options]   add one subscriber (options below)\n"
+	"  list                        one line per subscriber, IMPI order\n"
+	"  show IMPI                   one subscriber's public data\n"
+	"  remove IMPI                 delete a subscriber\n"
+	"  import FILE.csv             add many subscribers, all or none ('-': stdin)\n"
+	"\n"
+	"Global options:\n"
+	"  --db PATH                   the database file (or GBA_SUBSCRIBER_DB)\n"
+	"  -h, --help                  this text\n"
+	"  --version                   the version\n"
+	"\n"
+	"add options:\n"
+	"  --impi IMPI                 private identity (required)\n"
+	"  --imsi DIGITS               IMSI, 6 to 15 digits\n"
+	"  --impu URI                  a public identity; repeat for more\n"
+	"  --algo milenage|tuak        algorithm [milenage]\n"
+	"  --k HEX                     K: 16 octets (TUAK: 16 or 32)\n"
+	"  --op HEX | --opc HEX        OP or OPc (TUAK: TOP or TOPc, 32 octets);\n"
+	"                              OP is turned into OPc and never stored\n"
+	"  --k-file FILE               read k=HEX and op=HEX or opc=HEX lines from\n"
+	"                              FILE ('-': stdin) instead of the command line\n"
+	"  --amf HEX                   AMF, 2 octets [0000]\n"
+	"  --tuak-iterations N         TUAK Keccak iterations, 1..255 [1]\n"
+	"  --res-len N                 TUAK RES length: 4, 8 or 16 [8]\n"
+	"  --sqn N                     last SQN issued [0]\n"
+	"  --ind-bits N                IND length of the SQN, 0..10 [5]\n"
+	"  --guss-file FILE            the user's GUSS (XML), at most 16384 octets\n"
+	"\n"
+	"Exit codes: 0 done, 1 database failure, 2 bad usage or input,\n"
+	"            3 no such subscriber, 4 subscriber exists already.\n"
+	"\n"
+	"show and list never print K, OP or OPc: the database gives none out.\n"
+	"Keys on the command line are visible to other users (ps) and shell history;\n"
+	"prefer --k-file.\n";
+
+static int fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("gba-subscriber: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("gba-subscriber: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'gba-subscriber --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+/*
+ * getopt's '?' or ':' as a message of ours.  Only the option's name is
+ * shown, never what follows a '=' (it could be a key).
+ */
+static int bad_option(int opt, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (opt == ':')
+		return usage_error("option '%.40s' needs a value", arg);
+	return usage_error("unknown option '%.*s'", (int)strcspn(arg, "="), arg);
+}
+
+/* The exit code for a library error. */
+static int exit_code(gba_err err)
+{
+	switch (err) {
+	case GBA_OK:
+		return EXIT_DONE;
+	case GBA_ERR_NOT_FOUND:
+		return EXIT_NOT_FOUND;
+	case GBA_ERR_EXISTS:
+		return EXIT_EXISTS;
+	case GBA_ERR_STORE:
+	case GBA_ERR_NO_MEMORY:
+	case GBA_ERR_TIMEOUT:
+	case GBA_ERR_UNAVAILABLE:
+		return EXIT_FAILED;
+	default:
+		return EXIT_USAGE;
+	}
+}
+
+/* Open the database; must_exist for the commands that only read or delete. */
+static int open_db(const char *path, int must_exist, struct gba_subdb **db)
+{
+	gba_err err;
+
+	if (must_exist && access(path, F_OK))
+		return fail(EXIT_FAILED, "%s: %s", path, strerror(errno));
+	err = gba_subdb_open(db, path);
+	if (err)
+		return fail(EXIT_FAILED, "%s: cannot open the database: %s", path,
+			    gba_strerror(err));
+	return EXIT_DONE;
+}
+
+static int parse_number(const char *opt, const char *s, unsigned long long max,
+			unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return usage_error("%s: not a number", opt);
+	*out = strtoull(s, &end, 10);
+	if (errno || *end || *out > max)
+		return usage_error("%s: a number from 0 to %llu", opt, max);
+	return EXIT_DONE;
+}
+
+/* ---- add --------------------------------------------------------------- */
+
+struct add_args {
+	const char *impi, *imsi, *algo, *amf, *guss_file, *k_file;
+	char impus[GBA_IMPU_LIST_MAX + 1];
+	struct key_input keys;        /* secret */
+	unsigned long long sqn, ind_bits, iterations, res_len;
+	int have_iterations, have_res_len;
+};
+
+/* Append one --impu to the comma-separated list. */
+static int add_impu(struct add_args *a, const char *impu)
+{
+	size_t have = strlen(a->impus), n = strlen(impu);
+
+	if (!n || strchr(impu, ','))
+		return usage_error("--impu: one non-empty URI without ',' per option");
+	if (have + !!have + n > GBA_IMPU_LIST_MAX)
+		return usage_error("--impu: the IMPUs take more than %d characters",
+				   GBA_IMPU_LIST_MAX);
+	if (have)
+		a->impus[have++] = ',';
+	memcpy(a->impus + have, impu, n + 1);
+	return EXIT_DONE;
+}
+
+/* --k/--op/--opc: decode, then blank the argument so ps shows it no longer. */
+static int key_arg(const char *opt, char *arg, uint8_t out[32], size_t *len, size_t *seen)
+{
+	const char *why;
+	int rc = EXIT_DONE;
+
+	if (*seen)
+		rc = usage_error("%s: key given twice", opt);
+	else if (key_hex(arg, out, len, &why))
+		rc = usage_error("%s %s", opt, why);
+	gba_wipe(arg, strlen(arg));
+	return rc;
+}
+
+static int read_guss(const char *path, char *buf, size_t size, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return usage_error("--guss-file %s: %s", path, strerror(errno));
+	n = fread(buf, 1, size, f);
+	if (ferror(f) || (n == size && fgetc(f) != EOF)) {
+		fclose(f);
+		return usage_error("--guss-file %s: unreadable or larger than %d octets", path,
+				   GBA_GUSS_MAX);
+	}
+	fclose(f);
+	*len = n;
+	return EXIT_DONE;
+}
+
+enum add_opt {
+	O_DB = 256, O_IMPI, O_IMSI, O_IMPU, O_ALGO, O_K, O_K_FILE, O_OP, O_OPC, O_AMF,
+	O_ITERATIONS, O_RES_LEN, O_SQN, O_IND_BITS, O_GUSS_FILE, O_HELP, O_VERSION,
+};
+
+static const struct option add_options[] = {
+	{ "db", required_argument, NULL, O_DB },
+	{ "impi", required_argument, NULL, O_IMPI },
+	{ "imsi", required_argument, NULL, O_IMSI },
+	{ "impu", required_argument, NULL, O_IMPU },
+	{ "algo", required_argument, NULL, O_ALGO },
+	{ "k", required_argument, NULL, O_K },
+	{ "k-file", required_argument, NULL, O_K_FILE },
+	{ "op", required_argument, NULL, O_OP },
+	{ "opc", required_argument, NULL, O_OPC },
+	{ "amf", required_argument, NULL, O_AMF },
+	{ "tuak-iterations", required_argument, NULL, O_ITERATIONS },
+	{ "res-len", required_argument, NULL, O_RES_LEN },
+	{ "sqn", required_argument, NULL, O_SQN },
+	{ "ind-bits", required_argument, NULL, O_IND_BITS },
+	{ "guss-file", required_argument, NULL, O_GUSS_FILE },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int add_option(struct add_args *a, int opt, char *arg, const char **db)
+{
+	switch (opt) {
+	case O_DB: *db = arg; return EXIT_DONE;
+	case O_IMPI: a->impi = arg; return EXIT_DONE;
+	case O_IMSI: a->imsi = arg; return EXIT_DONE;
+	case O_IMPU: return add_impu(a, arg);
+	case O_ALGO: a->algo = arg; return EXIT_DONE;
+	case O_K: return key_arg("--k", arg, a->keys.k, &a->keys.k_len, &a->keys.k_len);
+	case O_OP:
+	case O_OPC:
+		a->keys.op_is_op = opt == O_OP;
+		return key_arg(opt == O_OP ? "--op" : "--opc", arg, a->keys.op, &a->keys.op_len,
+			       &a->keys.op_len);
+	case O_K_FILE: a->k_file = arg; return EXIT_DONE;
+	case O_AMF: a->amf = arg; return EXIT_DONE;
+	case O_ITERATIONS:
+		a->have_iterations = 1;
+		return parse_number("--tuak-iterations", arg, GBA_TUAK_ITERATIONS_MAX,
+				    &a->iterations);
+	case O_RES_LEN:
+		a->have_res_len = 1;
+		return parse_number("--res-len", arg, 16, &a->res_len);
+	case O_SQN: return parse_number("--sqn", arg, GBA_SQN_MAX, &a->sqn);
+	case O_IND_BITS: return parse_number("--ind-bits", arg, 10, &a->ind_bits);
+	case O_GUSS_FILE: a->guss_file = arg; return EXIT_DONE;
+	case O_HELP: fputs(usage_text, stdout); exit(EXIT_DONE);
+	default: return usage_error("add: unknown option");
+	}
+}
+
+/* K and OP/OPc into the subscriber's key, for the chosen algorithm. */
+static int build_key(const struct add_args *a, struct gba_aka_key *key)
+{
+	const struct key_input *in = &a->keys;
+
+	if (!in->k_len || !in->op_len)
+		return usage_error("add: K and OP or OPc are required (--k and --op/--opc, or "
+				   "--k-file)");
+	if (!strcmp(a->algo, "milenage")) {
+		if (a->have_iterations || a->have_res_len)
+			return usage_error("--tuak-iterations and --res-len are for TUAK only");
+		if (in->k_len != 16 || in->op_len != 16)
+			return usage_error("Milenage takes a 16-octet K and a 16-octet OP/OPc");
+		gba_aka_key_milenage(key, in->k, in->op, in->op_is_op);
+		return EXIT_DONE;
+	}
+	if (strcmp(a->algo, "tuak"))
+		return usage_error("--algo: milenage or tuak");
+	if (in->op_len != 32)
+		return usage_error("TUAK takes a 32-octet TOP/TOPc (--op/--opc)");
+	if (gba_aka_key_tuak(key, in->k, in->k_len, in->op, in->op_is_op,
+			     a->have_iterations ? (unsigned)a->iterations : 1,
+			     a->have_res_len ? (size_t)a->res_len : 8))
+		return usage_error("TUAK: iterations 1..255, RES length 4, 8 or 16");
+	return EXIT_DONE;
+}
+
+static int copy_id(char *dst, size_t size, const char *src, const char *opt)
+{
+	if (strlen(src) >= size)
+		return usage_error("%s: longer than %zu characters", opt, size - 1);
+	memcpy(dst, src, strlen(src) + 1);
+	return EXIT_DONE;
+}
+
+static const char *field_help(const char *field)
+{
+	if (!field)
+		return "invalid subscriber";
+	if (!strcmp(field, "impi"))
+		return "--impi: 1 to 255 printable ASCII characters, no space or ','";
+	if (!strcmp(field, "imsi"))
+		return "--imsi: 6 to 15 digits";
+	if (!strcmp(field, "impus"))
+		return "--impu: printable ASCII, no space";
+	if (!strcmp(field, "guss"))
+		return "--guss-file: no NUL bytes, at most 16384 octets";
+	return field;
+}
+
+static int build_subscriber(struct add_args *a, struct gba_subscriber *sub, char *guss)
+{
+	const char *field;
+	size_t amf_len = 0;
+	int rc;
+
+	if (!a->impi)
+		return usage_error("add: --impi is required");
+	rc = copy_id(sub->impi, sizeof(sub->impi), a->impi, "--impi");
+	if (!rc && a->imsi)
+		rc = copy_id(sub->imsi, sizeof(sub->imsi), a->imsi, "--imsi");
+	if (rc)
+		return rc;
+	memcpy(sub->impus, a->impus, sizeof(sub->impus));
+	if (a->amf && (strlen(a->amf) != 4 ||
+		       gba_hex_decode(sub->amf, 2, &amf_len, a->amf, 4) || amf_len != 2))
+		return usage_error("--amf: 4 hex digits");
+	rc = build_key(a, &sub->key);
+	if (rc)
+		return rc;
+	sub->sqn = a->sqn;
+	sub->ind_bits = (unsigned)a->ind_bits;
+	if (a->guss_file) {
+		rc = read_guss(a->guss_file, guss, GBA_GUSS_MAX, &sub->guss_len);
+		if (rc)
+			return rc;
+		sub->guss = guss;
+	}
+	if (gba_subdb_check(sub, &field))
+		return usage_error("%s", field_help(field));
+	return EXIT_DONE;
+}
+
+static int cmd_add(int argc, char **argv, const char **db_path)
+{
+	static char guss[GBA_GUSS_MAX];
+	struct add_args a = { .algo = "milenage", .ind_bits = 5 };
+	struct gba_subscriber sub;
+	struct gba_subdb *db = NULL;
+	char err_text[256];
+	gba_err err;
+	int opt, rc = EXIT_DONE;
+
+	memset(&sub, 0, sizeof(sub));
+	optind = 0;
+	opterr = 0;
+	while (!rc && (opt = getopt_long(argc, argv, ":", add_options, NULL)) != -1)
+		rc = opt == '?' || opt == ':' ? bad_option(opt, argv)
+					      : add_option(&a, opt, optarg, db_path);
+	if (!rc && optind < argc)
+		rc = usage_error("add: unexpected argument '%s'", argv[optind]);
+	if (!rc && a.k_file && key_file_read(a.k_file, &a.keys, err_text, sizeof(err_text)))
+		rc = usage_error("%s", err_text);
+	if (!rc && !*db_path)
+		rc = usage_error("--db is required");
+	if (!rc)
+		rc = build_subscriber(&a, &sub, guss);
+	gba_wipe(&a.keys, sizeof(a.keys));
+	if (!rc)
+		rc = open_db(*db_path, 0, &db);
+	if (!rc) {
+		err = gba_subdb_add(db, &sub);
+		if (err == GBA_ERR_EXISTS)
+			rc = fail(EXIT_EXISTS, "%s: a subscriber with this IMPI exists already",
+				  sub.impi);
+		else if (err)
+			rc = fail(exit_code(err), "add %s: %s", sub.impi, gba_strerror(err));
+		else
+			printf("added %s\n", sub.impi);
+	}
+	gba_wipe(&sub, sizeof(sub));
+	gba_subdb_close(db);
+	return rc;
+}
+
+/* ---- list, show, remove, import ---------------------------------------- */
+
+static const char *algo_name(enum gba_aka_algo algo)
+{
+	return algo == GBA_AKA_TUAK ? "tuak" : "milenage";
+}
+
+static int list_one(const struct gba_subscriber_info *info, void *arg)
+{
+	(void)arg;
+	printf("%s\t%s\t%s\t%llu\t%s\n", info->impi, *info->imsi ? info->imsi : "-",
+	       algo_name(info->algo), (unsigned long long)info->sqn,
+	       *info->impus ? info->impus : "-");
+	return 0;
+}
+
+static void show_one(const struct gba_subscriber_info *info)
+{
+	uint64_t ind_mask = (UINT64_C(1) << info->ind_bits) - 1;
+
+	printf("impi: %s\n", info->impi);
+	printf("imsi: %s\n", *info->imsi ? info->imsi : "-");
+	printf("impus: %s\n", *info->impus ? info->impus : "-");
+	printf("algorithm: %s\n", algo_name(info->algo));
+	printf("amf: %02x%02x\n", info->amf[0], info->amf[1]);
+	printf("sqn: %llu (seq %llu, ind %llu)\n", (unsigned long long)info->sqn,
+	       (unsigned long long)(info->sqn >> info->ind_bits),
+	       (unsigned long long)(info->sqn & ind_mask));
+	printf("ind_bits: %u\n", info->ind_bits);
+	if (info->guss_len)
+		printf("guss: %zu octets\n", info->guss_len);
+	else
+		printf("guss: none\n");
+}
+
+/* The one IMPI argument of show and remove. */
+static int one_impi(int argc, char **argv, const char *cmd, const char **impi)
+{
+	if (argc != 2)
+		return usage_error("%s takes one IMPI", cmd);
+	if (strlen(argv[1]) > GBA_IMPI_MAX)
+		return usage_error("%s: an IMPI has at most %d characters", cmd, GBA_IMPI_MAX);
+	*impi = argv[1];
+	return EXIT_DONE;
+}
+
+static int cmd_list(int argc, char **argv, const char *db_path)
+{
+	struct gba_subdb *db = NULL;
+	gba_err err;
+	int rc;
+
+	(void)argv;
+	if (argc != 1)
+		return usage_error("list takes no argument");
+	rc = open_db(db_path, 1, &db);
+	if (rc)
+		return rc;
+	printf("# impi\timsi\talgorithm\tsqn\timpus\n");
+	err = gba_subdb_list(db, list_one, NULL);
+	gba_subdb_close(db);
+	if (err)
+		return fail(exit_code(err), "list: %s", gba_strerror(err));
+	return fflush(stdout) ? fail(EXIT_FAILED, "list: %s", strerror(errno)) : EXIT_DONE;
+}
+
+static int cmd_show(int argc, char **argv, const char *db_path)
+{
+	struct gba_subscriber_info info;
+	struct gba_subdb *db = NULL;
+	const char *impi = NULL;
+	gba_err err;
+	int rc = one_impi(argc, argv, "show", &impi);
+
+	if (!rc)
+		rc = open_db(db_path, 1, &db);
+	if (rc)
+		return rc;
+	err = gba_subdb_get(db, impi, &info);
+	gba_subdb_close(db);
+	if (err == GBA_ERR_NOT_FOUND)
+		return fail(EXIT_NOT_FOUND, "%s: no such subscriber", impi);
+	if (err)
+		return fail(exit_code(err), "show: %s", gba_strerror(err));
+	show_one(&info);
+	return EXIT_DONE;
+}
+
+static int cmd_remove(int argc, char **argv, const char *db_path)
+{
+	struct gba_subdb *db = NULL;
+	const char *impi = NULL;
+	gba_err err;
+	int rc = one_impi(argc, argv, "remove", &impi);
+
+	if (!rc)
+		rc = open_db(db_path, 1, &db);
+	if (rc)
+		return rc;
+	err = gba_subdb_remove(db, impi);
+	gba_subdb_close(db);
+	if (err == GBA_ERR_NOT_FOUND)
+		return fail(EXIT_NOT_FOUND, "%s: no such subscriber", impi);
+	if (err)
+		return fail(exit_code(err), "remove: %s", gba_strerror(err));
+	printf("removed %s\n", impi);
+	return EXIT_DONE;
+}
+
+static int cmd_import(int argc, char **argv, const char *db_path)
+{
+	struct gba_subdb *db = NULL;
+	size_t imported = 0, bad_line = 0;
+	const char *path;
+	FILE *f;
+	gba_err err;
+	int rc;
+
+	if (argc != 2)
+		return usage_error("import takes one CSV file ('-' for stdin)");
+	path = argv[1];
+	f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	if (!f)
+		return fail(EXIT_USAGE, "%s: %s", path, strerror(errno));
+	rc = open_db(db_path, 0, &db);
+	if (!rc) {
+		err = gba_subdb_import_csv(db, f, &imported, &bad_line);
+		if (err && bad_line)
+			rc = fail(exit_code(err), "%s:%zu: %s; nothing imported", path, bad_line,
+				  err == GBA_ERR_EXISTS ? "this IMPI exists already"
+							: gba_strerror(err));
+		else if (err)
+			rc = fail(exit_code(err), "%s: %s; nothing imported", path,
+				  gba_strerror(err));
+		else
+			printf("imported %zu subscribers from %s\n", imported, path);
+	}
+	gba_subdb_close(db);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static const struct option global_options[] = {
+	{ "db", required_argument, NULL, O_DB },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, O_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+int main(int argc, char **argv)
+{
+	const char *db_path = getenv("GBA_SUBSCRIBER_DB"), *cmd;
+	int opt;
+
+	if (!db_path)
+		db_path = "";
+	/* '+': stop at the command; its options are its own. */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:h", global_options, NULL)) != -1) {
+		switch (opt) {
+		case O_DB: db_path = optarg; break;
+		case 'h': fputs(usage_text, stdout); return EXIT_DONE;
+		case O_VERSION: printf("gba-subscriber %s\n", GBA_VERSION); return EXIT_DONE;
+		default: return bad_option(opt, argv);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("no command (add, list, show, remove, import)");
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	if (!strcmp(cmd, "help")) {
+		fputs(usage_text, stdout);
+		return EXIT_DONE;
+	}
+	if (!strcmp(cmd, "add"))
+		return cmd_add(argc, argv, &db_path);
+	if (!*db_path)
+		return usage_error("--db is required");
+	if (!strcmp(cmd, "list"))
+		return cmd_list(argc, argv, db_path);
+	if (!strcmp(cmd, "show"))
+		return cmd_show(argc, argv, db_path);
+	if (!strcmp(cmd, "remove"))
+		return cmd_remove(argc, argv, db_path);
+	if (!strcmp(cmd, "import"))
+		return cmd_import(argc, argv, db_path);
+	return usage_error("unknown command '%s'", cmd);
+}
