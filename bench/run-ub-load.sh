@@ -48,6 +48,7 @@ esac
 
 tmp=$(mktemp -d /tmp/run-ub-load.XXXXXX)
 pids=""
+more_pids=""   # other servers whose CPU per bootstrap ub-load reports
 
 # Stop what we started, by pid, within bounds; then remove the files.
 cleanup() {
@@ -105,22 +106,23 @@ redis)
 	redis_port=$(free_port)
 	redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
 		--dir "$tmp" >"$tmp/redis.log" 2>&1 &
-	pids="$pids $!"
-	wait_port "$redis_port" "$!"
+	redis_pid=$!
+	pids="$pids $redis_pid"
+	more_pids="--server-pid $redis_pid"
+	wait_port "$redis_port" "$redis_pid"
 	store_uri="redis://127.0.0.1:$redis_port/0"
 	;;
 *) echo "run-ub-load: STORE is sqlite or redis" >&2; exit 2 ;;
 esac
 
 source_args="--source embedded --db $tmp/subscribers.db"
-more_pids=""
 if [ "$MODE" = zh ]; then
 	hss_port=$(free_port)
 	"$HSS" --db "$tmp/subscribers.db" --listen "127.0.0.1:$hss_port" \
 		--identity hss.bench.test --realm bench.test --log-level warn >"$tmp/hss.log" 2>&1 &
 	hss_pid=$!
 	pids="$pids $hss_pid"
-	more_pids="--server-pid $hss_pid"
+	more_pids="$more_pids --server-pid $hss_pid"
 	wait_port "$hss_port" "$hss_pid"
 	source_args="--source zh --set zh.hss_host=127.0.0.1 --set zh.hss_port=$hss_port
 		--set zh.hss_identity=hss.bench.test --set zh.hss_realm=bench.test

@@ -371,14 +371,66 @@ static void bench_bytes(const char *dir, const char *redis_uri, unsigned n)
 	}
 }
 
+struct av_worker {
+	struct gba_subdb *db;
+	unsigned thread;
+	double until;
+	uint64_t ops, errors;
+};
+
+static void *av_worker_run(void *arg)
+{
+	struct av_worker *w = arg;
+	char impi[GBA_IMPI_MAX + 1], guss[GBA_GUSS_MAX + 1];
+	uint64_t r = w->thread + 7;
+	size_t guss_len;
+
+	while ((w->ops & 255) || now_s() < w->until) {
+		uint8_t rand[16] = { (uint8_t)w->ops, (uint8_t)w->thread };
+		struct gba_av av;
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		snprintf(impi, sizeof(impi), "0010100%08u@ims.mnc001.mcc001.3gppnetwork.org",
+			 (unsigned)((r >> 20) % USERS));
+		w->errors += gba_subdb_next_av(w->db, impi, 1, rand, &av, guss, sizeof(guss),
+					       &guss_len) != GBA_OK;
+		gba_wipe(&av, sizeof(av));
+		w->ops++;
+	}
+	return NULL;
+}
+
+static void run_av(struct gba_subdb *db, unsigned block, unsigned threads, double seconds)
+{
+	struct av_worker w[MAX_THREADS];
+	pthread_t t[MAX_THREADS];
+	double t0 = now_s(), c0 = cpu_s(), dt, dc;
+	uint64_t ops = 0, errors = 0;
+	char label[64];
+
+	gba_subdb_set_sqn_block(db, block);
+	for (unsigned i = 0; i < threads; i++) {
+		w[i] = (struct av_worker){ .db = db, .thread = i, .until = t0 + seconds };
+		pthread_create(&t[i], NULL, av_worker_run, &w[i]);
+	}
+	for (unsigned i = 0; i < threads; i++) {
+		pthread_join(t[i], NULL);
+		ops += w[i].ops;
+		errors += w[i].errors;
+	}
+	dt = now_s() - t0;
+	dc = cpu_s() - c0;
+	snprintf(label, sizeof(label), "next_av, SQN block %u", block);
+	printf("  %-44s %2u thr %9.0f op/s %7.1f us CPU/op%s\n", label, threads,
+	       (double)ops / dt, 1e6 * dc / (double)ops, errors ? "  ERRORS" : "");
+	fflush(stdout);
+}
+
 static void bench_subdb(const char *dir, const struct options *o)
 {
 	static const uint8_t k[16] = { 0x46, 0x5b, 0x5c, 0xe8 }, opc[16] = { 0xcd, 0x63 };
 	struct gba_subdb *db;
 	struct gba_subscriber sub;
 	char path[600];
-	double t0, c0, dt, dc;
-	gba_err err;
 
 	snprintf(path, sizeof(path), "%s/subscribers.db", dir);
 	if (gba_subdb_open(&db, path)) {
@@ -395,26 +447,13 @@ static void bench_subdb(const char *dir, const struct options *o)
 			 "0010100%08u@ims.mnc001.mcc001.3gppnetwork.org", i);
 		gba_subdb_add(db, &sub);
 	}
-	printf("subscriber database (%u subscribers, Milenage, GUSS fetched)\n", USERS);
-	t0 = now_s();
-	c0 = cpu_s();
-	uint64_t n = 0, errors = 0, r = 1;
-	char guss[GBA_GUSS_MAX + 1];
-	size_t guss_len;
-	while ((n & 255) || now_s() < t0 + o->seconds) {
-		uint8_t rand[16] = { (uint8_t)n };
-		struct gba_av av;
-		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
-		snprintf(sub.impi, sizeof(sub.impi),
-			 "0010100%08u@ims.mnc001.mcc001.3gppnetwork.org", (unsigned)((r >> 20) % USERS));
-		err = gba_subdb_next_av(db, sub.impi, 1, rand, &av, guss, sizeof(guss), &guss_len);
-		errors += err != GBA_OK;
-		n++;
-	}
-	dt = now_s() - t0;
-	dc = cpu_s() - c0;
-	printf("  %-44s %2u thr %9.0f op/s %7.1f us CPU/op%s\n", "next_av (one transaction each)",
-	       1, (double)n / dt, 1e6 * dc / (double)n, errors ? "  ERRORS" : "");
+	gba_wipe(&sub.key, sizeof(sub.key));
+	printf("subscriber database (%u subscribers picked at random, Milenage, GUSS %zu octets)\n",
+	       USERS, sizeof(guss_doc) - 1);
+	run_av(db, 1, 1, o->seconds);
+	run_av(db, 1, 2, o->seconds);
+	run_av(db, 32, 1, o->seconds);
+	run_av(db, 32, 2, o->seconds);
 	gba_subdb_close(db);
 }
 
@@ -488,10 +527,10 @@ int main(int argc, char **argv)
 		bench_sessions("sqlite, every put committed (commit_ms=0)", uri, &o, NULL);
 		snprintf(uri, sizeof(uri), "sqlite:%s/sessions-c10.db?commit_ms=10", dir);
 		bench_sessions("sqlite, group commit (commit_ms=10)", uri, &o, NULL);
-		snprintf(uri, sizeof(uri), "sqlite:%s/sessions-x0.db?commit_ms=0&exclusive=1", dir);
-		bench_sessions("sqlite, exclusive, every put committed", uri, &o, NULL);
-		snprintf(uri, sizeof(uri), "sqlite:%s/sessions-x10.db?commit_ms=10&exclusive=1", dir);
-		bench_sessions("sqlite, exclusive, group commit (commit_ms=10)", uri, &o, NULL);
+		snprintf(uri, sizeof(uri), "sqlite:%s/sessions-c20.db", dir);
+		bench_sessions("sqlite, defaults (commit_ms=20)", uri, &o, NULL);
+		snprintf(uri, sizeof(uri), "sqlite:%s/sessions-x20.db?exclusive=1", dir);
+		bench_sessions("sqlite, exclusive=1 (commit_ms=20)", uri, &o, NULL);
 	}
 	if (redis && want(&o, "redis")) {
 		flush_redis(redis);

@@ -200,7 +200,7 @@ struct config {
 enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_ACTIVE };
 
 struct conn {
-	struct ub_session s;            /* first: large, page aligned by calloc */
+	struct ub_session s;            /* its buffers: about 45 KB */
 	struct worker *w;
 	int fd;
 	enum conn_state state;

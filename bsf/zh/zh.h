@@ -42,7 +42,7 @@ struct zh_config {
 	unsigned reconnect_s;       /* seconds between connection attempts; 0: 5 */
 	gba_dia_log_fn *log;        /* the Diameter node's lines; NULL: stderr */
 	void *log_arg;
-	enum gba_dia_log_level log_level;   /* 0 is debug: set it (info, warn) */
+	enum gba_dia_log_level log_level;   /* least severe level logged (0 is debug) */
 	/*
 	 * A node the process opened already (when the BSF also serves Zn, one
 	 * node carries both, with GBA_DIA_ZH among its applications); NULL:

@@ -99,11 +99,9 @@ static int parse_listen(const char *s, struct hss_options *o)
 
 static int parse_level(const char *s, enum gba_dia_log_level *level)
 {
-	static const char *const names[] = { "debug", "info", "warn", "error" };
-
-	for (unsigned i = 0; i < 4; i++) {
-		if (!strcmp(s, names[i])) {
-			*level = (enum gba_dia_log_level)i;
+	for (int l = GBA_DIA_LOG_DEBUG; l <= GBA_DIA_LOG_ERROR; l++) {
+		if (!strcmp(s, gba_dia_log_level_name((enum gba_dia_log_level)l))) {
+			*level = (enum gba_dia_log_level)l;
 			return 0;
 		}
 	}
@@ -162,8 +160,6 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 	return 0;
 }
 
-static const char *const level_names[] = { "debug", "info", "warn", "error" };
-
 /* One write per line, so that lines of different threads never mix. */
 static void log_line(void *arg, enum gba_dia_log_level level, const char *line)
 {
@@ -171,7 +167,8 @@ static void log_line(void *arg, enum gba_dia_log_level level, const char *line)
 	int n;
 
 	(void)arg;
-	n = snprintf(out, sizeof(out), "gba-hss-sim: %s: %s\n", level_names[level & 3], line);
+	n = snprintf(out, sizeof(out), "gba-hss-sim: %s: %s\n", gba_dia_log_level_name(level),
+		     line);
 	if (n > 0)
 		(void)!write(2, out, (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1);
 }

@@ -334,6 +334,31 @@ static void test_guss_shared_per_impi(void **state)
 	gba_session_store_close(st);
 }
 
+/* The same RAND under two BSF domains: two B-TIDs, two sessions. */
+static void test_two_domains(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct gba_session a, b, out;
+	static const char other[] = "bsf.other.example.net";
+
+	(void)state;
+	make_session(&a, 20, IMPI, NOW);
+	b = a;
+	assert_int_equal(gba_btid(b.btid, sizeof(b.btid), b.rand, other, strlen(other)), GBA_OK);
+	snprintf(b.impi, sizeof(b.impi), "b@example.net");
+	assert_int_equal(get_s(st, &b, NOW, &out), GBA_ERR_NOT_FOUND);   /* domain unknown */
+	assert_int_equal(gba_session_store_put(st, &a, NULL, 0), GBA_OK);
+	assert_int_equal(get_s(st, &b, NOW, &out), GBA_ERR_NOT_FOUND);
+	assert_int_equal(gba_session_store_put(st, &b, NULL, 0), GBA_OK);
+	assert_int_equal(get_s(st, &a, NOW, &out), GBA_OK);
+	assert_string_equal(out.impi, IMPI);
+	assert_int_equal(get_s(st, &b, NOW, &out), GBA_OK);
+	assert_string_equal(out.impi, "b@example.net");
+	assert_int_equal(gba_session_store_delete(st, b.btid, strlen(b.btid)), GBA_OK);
+	assert_int_equal(get_s(st, &a, NOW, &out), GBA_OK);
+	gba_session_store_close(st);
+}
+
 static void test_guss_buffer(void **state)
 {
 	struct gba_session_store *st = open_fresh();
@@ -445,6 +470,9 @@ static void test_bad_uris(void **state)
 		"redis://127.0.0.1:6379?pool=1000", "redis://127.0.0.1:6379?nope=1",
 		"redis://[::1:6379", "sqlite:/tmp/x.db?commit_ms=x", "sqlite:/tmp/x.db?commit_ms=5000",
 		"sqlite:/tmp/x.db?bogus=1", "sqlite:/tmp/x.db?batch=0", "sqlite:?commit_ms=1",
+		"sqlite:/tmp/x.db?exclusive=2", "sqlite:/tmp/x.db?commit_ms=", "sqlite:/tmp/x.db?=1",
+		"sqlite:/tmp/x.db?commit_ms=1&", "sqlite:/tmp/x.db?commit_ms=1&&batch=2",
+		"redis://127.0.0.1:6379?timeout_ms=0", "redis://127.0.0.1:6379/0?pool=2&",
 	};
 
 	(void)state;
@@ -534,6 +562,73 @@ static void test_sqlite_group_commit(void **state)
 	gba_session_store_close(w);
 }
 
+/* commit_ms=0: every put is committed before it returns. */
+static void test_sqlite_no_group_commit(void **state)
+{
+	struct gba_session_store *w, *r;
+	struct gba_session s, out;
+
+	(void)state;
+	w = open_fresh();
+	gba_session_store_close(w);
+	w = reopen("?commit_ms=0");
+	r = reopen("?commit_ms=0");
+	make_session(&s, 310, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(w, &s, GUSS, strlen(GUSS)), GBA_OK);
+	assert_int_equal(get_s(r, &s, NOW, &out), GBA_OK);
+	assert_int_equal(gba_session_store_delete(w, s.btid, strlen(s.btid)), GBA_OK);
+	assert_int_equal(get_s(r, &s, NOW, &out), GBA_ERR_NOT_FOUND);
+	gba_session_store_close(r);
+	gba_session_store_close(w);
+}
+
+/* exclusive=1: the same operations, and the file survives a reopen. */
+static void test_sqlite_exclusive(void **state)
+{
+	struct gba_session_store *st;
+	struct gba_session s, out;
+	uint64_t purged = 0;
+
+	(void)state;
+	st = open_fresh();
+	gba_session_store_close(st);
+	st = reopen("?exclusive=1");
+	make_session(&s, 320, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(st, &s, GUSS, strlen(GUSS)), GBA_OK);
+	assert_int_equal(get_s(st, &s, NOW, &out), GBA_OK);
+	assert_int_equal(gba_session_store_purge(st, s.expiry, &purged), GBA_OK);
+	assert_int_equal(purged, 1);
+	assert_int_equal(gba_session_store_put(st, &s, NULL, 0), GBA_OK);
+	gba_session_store_close(st);
+	st = reopen("");
+	assert_int_equal(get_s(st, &s, NOW, &out), GBA_OK);
+	gba_session_store_close(st);
+}
+
+/* The flusher checkpoints a growing WAL into the database file by itself. */
+static void test_sqlite_checkpoint(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct gba_session s, out;
+	struct stat sb = { 0 };
+	int done = 0;
+
+	(void)state;
+	for (unsigned i = 0; i < 40000; i++) {
+		make_session(&s, 100000 + i, i % 3 ? IMPI : "x@ims.example.org", NOW);
+		assert_int_equal(gba_session_store_put(st, &s, GUSS, strlen(GUSS)), GBA_OK);
+	}
+	/* Wait (at most 10 s) until the database file itself holds the data. */
+	for (int i = 0; i < 200 && !done; i++) {
+		done = stat(last_sqlite_path, &sb) == 0 && sb.st_size > 4 * 1024 * 1024;
+		if (!done)
+			usleep(50000);
+	}
+	assert_true(done);
+	assert_int_equal(get_s(st, &s, NOW, &out), GBA_OK);
+	gba_session_store_close(st);
+}
+
 static void test_sqlite_purge(void **state)
 {
 	struct gba_session_store *st = open_fresh();
@@ -597,12 +692,13 @@ static void test_sqlite_not_a_database(void **state)
 
 /* ---- Redis ------------------------------------------------------------- */
 
+/* "s:" RAND domain-id: after FLUSHDB, DOMAIN is the first domain, id 1. */
 static void session_key(char *key, size_t *len, const struct gba_session *s)
 {
 	memcpy(key, "s:", 2);
 	memcpy(key + 2, s->rand, 16);
-	memcpy(key + 18, DOMAIN, strlen(DOMAIN));
-	*len = 18 + strlen(DOMAIN);
+	key[18] = 1;
+	*len = 19;
 }
 
 static void test_redis_layout(void **state)
@@ -693,6 +789,7 @@ static void test_redis_corrupt_value(void **state)
 
 	(void)state;
 	make_session(&s, 700, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(st, &s, NULL, 0), GBA_OK);   /* domain id 1 */
 	session_key(key, &key_len, &s);
 	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
 		r = redisCommand(c, "SET %b %b", key, key_len, junk[i], strlen(junk[i]));
@@ -748,6 +845,7 @@ static void test_redis_server_gone(void **state)
 	cmocka_unit_test(test_unknown_and_malformed_btid), \
 	cmocka_unit_test(test_bad_put), \
 	cmocka_unit_test(test_guss_shared_per_impi), \
+	cmocka_unit_test(test_two_domains), \
 	cmocka_unit_test(test_guss_buffer), \
 	cmocka_unit_test(test_stats), \
 	cmocka_unit_test(test_concurrency)
@@ -759,6 +857,9 @@ static int run_sqlite(void)
 		cmocka_unit_test(test_bad_uris),
 		cmocka_unit_test(test_sqlite_restart),
 		cmocka_unit_test(test_sqlite_group_commit),
+		cmocka_unit_test(test_sqlite_no_group_commit),
+		cmocka_unit_test(test_sqlite_exclusive),
+		cmocka_unit_test(test_sqlite_checkpoint),
 		cmocka_unit_test(test_sqlite_purge),
 		cmocka_unit_test(test_sqlite_file_mode),
 		cmocka_unit_test(test_sqlite_not_a_database),

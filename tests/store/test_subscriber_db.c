@@ -381,6 +381,24 @@ static void issue_and_check(struct gba_subdb *db, struct card *c, const char *im
 	assert_int_equal(db_sqn(db, impi), last);
 }
 
+/* n vectors from a handle with SQN blocks: each one SEQ on, the card takes each. */
+static void issue_and_check_block(struct gba_subdb *db, struct card *c, unsigned ind, unsigned n)
+{
+	uint64_t last = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct gba_av av;
+		uint8_t rand[16];
+		make_rand(rand, 2000 + i);
+		assert_int_equal(gba_subdb_next_av(db, IMPI, ind, rand, &av, NULL, 0, NULL), GBA_OK);
+		if (last)
+			assert_int_equal(av.sqn, last + 32);
+		last = av.sqn;
+		card_accepts(c, &av);
+	}
+	assert_true(db_sqn(db, IMPI) >= last);
+}
+
 static void test_next_av_milenage(void **state)
 {
 	struct gba_subdb *db = open_fresh();
@@ -493,6 +511,8 @@ static void test_next_av_guss(void **state)
 #define THREADS 4
 #define PER_THREAD 500
 
+static unsigned sqn_block = 1;   /* for the workers' own handles */
+
 struct sqn_worker {
 	struct gba_subdb *db;     /* shared, or NULL: open a handle of its own */
 	unsigned ind;
@@ -507,7 +527,8 @@ static void *sqn_worker_run(void *arg)
 	uint8_t rand[16] = { 0 };
 	struct gba_av av;
 
-	if (!db && gba_subdb_open(&db, db_path) != GBA_OK) {
+	if (!db && (gba_subdb_open(&db, db_path) != GBA_OK ||
+		    gba_subdb_set_sqn_block(db, sqn_block) != GBA_OK)) {
 		w->failures = PER_THREAD;
 		return NULL;
 	}
@@ -547,7 +568,20 @@ static void assert_distinct_seq(uint64_t *sqn, size_t n, uint64_t db_last)
 	assert_int_equal(db_last, max);
 }
 
-static void run_sqn_threads(int shared_handle)
+/* With SQN blocks: no SEQ twice, none above what the database reserved. */
+static void assert_distinct_only(uint64_t *sqn, size_t n, uint64_t db_last)
+{
+	for (size_t i = 0; i < n; i++) {
+		assert_true(sqn[i] <= db_last);
+		sqn[i] >>= 5;
+	}
+	qsort(sqn, n, sizeof(*sqn), cmp_u64);
+	for (size_t i = 1; i < n; i++)
+		if (sqn[i] == sqn[i - 1])
+			fail_msg("SEQ %llu issued twice", (unsigned long long)sqn[i]);
+}
+
+static void run_sqn_threads(int shared_handle, unsigned block)
 {
 	struct gba_subdb *db = open_fresh();
 	struct gba_subscriber sub;
@@ -557,6 +591,8 @@ static void run_sqn_threads(int shared_handle)
 
 	milenage_sub(&sub, IMPI);
 	assert_int_equal(gba_subdb_add(db, &sub), GBA_OK);
+	assert_int_equal(gba_subdb_set_sqn_block(db, block), GBA_OK);
+	sqn_block = block;
 	for (unsigned i = 0; i < THREADS; i++) {
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].db = shared_handle ? db : NULL;
@@ -568,20 +604,25 @@ static void run_sqn_threads(int shared_handle)
 		assert_int_equal(w[i].failures, 0);
 		memcpy(all + i * PER_THREAD, w[i].sqn, sizeof(w[i].sqn));
 	}
-	assert_distinct_seq(all, THREADS * PER_THREAD, db_sqn(db, IMPI));
+	if (block == 1)
+		assert_distinct_seq(all, THREADS * PER_THREAD, db_sqn(db, IMPI));
+	else
+		assert_distinct_only(all, THREADS * PER_THREAD, db_sqn(db, IMPI));
 	gba_subdb_close(db);
 }
 
 static void test_sqn_threads_one_handle(void **state)
 {
 	(void)state;
-	run_sqn_threads(1);
+	run_sqn_threads(1, 1);
+	run_sqn_threads(1, 16);
 }
 
 static void test_sqn_threads_own_handles(void **state)
 {
 	(void)state;
-	run_sqn_threads(0);
+	run_sqn_threads(0, 1);
+	run_sqn_threads(0, 16);
 }
 
 static void test_sqn_two_handles(void **state)
@@ -663,6 +704,97 @@ static void test_sqn_processes(void **state)
 	}
 	db = open_again();
 	assert_distinct_seq(all, PROCS * PER_PROC, db_sqn(db, IMPI));
+	gba_subdb_close(db);
+}
+
+/* ---- SQN blocks -------------------------------------------------------- */
+
+static void test_sqn_block(void **state)
+{
+	struct gba_subdb *db = open_fresh(), *other;
+	struct gba_subscriber sub;
+	struct gba_av av;
+	struct card c;
+	uint8_t rand[16] = { 0 };
+	char guss[256];
+	size_t len = 0;
+	uint64_t last = 0;
+
+	(void)state;
+	assert_int_equal(gba_subdb_set_sqn_block(db, 0), GBA_ERR_INVALID_ARG);
+	assert_int_equal(gba_subdb_set_sqn_block(db, 1025), GBA_ERR_INVALID_ARG);
+	assert_int_equal(gba_subdb_set_sqn_block(NULL, 8), GBA_ERR_INVALID_ARG);
+	assert_int_equal(gba_subdb_set_sqn_block(db, 8), GBA_OK);
+	milenage_sub(&sub, IMPI);
+	sub.guss = GUSS;
+	sub.guss_len = strlen(GUSS);
+	assert_int_equal(gba_subdb_add(db, &sub), GBA_OK);
+	card_init(&c, &sub.key);
+	/* 20 vectors: one SEQ apart, from 3 reservations; the card takes each. */
+	for (unsigned i = 0; i < 20; i++) {
+		make_rand(rand, i);
+		assert_int_equal(gba_subdb_next_av(db, IMPI, 2, rand, &av, guss, sizeof(guss), &len),
+				 GBA_OK);
+		assert_string_equal(guss, GUSS);
+		assert_int_equal(av.sqn, last + 32 + (last ? 0 : 2));
+		last = av.sqn;
+		card_accepts(&c, &av);
+	}
+	assert_int_equal(db_sqn(db, IMPI), (UINT64_C(24) << 5) | 2);   /* reserved to 24 */
+	/* A too-small GUSS buffer takes nothing from the block. */
+	assert_int_equal(gba_subdb_next_av(db, IMPI, 2, rand, &av, guss, 4, &len),
+			 GBA_ERR_BUFFER_TOO_SMALL);
+	/* A restart skips the unused part of the block; the card accepts the jump. */
+	gba_subdb_close(db);
+	db = open_again();
+	assert_int_equal(gba_subdb_set_sqn_block(db, 8), GBA_OK);
+	assert_int_equal(gba_subdb_next_av(db, IMPI, 2, rand, &av, NULL, 0, NULL), GBA_OK);
+	assert_int_equal(av.sqn, (UINT64_C(25) << 5) | 2);
+	card_accepts(&c, &av);
+	/* Another handle (process) in another slot: its own block, after ours. */
+	other = open_again();
+	assert_int_equal(gba_subdb_set_sqn_block(other, 8), GBA_OK);
+	assert_int_equal(gba_subdb_next_av(other, IMPI, 3, rand, &av, NULL, 0, NULL), GBA_OK);
+	assert_int_equal(av.sqn, (UINT64_C(33) << 5) | 3);
+	card_accepts(&c, &av);
+	assert_int_equal(gba_subdb_next_av(db, IMPI, 2, rand, &av, NULL, 0, NULL), GBA_OK);
+	assert_int_equal(av.sqn, (UINT64_C(26) << 5) | 2);   /* still our block */
+	card_accepts(&c, &av);   /* slot 2 still moves forward */
+	/* Removed here: gone at once for this handle, block and all. */
+	assert_int_equal(gba_subdb_remove(db, IMPI), GBA_OK);
+	assert_int_equal(gba_subdb_next_av(db, IMPI, 2, rand, &av, NULL, 0, NULL),
+			 GBA_ERR_NOT_FOUND);
+	gba_subdb_close(other);
+	gba_subdb_close(db);
+}
+
+static void test_sqn_block_resync(void **state)
+{
+	struct gba_subdb *db = open_fresh();
+	struct gba_subscriber sub;
+	struct gba_usim_answer ans;
+	struct gba_av av;
+	struct card c;
+	uint8_t rand[16], rand2[16];
+
+	(void)state;
+	assert_int_equal(gba_subdb_set_sqn_block(db, 16), GBA_OK);
+	milenage_sub(&sub, IMPI);
+	assert_int_equal(gba_subdb_add(db, &sub), GBA_OK);
+	card_init(&c, &sub.key);
+	issue_and_check_block(db, &c, 0, 3);
+	c.sqn.seq_ms[0] = 5000;   /* the card runs ahead */
+	make_rand(rand, 1);
+	assert_int_equal(gba_subdb_next_av(db, IMPI, 0, rand, &av, NULL, 0, NULL), GBA_OK);
+	assert_int_equal(gba_usim_authenticate(&c.key, &c.sqn, av.rand, av.autn, &ans),
+			 GBA_ERR_SYNC_FAILURE);
+	make_rand(rand2, 2);
+	assert_int_equal(gba_subdb_resync(db, IMPI, 0, rand, ans.auts, rand2, &av, NULL, 0, NULL),
+			 GBA_OK);
+	assert_int_equal(av.sqn, UINT64_C(5001) << 5);
+	card_accepts(&c, &av);
+	/* The rest of the new block follows on. */
+	issue_and_check_block(db, &c, 0, 5);
 	gba_subdb_close(db);
 }
 
@@ -959,6 +1091,8 @@ int main(void)
 		cmocka_unit_test(test_sqn_threads_own_handles),
 		cmocka_unit_test(test_sqn_two_handles),
 		cmocka_unit_test(test_sqn_processes),
+		cmocka_unit_test(test_sqn_block),
+		cmocka_unit_test(test_sqn_block_resync),
 		cmocka_unit_test(test_resync_card_ahead),
 		cmocka_unit_test(test_resync_bad_auts),
 		cmocka_unit_test(test_csv_good),

@@ -3,8 +3,6 @@
  * line by line by tests/zh/test_zh.py, with a simulated USIM (libgba's
  * USIM side) that checks every vector it gets.
  *
- *   zh-probe add --db PATH --impi IMPI --k HEX --opc HEX [--sqn N] [--guss XML]
- *       put a subscriber into the subscriber database
  *   zh-probe run --hss ADDR:PORT --hss-id ID --realm R [--timeout MS]
  *                [--shared-node] [--secrets FILE]
  *       then commands on stdin, one answer line each on stdout:
@@ -21,7 +19,6 @@
  * the test can look for them in the logs.  Nothing else prints them.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +26,6 @@
 #include <time.h>
 
 #include <gba/gba.h>
-#include <gba/subscriber_db.h>
 
 #include "../../bsf/zh/zh.h"
 #include "zh_craft.h"
@@ -47,50 +43,6 @@ static int unhex(uint8_t *out, size_t len, const char *hex)
 	size_t n = 0;
 
 	return gba_hex_decode(out, len, &n, hex, strlen(hex)) || n != len ? -1 : 0;
-}
-
-/* ---- add ------------------------------------------------------------------------- */
-
-static int cmd_add(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' }, { "impi", required_argument, NULL, 'i' },
-		{ "k", required_argument, NULL, 'k' },  { "opc", required_argument, NULL, 'o' },
-		{ "sqn", required_argument, NULL, 's' }, { "guss", required_argument, NULL, 'g' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct gba_subscriber sub;
-	const char *db_path = NULL, *k = NULL, *opc = NULL;
-	uint8_t kb[16], opcb[16];
-	struct gba_subdb *db = NULL;
-	gba_err err;
-	int c;
-
-	memset(&sub, 0, sizeof(sub));
-	sub.ind_bits = 5;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': db_path = optarg; break;
-		case 'i': snprintf(sub.impi, sizeof(sub.impi), "%s", optarg); break;
-		case 'k': k = optarg; break;
-		case 'o': opc = optarg; break;
-		case 's': sub.sqn = strtoull(optarg, NULL, 0); break;
-		case 'g': sub.guss = optarg; sub.guss_len = strlen(optarg); break;
-		default: return 2;
-		}
-	}
-	if (!db_path || !sub.impi[0] || !k || !opc || unhex(kb, 16, k) || unhex(opcb, 16, opc))
-		return 2;
-	gba_aka_key_milenage(&sub.key, kb, opcb, 0);
-	err = gba_subdb_open(&db, db_path);
-	if (!err)
-		err = gba_subdb_add(db, &sub);
-	gba_subdb_close(db);
-	gba_wipe(&sub.key, sizeof(sub.key));
-	gba_wipe(kb, sizeof(kb));
-	gba_wipe(opcb, sizeof(opcb));
-	printf("add %s\n", gba_err_name(err));
-	return err ? 1 : 0;
 }
 
 /* ---- run ------------------------------------------------------------------------- */
@@ -391,10 +343,8 @@ static int cmd_run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	if (argc >= 2 && !strcmp(argv[1], "add"))
-		return cmd_add(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
-	fprintf(stderr, "usage: zh-probe add|run ... (see the source)\n");
+	fprintf(stderr, "usage: zh-probe run ... (see the source)\n");
 	return 2;
 }

@@ -77,6 +77,7 @@ static const char usage_text[] =
 	"Keys on the command line are visible to other users (ps) and shell history;\n"
 	"prefer --k-file.\n";
 
+__attribute__((format(printf, 2, 3)))
 static int fail(int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -89,6 +90,7 @@ static int fail(int code, const char *fmt, ...)
 	return code;
 }
 
+__attribute__((format(printf, 1, 2)))
 static int usage_error(const char *fmt, ...)
 {
 	va_list ap;

@@ -71,21 +71,15 @@ struct gba_dia {
 /* dict.c: define what freeDiameter lacks and look up what the roles use. */
 int dia_dict_load(struct dia_dict *d);
 
-
-/* node.c: the one node of the process, for freeDiameter's callbacks that
- * carry no user pointer (its log handler and peer validator). */
-struct gba_dia *dia_node(void);
-void dia_logv(const struct gba_dia *dia, enum gba_dia_log_level level, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
-
 /* avp.c: building and reading AVPs. */
 int avp_add_os(msg_or_avp *parent, struct dict_object *model, const uint8_t *data, size_t len);
 int avp_add_str(msg_or_avp *parent, struct dict_object *model, const char *s);
 int avp_add_u32(msg_or_avp *parent, struct dict_object *model, uint32_t v);
 int avp_add_group(msg_or_avp *parent, struct dict_object *model, struct avp **group);
 int avp_add_vsai(struct gba_dia *dia, msg_or_avp *parent, uint32_t app_id);
-/* The first child of parent with code/vendor and a value, or NULL; *count
- * (may be NULL) gets how many there are. */
+/* The header of the first child of parent with that code and vendor (0:
+ * none), or NULL; *avp (may be NULL) gets the child, *count (may be NULL)
+ * how many there are.  A grouped AVP's header has no value. */
 struct avp_hdr *avp_find(msg_or_avp *parent, uint32_t code, uint32_t vendor, struct avp **avp,
 			 unsigned *count);
 /* Overwrite the values of the secret AVPs (CK, IK, SIP-Authorization,

@@ -19,21 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gba/util.h>
-
 #include "internal.h"
 
 static struct gba_dia *the_node;
 static int fd_initialised;   /* fd_core_initialize() may run once per process */
 
-struct gba_dia *dia_node(void)
-{
-	return the_node;
-}
-
 /* ---- Log --------------------------------------------------------------------- */
 
-static const char *level_name(enum gba_dia_log_level level)
+const char *gba_dia_log_level_name(enum gba_dia_log_level level)
 {
 	switch (level) {
 	case GBA_DIA_LOG_DEBUG:
@@ -58,13 +51,16 @@ static void emit(const struct gba_dia *dia, enum gba_dia_log_level level, char *
 		dia->log(dia->log_arg, level, line);
 	} else {
 		char out[1100];
-		int n = snprintf(out, sizeof(out), "diameter: %s: %s\n", level_name(level), line);
+		int n = snprintf(out, sizeof(out), "diameter: %s: %s\n",
+				 gba_dia_log_level_name(level), line);
 		if (n > 0)
 			(void)!write(2, out, (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1);
 	}
 }
 
-void dia_logv(const struct gba_dia *dia, enum gba_dia_log_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0)))
+static void dia_logv(const struct gba_dia *dia, enum gba_dia_log_level level, const char *fmt,
+		     va_list ap)
 {
 	char line[1024];
 
@@ -117,9 +113,16 @@ static void fd_logger(int fd_level, const char *format, va_list args)
 		emit(dia, level, line);
 }
 
+/*
+ * fd_g_debug_lvl gates freeDiameter's old TRACE_DEBUG(INFO/FULL/...) macros,
+ * which compare their old levels (INFO 1, FULL 2, ANNOYING 4) with it: the
+ * higher it is, the more they format and hand to the log handler, hot
+ * paths included.  0 silences them all; its LOG_* lines still come, and
+ * fd_logger filters those.
+ */
 static int fd_level_for(enum gba_dia_log_level level)
 {
-	return level == GBA_DIA_LOG_DEBUG ? FD_LOG_DEBUG : FD_LOG_ERROR;
+	return level == GBA_DIA_LOG_DEBUG ? FD_LOG_DEBUG : 0;
 }
 
 /* ---- Hooks: summaries instead of freeDiameter's message dumps ------------------ */

@@ -15,10 +15,19 @@
  *
  * One connection per handle, serialised by a mutex: SQLite has a single
  * writer anyway, and with group commit only this connection sees the
- * writes not yet committed.  Group commit (commit_ms > 0) keeps a write
- * transaction open for up to commit_ms milliseconds or batch writes, so
- * that many puts share one WAL append; a flusher thread commits when the
- * window ends.  A crash loses at most that window; close() commits.
+ * writes not yet committed (docs/session-store.md has the measurements).
+ * Group commit (commit_ms > 0) keeps a write transaction open for up to
+ * commit_ms milliseconds or batch writes, so that many puts share one WAL
+ * append; gets in that time join the open transaction, which saves them
+ * SQLite's per-transaction file locking.  A crash loses at most the
+ * window; close() commits.
+ *
+ * The background thread (the flusher) commits when a window ends, and
+ * checkpoints the WAL into the database through a second connection of
+ * its own, PASSIVE, without the handle's mutex: writers do not stall on
+ * the checkpoint's I/O and fsync.  With exclusive=1 the file is locked to
+ * this connection (no shared memory, no per-transaction locks, no second
+ * connection), and SQLite checkpoints inline as usual.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, pthread_condattr_setclock */
 
@@ -34,13 +43,16 @@
 #include "sqlite_util.h"
 
 #define SCHEMA_VERSION 1
-#define DEFAULT_COMMIT_MS 0
-#define DEFAULT_BATCH 512
+#define DEFAULT_COMMIT_MS 20
+#define DEFAULT_BATCH 4096
+#define CKPT_FRAMES 2000        /* WAL pages that wake the checkpointer */
+#define CKPT_FRAMES_INLINE 32000 /* the checkpointer lags: the writer does one */
 #define COMMIT_MS_MAX 1000
 #define BATCH_MAX 100000
 #define PURGE_CHUNK 2048        /* sessions deleted per write transaction */
 #define GUSS_SWEEP_SLICE 4096   /* GUSS rows looked at per purge */
 #define DOMAIN_CACHE 4
+#define GUSS_EXPIRY_STEP 3600   /* seconds; see guss_write() */
 
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS domain("
@@ -64,6 +76,7 @@ static const char schema_sql[] =
 
 enum stmt_id {
 	S_BEGIN,
+	S_BEGIN_READ,
 	S_COMMIT,
 	S_ROLLBACK,
 	S_DOMAIN_GET,
@@ -83,6 +96,7 @@ enum stmt_id {
 
 static const char *const stmt_sql[S__COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_BEGIN_READ] = "BEGIN",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_DOMAIN_GET] = "SELECT id FROM domain WHERE name = ?1",
@@ -94,7 +108,8 @@ static const char *const stmt_sql[S__COUNT] = {
 		  " expiry = excluded.expiry, type = excluded.type",
 	[S_GUSS_SET] = "INSERT INTO guss(impi, expiry, doc) VALUES (?1, ?2, ?3)"
 		       " ON CONFLICT(impi) DO UPDATE SET doc = excluded.doc,"
-		       " expiry = max(expiry, excluded.expiry)",
+		       " expiry = max(expiry, excluded.expiry)"
+		       " WHERE doc IS NOT excluded.doc OR expiry < excluded.expiry",
 	[S_GUSS_TOUCH] = "UPDATE guss SET expiry = ?2 WHERE impi = ?1 AND expiry < ?2",
 	[S_GET] = "SELECT impi, ks, created, expiry, type FROM session"
 		  " WHERE rand = ?1 AND domain = ?2",
@@ -107,6 +122,8 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_GUSS_SWEEP] = "DELETE FROM guss WHERE impi > ?1 AND impi <= ?2 AND expiry <= ?3",
 	[S_COUNT] = "SELECT count(*) FROM session WHERE expiry > ?1",
 };
+
+enum { TXN_NONE, TXN_READ, TXN_WRITE };
 
 struct domain_entry {
 	char name[GBA_BTID_MAX];
@@ -126,7 +143,9 @@ struct sqlite_store {
 	unsigned commit_ms;             /* 0: every write commits at once */
 	unsigned batch_max;             /* writes that force a commit */
 	int exclusive;                  /* locking_mode=EXCLUSIVE: this process only */
-	int in_txn;
+	sqlite3 *ckpt_db;               /* the flusher's own, for checkpoints */
+	int ckpt_wanted;                /* the WAL has grown: checkpoint it */
+	int in_txn;                     /* TXN_NONE, TXN_READ or TXN_WRITE */
 	unsigned pending;               /* writes in the open transaction */
 	struct timespec deadline;       /* CLOCK_MONOTONIC: commit by then */
 	gba_err flush_err;              /* a background commit failed */
@@ -167,7 +186,7 @@ static int deadline_passed(const struct timespec *ts)
  */
 static void batch_lost(struct sqlite_store *q)
 {
-	q->in_txn = 0;
+	q->in_txn = TXN_NONE;
 	q->pending = 0;
 	q->n_domains = 0;
 }
@@ -186,9 +205,47 @@ static gba_err flush(struct sqlite_store *q)
 		batch_lost(q);
 		return err;
 	}
-	q->in_txn = 0;
+	q->in_txn = TXN_NONE;
 	q->pending = 0;
 	return GBA_OK;
+}
+
+/* Open a transaction (of either kind) for commit_ms.  Lock held. */
+static gba_err txn_begin(struct sqlite_store *q, int kind)
+{
+	gba_err err = store_sqlite_run(q->st[kind == TXN_WRITE ? S_BEGIN : S_BEGIN_READ]);
+
+	if (err)
+		return err;
+	q->in_txn = kind;
+	q->pending = 0;
+	if (q->commit_ms) {
+		deadline_in(&q->deadline, q->commit_ms);
+		pthread_cond_signal(&q->wake);
+	}
+	return GBA_OK;
+}
+
+/*
+ * Reads join whatever transaction is open.  With group commit, when none
+ * is, they open a read transaction that the next reads share for up to
+ * commit_ms: SQLite's per-transaction file locking (several fcntl calls)
+ * is then paid once per window, not once per get.  Other processes'
+ * writes show after at most commit_ms (the SQLite store is not meant to
+ * be shared: that is Redis's job).  Lock held.
+ */
+static gba_err read_begin(struct sqlite_store *q)
+{
+	if (q->in_txn || !q->commit_ms)
+		return GBA_OK;
+	return txn_begin(q, TXN_READ);
+}
+
+/* After a read: end the transaction if the window has passed.  Lock held. */
+static void read_end(struct sqlite_store *q)
+{
+	if (q->in_txn && deadline_passed(&q->deadline))
+		(void)flush(q);
 }
 
 /* Make sure a write transaction is open.  Lock held. */
@@ -202,18 +259,15 @@ static gba_err write_begin(struct sqlite_store *q)
 		q->flush_err = GBA_OK;
 		return err;
 	}
-	if (q->in_txn)
+	if (q->in_txn == TXN_WRITE)
 		return GBA_OK;
-	err = store_sqlite_run(q->st[S_BEGIN]);
-	if (err)
-		return err;
-	q->in_txn = 1;
-	q->pending = 0;
-	if (q->commit_ms) {
-		deadline_in(&q->deadline, q->commit_ms);
-		pthread_cond_signal(&q->wake);
+	if (q->in_txn == TXN_READ) {
+		/* A read snapshot cannot become a write: end it first. */
+		err = flush(q);
+		if (err)
+			return err;
 	}
-	return GBA_OK;
+	return txn_begin(q, TXN_WRITE);
 }
 
 /*
@@ -236,12 +290,45 @@ static gba_err write_end(struct sqlite_store *q, gba_err err)
 	return GBA_OK;
 }
 
+/*
+ * SQLite calls this after each commit on the writer connection (so with
+ * the mutex held), with the WAL's size in pages.  It replaces SQLite's
+ * own auto-checkpoint: the flusher checkpoints instead, off the hot path.
+ * Only if the flusher falls far behind does the writer checkpoint itself.
+ */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct sqlite_store *q = arg;
+
+	if (frames >= CKPT_FRAMES_INLINE)
+		(void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	else if (frames >= CKPT_FRAMES && !q->ckpt_wanted) {
+		q->ckpt_wanted = 1;
+		pthread_cond_signal(&q->wake);
+	}
+	return SQLITE_OK;
+}
+
+/* Checkpoint on the flusher's connection, without the mutex.  Lock held. */
+static void checkpoint(struct sqlite_store *q)
+{
+	q->ckpt_wanted = 0;
+	pthread_mutex_unlock(&q->lock);
+	/* Errors (busy) are harmless: the next commit asks again. */
+	(void)sqlite3_wal_checkpoint_v2(q->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	pthread_mutex_lock(&q->lock);
+}
+
 static void *flusher_run(void *arg)
 {
 	struct sqlite_store *q = arg;
 
 	pthread_mutex_lock(&q->lock);
 	while (!q->stop) {
+		if (q->ckpt_wanted && q->ckpt_db) {
+			checkpoint(q);
+			continue;
+		}
 		if (!q->in_txn) {
 			pthread_cond_wait(&q->wake, &q->lock);
 			continue;
@@ -304,14 +391,21 @@ static gba_err domain_id(struct sqlite_store *q, const struct btid_key *key, int
 
 /* ---- the operations ---------------------------------------------------- */
 
-/* The user's GUSS: replace it, or keep it alive as long as this session. */
+/*
+ * The user's GUSS: replace it, or keep it alive as long as this session.
+ * Its expiry is rounded up to GUSS_EXPIRY_STEP so that a user's next
+ * sessions, with the same GUSS, mostly leave the row alone: one page
+ * write fewer per put.  A GUSS outlives its last session by less than a
+ * step, which only delays its purge.
+ */
 static gba_err guss_write(struct sqlite_store *q, const struct gba_session *s,
 			  const char *guss, size_t guss_len)
 {
 	sqlite3_stmt *st = q->st[guss ? S_GUSS_SET : S_GUSS_TOUCH];
+	int64_t expiry = s->expiry + (GUSS_EXPIRY_STEP - s->expiry % GUSS_EXPIRY_STEP);
 
 	sqlite3_bind_text(st, 1, s->impi, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, s->expiry);
+	sqlite3_bind_int64(st, 2, expiry);
 	if (guss)
 		sqlite3_bind_blob(st, 3, guss, (int)guss_len, SQLITE_STATIC);
 	return store_sqlite_run(st);
@@ -406,7 +500,9 @@ static gba_err sqlite_get(struct gba_session_store *base, const struct btid_key 
 	int rc;
 
 	pthread_mutex_lock(&q->lock);
-	err = domain_id(q, key, 0, &domain);
+	err = read_begin(q);
+	if (!err)
+		err = domain_id(q, key, 0, &domain);
 	if (err)
 		goto out;
 	sqlite3_bind_blob(st, 1, key->rand, 16, SQLITE_STATIC);
@@ -424,6 +520,7 @@ static gba_err sqlite_get(struct gba_session_store *base, const struct btid_key 
 		err = read_guss(q, out->impi, g);
 	}
 out:
+	read_end(q);
 	pthread_mutex_unlock(&q->lock);
 	return err;
 }
@@ -564,6 +661,7 @@ static void sqlite_close(struct gba_session_store *base)
 	(void)flush(q);
 	store_sqlite_finalize(q->st, S__COUNT);
 	sqlite3_close(q->db);
+	sqlite3_close(q->ckpt_db);
 	pthread_cond_destroy(&q->wake);
 	pthread_mutex_destroy(&q->lock);
 	gba_wipe(q, sizeof(*q));
@@ -641,10 +739,15 @@ static gba_err open_db(struct sqlite_store *q, const char *path)
 		err = schema(q->db);
 	if (!err)
 		err = store_sqlite_prepare(q->db, stmt_sql, q->st, S__COUNT);
+	if (!err && !q->exclusive) {
+		sqlite3_wal_hook(q->db, wal_hook, q);   /* turns auto-checkpoint off */
+		err = store_sqlite_open(&q->ckpt_db, path, "FAST", 0);
+	}
 	return err;
 }
 
-static gba_err start_flusher(struct sqlite_store *q)
+/* The mutex, and the flusher's condition variable on the monotonic clock. */
+static gba_err init_sync(struct sqlite_store *q)
 {
 	pthread_condattr_t attr;
 	int rc = pthread_condattr_init(&attr);
@@ -656,10 +759,9 @@ static gba_err start_flusher(struct sqlite_store *q)
 	pthread_condattr_destroy(&attr);
 	if (rc)
 		return GBA_ERR_NO_MEMORY;
-	if (q->commit_ms) {
-		if (pthread_create(&q->flusher, NULL, flusher_run, q))
-			return GBA_ERR_NO_MEMORY;
-		q->has_flusher = 1;
+	if (store_mutex_init(&q->lock)) {
+		pthread_cond_destroy(&q->wake);
+		return GBA_ERR_NO_MEMORY;
 	}
 	return GBA_OK;
 }
@@ -680,27 +782,20 @@ gba_err session_sqlite_open(struct gba_session_store **out, const char *spec)
 	q->base.ops = &sqlite_ops;
 	q->commit_ms = DEFAULT_COMMIT_MS;
 	q->batch_max = DEFAULT_BATCH;
-	if (qm && session_uri_options(qm + 1, parse_option, q)) {
+	if ((qm && session_uri_options(qm + 1, parse_option, q)) || init_sync(q)) {
 		free(q);
-		return GBA_ERR_INVALID_ARG;
+		return qm ? GBA_ERR_INVALID_ARG : GBA_ERR_NO_MEMORY;
 	}
 	memcpy(path, spec, path_len);
 	path[path_len] = '\0';
-	if (pthread_mutex_init(&q->lock, NULL)) {
-		free(q);
-		return GBA_ERR_NO_MEMORY;
-	}
-	err = start_flusher(q);
-	if (err) {
-		pthread_mutex_destroy(&q->lock);
-		free(q);
-		return err;
-	}
 	err = open_db(q, path);
+	if (!err) {
+		if (pthread_create(&q->flusher, NULL, flusher_run, q))
+			err = GBA_ERR_NO_MEMORY;
+		else
+			q->has_flusher = 1;
+	}
 	if (err) {
-		store_sqlite_finalize(q->st, S__COUNT);
-		sqlite3_close(q->db);
-		q->db = NULL;
 		sqlite_close(&q->base);
 		return err;
 	}

@@ -3,7 +3,7 @@
  * end from the URI, check every argument once, split the B-TID into the
  * RAND and domain the back ends key by, and copy GUSS documents out.
  */
-#define _POSIX_C_SOURCE 200809L /* strnlen, strtok_r */
+#define _POSIX_C_SOURCE 200809L /* strnlen */
 
 #include <stdlib.h>
 #include <string.h>
@@ -177,18 +177,27 @@ gba_err session_uri_options(const char *query,
 			    int (*fn)(void *arg, const char *name, const char *value),
 			    void *arg)
 {
-	char buf[URI_OPTIONS_MAX + 1], *save = NULL;
+	char buf[URI_OPTIONS_MAX + 1];
 	size_t n = strlen(query);
 
 	if (n > URI_OPTIONS_MAX)
 		return GBA_ERR_INVALID_ARG;
 	memcpy(buf, query, n + 1);
-	for (char *opt = strtok_r(buf, "&", &save); opt; opt = strtok_r(NULL, "&", &save)) {
-		char *eq = strchr(opt, '=');
-		if (!eq || eq == opt || fn(arg, (*eq = '\0', opt), eq + 1))
+	/* Strict: no empty option, so "a=1&" and "a=1&&b=2" are refused. */
+	for (char *opt = buf, *amp;; opt = amp + 1) {
+		char *eq;
+		amp = strchr(opt, '&');
+		if (amp)
+			*amp = '\0';
+		eq = strchr(opt, '=');
+		if (!eq || eq == opt)
 			return GBA_ERR_INVALID_ARG;
+		*eq = '\0';
+		if (fn(arg, opt, eq + 1))
+			return GBA_ERR_INVALID_ARG;
+		if (!amp)
+			return GBA_OK;
 	}
-	return GBA_OK;
 }
 
 int session_parse_uint(const char *s, unsigned long min, unsigned long max,

@@ -2,7 +2,7 @@
  * sqlite_util.c - SQLite helpers shared by the session store and the
  * subscriber database.
  */
-#define _POSIX_C_SOURCE 200809L /* O_CLOEXEC */
+#define _GNU_SOURCE /* PTHREAD_MUTEX_ADAPTIVE_NP */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -80,7 +80,8 @@ gba_err store_sqlite_open(sqlite3 **out, const char *path, const char *secure_de
 					    "PRAGMA synchronous=NORMAL;"
 					    "PRAGMA foreign_keys=OFF;"
 					    "PRAGMA cache_size=-16384;"
-					    "PRAGMA mmap_size=268435456;");
+					    "PRAGMA mmap_size=268435456;"
+					    "PRAGMA journal_size_limit=67108864;");
 	if (!err) {
 		char sql[64];
 		snprintf(sql, sizeof(sql), "PRAGMA secure_delete=%s;", secure_delete);
@@ -159,4 +160,19 @@ gba_err store_sqlite_bytes(sqlite3 *db, uint64_t *bytes)
 		return err;
 	*bytes = (uint64_t)(pages - free_pages) * (uint64_t)page_size;
 	return GBA_OK;
+}
+
+int store_mutex_init(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t attr;
+	int rc = pthread_mutexattr_init(&attr);
+
+	if (rc)
+		return rc;
+#ifdef PTHREAD_MUTEX_ADAPTIVE_NP
+	(void)pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+	rc = pthread_mutex_init(m, &attr);
+	pthread_mutexattr_destroy(&attr);
+	return rc;
 }

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 
 #include <sqlite3.h>
 
@@ -50,6 +51,13 @@ gba_err store_sqlite_run(sqlite3_stmt *st);
 
 /* Reset and unbind a statement after its rows were read. */
 void store_sqlite_done(sqlite3_stmt *st);
+
+/*
+ * A mutex for a connection's short critical sections (a few µs): glibc's
+ * adaptive kind spins briefly before it sleeps, which avoids a futex
+ * round trip per contended operation.  0 on success.
+ */
+int store_mutex_init(pthread_mutex_t *m);
 
 /* Bytes the database file uses: page_count * page_size, freelist excluded. */
 gba_err store_sqlite_bytes(sqlite3 *db, uint64_t *bytes);

@@ -1,13 +1,16 @@
 /*
  * subscriber_db.c - the embedded subscriber database and its AuC.
  *
- * SQN scheme: every vector is its own write transaction.  BEGIN IMMEDIATE
- * takes SQLite's write lock (other processes on the file wait for it,
- * busy timeout STORE_SQLITE_BUSY_MS), the last SQN is read, moved on with
- * gba_sqn_next() in the caller's IND slot, written back and committed
- * before the vector is computed and handed out.  So no two threads or
- * processes ever issue the same SQN, and a crash can only lose an SQN
- * that was never handed out (the USIM accepts such jumps: TS 33.102 C).
+ * SQN scheme (docs/subscribers.md): by default every vector is its own
+ * write transaction.  BEGIN IMMEDIATE takes SQLite's write lock (other
+ * processes on the file wait for it, busy timeout STORE_SQLITE_BUSY_MS),
+ * the last SQN is read, moved on with gba_sqn_next() in the caller's IND
+ * slot, written back and committed before the vector is computed and
+ * handed out.  So no two threads or processes ever issue the same SQN, and
+ * a crash can only lose an SQN that was never handed out (the USIM
+ * accepts such jumps: TS 33.102 Annex C).  With gba_subdb_set_sqn_block(n)
+ * the transaction reserves n SQNs at once, still committed before the
+ * first is used, and the rest are handed out from memory (auc_cache.h).
  * The mutex serialises this process's threads on the one connection.
  *
  * K and OPc are read into a stack struct gba_aka_key, used, and wiped;
@@ -21,10 +24,12 @@
 
 #include <gba/util.h>
 
+#include "auc_cache.h"
 #include "sqlite_util.h"
 #include "subscriber_internal.h"
 
 #define SCHEMA_VERSION 1
+#define SQN_BLOCK_MAX 1024
 
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS subscriber("
@@ -112,7 +117,10 @@ gba_err gba_subdb_open(struct gba_subdb **out, const char *path)
 	if (!db)
 		return GBA_ERR_NO_MEMORY;
 	db->st = calloc(S__COUNT, sizeof(*db->st));
-	if (!db->st || pthread_mutex_init(&db->lock, NULL)) {
+	db->cache = auc_cache_new();
+	db->sqn_block = 1;
+	if (!db->st || !db->cache || store_mutex_init(&db->lock)) {
+		auc_cache_free(db->cache);
 		free(db->st);
 		free(db);
 		return GBA_ERR_NO_MEMORY;
@@ -137,8 +145,19 @@ void gba_subdb_close(struct gba_subdb *db)
 	store_sqlite_finalize(db->st, S__COUNT);
 	sqlite3_close(db->db);
 	pthread_mutex_destroy(&db->lock);
+	auc_cache_free(db->cache);
 	free(db->st);
 	free(db);
+}
+
+gba_err gba_subdb_set_sqn_block(struct gba_subdb *db, unsigned n)
+{
+	if (!db || n < 1 || n > SQN_BLOCK_MAX)
+		return GBA_ERR_INVALID_ARG;
+	pthread_mutex_lock(&db->lock);
+	db->sqn_block = n;
+	pthread_mutex_unlock(&db->lock);
+	return GBA_OK;
 }
 
 /* ---- transactions ------------------------------------------------------ */
@@ -200,6 +219,8 @@ gba_err gba_subdb_add(struct gba_subdb *db, const struct gba_subscriber *sub)
 		return err;
 	pthread_mutex_lock(&db->lock);
 	err = subdb_insert(db, sub);
+	if (!err)
+		auc_cache_drop(db->cache, sub->impi);
 	pthread_mutex_unlock(&db->lock);
 	return err;
 }
@@ -222,6 +243,7 @@ gba_err gba_subdb_remove(struct gba_subdb *db, const char *impi)
 	err = store_sqlite_run(db->st[S_REMOVE]);
 	if (!err && sqlite3_changes(db->db) == 0)
 		err = GBA_ERR_NOT_FOUND;
+	auc_cache_drop(db->cache, impi);
 	pthread_mutex_unlock(&db->lock);
 	return err;
 }
@@ -321,6 +343,29 @@ struct auc_row {
 	unsigned ind_bits;
 };
 
+/* Where the caller wants the GUSS (see gba_subdb_next_av). */
+struct guss_dest {
+	char *buf;
+	size_t size;
+	size_t *len;
+};
+
+/* Copy a GUSS to the caller; BUFFER_TOO_SMALL (and the length) if it does not fit. */
+static gba_err guss_give(const struct guss_dest *g, const void *doc, size_t len)
+{
+	if (g->len)
+		*g->len = len;
+	if (!g->buf)
+		return GBA_OK;
+	if (len > g->size)
+		return GBA_ERR_BUFFER_TOO_SMALL;
+	if (len)
+		memcpy(g->buf, doc, len);
+	if (len < g->size)
+		g->buf[len] = '\0';
+	return GBA_OK;
+}
+
 /* Fill a key from S_AUC's columns; GBA_ERR_STORE when they are not sane. */
 static gba_err row_to_key(sqlite3_stmt *st, struct auc_row *row)
 {
@@ -350,11 +395,12 @@ static gba_err row_to_key(sqlite3_stmt *st, struct auc_row *row)
 
 /*
  * Read a subscriber's AuC row and GUSS in the open transaction.  The GUSS
- * is copied before anything changes, so a too-small buffer fails the
- * whole operation and leaves the SQN alone.  Lock held.
+ * goes to the caller before anything changes, so a too-small buffer fails
+ * the whole operation and leaves the SQN alone; with keep, a copy of it
+ * goes to *kept too (for the SQN block's cache entry).  Lock held.
  */
 static gba_err auc_read(struct gba_subdb *db, const char *impi, struct auc_row *row,
-			char *guss, size_t guss_size, size_t *guss_len)
+			const struct guss_dest *g, int keep, char **kept, size_t *kept_len)
 {
 	sqlite3_stmt *st = db->st[S_AUC];
 	gba_err err;
@@ -370,15 +416,15 @@ static gba_err auc_read(struct gba_subdb *db, const char *impi, struct auc_row *
 	if (!err) {
 		size_t len = (size_t)sqlite3_column_bytes(st, 8);
 		const void *doc = sqlite3_column_blob(st, 8);
-		if (guss_len)
-			*guss_len = len;
-		if (guss && len > guss_size)
-			err = GBA_ERR_BUFFER_TOO_SMALL;
-		else if (guss) {
-			if (len)
-				memcpy(guss, doc, len);
-			if (len < guss_size)
-				guss[len] = '\0';
+		err = guss_give(g, doc, len);
+		if (!err && keep && len) {
+			*kept = malloc(len);
+			if (!*kept)
+				err = GBA_ERR_NO_MEMORY;
+			else {
+				memcpy(*kept, doc, len);
+				*kept_len = len;
+			}
 		}
 	}
 	store_sqlite_done(st);
@@ -395,19 +441,122 @@ static gba_err auc_write_sqn(struct gba_subdb *db, const char *impi, uint64_t sq
 }
 
 /*
- * The common core of next_av and resync: in one write transaction, read
- * the subscriber, let resync (when auts is set) recover SQN_MS, take the
- * next SQN in slot ind and commit it.  The vector is computed after the
- * commit, outside the lock: an SQN is only ever handed out once it is
- * durable in the file.
+ * The last SQN of a block of up to n SQNs in slot ind starting at first:
+ * each the next SEQ after the one before (gba_sqn_next), cut short at the
+ * top of the SQN range.
+ */
+static uint64_t block_end(uint64_t first, unsigned ind_bits, unsigned ind, unsigned n)
+{
+	uint64_t last = first, next;
+
+	for (unsigned i = 1; i < n; i++) {
+		if (gba_sqn_next(last, ind_bits, ind, &next))
+			break;
+		last = next;
+	}
+	return last;
+}
+
+/* The SQN after sqn in the block, or one past its end when used up. */
+static uint64_t block_next(const struct auc_entry *e, uint64_t sqn)
+{
+	uint64_t next;
+
+	if (sqn >= e->last_sqn || gba_sqn_next(sqn, e->ind_bits, e->ind, &next))
+		return e->last_sqn + 1;
+	return next;
+}
+
+/* Keep what the transaction read and reserved, for the next vectors. */
+static void cache_block(struct gba_subdb *db, const char *impi, unsigned ind,
+			const struct auc_row *row, uint64_t first, uint64_t last,
+			char *guss, size_t guss_len)
+{
+	struct auc_entry *e = auc_cache_slot(db->cache, impi);
+
+	if (!e) {
+		free(guss);
+		return;   /* no memory: the reserved SQNs are skipped */
+	}
+	memcpy(e->impi, impi, strlen(impi) + 1);
+	e->key = row->key;
+	memcpy(e->amf, row->amf, 2);
+	e->ind_bits = row->ind_bits;
+	e->ind = ind;
+	e->last_sqn = last;
+	e->next_sqn = block_next(e, first);
+	e->expires = auc_now() + AUC_ENTRY_TTL;
+	e->guss = guss;
+	e->guss_len = guss_len;
+}
+
+/*
+ * One write transaction: read the subscriber, let resync (when auts is
+ * set) recover SQN_MS, reserve the next SQN (or block of SQNs) in slot ind
+ * and commit.  *sqn is the first reserved SQN.  Lock held.
+ */
+static gba_err auc_reserve(struct gba_subdb *db, const char *impi, unsigned ind,
+			   const uint8_t *resync_rand, const uint8_t *auts,
+			   const struct guss_dest *g, struct auc_row *row, uint64_t *sqn)
+{
+	int keep = db->sqn_block > 1;
+	char *kept = NULL;
+	size_t kept_len = 0;
+	uint64_t last = 0;
+	gba_err err = subdb_begin(db);
+
+	if (!err)
+		err = auc_read(db, impi, row, g, keep, &kept, &kept_len);
+	if (!err && auts)
+		err = gba_aka_resync(&row->key, resync_rand, auts, &row->sqn);
+	if (!err)
+		err = gba_sqn_next(row->sqn, row->ind_bits, ind, sqn);
+	if (!err) {
+		last = block_end(*sqn, row->ind_bits, ind, db->sqn_block);
+		err = auc_write_sqn(db, impi, last);
+	}
+	if (!err)
+		err = subdb_commit(db);
+	else
+		subdb_rollback(db);
+	if (!err && keep)
+		cache_block(db, impi, ind, row, *sqn, last, kept, kept_len);
+	else if (kept) {
+		gba_wipe(kept, kept_len);
+		free(kept);
+	}
+	return err;
+}
+
+/* The next SQN of a reserved block, with what was read for it.  Lock held. */
+static gba_err auc_from_block(struct auc_entry *e, const struct guss_dest *g,
+			      struct auc_row *row, uint64_t *sqn)
+{
+	gba_err err = guss_give(g, e->guss, e->guss_len);
+
+	if (err)
+		return err;   /* nothing used */
+	row->key = e->key;
+	memcpy(row->amf, e->amf, 2);
+	row->ind_bits = e->ind_bits;
+	*sqn = e->next_sqn;
+	e->next_sqn = block_next(e, e->next_sqn);
+	return GBA_OK;
+}
+
+/*
+ * next_av and resync.  The vector is computed after the commit, outside
+ * the lock: an SQN is only ever handed out once it is in the file.
  */
 static gba_err auc_issue(struct gba_subdb *db, const char *impi, unsigned ind,
 			 const uint8_t *resync_rand, const uint8_t *auts,
 			 const uint8_t rand[16], struct gba_av *av,
 			 char *guss, size_t guss_size, size_t *guss_len)
 {
+	const struct guss_dest g = { guss, guss_size, guss_len };
+	struct auc_entry *e;
 	struct auc_row row;
-	uint64_t sqn;
+	uint64_t sqn = 0;
 	gba_err err;
 
 	if (!db || !impi || !rand || !av || ind >= (1u << SUBDB_IND_BITS_MAX))
@@ -418,19 +567,14 @@ static gba_err auc_issue(struct gba_subdb *db, const char *impi, unsigned ind,
 		return GBA_ERR_NOT_FOUND;
 	memset(&row, 0, sizeof(row));
 	pthread_mutex_lock(&db->lock);
-	err = subdb_begin(db);
-	if (!err)
-		err = auc_read(db, impi, &row, guss, guss_size, guss_len);
-	if (!err && auts)
-		err = gba_aka_resync(&row.key, resync_rand, auts, &row.sqn);
-	if (!err)
-		err = gba_sqn_next(row.sqn, row.ind_bits, ind, &sqn);
-	if (!err)
-		err = auc_write_sqn(db, impi, sqn);
-	if (!err)
-		err = subdb_commit(db);
-	else
-		subdb_rollback(db);
+	e = !auts && db->sqn_block > 1 ? auc_cache_find(db->cache, impi, ind) : NULL;
+	if (e)
+		err = auc_from_block(e, &g, &row, &sqn);
+	else {
+		if (auts)
+			auc_cache_drop(db->cache, impi);   /* its block is behind the card */
+		err = auc_reserve(db, impi, ind, resync_rand, auts, &g, &row, &sqn);
+	}
 	pthread_mutex_unlock(&db->lock);
 	if (!err)
 		err = gba_aka_gen_av(&row.key, row.amf, sqn, rand, av);

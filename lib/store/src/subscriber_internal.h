@@ -19,10 +19,14 @@ int subscriber_impi_ok(const char *impi, size_t len);
 int subscriber_imsi_ok(const char *imsi, size_t len);
 int subscriber_impus_ok(const char *impus, size_t len);
 
+struct auc_cache;
+
 struct gba_subdb {
 	pthread_mutex_t lock;   /* one connection, one user at a time */
 	sqlite3 *db;
 	sqlite3_stmt **st;      /* prepared statements, see subscriber_db.c */
+	unsigned sqn_block;     /* SQNs reserved per transaction (1: none ahead) */
+	struct auc_cache *cache;   /* the reserved blocks (sqn_block > 1) */
 };
 
 /* Run BEGIN IMMEDIATE / COMMIT / ROLLBACK.  Lock held. */

@@ -99,12 +99,16 @@ enum gba_dia_apps {
 	GBA_DIA_ZN = 1 << 1,
 };
 
+/* Ordered by severity (the BSF's log levels have the same values). */
 enum gba_dia_log_level {
-	GBA_DIA_LOG_DEBUG = 0,
+	GBA_DIA_LOG_DEBUG = 0,    /* freeDiameter's own traces too */
 	GBA_DIA_LOG_INFO = 1,
 	GBA_DIA_LOG_WARN = 2,
 	GBA_DIA_LOG_ERROR = 3,
 };
+
+/* "debug", "info", "warn", "error" */
+const char *gba_dia_log_level_name(enum gba_dia_log_level level);
 
 /*
  * Where the node's lines go: one call per line, no newline.  Lines never
@@ -142,7 +146,7 @@ struct gba_dia_config {
 	unsigned threads;            /* threads handling received messages; 0: 4 */
 	gba_dia_log_fn *log;         /* NULL: stderr */
 	void *log_arg;
-	enum gba_dia_log_level log_level;   /* least severe level passed on */
+	enum gba_dia_log_level log_level;   /* least severe level passed on (0 is debug) */
 };
 
 struct gba_dia_peer {

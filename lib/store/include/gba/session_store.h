@@ -6,6 +6,10 @@
  *   sqlite:PATH               the default; survives restarts; expired rows purged
  *   redis://HOST:PORT[/DB]    shared by several BSF processes; each key's TTL is
  *                             the session's remaining lifetime
+ * Options follow a '?', '&'-separated: sqlite: commit_ms (group commit
+ * window, default 20; 0 commits every put), batch, exclusive; redis: pool,
+ * timeout_ms.  docs/session-store.md has them all, with the durability
+ * each gives.
  *
  * A handle is safe to use from several threads at once.  Ks is a secret:
  * it is never logged, and struct gba_session must be wiped after use.
@@ -53,7 +57,12 @@ void gba_session_store_close(struct gba_session_store *st);
 
 /*
  * Store a session (replacing one with the same B-TID) and the user's GUSS
- * (may be NULL/0).  The GUSS is kept once per IMPI, not once per session.
+ * (may be NULL/0).  The GUSS is kept once per IMPI, not once per session:
+ * a put with a GUSS replaces the user's, a put without one keeps it.
+ * GBA_ERR_INVALID_ARG unless s->btid is base64(s->rand) "@" domain (as
+ * gba_btid() builds it), s->impi is 1..GBA_IMPI_MAX octets, s->type is
+ * known and 0 <= created <= expiry < 2^40; GBA_ERR_TOO_LARGE for a GUSS
+ * over GBA_GUSS_MAX.
  */
 gba_err gba_session_store_put(struct gba_session_store *st, const struct gba_session *s,
 			      const char *guss, size_t guss_len);

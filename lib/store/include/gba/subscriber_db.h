@@ -98,6 +98,21 @@ gba_err gba_subdb_next_av(struct gba_subdb *db, const char *impi, unsigned ind,
 			  char *guss, size_t guss_size, size_t *guss_len);
 
 /*
+ * SQNs reserved per write transaction (1..1024; 1, the default, writes
+ * every SQN before its vector goes out, so the database always holds the
+ * last SQN issued).  With n > 1 one transaction reserves the next n SQNs
+ * of a subscriber in the IND slot asked for, commits the last of them, and
+ * the others are handed out from memory, with the keys and GUSS read in
+ * that transaction, for at most 5 seconds; unused ones are skipped (the
+ * USIM accepts such jumps, TS 33.102 Annex C).  Costs: a removed or
+ * changed subscriber may be served from memory for up to 5 s by another
+ * process; processes sharing the file must use distinct IND slots (vectors
+ * of one slot would otherwise reach the card out of order); the database
+ * shows the highest SQN reserved.  docs/subscribers.md has the figures.
+ */
+gba_err gba_subdb_set_sqn_block(struct gba_subdb *db, unsigned n);
+
+/*
  * Resynchronise from the RAND of the failed challenge and the AUTS, then
  * issue the next vector with new_rand.  GBA_ERR_AUTS_INVALID when MAC-S
  * does not verify (the SQN is left alone).

@@ -1,0 +1,316 @@
+/*
+ * zh_bench.c - MAR/MAA round trips per second through freeDiameter on
+ * loopback: figures, not a test.
+ *
+ * A child process plays the HSS (libgba-diameter's Zh server, vectors from
+ * libgba's Milenage, no database: the figure is the Diameter path); the
+ * parent is the BSF side (gba_zh_mar_call, as bsf/zh uses it) with 1, 8
+ * and 32 threads each keeping one MAR in flight, over one TCP connection.
+ * Printed per thread count: round trips/s, latency p50/p99, and CPU time
+ * per round trip on each side (getrusage / /proc).
+ *
+ * Usage: zh_bench [seconds-per-figure]          (default 2.0)
+ *        zh_bench SECONDS HOST:PORT HSS-ID REALM IMPI
+ *            against a running HSS (gba-hss-sim: the subscriber database's
+ *            SQN update is then part of every round trip)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gba/gba.h>
+#include <gba/diameter_zh.h>
+
+#define MAX_SAMPLES 400000
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- The HSS child ---------------------------------------------------------------- */
+
+static atomic_uint_fast64_t next_seq = 1;
+
+static gba_err hss_handler(void *arg, const struct gba_zh_mar *mar, struct gba_av *av,
+			   char *guss, size_t guss_size, size_t *guss_len)
+{
+	static const uint8_t k[16] = { 0x46, 0x5b, 0x5c, 0xe8, 0xb1, 0x99, 0xb4, 0x9f,
+				       0xaa, 0x5f, 0x0a, 0x2e, 0xe2, 0x38, 0xa6, 0xbc };
+	static const uint8_t opc[16] = { 0xcd, 0x63, 0xcb, 0x71, 0x95, 0x4a, 0x9f, 0x4e,
+					 0x48, 0xa5, 0x99, 0x4e, 0x37, 0xa0, 0x2b, 0xaf };
+	static const uint8_t amf[2] = { 0, 0 };
+	struct gba_aka_key key;
+	uint64_t seq = atomic_fetch_add(&next_seq, 1);
+	uint8_t rand[16] = { 0 };
+	gba_err err;
+
+	(void)arg;
+	(void)mar;
+	(void)guss;
+	(void)guss_size;
+	memcpy(rand, &seq, sizeof(seq));
+	gba_aka_key_milenage(&key, k, opc, 0);
+	err = gba_aka_gen_av(&key, amf, seq << 5, rand, av);
+	gba_wipe(&key, sizeof(key));
+	*guss_len = 0;
+	return err;
+}
+
+static int run_hss(uint16_t port, int ready_fd)
+{
+	struct gba_dia_config cfg = {
+		.identity = "hss.bench.test",
+		.realm = "bench.test",
+		.port = port,
+		.accept_unknown_peers = 1,
+		.log_level = GBA_DIA_LOG_WARN,
+	};
+	struct gba_dia *dia = NULL;
+	sigset_t stop;
+	int sig;
+	char ok = 1;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	if (gba_dia_open(&dia, &cfg) || gba_zh_server_register(dia, hss_handler, NULL) ||
+	    gba_dia_start(dia))
+		ok = 0;
+	(void)!write(ready_fd, &ok, 1);
+	close(ready_fd);
+	if (ok)
+		sigwait(&stop, &sig);
+	gba_dia_close(dia);
+	return ok ? 0 : 1;
+}
+
+static uint16_t free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	uint16_t port = 0;
+
+	if (fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+	    !getsockname(fd, (struct sockaddr *)&sa, &len))
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+/* CPU seconds (user + system) a process has used, from /proc. */
+static double proc_cpu(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long utime = 0, stime = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	p = strrchr(buf, ')');
+	/* after ") ": state(3) ... utime is field 14, stime 15 */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			 &utime, &stime) != 2)
+		return 0;
+	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double self_cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* ---- The BSF side ------------------------------------------------------------------ */
+
+struct target {
+	struct gba_dia *dia;
+	const char *hss_id, *realm, *impi;
+};
+
+struct worker {
+	pthread_t thread;
+	const struct target *t;
+	double until;
+	uint64_t done, failed;
+	float *lat_us;      /* a share of the samples */
+	size_t nlat, cap;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct gba_zh_request req = {
+		.impi = w->t->impi, .dest_realm = w->t->realm, .dest_host = w->t->hss_id,
+	};
+	struct gba_zh_answer ans;
+
+	while (now() < w->until) {
+		double t0 = now();
+		gba_err err = gba_zh_mar_call(w->t->dia, &req, 5000, &ans, NULL, 0);
+		double dt = now() - t0;
+
+		gba_wipe(&ans.av, sizeof(ans.av));
+		if (err) {
+			w->failed++;
+			continue;
+		}
+		w->done++;
+		if (w->nlat < w->cap)
+			w->lat_us[w->nlat++] = (float)(dt * 1e6);
+	}
+	return NULL;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return (x > y) - (x < y);
+}
+
+static void figure(const struct target *t, unsigned nthreads, double seconds, pid_t hss)
+{
+	struct worker *w = calloc(nthreads, sizeof(*w));
+	float *all = malloc(sizeof(float) * MAX_SAMPLES);
+	size_t share = MAX_SAMPLES / nthreads, n = 0;
+	uint64_t done = 0, failed = 0;
+	double t0, elapsed, cpu0 = self_cpu(), hss0 = hss ? proc_cpu(hss) : 0;
+
+	if (!w || !all) {
+		free(w);
+		free(all);
+		return;
+	}
+	t0 = now();
+	for (unsigned i = 0; i < nthreads; i++) {
+		w[i].t = t;
+		w[i].until = t0 + seconds;
+		w[i].lat_us = all + i * share;
+		w[i].cap = share;
+		pthread_create(&w[i].thread, NULL, work, &w[i]);
+	}
+	for (unsigned i = 0; i < nthreads; i++) {
+		pthread_join(w[i].thread, NULL);
+		done += w[i].done;
+		failed += w[i].failed;
+		memmove(all + n, w[i].lat_us, w[i].nlat * sizeof(float));
+		n += w[i].nlat;
+	}
+	elapsed = now() - t0;
+	qsort(all, n, sizeof(float), cmp_float);
+	printf("  %2u threads: %8.0f MAR/MAA per s   p50 %6.0f us   p99 %6.0f us"
+	       "   CPU/round trip: BSF side %5.1f us",
+	       nthreads, (double)done / elapsed, n ? all[n / 2] : 0.0,
+	       n ? all[(size_t)((double)n * 0.99)] : 0.0,
+	       done ? (self_cpu() - cpu0) / (double)done * 1e6 : 0.0);
+	if (hss)
+		printf(", HSS side %5.1f us", done ? (proc_cpu(hss) - hss0) / (double)done * 1e6 : 0);
+	printf("%s\n", failed ? "   (some failed)" : "");
+	if (failed)
+		printf("     %llu round trips failed\n", (unsigned long long)failed);
+	free(all);
+	free(w);
+}
+
+static int bench(struct target *t, const char *host, uint16_t port, double seconds, pid_t hss)
+{
+	static const unsigned counts[] = { 1, 8, 32 };
+	struct gba_dia_config cfg = {
+		.identity = "bsf.bench.test",
+		.realm = "bench.test",
+		.log_level = GBA_DIA_LOG_WARN,
+	};
+	struct gba_dia_peer peer = { .identity = t->hss_id, .address = host, .port = port };
+
+	if (gba_dia_open(&t->dia, &cfg) || gba_dia_add_peer(t->dia, &peer) ||
+	    gba_dia_start(t->dia) || gba_dia_wait_peer(t->dia, t->hss_id, 5000)) {
+		fprintf(stderr, "zh_bench: cannot reach the HSS at %s:%u\n", host, port);
+		gba_dia_close(t->dia);
+		return 1;
+	}
+	printf("Zh MAR/MAA round trips through freeDiameter on 127.0.0.1, %.1f s each%s:\n",
+	       seconds, hss ? " (HSS: Milenage in a child process, no database)" : "");
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		figure(t, counts[i], seconds, hss);
+	gba_dia_close(t->dia);
+	return 0;
+}
+
+static int bench_child_hss(double seconds)
+{
+	struct target t = { .hss_id = "hss.bench.test", .realm = "bench.test",
+			    .impi = "bench@ims.mnc001.mcc001.3gppnetwork.org" };
+	uint16_t port = free_port();
+	int pipefd[2], status, rc;
+	char ok = 0;
+	pid_t pid;
+
+	if (!port || pipe(pipefd))
+		return 1;
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		close(pipefd[0]);
+		_exit(run_hss(port, pipefd[1]));
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &ok, 1) != 1 || !ok) {
+		fprintf(stderr, "zh_bench: the HSS child did not start\n");
+		waitpid(pid, &status, 0);
+		return 1;
+	}
+	close(pipefd[0]);
+	rc = bench(&t, "127.0.0.1", port, seconds, pid);
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	double seconds = argc > 1 ? atof(argv[1]) : 2.0;
+
+	if (seconds <= 0)
+		seconds = 2.0;
+	if (argc == 6) {
+		struct target t = { .hss_id = argv[3], .realm = argv[4], .impi = argv[5] };
+		char host[64];
+		const char *colon = strrchr(argv[2], ':');
+
+		if (!colon || (size_t)(colon - argv[2]) >= sizeof(host))
+			return 2;
+		memcpy(host, argv[2], (size_t)(colon - argv[2]));
+		host[colon - argv[2]] = '\0';
+		return bench(&t, host, (uint16_t)atoi(colon + 1), seconds, 0);
+	}
+	if (argc > 2) {
+		fprintf(stderr, "usage: zh_bench [seconds] [HOST:PORT HSS-ID REALM IMPI]\n");
+		return 2;
+	}
+	return bench_child_hss(seconds);
+}
