@@ -14,6 +14,7 @@
 #   THREADS            ub-load threads [1]
 #   DURATION           seconds of load [10]
 #   BSF_THREADS        gba-bsf worker threads [0 = one per CPU]
+#   SQN_BLOCK          embedded.sqn_block: SQNs per subscriber transaction [1]
 #   KEEP=1             keep the temporary directory (logs, databases)
 #
 # Figures only: the exit status says whether the run happened, not whether
@@ -28,6 +29,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-1}
 DURATION=${DURATION:-10}
 BSF_THREADS=${BSF_THREADS:-0}
+SQN_BLOCK=${SQN_BLOCK:-1}
 # A published test key (TS 35.208 set 1): never a real subscriber's.
 K=465b5ce8b199b49faa5f0a2ee238a6bc
 OPC=cd63cb71954a9f4e48a5994e37a02baf
@@ -134,7 +136,7 @@ admin_port=$(free_port)
 # shellcheck disable=SC2086  # source_args is a word list on purpose
 "$BSF" --set "bsf.state_dir=$tmp" --listen "127.0.0.1:$port" \
 	--admin-listen "127.0.0.1:$admin_port" --domain "$DOMAIN" --store "$store_uri" \
-	$source_args --set "bsf.threads=$BSF_THREADS" --set log.level=warn \
+	$source_args --set "bsf.threads=$BSF_THREADS" --set "embedded.sqn_block=$SQN_BLOCK" --set log.level=warn \
 	>"$tmp/bsf.log" 2>&1 &
 bsf_pid=$!
 pids="$bsf_pid $pids"

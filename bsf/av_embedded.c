@@ -72,7 +72,8 @@ static const struct av_source_ops embedded_ops = {
 	.close = embedded_close,
 };
 
-gba_err av_source_embedded_open(struct av_source **out, const char *db_path, unsigned ind)
+gba_err av_source_embedded_open(struct av_source **out, const char *db_path, unsigned ind,
+				unsigned sqn_block)
 {
 	struct av_embedded *e;
 	gba_err err;
@@ -83,7 +84,10 @@ gba_err av_source_embedded_open(struct av_source **out, const char *db_path, uns
 	if (!e)
 		return GBA_ERR_NO_MEMORY;
 	err = gba_subdb_open(&e->db, db_path);
+	if (!err && sqn_block > 1)
+		err = gba_subdb_set_sqn_block(e->db, sqn_block);
 	if (err) {
+		gba_subdb_close(e->db);
 		free(e);
 		return err;
 	}

@@ -57,8 +57,13 @@ static inline void av_source_close(struct av_source *src)
 		src->ops->close(src);
 }
 
-/* Embedded: the SQLite subscriber database at db_path; SQNs in IND slot ind. */
-gba_err av_source_embedded_open(struct av_source **out, const char *db_path, unsigned ind);
+/*
+ * Embedded: the SQLite subscriber database at db_path; SQNs in IND slot
+ * ind, reserved sqn_block at a time (1: one transaction per vector; more
+ * saves transactions, see docs/subscribers.md "SQN blocks").
+ */
+gba_err av_source_embedded_open(struct av_source **out, const char *db_path, unsigned ind,
+				unsigned sqn_block);
 
 /* Zh: see bsf/zh/zh.h for its configuration. */
 

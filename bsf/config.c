@@ -71,6 +71,25 @@ static const struct enum_name source_names[] = {
 	{ NULL, 0 },
 };
 
+static const struct enum_name on_off_names[] = {
+	{ "off", 0 },
+	{ "on", 1 },
+	{ NULL, 0 },
+};
+
+static const struct enum_name yes_no_names[] = {
+	{ "no", 0 },
+	{ "yes", 1 },
+	{ NULL, 0 },
+};
+
+/* enum zn_policy_kind (zn/zn.h) */
+static const struct enum_name zn_policy_names[] = {
+	{ "guss", 0 },
+	{ "allow", 1 },
+	{ NULL, 0 },
+};
+
 static const struct enum_name level_names[] = {
 	{ "debug", LOG_LVL_DEBUG },
 	{ "info", LOG_LVL_INFO },
@@ -152,6 +171,8 @@ static const struct key_def keys[] = {
 	    "subscriber database (default <state_dir>/subscribers.db)"),
 	UINT("embedded", "ind", embedded_ind, 0, 31, "0",
 	     "SQN IND slot of this BSF (distinct per BSF sharing the database)"),
+	UINT("embedded", "sqn_block", embedded_sqn_block, 1, 1024, "1",
+	     "SQNs reserved per database transaction (1: one transaction per vector)"),
 
 	STR("zh", "origin_host", zh_origin_host, "",
 	    "Diameter identity of this BSF (Origin-Host)"),
@@ -164,6 +185,29 @@ static const struct key_def keys[] = {
 	    "Diameter identity of the HSS (its Origin-Host)"),
 	UINT("zh", "timeout_ms", zh_timeout_ms, 10, 600000, "2000",
 	     "how long to wait for an MAA; then 503"),
+
+	ENUM("zn", "enabled", zn_enabled, on_off_names, "off",
+	     "answer NAFs' Bootstrapping-Info-Requests over Diameter: on or off"),
+	STR("zn", "listen", zn_listen, "127.0.0.1",
+	    "numeric IP address the Zn (Diameter) server listens on"),
+	UINT("zn", "port", zn_port, 1, 65535, "3868", "Diameter port of the Zn server"),
+	STR("zn", "identity", zn_identity, "",
+	    "Diameter identity of this BSF (default: zh.origin_host)"),
+	STR("zn", "realm", zn_realm, "", "Diameter realm of this BSF (default: zh.origin_realm)"),
+	ENUM("zn", "accept_unknown_peers", zn_accept_unknown_peers, yes_no_names, "yes",
+	     "let any NAF connect (plain TCP); zn.nafs still decides what it gets"),
+	STR("zn", "nafs", zn_nafs, "",
+	    "PEER=FQDN|FQDN;...: NAF FQDNs a peer may ask for besides its own identity"),
+	STR("zn", "naf_groups", zn_naf_groups, "",
+	    "GROUP=FQDN|FQDN;...: the NAF groups a USS's nafGroup attribute names"),
+	ENUM("zn", "policy", zn_policy, zn_policy_names, "guss",
+	     "guss: keys only with a USS for the NAF in the user's GUSS; allow: always"),
+	STR("zn", "http_listen", zn_http_listen, "",
+	    "Zn over HTTPS/JSON (Nbsp_GBA style) on host:port; empty: off"),
+	STR("zn", "http_tls_cert", zn_http_tls_cert, "", "PEM certificate of the HTTPS Zn server"),
+	STR("zn", "http_tls_key", zn_http_tls_key, "", "PEM private key of http_tls_cert"),
+	STR("zn", "http_tls_ca", zn_http_tls_ca, "",
+	    "PEM CA that signs the NAFs' client certificates (required with http_listen)"),
 
 	ENUM("log", "level", log_level, level_names, "info",
 	     "least severe level logged: debug, info, warn, error"),
@@ -588,6 +632,37 @@ static int check_zh(const struct bsf_config *cfg, char *err, size_t err_size)
 	return 0;
 }
 
+static int check_zn(struct bsf_config *cfg, char *err, size_t err_size)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (!*cfg->zn_identity)
+		memcpy(cfg->zn_identity, cfg->zh_origin_host, sizeof(cfg->zn_identity));
+	if (!*cfg->zn_realm)
+		memcpy(cfg->zn_realm, cfg->zh_origin_realm, sizeof(cfg->zn_realm));
+	if (!*cfg->zn_identity || !*cfg->zn_realm)
+		return fail(err, err_size, "zn.enabled = on needs zn.identity and zn.realm "
+					   "(or zh.origin_host and zh.origin_realm)");
+	if (inet_pton(AF_INET, cfg->zn_listen, &a4) != 1 &&
+	    inet_pton(AF_INET6, cfg->zn_listen, &a6) != 1)
+		return fail(err, err_size, "zn.listen: '%s' is not a numeric IP address",
+			    cfg->zn_listen);
+	if (*cfg->zn_http_listen) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+		char msg[CFG_ERR_MAX];
+
+		if (config_parse_addr(cfg->zn_http_listen, &ss, &len, msg, sizeof(msg)))
+			return fail(err, err_size, "zn.http_listen: %s", msg);
+		/* Mutual TLS is what identifies the NAF: no plain-HTTP Zn. */
+		if (!*cfg->zn_http_tls_cert || !*cfg->zn_http_tls_key || !*cfg->zn_http_tls_ca)
+			return fail(err, err_size, "zn.http_listen needs zn.http_tls_cert, "
+						   "zn.http_tls_key and zn.http_tls_ca");
+	}
+	return 0;
+}
+
 int config_finish(struct bsf_config *cfg, char *err, size_t err_size)
 {
 	struct sockaddr_storage ss;
@@ -613,6 +688,8 @@ int config_finish(struct bsf_config *cfg, char *err, size_t err_size)
 		return fail(err, err_size, "admin.listen: %s", msg);
 	if (!*cfg->tls_cert != !*cfg->tls_key)
 		return fail(err, err_size, "ub.tls_cert and ub.tls_key go together");
+	if (cfg->zn_enabled && check_zn(cfg, err, err_size))
+		return -1;
 	if (cfg->av_source == AV_SOURCE_ZH && check_zh(cfg, err, err_size))
 		return -1;
 	return 0;

@@ -22,6 +22,7 @@
 #define CFG_NAME_MAX 255     /* a DNS name or a Diameter identity */
 #define CFG_ADDR_MAX 300     /* "[v6 address]:port" or "host:port" */
 #define CFG_ERR_MAX 512
+#define CFG_ZN_LIST_MAX 4000 /* a line of the file is at most 4096 octets */
 
 enum av_source_kind {
 	AV_SOURCE_EMBEDDED = 0,
@@ -71,6 +72,7 @@ struct bsf_config {
 	/* [embedded] */
 	char embedded_db[CFG_PATH_MAX];
 	unsigned embedded_ind;
+	unsigned embedded_sqn_block;   /* SQNs reserved per transaction */
 
 	/* [zh] */
 	char zh_origin_host[CFG_NAME_MAX + 1];
@@ -80,6 +82,21 @@ struct bsf_config {
 	char zh_hss_realm[CFG_NAME_MAX + 1];
 	char zh_hss_identity[CFG_NAME_MAX + 1];
 	unsigned zh_timeout_ms;
+
+	/* [zn] (bsf/zn/zn.h, docs/zn.md) */
+	int zn_enabled;                      /* 0: no Zn, no Diameter listener */
+	char zn_listen[CFG_NAME_MAX + 1];    /* numeric IP address to listen on */
+	unsigned zn_port;
+	char zn_identity[CFG_NAME_MAX + 1];  /* default: zh.origin_host */
+	char zn_realm[CFG_NAME_MAX + 1];     /* default: zh.origin_realm */
+	int zn_accept_unknown_peers;         /* 1: any NAF may connect (plain TCP) */
+	char zn_nafs[CFG_ZN_LIST_MAX];       /* PEER=FQDN|...; ... */
+	char zn_naf_groups[CFG_ZN_LIST_MAX]; /* GROUP=FQDN|...; ... */
+	int zn_policy;                       /* enum zn_policy_kind: 0 guss, 1 allow */
+	char zn_http_listen[CFG_ADDR_MAX + 1]; /* Zn over HTTPS/JSON; "": off */
+	char zn_http_tls_cert[CFG_PATH_MAX];
+	char zn_http_tls_key[CFG_PATH_MAX];
+	char zn_http_tls_ca[CFG_PATH_MAX];   /* CA of the NAFs' client certificates */
 
 	/* [log] */
 	enum log_level log_level;

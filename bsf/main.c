@@ -29,6 +29,10 @@
 #ifdef BSF_HAVE_ZH
 #include "zh.h"
 #endif
+#ifdef BSF_HAVE_ZN
+#include "zn.h"
+#include "zn_http.h"
+#endif
 
 #ifndef BSF_VERSION
 #define BSF_VERSION "unknown"
@@ -50,6 +54,11 @@ struct bsf {
 	struct ub_http *http;
 	struct admin_http *admin;
 	struct housekeeper *hk;
+	/* With Zn on: the process's Diameter node (Zn, and Zh when the
+	 * vectors come from an HSS), opened and closed here. */
+	struct gba_dia *dia;
+	struct zn_server *zn;
+	struct zn_http *zn_http;    /* Zn over HTTPS/JSON, when zn.http_listen is set */
 };
 
 /* ---- Command line ------------------------------------------------------------- */
@@ -241,6 +250,7 @@ static int open_zh(struct bsf *b)
 	zc.log = zh_log;
 	zc.log_arg = &b->log;
 	zc.log_level = (enum gba_dia_log_level)b->cfg.log_level;
+	zc.dia = b->dia;   /* NULL unless Zn is on: then one node carries both */
 	err = av_source_zh_open(&b->av, &zc);
 	if (err)
 		log_msg(&b->log, LOG_LVL_ERROR, "Zh toward %s:%u: %s", b->cfg.zh_hss_host,
@@ -260,7 +270,8 @@ static int open_av_source(struct bsf *b)
 	gba_err err;
 
 	if (b->cfg.av_source == AV_SOURCE_EMBEDDED) {
-		err = av_source_embedded_open(&b->av, b->cfg.embedded_db, b->cfg.embedded_ind);
+		err = av_source_embedded_open(&b->av, b->cfg.embedded_db, b->cfg.embedded_ind,
+					      b->cfg.embedded_sqn_block);
 		if (err)
 			log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s: %s",
 				b->cfg.embedded_db, gba_strerror(err));
@@ -269,11 +280,121 @@ static int open_av_source(struct bsf *b)
 	return open_zh(b);
 }
 
+#ifdef BSF_HAVE_ZN
+static void dia_log(void *arg, enum gba_dia_log_level level, const char *line)
+{
+	log_msg(arg, (enum log_level)level, "diameter: %s", line);
+}
+
+/* The node Zn listens on; Zh's source, when there is one, shares it. */
+static int open_dia(struct bsf *b)
+{
+	struct gba_dia_config dc = { 0 };
+	gba_err err;
+
+	if (!b->cfg.zn_enabled)
+		return 0;
+	dc.identity = b->cfg.zn_identity;
+	dc.realm = b->cfg.zn_realm;
+	dc.address = b->cfg.zn_listen;
+	dc.port = (uint16_t)b->cfg.zn_port;
+	dc.apps = GBA_DIA_ZN | (b->cfg.av_source == AV_SOURCE_ZH ? GBA_DIA_ZH : 0);
+	dc.accept_unknown_peers = b->cfg.zn_accept_unknown_peers;
+	dc.log = dia_log;
+	dc.log_arg = &b->log;
+	dc.log_level = (enum gba_dia_log_level)b->cfg.log_level;
+	err = gba_dia_open(&b->dia, &dc);
+	if (err)
+		log_msg(&b->log, LOG_LVL_ERROR, "Diameter node %s: %s", b->cfg.zn_identity,
+			gba_strerror(err));
+	return err ? -1 : 0;
+}
+
+/* The second transport, in front of the same handler. */
+static int start_zn_http(struct bsf *b)
+{
+	struct zn_http_config hc = {
+		.listen = b->cfg.zn_http_listen,
+		.tls_cert = b->cfg.zn_http_tls_cert,
+		.tls_key = b->cfg.zn_http_tls_key,
+		.tls_ca = b->cfg.zn_http_tls_ca,
+	};
+	char err[CFG_ERR_MAX];
+
+	if (!*b->cfg.zn_http_listen)
+		return 0;
+	if (zn_http_start(&b->zn_http, &hc, b->zn, &b->log, err, sizeof(err))) {
+		log_msg(&b->log, LOG_LVL_ERROR, "%s", err);
+		return -1;
+	}
+	log_msg(&b->log, LOG_LVL_INFO, "Zn over HTTPS on %s", b->cfg.zn_http_listen);
+	return 0;
+}
+
+/* Register the BIR handler and start the node (listen, connect to the HSS). */
+static int start_zn(struct bsf *b)
+{
+	struct zn_server_config zc = {
+		.nafs = b->cfg.zn_nafs,
+		.naf_groups = b->cfg.zn_naf_groups,
+		.policy = (enum zn_policy_kind)b->cfg.zn_policy,
+	};
+	char err[CFG_ERR_MAX];
+	gba_err e;
+
+	if (!b->dia)
+		return 0;
+	if (zn_server_open(&b->zn, b->dia, &zc, b->store, &b->metrics, &b->log, err,
+			   sizeof(err))) {
+		log_msg(&b->log, LOG_LVL_ERROR, "%s", err);
+		return -1;
+	}
+	e = gba_dia_start(b->dia);
+	if (e) {
+		log_msg(&b->log, LOG_LVL_ERROR, "Zn on %s:%u: %s", b->cfg.zn_listen, b->cfg.zn_port,
+			gba_strerror(e));
+		return -1;
+	}
+	return start_zn_http(b);
+}
+
+static void close_dia(struct bsf *b)
+{
+	/* The front ends first: their threads call the handler, which uses the store. */
+	zn_http_stop(b->zn_http);
+	b->zn_http = NULL;
+	if (b->dia)
+		gba_dia_close(b->dia);
+	b->dia = NULL;
+	zn_server_free(b->zn);
+	b->zn = NULL;
+}
+#else
+static int open_dia(struct bsf *b)
+{
+	if (!b->cfg.zn_enabled)
+		return 0;
+	log_msg(&b->log, LOG_LVL_ERROR, "this gba-bsf was built without Zn (freeDiameter)");
+	return -1;
+}
+
+static int start_zn(struct bsf *b)
+{
+	(void)b;
+	return 0;
+}
+
+static void close_dia(struct bsf *b)
+{
+	(void)b;
+}
+#endif
+
 static int open_parts(struct bsf *b)
 {
 	gba_err err;
 
-	if (open_av_source(b))
+	if (open_dia(b) || open_av_source(b))
 		return -1;
 	err = gba_session_store_open(&b->store, b->cfg.store_uri);
 	if (err) {
@@ -281,6 +402,8 @@ static int open_parts(struct bsf *b)
 			gba_strerror(err));
 		return -1;
 	}
+	if (start_zn(b))
+		return -1;
 	err = challenge_table_create(&b->pending, b->cfg.max_pending, CHALLENGE_SHARDS);
 	if (err) {
 		log_msg(&b->log, LOG_LVL_ERROR, "pending table: %s", gba_strerror(err));
@@ -324,6 +447,7 @@ static void shut_down(struct bsf *b)
 	if (b->ub_ready)
 		ub_server_wipe(&b->ub);
 	challenge_table_destroy(b->pending);
+	close_dia(b);
 	if (b->store)
 		gba_session_store_close(b->store);
 	av_source_close(b->av);
@@ -358,10 +482,14 @@ static void log_started(struct bsf *b)
 {
 	log_msg(&b->log, LOG_LVL_INFO,
 		"gba-bsf %s: Ub on %s://%s (port %u), admin %s, vectors %s, store %s, "
-		"domain %s, realm %s",
+		"domain %s, realm %s, Zn %s",
 		BSF_VERSION, *b->cfg.tls_cert ? "https" : "http", b->cfg.ub_listen,
 		ub_http_port(b->http), b->admin ? b->cfg.admin_listen : "off",
-		b->av->ops->name, b->cfg.store_uri, b->cfg.domain, b->cfg.realm);
+		b->av->ops->name, b->cfg.store_uri, b->cfg.domain, b->cfg.realm,
+		b->cfg.zn_enabled ? "on" : "off");
+	if (b->cfg.zn_enabled)
+		log_msg(&b->log, LOG_LVL_INFO, "Zn: Diameter %s (realm %s) on %s port %u",
+			b->cfg.zn_identity, b->cfg.zn_realm, b->cfg.zn_listen, b->cfg.zn_port);
 }
 
 int main(int argc, char **argv)

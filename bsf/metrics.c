@@ -40,6 +40,11 @@ void metrics_init(struct bsf_metrics *m)
 	atomic_init(&m->challenges, 0);
 	atomic_init(&m->bootstraps, 0);
 	atomic_init(&m->resyncs, 0);
+	atomic_init(&m->zn_requests, 0);
+	atomic_init(&m->zn_keys, 0);
+	atomic_init(&m->zn_unknown_btid, 0);
+	atomic_init(&m->zn_not_authorized, 0);
+	atomic_init(&m->zn_errors, 0);
 	for (size_t i = 0; i < CAUSE__COUNT; i++)
 		atomic_init(&m->failures[i], 0);
 	for (size_t i = 0; i <= METRICS_BUCKETS; i++)
@@ -130,6 +135,22 @@ static void put_latency(struct out_buf *b, const struct bsf_metrics *m)
 	put(b, "gba_bsf_request_duration_seconds_count %llu\n", (unsigned long long)cum);
 }
 
+/* Zn's BIRs: one counter with the outcome as a label. */
+static void put_zn(struct out_buf *b, const struct bsf_metrics *m)
+{
+	put_counter(b, "gba_bsf_zn_requests_total", "Zn BIRs answered by the BSF.",
+		    load(&m->zn_requests));
+	put(b, "# HELP gba_bsf_zn_answers_total Zn BIAs by outcome.\n"
+	       "# TYPE gba_bsf_zn_answers_total counter\n"
+	       "gba_bsf_zn_answers_total{result=\"keys\"} %llu\n"
+	       "gba_bsf_zn_answers_total{result=\"unknown_btid\"} %llu\n"
+	       "gba_bsf_zn_answers_total{result=\"not_authorized\"} %llu\n"
+	       "gba_bsf_zn_answers_total{result=\"error\"} %llu\n",
+	    (unsigned long long)load(&m->zn_keys), (unsigned long long)load(&m->zn_unknown_btid),
+	    (unsigned long long)load(&m->zn_not_authorized),
+	    (unsigned long long)load(&m->zn_errors));
+}
+
 size_t metrics_render(const struct bsf_metrics *m, const struct metrics_gauges *g,
 		      char *out, size_t out_size)
 {
@@ -154,6 +175,7 @@ size_t metrics_render(const struct bsf_metrics *m, const struct metrics_gauges *
 	put_gauge(&b, "gba_bsf_store_up", "1 when the session store answered this scrape.",
 		  (uint64_t)g->store_ok);
 	put_latency(&b, m);
+	put_zn(&b, m);
 	put(&b, "# HELP process_cpu_seconds_total User and system CPU time of the BSF.\n"
 		"# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.6f\n",
 	    g->cpu_seconds);

@@ -42,6 +42,13 @@ struct bsf_metrics {
 	atomic_uint_fast64_t failures[CAUSE__COUNT];
 	atomic_uint_fast64_t latency_bucket[METRICS_BUCKETS + 1];
 	atomic_uint_fast64_t latency_sum_us;
+	/* Zn (bsf/zn/): BIRs answered by the BSF's handler, by outcome.
+	 * Malformed BIRs are answered by libgba-diameter and not counted. */
+	atomic_uint_fast64_t zn_requests;
+	atomic_uint_fast64_t zn_keys;             /* keys sent */
+	atomic_uint_fast64_t zn_unknown_btid;     /* 5403 */
+	atomic_uint_fast64_t zn_not_authorized;   /* 5402 */
+	atomic_uint_fast64_t zn_errors;           /* 5012: store or KDF failure */
 };
 
 void metrics_init(struct bsf_metrics *m);

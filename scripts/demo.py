@@ -1,77 +1,243 @@
 #!/usr/bin/env python3
-"""The README's demo: a simulated USIM bootstraps through a real BSF.
+"""The README's demo: the whole chain on embedded defaults, every part a real
+process on 127.0.0.1, in a temporary folder removed at the end:
 
-Everything runs on 127.0.0.1 with embedded defaults, in a temporary folder
-that is removed at the end:
-  1. gba-subscriber creates a subscriber database with one test subscriber
-     (TS 35.208 test set 1 K/OP, whose values are published);
-  2. gba-bsf starts in embedded mode (its own AuC, SQLite session store);
-  3. gba-test-ue, a node with a soft USIM, runs Ub (HTTP Digest AKA) and
-     gets a B-TID, then derives a Ks_NAF check value;
-  4. the BSF's admin port shows the stored session (never its key);
-  5. the card is put far ahead of the network: the next bootstrap goes
-     through a resynchronisation (AUTS) and still succeeds.
+  1. gba-hss-sim, the HSS simulator, with one subscriber (TS 35.208 test set
+     1's K and OP, which are published: that is why key values may appear)
+     and a GUSS that names the node's oneM2M identity;
+  2. gba-bsf: Ub over HTTP, vectors from the HSS over Zh (Diameter), Zn for
+     NAFs, its own SQLite session store;
+  3. gba-naf, the oneM2M M2M Authentication Function: Ua over TLS-PSK and
+     Digest, Zn toward the BSF, its key store;
+  4. the simulated USIM (gba-usim-sim) in a private pcscd through the vpcd
+     driver, so gba-client reads it as a real card in a reader (if this
+     machine cannot run a private pcscd, the soft card stands in, and the
+     demo says so);
+  5. gba-client bootstraps (Ub) and prints the B-TID, the lifetime and a
+     Ks_NAF check value;
+  6. gba-client enrols with the NAF: Master Credential Km, KmID = B-TID;
+  7. gba-client registers a session key for a target CSE, and gba-target
+     retrieves it; all sides must agree (compared by check value).
 
 Usage: demo.py BUILD_DIR
 """
 import json
 import os
+import subprocess
 import sys
-import urllib.request
+import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "harness"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "harness"))
 import gbatest  # noqa: E402
+import pcscd  # noqa: E402
 
 IMPI = "001010000000001@ims.mnc001.mcc001.3gppnetwork.org"
 IMSI = "001010000000001"
 K = "465b5ce8b199b49faa5f0a2ee238a6bc"
 OP = "cdc202d5123e20f62b6d676ac72cb318"
-DOMAIN = "bsf.mnc001.mcc001.pub.3gppnetwork.org"
-NAF = "naf.example.org"
+OPC = "cd63cb71954a9f4e48a5994e37a02baf"
+REALM = "mnc001.mcc001.3gppnetwork.org"
+DOMAIN = "bsf." + REALM.replace("3gppnetwork", "pub.3gppnetwork")
+NAF = "in-cse.m2m.example.org"
+NODE_ID = "/CSE-demo-node-01"
+TARGET, TARGET_PSK = "/in-cse-target", "00112233445566778899aabbccddeeff"
+
+GUSS = f"""<guss xmlns="uri:3gpp-gba" id="demo">
+  <bsfInfo><uiccType>GBA_U</uiccType></bsfInfo>
+  <ussList>
+    <uss id="1" type="1" nafGroup="{NAF}">
+      <uids><uid>{NODE_ID}</uid></uids>
+    </uss>
+  </ussList>
+</guss>
+"""
+
+
+class Demo:
+    def __init__(self, build, procs):
+        self.build, self.procs, self.dir = build, procs, procs.dir
+        self.env = dict(os.environ)
+
+    def prog(self, *path):
+        return os.path.join(self.build, *path)
+
+    def private(self, name, text):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o600)
+        return path
+
+    def run_json(self, argv):
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=self.env)
+        if r.returncode != 0:
+            sys.stderr.write(r.stderr)
+            raise SystemExit(f"demo: {os.path.basename(argv[0])} {argv[-1]} failed "
+                             f"(exit {r.returncode})")
+        return json.loads(r.stdout)
+
+    def start_hss(self):
+        db = os.path.join(self.dir, "hss-subscribers.db")
+        guss = self.private("guss.xml", GUSS)
+        gbatest.run([self.prog("tools", "gba-subscriber"), "--db", db, "add", "--impi", IMPI,
+                     "--imsi", IMSI, "--k", K, "--op", OP, "--amf", "0000",
+                     "--guss-file", guss], check=True)
+        self.hss_port = gbatest.free_port()
+        self.procs.start("hss", [self.prog("simulators", "hss", "gba-hss-sim"), "--db", db,
+                                 "--listen", f"127.0.0.1:{self.hss_port}",
+                                 "--identity", "hss." + REALM, "--realm", REALM],
+                         wait_port=self.hss_port)
+        print(f"1. gba-hss-sim (Zh, Diameter) on 127.0.0.1:{self.hss_port}: subscriber {IMPI},")
+        print(f"   GUSS with a USS for {NAF} naming the node {NODE_ID}")
+
+    def start_bsf(self):
+        self.ub, self.zn = gbatest.free_port(), gbatest.free_port()
+        admin = gbatest.free_port()
+        conf = self.private("bsf.conf", f"""[bsf]
+state_dir = {self.dir}
+domain = {DOMAIN}
+[ub]
+listen = 127.0.0.1:{self.ub}
+[admin]
+listen = 127.0.0.1:{admin}
+[store]
+uri = sqlite:{self.dir}/bsf-sessions.db
+[av]
+source = zh
+[zh]
+origin_host = bsf.{REALM}
+origin_realm = {REALM}
+hss_host = 127.0.0.1
+hss_port = {self.hss_port}
+hss_realm = {REALM}
+hss_identity = hss.{REALM}
+[zn]
+enabled = on
+listen = 127.0.0.1
+port = {self.zn}
+identity = bsf.{REALM}
+realm = {REALM}
+accept_unknown_peers = yes
+policy = guss
+""")
+        self.procs.start("bsf", [self.prog("bsf", "gba-bsf"), "--config", conf],
+                         wait_port=self.ub)
+        gbatest.wait_port(self.zn, 10.0)
+        print(f"2. gba-bsf: Ub http://127.0.0.1:{self.ub}/, Zh to the HSS, "
+              f"Zn on 127.0.0.1:{self.zn}")
+
+    def start_naf(self):
+        self.naf_tls, digest, admin = (gbatest.free_port() for _ in range(3))
+        conf = self.private("naf.conf", f"""[naf]
+fqdn = {NAF}
+state_dir = {self.dir}
+[ua]
+digest_listen = 127.0.0.1:{digest}
+tls_listen = 127.0.0.1:{self.naf_tls}
+[admin]
+listen = 127.0.0.1:{admin}
+[store]
+uri = sqlite:{self.dir}/naf-keys.db
+[zn]
+identity = {NAF}
+realm = {REALM}
+bsf_identity = bsf.{REALM}
+bsf_address = 127.0.0.1
+bsf_port = {self.zn}
+[targets]
+{TARGET} = {TARGET_PSK}
+""")
+        self.procs.start("naf", [self.prog("naf", "daemon", "gba-naf"), "--config", conf],
+                         wait_port=self.naf_tls)
+        print(f"3. gba-naf ({NAF}): Ua TLS-PSK on 127.0.0.1:{self.naf_tls}, "
+              f"Digest on 127.0.0.1:{digest}, Zn to the BSF")
+
+    def start_card(self):
+        try:
+            reader = pcscd.start(self.procs, exit_on_unavailable=False)
+        except pcscd.Unavailable as e:
+            card = self.private("soft-card.key",
+                                "# DEVELOPMENT ONLY: a soft card, keys in a file\n"
+                                f"imsi = {IMSI}\nmnc_len = 2\nalgorithm = milenage\n"
+                                f"k = {K}\nopc = {OPC}\n")
+            print(f"4. no private pcscd here ({e}): the soft card stands in for the USIM")
+            return ["--card", "soft:" + card]
+        profile = os.path.join(HERE, "..", "simulators", "usim", "profiles", "demo.conf")
+        self.procs.start("usim", [self.prog("simulators", "usim", "gba-usim-sim"),
+                                  "--profile", profile,
+                                  "--state", os.path.join(self.dir, "usim.state"),
+                                  "--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
+        reader.wait_card()
+        self.env.update(reader.env)
+        base = [self.prog("client", "gba-client"), "--json", "--card", "pcsc"]
+        info = {}
+        for _ in range(50):   # pcscd takes the card on its next poll (bounded)
+            r = subprocess.run(base + ["card-info"], capture_output=True, text=True,
+                               timeout=30, env=self.env)
+            if r.returncode == 0:
+                info = json.loads(r.stdout)
+                break
+            time.sleep(0.2)
+        if not info:
+            raise SystemExit("demo: gba-client does not see the simulated card")
+        print(f"4. gba-usim-sim in pcscd's vpcd reader: IMSI {info.get('imsi')}, "
+              f"IMPI {info.get('impi')} (from the {info.get('impi_source')}), "
+              f"GBA_U {'yes' if info.get('gba_u') else 'no'}")
+        return ["--card", "pcsc"]
+
+    def client(self, card, *args):
+        return self.run_json([self.prog("client", "gba-client"), "--json", *card,
+                              "--context", os.path.join(self.dir, "node.ctx"),
+                              "--bsf", f"http://127.0.0.1:{self.ub}/", "--naf", NAF,
+                              "-o", f"naf-addr=127.0.0.1:{self.naf_tls}", *args])
+
+    def target(self, key_id):
+        psk = self.private("target.psk", TARGET_PSK + "\n")
+        return self.run_json([self.prog("naf", "target", "gba-target"),
+                              "--naf", f"127.0.0.1:{self.naf_tls}", "--fqdn", NAF,
+                              "--cse-id", TARGET, "--psk-file", psk, "--key-id", key_id])
 
 
 def main():
     build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
-    subscriber = os.path.join(build, "tools", "gba-subscriber")
-    bsf = os.path.join(build, "bsf", "gba-bsf")
-    ue = os.path.join(build, "tests", "tools", "gba-test-ue")
-
     with gbatest.Processes() as procs:
-        db = os.path.join(procs.dir, "subscribers.db")
-        print("1. Subscriber database", db)
-        r = gbatest.run([subscriber, "--db", db, "add", "--impi", IMPI, "--imsi", IMSI,
-                         "--k", K, "--op", OP, "--amf", "0000"], check=True)
-        print("  ", gbatest.run([subscriber, "--db", db, "show", IMPI], check=True).stdout
-              .strip().replace("\n", "\n   "))
+        d = Demo(build, procs)
+        d.start_hss()
+        d.start_bsf()
+        d.start_naf()
+        card = d.start_card()
 
-        ub, admin = gbatest.free_port(), gbatest.free_port()
-        print(f"\n2. gba-bsf (embedded mode) on 127.0.0.1:{ub}, admin on 127.0.0.1:{admin}")
-        procs.start("bsf", [bsf, "--set", f"bsf.state_dir={procs.dir}", "--db", db,
-                            "--listen", f"127.0.0.1:{ub}", "--admin-listen", f"127.0.0.1:{admin}",
-                            "--domain", DOMAIN], wait_port=ub)
+        boot = d.client(card, "bootstrap")
+        print(f"5. gba-client bootstrap ({boot.get('gba_type')}):")
+        print(f"   B-TID     {boot.get('btid')}")
+        print(f"   lifetime  {boot.get('lifetime')}")
+        print(f"   Ks_NAF check value for {NAF}: "
+              f"{boot.get('ks_naf_kcv') or boot.get('ks_ext_naf_kcv')}")
 
-        state = os.path.join(procs.dir, "usim.state")
-        ue_cmd = [ue, "--url", f"http://127.0.0.1:{ub}/", "--impi", IMPI, "--k", K, "--op", OP,
-                  "--state", state, "--naf", NAF]
-        print("\n3. gba-test-ue (soft USIM) bootstraps over Ub")
-        out = json.loads(gbatest.run(ue_cmd, check=True).stdout)
-        print(f"   B-TID     {out['btid']}")
-        print(f"   lifetime  {out['lifetime']}")
-        print(f"   rounds {out['rounds']}, algorithm {out['algorithm']}, "
-              f"Ks_NAF check value for {NAF}: {out['ks_naf_kcv']}")
+        enrol = d.client(card, "m2m-enrol")
+        km_ok = enrol.get("km_kcv") and enrol.get("km_kcv") == enrol.get("km_kcv_naf")
+        print("6. gba-client m2m-enrol (Ua over TLS-PSK, the NAF fetched Km over Zn):")
+        print(f"   KmID      {enrol.get('kmid')}")
+        print(f"   node      {enrol.get('node_id') or enrol.get('cse_id')}")
+        print(f"   Km check value: node {enrol.get('km_kcv')}, NAF {enrol.get('km_kcv_naf')}"
+              f" -> {'agree' if km_ok else 'DIFFER'}")
 
-        print("\n4. The BSF's session, from its admin port (no key is ever shown)")
-        url = f"http://127.0.0.1:{admin}/sessions/{urllib.request.quote(out['btid'], safe='')}"
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            print("  ", resp.read().decode().strip())
+        sess = d.client(card, "-o", f"target={TARGET}", "m2m-session")
+        got = d.target(sess.get("key_id", ""))
+        kc = (sess.get("kc_kcv"), sess.get("kc_kcv_naf"), got.get("kc_kcv"))
+        kc_ok = kc[0] and kc[0] == kc[1] == kc[2]
+        print(f"7. session key for {TARGET}:")
+        print(f"   key id    {sess.get('key_id')}  (expires {sess.get('expires') or sess.get('expiry')})")
+        print(f"   Kc check value: node {kc[0]}, NAF {kc[1]}, target {kc[2]} -> "
+              f"{'all agree' if kc_ok else 'DIFFER'}")
+        print(f"   gba-target retrieved it, and learns the node: {got.get('node_id')}")
 
-        print("\n5. The card jumps 1000 SQN steps ahead of the network: resync, then success")
-        out2 = json.loads(gbatest.run(ue_cmd + ["--sqn-ahead", "1000"], check=True).stdout)
-        print(f"   B-TID     {out2['btid']}  (resyncs: {out2['resyncs']}, rounds: {out2['rounds']})")
-
-        code = procs.stop("bsf")
-        print(f"\ngba-bsf stopped with exit code {code}. Demo done.")
-        return 0 if code == 0 else 1
+        codes = {name: procs.stop(name) for name in ("naf", "bsf", "hss")}
+        print(f"\nStopped gba-naf, gba-bsf, gba-hss-sim: exit codes {codes}.")
+        ok = km_ok and kc_ok and all(c == 0 for c in codes.values())
+        print("Demo done: every side agrees." if ok else "Demo FAILED.")
+        return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job on embedded defaults: a simulated USIM bootstraps through a
-# real BSF (gba-bsf, embedded subscriber database) over Ub on 127.0.0.1.
-# scripts/demo.py says step by step what happens.
+# The main job on embedded defaults, the whole chain on 127.0.0.1: HSS
+# simulator, BSF (Zh, Zn), NAF, and the simulated USIM in a private pcscd;
+# gba-client bootstraps, enrols (KmID, Km) and registers a session key that
+# gba-target retrieves.  scripts/demo.py says step by step what happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

@@ -13,8 +13,13 @@ PACKAGES=(
   # servers and clients: HTTP, TLS, Diameter
   libmicrohttpd-dev libgnutls28-dev gnutls-bin libcurl4-gnutls-dev
   libfreediameter-dev
+  # gba-naf and client/m2m: JSON bodies of the oneM2M key API
+  libjansson-dev
   # tests and benchmarks
   libcmocka-dev libosmocore-dev tshark
+  # smart cards: a private pcscd with the virtual reader the USIM simulator
+  # plugs into; ss (iproute2) lets the harness watch the vpcd port
+  pcscd vsmartcard-vpcd libpcsclite-dev iproute2
 )
 
 missing=()

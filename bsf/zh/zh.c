@@ -3,13 +3,9 @@
  * exchange with the HSS (gba_zh_mar_call), on the process's Diameter node.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <gba/diameter_zh.h>
 #include <gba/util.h>
@@ -75,34 +71,9 @@ static const struct av_source_ops zh_ops = {
 	.close = zh_close,
 };
 
-/* The local address the kernel would use toward the HSS: connecting a UDP
- * socket sends nothing, it only picks the route. */
-static int local_address_toward(const char *host, unsigned port, char *out, size_t size)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai = NULL;
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	char portstr[12];
-	int fd, ret = -1;
-
-	snprintf(portstr, sizeof(portstr), "%u", port);
-	if (getaddrinfo(host, portstr, &hints, &ai) || !ai)
-		return -1;
-	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && !connect(fd, ai->ai_addr, ai->ai_addrlen) &&
-	    !getsockname(fd, (struct sockaddr *)&ss, &len) &&
-	    !getnameinfo((struct sockaddr *)&ss, len, out, (socklen_t)size, NULL, 0,
-			 NI_NUMERICHOST))
-		ret = 0;
-	if (fd >= 0)
-		close(fd);
-	freeaddrinfo(ai);
-	return ret;
-}
-
 static gba_err open_node(struct av_zh *z, const struct zh_config *cfg, unsigned port)
 {
-	char local[INET6_ADDRSTRLEN + 8];
+	char local[64];
 	struct gba_dia_config dc = {
 		.identity = cfg->origin_host,
 		.realm = cfg->origin_realm,
@@ -116,9 +87,7 @@ static gba_err open_node(struct av_zh *z, const struct zh_config *cfg, unsigned 
 
 	if (cfg->local_address) {
 		dc.address = cfg->local_address;
-	} else if (!local_address_toward(cfg->hss_host, port, local, sizeof(local))) {
-		/* An IPv6 link-local address carries a %zone freeDiameter rejects. */
-		local[strcspn(local, "%")] = '\0';
+	} else if (!gba_dia_local_address(cfg->hss_host, (uint16_t)port, local, sizeof(local))) {
 		dc.address = local;
 	}
 	z->own_dia = 1;

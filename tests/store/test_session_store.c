@@ -23,10 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
+#include <sqlite3.h>
 
 #include <gba/session_store.h>
 #include <gba/util.h>
@@ -582,6 +584,65 @@ static void test_sqlite_no_group_commit(void **state)
 	gba_session_store_close(w);
 }
 
+/*
+ * Another process reads each session right after its put, and closes its
+ * handle every time.  A process that opens and closes the database file
+ * while a connection of its own has it open loses that connection's POSIX
+ * locks; the reader's close could then reset the WAL index under the
+ * writer, which hid every later put from other processes.
+ */
+/* The child's part (run as `test_session_store --count PATH`): exit 0 when
+ * the database at PATH holds expected sessions.  A fresh program, not just
+ * a fork, so that it shares none of the writer's SQLite state. */
+static int count_sessions(const char *path, const char *expected)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int n = -1;
+
+	/* A plain SQLite connection, as the sqlite3 shell would open. */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM session", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n == atoi(expected) ? 0 : 1;
+}
+
+static void test_sqlite_other_process_sees_puts(void **state)
+{
+	struct gba_session_store *w;
+	struct gba_session s;
+
+	(void)state;
+	w = open_fresh();
+	gba_session_store_close(w);
+	w = reopen("?commit_ms=0");
+	for (unsigned i = 0; i < 4; i++) {
+		pid_t pid;
+		int status = 0;
+
+		make_session(&s, 320 + i, IMPI, NOW);
+		assert_int_equal(gba_session_store_put(w, &s, NULL, 0), GBA_OK);
+		fflush(NULL);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			char n[16];
+
+			snprintf(n, sizeof(n), "%u", i + 1);
+			execl("/proc/self/exe", "test_session_store", "--count", last_sqlite_path, n,
+			      (char *)NULL);
+			_exit(127);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fail_msg("session %u: not visible to another process", i);
+	}
+	gba_session_store_close(w);
+}
+
 /* exclusive=1: the same operations, and the file survives a reopen. */
 static void test_sqlite_exclusive(void **state)
 {
@@ -858,6 +919,7 @@ static int run_sqlite(void)
 		cmocka_unit_test(test_sqlite_restart),
 		cmocka_unit_test(test_sqlite_group_commit),
 		cmocka_unit_test(test_sqlite_no_group_commit),
+		cmocka_unit_test(test_sqlite_other_process_sees_puts),
 		cmocka_unit_test(test_sqlite_exclusive),
 		cmocka_unit_test(test_sqlite_checkpoint),
 		cmocka_unit_test(test_sqlite_purge),
@@ -897,6 +959,8 @@ static int run_redis(void)
 int main(int argc, char **argv)
 {
 	NOW = (int64_t)time(NULL);
+	if (argc == 4 && !strcmp(argv[1], "--count"))
+		return count_sessions(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "--redis")) {
 		redis_uri = argv[2];
 		return run_redis();

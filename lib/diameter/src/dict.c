@@ -396,10 +396,11 @@ static int load_zn_commands(struct dia_dict *d)
 	if (ret)
 		return ret;
 
-	/* TS 29.109 5.2.2 */
+	/* TS 29.109 5.2.2.  Vendor-Specific-Application-Id is optional here
+	 * for the reason given for the MAR: zn_server.c answers 5005 itself. */
 	const struct rule bir[] = {
 		{ &d->session_id, R_HEAD, 1 },
-		{ &d->vsai, R_REQ, 1 },
+		{ &d->vsai, R_OPT, 1 },
 		{ &d->origin_host, R_REQ, 1 },
 		{ &d->origin_realm, R_REQ, 1 },
 		{ &d->dest_realm, R_REQ, 1 },

@@ -11,6 +11,7 @@
 
 #include <gba/diameter.h>
 #include <gba/diameter_zh.h>
+#include <gba/diameter_zn.h>
 
 #define GAA_AVP_FIRST 400
 #define GAA_AVP_LAST 420
@@ -52,6 +53,13 @@ struct dia_zh_server {
 	struct disp_hdl *hdl;
 };
 
+/* The BSF's handler of BIRs (see zn_server.c). */
+struct dia_zn_server {
+	gba_zn_bir_handler *fn;
+	void *arg;
+	struct disp_hdl *hdl;
+};
+
 struct gba_dia {
 	struct dia_dict dict;
 	struct dia_files files;
@@ -66,6 +74,7 @@ struct gba_dia {
 	enum gba_dia_log_level log_level;
 	struct fd_hook_hdl *hook;
 	struct dia_zh_server zh_server;
+	struct dia_zn_server zn_server;
 };
 
 /* dict.c: define what freeDiameter lacks and look up what the roles use. */
@@ -105,5 +114,12 @@ gba_err dia_zh_read_maa(struct msg *maa, const struct gba_zh_request *req,
 /* Turn the request *msg into its answer (the handler's vector, 5401, or
  * 5004 for a bad value). */
 int dia_zh_answer_mar(struct gba_dia *dia, struct msg **msg);
+
+/* zn_client.c and zn_server.c, apart from the network (for the tests). */
+int dia_zn_build_bir(struct gba_dia *dia, const struct gba_zn_request *req, struct msg **out);
+gba_err dia_zn_read_bia(struct msg *bia, struct gba_zn_answer *ans, char *uss, size_t uss_size);
+/* Turn the request *msg into its answer (the handler's keys, 5402, 5403,
+ * or 5004/5005 for a malformed BIR). */
+int dia_zn_answer_bir(struct gba_dia *dia, struct msg **msg);
 
 #endif /* GBA_DIA_INTERNAL_H */

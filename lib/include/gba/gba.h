@@ -8,6 +8,7 @@
  *   gba/kdf.h                  - Annex B KDF, Ks_NAF, NAF_Id, B-TID, TMPI
  *   gba/digest.h               - HTTP Digest AKAv1/AKAv2 (RFC 3310/4169)
  *   gba/ubxml.h                - the BootstrappingInfo document
+ *   gba/kcv.h                  - key check values (fingerprints of keys)
  *   gba/util.h, gba/error.h    - wiping, constant-time compare, encodings
  */
 #ifndef GBA_GBA_H
@@ -21,5 +22,6 @@
 #include <gba/kdf.h>
 #include <gba/digest.h>
 #include <gba/ubxml.h>
+#include <gba/kcv.h>
 
 #endif /* GBA_GBA_H */

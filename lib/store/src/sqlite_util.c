@@ -35,13 +35,22 @@ gba_err store_sqlite_err(int rc)
  * SQLite creates a missing database with the process umask, which may
  * leave it readable by others; create it 0600 first.  Its -wal and -shm
  * files inherit the database file's mode.
+ *
+ * Only a missing file is opened here (O_EXCL).  Opening and closing an
+ * existing one would be harmful: close() drops every POSIX lock this
+ * process holds on the file, including those of a connection already
+ * open on it (the session store's checkpointer is a second connection),
+ * and another process could then reset the WAL index under it.
  */
 static gba_err create_private(const char *path)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, S_IRUSR | S_IWUSR);
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, S_IRUSR | S_IWUSR);
 
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return GBA_OK;
 		return errno == ENOMEM ? GBA_ERR_NO_MEMORY : GBA_ERR_STORE;
+	}
 	close(fd);
 	return GBA_OK;
 }

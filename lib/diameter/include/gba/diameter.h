@@ -188,6 +188,14 @@ gba_err gba_dia_wait_peer(struct gba_dia *dia, const char *identity, unsigned ti
 /* Stop the node: close connections (DPR), stop the threads, free it. */
 void gba_dia_close(struct gba_dia *dia);
 
+/*
+ * The numeric local address this host uses to reach host:port (port 0:
+ * 3868), into out: what a client node should advertise as its
+ * Host-IP-Address.  Nothing is sent.  GBA_ERR_UNAVAILABLE when the name
+ * does not resolve or there is no route.
+ */
+gba_err gba_dia_local_address(const char *host, uint16_t port, char *out, size_t size);
+
 /* The node's own identity and realm, as configured. */
 const char *gba_dia_identity(const struct gba_dia *dia);
 const char *gba_dia_realm(const struct gba_dia *dia);

@@ -1,0 +1,194 @@
+/*
+ * naf_bench - gba-naf throughput and latency, as a node sees them: Digest
+ * enrolments, TLS-PSK enrolments and session key registrations per second,
+ * with p50/p99 latency.  It bootstraps once against the BSF (the test UE's
+ * Ub client, software USIM), then runs each operation from T threads for S
+ * seconds.  Prints figures; passes or fails nothing.
+ *
+ *   naf_bench --bsf URL --impi IMPI --k HEX --opc HEX --naf-host H --fqdn F
+ *             --digest-port P --tls-port P --target CSE-ID [--seconds S] [--threads T]
+ *
+ * bench/run-naf-bench.py starts gba-bsf and gba-naf on loopback and runs it.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gba/aka.h>
+#include <gba/kdf.h>
+#include <gba/m2m.h>
+#include <gba/util.h>
+
+#include "ub_client.h"
+#include "ub_http.h"
+#include "ub_net.h"
+#include "usim_state.h"
+
+#define MAX_SAMPLES 2000000
+
+struct cfg {
+	const char *bsf, *impi, *k, *opc, *host, *fqdn, *target;
+	unsigned digest_port, tls_port, seconds, threads;
+	char btid[GBA_BTID_MAX + 1];
+	uint8_t ks_naf[32], km[32];     /* secret */
+};
+
+enum op { OP_DIGEST, OP_TLS, OP_REGISTER };
+
+struct run {
+	const struct cfg *c;
+	enum op op;
+	double deadline;
+	pthread_mutex_t lock;
+	double *lat;
+	size_t n, errors;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int bootstrap(struct cfg *c)
+{
+	struct ub_url url;
+	struct ub_addr addr;
+	struct gba_usim_sqn sqn;
+	struct gba_aka_key key;
+	uint8_t k[16], opc[16], naf_id[300];
+	size_t len, nlen;
+	int created, fd = -1;
+	if (ub_url_parse(c->bsf, &url) || ub_net_resolve(&url, &addr))
+		return -1;
+	usim_state_load("/nonexistent/naf-bench", &sqn, &created);
+	gba_hex_decode(k, sizeof(k), &len, c->k, strlen(c->k));
+	gba_hex_decode(opc, sizeof(opc), &len, c->opc, strlen(c->opc));
+	gba_aka_key_milenage(&key, k, opc, 0);
+	struct ub_session *s = calloc(1, sizeof(*s));
+	struct ub_params p = { .impi = c->impi, .key = &key, .sqn = &sqn,
+			       .host = url.host_header, .uri = url.path, .realm = url.host };
+	ub_session_begin(s, &p, 0);
+	ub_net_run(s, &addr, &fd, 10000);
+	if (fd >= 0)
+		close(fd);
+	int ok = s->result.fail == UB_OK;
+	if (ok) {
+		snprintf(c->btid, sizeof(c->btid), "%s", s->info.btid);
+		gba_naf_id(naf_id, sizeof(naf_id), &nlen, c->fqdn, strlen(c->fqdn), GBA_UA_HTTP_DIGEST);
+		gba_ks_naf(s->ks, s->rand, c->impi, strlen(c->impi), naf_id, nlen, c->ks_naf);
+		gba_naf_id(naf_id, sizeof(naf_id), &nlen, c->fqdn, strlen(c->fqdn),
+			   GBA_UA_TLS12_PSK_AES128_CBC_SHA256);
+		gba_ks_naf(s->ks, s->rand, c->impi, strlen(c->impi), naf_id, nlen, c->km);
+	} else {
+		fprintf(stderr, "naf_bench: bootstrap failed: %s\n", s->result.error);
+	}
+	ub_session_wipe(s);
+	free(s);
+	gba_wipe(&key, sizeof(key));
+	gba_wipe(k, sizeof(k));
+	return ok ? 0 : -1;
+}
+
+static int one(const struct cfg *c, enum op op, struct gba_m2m_response *r)
+{
+	struct gba_m2m_peer dp = { c->host, c->digest_port, 5000 };
+	struct gba_m2m_peer tp = { c->host, c->tls_port, 5000 };
+	struct gba_m2m_key_answer a;
+	struct gba_m2m_key_request req = { "22", c->target, 600 };
+	gba_err err;
+	if (op == OP_DIGEST)
+		err = gba_m2m_digest_request(&dp, c->fqdn, c->btid, c->ks_naf, 0, "POST",
+					     "/m2m/enrol", "{}", 2, r);
+	else if (op == OP_TLS)
+		err = gba_m2m_enrol_psk(&tp, c->fqdn, c->btid, c->km, r);
+	else {
+		err = gba_m2m_register_key(&tp, c->fqdn, c->btid, c->km, &req, &a, r);
+		gba_wipe(&a, sizeof(a));
+	}
+	return err ? -1 : 0;
+}
+
+static void *worker(void *arg)
+{
+	struct run *ru = arg;
+	struct gba_m2m_response *r = malloc(sizeof(*r));
+	while (r && now() < ru->deadline) {
+		double t0 = now();
+		int rc = one(ru->c, ru->op, r);
+		double dt = now() - t0;
+		pthread_mutex_lock(&ru->lock);
+		if (rc)
+			ru->errors++;
+		else if (ru->n < MAX_SAMPLES)
+			ru->lat[ru->n++] = dt;
+		pthread_mutex_unlock(&ru->lock);
+	}
+	free(r);
+	return NULL;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void measure(const struct cfg *c, enum op op, const char *name)
+{
+	struct run ru = { .c = c, .op = op };
+	pthread_t th[64];
+	unsigned nt = c->threads > 64 ? 64 : c->threads;
+	ru.lat = malloc(sizeof(double) * MAX_SAMPLES);
+	pthread_mutex_init(&ru.lock, NULL);
+	double t0 = now();
+	ru.deadline = t0 + c->seconds;
+	for (unsigned i = 0; i < nt; i++)
+		pthread_create(&th[i], NULL, worker, &ru);
+	for (unsigned i = 0; i < nt; i++)
+		pthread_join(th[i], NULL);
+	double el = now() - t0;
+	qsort(ru.lat, ru.n, sizeof(double), cmp);
+	double p50 = ru.n ? ru.lat[ru.n / 2] : 0, p99 = ru.n ? ru.lat[(size_t)(ru.n * 0.99)] : 0;
+	printf("%-28s %8.0f /s  p50 %7.2f ms  p99 %7.2f ms  (%zu ok, %zu errors, %u threads, %.1f s)\n",
+	       name, ru.n / el, p50 * 1e3, p99 * 1e3, ru.n, ru.errors, nt, el);
+	free(ru.lat);
+	pthread_mutex_destroy(&ru.lock);
+}
+
+int main(int argc, char **argv)
+{
+	struct cfg c = { .seconds = 3, .threads = 4 };
+	for (int i = 1; i + 1 < argc; i += 2) {
+		const char *a = argv[i], *v = argv[i + 1];
+		if (!strcmp(a, "--bsf")) c.bsf = v;
+		else if (!strcmp(a, "--impi")) c.impi = v;
+		else if (!strcmp(a, "--k")) c.k = v;
+		else if (!strcmp(a, "--opc")) c.opc = v;
+		else if (!strcmp(a, "--naf-host")) c.host = v;
+		else if (!strcmp(a, "--fqdn")) c.fqdn = v;
+		else if (!strcmp(a, "--target")) c.target = v;
+		else if (!strcmp(a, "--digest-port")) c.digest_port = (unsigned)atoi(v);
+		else if (!strcmp(a, "--tls-port")) c.tls_port = (unsigned)atoi(v);
+		else if (!strcmp(a, "--seconds")) c.seconds = (unsigned)atoi(v);
+		else if (!strcmp(a, "--threads")) c.threads = (unsigned)atoi(v);
+	}
+	if (!c.bsf || !c.impi || !c.k || !c.opc || !c.host || !c.fqdn || !c.target ||
+	    !c.digest_port || !c.tls_port || strlen(c.k) != 32 || strlen(c.opc) != 32) {
+		fprintf(stderr, "usage: see the comment at the top of bench/naf_bench.c\n");
+		return 2;
+	}
+	if (bootstrap(&c))
+		return 1;
+	printf("naf_bench: one B-TID, Km from the NAF's Zn cache after the first fetch\n");
+	measure(&c, OP_DIGEST, "enrolments (Digest Ua)");
+	measure(&c, OP_TLS, "enrolments (TLS-PSK Ua)");
+	measure(&c, OP_REGISTER, "session keys registered");
+	gba_wipe(&c, sizeof(c));
+	return 0;
+}

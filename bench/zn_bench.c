@@ -1,0 +1,346 @@
+/*
+ * zn_bench.c - BIR/BIA round trips per second through freeDiameter on
+ * loopback: figures, not a test.
+ *
+ * A child process plays the BSF: libgba-diameter's Zn server with a handler
+ * that does what bsf/zn does per BIR apart from the store look-up (Ks_NAF
+ * by the Annex B KDF from an in-memory session, a 5403 for any other
+ * B-TID); the parent is the NAF: libgba-naf (gba_naf_fetch_key) with 1, 8,
+ * 32 and 64 threads, each keeping one BIR in flight, over one TCP
+ * connection.  Every call names a NAF_Id of its own (the last two octets
+ * of the Ua id count up), so that each one misses libgba-naf's cache and
+ * is a BIR, as for fresh UEs; a last figure repeats one NAF_Id: cache
+ * hits.  Printed per figure: calls/s, latency p50/p99, CPU time per call
+ * on each side.
+ *
+ * Usage: zn_bench [seconds-per-figure]            (default 2.0)
+ *        zn_bench SECONDS HOST:PORT BSF-ID B-TID NAF-FQDN
+ *            against a running gba-bsf with Zn on (its session store, the
+ *            GUSS and the policy are then part of every round trip)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gba/gba.h>
+#include <gba/diameter_zn.h>
+#include <gba/naf.h>
+
+#define MAX_SAMPLES 400000
+#define BENCH_BTID "AAECAwQFBgcICQoLDA0ODw==@bsf.bench.test"
+#define BENCH_IMPI "bench@ims.mnc001.mcc001.3gppnetwork.org"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- The BSF child ---------------------------------------------------------------- */
+
+static gba_err bsf_handler(void *arg, const struct gba_zn_bir *bir, struct gba_zn_bia *bia)
+{
+	static const uint8_t ks[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	static const uint8_t rand[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+	int64_t t = (int64_t)time(NULL);
+
+	(void)arg;
+	if (bir->btid_len != strlen(BENCH_BTID) || memcmp(bir->btid, BENCH_BTID, bir->btid_len))
+		return GBA_ERR_NOT_FOUND;
+	snprintf(bia->impi, sizeof(bia->impi), "%s", BENCH_IMPI);
+	bia->created = t;
+	bia->expiry = t + 3600;
+	bia->gba_type = 0;
+	return gba_ks_naf(ks, rand, BENCH_IMPI, strlen(BENCH_IMPI), bir->naf_id, bir->naf_id_len,
+			  bia->me_key);
+}
+
+static int run_bsf(uint16_t port, int ready_fd)
+{
+	struct gba_dia_config cfg = {
+		.identity = "bsf.bench.test",
+		.realm = "bench.test",
+		.port = port,
+		.apps = GBA_DIA_ZN,
+		.accept_unknown_peers = 1,
+		.log_level = GBA_DIA_LOG_WARN,
+	};
+	struct gba_dia *dia = NULL;
+	sigset_t stop;
+	int sig;
+	char ok = 1;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	if (gba_dia_open(&dia, &cfg) || gba_zn_server_register(dia, bsf_handler, NULL) ||
+	    gba_dia_start(dia))
+		ok = 0;
+	(void)!write(ready_fd, &ok, 1);
+	close(ready_fd);
+	if (ok)
+		sigwait(&stop, &sig);
+	gba_dia_close(dia);
+	return ok ? 0 : 1;
+}
+
+static uint16_t free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	uint16_t port = 0;
+
+	if (fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+	    !getsockname(fd, (struct sockaddr *)&sa, &len))
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+/* CPU seconds (user + system) a process has used, from /proc. */
+static double proc_cpu(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long utime = 0, stime = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	p = strrchr(buf, ')');
+	/* after ") ": state(3) ... utime is field 14, stime 15 */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			 &utime, &stime) != 2)
+		return 0;
+	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double self_cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* ---- The NAF side ------------------------------------------------------------------ */
+
+struct target {
+	struct gba_naf *naf;
+	const char *btid;
+	uint8_t naf_id[GBA_NAF_ID_MAX];
+	size_t naf_id_len;
+	int same_naf_id;             /* 1: every call the same NAF_Id (cache hits) */
+	atomic_uint_fast32_t next;   /* varies the NAF_Id's last two octets */
+};
+
+struct worker {
+	pthread_t thread;
+	const struct target *t;
+	double until;
+	uint64_t done, failed;
+	gba_err last_err;
+	float *lat_us;      /* a share of the samples */
+	size_t nlat, cap;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct target *t = (struct target *)w->t;
+	struct gba_naf_key *k = malloc(sizeof(*k));
+	uint8_t naf_id[GBA_NAF_ID_MAX];
+
+	memcpy(naf_id, t->naf_id, t->naf_id_len);
+	while (k && now() < w->until) {
+		double t0, dt;
+		gba_err err;
+
+		if (!t->same_naf_id) {
+			uint32_t n = (uint32_t)atomic_fetch_add(&t->next, 1);
+			naf_id[t->naf_id_len - 2] = (uint8_t)(n >> 8);
+			naf_id[t->naf_id_len - 1] = (uint8_t)n;
+		}
+		t0 = now();
+		err = gba_naf_fetch_key(t->naf, t->btid, naf_id, t->naf_id_len, k);
+		dt = now() - t0;
+
+		if (err) {
+			w->failed++;
+			w->last_err = err;
+			continue;
+		}
+		gba_wipe(k->ks_naf, sizeof(k->ks_naf));
+		w->done++;
+		if (w->nlat < w->cap)
+			w->lat_us[w->nlat++] = (float)(dt * 1e6);
+	}
+	free(k);
+	return NULL;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return (x > y) - (x < y);
+}
+
+static void figure(const struct target *t, unsigned nthreads, double seconds, pid_t bsf)
+{
+	struct worker *w = calloc(nthreads, sizeof(*w));
+	float *all = malloc(sizeof(float) * MAX_SAMPLES);
+	size_t share = MAX_SAMPLES / nthreads, n = 0;
+	uint64_t done = 0, failed = 0;
+	gba_err last = GBA_OK;
+	double t0, elapsed, cpu0 = self_cpu(), bsf0 = bsf ? proc_cpu(bsf) : 0;
+
+	if (!w || !all) {
+		free(w);
+		free(all);
+		return;
+	}
+	t0 = now();
+	for (unsigned i = 0; i < nthreads; i++) {
+		w[i].t = t;
+		w[i].until = t0 + seconds;
+		w[i].lat_us = all + i * share;
+		w[i].cap = share;
+		pthread_create(&w[i].thread, NULL, work, &w[i]);
+	}
+	for (unsigned i = 0; i < nthreads; i++) {
+		pthread_join(w[i].thread, NULL);
+		done += w[i].done;
+		failed += w[i].failed;
+		if (w[i].failed)
+			last = w[i].last_err;
+		memmove(all + n, w[i].lat_us, w[i].nlat * sizeof(float));
+		n += w[i].nlat;
+	}
+	elapsed = now() - t0;
+	qsort(all, n, sizeof(float), cmp_float);
+	printf("  %2u in flight%s: %8.0f %s per s   p50 %6.0f us   p99 %6.0f us"
+	       "   CPU/call: NAF side %5.1f us",
+	       nthreads, t->same_naf_id ? " (same NAF_Id)" : "", (double)done / elapsed,
+	       t->same_naf_id ? "cache hits" : "BIR/BIA", n ? all[n / 2] : 0.0,
+	       n ? all[(size_t)((double)n * 0.99)] : 0.0,
+	       done ? (self_cpu() - cpu0) / (double)done * 1e6 : 0.0);
+	if (bsf)
+		printf(", BSF side %5.1f us", done ? (proc_cpu(bsf) - bsf0) / (double)done * 1e6 : 0);
+	printf("\n");
+	if (failed)
+		printf("     %llu round trips failed (last: %s)\n", (unsigned long long)failed,
+		       gba_err_name(last));
+	free(all);
+	free(w);
+}
+
+static int bench(struct target *t, const char *host, uint16_t port, const char *bsf_id,
+		 const char *fqdn, double seconds, pid_t bsf)
+{
+	static const unsigned counts[] = { 1, 8, 32, 64 };
+	struct gba_naf_config cfg = {
+		.identity = fqdn,
+		.realm = "bench.test",
+		.bsf_identity = bsf_id,
+		.bsf_address = host,
+		.bsf_port = port,
+		.timeout_ms = 5000,
+		.cache_entries = 0,   /* the default cache: misses here, but for the last figure */
+		.log_level = GBA_DIA_LOG_WARN,
+	};
+
+	uint8_t ua_id[GBA_UA_ID_LEN];
+
+	gba_ua_id_tls12(ua_id, 0);   /* 01 00 01 yy zz: yy zz vary per call */
+	if (gba_naf_id(t->naf_id, sizeof(t->naf_id), &t->naf_id_len, fqdn, strlen(fqdn), ua_id) ||
+	    gba_naf_open(&cfg, &t->naf) ||
+	    gba_dia_wait_peer(gba_naf_dia(t->naf), bsf_id, 5000)) {
+		fprintf(stderr, "zn_bench: cannot reach the BSF at %s:%u\n", host, port);
+		gba_naf_close(t->naf);
+		return 1;
+	}
+	printf("Zn BIR/BIA round trips through freeDiameter on %s, %.1f s each%s:\n", host, seconds,
+	       bsf ? " (BSF: Zn server + Annex B KDF in a child process, no store)" : "");
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		figure(t, counts[i], seconds, bsf);
+	t->same_naf_id = 1;
+	figure(t, 1, seconds, bsf);
+	figure(t, 8, seconds, bsf);
+	gba_naf_close(t->naf);
+	return 0;
+}
+
+static int bench_child_bsf(double seconds)
+{
+	struct target t = { .btid = BENCH_BTID };
+	uint16_t port = free_port();
+	int pipefd[2], status, rc;
+	char ok = 0;
+	pid_t pid;
+
+	if (!port || pipe(pipefd))
+		return 1;
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		close(pipefd[0]);
+		_exit(run_bsf(port, pipefd[1]));
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &ok, 1) != 1 || !ok) {
+		fprintf(stderr, "zn_bench: the BSF child did not start\n");
+		waitpid(pid, &status, 0);
+		return 1;
+	}
+	close(pipefd[0]);
+	rc = bench(&t, "127.0.0.1", port, "bsf.bench.test", "naf.bench.test", seconds, pid);
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	double seconds = argc > 1 ? atof(argv[1]) : 2.0;
+
+	if (seconds <= 0)
+		seconds = 2.0;
+	if (argc == 6) {
+		struct target t = { .btid = argv[4] };
+		char host[64];
+		const char *colon = strrchr(argv[2], ':');
+
+		if (!colon || (size_t)(colon - argv[2]) >= sizeof(host))
+			return 2;
+		memcpy(host, argv[2], (size_t)(colon - argv[2]));
+		host[colon - argv[2]] = '\0';
+		return bench(&t, host, (uint16_t)atoi(colon + 1), argv[3], argv[5], seconds, 0);
+	}
+	if (argc > 2) {
+		fprintf(stderr, "usage: zn_bench [seconds] [HOST:PORT BSF-ID B-TID NAF-FQDN]\n");
+		return 2;
+	}
+	return bench_child_bsf(seconds);
+}

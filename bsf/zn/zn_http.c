@@ -1,0 +1,451 @@
+/*
+ * zn_http.c - Zn over HTTPS/JSON (zn_http.h): libmicrohttpd with mutual
+ * TLS, the request parsed with jansson, the answer from zn_server_answer()
+ * written by hand so that every buffer that held a key is wiped: the
+ * response body is ours until libmicrohttpd hands it back to a callback
+ * that wipes it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include <gba/diameter_zn.h>
+#include <gba/ubxml.h>
+#include <gba/util.h>
+
+#include "../config.h"
+#include "zn_http.h"
+
+#define BODY_MAX 4096
+#define REPLY_MAX (8 * GBA_ZN_USS_MAX + 4096)   /* the USS list, escaped, and the rest */
+
+struct zn_http {
+	struct MHD_Daemon *daemon;
+	struct zn_server *zn;
+	const struct bsf_log *log;
+	char *cert, *key, *ca;
+};
+
+/* One request's body as it arrives. */
+struct upload {
+	char data[BODY_MAX];
+	size_t len;
+	int too_large;
+};
+
+/* A response body that is wiped when libmicrohttpd is done with it. */
+struct reply {
+	size_t cap, len;
+	char data[];
+};
+
+static char *read_pem(const char *path, char *err, size_t err_size)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f) {
+		snprintf(err, err_size, "zn: %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) > 0 && n < (1L << 20) &&
+	    !fseek(f, 0, SEEK_SET) && (buf = calloc(1, (size_t)n + 1)) &&
+	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	if (!buf)
+		snprintf(err, err_size, "zn: %s: cannot read it", path);
+	return buf;
+}
+
+/* ---- Writing the JSON answer ----------------------------------------------------- */
+
+static void put(struct reply *r, const char *s, size_t n)
+{
+	if (r->len + n < r->cap) {
+		memcpy(r->data + r->len, s, n);
+		r->len += n;
+	} else {
+		r->len = r->cap;   /* overflow: noticed by the caller */
+	}
+}
+
+static void put_str(struct reply *r, const char *s, size_t n)
+{
+	put(r, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[8];
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			put(r, esc, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			put(r, esc, 6);
+		} else {
+			put(r, (const char *)&c, 1);
+		}
+	}
+	put(r, "\"", 1);
+}
+
+static void put_field(struct reply *r, const char *name, const char *v, size_t n, int first)
+{
+	if (!first)
+		put(r, ",", 1);
+	put_str(r, name, strlen(name));
+	put(r, ":", 1);
+	put_str(r, v, n);
+}
+
+static void put_key(struct reply *r, const char *name, const uint8_t key[32])
+{
+	char b64[64];
+	size_t n = 0;
+
+	if (gba_base64_encode(b64, sizeof(b64), &n, key, 32))
+		n = 0;
+	put_field(r, name, b64, n, 0);
+	gba_wipe(b64, sizeof(b64));
+}
+
+static void put_time(struct reply *r, const char *name, int64_t t)
+{
+	char when[GBA_XS_DATETIME_MAX];
+
+	if (gba_xs_datetime_format(when, sizeof(when), (time_t)t))
+		strcpy(when, "");
+	put_field(r, name, when, strlen(when), 0);
+}
+
+static void write_keys(struct reply *r, const struct gba_zn_bia *bia)
+{
+	put(r, "{", 1);
+	put_field(r, "impi", bia->impi, strlen(bia->impi), 1);
+	put_key(r, "meKeyMaterial", bia->me_key);
+	if (bia->has_uicc_key)
+		put_key(r, "uiccKeyMaterial", bia->uicc_key);
+	put_time(r, "keyExpiryTime", bia->expiry);
+	put_time(r, "bootstrapInfoCreationTime", bia->created);
+	put_field(r, "gbaType", "3G", 2, 0);
+	if (bia->uss_len)
+		put_field(r, "ussList", bia->uss, bia->uss_len, 0);
+	put(r, "}", 1);
+}
+
+static void free_reply(void *data)
+{
+	struct reply *r = (struct reply *)((char *)data - offsetof(struct reply, data));
+
+	gba_wipe(r->data, r->cap);
+	free(r);
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn, unsigned status, struct reply *r)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer_with_free_callback(r->len, r->data, free_reply);
+	if (!resp) {
+		free_reply(r->data);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static struct reply *reply_new(size_t cap)
+{
+	struct reply *r = malloc(sizeof(*r) + cap);
+
+	if (r) {
+		r->cap = cap;
+		r->len = 0;
+	}
+	return r;
+}
+
+/* {"cause": ..., "detail": ...} (TS 29.571 ProblemDetails, the two fields used). */
+static enum MHD_Result send_problem(struct MHD_Connection *conn, unsigned status,
+				    const char *cause, const char *detail)
+{
+	struct reply *r = reply_new(512);
+
+	if (!r)
+		return MHD_NO;
+	put(r, "{", 1);
+	put_field(r, "cause", cause, strlen(cause), 1);
+	if (detail)
+		put_field(r, "detail", detail, strlen(detail), 0);
+	put(r, "}", 1);
+	return send_reply(conn, status, r);
+}
+
+/* ---- The requester: its client certificate ------------------------------------------- */
+
+/* The verified client certificate's first dNSName, else its CN; -1 if none. */
+static int client_identity(struct MHD_Connection *conn, char *out, size_t size)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_session_t tls = ci ? (gnutls_session_t)ci->tls_session : NULL;
+	const gnutls_datum_t *certs;
+	gnutls_x509_crt_t crt;
+	unsigned status = 1, n = 0;
+	int ret = -1;
+
+	if (!tls || gnutls_certificate_verify_peers2(tls, &status) || status)
+		return -1;
+	certs = gnutls_certificate_get_peers(tls, &n);
+	if (!certs || !n || gnutls_x509_crt_init(&crt))
+		return -1;
+	if (!gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER)) {
+		for (unsigned i = 0; ret && i < 16; i++) {
+			size_t len = size - 1;
+			int type = gnutls_x509_crt_get_subject_alt_name(crt, i, out, &len, NULL);
+			if (type < 0)
+				break;
+			if (type == GNUTLS_SAN_DNSNAME) {
+				out[len] = '\0';
+				ret = 0;
+			}
+		}
+		if (ret) {
+			size_t len = size;
+			ret = gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
+							   out, &len) ? -1 : 0;
+		}
+	}
+	gnutls_x509_crt_deinit(crt);
+	return ret;
+}
+
+/* ---- The request --------------------------------------------------------------------- */
+
+struct http_bir {
+	struct gba_zn_bir bir;
+	char btid[GBA_ZN_BTID_MAX + 1];
+	uint8_t naf_id[GBA_ZN_NAF_ID_MAX + 3];
+	char service[256];
+	char peer[256];
+};
+
+static int printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* The JSON body as a BIR; NULL or what is wrong with it. */
+static const char *parse_body(const struct upload *u, struct http_bir *b)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(u->data, u->len, JSON_REJECT_DUPLICATES, &jerr);
+	const char *btid = NULL, *naf_id = NULL, *service = NULL, *why = NULL;
+	int aware = 0;
+	size_t n = 0;
+
+	if (!root)
+		return "body is not JSON";
+	if (json_unpack(root, "{s:s, s:s, s?b, s?s}", "btid", &btid, "nafId", &naf_id,
+			"gbaUAwareness", &aware, "gaaServiceId", &service))
+		why = "btid and nafId (strings) are required";
+	else if (!*btid || strlen(btid) > GBA_ZN_BTID_MAX || !printable(btid))
+		why = "btid is not a B-TID";
+	else if (gba_base64_decode(b->naf_id, sizeof(b->naf_id), &n, naf_id, strlen(naf_id)) ||
+		 n < GBA_ZN_NAF_ID_MIN || n > GBA_ZN_NAF_ID_MAX)
+		why = "nafId is not base64 of FQDN || Ua security protocol id";
+	else if (service && (strlen(service) >= sizeof(b->service) || !printable(service)))
+		why = "gaaServiceId is not printable text";
+	if (!why) {
+		strcpy(b->btid, btid);
+		b->bir.btid = b->btid;
+		b->bir.btid_len = strlen(btid);
+		b->bir.naf_id = b->naf_id;
+		b->bir.naf_id_len = n;
+		b->bir.gba_u_aware = aware;
+		if (service) {
+			strcpy(b->service, service);
+			b->bir.gaa_service_id = b->service;
+		}
+	}
+	json_decref(root);
+	return why;
+}
+
+static enum MHD_Result serve(struct zn_http *h, struct MHD_Connection *conn,
+			     const struct upload *u)
+{
+	static __thread char uss[GBA_ZN_USS_MAX + 1];
+	struct http_bir b;
+	struct gba_zn_bia bia;
+	struct reply *r;
+	const char *why;
+	gba_err err;
+
+	memset(&b, 0, sizeof(b));
+	if (client_identity(conn, b.peer, sizeof(b.peer)))
+		return send_problem(conn, 403, "NAF_NOT_AUTHORIZED",
+				    "no verified client certificate");
+	if (u->too_large)
+		return send_problem(conn, 413, "MANDATORY_IE_INCORRECT", "body too large");
+	why = parse_body(u, &b);
+	if (why)
+		return send_problem(conn, 400, "MANDATORY_IE_INCORRECT", why);
+	b.bir.origin_host = b.peer;
+	b.bir.peer = b.peer;
+	memset(&bia, 0, sizeof(bia));
+	bia.uss = uss;
+	bia.uss_size = sizeof(uss);
+	err = zn_server_answer(h->zn, &b.bir, &bia);
+	if (err == GBA_ERR_NOT_FOUND)
+		return send_problem(conn, 404, "BTID_NOT_FOUND", NULL);
+	if (err == GBA_ERR_NOT_AUTHORIZED)
+		return send_problem(conn, 403, "NAF_NOT_AUTHORIZED", NULL);
+	r = err ? NULL : reply_new(REPLY_MAX);
+	if (r)
+		write_keys(r, &bia);
+	gba_wipe(&bia, sizeof(bia));
+	if (!r || r->len >= r->cap) {
+		if (r)
+			free_reply(r->data);
+		return send_problem(conn, 500, "SYSTEM_FAILURE", NULL);
+	}
+	return send_reply(conn, 200, r);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	struct upload *u = *con_cls;
+
+	(void)version;
+	if (!u) {
+		if (strcmp(url, ZN_HTTP_PATH))
+			return send_problem(conn, 404, "RESOURCE_URI_STRUCTURE_NOT_FOUND", url);
+		if (strcmp(method, "POST"))
+			return send_problem(conn, 405, "METHOD_NOT_ALLOWED", method);
+		u = calloc(1, sizeof(*u));
+		if (!u)
+			return MHD_NO;
+		*con_cls = u;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (u->len + *upload_data_size > sizeof(u->data))
+			u->too_large = 1;
+		else
+			memcpy(u->data + u->len, upload_data, *upload_data_size);
+		if (!u->too_large)
+			u->len += *upload_data_size;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return serve(cls, conn, u);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	free(*con_cls);
+	*con_cls = NULL;
+}
+
+__attribute__((format(printf, 2, 0)))
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct zn_http *h = cls;
+	char line[512];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\r\n")] = '\0';
+	log_msg(h->log, LOG_LVL_WARN, "zn http: %s", line);
+}
+
+static void free_http(struct zn_http *h)
+{
+	free(h->cert);
+	if (h->key) {
+		gba_wipe(h->key, strlen(h->key));
+		free(h->key);
+	}
+	free(h->ca);
+	free(h);
+}
+
+int zn_http_start(struct zn_http **out, const struct zn_http_config *cfg, struct zn_server *zn,
+		  const struct bsf_log *log, char *err, size_t err_size)
+{
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	struct zn_http *h;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS;
+
+	*out = NULL;
+	if (config_parse_addr(cfg->listen, &addr, &addr_len, err, err_size))
+		return -1;
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		snprintf(err, err_size, "zn: out of memory");
+		return -1;
+	}
+	h->zn = zn;
+	h->log = log;
+	if (!(h->cert = read_pem(cfg->tls_cert, err, err_size)) ||
+	    !(h->key = read_pem(cfg->tls_key, err, err_size)) ||
+	    !(h->ca = read_pem(cfg->tls_ca, err, err_size))) {
+		free_http(h);
+		return -1;
+	}
+	if (addr.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+				     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+				     MHD_OPTION_SOCK_ADDR, &addr,
+				     MHD_OPTION_HTTPS_MEM_CERT, h->cert,
+				     MHD_OPTION_HTTPS_MEM_KEY, h->key,
+				     MHD_OPTION_HTTPS_MEM_TRUST, h->ca,
+				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				     MHD_OPTION_END);
+	if (!h->daemon) {
+		snprintf(err, err_size, "zn: cannot start HTTPS on %s (see the log above)",
+			 cfg->listen);
+		free_http(h);
+		return -1;
+	}
+	*out = h;
+	return 0;
+}
+
+void zn_http_stop(struct zn_http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->daemon);
+	free_http(h);
+}

@@ -1,0 +1,120 @@
+/*
+ * gba/client_card.h - a UICC reached through some transport.
+ *
+ * A back end is three operations (transmit one APDU, get the ATR, reset)
+ * on an opaque context.  libgba-client has three back ends: PC/SC
+ * (pcsc-lite), a modem's AT+CSIM on a serial device, and a soft card (a
+ * development-only USIM made of a key file).  Any other transport (an
+ * in-process simulator, a secure element driver) plugs in through
+ * gba_client_card_open_custom().
+ *
+ * gba_client_card_apdu() is what the USIM layer uses: it sends a command
+ * and does the T=0 work that PC/SC leaves to the application (61xx: GET
+ * RESPONSE; 6Cxx: send again with Le = xx), for every back end.
+ */
+#ifndef GBA_CLIENT_CARD_H
+#define GBA_CLIENT_CARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gba/client_error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GBA_CLIENT_APDU_MAX 261     /* short APDU: 5 + 255 + Le */
+#define GBA_CLIENT_RAPDU_MAX 258    /* 256 data octets + SW1 SW2 */
+#define GBA_CLIENT_ATR_MAX 33
+#define GBA_CLIENT_MSG_MAX 256      /* room for any message the library writes */
+
+/*
+ * A transport.  Each function returns GBA_CLIENT_OK or an error and may
+ * write a one-line reason into msg (msg_size >= 1).
+ *   transmit: send capdu (len octets), receive the R-APDU (data || SW1 SW2)
+ *             into rapdu (size octets), *rlen its length (>= 2 on success);
+ *   atr:      the ATR into atr (size octets), *len its length (0 when the
+ *             transport has none, e.g. a modem);
+ *   reset:    a warm reset of the card (may be NULL: unsupported);
+ *   close:    free ctx (may be NULL).
+ */
+struct gba_client_card_ops {
+	const char *name;   /* "pcsc", "modem", "soft", or the custom one's */
+	gba_client_err (*transmit)(void *ctx, const uint8_t *capdu, size_t len,
+				   uint8_t *rapdu, size_t size, size_t *rlen,
+				   char *msg, size_t msg_size);
+	gba_client_err (*atr)(void *ctx, uint8_t *atr, size_t size, size_t *len,
+			      char *msg, size_t msg_size);
+	gba_client_err (*reset)(void *ctx, char *msg, size_t msg_size);
+	void (*close)(void *ctx);
+};
+
+struct gba_client_card;
+
+/* A card on a caller's transport; ops must outlive the card. */
+gba_client_err gba_client_card_open_custom(struct gba_client_card **card,
+					   const struct gba_client_card_ops *ops, void *ctx);
+
+/*
+ * PC/SC: reader is a reader name, "#N" for the N-th reader (0-based), or
+ * NULL for the first reader with a card.  Connects shared, T=0 or T=1.
+ */
+gba_client_err gba_client_card_open_pcsc(struct gba_client_card **card, const char *reader,
+					 char *msg, size_t msg_size);
+
+/*
+ * A modem: AT+CSIM (TS 27.007 8.17) on a serial device, raw termios at
+ * 115200 8N1.  timeout_ms bounds each command (0: 5000).  ERROR and
+ * +CME ERROR answers are transport errors with the modem's text.
+ */
+gba_client_err gba_client_card_open_modem(struct gba_client_card **card, const char *device,
+					  unsigned timeout_ms, char *msg, size_t msg_size);
+
+/*
+ * The soft card, FOR DEVELOPMENT ONLY: a USIM made of a key file (mode
+ * 0600 or stricter, owned by the caller; anything group- or
+ * world-readable is refused) of "key = value" lines:
+ *   imsi = 001010000000001     mnc_len = 2 or 3 (default 2)
+ *   algorithm = milenage|tuak  k = hex  opc = hex (TUAK: TOPc, 32 octets)
+ *   tuak_iterations = 1        res_len = 8   (TUAK only)
+ *   sqn_file = PATH            (default: the key file's path + ".sqn")
+ * It answers SELECT, READ BINARY (EF_IMSI, EF_AD, EF_UST without GBA_U)
+ * and AUTHENTICATE 3G context; the SQN array persists in sqn_file (0600).
+ */
+gba_client_err gba_client_card_open_soft(struct gba_client_card **card, const char *keyfile,
+					 char *msg, size_t msg_size);
+
+/* Close and free (NULL is fine). */
+void gba_client_card_close(struct gba_client_card *card);
+
+/* The back end's name: "pcsc", "modem", "soft" or the custom one's. */
+const char *gba_client_card_backend(const struct gba_client_card *card);
+
+/* One transport exchange, as is (no T=0 handling). */
+gba_client_err gba_client_card_transmit(struct gba_client_card *card,
+					const uint8_t *capdu, size_t len,
+					uint8_t *rapdu, size_t size, size_t *rlen,
+					char *msg, size_t msg_size);
+
+/*
+ * A command with T=0 handling: 61xx is followed by GET RESPONSE
+ * (00 C0 00 00 xx, repeatedly, data appended), 6Cxx by the command again
+ * with Le = xx.  rapdu receives data || SW1 SW2, *sw the final status word.
+ */
+gba_client_err gba_client_card_apdu(struct gba_client_card *card,
+				    const uint8_t *capdu, size_t len,
+				    uint8_t *rapdu, size_t size, size_t *rlen, unsigned *sw,
+				    char *msg, size_t msg_size);
+
+gba_client_err gba_client_card_atr(struct gba_client_card *card, uint8_t *atr, size_t size,
+				   size_t *len, char *msg, size_t msg_size);
+gba_client_err gba_client_card_reset(struct gba_client_card *card, char *msg, size_t msg_size);
+
+/* Transport exchanges so far (each GET RESPONSE counts): for benchmarks. */
+unsigned long gba_client_card_exchanges(const struct gba_client_card *card);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GBA_CLIENT_CARD_H */

@@ -1,0 +1,164 @@
+/*
+ * card.c - the card object over a transport, and the T=0 procedure bytes
+ * PC/SC leaves to the application (ETSI TS 102 221 7.3.1.1.4 / 7.4.2):
+ * 61xx means "xx octets wait for GET RESPONSE", 6Cxx "wrong Le, resend
+ * with Le = xx".  Done here so that every back end gets it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <gba/util.h>
+
+#include "internal.h"
+
+struct gba_client_card {
+	const struct gba_client_card_ops *ops;
+	void *ctx;
+	unsigned long exchanges;
+};
+
+/* A card answers at most this many GET RESPONSEs to one command. */
+#define MAX_GET_RESPONSE 16
+
+gba_client_err gba_client_card_open_custom(struct gba_client_card **card,
+					   const struct gba_client_card_ops *ops, void *ctx)
+{
+	struct gba_client_card *c;
+
+	if (!card || !ops || !ops->transmit)
+		return GBA_CLIENT_ERR_INVALID_ARG;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return GBA_CLIENT_ERR_NO_MEMORY;
+	c->ops = ops;
+	c->ctx = ctx;
+	*card = c;
+	return GBA_CLIENT_OK;
+}
+
+void gba_client_card_close(struct gba_client_card *card)
+{
+	if (!card)
+		return;
+	if (card->ops->close)
+		card->ops->close(card->ctx);
+	free(card);
+}
+
+const char *gba_client_card_backend(const struct gba_client_card *card)
+{
+	return card && card->ops->name ? card->ops->name : "?";
+}
+
+unsigned long gba_client_card_exchanges(const struct gba_client_card *card)
+{
+	return card ? card->exchanges : 0;
+}
+
+gba_client_err gba_client_card_transmit(struct gba_client_card *card,
+					const uint8_t *capdu, size_t len,
+					uint8_t *rapdu, size_t size, size_t *rlen,
+					char *msg, size_t msg_size)
+{
+	gba_client_err err;
+
+	if (!card || !capdu || len < 4 || len > GBA_CLIENT_APDU_MAX || !rapdu || size < 2 ||
+	    !rlen)
+		return client_fail(msg, msg_size, GBA_CLIENT_ERR_INVALID_ARG, "bad APDU arguments");
+	card->exchanges++;
+	*rlen = 0;
+	err = card->ops->transmit(card->ctx, capdu, len, rapdu, size, rlen, msg, msg_size);
+	if (err)
+		return err;
+	if (*rlen < 2 || *rlen > size)
+		return client_fail(msg, msg_size, GBA_CLIENT_ERR_CARD_DATA,
+				   "the card answered %zu octets, no status word", *rlen);
+	return GBA_CLIENT_OK;
+}
+
+/* GET RESPONSE loop: append data while the card says 61xx. */
+static gba_client_err get_responses(struct gba_client_card *card, uint8_t cla,
+				    uint8_t *rapdu, size_t size, size_t *rlen,
+				    char *msg, size_t msg_size)
+{
+	uint8_t buf[GBA_CLIENT_RAPDU_MAX];
+	size_t have = *rlen - 2, n;
+	gba_client_err err;
+
+	for (int i = 0; i < MAX_GET_RESPONSE; i++) {
+		unsigned sw = client_sw(rapdu, have + 2);
+		if ((sw >> 8) != 0x61) {
+			gba_wipe(buf, sizeof(buf));   /* it may have carried CK/IK */
+			return GBA_CLIENT_OK;
+		}
+		uint8_t gr[5] = { cla, 0xC0, 0x00, 0x00, (uint8_t)(sw & 0xFF) };
+		err = gba_client_card_transmit(card, gr, sizeof(gr), buf, sizeof(buf), &n,
+					       msg, msg_size);
+		if (err) {
+			gba_wipe(buf, sizeof(buf));
+			return err;
+		}
+		if (have + n > size) {
+			gba_wipe(buf, sizeof(buf));
+			return client_fail(msg, msg_size, GBA_CLIENT_ERR_CARD_DATA,
+					   "the card's answer exceeds %zu octets", size);
+		}
+		memcpy(rapdu + have, buf, n);
+		have += n - 2;
+		*rlen = have + 2;
+	}
+	gba_wipe(buf, sizeof(buf));
+	return client_fail(msg, msg_size, GBA_CLIENT_ERR_CARD_DATA,
+			   "the card asks for more than %d GET RESPONSEs", MAX_GET_RESPONSE);
+}
+
+gba_client_err gba_client_card_apdu(struct gba_client_card *card,
+				    const uint8_t *capdu, size_t len,
+				    uint8_t *rapdu, size_t size, size_t *rlen, unsigned *sw,
+				    char *msg, size_t msg_size)
+{
+	uint8_t again[GBA_CLIENT_APDU_MAX];
+	gba_client_err err;
+
+	err = gba_client_card_transmit(card, capdu, len, rapdu, size, rlen, msg, msg_size);
+	if (!err && *rlen == 2 && rapdu[0] == 0x6C) {
+		/* Wrong Le: the same command once more with the Le the card gave. */
+		size_t body = len == 4 ? 4 : (len == 5 ? 4 : 5 + (size_t)capdu[4]);
+		if (body + 1 > sizeof(again) || body > len)
+			return client_fail(msg, msg_size, GBA_CLIENT_ERR_CARD_DATA,
+					   "6Cxx to a command that cannot carry Le");
+		memcpy(again, capdu, body);
+		again[body] = rapdu[1];
+		err = gba_client_card_transmit(card, again, body + 1, rapdu, size, rlen,
+					       msg, msg_size);
+		gba_wipe(again, sizeof(again));
+	}
+	if (!err && *rlen == 2 && rapdu[0] == 0x61)
+		err = get_responses(card, capdu[0], rapdu, size, rlen, msg, msg_size);
+	if (err)
+		return err;
+	if (sw)
+		*sw = client_sw(rapdu, *rlen);
+	return GBA_CLIENT_OK;
+}
+
+gba_client_err gba_client_card_atr(struct gba_client_card *card, uint8_t *atr, size_t size,
+				   size_t *len, char *msg, size_t msg_size)
+{
+	if (!card || !atr || !len)
+		return GBA_CLIENT_ERR_INVALID_ARG;
+	*len = 0;
+	if (!card->ops->atr)
+		return GBA_CLIENT_OK;
+	return card->ops->atr(card->ctx, atr, size, len, msg, msg_size);
+}
+
+gba_client_err gba_client_card_reset(struct gba_client_card *card, char *msg, size_t msg_size)
+{
+	if (!card)
+		return GBA_CLIENT_ERR_INVALID_ARG;
+	if (!card->ops->reset)
+		return client_fail(msg, msg_size, GBA_CLIENT_ERR_UNSUPPORTED,
+				   "the %s back end cannot reset the card", card->ops->name);
+	return card->ops->reset(card->ctx, msg, msg_size);
+}

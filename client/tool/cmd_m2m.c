@@ -1,0 +1,209 @@
+/*
+ * cmd_m2m.c - the oneM2M subcommands of gba-client, toward gba-naf (the
+ * MAF; docs/naf.md) with client/m2m:
+ *
+ *   gba-client m2m-enrol   --naf FQDN [-o via=tls|digest] [-o naf-addr=HOST:PORT]
+ *   gba-client m2m-session --naf FQDN -o target=CSE-ID [-o suid=S] [-o lifetime=SECONDS]
+ *                          [-o naf-addr=HOST:PORT]
+ *
+ * m2m-enrol bootstraps if needed, runs Ua (TLS-PSK by default, or Digest),
+ * derives Km = Ks_(ext)_NAF for NAF_Id = FQDN || Ua id (-o km-ua-id, default
+ * 01 00 01 00 AE) and prints the KmID and Km's check value.  m2m-session
+ * registers a session key for a target over TLS-PSK keyed with Km and
+ * prints its key id and Kc's check value.  Keys only with --show-key.  An
+ * unknown or expired B-TID at the BSF (the NAF says so) makes it bootstrap
+ * again once.  naf-addr defaults to FQDN:8443 (TLS) or FQDN:8090 (Digest).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gba/kdf.h>
+#include <gba/m2m.h>
+#include <gba/util.h>
+
+#include "cmd.h"
+
+struct m2m_run {
+	const struct cmd_opts *o;
+	const char *fqdn;
+	char host[256];
+	struct gba_m2m_peer peer;
+	uint8_t km_ua_id[5];
+	int digest;
+};
+
+static int setup(struct m2m_run *m, const struct cmd_opts *o, const char *cmd)
+{
+	const char *via = cmd_opt(o, "via"), *addr = cmd_opt(o, "naf-addr");
+	const char *ua = cmd_opt(o, "km-ua-id");
+	m->o = o;
+	m->fqdn = o->naf_fqdn ? o->naf_fqdn : (o->argc > 0 ? o->argv[0] : NULL);
+	m->digest = via && !strcmp(via, "digest");
+	memcpy(m->km_ua_id, GBA_UA_TLS12_PSK_AES128_CBC_SHA256, 5);
+	if (!m->fqdn || (via && strcmp(via, "digest") && strcmp(via, "tls")) ||
+	    (ua && cmd_parse_ua_id(ua, m->km_ua_id))) {
+		fprintf(stderr, "gba-client: %s needs --naf FQDN; -o via=tls|digest; "
+				"-o km-ua-id=10 hex digits\n", cmd);
+		return -1;
+	}
+	const char *colon = addr ? strrchr(addr, ':') : NULL;
+	if (addr && (!colon || (size_t)(colon - addr) >= sizeof(m->host) || atoi(colon + 1) <= 0)) {
+		fprintf(stderr, "gba-client: -o naf-addr=HOST:PORT\n");
+		return -1;
+	}
+	snprintf(m->host, sizeof(m->host), "%.*s", addr ? (int)(colon - addr) : 255,
+		 addr ? addr : m->fqdn);
+	m->peer.host = m->host;
+	m->peer.port = addr ? (unsigned)atoi(colon + 1) : (m->digest ? 8090u : 8443u);
+	m->peer.timeout_ms = (int)o->timeout_ms;
+	return 0;
+}
+
+/* Exit code for a client/m2m failure, after a clear message. */
+static int m2m_fail(const struct cmd_opts *o, gba_err err, const struct gba_m2m_response *r)
+{
+	fprintf(stderr, "gba-client: NAF: %s\n", r->error[0] ? r->error : gba_strerror(err));
+	if (o->json)
+		printf("{\"result\":\"error\",\"error\":\"%s\",\"status\":%d}\n", gba_err_name(err),
+		       r->status);
+	switch (err) {
+	case GBA_ERR_TIMEOUT: return EXIT_TIMEOUT;
+	case GBA_ERR_UNAVAILABLE: return EXIT_NETWORK;
+	case GBA_ERR_AUTH_FAILED: case GBA_ERR_NOT_AUTHORIZED: case GBA_ERR_NOT_FOUND:
+		return EXIT_AUTH;
+	default: return EXIT_INTERNAL;
+	}
+}
+
+/* One Ua enrolment with the current context; Km in km. */
+static gba_err enrol_once(struct m2m_run *m, struct cmd_session *s, uint8_t km[32],
+			  struct gba_m2m_response *r)
+{
+	uint8_t ks_naf[32];
+	gba_client_err cerr = cmd_naf_key(s, m->fqdn, m->km_ua_id, km);
+	if (cerr) {
+		snprintf(r->error, sizeof(r->error), "cannot derive Km: %.150s", s->msg);
+		return GBA_ERR_INVALID_ARG;
+	}
+	if (!m->digest)
+		return gba_m2m_enrol_psk(&m->peer, m->fqdn, s->ctx.btid, km, r);
+	cerr = cmd_naf_key(s, m->fqdn, GBA_UA_HTTP_DIGEST, ks_naf);
+	gba_err err = cerr ? GBA_ERR_INVALID_ARG
+			   : gba_m2m_digest_request(&m->peer, m->fqdn, s->ctx.btid, ks_naf, 0,
+						    "POST", "/m2m/enrol", "{}", 2, r);
+	gba_wipe(ks_naf, sizeof(ks_naf));
+	return err;
+}
+
+/*
+ * Enrol; when the NAF reports the B-TID unknown (5403) or refuses the PSK
+ * handshake of a context that may be stale, bootstrap again and retry once.
+ */
+static gba_err enrol(struct m2m_run *m, struct cmd_session *s, uint8_t km[32],
+		     struct gba_m2m_response *r)
+{
+	gba_err err = enrol_once(m, s, km, r);
+	int stale = err == GBA_ERR_NOT_FOUND || (!m->digest && err == GBA_ERR_AUTH_FAILED);
+	if (stale && !s->bootstrapped) {
+		if (cmd_get_context(s, 1))
+			return err;
+		err = enrol_once(m, s, km, r);
+	}
+	return err;
+}
+
+static void out_answer(struct cmd_out *w, const struct gba_m2m_response *r, const char *name,
+		       const char *as)
+{
+	char v[GBA_M2M_FIELD_MAX + 1];
+	if (!gba_m2m_json_get(r, name, v, sizeof(v)))
+		out_str(w, as, v);
+}
+
+int cmd_m2m_enrol(const struct cmd_opts *o)
+{
+	struct m2m_run m = { 0 };
+	struct cmd_session s;
+	struct cmd_out w;
+	uint8_t km[32];
+	int rc = EXIT_OK_;
+	if (setup(&m, o, "m2m-enrol"))
+		return EXIT_USAGE;
+	struct gba_m2m_response *r = calloc(1, sizeof(*r));
+	if (!r)
+		return EXIT_INTERNAL;
+	cmd_session_init(&s, o);
+	gba_client_err cerr = cmd_get_context(&s, o->force);
+	gba_err err = cerr ? GBA_OK : enrol(&m, &s, km, r);
+	if (cerr) {
+		rc = cmd_fail(o, cerr, s.msg);
+	} else if (err) {
+		rc = m2m_fail(o, err, r);
+	} else {
+		out_begin(&w, o);
+		out_str(&w, "naf", m.fqdn);
+		out_str(&w, "ua", m.digest ? "http-digest" : "tls-psk");
+		out_bool(&w, "bootstrapped", s.bootstrapped);
+		out_str(&w, "btid", s.ctx.btid);
+		out_answer(&w, r, "kmid", "kmid");
+		out_answer(&w, r, "node_id", "node_id");
+		out_answer(&w, r, "expires", "km_expires");
+		out_hex(&w, "km_ua_id", m.km_ua_id, 5);
+		out_key(&w, o, "km", km, sizeof(km));
+		out_answer(&w, r, "km_kcv", "km_kcv_naf");
+		out_end(&w);
+	}
+	gba_wipe(km, sizeof(km));
+	cmd_session_close(&s);
+	free(r);
+	return rc;
+}
+
+int cmd_m2m_session(const struct cmd_opts *o)
+{
+	struct m2m_run m = { 0 };
+	struct cmd_session s;
+	struct cmd_out w;
+	struct gba_m2m_key_answer a = { 0 };
+	uint8_t km[32];
+	int rc = EXIT_OK_;
+	const char *target = cmd_opt(o, "target"), *life = cmd_opt(o, "lifetime");
+	if (setup(&m, o, "m2m-session") || m.digest || !target) {
+		fprintf(stderr, "gba-client: m2m-session needs --naf FQDN and -o target=CSE-ID "
+				"(over TLS-PSK)\n");
+		return EXIT_USAGE;
+	}
+	struct gba_m2m_key_request req = { cmd_opt(o, "suid") ? cmd_opt(o, "suid") : "22", target,
+					   life ? (unsigned)strtoul(life, NULL, 10) : 0 };
+	struct gba_m2m_response *r = calloc(1, sizeof(*r));
+	if (!r)
+		return EXIT_INTERNAL;
+	cmd_session_init(&s, o);
+	gba_client_err cerr = cmd_get_context(&s, o->force);
+	/* Registration needs an enrolment: enrol (cheap when done) first. */
+	gba_err err = cerr ? GBA_OK : enrol(&m, &s, km, r);
+	if (!cerr && !err)
+		err = gba_m2m_register_key(&m.peer, m.fqdn, s.ctx.btid, km, &req, &a, r);
+	if (cerr) {
+		rc = cmd_fail(o, cerr, s.msg);
+	} else if (err) {
+		rc = m2m_fail(o, err, r);
+	} else {
+		out_begin(&w, o);
+		out_str(&w, "naf", m.fqdn);
+		out_str(&w, "btid", s.ctx.btid);
+		out_str(&w, "key_id", a.key_id);
+		out_str(&w, "node_id", a.node_id);
+		out_str(&w, "target", target);
+		out_str(&w, "key_expires", a.expires);
+		out_key(&w, o, "kc", a.kc, sizeof(a.kc));
+		out_answer(&w, r, "kc_kcv", "kc_kcv_naf");
+		out_end(&w);
+	}
+	gba_wipe(&a, sizeof(a));
+	gba_wipe(km, sizeof(km));
+	cmd_session_close(&s);
+	free(r);
+	return rc;
+}

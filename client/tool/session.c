@@ -1,0 +1,150 @@
+/*
+ * session.c - the card and the context of one gba-client run, shared by
+ * every subcommand (see cmd.h): open the card named by --card, keep the
+ * bootstrapping context valid, derive NAF keys.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <gba/kdf.h>
+#include <gba/util.h>
+
+#include "cmd.h"
+
+int cmd_fail(const struct cmd_opts *o, gba_client_err err, const char *msg)
+{
+	(void)o;
+	fprintf(stderr, "gba-client: %s\n", msg && msg[0] ? msg : gba_client_strerror(err));
+	switch (err) {
+	case GBA_CLIENT_OK:
+		return EXIT_OK_;
+	case GBA_CLIENT_ERR_INVALID_ARG:
+		return EXIT_USAGE;
+	case GBA_CLIENT_ERR_TRANSPORT:
+	case GBA_CLIENT_ERR_NO_CARD:
+	case GBA_CLIENT_ERR_CARD:
+	case GBA_CLIENT_ERR_CARD_DATA:
+	case GBA_CLIENT_ERR_UNSUPPORTED:
+		return EXIT_CARD;
+	case GBA_CLIENT_ERR_NETWORK:
+	case GBA_CLIENT_ERR_PROTOCOL:
+		return EXIT_NETWORK;
+	case GBA_CLIENT_ERR_MAC_FAILURE:
+	case GBA_CLIENT_ERR_SYNC_FAILURE:
+	case GBA_CLIENT_ERR_REJECTED:
+	case GBA_CLIENT_ERR_RSPAUTH:
+		return EXIT_AUTH;
+	case GBA_CLIENT_ERR_NOT_FOUND:
+		return EXIT_NO_CONTEXT;
+	case GBA_CLIENT_ERR_FILE:
+		return EXIT_FILE;
+	case GBA_CLIENT_ERR_TIMEOUT:
+		return EXIT_TIMEOUT;
+	default:
+		return EXIT_INTERNAL;
+	}
+}
+
+void cmd_session_init(struct cmd_session *s, const struct cmd_opts *o)
+{
+	memset(s, 0, sizeof(*s));
+	s->o = o;
+}
+
+void cmd_session_close(struct cmd_session *s)
+{
+	gba_client_card_close(s->card);
+	gba_wipe(s, sizeof(*s));
+}
+
+static gba_client_err open_backend(struct cmd_session *s)
+{
+	const char *c = s->o->card;
+
+	if (!strcmp(c, "pcsc"))
+		return gba_client_card_open_pcsc(&s->card, NULL, s->msg, sizeof(s->msg));
+	if (!strncmp(c, "pcsc:", 5))
+		return gba_client_card_open_pcsc(&s->card, c + 5, s->msg, sizeof(s->msg));
+	if (!strncmp(c, "modem:", 6))
+		return gba_client_card_open_modem(&s->card, c + 6, s->o->timeout_ms, s->msg,
+						  sizeof(s->msg));
+	if (!strncmp(c, "soft:", 5)) {
+		/* Said every time: a key in a file is not a card. */
+		fprintf(stderr, "gba-client: warning: soft card %s: DEVELOPMENT ONLY, the key is "
+			"in a file\n", c + 5);
+		return gba_client_card_open_soft(&s->card, c + 5, s->msg, sizeof(s->msg));
+	}
+	snprintf(s->msg, sizeof(s->msg), "--card '%.100s': expected pcsc[:READER|:#N], "
+		 "modem:DEVICE or soft:FILE", c);
+	return GBA_CLIENT_ERR_INVALID_ARG;
+}
+
+gba_client_err cmd_open_card(struct cmd_session *s)
+{
+	gba_client_err err;
+
+	if (s->card)
+		return GBA_CLIENT_OK;
+	err = open_backend(s);
+	if (!err)
+		err = gba_client_usim_identity(s->card, &s->id, s->msg, sizeof(s->msg));
+	return err;
+}
+
+static gba_client_err bootstrap(struct cmd_session *s)
+{
+	struct gba_client_options opt = {
+		.bsf_url = s->o->bsf_url, .timeout_ms = s->o->timeout_ms,
+		.force_gba_me = s->o->gba_me, .ca_file = s->o->ca_file,
+	};
+	gba_client_err err = cmd_open_card(s);
+
+	if (!err)
+		err = gba_client_bootstrap(s->card, &s->id, &opt, &s->ctx, &s->stats, s->msg,
+					   sizeof(s->msg));
+	if (!err)
+		err = gba_client_context_save(s->o->context, &s->ctx, s->msg, sizeof(s->msg));
+	s->have_ctx = !err;
+	s->bootstrapped = !err;
+	return err;
+}
+
+gba_client_err cmd_get_context(struct cmd_session *s, int force)
+{
+	gba_client_err err;
+
+	if (force)
+		return bootstrap(s);
+	err = gba_client_context_load(s->o->context, &s->ctx, s->msg, sizeof(s->msg));
+	if (err == GBA_CLIENT_ERR_NOT_FOUND ||
+	    (!err && gba_client_context_expired(&s->ctx, time(NULL), s->o->margin)))
+		return bootstrap(s);
+	if (err)
+		return err;
+	/* A context of another card (the card was swapped) is no use. */
+	if (s->card && strcmp(s->ctx.impi, s->id.impi))
+		return bootstrap(s);
+	s->have_ctx = 1;
+	return GBA_CLIENT_OK;
+}
+
+gba_client_err cmd_naf_key(struct cmd_session *s, const char *fqdn, const uint8_t ua_id[5],
+			   uint8_t out[32])
+{
+	gba_client_err err;
+
+	if (!s->have_ctx)
+		return GBA_CLIENT_ERR_NOT_FOUND;
+	/* GBA_U: Ks is in the card, which must be there (and hold this context). */
+	if (s->ctx.type == GBA_CLIENT_GBA_U) {
+		err = cmd_open_card(s);
+		if (err)
+			return err;
+		if (strcmp(s->ctx.impi, s->id.impi)) {
+			snprintf(s->msg, sizeof(s->msg), "the card is not the one of the context");
+			return GBA_CLIENT_ERR_NOT_FOUND;
+		}
+	}
+	return gba_client_naf_key(s->card, &s->ctx, fqdn, ua_id, out, s->msg, sizeof(s->msg));
+}

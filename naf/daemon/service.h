@@ -1,0 +1,86 @@
+/*
+ * service.h - what gba-naf does, apart from HTTP: get keys over Zn, enrol
+ * nodes (Km), register and hand out session keys (Kc), revoke.  The Ua
+ * front ends (ua_digest.c, ua_tls.c) and the admin port call these after
+ * they have authenticated the caller.
+ */
+#ifndef GBA_NAF_SERVICE_H
+#define GBA_NAF_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gba/error.h>
+#include <gba/naf.h>
+
+#include "config.h"
+#include "keystore.h"
+#include "nonces.h"
+
+struct naf_svc {
+	const struct naf_config *cfg;
+	struct keystore *ks;
+	struct nonces *nonces;
+	struct gba_naf *zn;
+	uint8_t naf_id_digest[GBA_NAF_ID_MAX];   /* FQDN || 01 00 00 00 02 */
+	size_t naf_id_digest_len;
+	uint8_t naf_id_km[GBA_NAF_ID_MAX];       /* FQDN || the configured Ua id */
+	size_t naf_id_km_len;
+};
+
+/* Why a request failed: the HTTP status and a short code for the JSON body. */
+struct svc_error {
+	int status;            /* 400, 401, 403, 404, 503, 500 */
+	const char *code;      /* "btid_unknown", "not_authorized", ... */
+	const char *detail;    /* one sentence for a human; never a key */
+};
+
+/* Map a Zn (or store) error to what the caller is told. */
+struct svc_error svc_zn_error(gba_err err);
+
+/*
+ * Ks_NAF for Digest Ua (NAF_Id = FQDN || 01 00 00 00 02): Ks_(ext)_NAF, or
+ * Ks_int_NAF when uicc.  GBA_ERR_NOT_FOUND when the BSF has no such B-TID
+ * (5403) or the BIA has no Ks_int_NAF for a uicc realm.
+ */
+gba_err svc_digest_key(struct naf_svc *s, const char *btid, int uicc, uint8_t out[32]);
+
+/*
+ * Km and what Zn says about the node (NAF_Id = FQDN || Ua id): key->ks_naf
+ * is Km (or key->ks_int_naf with uicc).  Refuses a revoked node with
+ * GBA_ERR_NOT_AUTHORIZED.  node_id receives the node's CSE-ID/AE-ID.
+ */
+gba_err svc_node_key(struct naf_svc *s, const char *btid, struct gba_naf_key *key,
+		     char node_id[KS_ID_MAX + 1]);
+
+/* The PSK a target CSE was configured with.  GBA_ERR_NOT_FOUND when none. */
+gba_err svc_target_psk(struct naf_svc *s, const char *cse_id, uint8_t *out, size_t out_size,
+		       size_t *out_len);
+
+/*
+ * Enrol the node holding btid (already authenticated by Ua): record it in
+ * the key store and write the JSON answer (KmID, expiry, identities,
+ * Km's check value; never Km) into json.
+ */
+gba_err svc_enrol(struct naf_svc *s, const char *btid, int uicc, char *json, size_t json_size,
+		  struct svc_error *e);
+
+/*
+ * MAF Key Registration: the node holding btid registers kc (from the
+ * exporter of its TLS session) with the request body.  JSON answer in json.
+ */
+gba_err svc_register_key(struct naf_svc *s, const char *btid, int uicc, const uint8_t kc[32],
+			 const char *body, size_t body_len, char *json, size_t json_size,
+			 struct svc_error *e);
+
+/* MAF Key Retrieval by target cse_id.  JSON answer (with Kc) in json. */
+gba_err svc_retrieve_key(struct naf_svc *s, const char *cse_id, const char *key_id,
+			 char *json, size_t json_size, struct svc_error *e);
+
+/* Revoke a node by KmID, IMPI or node id; JSON summary in json. */
+gba_err svc_revoke(struct naf_svc *s, const char *who, char *json, size_t json_size);
+
+/* The node id in a USS list (first <uid> of a <uids>), "" when none. */
+void svc_uss_node_id(const char *uss, size_t uss_len, char out[KS_ID_MAX + 1]);
+
+#endif /* GBA_NAF_SERVICE_H */

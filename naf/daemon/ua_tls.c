@@ -1,0 +1,192 @@
+/*
+ * ua_tls.c - Ua over TLS-PSK (TS 33.222, RFC 4279; oneM2M TS-0003 8.3.2.3)
+ * and the key API it carries:
+ *
+ *   POST /m2m/enrol        a node (psk_identity = KmID)    -> KmID, expiry, ids
+ *   POST /m2m/keys         a node: MAF Key Registration   -> key id, expiry
+ *   GET  /m2m/keys/<id>    a target CSE: MAF Key Retrieval -> Kc, node id
+ *
+ * A node's PSK is Km = Ks_(ext)_NAF for NAF_Id = FQDN || the configured Ua id
+ * (Ks_int_NAF for the "3GPP-bootstrapping-uicc," form), fetched over Zn in
+ * the handshake; a target's PSK is configured ([targets]).  The client must
+ * send SNI = the NAF FQDN.  Kc comes from the RFC 5705 exporter of the very
+ * session that carries the registration.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gnutls/gnutls.h>
+
+#include <gba/m2m.h>
+#include <gba/util.h>
+
+#include "http_util.h"
+#include "log.h"
+#include "psk_id.h"
+#include "ua.h"
+
+#define JSON_MAX 4096
+#define KEYS_PREFIX "/m2m/keys/"
+
+static gnutls_session_t tls_of(const struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *i = MHD_get_connection_info(
+		(struct MHD_Connection *)c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	return i ? (gnutls_session_t)i->tls_session : NULL;
+}
+
+/* TS-0003 8.3.2.3: the client sends SNI; it must name this NAF. */
+static int sni_ok(const struct naf_svc *s, gnutls_session_t ss)
+{
+	char name[256];
+	size_t len = sizeof(name);
+	unsigned type;
+	if (!ss || gnutls_server_name_get(ss, name, &len, &type, 0) || type != GNUTLS_NAME_DNS)
+		return 0;
+	return len < sizeof(name) && !strcasecmp(name, s->cfg->fqdn);
+}
+
+void ua_tls_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+		   enum MHD_ConnectionNotificationCode toe)
+{
+	static atomic_int hint_set;
+	void *cred = NULL;
+	(void)cls, (void)socket_context;
+	if (toe != MHD_CONNECTION_NOTIFY_STARTED || atomic_load(&hint_set))
+		return;
+	/*
+	 * libmicrohttpd has no option for the PSK identity hint, but its PSK
+	 * credentials are set on each session before the handshake: set the
+	 * hint on them once, before the first ServerKeyExchange is sent.
+	 */
+	gnutls_session_t ss = tls_of(c);
+	if (ss && !gnutls_credentials_get(ss, GNUTLS_CRD_PSK, &cred) && cred &&
+	    !atomic_exchange(&hint_set, 1))
+		gnutls_psk_set_server_credentials_hint(cred, GBA_M2M_PSK_HINT);
+}
+
+static int node_psk(struct naf_svc *s, const struct psk_id *id, uint8_t out[32])
+{
+	struct gba_naf_key key;
+	char node[KS_ID_MAX + 1];
+	gba_err err = svc_node_key(s, id->name, &key, node);
+	if (!err && id->who == PSK_NODE_UICC && !key.has_int_naf)
+		err = GBA_ERR_NOT_FOUND;
+	if (!err)
+		memcpy(out, id->who == PSK_NODE_UICC ? key.ks_int_naf : key.ks_naf, 32);
+	gba_naf_key_wipe(&key);
+	if (err)
+		nlog_info("TLS-PSK: no Km for B-TID %s: %s", id->name, svc_zn_error(err).code);
+	return err ? -1 : 32;
+}
+
+int ua_tls_psk(void *cls, const struct MHD_Connection *c, const char *username,
+	       void **psk, size_t *psk_size)
+{
+	struct naf_svc *s = cls;
+	uint8_t key[64];
+	size_t len = 0;
+	int n = -1;
+	if (!sni_ok(s, tls_of(c))) {
+		nlog_info("TLS-PSK refused: no SNI, or SNI is not %s", s->cfg->fqdn);
+		return -1;
+	}
+	struct psk_id id = psk_id_parse(username);
+	if (id.who == PSK_NODE || id.who == PSK_NODE_UICC) {
+		n = node_psk(s, &id, key);
+	} else if (id.who == PSK_TARGET) {
+		n = svc_target_psk(s, id.name, key, sizeof(key), &len) ? -1 : (int)len;
+		if (n < 0)
+			nlog_info("TLS-PSK refused: %s is not a configured target", id.name);
+	} else {
+		nlog_info("TLS-PSK refused: bad psk_identity (%s)", id.why);
+	}
+	if (n < 0)
+		return -1;
+	/* libmicrohttpd copies it into GnuTLS's own buffer and frees ours. */
+	*psk = malloc((size_t)n);
+	if (*psk)
+		memcpy(*psk, key, (size_t)n);
+	*psk_size = (size_t)n;
+	gba_wipe(key, sizeof(key));
+	return *psk ? 0 : -1;
+}
+
+static enum MHD_Result register_key(struct naf_svc *s, struct MHD_Connection *c,
+				    gnutls_session_t ss, const struct psk_id *id,
+				    const struct req *rq)
+{
+	uint8_t out[GBA_M2M_EXPORTER_LEN];
+	char json[JSON_MAX];
+	struct svc_error e;
+	if (gnutls_prf_rfc5705(ss, strlen(GBA_M2M_EXPORTER_LABEL), GBA_M2M_EXPORTER_LABEL, 0, NULL,
+			       sizeof(out), (char *)out) < 0) {
+		e = (struct svc_error){ 500, "exporter", "the TLS exporter failed" };
+		return reply_error(c, &e);
+	}
+	/* Kc: the 32 least significant (last) octets of the 48. */
+	gba_err err = svc_register_key(s, id->name, id->who == PSK_NODE_UICC,
+				       out + GBA_M2M_EXPORTER_LEN - GBA_M2M_KC_LEN, rq->body,
+				       rq->len, json, sizeof(json), &e);
+	gba_wipe(out, sizeof(out));
+	return err ? reply_error(c, &e) : reply_json(c, MHD_HTTP_CREATED, json, NULL);
+}
+
+static enum MHD_Result route(struct naf_svc *s, struct MHD_Connection *c, const char *url,
+			     const char *method, gnutls_session_t ss, const struct req *rq)
+{
+	char json[JSON_MAX];
+	struct svc_error e = { 404, "not_found", "no such resource" };
+	const char *user = gnutls_psk_server_get_username(ss);
+	struct psk_id id = psk_id_parse(user);
+	int node = id.who == PSK_NODE || id.who == PSK_NODE_UICC;
+	enum MHD_Result rc;
+	if (!strcmp(url, "/m2m/enrol") && !strcmp(method, "POST")) {
+		if (!node)
+			e = (struct svc_error){ 403, "not_a_node", "only a node enrols" };
+		else if (!svc_enrol(s, id.name, id.who == PSK_NODE_UICC, json, sizeof(json), &e))
+			return reply_json(c, MHD_HTTP_OK, json, NULL);
+	} else if (!strcmp(url, "/m2m/keys") && !strcmp(method, "POST")) {
+		if (node)
+			return register_key(s, c, ss, &id, rq);
+		e = (struct svc_error){ 403, "not_a_node", "only a node registers keys" };
+	} else if (!strncmp(url, KEYS_PREFIX, strlen(KEYS_PREFIX)) && !strcmp(method, "GET")) {
+		const char *key_id = url + strlen(KEYS_PREFIX);
+		if (id.who != PSK_TARGET)
+			e = (struct svc_error){ 403, "not_a_target", "only a target CSE retrieves keys" };
+		else if (!psk_id_valid_name(key_id, strlen(key_id), KS_ID_MAX))
+			e = (struct svc_error){ 400, "bad_key_id", "malformed key id" };
+		else if (!svc_retrieve_key(s, id.name, key_id, json, sizeof(json), &e)) {
+			rc = reply_json(c, MHD_HTTP_OK, json, NULL);
+			gba_wipe(json, sizeof(json));
+			return rc;
+		}
+	}
+	return reply_error(c, &e);
+}
+
+enum MHD_Result ua_tls_handler(void *cls, struct MHD_Connection *c, const char *url,
+			       const char *method, const char *version,
+			       const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct naf_svc *s = cls;
+	struct req *rq = NULL;
+	(void)version;
+	int st = req_collect(con_cls, upload, upload_size, s->cfg->max_body, &rq);
+	if (st <= 0)
+		return st == 0 ? MHD_YES : MHD_NO;
+	gnutls_session_t ss = tls_of(c);
+	struct svc_error e;
+	if (!ss || !gnutls_psk_server_get_username(ss) || !sni_ok(s, ss)) {
+		e = (struct svc_error){ 421, "misdirected", "TLS-PSK with SNI = the NAF FQDN required" };
+		return reply_error(c, &e);
+	}
+	if (rq->too_big) {
+		e = (struct svc_error){ 413, "too_large", "the request body is too large" };
+		return reply_error(c, &e);
+	}
+	return route(s, c, url, method, ss, rq);
+}

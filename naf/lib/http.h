@@ -1,0 +1,26 @@
+/*
+ * http.h - libgba-naf's second transport: Zn over HTTPS/JSON with a client
+ * certificate (the BSF side is bsf/zn/zn_http.h, which describes the
+ * exchange).  Not installed.
+ */
+#ifndef GBA_NAF_HTTP_H
+#define GBA_NAF_HTTP_H
+
+#include <gba/naf.h>
+
+#define NAF_HTTP_PATH "/nbsp-gba/v1/bootstrapping-info"
+
+struct naf_http;
+
+/* GBA_ERR_INVALID_ARG without the three TLS files; GBA_ERR_NO_MEMORY. */
+gba_err naf_http_open(struct naf_http **out, const struct gba_naf_config *cfg);
+void naf_http_close(struct naf_http *h);
+
+/*
+ * One request, as gba_naf_fetch_key describes (same errors); out->uss is
+ * filled up to its size.  Thread-safe: each call has its own connection.
+ */
+gba_err naf_http_fetch(struct naf_http *h, const char *btid, const uint8_t *naf_id,
+		       size_t naf_id_len, struct gba_naf_key *out);
+
+#endif /* GBA_NAF_HTTP_H */

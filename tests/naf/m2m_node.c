@@ -1,0 +1,287 @@
+/*
+ * m2m-node - a test node for gba-naf's end-to-end tests: it bootstraps
+ * against the real BSF with the test UE's Ub client (tests/tools, a
+ * software USIM from K/OPc), derives Ks_NAF / Km itself with libgba, and
+ * runs Ua toward gba-naf with client/m2m.
+ *
+ *   m2m-node --bsf URL --impi IMPI --k HEX --opc HEX --naf-host H --fqdn F
+ *            [--digest-port P] [--tls-port P] --do enrol-digest|enrol-tls|session
+ *            [--target ID --suid S --lifetime N] [--identity plain|prefixed|uicc]
+ *            [--fault wrong-password|wrong-psk|no-sni|bad-identity]
+ *            [--wait-before-ua SECONDS] [--rebootstrap] [--show-key]
+ *
+ * Prints one JSON object: btid, the check values of Ks_NAF, Km and Kc, what
+ * the NAF answered, and on failure the stage and a clear error.  Exit 0
+ * on success, 1 on failure, 2 on usage errors.  (gba-client m2m-* is the
+ * product; this tool exists so the NAF is tested before and apart from it.)
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gba/aka.h>
+#include <gba/kdf.h>
+#include <gba/m2m.h>
+#include <gba/util.h>
+
+#include "ub_client.h"
+#include "ub_http.h"
+#include "ub_net.h"
+#include "usim_state.h"
+
+struct opts {
+	const char *bsf, *impi, *k, *opc, *naf_host, *fqdn, *what, *target, *suid;
+	const char *identity, *fault, *body;
+	unsigned digest_port, tls_port, lifetime, wait;
+	int rebootstrap, show_key;
+};
+
+struct node {
+	char btid[GBA_BTID_MAX + 1];
+	uint8_t rand[16];
+	uint8_t ks[32];     /* secret */
+	unsigned bootstraps;
+};
+
+static void out_str(const char *name, const char *v)
+{
+	printf(",\"%s\":\"", name);
+	for (; *v; v++)
+		putchar(*v == '"' || *v == '\\' || (unsigned char)*v < 0x20 ? '?' : *v);
+	putchar('"');
+}
+
+static int fail(const struct node *n, const char *stage, gba_err err,
+		const struct gba_m2m_response *r)
+{
+	printf("{\"result\":\"error\"");
+	out_str("stage", stage);
+	out_str("error", gba_err_name(err));
+	out_str("detail", r ? r->error : "");
+	printf(",\"status\":%d,\"bootstraps\":%u", r ? r->status : 0, n->bootstraps);
+	if (n->btid[0])
+		out_str("btid", n->btid);
+	printf("}\n");
+	return 1;
+}
+
+static int bootstrap(const struct opts *o, struct node *n, char *why, size_t why_size)
+{
+	struct ub_url url;
+	struct ub_addr addr;
+	struct gba_usim_sqn sqn;
+	struct gba_aka_key key;
+	uint8_t k[16], opc[16];
+	size_t len;
+	int created, fd = -1;
+	if (ub_url_parse(o->bsf, &url) || ub_net_resolve(&url, &addr)) {
+		snprintf(why, why_size, "bad --bsf URL");
+		return -1;
+	}
+	usim_state_load("/nonexistent/m2m-node", &sqn, &created);
+	/* A fresh card memory per run: any SQN the HSS sends is fresh to it. */
+	gba_hex_decode(k, sizeof(k), &len, o->k, strlen(o->k));
+	gba_hex_decode(opc, sizeof(opc), &len, o->opc, strlen(o->opc));
+	gba_aka_key_milenage(&key, k, opc, 0);
+	gba_wipe(k, sizeof(k));
+	struct ub_session *s = calloc(1, sizeof(*s));
+	struct ub_params p = { .impi = o->impi, .key = &key, .sqn = &sqn,
+			       .host = url.host_header, .uri = url.path, .realm = url.host };
+	ub_session_begin(s, &p, 0);
+	ub_net_run(s, &addr, &fd, 10000);
+	if (fd >= 0)
+		close(fd);
+	int ok = s->result.fail == UB_OK;
+	if (ok) {
+		snprintf(n->btid, sizeof(n->btid), "%s", s->info.btid);
+		memcpy(n->rand, s->rand, 16);
+		memcpy(n->ks, s->ks, 32);
+		n->bootstraps++;
+	} else {
+		snprintf(why, why_size, "bootstrap failed: %s", s->result.error);
+	}
+	ub_session_wipe(s);
+	free(s);
+	gba_wipe(&key, sizeof(key));
+	return ok ? 0 : -1;
+}
+
+/* Ks_NAF for NAF_Id = FQDN || ua_id, as the node derives it from Ks. */
+static void derive(const struct opts *o, const struct node *n, const uint8_t ua_id[5],
+		   uint8_t out[32])
+{
+	uint8_t naf_id[300];
+	size_t len;
+	gba_naf_id(naf_id, sizeof(naf_id), &len, o->fqdn, strlen(o->fqdn), ua_id);
+	gba_ks_naf(n->ks, n->rand, o->impi, strlen(o->impi), naf_id, len, out);
+	if (o->fault && !strcmp(o->fault, "wrong-password") && ua_id == GBA_UA_HTTP_DIGEST)
+		out[0] ^= 1;
+	if (o->fault && !strcmp(o->fault, "wrong-psk") && ua_id != GBA_UA_HTTP_DIGEST)
+		out[0] ^= 1;
+}
+
+static void identity_of(const struct opts *o, const struct node *n, char *out, size_t size)
+{
+	if (o->fault && !strcmp(o->fault, "bad-identity"))
+		snprintf(out, size, "3GPP-bootstrapping,not-a-btid");
+	else if (o->identity && !strcmp(o->identity, "prefixed"))
+		snprintf(out, size, "3GPP-bootstrapping,%s", n->btid);
+	else
+		snprintf(out, size, "%s", n->btid);
+}
+
+static int run_ua(const struct opts *o, struct node *n, struct gba_m2m_response *r,
+		  struct gba_m2m_key_answer *a, uint8_t km[32], gba_err *err, const char **stage)
+{
+	struct gba_m2m_peer dp = { o->naf_host, o->digest_port, 5000 };
+	struct gba_m2m_peer tp = { o->naf_host, o->tls_port, 5000 };
+	uint8_t ks_naf[32];
+	char identity[400];
+	if (o->fault && !strcmp(o->fault, "unknown-btid") && n->bootstraps == 1) {
+		/* As if the context had expired at the BSF: a B-TID it never issued. */
+		memcpy(n->btid, n->btid[0] == 'A' ? "B" : "A", 1);
+	}
+	derive(o, n, GBA_UA_TLS12_PSK_AES128_CBC_SHA256, km);
+	identity_of(o, n, identity, sizeof(identity));
+	if (!strcmp(o->what, "enrol-digest")) {
+		*stage = "digest-ua";
+		derive(o, n, GBA_UA_HTTP_DIGEST, ks_naf);
+		*err = gba_m2m_digest_request(&dp, o->fqdn, n->btid, ks_naf, 0, "POST", "/m2m/enrol",
+					      "{}", 2, r);
+		gba_wipe(ks_naf, sizeof(ks_naf));
+		return *err ? -1 : 0;
+	}
+	if (!strcmp(o->what, "raw-register")) {
+		/* A hand-made registration body, for the malformed-request tests. */
+		struct gba_m2m_conn *c;
+		*stage = "raw-register";
+		*err = gba_m2m_connect_psk(&tp, o->fqdn, identity, km, 32, NULL, &c, r->error,
+					   sizeof(r->error));
+		if (!*err) {
+			*err = gba_m2m_request(c, "POST", "/m2m/keys", o->fqdn, NULL, o->body,
+					       strlen(o->body), r);
+			gba_m2m_close(c);
+		}
+		if (!*err && r->status != 201)
+			*err = GBA_ERR_PARSE;
+		return *err ? -1 : 0;
+	}
+	*stage = "tls-enrol";
+	*err = gba_m2m_enrol_psk(&tp, o->fqdn, identity, km, r);
+	if (*err || strcmp(o->what, "session"))
+		return *err ? -1 : 0;
+	*stage = "tls-register";
+	struct gba_m2m_key_request req = { o->suid ? o->suid : "22", o->target, o->lifetime };
+	*err = gba_m2m_register_key(&tp, o->fqdn, identity, km, &req, a, r);
+	return *err ? -1 : 0;
+}
+
+static int report(const struct opts *o, const struct node *n, const struct gba_m2m_response *r,
+		  const struct gba_m2m_key_answer *a, const uint8_t km[32])
+{
+	char kcv[GBA_M2M_KCV_LEN], field[GBA_M2M_FIELD_MAX + 1], hex[65];
+	printf("{\"result\":\"ok\",\"status\":%d,\"bootstraps\":%u", r->status, n->bootstraps);
+	out_str("btid", n->btid);
+	gba_kcv(kcv, km, 32);
+	out_str("km_kcv", kcv);
+	const char *names[] = { "kmid", "node_id", "expires", "km_kcv_naf" };
+	const char *json_names[] = { "kmid", "node_id", "expires", "km_kcv" };
+	for (int i = 0; i < 4; i++)
+		if (!gba_m2m_json_get(r, json_names[i], field, sizeof(field)))
+			out_str(names[i], field);
+	if (!strcmp(o->what, "session")) {
+		out_str("key_id", a->key_id);
+		out_str("key_expires", a->expires);
+		gba_kcv(kcv, a->kc, sizeof(a->kc));
+		out_str("kc_kcv", kcv);
+		if (!gba_m2m_json_get(r, "kc_kcv", field, sizeof(field)))
+			out_str("kc_kcv_naf", field);
+		if (o->show_key) {
+			gba_hex_encode(hex, sizeof(hex), a->kc, 32);
+			out_str("kc", hex);
+		}
+	}
+	printf("}\n");
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--rebootstrap")) { o->rebootstrap = 1; continue; }
+		if (!strcmp(a, "--show-key")) { o->show_key = 1; continue; }
+		if (!v)
+			return -1;
+		i++;
+		if (!strcmp(a, "--bsf")) o->bsf = v;
+		else if (!strcmp(a, "--impi")) o->impi = v;
+		else if (!strcmp(a, "--k")) o->k = v;
+		else if (!strcmp(a, "--opc")) o->opc = v;
+		else if (!strcmp(a, "--naf-host")) o->naf_host = v;
+		else if (!strcmp(a, "--fqdn")) o->fqdn = v;
+		else if (!strcmp(a, "--digest-port")) o->digest_port = (unsigned)atoi(v);
+		else if (!strcmp(a, "--tls-port")) o->tls_port = (unsigned)atoi(v);
+		else if (!strcmp(a, "--do")) o->what = v;
+		else if (!strcmp(a, "--target")) o->target = v;
+		else if (!strcmp(a, "--suid")) o->suid = v;
+		else if (!strcmp(a, "--lifetime")) o->lifetime = (unsigned)atoi(v);
+		else if (!strcmp(a, "--identity")) o->identity = v;
+		else if (!strcmp(a, "--fault")) o->fault = v;
+		else if (!strcmp(a, "--body")) o->body = v;
+		else if (!strcmp(a, "--wait-before-ua")) o->wait = (unsigned)atoi(v);
+		else return -1;
+	}
+	if (!o->bsf || !o->impi || !o->k || !o->opc || !o->naf_host || !o->fqdn || !o->what ||
+	    strlen(o->k) != 32 || strlen(o->opc) != 32)
+		return -1;
+	if ((!strcmp(o->what, "session") && !o->target) ||
+	    (!strcmp(o->what, "raw-register") && !o->body))
+		return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct node n = { 0 };
+	struct gba_m2m_key_answer a = { 0 };
+	uint8_t km[32];
+	char why[200];
+	gba_err err = GBA_OK;
+	const char *stage = "";
+	if (parse(argc, argv, &o)) {
+		fprintf(stderr, "usage: see the comment at the top of tests/naf/m2m_node.c\n");
+		return 2;
+	}
+	struct gba_m2m_response *r = calloc(1, sizeof(*r));
+	if (!r)
+		return 1;
+	int rc;
+	if (bootstrap(&o, &n, why, sizeof(why))) {
+		snprintf(r->error, sizeof(r->error), "%s", why);
+		rc = fail(&n, "bootstrap", GBA_ERR_UNAVAILABLE, r);
+		goto done;
+	}
+	if (o.wait)
+		sleep(o.wait);
+	rc = run_ua(&o, &n, r, &a, km, &err, &stage);
+	/* 5403 through the NAF: bootstrap again and retry once (TS 24.109 5.2.3). */
+	if (rc && err == GBA_ERR_NOT_FOUND && o.rebootstrap) {
+		if (bootstrap(&o, &n, why, sizeof(why))) {
+			snprintf(r->error, sizeof(r->error), "%s", why);
+			rc = fail(&n, "re-bootstrap", GBA_ERR_UNAVAILABLE, r);
+			goto done;
+		}
+		rc = run_ua(&o, &n, r, &a, km, &err, &stage);
+	}
+	rc = rc ? fail(&n, stage, err, r) : report(&o, &n, r, &a, km);
+done:
+	gba_wipe(&n, sizeof(n));
+	gba_wipe(&a, sizeof(a));
+	gba_wipe(km, sizeof(km));
+	free(r);
+	return rc;
+}

@@ -1,0 +1,569 @@
+#!/usr/bin/env python3
+"""test_zn.py - Zn end to end: a real gba-bsf (embedded subscribers, Zn on)
+and libgba-naf's client (zn-probe, one process per NAF) over real
+freeDiameter TCP on 127.0.0.1; bootstraps by gba-test-ue.
+
+Checked: Ks_NAF from Zn equals gba-test-ue's (GBA_ME) and a value computed
+independently from K, OPc and the B-TID's RAND; GBA_U gives Ks_ext_NAF and
+Ks_int_NAF to a GBA_U-aware NAF and Ks_ext_NAF only to an unaware one; the
+USS list with the oneM2M CSE-ID in its uids; the cache (hit, forget); 5403
+for unknown and expired B-TIDs; 5402 for a peer asking for another NAF's
+FQDN and for a GUSS without a USS for the NAF; malformed BIRs get 5004/5005/
+5009 and the BSF stays up; Zn metrics; a stopped BSF gives GBA_ERR_TIMEOUT
+within the timeout and a dead one GBA_ERR_UNAVAILABLE; tshark decodes the
+BIR/BIA with Wireshark's own dictionary.
+
+The same BSF also serves Zn over HTTPS/JSON (Nbsp_GBA style, mutual TLS
+with certificates made by certtool): a NAF with a client certificate gets
+the same keys, another certificate's identity gets 403 (5402), an unknown
+B-TID 404 (5403), a client without a certificate 403.
+
+A second gba-bsf then gets its vectors from gba-hss-sim over Zh and serves
+Zn on the same Diameter node (both applications in one CER), and a NAF gets
+the keys of a bootstrap made through it.
+
+Usage: test_zn.py GBA_BSF ZN_PROBE GBA_TEST_UE GBA_SUBSCRIBER TSHARK [GBA_HSS_SIM]
+       (TSHARK '' if none; without GBA_HSS_SIM the Zh + Zn part is skipped)
+"""
+import base64
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import gbatest
+
+BSF_BIN, PROBE_BIN, UE_BIN, SUBSCRIBER_BIN, TSHARK = sys.argv[1:6]
+HSS_BIN = sys.argv[6] if len(sys.argv) > 6 else ""
+HSS_ID = "hss.zn.test"
+
+K = "465b5ce8b199b49faa5f0a2ee238a6bc"     # TS 35.208 set 1: published, not a real key
+OPC = "cd63cb71954a9f4e48a5994e37a02baf"
+ALICE = "alice@ims.mnc001.mcc001.3gppnetwork.org"
+CAROL = "carol@ims.mnc001.mcc001.3gppnetwork.org"
+DOMAIN = "bsf.zn.test"           # B-TID domain, and so the BIRs' Destination-Realm
+BSF_ID = "bsf.zn.test"
+REALM = "zn.test"
+NAF = "naf.zn.test"              # probe A's identity and FQDN; GBA_U-aware
+NAF2 = "naf2.zn.test"            # probe B's; GBA_U-unaware, no cache
+CSE1 = "cse1.zn.test"            # an FQDN NAF may ask for too (zn.nafs)
+CSE_ID = "/CSE-alice-01"         # the oneM2M identity in alice's USS
+KEY_LIFETIME = 3600
+TIMEOUT_MS = 800
+
+# alice: a USS for NAF (nafGroup = its FQDN) carrying the CSE-ID, and one
+# for the group m2m (NAF2, CSE1).  carol: a USS for some other NAF only.
+GUSS_ALICE = ('<?xml version="1.0" encoding="UTF-8"?>'
+              '<guss xmlns="uri:3gpp-gba" id="alice"><bsfInfo><uiccType>GBA_U</uiccType>'
+              '</bsfInfo><ussList>'
+              f'<uss id="1" type="1" nafGroup="{NAF}"><uids><uid>{CSE_ID}</uid></uids>'
+              '<flags><flag>1</flag></flags></uss>'
+              '<uss id="2" type="1" nafGroup="m2m"><uids><uid>/AE-alice-07</uid></uids></uss>'
+              '</ussList></guss>')
+GUSS_CAROL = ('<guss xmlns="uri:3gpp-gba" id="carol"><ussList>'
+              '<uss id="1" type="1" nafGroup="other.zn.test"/></ussList></guss>')
+
+checks = gbatest.Checks()
+
+
+class Probe:
+    """zn-probe run: one command line in, one answer line out, bounded."""
+
+    def __init__(self, procs, name, port, identity, *extra):
+        self.name = name
+        self.procs = procs
+        log = open(procs.log_path(name), "ab")
+        argv = [PROBE_BIN, "run", "--bsf", f"127.0.0.1:{port}", "--bsf-id", BSF_ID,
+                "--id", identity, "--realm", REALM, "--timeout", str(TIMEOUT_MS),
+                "--secrets", os.path.join(procs.dir, "secrets.txt"), *extra]
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=log)
+        log.close()
+        procs.procs[name] = self.proc
+        self.buf = b""
+
+    def line(self, timeout=15.0):
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{self.name}: no answer in {timeout} s")
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if ready:
+                chunk = os.read(self.proc.stdout.fileno(), 4096)
+                if not chunk:
+                    raise EOFError(f"{self.name} exited")
+                self.buf += chunk
+        text, self.buf = self.buf.split(b"\n", 1)
+        return text.decode()
+
+    def cmd(self, text, timeout=15.0):
+        self.proc.stdin.write((text + "\n").encode())
+        self.proc.stdin.flush()
+        return self.line(timeout)
+
+    def fetch(self, btid, fqdn):
+        """{'err':..., 'ms':..., 'impi':..., 'ks_naf':..., ...}"""
+        words = self.cmd(f"fetch {btid} {fqdn}").split()
+        out = {"err": words[1], "ms": float(words[2])}
+        for w in words[3:]:
+            k, _, v = w.partition("=")
+            out[k] = v
+        return out
+
+    def expect(self, btid, impi, fqdn):
+        words = self.cmd(f"expect {K} {OPC} {btid} {impi} {fqdn}").split()
+        return dict(w.split("=", 1) for w in words[1:])
+
+    def quit(self):
+        try:
+            self.proc.stdin.write(b"quit\n")
+            self.proc.stdin.flush()
+            return self.proc.wait(10) == 0
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+
+
+class Capture:
+    """tshark on lo for the Zn port and a UDP port of the test's own; the
+    test pings that port until tshark shows it, before and after (as
+    tests/zh does), so that no exchange is missed."""
+
+    def __init__(self, procs, port):
+        self.procs = procs
+        self.ping_port = gbatest.free_port()
+        self.pcap = os.path.join(procs.dir, "zn.pcap")
+        procs.start("tshark", [TSHARK, "-i", "lo", "-f",
+                               f"tcp port {port} or udp port {self.ping_port}",
+                               "-w", self.pcap, "-P", "-l", "-a", "duration:120"])
+
+    def sync(self, payload, timeout=20.0):
+        seen = re.compile(rf"UDP \d+ \d+ . {self.ping_port} Len={len(payload)}\b")
+        deadline = time.monotonic() + timeout
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as ping:
+            while time.monotonic() < deadline:
+                if self.procs.procs["tshark"].poll() is not None:
+                    return False
+                ping.sendto(payload, ("127.0.0.1", self.ping_port))
+                time.sleep(0.1)
+                if seen.search(self.procs.log("tshark")):
+                    return True
+        return False
+
+    def stop(self):
+        synced = self.sync(b"capture-done!!")
+        self.procs.stop("tshark", sig=signal.SIGINT)
+        return synced
+
+
+def ue(procs, url, impi, state, *extra):
+    r = gbatest.run([UE_BIN, "--url", url, "--impi", impi, "--k", K, "--opc", OPC,
+                     "--state", os.path.join(procs.dir, state), *extra], timeout=30)
+    try:
+        return json.loads(r.stdout)
+    except ValueError:
+        return {"result": "error", "raw": r.stdout + r.stderr}
+
+
+def random_btid():
+    return base64.b64encode(os.urandom(16)).decode() + "@" + DOMAIN
+
+
+def add_subscriber(procs, db, impi, guss):
+    path = os.path.join(procs.dir, impi.split("@")[0] + ".guss")
+    with open(path, "w") as f:
+        f.write(guss)
+    r = gbatest.run([SUBSCRIBER_BIN, "--db", db, "add", "--impi", impi, "--k", K,
+                     "--opc", OPC, "--guss-file", path])
+    checks.check(f"gba-subscriber add {impi.split('@')[0]} with a GUSS", r.returncode == 0,
+                 r.stdout + r.stderr)
+
+
+def make_certs(procs):
+    """A CA, the BSF's server certificate, and client certificates for NAF
+    and for a rogue NAF, all by certtool; None when certtool is missing."""
+    certtool = shutil.which("certtool")
+    if not certtool:
+        return None
+    d = os.path.join(procs.dir, "pki")
+    os.mkdir(d)
+    out = {}
+
+    def make(name, template, ca=False):
+        key, pem, tmpl = (os.path.join(d, name + ext) for ext in (".key", ".pem", ".tmpl"))
+        with open(tmpl, "w") as f:
+            f.write(template + "expiration_days = 2\n")
+        r = gbatest.run([certtool, "--generate-privkey", "--key-type", "ecdsa",
+                         "--outfile", key])
+        if r.returncode:
+            raise RuntimeError(r.stderr)
+        sign = (["--generate-self-signed"] if ca else
+                ["--generate-certificate", "--load-ca-certificate", out["ca"][1],
+                 "--load-ca-privkey", out["ca"][0]])
+        r = gbatest.run([certtool, *sign, "--load-privkey", key, "--template", tmpl,
+                         "--outfile", pem])
+        if r.returncode:
+            raise RuntimeError(r.stderr)
+        out[name] = (key, pem)
+
+    make("ca", 'cn = "Zn test CA"\nca\ncert_signing_key\n', ca=True)
+    make("bsf", f'cn = "{BSF_ID}"\ndns_name = "{BSF_ID}"\nip_address = "127.0.0.1"\n'
+         'tls_www_server\nsigning_key\n')
+    make("naf", f'cn = "{NAF}"\ndns_name = "{NAF}"\ntls_www_client\nsigning_key\n')
+    make("rogue", 'cn = "rogue.zn.test"\ntls_www_client\nsigning_key\n')
+    return out
+
+
+def start_bsf(procs, db, store, zn_port, pki=None):
+    port, admin = gbatest.free_port(), gbatest.free_port()
+    http = []
+    if pki:
+        http_port = gbatest.free_port()
+        http = ["--set", f"zn.http_listen=127.0.0.1:{http_port}",
+                "--set", f"zn.http_tls_cert={pki['bsf'][1]}",
+                "--set", f"zn.http_tls_key={pki['bsf'][0]}",
+                "--set", f"zn.http_tls_ca={pki['ca'][1]}"]
+    proc = procs.start("bsf", [
+        BSF_BIN, "--set", "bsf.state_dir=" + procs.dir, "--listen", f"127.0.0.1:{port}",
+        "--admin-listen", f"127.0.0.1:{admin}", "--domain", DOMAIN, "--db", db,
+        "--store", store, "--set", f"bsf.key_lifetime={KEY_LIFETIME}s",
+        "--set", "zn.enabled=on", "--set", "zn.listen=127.0.0.1",
+        "--set", f"zn.port={zn_port}", "--set", f"zn.identity={BSF_ID}",
+        "--set", f"zn.realm={REALM}", "--set", f"zn.nafs={NAF}={CSE1}",
+        "--set", f"zn.naf_groups=m2m={NAF2}|{CSE1}", "--set", "log.level=debug", *http],
+        wait_port=port)
+    gbatest.wait_port(zn_port, 10.0, proc)
+    gbatest.wait_port(admin, 10.0, proc)
+    if pki:
+        gbatest.wait_port(http_port, 10.0, proc)
+        pki["url"] = f"https://127.0.0.1:{http_port}"
+    return proc, f"http://127.0.0.1:{port}/", admin
+
+
+def test_gba_me(procs, url, a):
+    r = ue(procs, url, ALICE, "alice.sqn", "--naf", NAF)
+    if not checks.check("gba-test-ue bootstraps alice (GBA_ME)", r.get("result") == "ok", str(r)):
+        return None
+    btid = r["btid"]
+    f = a.fetch(btid, NAF)
+    checks.check("Zn: keys for a known B-TID (GBA_OK)", f["err"] == "GBA_OK", str(f))
+    checks.check("Zn: Ks_NAF equals the UE's", f.get("ks_naf") == r["ks_naf_kcv"],
+                 f"{f.get('ks_naf')} vs {r['ks_naf_kcv']}")
+    e = a.expect(btid, ALICE, NAF)
+    checks.check("Zn: Ks_NAF equals Milenage + Annex B computed apart",
+                 f.get("ks_naf") == e.get("ks_naf"), str(e))
+    checks.check("Zn: User-Name is the IMPI", f.get("impi") == ALICE, str(f))
+    checks.check("Zn: GBA_ME gives no Ks_int_NAF", f.get("ks_int_naf") == "-" and
+                 f.get("gba_u") == "0", str(f))
+    checks.check("Zn: Key-ExpiryTime - BootstrapInfoCreationTime = key lifetime",
+                 f.get("lifetime") == str(KEY_LIFETIME), str(f))
+    checks.check("Zn: the USS list carries the CSE-ID in its uids",
+                 int(f.get("uss", "0")) > 0 and f.get("uid") == CSE_ID, str(f))
+    checks.check("Zn: first fetch is not from the cache", f.get("cached") == "0", str(f))
+    # The cache: a hit sends no BIR; forget drops it.
+    before = a.cmd("stats")
+    g = a.fetch(btid, NAF)
+    after = a.cmd("stats")
+    birs = lambda s: re.search(r"birs=(\d+)", s).group(1)
+    checks.check("cache: second fetch is a hit with the same key",
+                 g.get("cached") == "1" and g.get("ks_naf") == f.get("ks_naf"), str(g))
+    checks.check("cache: a hit sends no BIR", birs(before) == birs(after), f"{before} / {after}")
+    a.cmd(f"forget {btid}")
+    h = a.fetch(btid, NAF)
+    checks.check("cache: after forget the BSF is asked again",
+                 h.get("cached") == "0" and h.get("ks_naf") == f.get("ks_naf"), str(h))
+    # zn.nafs: NAF may ask for CSE1 too (a USS of group m2m covers it).
+    c = a.fetch(btid, CSE1)
+    e1 = a.expect(btid, ALICE, CSE1)
+    checks.check("Zn: mapped FQDN (zn.nafs) gets its own Ks_NAF",
+                 c["err"] == "GBA_OK" and c.get("ks_naf") == e1.get("ks_naf") and
+                 c.get("uid") == "/AE-alice-07", str(c))
+    return btid
+
+
+def test_gba_u(procs, url, a, b):
+    r = ue(procs, url, ALICE, "alice.sqn", "--gba-u", "--naf", NAF)
+    if not checks.check("gba-test-ue bootstraps alice (GBA_U, 3gpp-gba-uicc)",
+                        r.get("result") == "ok" and r.get("gba_type") == "GBA_U", str(r)):
+        return
+    btid = r["btid"]
+    f = a.fetch(btid, NAF)
+    e = a.expect(btid, ALICE, NAF)
+    checks.check("GBA_U, aware NAF: Ks_ext_NAF as ME-Key-Material equals the UE's",
+                 f["err"] == "GBA_OK" and f.get("ks_naf") == r["ks_naf_kcv"], str(f))
+    checks.check("GBA_U, aware NAF: Ks_int_NAF as UICC-Key-Material, computed apart",
+                 f.get("ks_int_naf") == e.get("ks_int_naf") and f.get("gba_u") == "1", str(f))
+    g = b.fetch(btid, NAF2)
+    e2 = b.expect(btid, ALICE, NAF2)
+    checks.check("GBA_U, unaware NAF: Ks_ext_NAF only",
+                 g["err"] == "GBA_OK" and g.get("ks_naf") == e2.get("ks_naf") and
+                 g.get("ks_int_naf") == "-" and g.get("gba_u") == "0", str(g))
+
+
+def test_refusals(procs, url, a, b, btid):
+    f = a.fetch(random_btid(), NAF)
+    checks.check("5403: unknown B-TID -> GBA_ERR_NOT_FOUND", f["err"] == "GBA_ERR_NOT_FOUND",
+                 str(f))
+    if btid:
+        f = b.fetch(btid, NAF)
+        checks.check("5402: a peer asking for another NAF's FQDN", f["err"] ==
+                     "GBA_ERR_NOT_AUTHORIZED", str(f))
+    r = ue(procs, url, CAROL, "carol.sqn", "--naf", NAF)
+    if checks.check("gba-test-ue bootstraps carol", r.get("result") == "ok", str(r)):
+        f = a.fetch(r["btid"], NAF)
+        checks.check("5402: the user's GUSS has no USS for the NAF",
+                     f["err"] == "GBA_ERR_NOT_AUTHORIZED", str(f))
+    # Expiry: a session planted in the BSF's store, live, then rewritten
+    # as expired 30 s ago.
+    planted = random_btid()
+    ok = b.cmd(f"plant {planted} {ALICE} me 300 -") == "plant GBA_OK"
+    f = b.fetch(planted, NAF2)
+    checks.check("planted live session: keys", ok and f["err"] == "GBA_OK", str(f))
+    ok = b.cmd(f"plant {planted} {ALICE} me -30 -") == "plant GBA_OK"
+    f = b.fetch(planted, NAF2)
+    checks.check("5403: expired B-TID -> GBA_ERR_NOT_FOUND",
+                 ok and f["err"] == "GBA_ERR_NOT_FOUND", str(f))
+
+
+def test_malformed(a, bsf, btid):
+    cases = [("good", "2001"), ("no_vsai", "5005"), ("no_btid", "5005"),
+             ("two_btids", "5009"), ("no_naf_id", "5005"), ("short_naf_id", "5004"),
+             ("bad_btid", "5004"), ("bad_aware", "5004")]
+    for kind, code in cases:
+        words = a.cmd(f"raw {kind} {btid} {NAF}").split()
+        checks.check(f"raw BIR {kind}: {code}", words[-1] == code, " ".join(words))
+    checks.check("the BSF is still up after malformed BIRs", bsf.poll() is None)
+    a.cmd(f"forget {btid}")
+    f = a.fetch(btid, NAF)
+    checks.check("and still answers", f["err"] == "GBA_OK", str(f))
+
+
+def test_http(procs, pki, btid):
+    """Zn over HTTPS/JSON with mutual TLS, in front of the same handler."""
+    def probe(name, who):
+        p = Probe(procs, name, 0, NAF, "--http", pki["url"], "--tls-cert", pki[who][1],
+                  "--tls-key", pki[who][0], "--tls-ca", pki["ca"][1], "--cache", "off")
+        checks.check(f"HTTPS: zn-probe ({who}) ready", p.line() == "ready")
+        return p
+    h = probe("naf-http", "naf")
+    f = h.fetch(btid, NAF)
+    e = h.expect(btid, ALICE, NAF)
+    checks.check("HTTPS: the NAF's certificate gets Ks_NAF, as over Diameter",
+                 f["err"] == "GBA_OK" and f.get("ks_naf") == e.get("ks_naf") and
+                 f.get("impi") == ALICE and f.get("uid") == CSE_ID and
+                 f.get("lifetime") == str(KEY_LIFETIME), str(f))
+    f = h.fetch(random_btid(), NAF)
+    checks.check("HTTPS: unknown B-TID -> 404 -> GBA_ERR_NOT_FOUND",
+                 f["err"] == "GBA_ERR_NOT_FOUND", str(f))
+    f = h.fetch(btid, NAF2)
+    checks.check("HTTPS: another NAF's FQDN -> 403 -> GBA_ERR_NOT_AUTHORIZED",
+                 f["err"] == "GBA_ERR_NOT_AUTHORIZED", str(f))
+    checks.check("HTTPS: zn-probe exits cleanly", h.quit())
+    r = probe("naf-rogue", "rogue")
+    f = r.fetch(btid, NAF)
+    checks.check("HTTPS: a certificate naming another NAF -> GBA_ERR_NOT_AUTHORIZED",
+                 f["err"] == "GBA_ERR_NOT_AUTHORIZED", str(f))
+    checks.check("HTTPS: rogue zn-probe exits cleanly", r.quit())
+    # No client certificate at all: refused before any look-up.
+    body = json.dumps({"btid": btid, "nafId": base64.b64encode(
+        NAF.encode() + b"\x01\x00\x00\x00\x02").decode()})
+    curl = shutil.which("curl")
+    if curl:
+        out = gbatest.run([curl, "-s", "-o", "-", "-w", "%{http_code}", "--cacert",
+                           pki["ca"][1], "-H", "Content-Type: application/json", "-d", body,
+                           pki["url"] + "/nbsp-gba/v1/bootstrapping-info"], timeout=20).stdout
+        checks.check("HTTPS: no client certificate -> 403", out.endswith("403") and
+                     "meKeyMaterial" not in out, out)
+        cert = ["--cert", pki["naf"][1], "--key", pki["naf"][0]]
+        for name, data, want in (("not JSON", "{bad", "400"),
+                                 ("no nafId", json.dumps({"btid": btid}), "400"),
+                                 ("nafId not base64", json.dumps({"btid": btid, "nafId": "!!"}),
+                                  "400")):
+            out = gbatest.run([curl, "-s", "-o", "-", "-w", "%{http_code}", "--cacert",
+                               pki["ca"][1], *cert, "-H", "Content-Type: application/json",
+                               "-d", data, pki["url"] + "/nbsp-gba/v1/bootstrapping-info"],
+                              timeout=20).stdout
+            checks.check(f"HTTPS: {name} -> {want} MANDATORY_IE_INCORRECT",
+                         out.endswith(want) and "MANDATORY_IE_INCORRECT" in out, out)
+        out = gbatest.run([curl, "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
+                           pki["ca"][1], *cert, pki["url"] + "/other"], timeout=20).stdout
+        checks.check("HTTPS: another path -> 404", out == "404", out)
+
+
+def test_metrics(admin):
+    text = urllib.request.urlopen(f"http://127.0.0.1:{admin}/metrics", timeout=10).read().decode()
+    def val(result):
+        m = re.search(rf'gba_bsf_zn_answers_total{{result="{result}"}} (\d+)', text)
+        return int(m.group(1)) if m else -1
+    checks.check("metrics: Zn keys, 5403 and 5402 counted",
+                 val("keys") >= 5 and val("unknown_btid") >= 2 and val("not_authorized") >= 2,
+                 re.findall(r"gba_bsf_zn.*", text))
+
+
+def process_stopped(pid):
+    """True once the kernel shows the process as stopped (state T)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "T"
+    except (OSError, IndexError):
+        return False
+
+
+def test_dead_bsf(procs, a, bsf, btid):
+    a.cmd(f"forget {btid}")
+    bsf.send_signal(signal.SIGSTOP)
+    stopped_by = time.monotonic() + 5
+    while time.monotonic() < stopped_by and not process_stopped(bsf.pid):
+        time.sleep(0.01)
+    try:
+        t0 = time.monotonic()
+        f = a.fetch(btid, NAF)
+        took = (time.monotonic() - t0) * 1000
+        checks.check(f"stopped BSF: GBA_ERR_TIMEOUT within {TIMEOUT_MS} ms + 1 s",
+                     f["err"] == "GBA_ERR_TIMEOUT" and took < TIMEOUT_MS + 1500,
+                     f"{f} in {took:.0f} ms")
+    finally:
+        bsf.send_signal(signal.SIGCONT)
+    checks.check("gba-bsf stops cleanly (exit 0; ASan/LSan clean in that build)",
+                 procs.stop("bsf") == 0)
+    deadline = time.monotonic() + 10
+    f = {"err": "?"}
+    while time.monotonic() < deadline:
+        a.cmd(f"forget {btid}")
+        f = a.fetch(btid, NAF)
+        if f["err"] == "GBA_ERR_UNAVAILABLE":
+            break
+        time.sleep(0.2)
+    checks.check(f"BSF gone: GBA_ERR_UNAVAILABLE, fast ({f.get('ms')} ms)",
+                 f["err"] == "GBA_ERR_UNAVAILABLE" and f["ms"] < TIMEOUT_MS, str(f))
+
+
+def test_tshark(cap, port):
+    if cap is None:
+        print("skip tshark checks: no tshark or no capture")
+        return
+    checks.check("tshark saw the whole run", cap.stop())
+    def read(*args):
+        return gbatest.run([TSHARK, "-r", cap.pcap, "-d", f"tcp.port=={port},diameter",
+                            *args], timeout=60).stdout
+    summary = read("-Y", "diameter")
+    # Wireshark's dictionary spells the command "Boostrapping-Info".
+    checks.check("tshark: Bootstrapping-Info Request(310) on 3GPP Zn(16777220)",
+                 re.search(r"Boot?strapping-Info Request\(310\).*3GPP Zn\(16777220\)", summary),
+                 summary[-2000:])
+    checks.check("tshark: Bootstrapping-Info Answer(310) on 3GPP Zn(16777220)",
+                 re.search(r"Boot?strapping-Info Answer\(310\).*3GPP Zn\(16777220\)", summary))
+    detail = read("-Y", "diameter.cmd.code==310", "-V")
+    for avp in ("Transaction-Identifier(401)", "NAF-Hostname(402)", "ME-Key-Material(405)",
+                "UICC-Key-Material(406)", "Key-ExpiryTime(404)",
+                "BootstrapInfoCreationTime(408)", "GBA-UserSecSettings(400)",
+                "GBA_U-Awareness-Indicator(407)", "GBA-Type(410)", "User-Name(1)",
+                "Experimental-Result-Code(298)"):
+        checks.check(f"tshark: AVP {avp}", re.search(rf"AVP: (3GPP-)?{re.escape(avp)}", detail),
+                     "")
+    checks.check("tshark: 5403 DIAMETER_ERROR_TRANSACTION_IDENTIFIER_INVALID seen",
+                 "5403" in detail)
+
+
+def test_zh_and_zn(procs, db, store):
+    """gba-bsf with av.source = zh and Zn on: one node, two applications."""
+    hss_port, zn_port = gbatest.free_port(), gbatest.free_port()
+    procs.start("hss", [HSS_BIN, "--db", db, "--listen", f"127.0.0.1:{hss_port}",
+                        "--identity", HSS_ID, "--realm", REALM], wait_port=hss_port)
+    port = gbatest.free_port()
+    bsf = procs.start("bsf-zh", [
+        BSF_BIN, "--set", "bsf.state_dir=" + procs.dir, "--listen", f"127.0.0.1:{port}",
+        "--admin-listen", "off", "--domain", DOMAIN, "--store", store, "--source", "zh",
+        "--set", f"zh.origin_host={BSF_ID}", "--set", f"zh.origin_realm={REALM}",
+        "--set", "zh.hss_host=127.0.0.1", "--set", f"zh.hss_port={hss_port}",
+        "--set", f"zh.hss_realm={REALM}", "--set", f"zh.hss_identity={HSS_ID}",
+        "--set", "zn.enabled=on", "--set", f"zn.port={zn_port}"], wait_port=port)
+    gbatest.wait_port(zn_port, 10.0, bsf)
+    c = Probe(procs, "naf-zh", zn_port, NAF)
+    checks.check("Zh + Zn: NAF connected to the BSF", c.line() == "ready" and
+                 c.cmd("wait-peer 5000") == "wait-peer GBA_OK")
+    r = ue(procs, f"http://127.0.0.1:{port}/", ALICE, "alice.sqn", "--naf", NAF)
+    if checks.check("Zh + Zn: gba-test-ue bootstraps with a vector from the HSS",
+                    r.get("result") == "ok", str(r)):
+        f = c.fetch(r["btid"], NAF)
+        checks.check("Zh + Zn: the NAF gets the UE's Ks_NAF and the GUSS from the HSS",
+                     f["err"] == "GBA_OK" and f.get("ks_naf") == r["ks_naf_kcv"] and
+                     f.get("uid") == CSE_ID, str(f))
+    checks.check("Zh + Zn: probe exits cleanly", c.quit())
+    checks.check("Zh + Zn: gba-bsf stops cleanly (exit 0)", procs.stop("bsf-zh") == 0)
+
+
+def test_no_secrets_in_logs(procs):
+    """Every Ks_NAF / Ks_ext_NAF / Ks_int_NAF the probes got, in hex, must be in
+    no process's log (the BSF logs at debug level in this test)."""
+    try:
+        with open(os.path.join(procs.dir, "secrets.txt")) as f:
+            keys = {line.strip() for line in f if line.strip()}
+    except OSError:
+        keys = set()
+    logs = "".join(procs.log(n) for n in ("bsf", "naf", "naf2", "bsf-zh", "naf-zh",
+                                          "hss", "naf-http", "naf-rogue")).lower()
+    leaked = [k for k in keys if k in logs]
+    checks.check(f"no log shows any of the {len(keys)} NAF keys fetched",
+                 len(keys) >= 6 and not leaked, str(leaked))
+
+
+def main():
+    with gbatest.Processes() as procs:
+        db = os.path.join(procs.dir, "subscribers.db")
+        # commit_ms=0 on every handle: the probes plant sessions in the BSF's
+        # store, and with group commit the BSF's reads share one transaction
+        # (lib/store), which would keep showing it the rows of before.
+        store = "sqlite:" + os.path.join(procs.dir, "sessions.db") + "?commit_ms=0"
+        add_subscriber(procs, db, ALICE, GUSS_ALICE)
+        add_subscriber(procs, db, CAROL, GUSS_CAROL)
+        zn_port = gbatest.free_port()
+        cap = Capture(procs, zn_port) if TSHARK else None
+        if cap and not cap.sync(b"capture-ready?"):
+            cap = None
+        pki = make_certs(procs)
+        bsf, url, admin = start_bsf(procs, db, store, zn_port, pki)
+        a = Probe(procs, "naf", zn_port, NAF, "--gba-u-aware", "--store", store)
+        b = Probe(procs, "naf2", zn_port, NAF2, "--cache", "off", "--store", store)
+        checks.check("zn-probe (NAF, GBA_U-aware) ready", a.line() == "ready")
+        checks.check("zn-probe (NAF2, unaware, no cache) ready", b.line() == "ready")
+        checks.check("NAF connected to the BSF", a.cmd("wait-peer 5000") == "wait-peer GBA_OK")
+        checks.check("NAF2 connected to the BSF", b.cmd("wait-peer 5000") == "wait-peer GBA_OK")
+        btid = test_gba_me(procs, url, a)
+        test_gba_u(procs, url, a, b)
+        test_refusals(procs, url, a, b, btid)
+        if btid:
+            test_malformed(a, bsf, btid)
+        if btid and pki:
+            test_http(procs, pki, btid)
+        elif not pki:
+            print("skip Zn over HTTPS: no certtool")
+        test_metrics(admin)
+        log = procs.log("bsf")
+        checks.check("BSF log names no IMPI in Zn lines",
+                     not any("zn:" in l and "alice@" in l for l in log.splitlines()))
+        if btid:
+            test_dead_bsf(procs, a, bsf, btid)
+        checks.check("zn-probe NAF exits cleanly", a.quit())
+        checks.check("zn-probe NAF2 exits cleanly", b.quit())
+        test_tshark(cap, zn_port)
+        if HSS_BIN:
+            test_zh_and_zn(procs, db, store)
+        else:
+            print("skip Zh + Zn: no gba-hss-sim")
+        test_no_secrets_in_logs(procs)
+        if checks.failed:
+            for name in ("bsf", "naf", "naf2", "bsf-zh", "naf-zh", "hss"):
+                print(f"---- {name} log (tail)\n" + procs.log(name)[-3000:], file=sys.stderr)
+    checks.finish()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+/*
+ * test_zn_unit.c - the parts of Zn with no network (cmocka): the BSF's NAF
+ * authorisation lists and USS selection (bsf/zn), Diameter Time values,
+ * and libgba-naf's answer cache (naf/lib/cache.c).
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <gba/diameter_zn.h>
+
+#include "cache.h"
+#include "zn_policy.h"
+#include "zn_uss.h"
+
+#define S(x) x, strlen(x)
+
+static const char *GUSS =
+	"<?xml version=\"1.0\"?>"
+	"<guss xmlns=\"uri:3gpp-gba\" id=\"a\"><bsfInfo><uiccType>GBA</uiccType></bsfInfo>"
+	"<ussList>"
+	"<uss id=\"1\" type=\"1\" nafGroup=\"naf.example.org\"><uids><uid>/CSE-1</uid></uids>"
+	"<flags><flag>1</flag></flags></uss>"
+	"<uss id=\"2\" type=\"7\" nafGroup=\"m2m\"><uids><uid>/AE-2</uid></uids></uss>"
+	"<uss id=\"3\" type=\"42\"><uids><uid>sip:svc@example.org</uid></uids></uss>"
+	"</ussList></guss>";
+
+static struct zn_policy *policy(void)
+{
+	struct zn_policy *p = NULL;
+	char err[256];
+
+	assert_int_equal(zn_policy_parse(&p, "naf.example.org = cse1.example.org | CSE2.example.org;"
+					 " gw.example.org=*",
+					 "m2m=cse1.example.org|cse2.example.org", err, sizeof(err)),
+			 0);
+	return p;
+}
+
+static void test_policy_peers(void **state)
+{
+	struct zn_policy *p = policy();
+
+	(void)state;
+	/* A peer may ask for its own FQDN, whatever the lists say. */
+	assert_true(zn_policy_peer_allows(p, "naf.example.org", S("naf.example.org")));
+	assert_true(zn_policy_peer_allows(p, "other.example.org", S("OTHER.example.org")));
+	/* The mapping adds FQDNs, case-insensitively. */
+	assert_true(zn_policy_peer_allows(p, "naf.example.org", S("cse2.example.org")));
+	assert_false(zn_policy_peer_allows(p, "naf.example.org", S("cse3.example.org")));
+	assert_false(zn_policy_peer_allows(p, "other.example.org", S("cse1.example.org")));
+	/* "*" allows any; an empty peer nothing. */
+	assert_true(zn_policy_peer_allows(p, "gw.example.org", S("anything.example.org")));
+	assert_false(zn_policy_peer_allows(p, "", S("naf.example.org")));
+	/* A prefix is not the name. */
+	assert_false(zn_policy_peer_allows(p, "naf.example.org", "naf.example.org.evil", 19));
+	zn_policy_free(p);
+}
+
+static void test_policy_groups(void **state)
+{
+	struct zn_policy *p = policy();
+
+	(void)state;
+	assert_true(zn_policy_in_group(p, "m2m", S("cse2.example.org")));
+	assert_false(zn_policy_in_group(p, "m2m", S("naf.example.org")));
+	assert_true(zn_policy_in_group(p, "naf.example.org", S("naf.example.org")));
+	assert_false(zn_policy_in_group(p, "nogroup", S("cse1.example.org")));
+	zn_policy_free(p);
+}
+
+static void test_policy_bad(void **state)
+{
+	struct zn_policy *p = NULL;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(zn_policy_parse(&p, "no-equals-sign", "", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "NAME=FQDN"));
+	assert_int_equal(zn_policy_parse(&p, "a=b c", "", err, sizeof(err)), -1);
+	assert_int_equal(zn_policy_parse(&p, "", "g=*", err, sizeof(err)), -1);
+	assert_null(p);
+	assert_int_equal(zn_policy_parse(&p, NULL, "", err, sizeof(err)), 0);
+	assert_false(zn_policy_peer_allows(p, "x.org", S("y.org")));
+	zn_policy_free(p);
+}
+
+static void test_uss_by_group(void **state)
+{
+	struct zn_policy *p = policy();
+	char out[4096];
+	size_t len = 0;
+	unsigned n = 0;
+
+	(void)state;
+	assert_int_equal(zn_uss_select(S(GUSS), p, S("naf.example.org"), NULL, out, sizeof(out),
+				       &len, &n), GBA_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(len, strlen(out));
+	assert_non_null(strstr(out, "<ussList xmlns=\"uri:3gpp-gba\">"));
+	assert_non_null(strstr(out, "<uid>/CSE-1</uid>"));
+	assert_non_null(strstr(out, "<flag>1</flag>"));
+	assert_null(strstr(out, "/AE-2"));
+	assert_null(strstr(out, "bsfInfo"));
+	/* A group member: the m2m USS only. */
+	assert_int_equal(zn_uss_select(S(GUSS), p, S("cse1.example.org"), NULL, out, sizeof(out),
+				       &len, &n), GBA_OK);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(out, "/AE-2"));
+	zn_policy_free(p);
+}
+
+static void test_uss_by_service(void **state)
+{
+	struct zn_policy *p = policy();
+	char out[4096];
+	size_t len = 0;
+	unsigned n = 0;
+
+	(void)state;
+	/* No nafGroup: the type must equal the GAA-Service-Identifier. */
+	assert_int_equal(zn_uss_select(S(GUSS), p, S("svc.example.org"), "42", out, sizeof(out),
+				       &len, &n), GBA_OK);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(out, "sip:svc@example.org"));
+	assert_int_equal(zn_uss_select(S(GUSS), p, S("svc.example.org"), NULL, out, sizeof(out),
+				       &len, &n), GBA_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(len, 0);
+	assert_string_equal(out, "");
+	zn_policy_free(p);
+}
+
+static void test_uss_bad(void **state)
+{
+	struct zn_policy *p = policy();
+	char out[4096], small[32];
+	size_t len = 0;
+	unsigned n = 0;
+	const char *doctype = "<!DOCTYPE guss [<!ENTITY x \"y\">]><guss><ussList>"
+			      "<uss id=\"1\" type=\"1\" nafGroup=\"naf.example.org\"/>"
+			      "</ussList></guss>";
+
+	(void)state;
+	assert_int_equal(zn_uss_select(NULL, 0, p, S("naf.example.org"), NULL, out, sizeof(out),
+				       &len, &n), GBA_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(zn_uss_select(S("<guss><ussList>"), p, S("naf.example.org"), NULL, out,
+				       sizeof(out), &len, &n), GBA_ERR_PARSE);
+	assert_int_equal(zn_uss_select(S("<other/>"), p, S("naf.example.org"), NULL, out,
+				       sizeof(out), &len, &n), GBA_ERR_PARSE);
+	assert_int_equal(zn_uss_select(S(doctype), p, S("naf.example.org"), NULL, out, sizeof(out),
+				       &len, &n), GBA_ERR_PARSE);
+	assert_int_equal(zn_uss_select(S(GUSS), p, S("naf.example.org"), NULL, small,
+				       sizeof(small), &len, &n), GBA_ERR_TOO_LARGE);
+	zn_policy_free(p);
+}
+
+static void test_time(void **state)
+{
+	uint8_t b[4];
+	/* 2026-11-23T00:00:00Z, and one past NTP era 0's end (2036-02-07). */
+	const int64_t t1 = 1795392000, t2 = 2085978496 + 100;
+
+	(void)state;
+	gba_zn_time_encode(0, b);
+	assert_memory_equal(b, "\x83\xaa\x7e\x80", 4);   /* 2208988800 */
+	assert_int_equal(gba_zn_time_decode(b), 0);
+	gba_zn_time_encode(t1, b);
+	assert_int_equal(gba_zn_time_decode(b), t1);
+	gba_zn_time_encode(t2, b);
+	assert_int_equal(b[0] & 0x80, 0);                 /* era 1 */
+	assert_int_equal(gba_zn_time_decode(b), t2);
+}
+
+static void key_for(struct gba_naf_key *k, const char *impi, int64_t expiry, uint8_t fill)
+{
+	memset(k, 0, sizeof(*k));
+	memset(k->ks_naf, fill, 32);
+	snprintf(k->impi, sizeof(k->impi), "%s", impi);
+	k->expiry = expiry;
+	k->created = expiry - 100;
+	k->gba_type = 0;
+	strcpy(k->uss, "<ussList/>");
+	k->uss_len = strlen(k->uss);
+}
+
+static void test_cache(void **state)
+{
+	static struct gba_naf_key k, out;
+	struct naf_cache *c = naf_cache_new(2);
+	const uint8_t id1[] = "naf.example.org\x01\x00\x00\x00\x02";
+	const uint8_t id2[] = "naf.example.org\x01\x00\x00\x00\x05";
+
+	(void)state;
+	assert_non_null(c);
+	key_for(&k, "a@x", 1000, 0xaa);
+	naf_cache_put(c, "b1@x", id1, sizeof(id1) - 1, &k);
+	assert_true(naf_cache_get(c, "b1@x", id1, sizeof(id1) - 1, 999, &out));
+	assert_memory_equal(out.ks_naf, k.ks_naf, 32);
+	assert_string_equal(out.uss, "<ussList/>");
+	assert_int_equal(out.from_cache, 1);
+	/* Another Ua id is another NAF_Id: not the same key. */
+	assert_false(naf_cache_get(c, "b1@x", id2, sizeof(id2) - 1, 999, &out));
+	/* Expired at Key-ExpiryTime, and dropped. */
+	assert_false(naf_cache_get(c, "b1@x", id1, sizeof(id1) - 1, 1000, &out));
+	assert_int_equal(naf_cache_count(c), 0);
+	/* Capacity 2: the least recently used goes. */
+	naf_cache_put(c, "b1@x", id1, sizeof(id1) - 1, &k);
+	naf_cache_put(c, "b2@x", id1, sizeof(id1) - 1, &k);
+	assert_true(naf_cache_get(c, "b1@x", id1, sizeof(id1) - 1, 0, &out));
+	key_for(&k, "c@x", 1000, 0xcc);
+	naf_cache_put(c, "b3@x", id1, sizeof(id1) - 1, &k);
+	assert_int_equal(naf_cache_count(c), 2);
+	assert_false(naf_cache_get(c, "b2@x", id1, sizeof(id1) - 1, 0, &out));
+	assert_true(naf_cache_get(c, "b1@x", id1, sizeof(id1) - 1, 0, &out));
+	/* Forget by IMPI, then by B-TID. */
+	naf_cache_forget(c, NULL, "c@x");
+	assert_false(naf_cache_get(c, "b3@x", id1, sizeof(id1) - 1, 0, &out));
+	naf_cache_forget(c, "b1@x", NULL);
+	assert_int_equal(naf_cache_count(c), 0);
+	naf_cache_free(c);
+	/* Capacity 0 keeps nothing. */
+	c = naf_cache_new(0);
+	naf_cache_put(c, "b1@x", id1, sizeof(id1) - 1, &k);
+	assert_false(naf_cache_get(c, "b1@x", id1, sizeof(id1) - 1, 0, &out));
+	naf_cache_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_policy_peers),
+		cmocka_unit_test(test_policy_groups),
+		cmocka_unit_test(test_policy_bad),
+		cmocka_unit_test(test_uss_by_group),
+		cmocka_unit_test(test_uss_by_service),
+		cmocka_unit_test(test_uss_bad),
+		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_cache),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
