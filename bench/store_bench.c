@@ -36,6 +36,8 @@
 #include <gba/subscriber_db.h>
 #include <gba/util.h>
 
+#include "bench_util.h"
+
 #define DOMAIN "bsf.mnc001.mcc001.pub.3gppnetwork.org"
 #define USERS 10000
 #define MAX_THREADS 4
@@ -230,24 +232,10 @@ static void bytes_per_btid(const char *label, const char *uri, unsigned n, int w
 
 /* ---- a redis-server of our own ----------------------------------------- */
 
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
-	    !getsockname(fd, (struct sockaddr *)&a, &len))
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 static pid_t start_redis(const char *dir, char *uri, size_t uri_size)
 {
-	int port = free_port();
+	uint16_t free = bench_free_port();
+	int port = free ? free : -1;
 	char port_s[16];
 	pid_t pid;
 

@@ -38,6 +38,8 @@
 #include <gba/diameter_zn.h>
 #include <gba/naf.h>
 
+#include "bench_util.h"
+
 #define MAX_SAMPLES 400000
 #define BENCH_BTID "AAECAwQFBgcICQoLDA0ODw==@bsf.bench.test"
 #define BENCH_IMPI "bench@ims.mnc001.mcc001.3gppnetwork.org"
@@ -96,52 +98,6 @@ static int run_bsf(uint16_t port, int ready_fd)
 		sigwait(&stop, &sig);
 	gba_dia_close(dia);
 	return ok ? 0 : 1;
-}
-
-static uint16_t free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	uint16_t port = 0;
-
-	if (fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
-	    !getsockname(fd, (struct sockaddr *)&sa, &len))
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-/* CPU seconds (user + system) a process has used, from /proc. */
-static double proc_cpu(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long utime = 0, stime = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	p = strrchr(buf, ')');
-	/* after ") ": state(3) ... utime is field 14, stime 15 */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-			 &utime, &stime) != 2)
-		return 0;
-	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static double self_cpu(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 /* ---- The NAF side ------------------------------------------------------------------ */
@@ -213,7 +169,7 @@ static void figure(const struct target *t, unsigned nthreads, double seconds, pi
 	size_t share = MAX_SAMPLES / nthreads, n = 0;
 	uint64_t done = 0, failed = 0;
 	gba_err last = GBA_OK;
-	double t0, elapsed, cpu0 = self_cpu(), bsf0 = bsf ? proc_cpu(bsf) : 0;
+	double t0, elapsed, cpu0 = bench_self_cpu(), bsf0 = bsf ? bench_proc_cpu(bsf) : 0;
 
 	if (!w || !all) {
 		free(w);
@@ -244,9 +200,9 @@ static void figure(const struct target *t, unsigned nthreads, double seconds, pi
 	       nthreads, t->same_naf_id ? " (same NAF_Id)" : "", (double)done / elapsed,
 	       t->same_naf_id ? "cache hits" : "BIR/BIA", n ? all[n / 2] : 0.0,
 	       n ? all[(size_t)((double)n * 0.99)] : 0.0,
-	       done ? (self_cpu() - cpu0) / (double)done * 1e6 : 0.0);
+	       done ? (bench_self_cpu() - cpu0) / (double)done * 1e6 : 0.0);
 	if (bsf)
-		printf(", BSF side %5.1f us", done ? (proc_cpu(bsf) - bsf0) / (double)done * 1e6 : 0);
+		printf(", BSF side %5.1f us", done ? (bench_proc_cpu(bsf) - bsf0) / (double)done * 1e6 : 0);
 	printf("\n");
 	if (failed)
 		printf("     %llu round trips failed (last: %s)\n", (unsigned long long)failed,
@@ -294,7 +250,7 @@ static int bench(struct target *t, const char *host, uint16_t port, const char *
 static int bench_child_bsf(double seconds)
 {
 	struct target t = { .btid = BENCH_BTID };
-	uint16_t port = free_port();
+	uint16_t port = bench_free_port();
 	int pipefd[2], status, rc;
 	char ok = 0;
 	pid_t pid;

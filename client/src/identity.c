@@ -206,8 +206,13 @@ static int read_isim_impi(struct gba_client_card *card, struct gba_client_identi
 	    read_ef(card, FID_IMPI, buf, sizeof(buf), &n, NULL, 0))
 		return 0;
 	if (n < 3 || buf[0] != 0x80 || buf[1] == 0 || (size_t)buf[1] + 2 > n ||
-	    memchr(buf + 2, 0, buf[1]) || !memchr(buf + 2, '@', buf[1]))
+	    !memchr(buf + 2, '@', buf[1]))
 		return 0;
+	/* An IMPI is printable ASCII without spaces (TS 23.003 13.3): it goes
+	 * into Ub's Digest username and into AUTHENTICATE's NAF derivation. */
+	for (size_t i = 0; i < buf[1]; i++)
+		if (buf[2 + i] <= 0x20 || buf[2 + i] >= 0x7F)
+			return 0;
 	memcpy(id->impi, buf + 2, buf[1]);
 	id->impi[buf[1]] = '\0';
 	return 1;

@@ -232,8 +232,9 @@ int ncfg_finish(struct naf_config *c, char *err, size_t err_size)
 		snprintf(err, err_size, "[naf] state_dir is too long");
 		return -1;
 	}
-	if (strncmp(c->store_uri, "sqlite:", 7)) {
-		snprintf(err, err_size, "[store] uri: only sqlite:<path> is supported");
+	if (strncmp(c->store_uri, "sqlite:", 7) && strncmp(c->store_uri, "redis://", 8)) {
+		snprintf(err, err_size,
+			 "[store] uri: sqlite:<path> or redis://host:port[/db][?options]");
 		return -1;
 	}
 	if (c->min_key_lifetime > c->key_lifetime || c->key_lifetime == 0) {

@@ -35,7 +35,7 @@ struct naf_config {
 	/* [admin] */
 	char admin_listen[NCFG_STR + 1];   /* loopback only; "off": none */
 	/* [store] */
-	char store_uri[NCFG_PATH];         /* sqlite:<path> */
+	char store_uri[NCFG_PATH];         /* sqlite:<path> or redis://... */
 	/* [policy] */
 	unsigned key_lifetime;             /* default and ceiling of a session key, seconds */
 	unsigned min_key_lifetime;

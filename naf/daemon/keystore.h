@@ -1,9 +1,16 @@
 /*
- * keystore.h - gba-naf's key store (SQLite, a 0600 file): the enrolled
- * nodes (KmID = B-TID, IMPI, node id, expiry: never Km itself, which
- * libgba-naf fetches over Zn when needed), the session keys Kc registered by
- * nodes (which the target must fetch later, so they are stored), and the
- * revoked nodes.  Every call is serialised by the store's mutex.
+ * keystore.h - gba-naf's key store: the enrolled nodes (KmID = B-TID, IMPI,
+ * node id, expiry: never Km itself, which libgba-naf fetches over Zn when
+ * needed), the session keys Kc registered by nodes (which the target must
+ * fetch later, so they are stored), and the revoked nodes.
+ *
+ * Two back ends behind one interface (keystore_backend.h), chosen by the
+ * [store] uri:
+ *   sqlite:PATH                        one process, a 0600 file (default);
+ *   redis://HOST:PORT[/DB][?options]   shared by several gba-naf processes
+ *                                      (keystore_redis.c: layout, options).
+ * Every call is thread-safe (a mutex for SQLite, a connection pool for
+ * Redis).
  */
 #ifndef GBA_NAF_KEYSTORE_H
 #define GBA_NAF_KEYSTORE_H
@@ -35,7 +42,11 @@ struct ks_key {
 	int64_t expires;
 };
 
-/* Open or create the store at path. */
+/*
+ * Open the store named by uri: sqlite:PATH, redis://..., or a bare path
+ * (SQLite).  GBA_ERR_UNSUPPORTED for another scheme, GBA_ERR_UNAVAILABLE
+ * when Redis does not answer.
+ */
 gba_err ks_open(struct keystore **out, const char *path);
 void ks_close(struct keystore *ks);
 

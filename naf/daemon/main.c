@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	nlog_init(cfg->log_debug);
 	s.cfg = cfg;
-	gba_err err = ks_open(&s.ks, cfg->store_uri + strlen("sqlite:"));
+	gba_err err = ks_open(&s.ks, cfg->store_uri);
 	if (err)
 		fprintf(stderr, "gba-naf: key store %s: %s\n", cfg->store_uri, gba_strerror(err));
 	if (!err && (err = nonces_new(&s.nonces, 65536, cfg->nonce_lifetime)))

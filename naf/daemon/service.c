@@ -9,8 +9,6 @@
 
 #include <gnutls/crypto.h>
 #include <jansson.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <nettle/sha2.h>
 
 #include <gba/m2m.h>
@@ -70,35 +68,6 @@ gba_err svc_digest_key(struct naf_svc *s, const char *btid, int uicc, uint8_t ou
 		memcpy(out, uicc ? key.ks_int_naf : key.ks_naf, 32);
 	gba_naf_key_wipe(&key);
 	return err;
-}
-
-void svc_uss_node_id(const char *uss, size_t uss_len, char out[KS_ID_MAX + 1])
-{
-	out[0] = 0;
-	if (!uss || !uss_len)
-		return;
-	xmlDocPtr doc = xmlReadMemory(uss, (int)uss_len, "uss.xml", NULL,
-				      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	xmlNodePtr n = doc ? xmlDocGetRootElement(doc) : NULL;
-	/* Depth-first: the first <uid> under a <uids>. */
-	while (n && !out[0]) {
-		if (n->type == XML_ELEMENT_NODE && !xmlStrcmp(n->name, BAD_CAST "uid") &&
-		    n->parent && !xmlStrcmp(n->parent->name, BAD_CAST "uids")) {
-			xmlChar *t = xmlNodeGetContent(n);
-			if (t && psk_id_valid_name((const char *)t, strlen((const char *)t), KS_ID_MAX))
-				snprintf(out, KS_ID_MAX + 1, "%s", (const char *)t);
-			xmlFree(t);
-		}
-		if (n->children)
-			n = n->children;
-		else {
-			while (n && !n->next)
-				n = n->parent;
-			if (n)
-				n = n->next;
-		}
-	}
-	xmlFreeDoc(doc);
 }
 
 /* The node id: from the USS, else [nodes] by IMPI, else prefix + hash(IMPI). */
@@ -188,36 +157,6 @@ gba_err svc_enrol(struct naf_svc *s, const char *btid, int uicc, char *json, siz
 	return GBA_OK;
 }
 
-/* A valid key registration body: {"suid": s, "targets": [s], "lifetime": n}. */
-static int parse_registration(const char *body, size_t len, const char **suid,
-			      const char **target, json_int_t *lifetime, json_t **root,
-			      struct svc_error *e)
-{
-	json_error_t je;
-	json_t *targets = NULL;
-	*lifetime = 0;
-	*root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-	if (!*root || json_unpack_ex(*root, &je, JSON_STRICT, "{s:s, s:o, s?I, s?s}",
-				     "suid", suid, "targets", &targets, "lifetime", lifetime,
-				     "admin_fqdn", &(const char *){ NULL })) {
-		*e = ERR(400, "bad_request",
-			 "expected {\"suid\": str, \"targets\": [str], \"lifetime\": seconds}");
-		return -1;
-	}
-	if (!json_is_array(targets) || json_array_size(targets) != 1 ||
-	    !json_is_string(json_array_get(targets, 0))) {
-		*e = ERR(400, "bad_targets", "targets must name exactly one CSE-ID/AE-ID");
-		return -1;
-	}
-	*target = json_string_value(json_array_get(targets, 0));
-	if (!psk_id_valid_name(*suid, strlen(*suid), 64) ||
-	    !psk_id_valid_name(*target, strlen(*target), KS_ID_MAX) || *lifetime < 0) {
-		*e = ERR(400, "bad_request", "suid, target or lifetime out of range");
-		return -1;
-	}
-	return 0;
-}
-
 /* Policy: asked-for lifetime, at most the node's ceiling and Km's own expiry. */
 static int64_t key_expiry(struct naf_svc *s, const struct ks_node *n, json_int_t asked)
 {
@@ -257,7 +196,7 @@ gba_err svc_register_key(struct naf_svc *s, const char *btid, int uicc, const ui
 	struct ks_key k = { 0 };
 	char when[32];
 	(void)uicc;
-	if (parse_registration(body, body_len, &suid, &target, &asked, &req, e)) {
+	if (svc_parse_registration(body, body_len, &suid, &target, &asked, &req, e)) {
 		json_decref(req);
 		return GBA_ERR_PARSE;
 	}
@@ -280,6 +219,11 @@ gba_err svc_register_key(struct naf_svc *s, const char *btid, int uicc, const ui
 	json_decref(req);
 	err = store_key(s, &k);
 	gba_wipe(k.kc, sizeof(k.kc));
+	if (err == GBA_ERR_NOT_AUTHORIZED) {
+		/* Revoked by another NAF sharing the store since the check above. */
+		*e = ERR(403, "not_authorized", "the node is revoked");
+		return err;
+	}
 	if (err) {
 		*e = ERR(500, "store", "the key store failed");
 		return err;

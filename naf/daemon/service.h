@@ -16,6 +16,7 @@
 #include "config.h"
 #include "keystore.h"
 #include "nonces.h"
+#include "request.h"
 
 struct naf_svc {
 	const struct naf_config *cfg;
@@ -26,13 +27,6 @@ struct naf_svc {
 	size_t naf_id_digest_len;
 	uint8_t naf_id_km[GBA_NAF_ID_MAX];       /* FQDN || the configured Ua id */
 	size_t naf_id_km_len;
-};
-
-/* Why a request failed: the HTTP status and a short code for the JSON body. */
-struct svc_error {
-	int status;            /* 400, 401, 403, 404, 503, 500 */
-	const char *code;      /* "btid_unknown", "not_authorized", ... */
-	const char *detail;    /* one sentence for a human; never a key */
 };
 
 /* Map a Zn (or store) error to what the caller is told. */
@@ -79,8 +73,5 @@ gba_err svc_retrieve_key(struct naf_svc *s, const char *cse_id, const char *key_
 
 /* Revoke a node by KmID, IMPI or node id; JSON summary in json. */
 gba_err svc_revoke(struct naf_svc *s, const char *who, char *json, size_t json_size);
-
-/* The node id in a USS list (first <uid> of a <uids>), "" when none. */
-void svc_uss_node_id(const char *uss, size_t uss_len, char out[KS_ID_MAX + 1]);
 
 #endif /* GBA_NAF_SERVICE_H */

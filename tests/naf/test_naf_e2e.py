@@ -7,7 +7,9 @@
 Checks: Km at the node equals Km at the NAF (check values), a session key
 registered by the node and retrieved by the target is the same Kc on all
 three, both Ua ways, and each error case gives a clear error and stores
-nothing.
+nothing.  Then two gba-naf (A and B) share one redis-server (a free
+127.0.0.1 port): a key registered through A is retrieved through B, and a
+revocation through A's admin port holds at B.
 
     python3 test_naf_e2e.py GBA_BSF GBA_NAF GBA_SUBSCRIBER M2M_NODE GBA_TARGET [GBA_CLIENT]
 """
@@ -48,7 +50,7 @@ class Env:
         self.bsf.start()
         gbatest.wait_port(self.zn_port, 10.0, self.bsf.proc)
 
-    def start_naf(self, name="naf", fqdn=FQDN, identity=FQDN):
+    def start_naf(self, name="naf", fqdn=FQDN, identity=FQDN, store=None):
         ports = {k: gbatest.free_port() for k in ("digest", "tls", "admin")}
         conf = os.path.join(self.procs.dir, name + ".conf")
         with open(conf, "w") as f:
@@ -62,7 +64,7 @@ tls_listen = 127.0.0.1:{ports['tls']}
 [admin]
 listen = 127.0.0.1:{ports['admin']}
 [store]
-uri = sqlite:{self.procs.dir}/{name}-keys.db
+uri = {store or f"sqlite:{self.procs.dir}/{name}-keys.db"}
 [policy]
 key_lifetime = 1h
 min_key_lifetime = 1
@@ -200,6 +202,64 @@ def client_checks(env, naf, c):
     c("gba-client m2m-session --show-key: the same Kc at node and target",
       r["_rc"] == 0 and len(r.get("kc", "")) == 64 and r.get("kc") == t.get("kc"), (r, t))
     print(f"     gba-client: key {r.get('key_id')} Kc KCV {r.get('kc_kcv')}")
+
+
+def start_redis(procs):
+    """A redis-server on a free 127.0.0.1 port, no persistence; its URI."""
+    server = shutil.which("redis-server")
+    if not server:
+        raise RuntimeError("redis-server is not installed (scripts/setup.sh installs it)")
+    port = gbatest.free_port()
+    procs.start("redis", [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                          "--appendonly", "no", "--dir", procs.dir], wait_port=port)
+    return f"redis://127.0.0.1:{port}/2?timeout_ms=2000"
+
+
+def shared_redis_checks(env, c):
+    """Two gba-naf behind one name, sharing one Redis key store."""
+    uri = start_redis(env.procs)
+    # B has its own Zn identity (one Diameter peer each); nothing below needs
+    # B's Zn: the node talks to A, the target to B.
+    a = env.start_naf("naf-a", store=uri)
+    b = env.start_naf("naf-b", identity="naf-b.test.example.org", store=uri)
+    r = env.node(a, "session", "--target", TARGET, "--suid", "7", "--lifetime", "600")
+    node_id, key_id, btid = r.get("node_id", "x"), r.get("key_id", "x"), r.get("btid", "x")
+    c("redis: node enrols and registers a key through NAF A",
+      r.get("result") == "ok" and r.get("kc_kcv") == r.get("kc_kcv_naf"), r)
+    st, rec = env.admin(b, "GET", "/admin/nodes/" + btid)
+    c("redis: NAF B sees the enrolment made through A (IMPI, Km KCV)",
+      st == 200 and rec.get("impi") == bsfenv.IMPI and rec.get("km_kcv") == r.get("km_kcv"),
+      (st, rec))
+    t = env.target(b, key_id)
+    c("redis: the target retrieves the key through NAF B: same Kc, same node",
+      t.get("result") == "ok" and t.get("kc_kcv") == r.get("kc_kcv")
+      and t.get("node_id") == node_id, t)
+    t2 = env.target(b, key_id, OTHER, OTHER_PSK)
+    c("redis: NAF B refuses a CSE that is not the target (403)", t2.get("status") == 403, t2)
+    st, rv = env.admin(a, "POST", "/admin/revoke/" + node_id)
+    c("redis: revoked through A's admin port", st == 200 and btid in rv.get("kmids", []), rv)
+    t = env.target(b, key_id)
+    c("redis: NAF B honours it: the key is gone (404)", t.get("status") == 404, t)
+    st, _ = env.admin(b, "GET", "/admin/nodes/" + btid)
+    c("redis: NAF B honours it: the enrolment is gone", st == 404, st)
+    sb = env.stats(b)
+    c("redis: NAF B counts the revocations, no node and no key",
+      sb.get("revoked", 0) >= 1 and sb.get("nodes") == 0 and sb.get("keys") == 0, sb)
+    r2 = env.node(a, "enrol-tls")
+    c("redis: revoked node refused at A", r2.get("result") == "error", r2)
+    st, _ = env.admin(b, "DELETE", "/admin/revoke/" + node_id)
+    st2, _ = env.admin(b, "DELETE", "/admin/revoke/" + bsfenv.IMPI)
+    r3 = env.node(a, "session", "--target", TARGET)
+    t = env.target(b, r3.get("key_id", "x"))
+    c("redis: reinstated through B, the node registers at A again and B serves the key",
+      st == 200 and st2 == 200 and r3.get("result") == "ok"
+      and t.get("kc_kcv") == r3.get("kc_kcv"), (r3, t))
+    for n in ("naf-a", "naf-b"):
+        code = env.procs.stop(n)
+        log = env.procs.log(n)
+        c(f"{n}: SIGTERM, exit 0, no sanitizer report",
+          code == 0 and "Sanitizer" not in log and "runtime error" not in log, log[-2000:])
+    env.procs.stop("redis")
 
 
 def refused(out):
@@ -358,6 +418,14 @@ def main():
         r4 = env.node(naf, "enrol-tls")
         c("reinstated node enrols again", st == 200 and st2 == 200 and r4.get("result") == "ok",
           r4)
+
+        # ---- Two NAFs sharing one Redis key store --------------------------------------
+        # NAF A takes over the Zn identity (FQDN) of the first NAF, which stops
+        # meanwhile (one Diameter peer per identity); it comes back afterwards.
+        code = procs.stop("naf")
+        c("naf: SIGTERM, exit 0 (before the Redis checks)", code == 0, f"exit {code}")
+        shared_redis_checks(env, c)
+        naf = env.start_naf()
 
         # ---- Dead BSF --------------------------------------------------------------------
         env.bsf.stop()

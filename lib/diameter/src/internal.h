@@ -107,6 +107,39 @@ void dia_result_read(struct msg *answer, struct gba_dia_result *r);
 gba_err dia_call(struct gba_dia *dia, struct msg **request, unsigned timeout_ms,
 		 struct msg **answer);
 
+/* answer.c: what the servers' answers share. */
+
+/* Why a received request is refused: the AVP to show in Failed-AVP (its
+ * value) and its dictionary model, or missing_vsai for a request without
+ * Vendor-Specific-Application-Id (5005 instead of 5004). */
+struct dia_reject {
+	int missing_vsai;
+	struct avp_hdr *bad;
+	struct dict_object *bad_model;
+	const char *why;
+};
+
+/* 1 when s holds no control character. */
+int dia_printable(const uint8_t *s, size_t n);
+/* A NUL-terminated copy, cut to size - 1 octets. */
+void dia_copy_text(char *dst, size_t size, const uint8_t *s, size_t len);
+/* Record the refusal in r; returns -1, so that checks can `return dia_reject(...)`. */
+int dia_reject(struct dia_reject *r, struct avp_hdr *h, struct dict_object *model,
+	       const char *why);
+/* Fill ans: Vendor-Specific-Application-Id {app}, Result-Code or
+ * Experimental-Result {10415, code}, Auth-Session-State, Origin-Host/Realm.
+ * Non-zero (an errno) when an AVP cannot be added. */
+int dia_answer_result(struct gba_dia *dia, struct msg *ans, uint32_t app, uint32_t code);
+int dia_answer_experimental(struct gba_dia *dia, struct msg *ans, uint32_t app, uint32_t code);
+/* 5004 with r->why as Error-Message; *failed is an empty Failed-AVP for the
+ * caller to put the bad value in (how depends on the AVP), or NULL when r
+ * names no value. */
+int dia_answer_bad_value(struct gba_dia *dia, struct msg *ans, uint32_t app,
+			 const struct dia_reject *r, struct avp **failed);
+/* 5005 for a missing Vendor-Specific-Application-Id, shown in Failed-AVP. */
+int dia_answer_missing_vsai(struct gba_dia *dia, struct msg *ans, uint32_t app,
+			    const struct dia_reject *r);
+
 /* zh_client.c and zh_server.c, apart from the network (for the tests). */
 int dia_zh_build_mar(struct gba_dia *dia, const struct gba_zh_request *req, struct msg **out);
 gba_err dia_zh_read_maa(struct msg *maa, const struct gba_zh_request *req,

@@ -24,48 +24,19 @@ struct mar_view {
 	char origin[256];
 	const char *scheme;
 	struct avp_hdr *authorization;   /* SIP-Authorization, when resynchronising */
-	/* When a value is bad: the AVP to return in Failed-AVP and why. */
-	int missing_vsai;   /* 5005 instead of 5004 */
-	struct avp_hdr *bad;
-	struct dict_object *bad_model;
-	const char *why;
+	struct dia_reject rej;           /* why it is refused, if it is */
 };
-
-static int printable(const uint8_t *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
-static void copy_text(char *dst, size_t size, const union avp_value *v)
-{
-	size_t n = v->os.len < size - 1 ? v->os.len : size - 1;
-
-	memcpy(dst, v->os.data, n);
-	dst[n] = '\0';
-}
-
-static int reject(struct mar_view *m, struct avp_hdr *h, struct dict_object *model,
-		  const char *why)
-{
-	m->bad = h;
-	m->bad_model = model;
-	m->why = why;
-	return -1;
-}
 
 static int check_user_name(struct gba_dia *dia, struct msg *req, struct mar_view *m)
 {
 	struct avp_hdr *h = avp_find(req, 1, 0, NULL, NULL);   /* User-Name */
 
 	if (!h || !h->avp_value)
-		return reject(m, h, dia->dict.user_name, "no User-Name");
+		return dia_reject(&m->rej, h, dia->dict.user_name, "no User-Name");
 	if (h->avp_value->os.len == 0 || h->avp_value->os.len > GBA_ZH_IMPI_MAX ||
-	    !printable(h->avp_value->os.data, h->avp_value->os.len))
-		return reject(m, h, dia->dict.user_name, "User-Name is not a valid IMPI");
-	copy_text(m->impi, sizeof(m->impi), h->avp_value);
+	    !dia_printable(h->avp_value->os.data, h->avp_value->os.len))
+		return dia_reject(&m->rej, h, dia->dict.user_name, "User-Name is not a valid IMPI");
+	dia_copy_text(m->impi, sizeof(m->impi), h->avp_value->os.data, h->avp_value->os.len);
 	m->mar.impi = m->impi;
 	m->mar.impi_len = h->avp_value->os.len;
 	return 0;
@@ -90,13 +61,13 @@ static int check_auth_data_item(struct gba_dia *dia, struct msg *req, struct mar
 			 !memcmp(v->os.data, GBA_ZH_SCHEME_AKAV2, v->os.len))
 			m->scheme = GBA_ZH_SCHEME_AKAV2;
 		else
-			return reject(m, h, d->sip_auth_scheme,
+			return dia_reject(&m->rej, h, d->sip_auth_scheme,
 				      "SIP-Authentication-Scheme not supported");
 	}
 	h = avp_find(item, GBA_AVP_SIP_AUTHORIZATION, GBA_DIA_VENDOR_3GPP, NULL, NULL);
 	if (h && h->avp_value) {
 		if (h->avp_value->os.len != GBA_ZH_RESYNC_LEN)
-			return reject(m, h, d->sip_authorization,
+			return dia_reject(&m->rej, h, d->sip_authorization,
 				      "SIP-Authorization is not RAND || AUTS (30 octets)");
 		m->authorization = h;
 		m->mar.resync_rand = h->avp_value->os.data;
@@ -111,11 +82,12 @@ static int check_mar(struct gba_dia *dia, struct msg *req, struct mar_view *m)
 
 	memset(m, 0, sizeof(*m));
 	if (h && h->avp_value)
-		copy_text(m->origin, sizeof(m->origin), h->avp_value);
+		dia_copy_text(m->origin, sizeof(m->origin), h->avp_value->os.data,
+			      h->avp_value->os.len);
 	m->mar.origin_host = m->origin;
 	if (!avp_find(req, 260, 0, NULL, NULL)) {   /* Vendor-Specific-Application-Id */
-		m->missing_vsai = 1;
-		return reject(m, NULL, NULL, "no Vendor-Specific-Application-Id");
+		m->rej.missing_vsai = 1;
+		return dia_reject(&m->rej, NULL, NULL, "no Vendor-Specific-Application-Id");
 	}
 	if (check_user_name(dia, req, m) || check_auth_data_item(dia, req, m))
 		return -1;
@@ -125,69 +97,22 @@ static int check_mar(struct gba_dia *dia, struct msg *req, struct mar_view *m)
 
 /* ---- The answer ------------------------------------------------------------------ */
 
-static int answer_head(struct gba_dia *dia, struct msg *ans)
-{
-	return avp_add_vsai(dia, ans, GBA_DIA_APP_ZH);
-}
-
-static int answer_tail(struct gba_dia *dia, struct msg *ans)
-{
-	int ret = avp_add_u32(ans, dia->dict.auth_session_state, 1);   /* NO_STATE_MAINTAINED */
-
-	if (!ret)
-		ret = fd_msg_add_origin(ans, 0);
-	return ret;
-}
-
-static int answer_result(struct gba_dia *dia, struct msg *ans, uint32_t code)
-{
-	int ret = answer_head(dia, ans);
-
-	if (!ret)
-		ret = avp_add_u32(ans, dia->dict.result_code, code);
-	if (!ret)
-		ret = answer_tail(dia, ans);
-	return ret;
-}
-
-static int answer_unknown_user(struct gba_dia *dia, struct msg *ans)
-{
-	struct avp *er = NULL;
-	int ret = answer_head(dia, ans);
-
-	if (!ret)
-		ret = avp_add_group(ans, dia->dict.exp_result, &er);
-	if (!ret)
-		ret = avp_add_u32(er, dia->dict.vendor_id, GBA_DIA_VENDOR_3GPP);
-	if (!ret)
-		ret = avp_add_u32(er, dia->dict.exp_result_code, GBA_DIA_ERROR_IDENTITY_UNKNOWN);
-	if (!ret)
-		ret = answer_tail(dia, ans);
-	return ret;
-}
-
 /* 5004 with the offending value in Failed-AVP (RFC 6733 7.5). */
-static int answer_bad_value(struct gba_dia *dia, struct msg *ans, const struct mar_view *m)
+static int answer_bad_value(struct gba_dia *dia, struct msg *ans, const struct dia_reject *r)
 {
-	struct avp *failed = NULL, *inner = NULL;
-	int ret = answer_result(dia, ans, GBA_DIA_INVALID_AVP_VALUE);
+	struct avp *failed = NULL, *parent;
+	int ret = dia_answer_bad_value(dia, ans, GBA_DIA_APP_ZH, r, &failed);
 
+	if (ret || !failed)
+		return ret;
+	/* SIP-Authorization and SIP-Authentication-Scheme belong to the
+	 * SIP-Auth-Data-Item: Failed-AVP shows them inside it. */
+	parent = failed;
+	if (r->bad_model != dia->dict.user_name)
+		ret = avp_add_group(failed, dia->dict.sip_auth_data_item, &parent);
 	if (!ret)
-		ret = avp_add_str(ans, dia->dict.error_message, m->why);
-	if (!ret && m->bad && m->bad->avp_value) {
-		/* SIP-Authorization and SIP-Authentication-Scheme belong to the
-		 * SIP-Auth-Data-Item: Failed-AVP shows them inside it. */
-		struct avp *parent;
-		ret = avp_add_group(ans, dia->dict.failed_avp, &failed);
-		parent = failed;
-		if (!ret && m->bad_model != dia->dict.user_name) {
-			ret = avp_add_group(failed, dia->dict.sip_auth_data_item, &inner);
-			parent = inner;
-		}
-		if (!ret)
-			ret = avp_add_os(parent, m->bad_model, m->bad->avp_value->os.data,
-					 m->bad->avp_value->os.len);
-	}
+		ret = avp_add_os(parent, r->bad_model, r->bad->avp_value->os.data,
+				 r->bad->avp_value->os.len);
 	return ret;
 }
 
@@ -197,14 +122,10 @@ static int answer_vector(struct gba_dia *dia, struct msg *ans, const struct mar_
 	const struct dia_dict *d = &dia->dict;
 	uint8_t rand_autn[32];
 	struct avp *item = NULL;
-	int ret = answer_head(dia, ans);
+	int ret = dia_answer_result(dia, ans, GBA_DIA_APP_ZH, GBA_DIA_SUCCESS);
 
 	memcpy(rand_autn, av->rand, 16);
 	memcpy(rand_autn + 16, av->autn, 16);
-	if (!ret)
-		ret = avp_add_u32(ans, d->result_code, GBA_DIA_SUCCESS);
-	if (!ret)
-		ret = answer_tail(dia, ans);
 	if (!ret)
 		ret = avp_add_str(ans, d->user_name, m->impi);
 	if (!ret)
@@ -230,22 +151,6 @@ static int answer_vector(struct gba_dia *dia, struct msg *ans, const struct mar_
 	return ret;
 }
 
-/* 5005, with Failed-AVP showing the AVP that should have been there
- * (RFC 6733 7.5). */
-static int answer_missing_vsai(struct gba_dia *dia, struct msg *ans, const struct mar_view *m)
-{
-	struct avp *failed = NULL;
-	int ret = answer_result(dia, ans, GBA_DIA_MISSING_AVP);
-
-	if (!ret)
-		ret = avp_add_str(ans, dia->dict.error_message, m->why);
-	if (!ret)
-		ret = avp_add_group(ans, dia->dict.failed_avp, &failed);
-	if (!ret)
-		ret = avp_add_vsai(dia, failed, GBA_DIA_APP_ZH);
-	return ret;
-}
-
 /* Ask the handler; answer what it says. */
 static int serve(struct gba_dia *dia, struct msg *ans, const struct mar_view *m)
 {
@@ -265,18 +170,17 @@ static int serve(struct gba_dia *dia, struct msg *ans, const struct mar_view *m)
 		ret = answer_vector(dia, ans, m, &av, guss, guss_len);
 		break;
 	case GBA_ERR_NOT_FOUND:
-		ret = answer_unknown_user(dia, ans);
+		ret = dia_answer_experimental(dia, ans, GBA_DIA_APP_ZH,
+					      GBA_DIA_ERROR_IDENTITY_UNKNOWN);
 		break;
 	case GBA_ERR_AUTS_INVALID: {
-		struct mar_view bad = *m;
-		bad.bad = m->authorization;
-		bad.bad_model = dia->dict.sip_authorization;
-		bad.why = "AUTS does not verify (MAC-S)";
+		struct dia_reject bad = { 0, m->authorization, dia->dict.sip_authorization,
+					  "AUTS does not verify (MAC-S)" };
 		ret = answer_bad_value(dia, ans, &bad);
 		break;
 	}
 	default:
-		ret = answer_result(dia, ans, GBA_DIA_UNABLE_TO_COMPLY);
+		ret = dia_answer_result(dia, ans, GBA_DIA_APP_ZH, GBA_DIA_UNABLE_TO_COMPLY);
 		break;
 	}
 	gba_wipe(&av, sizeof(av));
@@ -298,10 +202,10 @@ int dia_zh_answer_mar(struct gba_dia *dia, struct msg **msg)
 	if (ret)
 		return ret;
 	if (bad) {
-		gba_dia_log(dia, GBA_DIA_LOG_WARN, "malformed MAR from %s: %s", m.origin, m.why);
-		if (m.missing_vsai)
-			return answer_missing_vsai(dia, *msg, &m);
-		return answer_bad_value(dia, *msg, &m);
+		gba_dia_log(dia, GBA_DIA_LOG_WARN, "malformed MAR from %s: %s", m.origin, m.rej.why);
+		if (m.rej.missing_vsai)
+			return dia_answer_missing_vsai(dia, *msg, GBA_DIA_APP_ZH, &m.rej);
+		return answer_bad_value(dia, *msg, &m.rej);
 	}
 	return serve(dia, *msg, &m);
 }

@@ -136,6 +136,8 @@ static gba_err read_uss(struct msg *bia, char *uss, size_t uss_size, size_t *uss
 	size_t n;
 
 	*uss_len = 0;
+	if (uss && uss_size)
+		uss[0] = '\0';   /* the header promises a string, also when no USS came */
 	if (!h || !h->avp_value || !uss)
 		return GBA_OK;
 	n = h->avp_value->os.len;

@@ -27,36 +27,8 @@ struct bir_view {
 	char origin[256];
 	char peer[256];
 	char service[256];
-	int missing_vsai;             /* 5005 instead of 5004 */
-	struct avp_hdr *bad;          /* the AVP for Failed-AVP, and why */
-	struct dict_object *bad_model;
-	const char *why;
+	struct dia_reject rej;        /* why it is refused, if it is */
 };
-
-static int printable(const uint8_t *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
-static void copy_text(char *dst, size_t size, const uint8_t *s, size_t len)
-{
-	size_t n = len < size - 1 ? len : size - 1;
-
-	memcpy(dst, s, n);
-	dst[n] = '\0';
-}
-
-static int reject(struct bir_view *v, struct avp_hdr *h, struct dict_object *model,
-		  const char *why)
-{
-	v->bad = h;
-	v->bad_model = model;
-	v->why = why;
-	return -1;
-}
 
 static int check_btid(struct gba_dia *dia, struct msg *req, struct bir_view *v)
 {
@@ -65,11 +37,11 @@ static int check_btid(struct gba_dia *dia, struct msg *req, struct bir_view *v)
 				     NULL, NULL);
 
 	if (!h || !h->avp_value)
-		return reject(v, h, model, "no Transaction-Identifier");
+		return dia_reject(&v->rej, h, model, "no Transaction-Identifier");
 	if (h->avp_value->os.len == 0 || h->avp_value->os.len > GBA_ZN_BTID_MAX ||
-	    !printable(h->avp_value->os.data, h->avp_value->os.len))
-		return reject(v, h, model, "Transaction-Identifier is not a B-TID");
-	copy_text(v->btid, sizeof(v->btid), h->avp_value->os.data, h->avp_value->os.len);
+	    !dia_printable(h->avp_value->os.data, h->avp_value->os.len))
+		return dia_reject(&v->rej, h, model, "Transaction-Identifier is not a B-TID");
+	dia_copy_text(v->btid, sizeof(v->btid), h->avp_value->os.data, h->avp_value->os.len);
 	v->bir.btid = v->btid;
 	v->bir.btid_len = h->avp_value->os.len;
 	return 0;
@@ -81,9 +53,9 @@ static int check_naf_id(struct gba_dia *dia, struct msg *req, struct bir_view *v
 	struct avp_hdr *h = avp_find(req, GBA_AVP_NAF_ID, GBA_DIA_VENDOR_3GPP, NULL, NULL);
 
 	if (!h || !h->avp_value)
-		return reject(v, h, model, "no NAF-Id");
+		return dia_reject(&v->rej, h, model, "no NAF-Id");
 	if (h->avp_value->os.len < GBA_ZN_NAF_ID_MIN || h->avp_value->os.len > GBA_ZN_NAF_ID_MAX)
-		return reject(v, h, model, "NAF-Id is not FQDN || Ua security protocol id");
+		return dia_reject(&v->rej, h, model, "NAF-Id is not FQDN || Ua security protocol id");
 	v->bir.naf_id = h->avp_value->os.data;
 	v->bir.naf_id_len = h->avp_value->os.len;
 	return 0;
@@ -96,17 +68,17 @@ static int check_options(struct gba_dia *dia, struct msg *req, struct bir_view *
 
 	if (h && h->avp_value) {
 		if (h->avp_value->i32 != 0 && h->avp_value->i32 != 1)
-			return reject(v, h, GAA(&dia->dict, GBA_AVP_GBA_U_AWARENESS_INDICATOR),
+			return dia_reject(&v->rej, h, GAA(&dia->dict, GBA_AVP_GBA_U_AWARENESS_INDICATOR),
 				      "GBA_U-Awareness-Indicator is neither NO nor YES");
 		v->bir.gba_u_aware = h->avp_value->i32 == 1;
 	}
 	h = avp_find(req, GBA_AVP_GAA_SERVICE_IDENTIFIER, GBA_DIA_VENDOR_3GPP, NULL, NULL);
 	if (h && h->avp_value) {
-		if (!printable(h->avp_value->os.data, h->avp_value->os.len) ||
+		if (!dia_printable(h->avp_value->os.data, h->avp_value->os.len) ||
 		    h->avp_value->os.len >= sizeof(v->service))
-			return reject(v, h, GAA(&dia->dict, GBA_AVP_GAA_SERVICE_IDENTIFIER),
+			return dia_reject(&v->rej, h, GAA(&dia->dict, GBA_AVP_GAA_SERVICE_IDENTIFIER),
 				      "GAA-Service-Identifier is not printable text");
-		copy_text(v->service, sizeof(v->service), h->avp_value->os.data,
+		dia_copy_text(v->service, sizeof(v->service), h->avp_value->os.data,
 			  h->avp_value->os.len);
 		v->bir.gaa_service_id = v->service;
 	}
@@ -121,15 +93,15 @@ static int check_bir(struct gba_dia *dia, struct msg *req, struct bir_view *v)
 
 	memset(v, 0, sizeof(*v));
 	if (h && h->avp_value)
-		copy_text(v->origin, sizeof(v->origin), h->avp_value->os.data,
+		dia_copy_text(v->origin, sizeof(v->origin), h->avp_value->os.data,
 			  h->avp_value->os.len);
 	if (!fd_msg_source_get(req, &src, &src_len) && src)
-		copy_text(v->peer, sizeof(v->peer), (const uint8_t *)src, src_len);
+		dia_copy_text(v->peer, sizeof(v->peer), (const uint8_t *)src, src_len);
 	v->bir.origin_host = v->origin;
 	v->bir.peer = v->peer;
 	if (!avp_find(req, 260, 0, NULL, NULL)) {   /* Vendor-Specific-Application-Id */
-		v->missing_vsai = 1;
-		return reject(v, NULL, NULL, "no Vendor-Specific-Application-Id");
+		v->rej.missing_vsai = 1;
+		return dia_reject(&v->rej, NULL, NULL, "no Vendor-Specific-Application-Id");
 	}
 	if (check_btid(dia, req, v) || check_naf_id(dia, req, v) || check_options(dia, req, v))
 		return -1;
@@ -138,79 +110,19 @@ static int check_bir(struct gba_dia *dia, struct msg *req, struct bir_view *v)
 
 /* ---- The answer ------------------------------------------------------------------ */
 
-static int answer_head(struct gba_dia *dia, struct msg *ans)
-{
-	return avp_add_vsai(dia, ans, GBA_DIA_APP_ZN);
-}
-
-static int answer_tail(struct gba_dia *dia, struct msg *ans)
-{
-	int ret = avp_add_u32(ans, dia->dict.auth_session_state, 1);   /* NO_STATE_MAINTAINED */
-
-	if (!ret)
-		ret = fd_msg_add_origin(ans, 0);
-	return ret;
-}
-
-static int answer_result(struct gba_dia *dia, struct msg *ans, uint32_t code)
-{
-	int ret = answer_head(dia, ans);
-
-	if (!ret)
-		ret = avp_add_u32(ans, dia->dict.result_code, code);
-	if (!ret)
-		ret = answer_tail(dia, ans);
-	return ret;
-}
-
-static int answer_experimental(struct gba_dia *dia, struct msg *ans, uint32_t code)
-{
-	struct avp *er = NULL;
-	int ret = answer_head(dia, ans);
-
-	if (!ret)
-		ret = avp_add_group(ans, dia->dict.exp_result, &er);
-	if (!ret)
-		ret = avp_add_u32(er, dia->dict.vendor_id, GBA_DIA_VENDOR_3GPP);
-	if (!ret)
-		ret = avp_add_u32(er, dia->dict.exp_result_code, code);
-	if (!ret)
-		ret = answer_tail(dia, ans);
-	return ret;
-}
-
 /* 5004 with the offending value in Failed-AVP (RFC 6733 7.5). */
 static int answer_bad_value(struct gba_dia *dia, struct msg *ans, const struct bir_view *v)
 {
+	const struct dia_reject *r = &v->rej;
 	struct avp *failed = NULL;
-	int ret = answer_result(dia, ans, GBA_DIA_INVALID_AVP_VALUE);
+	int ret = dia_answer_bad_value(dia, ans, GBA_DIA_APP_ZN, r, &failed);
 
-	if (!ret)
-		ret = avp_add_str(ans, dia->dict.error_message, v->why);
-	if (!ret && v->bad && v->bad->avp_value) {
-		ret = avp_add_group(ans, dia->dict.failed_avp, &failed);
-		if (!ret && v->bad_model == GAA(&dia->dict, GBA_AVP_GBA_U_AWARENESS_INDICATOR))
-			ret = avp_add_u32(failed, v->bad_model, (uint32_t)v->bad->avp_value->i32);
-		else if (!ret)
-			ret = avp_add_os(failed, v->bad_model, v->bad->avp_value->os.data,
-					 v->bad->avp_value->os.len);
-	}
-	return ret;
-}
-
-/* 5005, with Failed-AVP showing the AVP that should have been there. */
-static int answer_missing_vsai(struct gba_dia *dia, struct msg *ans, const struct bir_view *v)
-{
-	struct avp *failed = NULL;
-	int ret = answer_result(dia, ans, GBA_DIA_MISSING_AVP);
-
-	if (!ret)
-		ret = avp_add_str(ans, dia->dict.error_message, v->why);
-	if (!ret)
-		ret = avp_add_group(ans, dia->dict.failed_avp, &failed);
-	if (!ret)
-		ret = avp_add_vsai(dia, failed, GBA_DIA_APP_ZN);
-	return ret;
+	if (ret || !failed)
+		return ret;
+	if (r->bad_model == GAA(&dia->dict, GBA_AVP_GBA_U_AWARENESS_INDICATOR))
+		return avp_add_u32(failed, r->bad_model, (uint32_t)r->bad->avp_value->i32);
+	return avp_add_os(failed, r->bad_model, r->bad->avp_value->os.data,
+			  r->bad->avp_value->os.len);
 }
 
 static int add_time(struct msg *ans, struct dict_object *model, int64_t t)
@@ -224,12 +136,8 @@ static int add_time(struct msg *ans, struct dict_object *model, int64_t t)
 static int answer_keys(struct gba_dia *dia, struct msg *ans, const struct gba_zn_bia *bia)
 {
 	const struct dia_dict *d = &dia->dict;
-	int ret = answer_head(dia, ans);
+	int ret = dia_answer_result(dia, ans, GBA_DIA_APP_ZN, GBA_DIA_SUCCESS);
 
-	if (!ret)
-		ret = avp_add_u32(ans, d->result_code, GBA_DIA_SUCCESS);
-	if (!ret)
-		ret = answer_tail(dia, ans);
 	if (!ret)
 		ret = avp_add_str(ans, d->user_name, bia->impi);
 	if (!ret)
@@ -287,13 +195,13 @@ static int serve(struct gba_dia *dia, struct msg *ans, const struct bir_view *v)
 		ret = answer_keys(dia, ans, &bia);
 		break;
 	case GBA_ERR_NOT_FOUND:
-		ret = answer_experimental(dia, ans, GBA_DIA_ERROR_TRANSACTION_IDENTIFIER_INVALID);
+		ret = dia_answer_experimental(dia, ans, GBA_DIA_APP_ZN, GBA_DIA_ERROR_TRANSACTION_IDENTIFIER_INVALID);
 		break;
 	case GBA_ERR_NOT_AUTHORIZED:
-		ret = answer_experimental(dia, ans, GBA_DIA_ERROR_NOT_AUTHORIZED);
+		ret = dia_answer_experimental(dia, ans, GBA_DIA_APP_ZN, GBA_DIA_ERROR_NOT_AUTHORIZED);
 		break;
 	default:
-		ret = answer_result(dia, ans, GBA_DIA_UNABLE_TO_COMPLY);
+		ret = dia_answer_result(dia, ans, GBA_DIA_APP_ZN, GBA_DIA_UNABLE_TO_COMPLY);
 		break;
 	}
 	/* B-TIDs are pseudonyms; the IMPI is left to the BSF's own log policy. */
@@ -315,9 +223,9 @@ int dia_zn_answer_bir(struct gba_dia *dia, struct msg **msg)
 	if (ret)
 		return ret;
 	if (bad) {
-		gba_dia_log(dia, GBA_DIA_LOG_WARN, "malformed BIR from %s: %s", v.peer, v.why);
-		if (v.missing_vsai)
-			return answer_missing_vsai(dia, *msg, &v);
+		gba_dia_log(dia, GBA_DIA_LOG_WARN, "malformed BIR from %s: %s", v.peer, v.rej.why);
+		if (v.rej.missing_vsai)
+			return dia_answer_missing_vsai(dia, *msg, GBA_DIA_APP_ZN, &v.rej);
 		return answer_bad_value(dia, *msg, &v);
 	}
 	return serve(dia, *msg, &v);
