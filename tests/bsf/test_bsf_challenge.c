@@ -239,11 +239,16 @@ static void test_threads(void **state)
 		w[i] = (struct worker){ t, i, 0, 0 };
 		assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
 	}
+	unsigned taken = 0;
 	for (unsigned i = 0; i < THREADS; i++) {
 		pthread_join(th[i], NULL);
 		assert_int_equal(w[i].taken + w[i].full, ROUNDS);
-		assert_true(w[i].taken > 0);
+		taken += w[i].taken;
 	}
+	/* Which thread wins a slot is up to the scheduler: on a loaded box
+	 * one thread may find the table full every time.  Together they must
+	 * get some. */
+	assert_true(taken > 0);
 	assert_int_equal(challenge_pending(t), 0);
 	challenge_table_destroy(t);
 }
