@@ -44,22 +44,16 @@
  * loopback or a private network, without persistence or with its files
  * protected like the SQLite store's 0600 file.
  *
- * A hiredis context serves one thread at a time, so the handle keeps a
- * small pool of connections, each behind its own mutex.  A connection that
- * fails is dropped and the command sent once more on a fresh one (every
+ * The URI, the connection pool and the retry of a dropped connection are
+ * lib/store's redis_pool.h, shared with the BSF's session store.  Every
  * command here may run twice: a register that did run the first time
- * answers "exists" and the daemon picks another key id); if that fails
- * too, the caller gets GBA_ERR_UNAVAILABLE.
+ * answers "exists" and the daemon picks another key id.
  */
 #define _POSIX_C_SOURCE 200809L /* strnlen */
 
-#include <limits.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include <hiredis/hiredis.h>
@@ -68,38 +62,15 @@
 
 #include "keystore.h"
 #include "keystore_backend.h"
+#include "redis_pool.h"
 
 #define PREFIX "naf:"
 #define RKEY_MAX (sizeof(PREFIX) + 3 + KS_ID_MAX)
-#define DEFAULT_POOL 4
-#define POOL_MAX 64
-#define DEFAULT_TIMEOUT_MS 1000
-#define TIMEOUT_MS_MAX 60000
-#define CMD_ARGS_MAX 16
-#define REDIS_VERSION_MIN 7          /* EXPIREAT NX/GT */
 #define SCAN_COUNT "1000"
-
-struct redis_conn {
-	pthread_mutex_t lock;
-	redisContext *c;               /* NULL: not connected */
-};
 
 struct redis_ks {
 	struct keystore base;
-	char host[256];
-	int port;
-	unsigned db;
-	unsigned timeout_ms;
-	unsigned n_conns;
-	atomic_uint next;              /* where the next caller starts looking */
-	struct redis_conn *conns;
-};
-
-/* One command of a pipeline. */
-struct rcmd {
-	int argc;
-	const char *argv[CMD_ARGS_MAX];
-	size_t len[CMD_ARGS_MAX];
+	struct redis_pool *pool;
 };
 
 /* A Redis key name: PREFIX kind ":" id. */
@@ -113,21 +84,9 @@ static struct redis_ks *from_base(struct keystore *ks)
 	return (struct redis_ks *)ks;
 }
 
-static void cmd_arg(struct rcmd *c, const void *p, size_t len)
+static void cmd_key(struct redis_cmd *c, const struct rkey *k)
 {
-	c->argv[c->argc] = p;
-	c->len[c->argc] = len;
-	c->argc++;
-}
-
-static void cmd_str(struct rcmd *c, const char *s)
-{
-	cmd_arg(c, s, strlen(s));
-}
-
-static void cmd_key(struct rcmd *c, const struct rkey *k)
-{
-	cmd_arg(c, k->s, k->len);
+	redis_cmd_arg(c, k->s, k->len);
 }
 
 /* GBA_ERR_INVALID_ARG when id is too long for a store id. */
@@ -141,117 +100,6 @@ static gba_err rkey(struct rkey *k, const char *kind, const char *id)
 }
 
 /* ---- connections ------------------------------------------------------- */
-
-static struct timeval timeout_tv(const struct redis_ks *r)
-{
-	struct timeval tv = { (time_t)(r->timeout_ms / 1000),
-			      (suseconds_t)(r->timeout_ms % 1000) * 1000 };
-	return tv;
-}
-
-static int reply_ok(const redisReply *rep)
-{
-	return rep && rep->type == REDIS_REPLY_STATUS && !strcmp(rep->str, "OK");
-}
-
-static gba_err connect_one(const struct redis_ks *r, redisContext **out)
-{
-	redisContext *c = redisConnectWithTimeout(r->host, r->port, timeout_tv(r));
-	redisReply *rep;
-
-	if (!c)
-		return GBA_ERR_NO_MEMORY;
-	if (c->err || redisSetTimeout(c, timeout_tv(r)) != REDIS_OK) {
-		redisFree(c);
-		return GBA_ERR_UNAVAILABLE;
-	}
-	if (r->db) {
-		rep = redisCommand(c, "SELECT %u", r->db);
-		int ok = reply_ok(rep);
-		if (rep)
-			freeReplyObject(rep);
-		if (!ok) {
-			redisFree(c);
-			return rep ? GBA_ERR_INVALID_ARG : GBA_ERR_UNAVAILABLE;
-		}
-	}
-	*out = c;
-	return GBA_OK;
-}
-
-/* A pool connection for this thread: a free one if any, else wait. */
-static struct redis_conn *acquire(struct redis_ks *r)
-{
-	unsigned start = atomic_fetch_add_explicit(&r->next, 1, memory_order_relaxed) % r->n_conns;
-
-	for (unsigned i = 0; i < r->n_conns; i++) {
-		struct redis_conn *rc = &r->conns[(start + i) % r->n_conns];
-		if (pthread_mutex_trylock(&rc->lock) == 0)
-			return rc;
-	}
-	pthread_mutex_lock(&r->conns[start].lock);
-	return &r->conns[start];
-}
-
-static void free_replies(redisReply **rep, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (rep[i])
-			freeReplyObject(rep[i]);
-		rep[i] = NULL;
-	}
-}
-
-/* Send n commands in one write, read their n replies. */
-static int pipeline_once(redisContext *c, const struct rcmd *cmds, size_t n, redisReply **rep)
-{
-	for (size_t i = 0; i < n; i++)
-		/* hiredis takes const char **: it reads the arguments only. */
-		if (redisAppendCommandArgv(c, cmds[i].argc, (const char **)cmds[i].argv,
-					   cmds[i].len) != REDIS_OK)
-			return -1;
-	for (size_t i = 0; i < n; i++) {
-		void *r = NULL;
-		if (redisGetReply(c, &r) != REDIS_OK || !r) {
-			free_replies(rep, i);
-			return -1;
-		}
-		rep[i] = r;
-	}
-	return 0;
-}
-
-/* Run a pipeline on a pool connection; a dropped connection is replaced once. */
-static gba_err run(struct redis_ks *r, const struct rcmd *cmds, size_t n, redisReply **rep)
-{
-	struct redis_conn *rc = acquire(r);
-	gba_err err = GBA_ERR_UNAVAILABLE;
-
-	for (int attempt = 0; attempt < 2; attempt++) {
-		if (!rc->c && (err = connect_one(r, &rc->c)))
-			break;
-		if (!pipeline_once(rc->c, cmds, n, rep)) {
-			err = GBA_OK;
-			break;
-		}
-		err = GBA_ERR_UNAVAILABLE;
-		redisFree(rc->c);
-		rc->c = NULL;
-	}
-	pthread_mutex_unlock(&rc->lock);
-	return err;
-}
-
-/* EXEC's answer: an array with no error in it. */
-static gba_err exec_result(const redisReply *exec)
-{
-	if (exec->type != REDIS_REPLY_ARRAY)
-		return GBA_ERR_STORE;
-	for (size_t i = 0; i < exec->elements; i++)
-		if (exec->element[i]->type == REDIS_REPLY_ERROR)
-			return GBA_ERR_STORE;
-	return GBA_OK;
-}
 
 /* A bulk string of at most max-1 octets with no NUL, into out. */
 static int reply_text(const redisReply *rep, char *out, size_t max)
@@ -366,7 +214,7 @@ static gba_err rd_put_node(struct keystore *base, const struct ks_node *n)
 	struct redis_ks *r = from_base(base);
 	struct rkey kn, ki, kk;
 	char exp[24], enr[24], exat[24];
-	struct rcmd cmd[12] = { 0 };     /* 11 commands: MULTI ... EXEC */
+	struct redis_cmd cmd[12] = { 0 };     /* 11 commands: MULTI ... EXEC */
 	redisReply *rep[12] = { 0 };
 	size_t c = 0;
 
@@ -376,45 +224,45 @@ static gba_err rd_put_node(struct keystore *base, const struct ks_node *n)
 	snprintf(enr, sizeof(enr), "%lld", (long long)n->enrolled);
 	/* EXAT must be positive; 1 (1970) makes an expired record vanish at once. */
 	snprintf(exat, sizeof(exat), "%lld", (long long)(n->expires > 0 ? n->expires : 1));
-	cmd_str(&cmd[c++], "MULTI");
-	cmd_str(&cmd[c], "DEL");
+	redis_cmd_str(&cmd[c++], "MULTI");
+	redis_cmd_str(&cmd[c], "DEL");
 	cmd_key(&cmd[c++], &kn);
-	cmd_str(&cmd[c], "HSET");
+	redis_cmd_str(&cmd[c], "HSET");
 	cmd_key(&cmd[c], &kn);
-	cmd_str(&cmd[c], "impi");
-	cmd_str(&cmd[c], n->impi);
-	cmd_str(&cmd[c], "node");
-	cmd_str(&cmd[c], n->node_id);
-	cmd_str(&cmd[c], "kcv");
-	cmd_arg(&cmd[c], n->km_kcv, strnlen(n->km_kcv, sizeof(n->km_kcv)));
-	cmd_str(&cmd[c], "exp");
-	cmd_str(&cmd[c], exp);
-	cmd_str(&cmd[c], "enr");
-	cmd_str(&cmd[c++], enr);
-	cmd_str(&cmd[c], "EXPIREAT");
+	redis_cmd_str(&cmd[c], "impi");
+	redis_cmd_str(&cmd[c], n->impi);
+	redis_cmd_str(&cmd[c], "node");
+	redis_cmd_str(&cmd[c], n->node_id);
+	redis_cmd_str(&cmd[c], "kcv");
+	redis_cmd_arg(&cmd[c], n->km_kcv, strnlen(n->km_kcv, sizeof(n->km_kcv)));
+	redis_cmd_str(&cmd[c], "exp");
+	redis_cmd_str(&cmd[c], exp);
+	redis_cmd_str(&cmd[c], "enr");
+	redis_cmd_str(&cmd[c++], enr);
+	redis_cmd_str(&cmd[c], "EXPIREAT");
 	cmd_key(&cmd[c], &kn);
-	cmd_str(&cmd[c++], exat);
+	redis_cmd_str(&cmd[c++], exat);
 	const struct rkey *idx[2] = { &ki, &kk };
 	for (int i = 0; i < 2; i++) {
-		cmd_str(&cmd[c], "SADD");
+		redis_cmd_str(&cmd[c], "SADD");
 		cmd_key(&cmd[c], idx[i]);
-		cmd_str(&cmd[c++], n->kmid);
+		redis_cmd_str(&cmd[c++], n->kmid);
 		/* A new set has no TTL: NX gives it this one, GT keeps the longest. */
-		cmd_str(&cmd[c], "EXPIREAT");
+		redis_cmd_str(&cmd[c], "EXPIREAT");
 		cmd_key(&cmd[c], idx[i]);
-		cmd_str(&cmd[c], exat);
-		cmd_str(&cmd[c++], "NX");
-		cmd_str(&cmd[c], "EXPIREAT");
+		redis_cmd_str(&cmd[c], exat);
+		redis_cmd_str(&cmd[c++], "NX");
+		redis_cmd_str(&cmd[c], "EXPIREAT");
 		cmd_key(&cmd[c], idx[i]);
-		cmd_str(&cmd[c], exat);
-		cmd_str(&cmd[c++], "GT");
+		redis_cmd_str(&cmd[c], exat);
+		redis_cmd_str(&cmd[c++], "GT");
 	}
-	cmd_str(&cmd[c++], "EXEC");
-	gba_err err = run(r, cmd, c, rep);
+	redis_cmd_str(&cmd[c++], "EXEC");
+	gba_err err = redis_pool_run(r->pool, cmd, c, rep);
 	if (err)
 		return err;
-	err = exec_result(rep[c - 1]);
-	free_replies(rep, c);
+	err = redis_exec_result(rep[c - 1]);
+	redis_free_replies(rep, c);
 	return err;
 }
 
@@ -422,19 +270,19 @@ static gba_err rd_get_node(struct keystore *base, const char *kmid, struct ks_no
 {
 	struct redis_ks *r = from_base(base);
 	struct rkey kn;
-	struct rcmd cmd = { 0 };
+	struct redis_cmd cmd = { 0 };
 	redisReply *rep = NULL;
 
 	if (rkey(&kn, "n", kmid))
 		return GBA_ERR_NOT_FOUND;
-	cmd_str(&cmd, "HMGET");
+	redis_cmd_str(&cmd, "HMGET");
 	cmd_key(&cmd, &kn);
-	cmd_str(&cmd, "impi");
-	cmd_str(&cmd, "node");
-	cmd_str(&cmd, "kcv");
-	cmd_str(&cmd, "exp");
-	cmd_str(&cmd, "enr");
-	gba_err err = run(r, &cmd, 1, &rep);
+	redis_cmd_str(&cmd, "impi");
+	redis_cmd_str(&cmd, "node");
+	redis_cmd_str(&cmd, "kcv");
+	redis_cmd_str(&cmd, "exp");
+	redis_cmd_str(&cmd, "enr");
+	gba_err err = redis_pool_run(r->pool, &cmd, 1, &rep);
 	if (err)
 		return err;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 5)
@@ -458,7 +306,7 @@ static gba_err rd_put_key(struct keystore *base, const struct ks_key *k)
 	struct redis_ks *r = from_base(base);
 	struct rkey kk, knk, kr, kn;
 	char exp[24], exat[24];
-	struct rcmd cmd = { 0 };
+	struct redis_cmd cmd = { 0 };
 	redisReply *rep = NULL;
 
 	if (rkey(&kk, "k", k->key_id) || rkey(&knk, "nk", k->node_id) ||
@@ -466,23 +314,23 @@ static gba_err rd_put_key(struct keystore *base, const struct ks_key *k)
 		return GBA_ERR_INVALID_ARG;
 	snprintf(exp, sizeof(exp), "%lld", (long long)k->expires);
 	snprintf(exat, sizeof(exat), "%lld", (long long)(k->expires > 0 ? k->expires : 1));
-	cmd_str(&cmd, "EVAL");
-	cmd_arg(&cmd, PUT_KEY_LUA, sizeof(PUT_KEY_LUA) - 1);
-	cmd_str(&cmd, "4");
+	redis_cmd_str(&cmd, "EVAL");
+	redis_cmd_arg(&cmd, PUT_KEY_LUA, sizeof(PUT_KEY_LUA) - 1);
+	redis_cmd_str(&cmd, "4");
 	cmd_key(&cmd, &kk);
 	cmd_key(&cmd, &knk);
 	cmd_key(&cmd, &kr);
 	cmd_key(&cmd, &kn);
-	cmd_str(&cmd, k->key_id);
-	cmd_str(&cmd, k->kmid);
-	cmd_str(&cmd, k->node_id);
-	cmd_str(&cmd, k->suid);
-	cmd_str(&cmd, k->target);
+	redis_cmd_str(&cmd, k->key_id);
+	redis_cmd_str(&cmd, k->kmid);
+	redis_cmd_str(&cmd, k->node_id);
+	redis_cmd_str(&cmd, k->suid);
+	redis_cmd_str(&cmd, k->target);
 	/* hiredis copies Kc into its output buffer, which it frees unwiped. */
-	cmd_arg(&cmd, k->kc, sizeof(k->kc));
-	cmd_str(&cmd, exp);
-	cmd_str(&cmd, exat);
-	gba_err err = run(r, &cmd, 1, &rep);
+	redis_cmd_arg(&cmd, k->kc, sizeof(k->kc));
+	redis_cmd_str(&cmd, exp);
+	redis_cmd_str(&cmd, exat);
+	gba_err err = redis_pool_run(r->pool, &cmd, 1, &rep);
 	if (err)
 		return err;
 	if (rep->type != REDIS_REPLY_INTEGER)
@@ -497,12 +345,12 @@ static gba_err rd_put_key(struct keystore *base, const struct ks_key *k)
 
 static gba_err del_key(struct redis_ks *r, const struct rkey *kk)
 {
-	struct rcmd cmd = { 0 };
+	struct redis_cmd cmd = { 0 };
 	redisReply *rep = NULL;
 
-	cmd_str(&cmd, "DEL");
+	redis_cmd_str(&cmd, "DEL");
 	cmd_key(&cmd, kk);
-	gba_err err = run(r, &cmd, 1, &rep);
+	gba_err err = redis_pool_run(r->pool, &cmd, 1, &rep);
 	if (!err)
 		freeReplyObject(rep);
 	return err;
@@ -513,16 +361,16 @@ static gba_err rd_get_key(struct keystore *base, const char *key_id, int64_t now
 {
 	struct redis_ks *r = from_base(base);
 	struct rkey kk;
-	struct rcmd cmd = { 0 };
+	struct redis_cmd cmd = { 0 };
 	redisReply *rep = NULL;
 
 	if (rkey(&kk, "k", key_id))
 		return GBA_ERR_NOT_FOUND;
-	cmd_str(&cmd, "EVAL");
-	cmd_arg(&cmd, GET_KEY_LUA, sizeof(GET_KEY_LUA) - 1);
-	cmd_str(&cmd, "1");
+	redis_cmd_str(&cmd, "EVAL");
+	redis_cmd_arg(&cmd, GET_KEY_LUA, sizeof(GET_KEY_LUA) - 1);
+	redis_cmd_str(&cmd, "1");
 	cmd_key(&cmd, &kk);
-	gba_err err = run(r, &cmd, 1, &rep);
+	gba_err err = redis_pool_run(r->pool, &cmd, 1, &rep);
 	if (err)
 		return err;
 	if (rep->type == REDIS_REPLY_NIL) {
@@ -559,7 +407,7 @@ static gba_err rd_revoke(struct keystore *base, const char *who, char (*kmids)[K
 			 unsigned max_kmids, unsigned *n_kmids)
 {
 	struct redis_ks *r = from_base(base);
-	struct rcmd cmd = { 0 };
+	struct redis_cmd cmd = { 0 };
 	redisReply *rep = NULL;
 	char now[24];
 
@@ -567,12 +415,12 @@ static gba_err rd_revoke(struct keystore *base, const char *who, char (*kmids)[K
 	if (strlen(who) > KS_ID_MAX)
 		return GBA_ERR_INVALID_ARG;
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
-	cmd_str(&cmd, "EVAL");
-	cmd_arg(&cmd, REVOKE_LUA, sizeof(REVOKE_LUA) - 1);
-	cmd_str(&cmd, "0");
-	cmd_str(&cmd, who);
-	cmd_str(&cmd, now);
-	gba_err err = run(r, &cmd, 1, &rep);
+	redis_cmd_str(&cmd, "EVAL");
+	redis_cmd_arg(&cmd, REVOKE_LUA, sizeof(REVOKE_LUA) - 1);
+	redis_cmd_str(&cmd, "0");
+	redis_cmd_str(&cmd, who);
+	redis_cmd_str(&cmd, now);
+	gba_err err = redis_pool_run(r->pool, &cmd, 1, &rep);
 	if (err)
 		return err;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
@@ -591,14 +439,14 @@ static gba_err rd_reinstate(struct keystore *base, const char *who)
 {
 	struct redis_ks *r = from_base(base);
 	struct rkey kr;
-	struct rcmd cmd = { 0 };
+	struct redis_cmd cmd = { 0 };
 	redisReply *rep = NULL;
 
 	if (rkey(&kr, "r", who))
 		return GBA_ERR_NOT_FOUND;
-	cmd_str(&cmd, "DEL");
+	redis_cmd_str(&cmd, "DEL");
 	cmd_key(&cmd, &kr);
-	gba_err err = run(r, &cmd, 1, &rep);
+	gba_err err = redis_pool_run(r->pool, &cmd, 1, &rep);
 	if (err)
 		return err;
 	if (rep->type != REDIS_REPLY_INTEGER)
@@ -613,11 +461,11 @@ static int rd_is_revoked(struct keystore *base, const char *impi, const char *no
 {
 	struct redis_ks *r = from_base(base);
 	struct rkey k[2];
-	struct rcmd cmd = { 0 };
+	struct redis_cmd cmd = { 0 };
 	redisReply *rep = NULL;
 	const char *names[2] = { impi, node_id };
 
-	cmd_str(&cmd, "EXISTS");
+	redis_cmd_str(&cmd, "EXISTS");
 	for (int i = 0; i < 2; i++) {
 		if (!names[i] || !names[i][0])
 			continue;
@@ -627,7 +475,7 @@ static int rd_is_revoked(struct keystore *base, const char *impi, const char *no
 	}
 	if (cmd.argc == 1)
 		return 0;
-	if (run(r, &cmd, 1, &rep))
+	if (redis_pool_run(r->pool, &cmd, 1, &rep))
 		return 1;   /* a failing store counts as revoked: refuse rather than issue */
 	int revoked = rep->type != REDIS_REPLY_INTEGER || rep->integer > 0;
 	freeReplyObject(rep);
@@ -654,15 +502,15 @@ static gba_err rd_counts(struct keystore *base, unsigned *nodes, unsigned *keys,
 
 	*nodes = *keys = *revoked = 0;
 	do {
-		struct rcmd cmd = { 0 };
+		struct redis_cmd cmd = { 0 };
 		redisReply *rep = NULL;
-		cmd_str(&cmd, "SCAN");
-		cmd_str(&cmd, cursor);
-		cmd_str(&cmd, "MATCH");
-		cmd_str(&cmd, PREFIX "*");
-		cmd_str(&cmd, "COUNT");
-		cmd_str(&cmd, SCAN_COUNT);
-		err = run(r, &cmd, 1, &rep);
+		redis_cmd_str(&cmd, "SCAN");
+		redis_cmd_str(&cmd, cursor);
+		redis_cmd_str(&cmd, "MATCH");
+		redis_cmd_str(&cmd, PREFIX "*");
+		redis_cmd_str(&cmd, "COUNT");
+		redis_cmd_str(&cmd, SCAN_COUNT);
+		err = redis_pool_run(r->pool, &cmd, 1, &rep);
 		if (err)
 			break;
 		if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
@@ -695,12 +543,7 @@ static void rd_close(struct keystore *base)
 {
 	struct redis_ks *r = from_base(base);
 
-	for (unsigned i = 0; i < r->n_conns; i++) {
-		if (r->conns[i].c)
-			redisFree(r->conns[i].c);
-		pthread_mutex_destroy(&r->conns[i].lock);
-	}
-	free(r->conns);
+	redis_pool_close(r->pool);
 	free(r);
 }
 
@@ -719,133 +562,18 @@ static const struct ks_ops redis_ops = {
 
 /* ---- opening ----------------------------------------------------------- */
 
-/* A decimal number of at most len octets in [min, max]. */
-static int parse_uint(const char *s, size_t len, unsigned long min, unsigned long max,
-		      unsigned long *v)
-{
-	char num[16], *end;
-
-	if (len == 0 || len >= sizeof(num) || s[0] < '0' || s[0] > '9')
-		return -1;
-	memcpy(num, s, len);
-	num[len] = '\0';
-	unsigned long x = strtoul(num, &end, 10);
-	if (*end || x < min || x > max)
-		return -1;
-	*v = x;
-	return 0;
-}
-
-/* name=value&name=value: pool, timeout_ms. */
-static gba_err parse_options(struct redis_ks *r, const char *q)
-{
-	while (*q) {
-		size_t len = strcspn(q, "&");
-		const char *eq = memchr(q, '=', len);
-		unsigned long v;
-		if (!eq)
-			return GBA_ERR_INVALID_ARG;
-		size_t nlen = (size_t)(eq - q), vlen = len - nlen - 1;
-		if (nlen == 4 && !memcmp(q, "pool", 4) && !parse_uint(eq + 1, vlen, 1, POOL_MAX, &v))
-			r->n_conns = (unsigned)v;
-		else if (nlen == 10 && !memcmp(q, "timeout_ms", 10) &&
-			 !parse_uint(eq + 1, vlen, 1, TIMEOUT_MS_MAX, &v))
-			r->timeout_ms = (unsigned)v;
-		else
-			return GBA_ERR_INVALID_ARG;
-		q += len;
-		if (*q == '&')
-			q++;
-	}
-	return GBA_OK;
-}
-
-/* HOST:PORT[/DB][?options]; HOST may be [IPv6]. */
-static gba_err parse_spec(struct redis_ks *r, const char *spec)
-{
-	const char *end = spec + strcspn(spec, "/?"), *colon, *host = spec, *host_end;
-	unsigned long v;
-
-	if (*spec == '[') {
-		host = spec + 1;
-		host_end = memchr(host, ']', (size_t)(end - host));
-		if (!host_end || host_end[1] != ':')
-			return GBA_ERR_INVALID_ARG;
-		colon = host_end + 1;
-	} else {
-		colon = memchr(spec, ':', (size_t)(end - spec));
-		host_end = colon;
-	}
-	if (!colon || host_end == host || (size_t)(host_end - host) >= sizeof(r->host))
-		return GBA_ERR_INVALID_ARG;
-	memcpy(r->host, host, (size_t)(host_end - host));
-	r->host[host_end - host] = '\0';
-	if (parse_uint(colon + 1, (size_t)(end - colon - 1), 1, 65535, &v))
-		return GBA_ERR_INVALID_ARG;
-	r->port = (int)v;
-	if (*end == '/') {
-		const char *db = end + 1, *db_end = db + strcspn(db, "?");
-		r->db = 0;
-		if (db_end > db) {
-			if (parse_uint(db, (size_t)(db_end - db), 0, INT_MAX, &v))
-				return GBA_ERR_INVALID_ARG;
-			r->db = (unsigned)v;
-		}
-		end = db_end;
-	}
-	if (*end == '?')
-		return parse_options(r, end + 1);
-	return *end ? GBA_ERR_INVALID_ARG : GBA_OK;
-}
-
-/* The server answers, and is new enough for EXPIREAT NX/GT. */
-static gba_err check_server(struct redis_ks *r)
-{
-	struct rcmd cmd = { 0 };
-	redisReply *rep = NULL;
-	unsigned long long major = 0;
-	const char *ver;
-
-	cmd_str(&cmd, "INFO");
-	cmd_str(&cmd, "server");
-	gba_err err = run(r, &cmd, 1, &rep);
-	if (err)
-		return err;
-	ver = rep->type == REDIS_REPLY_STRING ? strstr(rep->str, "redis_version:") : NULL;
-	if (!ver || sscanf(ver + 14, "%llu", &major) != 1)
-		err = GBA_ERR_STORE;
-	else if (major < REDIS_VERSION_MIN)
-		err = GBA_ERR_UNSUPPORTED;
-	freeReplyObject(rep);
-	return err;
-}
-
 gba_err ks_redis_open(struct keystore **out, const char *spec)
 {
 	struct redis_ks *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return GBA_ERR_NO_MEMORY;
+	gba_err err = redis_pool_open(&r->pool, spec);
+	if (err) {
+		free(r);
+		return err;
+	}
 	r->base.ops = &redis_ops;
-	r->n_conns = DEFAULT_POOL;
-	r->timeout_ms = DEFAULT_TIMEOUT_MS;
-	gba_err err = parse_spec(r, spec);
-	if (err) {
-		free(r);
-		return err;
-	}
-	r->conns = calloc(r->n_conns, sizeof(*r->conns));
-	if (!r->conns) {
-		free(r);
-		return GBA_ERR_NO_MEMORY;
-	}
-	for (unsigned i = 0; i < r->n_conns; i++)
-		pthread_mutex_init(&r->conns[i].lock, NULL);
-	err = check_server(r);
-	if (err) {
-		rd_close(&r->base);
-		return err;
-	}
 	*out = &r->base;
 	return GBA_OK;
 }
