@@ -228,7 +228,7 @@ def main():
         kc = (sess.get("kc_kcv"), sess.get("kc_kcv_naf"), got.get("kc_kcv"))
         kc_ok = kc[0] and kc[0] == kc[1] == kc[2]
         print(f"7. session key for {TARGET}:")
-        print(f"   key id    {sess.get('key_id')}  (expires {sess.get('expires') or sess.get('expiry')})")
+        print(f"   key id    {sess.get('key_id')}  (expires {sess.get('key_expires')})")
         print(f"   Kc check value: node {kc[0]}, NAF {kc[1]}, target {kc[2]} -> "
               f"{'all agree' if kc_ok else 'DIFFER'}")
         print(f"   gba-target retrieved it, and learns the node: {got.get('node_id')}")
