@@ -210,6 +210,44 @@ static void test_faults(void **state)
 	fault("mute", GBA_CLIENT_ERR_TIMEOUT);
 }
 
+/*
+ * An ISIM whose EF_IMPI is not a usable NAI (here a non-ASCII octet, found
+ * by fuzz_client_card with control characters): the client must not put it
+ * in a Digest username or a card command, and derives the IMPI from the
+ * IMSI instead.
+ */
+static void test_isim_impi_not_printable(void **state)
+{
+	char src[1024], dir[] = "/tmp/client-impi-XXXXXX", path[1100], line[512], msg[256];
+	struct fixture f;
+	FILE *in, *out;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(src, sizeof(src), "%s/demo.conf", profiles);
+	snprintf(path, sizeof(path), "%s/bad-impi.conf", dir);
+	in = fopen(src, "r");
+	out = fopen(path, "w");
+	assert_non_null(in);
+	assert_non_null(out);
+	while (fgets(line, sizeof(line), in))
+		fputs(strncmp(line, "impi", 4) ? line : "impi = node\xc3\xbc@ims.example.org\n", out);
+	fclose(in);
+	fclose(out);
+	strcpy(f.state, "/tmp/client-sim-XXXXXX");
+	int fd = mkstemp(f.state);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(f.state);
+	assert_int_equal(sim_card_open(&f.card, path, f.state, &f.sim), 0);
+	assert_int_equal(gba_client_usim_identity(f.card, &f.id, msg, sizeof(msg)), 0);
+	assert_string_equal(f.id.impi, IMPI);     /* derived from the IMSI */
+	assert_false(f.id.impi_from_isim);
+	close_card(&f);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +256,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_gba_u),
 		cmocka_unit_test(test_mac_failure),
 		cmocka_unit_test(test_faults),
+		cmocka_unit_test(test_isim_impi_not_printable),
 	};
 	if (argc < 2) {
 		fprintf(stderr, "usage: test_client_sim PROFILE_DIR\n");
