@@ -705,38 +705,12 @@ static int parse_option(void *arg, const char *name, const char *value)
 	return -1;
 }
 
-static gba_err schema(sqlite3 *db)
-{
-	sqlite3_stmt *st;
-	int version = -1;
-	gba_err err;
-
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-		return GBA_ERR_STORE;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (version < 0 || version > SCHEMA_VERSION)
-		return GBA_ERR_STORE;   /* not ours, or from a newer release */
-	err = store_sqlite_exec(db, "BEGIN IMMEDIATE");
-	if (err)
-		return err;
-	err = store_sqlite_exec(db, schema_sql);
-	if (!err)
-		err = store_sqlite_exec(db, "PRAGMA user_version = 1");
-	if (!err)
-		err = store_sqlite_exec(db, "COMMIT");
-	if (err)
-		(void)store_sqlite_exec(db, "ROLLBACK");
-	return err == GBA_ERR_EXISTS ? GBA_ERR_STORE : err;
-}
-
 static gba_err open_db(struct sqlite_store *q, const char *path)
 {
 	gba_err err = store_sqlite_open(&q->db, path, "FAST", q->exclusive);
 
 	if (!err)
-		err = schema(q->db);
+		err = store_sqlite_schema(q->db, schema_sql, SCHEMA_VERSION);
 	if (!err)
 		err = store_sqlite_prepare(q->db, stmt_sql, q->st, S__COUNT);
 	if (!err && !q->exclusive) {

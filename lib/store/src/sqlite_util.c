@@ -62,6 +62,34 @@ gba_err store_sqlite_exec(sqlite3 *db, const char *sql)
 	return rc == SQLITE_OK ? GBA_OK : store_sqlite_err(rc);
 }
 
+gba_err store_sqlite_schema(sqlite3 *db, const char *sql, int version)
+{
+	sqlite3_stmt *st;
+	int found = -1;
+	char set[48];
+	gba_err err;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return GBA_ERR_STORE;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		found = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (found < 0 || found > version)
+		return GBA_ERR_STORE;   /* not ours, or from a newer release */
+	err = store_sqlite_exec(db, "BEGIN IMMEDIATE");
+	if (err)
+		return err;
+	snprintf(set, sizeof(set), "PRAGMA user_version = %d", version);
+	err = store_sqlite_exec(db, sql);
+	if (!err)
+		err = store_sqlite_exec(db, set);
+	if (!err)
+		err = store_sqlite_exec(db, "COMMIT");
+	if (err)
+		(void)store_sqlite_exec(db, "ROLLBACK");
+	return err == GBA_ERR_EXISTS ? GBA_ERR_STORE : err;
+}
+
 gba_err store_sqlite_open(sqlite3 **out, const char *path, const char *secure_delete,
 			  int exclusive)
 {

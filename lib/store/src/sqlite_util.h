@@ -38,6 +38,13 @@ gba_err store_sqlite_err(int rc);
 /* Run SQL without results (schema, BEGIN/COMMIT). */
 gba_err store_sqlite_exec(sqlite3 *db, const char *sql);
 
+/*
+ * Create or check the schema: refuse a file whose PRAGMA user_version is
+ * above version (from a newer release) or unreadable (not ours); else run
+ * sql (CREATE ... IF NOT EXISTS) and set user_version, in one transaction.
+ */
+gba_err store_sqlite_schema(sqlite3 *db, const char *sql, int version);
+
 /* Prepare n statements once, for the life of the connection. */
 gba_err store_sqlite_prepare(sqlite3 *db, const char *const *sql, sqlite3_stmt **stmts,
 			     size_t n);

@@ -79,32 +79,6 @@ static const char *const stmt_sql[S__COUNT] = {
 
 /* ---- opening ----------------------------------------------------------- */
 
-static gba_err schema(sqlite3 *db)
-{
-	sqlite3_stmt *st;
-	int version = -1;
-	gba_err err;
-
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-		return GBA_ERR_STORE;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (version < 0 || version > SCHEMA_VERSION)
-		return GBA_ERR_STORE;   /* not ours, or from a newer release */
-	err = store_sqlite_exec(db, "BEGIN IMMEDIATE");
-	if (err)
-		return err;
-	err = store_sqlite_exec(db, schema_sql);
-	if (!err)
-		err = store_sqlite_exec(db, "PRAGMA user_version = 1");
-	if (!err)
-		err = store_sqlite_exec(db, "COMMIT");
-	if (err)
-		(void)store_sqlite_exec(db, "ROLLBACK");
-	return err == GBA_ERR_EXISTS ? GBA_ERR_STORE : err;
-}
-
 gba_err gba_subdb_open(struct gba_subdb **out, const char *path)
 {
 	struct gba_subdb *db;
@@ -127,7 +101,7 @@ gba_err gba_subdb_open(struct gba_subdb **out, const char *path)
 	}
 	err = store_sqlite_open(&db->db, path, "ON", 0);
 	if (!err)
-		err = schema(db->db);
+		err = store_sqlite_schema(db->db, schema_sql, SCHEMA_VERSION);
 	if (!err)
 		err = store_sqlite_prepare(db->db, stmt_sql, db->st, S__COUNT);
 	if (err) {
