@@ -321,23 +321,29 @@ static gba_err get_guss(struct redis_store *r, const char *impi, const struct gu
 	return err;
 }
 
+/* Run VERB on a session's key (GET or DEL): one round trip. */
+static gba_err session_command(struct redis_store *r, const struct btid_key *key,
+			       const char *verb, redisReply **rep)
+{
+	char skey[KEY_MAX];
+	struct redis_cmd cmd = { 0 };
+	uint64_t domain;
+	gba_err err = domain_lookup(r, key, 0, &domain);
+
+	if (err)
+		return err;
+	redis_cmd_str(&cmd, verb);
+	redis_cmd_arg(&cmd, skey, session_key(skey, key->rand, domain));
+	return redis_pool_run(r->pool, &cmd, 1, rep);
+}
+
 static gba_err redis_get(struct gba_session_store *base, const struct btid_key *key,
 			 int64_t now, struct gba_session *out, const struct guss_out *g)
 {
 	struct redis_store *r = from_base(base);
-	char skey[KEY_MAX];
-	struct redis_cmd cmd = { 0 };
 	redisReply *rep = NULL;
-	gba_err err;
+	gba_err err = session_command(r, key, "GET", &rep);
 
-	uint64_t domain;
-
-	err = domain_lookup(r, key, 0, &domain);
-	if (err)
-		return err;
-	redis_cmd_str(&cmd, "GET");
-	redis_cmd_arg(&cmd, skey, session_key(skey, key->rand, domain));
-	err = redis_pool_run(r->pool, &cmd, 1, &rep);
 	if (err)
 		return err;
 	if (rep->type == REDIS_REPLY_NIL)
@@ -362,20 +368,9 @@ static gba_err redis_get(struct gba_session_store *base, const struct btid_key *
 
 static gba_err redis_del(struct gba_session_store *base, const struct btid_key *key)
 {
-	struct redis_store *r = from_base(base);
-	char skey[KEY_MAX];
-	struct redis_cmd cmd = { 0 };
 	redisReply *rep = NULL;
-	gba_err err;
+	gba_err err = session_command(from_base(base), key, "DEL", &rep);
 
-	uint64_t domain;
-
-	err = domain_lookup(r, key, 0, &domain);
-	if (err)
-		return err;
-	redis_cmd_str(&cmd, "DEL");
-	redis_cmd_arg(&cmd, skey, session_key(skey, key->rand, domain));
-	err = redis_pool_run(r->pool, &cmd, 1, &rep);
 	if (err)
 		return err;
 	if (rep->type != REDIS_REPLY_INTEGER)
