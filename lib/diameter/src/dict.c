@@ -189,41 +189,46 @@ static int load_vendor_apps(struct dia_dict *d)
 
 /* ---- Zh: the Cx AVPs of TS 29.229 that Zh reuses --------------------------- */
 
+/* Their codes, names and types; the model goes to the dia_dict field at off. */
+struct cx_def {
+	unsigned code;
+	const char *name;
+	enum dict_avp_basetype base;
+	int utf8;                      /* derived type UTF8String */
+	size_t off;
+};
+
+#define CX(code, name, base, utf8, field) { code, name, base, utf8, offsetof(struct dia_dict, field) }
+static const struct cx_def cx_defs[] = {
+	CX(GBA_AVP_PUBLIC_IDENTITY, "Public-Identity", AVP_TYPE_OCTETSTRING, 1, public_identity),
+	CX(GBA_AVP_SIP_NUMBER_AUTH_ITEMS, "SIP-Number-Auth-Items", AVP_TYPE_UNSIGNED32, 0,
+	   sip_number_auth_items),
+	CX(GBA_AVP_SIP_AUTHENTICATION_SCHEME, "SIP-Authentication-Scheme", AVP_TYPE_OCTETSTRING,
+	   1, sip_auth_scheme),
+	CX(GBA_AVP_SIP_AUTHENTICATE, "SIP-Authenticate", AVP_TYPE_OCTETSTRING, 0,
+	   sip_authenticate),
+	CX(GBA_AVP_SIP_AUTHORIZATION, "SIP-Authorization", AVP_TYPE_OCTETSTRING, 0,
+	   sip_authorization),
+	CX(GBA_AVP_SIP_AUTHENTICATION_CONTEXT, "SIP-Authentication-Context", AVP_TYPE_OCTETSTRING,
+	   0, sip_auth_context),
+	CX(GBA_AVP_SIP_ITEM_NUMBER, "SIP-Item-Number", AVP_TYPE_UNSIGNED32, 0, sip_item_number),
+	CX(GBA_AVP_CONFIDENTIALITY_KEY, "Confidentiality-Key", AVP_TYPE_OCTETSTRING, 0, conf_key),
+	CX(GBA_AVP_INTEGRITY_KEY, "Integrity-Key", AVP_TYPE_OCTETSTRING, 0, integ_key),
+	CX(GBA_AVP_SIP_AUTH_DATA_ITEM, "SIP-Auth-Data-Item", AVP_TYPE_GROUPED, 0,
+	   sip_auth_data_item),
+};
+#undef CX
+
 static int load_zh_avps(struct dia_dict *d)
 {
 	struct dict_object *utf8 = NULL;
 	int ret = find(DICT_TYPE, TYPE_BY_NAME, "UTF8String", &utf8);
 
-	if (!ret)
-		ret = vendor_avp(GBA_AVP_PUBLIC_IDENTITY, "Public-Identity", VM, AVP_TYPE_OCTETSTRING,
-				 utf8, &d->public_identity);
-	if (!ret)
-		ret = vendor_avp(GBA_AVP_SIP_NUMBER_AUTH_ITEMS, "SIP-Number-Auth-Items", VM,
-				 AVP_TYPE_UNSIGNED32, NULL, &d->sip_number_auth_items);
-	if (!ret)
-		ret = vendor_avp(GBA_AVP_SIP_AUTHENTICATION_SCHEME, "SIP-Authentication-Scheme", VM,
-				 AVP_TYPE_OCTETSTRING, utf8, &d->sip_auth_scheme);
-	if (!ret)
-		ret = vendor_avp(GBA_AVP_SIP_AUTHENTICATE, "SIP-Authenticate", VM,
-				 AVP_TYPE_OCTETSTRING, NULL, &d->sip_authenticate);
-	if (!ret)
-		ret = vendor_avp(GBA_AVP_SIP_AUTHORIZATION, "SIP-Authorization", VM,
-				 AVP_TYPE_OCTETSTRING, NULL, &d->sip_authorization);
-	if (!ret)
-		ret = vendor_avp(GBA_AVP_SIP_AUTHENTICATION_CONTEXT, "SIP-Authentication-Context", VM,
-				 AVP_TYPE_OCTETSTRING, NULL, &d->sip_auth_context);
-	if (!ret)
-		ret = vendor_avp(GBA_AVP_SIP_ITEM_NUMBER, "SIP-Item-Number", VM,
-				 AVP_TYPE_UNSIGNED32, NULL, &d->sip_item_number);
-	if (!ret)
-		ret = vendor_avp(GBA_AVP_CONFIDENTIALITY_KEY, "Confidentiality-Key", VM,
-				 AVP_TYPE_OCTETSTRING, NULL, &d->conf_key);
-	if (!ret)
-		ret = vendor_avp(GBA_AVP_INTEGRITY_KEY, "Integrity-Key", VM,
-				 AVP_TYPE_OCTETSTRING, NULL, &d->integ_key);
-	if (!ret)
-		ret = vendor_avp(GBA_AVP_SIP_AUTH_DATA_ITEM, "SIP-Auth-Data-Item", VM,
-				 AVP_TYPE_GROUPED, NULL, &d->sip_auth_data_item);
+	for (size_t i = 0; !ret && i < N(cx_defs); i++) {
+		const struct cx_def *c = &cx_defs[i];
+		struct dict_object **slot = (struct dict_object **)((char *)d + c->off);
+		ret = vendor_avp(c->code, c->name, VM, c->base, c->utf8 ? utf8 : NULL, slot);
+	}
 	if (ret)
 		return ret;
 
