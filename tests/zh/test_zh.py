@@ -16,12 +16,12 @@ import os
 import re
 import select
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 import gbatest
+import tshark
 
 HSS_BIN, PROBE_BIN, SUBSCRIBER_BIN, TSHARK = sys.argv[1:5]
 
@@ -98,65 +98,18 @@ def start_hss(procs, db, port):
                        wait_port=port)
 
 
-class Capture:
-    """tshark on lo for the test's port and a UDP port of the test's own, at
-    most 120 s.  tshark says 'Capturing on' a moment before packets really
-    flow, and writes them a moment after they flow: so the test sends UDP
-    datagrams to its port until tshark's packet summaries (-P) show one,
-    before the exchanges and again after them."""
-
-    def __init__(self, procs, port):
-        self.procs = procs
-        self.pcap = os.path.join(procs.dir, "zh.pcapng")
-        self.ping_port = gbatest.free_port()
-        procs.start("tshark", [TSHARK, "-i", "lo", "-f",
-                               f"tcp port {port} or udp port {self.ping_port}",
-                               "-w", self.pcap, "-P", "-l", "-a", "duration:120"])
-
-    def sync(self, payload, timeout=20.0):
-        """Send payload until tshark has seen it; False if it never does."""
-        seen = re.compile(rf"UDP \d+ \d+ . {self.ping_port} Len={len(payload)}\b")
-        deadline = time.monotonic() + timeout
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as ping:
-            while time.monotonic() < deadline:
-                if self.procs.procs["tshark"].poll() is not None:
-                    return False
-                ping.sendto(payload, ("127.0.0.1", self.ping_port))
-                time.sleep(0.1)
-                if seen.search(self.procs.log("tshark")):
-                    return True
-        return False
-
-    def stop(self):
-        synced = self.sync(b"capture-done")
-        self.procs.stop("tshark", sig=signal.SIGINT)
-        return synced
-
-
-def start_capture(procs, port):
-    if not TSHARK:
-        return None
-    cap = Capture(procs, port)
-    return cap if cap.sync(b"capture-ready?") else None
-
-
-def tshark_read(pcap, port, *args):
-    return gbatest.run([TSHARK, "-r", pcap, "-d", f"tcp.port=={port},diameter", *args],
-                       timeout=60).stdout
-
-
-def check_capture(pcap, port):
-    summary = tshark_read(pcap, port, "-Y", "diameter")
+def check_capture(cap):
+    summary = cap.read("-Y", "diameter")
     checks.check("tshark: Multimedia-Auth Request(303) on 3GPP Zh(16777221)",
                  re.search(r"Multimedia-Auth Request\(303\).*3GPP Zh\(16777221\)", summary))
     checks.check("tshark: Multimedia-Auth Answer(303) on 3GPP Zh(16777221)",
                  re.search(r"Multimedia-Auth Answer\(303\).*3GPP Zh\(16777221\)", summary))
-    apps = tshark_read(pcap, port, "-Y", "diameter.cmd.code==303", "-T", "fields",
+    apps = cap.read("-Y", "diameter.cmd.code==303", "-T", "fields",
                        "-e", "diameter.applicationId").split()
     checks.check("tshark: every MAR/MAA on application 16777221",
                  apps and all(a == "16777221" for a in apps), str(apps))
 
-    detail = tshark_read(pcap, port, "-Y", "diameter.cmd.code==303", "-V")
+    detail = cap.read("-Y", "diameter.cmd.code==303", "-V")
     for avp in ("User-Name(1)", "3GPP-SIP-Number-Auth-Items(607)",
                 "3GPP-SIP-Auth-Data-Item(612)", "3GPP-SIP-Authentication-Scheme(608)",
                 "3GPP-SIP-Authenticate(609)", "3GPP-SIP-Authorization(610)",
@@ -164,12 +117,12 @@ def check_capture(pcap, port):
         checks.check(f"tshark: AVP {avp}", f"AVP: {avp}" in detail)
     checks.check("tshark: vendor AVPs flagged V and M", "f=VM- vnd=TGPP" in detail)
 
-    resync = tshark_read(pcap, port, "-Y",
+    resync = cap.read("-Y",
                          "diameter.flags.request==1 && diameter.3GPP-SIP-Authorization",
                          "-T", "fields", "-e", "diameter.3GPP-SIP-Authorization").split()
     checks.check("tshark: a MAR carries SIP-Authorization of 30 octets (RAND || AUTS)",
                  resync and all(len(v.replace(":", "")) == 60 for v in resync), str(resync))
-    codes = tshark_read(pcap, port, "-Y", "diameter.cmd.code==303 && diameter.flags.request==0",
+    codes = cap.read("-Y", "diameter.cmd.code==303 && diameter.flags.request==0",
                         "-T", "fields", "-e", "diameter.Result-Code",
                         "-e", "diameter.Experimental-Result-Code")
     checks.check("tshark: MAA with Result-Code 2001", "2001" in codes.split())
@@ -177,30 +130,11 @@ def check_capture(pcap, port):
                  "5401" in codes.split(), codes)
     checks.check("tshark: 5401 shown by name", "DIAMETER_ERROR_IMPI_UNKNOWN (5401)" in detail)
 
-    # TCP's own analysis (duplicate ACKs, SACKs on a busy loopback) is not
-    # about what we send; every other warning or error, and any malformed
-    # packet, is.
-    bad = tshark_read(pcap, port, "-Y",
-                      "_ws.malformed || (diameter && _ws.expert.severity >= 0x00600000)")
+    bad, expert = cap.problems()
     checks.check("tshark: no malformed packet, no Diameter expert warning or error",
-                 not bad.strip(), bad)
-    expert = expert_entries(tshark_read(pcap, port, "-q", "-z", "expert"))
+                 not bad, bad)
     checks.check("tshark: expert summary has no Warns/Errors outside TCP analysis",
-                 not [e for e in expert if e[1] != "TCP"], str(expert))
-
-
-def expert_entries(summary):
-    """(severity, protocol, text) of each Error/Warning line of '-z expert'."""
-    entries, severity = [], None
-    for line in summary.splitlines():
-        head = re.match(r"(Errors|Warns|Notes|Chats|Comments) \(\d+\)", line)
-        if head:
-            severity = head.group(1)
-            continue
-        row = re.match(r"\s+(\d+)\s+(\S+)\s+(\S+)\s+(.*)", line)
-        if row and severity in ("Errors", "Warns") and row.group(1) != "Frequency":
-            entries.append((severity, row.group(3), row.group(4).strip()))
-    return entries
+                 not expert, str(expert))
 
 
 def normal_exchanges(procs, port, probe):
@@ -363,7 +297,7 @@ def main():
         port = gbatest.free_port()
         start_hss(procs, db, port)
 
-        cap = start_capture(procs, port)
+        cap = tshark.start(procs, TSHARK, port, "zh.pcapng")
         checks.check("tshark installed and capturing on lo", cap is not None,
                      procs.log("tshark")[-300:])
         probe = Probe(procs, "probe", port)
@@ -371,7 +305,7 @@ def main():
         checks.check("probe quits", probe.quit())
         if cap:
             checks.check("tshark saw the whole exchange", cap.stop())
-            check_capture(cap.pcap, port)
+            check_capture(cap)
 
         malformed_mars(procs, port)
         timeouts_and_outages(procs, db, port)

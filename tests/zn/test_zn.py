@@ -32,13 +32,13 @@ import re
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 
 import gbatest
+import tshark
 
 BSF_BIN, PROBE_BIN, UE_BIN, SUBSCRIBER_BIN, TSHARK = sys.argv[1:6]
 HSS_BIN = sys.argv[6] if len(sys.argv) > 6 else ""
@@ -129,38 +129,6 @@ class Probe:
             return self.proc.wait(10) == 0
         except (OSError, subprocess.TimeoutExpired):
             return False
-
-
-class Capture:
-    """tshark on lo for the Zn port and a UDP port of the test's own; the
-    test pings that port until tshark shows it, before and after (as
-    tests/zh does), so that no exchange is missed."""
-
-    def __init__(self, procs, port):
-        self.procs = procs
-        self.ping_port = gbatest.free_port()
-        self.pcap = os.path.join(procs.dir, "zn.pcap")
-        procs.start("tshark", [TSHARK, "-i", "lo", "-f",
-                               f"tcp port {port} or udp port {self.ping_port}",
-                               "-w", self.pcap, "-P", "-l", "-a", "duration:120"])
-
-    def sync(self, payload, timeout=20.0):
-        seen = re.compile(rf"UDP \d+ \d+ . {self.ping_port} Len={len(payload)}\b")
-        deadline = time.monotonic() + timeout
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as ping:
-            while time.monotonic() < deadline:
-                if self.procs.procs["tshark"].poll() is not None:
-                    return False
-                ping.sendto(payload, ("127.0.0.1", self.ping_port))
-                time.sleep(0.1)
-                if seen.search(self.procs.log("tshark")):
-                    return True
-        return False
-
-    def stop(self):
-        synced = self.sync(b"capture-done!!")
-        self.procs.stop("tshark", sig=signal.SIGINT)
-        return synced
 
 
 def ue(procs, url, impi, state, *extra):
@@ -445,14 +413,12 @@ def test_dead_bsf(procs, a, bsf, btid):
                  f["err"] == "GBA_ERR_UNAVAILABLE" and f["ms"] < TIMEOUT_MS, str(f))
 
 
-def test_tshark(cap, port):
+def test_tshark(cap):
     if cap is None:
         print("skip tshark checks: no tshark or no capture")
         return
     checks.check("tshark saw the whole run", cap.stop())
-    def read(*args):
-        return gbatest.run([TSHARK, "-r", cap.pcap, "-d", f"tcp.port=={port},diameter",
-                            *args], timeout=60).stdout
+    read = cap.read
     summary = read("-Y", "diameter")
     # Wireshark's dictionary spells the command "Boostrapping-Info".
     checks.check("tshark: Bootstrapping-Info Request(310) on 3GPP Zn(16777220)",
@@ -470,6 +436,11 @@ def test_tshark(cap, port):
                      "")
     checks.check("tshark: 5403 DIAMETER_ERROR_TRANSACTION_IDENTIFIER_INVALID seen",
                  "5403" in detail)
+    bad, expert = cap.problems()
+    checks.check("tshark: no malformed packet, no Diameter expert warning or error",
+                 not bad, bad[-2000:])
+    checks.check("tshark: expert summary has no Warns/Errors outside TCP analysis",
+                 not expert, str(expert))
 
 
 def test_zh_and_zn(procs, db, store):
@@ -525,9 +496,7 @@ def main():
         add_subscriber(procs, db, ALICE, GUSS_ALICE)
         add_subscriber(procs, db, CAROL, GUSS_CAROL)
         zn_port = gbatest.free_port()
-        cap = Capture(procs, zn_port) if TSHARK else None
-        if cap and not cap.sync(b"capture-ready?"):
-            cap = None
+        cap = tshark.start(procs, TSHARK, zn_port, "zn.pcap")
         pki = make_certs(procs)
         bsf, url, admin = start_bsf(procs, db, store, zn_port, pki)
         a = Probe(procs, "naf", zn_port, NAF, "--gba-u-aware", "--store", store)
@@ -553,7 +522,7 @@ def main():
             test_dead_bsf(procs, a, bsf, btid)
         checks.check("zn-probe NAF exits cleanly", a.quit())
         checks.check("zn-probe NAF2 exits cleanly", b.quit())
-        test_tshark(cap, zn_port)
+        test_tshark(cap)
         if HSS_BIN:
             test_zh_and_zn(procs, db, store)
         else:
