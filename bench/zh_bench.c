@@ -15,23 +15,18 @@
  *            SQN update is then part of every round trip)
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <netinet/in.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <gba/gba.h>
 #include <gba/diameter_zh.h>
 
+#include "bench_dia.h"
 #include "bench_util.h"
 
 #define MAX_SAMPLES 400000
@@ -73,32 +68,9 @@ static gba_err hss_handler(void *arg, const struct gba_zh_mar *mar, struct gba_a
 	return err;
 }
 
-static int run_hss(uint16_t port, int ready_fd)
+static gba_err register_hss(struct gba_dia *dia)
 {
-	struct gba_dia_config cfg = {
-		.identity = "hss.bench.test",
-		.realm = "bench.test",
-		.port = port,
-		.accept_unknown_peers = 1,
-		.log_level = GBA_DIA_LOG_WARN,
-	};
-	struct gba_dia *dia = NULL;
-	sigset_t stop;
-	int sig;
-	char ok = 1;
-
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	if (gba_dia_open(&dia, &cfg) || gba_zh_server_register(dia, hss_handler, NULL) ||
-	    gba_dia_start(dia))
-		ok = 0;
-	(void)!write(ready_fd, &ok, 1);
-	close(ready_fd);
-	if (ok)
-		sigwait(&stop, &sig);
-	gba_dia_close(dia);
-	return ok ? 0 : 1;
+	return gba_zh_server_register(dia, hss_handler, NULL);
 }
 
 /* ---- The BSF side ------------------------------------------------------------------ */
@@ -218,32 +190,22 @@ static int bench(struct target *t, const char *host, uint16_t port, double secon
 
 static int bench_child_hss(double seconds)
 {
+	static const struct gba_dia_config cfg = {
+		.identity = "hss.bench.test",
+		.realm = "bench.test",
+		.accept_unknown_peers = 1,
+		.log_level = GBA_DIA_LOG_WARN,
+	};
 	struct target t = { .hss_id = "hss.bench.test", .realm = "bench.test",
 			    .impi = "bench@ims.mnc001.mcc001.3gppnetwork.org" };
-	uint16_t port = bench_free_port();
-	int pipefd[2], status, rc;
-	char ok = 0;
-	pid_t pid;
+	uint16_t port = 0;
+	pid_t pid = bench_dia_server_start(&cfg, register_hss, "HSS", &port);
+	int rc;
 
-	if (!port || pipe(pipefd))
-		return 1;
-	pid = fork();
 	if (pid < 0)
 		return 1;
-	if (pid == 0) {
-		close(pipefd[0]);
-		_exit(run_hss(port, pipefd[1]));
-	}
-	close(pipefd[1]);
-	if (read(pipefd[0], &ok, 1) != 1 || !ok) {
-		fprintf(stderr, "zh_bench: the HSS child did not start\n");
-		waitpid(pid, &status, 0);
-		return 1;
-	}
-	close(pipefd[0]);
 	rc = bench(&t, "127.0.0.1", port, seconds, pid);
-	kill(pid, SIGTERM);
-	waitpid(pid, &status, 0);
+	bench_dia_server_stop(pid);
 	return rc;
 }
 

@@ -19,18 +19,12 @@
  *            GUSS and the policy are then part of every round trip)
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <netinet/in.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +32,7 @@
 #include <gba/diameter_zn.h>
 #include <gba/naf.h>
 
+#include "bench_dia.h"
 #include "bench_util.h"
 
 #define MAX_SAMPLES 400000
@@ -71,33 +66,9 @@ static gba_err bsf_handler(void *arg, const struct gba_zn_bir *bir, struct gba_z
 			  bia->me_key);
 }
 
-static int run_bsf(uint16_t port, int ready_fd)
+static gba_err register_bsf(struct gba_dia *dia)
 {
-	struct gba_dia_config cfg = {
-		.identity = "bsf.bench.test",
-		.realm = "bench.test",
-		.port = port,
-		.apps = GBA_DIA_ZN,
-		.accept_unknown_peers = 1,
-		.log_level = GBA_DIA_LOG_WARN,
-	};
-	struct gba_dia *dia = NULL;
-	sigset_t stop;
-	int sig;
-	char ok = 1;
-
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	if (gba_dia_open(&dia, &cfg) || gba_zn_server_register(dia, bsf_handler, NULL) ||
-	    gba_dia_start(dia))
-		ok = 0;
-	(void)!write(ready_fd, &ok, 1);
-	close(ready_fd);
-	if (ok)
-		sigwait(&stop, &sig);
-	gba_dia_close(dia);
-	return ok ? 0 : 1;
+	return gba_zn_server_register(dia, bsf_handler, NULL);
 }
 
 /* ---- The NAF side ------------------------------------------------------------------ */
@@ -249,31 +220,22 @@ static int bench(struct target *t, const char *host, uint16_t port, const char *
 
 static int bench_child_bsf(double seconds)
 {
+	static const struct gba_dia_config cfg = {
+		.identity = "bsf.bench.test",
+		.realm = "bench.test",
+		.apps = GBA_DIA_ZN,
+		.accept_unknown_peers = 1,
+		.log_level = GBA_DIA_LOG_WARN,
+	};
 	struct target t = { .btid = BENCH_BTID };
-	uint16_t port = bench_free_port();
-	int pipefd[2], status, rc;
-	char ok = 0;
-	pid_t pid;
+	uint16_t port = 0;
+	pid_t pid = bench_dia_server_start(&cfg, register_bsf, "BSF", &port);
+	int rc;
 
-	if (!port || pipe(pipefd))
-		return 1;
-	pid = fork();
 	if (pid < 0)
 		return 1;
-	if (pid == 0) {
-		close(pipefd[0]);
-		_exit(run_bsf(port, pipefd[1]));
-	}
-	close(pipefd[1]);
-	if (read(pipefd[0], &ok, 1) != 1 || !ok) {
-		fprintf(stderr, "zn_bench: the BSF child did not start\n");
-		waitpid(pid, &status, 0);
-		return 1;
-	}
-	close(pipefd[0]);
 	rc = bench(&t, "127.0.0.1", port, "bsf.bench.test", "naf.bench.test", seconds, pid);
-	kill(pid, SIGTERM);
-	waitpid(pid, &status, 0);
+	bench_dia_server_stop(pid);
 	return rc;
 }
 
