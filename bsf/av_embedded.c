@@ -6,9 +6,7 @@
  * worker threads (and several BSF processes, each in its own IND slot)
  * never issue the same SQN.  RAND comes from the kernel's CSPRNG.
  */
-#include <errno.h>
 #include <stdlib.h>
-#include <sys/random.h>
 
 #include <gba/subscriber_db.h>
 #include <gba/util.h>
@@ -21,22 +19,6 @@ struct av_embedded {
 	unsigned ind;
 };
 
-static gba_err random_rand(uint8_t rand[16])
-{
-	size_t got = 0;
-
-	while (got < 16) {
-		ssize_t n = getrandom(rand + got, 16 - got, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return GBA_ERR_UNAVAILABLE;
-		}
-		got += (size_t)n;
-	}
-	return GBA_OK;
-}
-
 static gba_err embedded_fetch(struct av_source *src, const char *impi,
 			      const uint8_t *resync_rand, const uint8_t *auts,
 			      struct av_answer *out)
@@ -47,7 +29,7 @@ static gba_err embedded_fetch(struct av_source *src, const char *impi,
 
 	if (!impi || !out || (!resync_rand != !auts))
 		return GBA_ERR_INVALID_ARG;
-	err = random_rand(rand);
+	err = gba_random(rand, 16);
 	if (err)
 		return err;
 	out->guss_len = 0;

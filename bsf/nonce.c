@@ -1,9 +1,7 @@
 /*
  * nonce.c - the Ub nonce's layout and tag, see nonce.h.
  */
-#include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <gba/util.h>
 
@@ -19,17 +17,10 @@ _Static_assert(GBA_BASE64_LEN(NONCE_RAW_LEN) == NONCE_TEXT_LEN, "nonce text leng
 gba_err nonce_key_init(struct nonce_key *k)
 {
 	uint8_t key[32];
-	size_t got = 0;
+	gba_err err = gba_random(key, sizeof(key));
 
-	while (got < sizeof(key)) {
-		ssize_t n = getrandom(key + got, sizeof(key) - got, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return GBA_ERR_UNAVAILABLE;
-		}
-		got += (size_t)n;
-	}
+	if (err)
+		return err;
 	hmac_sha256_set_key(&k->keyed, sizeof(key), key);
 	gba_wipe(key, sizeof(key));
 	return GBA_OK;

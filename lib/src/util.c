@@ -2,7 +2,9 @@
  * util.c - wiping, constant-time comparison, hex and base64.
  */
 #define _DEFAULT_SOURCE /* explicit_bzero */
+#include <errno.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <nettle/base64.h>
 #include <nettle/memops.h>
@@ -13,6 +15,25 @@ void gba_wipe(void *p, size_t n)
 {
 	if (p && n)
 		explicit_bzero(p, n);
+}
+
+gba_err gba_random(uint8_t *out, size_t n)
+{
+	size_t got = 0;
+
+	if (!out && n)
+		return GBA_ERR_INVALID_ARG;
+	/* A signal may cut a large request short: ask for the rest. */
+	while (got < n) {
+		ssize_t r = getrandom(out + got, n - got, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return GBA_ERR_UNAVAILABLE;
+		}
+		got += (size_t)r;
+	}
+	return GBA_OK;
 }
 
 int gba_ct_equal(const void *a, const void *b, size_t n)

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <gba/diameter_zh.h>
@@ -173,29 +172,13 @@ static void log_line(void *arg, enum gba_dia_log_level level, const char *line)
 		(void)!write(2, out, (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1);
 }
 
-static gba_err random_rand(uint8_t rand[16])
-{
-	size_t got = 0;
-
-	while (got < 16) {
-		ssize_t n = getrandom(rand + got, 16 - got, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return GBA_ERR_UNAVAILABLE;
-		}
-		got += (size_t)n;
-	}
-	return GBA_OK;
-}
-
 /* The AuC behind the MAR: a fresh vector, or a resynchronisation first. */
 static gba_err serve_mar(void *arg, const struct gba_zh_mar *mar, struct gba_av *av,
 			 char *guss, size_t guss_size, size_t *guss_len)
 {
 	struct hss *h = arg;
 	uint8_t rand[16];
-	gba_err err = random_rand(rand);
+	gba_err err = gba_random(rand, 16);
 
 	if (err)
 		return err;

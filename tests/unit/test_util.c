@@ -89,6 +89,22 @@ static void test_ct_equal_and_wipe(void **state)
 	gba_wipe(NULL, 0);
 }
 
+static void test_random(void **state)
+{
+	uint8_t a[16] = { 0 }, b[16] = { 0 }, big[1000];
+	const uint8_t zero[16] = { 0 };
+
+	(void)state;
+	assert_int_equal(gba_random(a, sizeof(a)), GBA_OK);
+	assert_int_equal(gba_random(b, sizeof(b)), GBA_OK);
+	/* 128 random bits are all zero, or repeat, with probability 2^-128. */
+	assert_false(gba_ct_equal(a, zero, sizeof(a)));
+	assert_false(gba_ct_equal(a, b, sizeof(a)));
+	assert_int_equal(gba_random(big, sizeof(big)), GBA_OK);
+	assert_int_equal(gba_random(NULL, 0), GBA_OK);
+	assert_int_equal(gba_random(NULL, 1), GBA_ERR_INVALID_ARG);
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
@@ -109,6 +125,7 @@ int main(void)
 		cmocka_unit_test(test_base64_rfc4648),
 		cmocka_unit_test(test_base64_bad),
 		cmocka_unit_test(test_ct_equal_and_wipe),
+		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

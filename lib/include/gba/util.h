@@ -23,6 +23,12 @@ extern "C" {
 void gba_wipe(void *p, size_t n);
 
 /*
+ * Fill out with n octets from the kernel's random generator (getrandom),
+ * e.g. a RAND or a key.  GBA_ERR_UNAVAILABLE if the kernel refuses.
+ */
+gba_err gba_random(uint8_t *out, size_t n);
+
+/*
  * Compare n bytes of a and b in time that depends only on n.
  * Returns 1 when equal, 0 otherwise.
  */
