@@ -11,18 +11,13 @@
 
 #include <gba/session_store.h>
 
+#include "guss_out.h"
+
 /* A B-TID split as the back ends key it: RAND and the BSF domain. */
 struct btid_key {
 	const uint8_t *rand;      /* 16 octets */
 	const char *domain;       /* not NUL-terminated */
 	size_t domain_len;
-};
-
-/* Where get() puts the GUSS: the caller's buffer, possibly none. */
-struct guss_out {
-	char *buf;                /* NULL: the caller does not want it */
-	size_t size;
-	size_t *len;              /* NULL allowed */
 };
 
 /* Times are stored in at most 40 bits (Redis value encoding). */
@@ -51,11 +46,6 @@ struct gba_session_store {
 gba_err session_sqlite_open(struct gba_session_store **out, const char *spec);
 gba_err session_redis_open(struct gba_session_store **out, const char *spec);
 
-/*
- * Copy a stored GUSS of len octets to the caller (see
- * gba_session_store_get): GBA_ERR_BUFFER_TOO_SMALL when it does not fit.
- */
-gba_err session_guss_copy(const struct guss_out *g, const void *guss, size_t len);
 
 /*
  * Parse the "name=value&name=value" options of a URI (the part after '?'):

@@ -312,9 +312,9 @@ static gba_err get_guss(struct redis_store *r, const char *impi, const struct gu
 	if (err)
 		return err;
 	if (rep->type == REDIS_REPLY_NIL)
-		err = session_guss_copy(g, NULL, 0);
+		err = guss_out_copy(g, NULL, 0);
 	else if (rep->type == REDIS_REPLY_STRING && rep->len <= GBA_GUSS_MAX)
-		err = session_guss_copy(g, rep->str, rep->len);
+		err = guss_out_copy(g, rep->str, rep->len);
 	else
 		err = GBA_ERR_STORE;
 	freeReplyObject(rep);

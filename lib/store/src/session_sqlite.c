@@ -460,10 +460,10 @@ static gba_err read_guss(struct sqlite_store *q, const char *impi, const struct 
 	sqlite3_bind_text(st, 1, impi, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		err = session_guss_copy(g, sqlite3_column_blob(st, 0),
+		err = guss_out_copy(g, sqlite3_column_blob(st, 0),
 					(size_t)sqlite3_column_bytes(st, 0));
 	else if (rc == SQLITE_DONE)
-		err = session_guss_copy(g, NULL, 0);
+		err = guss_out_copy(g, NULL, 0);
 	else
 		err = store_sqlite_err(rc);
 	store_sqlite_done(st);

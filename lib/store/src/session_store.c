@@ -158,7 +158,8 @@ gba_err gba_session_store_stats(struct gba_session_store *st, int64_t now,
 	return err;
 }
 
-gba_err session_guss_copy(const struct guss_out *g, const void *guss, size_t len)
+/* guss_out.h: shared with the subscriber database. */
+gba_err guss_out_copy(const struct guss_out *g, const void *guss, size_t len)
 {
 	if (g->len)
 		*g->len = len;

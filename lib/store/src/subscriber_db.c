@@ -25,6 +25,7 @@
 #include <gba/util.h>
 
 #include "auc_cache.h"
+#include "guss_out.h"
 #include "sqlite_util.h"
 #include "subscriber_internal.h"
 
@@ -317,29 +318,6 @@ struct auc_row {
 	unsigned ind_bits;
 };
 
-/* Where the caller wants the GUSS (see gba_subdb_next_av). */
-struct guss_dest {
-	char *buf;
-	size_t size;
-	size_t *len;
-};
-
-/* Copy a GUSS to the caller; BUFFER_TOO_SMALL (and the length) if it does not fit. */
-static gba_err guss_give(const struct guss_dest *g, const void *doc, size_t len)
-{
-	if (g->len)
-		*g->len = len;
-	if (!g->buf)
-		return GBA_OK;
-	if (len > g->size)
-		return GBA_ERR_BUFFER_TOO_SMALL;
-	if (len)
-		memcpy(g->buf, doc, len);
-	if (len < g->size)
-		g->buf[len] = '\0';
-	return GBA_OK;
-}
-
 /* Fill a key from S_AUC's columns; GBA_ERR_STORE when they are not sane. */
 static gba_err row_to_key(sqlite3_stmt *st, struct auc_row *row)
 {
@@ -374,7 +352,7 @@ static gba_err row_to_key(sqlite3_stmt *st, struct auc_row *row)
  * goes to *kept too (for the SQN block's cache entry).  Lock held.
  */
 static gba_err auc_read(struct gba_subdb *db, const char *impi, struct auc_row *row,
-			const struct guss_dest *g, int keep, char **kept, size_t *kept_len)
+			const struct guss_out *g, int keep, char **kept, size_t *kept_len)
 {
 	sqlite3_stmt *st = db->st[S_AUC];
 	gba_err err;
@@ -390,7 +368,7 @@ static gba_err auc_read(struct gba_subdb *db, const char *impi, struct auc_row *
 	if (!err) {
 		size_t len = (size_t)sqlite3_column_bytes(st, 8);
 		const void *doc = sqlite3_column_blob(st, 8);
-		err = guss_give(g, doc, len);
+		err = guss_out_copy(g, doc, len);
 		if (!err && keep && len) {
 			*kept = malloc(len);
 			if (!*kept)
@@ -471,7 +449,7 @@ static void cache_block(struct gba_subdb *db, const char *impi, unsigned ind,
  */
 static gba_err auc_reserve(struct gba_subdb *db, const char *impi, unsigned ind,
 			   const uint8_t *resync_rand, const uint8_t *auts,
-			   const struct guss_dest *g, struct auc_row *row, uint64_t *sqn)
+			   const struct guss_out *g, struct auc_row *row, uint64_t *sqn)
 {
 	int keep = db->sqn_block > 1;
 	char *kept = NULL;
@@ -503,10 +481,10 @@ static gba_err auc_reserve(struct gba_subdb *db, const char *impi, unsigned ind,
 }
 
 /* The next SQN of a reserved block, with what was read for it.  Lock held. */
-static gba_err auc_from_block(struct auc_entry *e, const struct guss_dest *g,
+static gba_err auc_from_block(struct auc_entry *e, const struct guss_out *g,
 			      struct auc_row *row, uint64_t *sqn)
 {
-	gba_err err = guss_give(g, e->guss, e->guss_len);
+	gba_err err = guss_out_copy(g, e->guss, e->guss_len);
 
 	if (err)
 		return err;   /* nothing used */
@@ -527,7 +505,7 @@ static gba_err auc_issue(struct gba_subdb *db, const char *impi, unsigned ind,
 			 const uint8_t rand[16], struct gba_av *av,
 			 char *guss, size_t guss_size, size_t *guss_len)
 {
-	const struct guss_dest g = { guss, guss_size, guss_len };
+	const struct guss_out g = { guss, guss_size, guss_len };
 	struct auc_entry *e;
 	struct auc_row row;
 	uint64_t sqn = 0;
