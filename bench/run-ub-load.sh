@@ -9,6 +9,8 @@
 #   MODE=embedded|zh   where vectors come from [embedded]; zh needs the HSS
 #                      simulator (simulators/hss)
 #   STORE=sqlite|redis session store [sqlite]; redis starts a redis-server
+#   STORE_OPTS         SQLite store options, e.g. commit_ms=5&exclusive=1
+#                      (docs/session-store.md) [none]
 #   N                  subscribers [10000]
 #   CONNECTIONS        keep-alive connections [64]
 #   THREADS            ub-load threads [1]
@@ -103,7 +105,7 @@ echo "run-ub-load: $N subscribers into $tmp/subscribers.db" >&2
 "$SUBSCRIBER" --db "$tmp/subscribers.db" import "$tmp/subs.csv" >&2
 
 case $STORE in
-sqlite) store_uri="sqlite:$tmp/sessions.db" ;;
+sqlite) store_uri="sqlite:$tmp/sessions.db${STORE_OPTS:+?$STORE_OPTS}" ;;
 redis)
 	redis_port=$(free_port)
 	redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \

@@ -118,7 +118,7 @@ static int hex_field(const char *s, uint8_t *out, size_t size, size_t *len)
  */
 static int card_from_csv(char *line, struct card *c)
 {
-	char *f[12];
+	char *f[12] = { 0 };
 	uint8_t k[32], opc[32];
 	size_t n = split(line, f, 12), k_len, opc_len;
 	int rc = -1;

@@ -29,7 +29,7 @@ static gba_err embedded_fetch(struct av_source *src, const char *impi,
 
 	if (!impi || !out || (!resync_rand != !auts))
 		return GBA_ERR_INVALID_ARG;
-	err = gba_random(rand, 16);
+	err = gba_random_rand(rand);
 	if (err)
 		return err;
 	out->guss_len = 0;

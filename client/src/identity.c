@@ -168,7 +168,7 @@ static gba_client_err read_usim(struct gba_client_card *card, struct gba_client_
 				char *msg, size_t msg_size)
 {
 	uint8_t buf[64];
-	size_t n;
+	size_t n = 0;
 	gba_client_err err;
 
 	err = client_select_aid(card, id->usim_aid, id->usim_aid_len, msg, msg_size);
@@ -200,7 +200,7 @@ static gba_client_err read_usim(struct gba_client_card *card, struct gba_client_
 static int read_isim_impi(struct gba_client_card *card, struct gba_client_identity *id)
 {
 	uint8_t buf[GBA_CLIENT_IMPI_MAX + 3];
-	size_t n;
+	size_t n = 0;
 
 	if (client_select_aid(card, id->isim_aid, id->isim_aid_len, NULL, 0) ||
 	    read_ef(card, FID_IMPI, buf, sizeof(buf), &n, NULL, 0))

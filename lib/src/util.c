@@ -3,6 +3,7 @@
  */
 #define _DEFAULT_SOURCE /* explicit_bzero */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -33,6 +34,45 @@ gba_err gba_random(uint8_t *out, size_t n)
 		}
 		got += (size_t)r;
 	}
+	return GBA_OK;
+}
+
+/* gba_random_rand()'s per-thread buffer: 64 RANDs, `used` octets taken. */
+#define RAND_POOL_SIZE (64 * 16)
+static _Thread_local struct {
+	uint8_t buf[RAND_POOL_SIZE];
+	size_t used;
+	int filled;
+} rand_pool;
+static pthread_once_t rand_pool_once = PTHREAD_ONCE_INIT;
+
+/* In a forked child (only the forking thread lives on): start empty. */
+static void rand_pool_forked(void)
+{
+	gba_wipe(rand_pool.buf, sizeof(rand_pool.buf));
+	rand_pool.filled = 0;
+}
+
+static void rand_pool_init(void)
+{
+	(void)pthread_atfork(NULL, NULL, rand_pool_forked);
+}
+
+gba_err gba_random_rand(uint8_t rand[16])
+{
+	if (!rand)
+		return GBA_ERR_INVALID_ARG;
+	(void)pthread_once(&rand_pool_once, rand_pool_init);
+	if (!rand_pool.filled || rand_pool.used == RAND_POOL_SIZE) {
+		gba_err err = gba_random(rand_pool.buf, RAND_POOL_SIZE);
+		if (err)
+			return err;
+		rand_pool.used = 0;
+		rand_pool.filled = 1;
+	}
+	memcpy(rand, rand_pool.buf + rand_pool.used, 16);
+	gba_wipe(rand_pool.buf + rand_pool.used, 16);
+	rand_pool.used += 16;
 	return GBA_OK;
 }
 

@@ -178,7 +178,7 @@ static gba_err serve_mar(void *arg, const struct gba_zh_mar *mar, struct gba_av 
 {
 	struct hss *h = arg;
 	uint8_t rand[16];
-	gba_err err = gba_random(rand, 16);
+	gba_err err = gba_random_rand(rand);
 
 	if (err)
 		return err;

@@ -472,7 +472,7 @@ static void test_bad_uris(void **state)
 		"redis://127.0.0.1:6379?pool=1000", "redis://127.0.0.1:6379?nope=1",
 		"redis://[::1:6379", "sqlite:/tmp/x.db?commit_ms=x", "sqlite:/tmp/x.db?commit_ms=5000",
 		"sqlite:/tmp/x.db?bogus=1", "sqlite:/tmp/x.db?batch=0", "sqlite:?commit_ms=1",
-		"sqlite:/tmp/x.db?exclusive=2", "sqlite:/tmp/x.db?commit_ms=", "sqlite:/tmp/x.db?=1",
+		"sqlite:/tmp/x.db?exclusive=2", "sqlite:/tmp/x.db?ckpt_pages=99", "sqlite:/tmp/x.db?commit_ms=", "sqlite:/tmp/x.db?=1",
 		"sqlite:/tmp/x.db?commit_ms=1&", "sqlite:/tmp/x.db?commit_ms=1&&batch=2",
 		"redis://127.0.0.1:6379?timeout_ms=0", "redis://127.0.0.1:6379/0?pool=2&",
 	};
@@ -562,6 +562,97 @@ static void test_sqlite_group_commit(void **state)
 	assert_true(seen);
 	gba_session_store_close(r);
 	gba_session_store_close(w);
+}
+
+/*
+ * Group commit stages puts in memory until the flusher writes them
+ * (commit_ms=1000 here: nothing is written before stats() asks): gets,
+ * GUSS look-ups and deletes see the stage first, and what was deleted
+ * while staged never reaches the file.
+ */
+static void test_sqlite_staged(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct gba_session a, b, c, out;
+	static const char guss2[] = "<guss><v2/></guss>";
+	uint64_t live = 0;
+	char buf[256];
+	size_t len;
+
+	(void)state;
+	gba_session_store_close(st);
+	st = reopen("?commit_ms=1000");
+	make_session(&a, 400, IMPI, NOW);
+	make_session(&b, 401, IMPI, NOW + 5);
+	make_session(&c, 402, "other@ims.example.org", NOW);
+	assert_int_equal(gba_session_store_put(st, &a, GUSS, strlen(GUSS)), GBA_OK);
+	assert_int_equal(gba_session_store_put(st, &b, NULL, 0), GBA_OK);
+	assert_int_equal(gba_session_store_put(st, &c, NULL, 0), GBA_OK);
+	/* b has no GUSS of its own: the user's staged one. */
+	assert_int_equal(gba_session_store_get(st, b.btid, strlen(b.btid), NOW, &out, buf,
+					       sizeof(buf), &len), GBA_OK);
+	assert_same(&out, &b);
+	assert_string_equal(buf, GUSS);
+	assert_int_equal(get_s(st, &b, b.expiry, &out), GBA_ERR_NOT_FOUND);
+	/* Deleted while staged: gone, and a second delete finds nothing. */
+	assert_int_equal(gba_session_store_delete(st, a.btid, strlen(a.btid)), GBA_OK);
+	assert_int_equal(get_s(st, &a, NOW, &out), GBA_ERR_NOT_FOUND);
+	assert_int_equal(gba_session_store_delete(st, a.btid, strlen(a.btid)), GBA_ERR_NOT_FOUND);
+	/* stats() writes the stage first: b and c are in the file now. */
+	assert_int_equal(gba_session_store_stats(st, NOW, &live, NULL), GBA_OK);
+	assert_int_equal(live, 2);
+	/* A staged replacement of a stored session wins, with its GUSS. */
+	b.ks[0] ^= 0xFF;
+	assert_int_equal(gba_session_store_put(st, &b, guss2, strlen(guss2)), GBA_OK);
+	assert_int_equal(gba_session_store_get(st, b.btid, strlen(b.btid), NOW, &out, buf,
+					       sizeof(buf), &len), GBA_OK);
+	assert_same(&out, &b);
+	assert_string_equal(buf, guss2);
+	/* A stored session, read from the file. */
+	assert_int_equal(gba_session_store_get(st, c.btid, strlen(c.btid), NOW, &out, buf,
+					       sizeof(buf), &len), GBA_OK);
+	assert_same(&out, &c);
+	assert_int_equal(len, 0);
+	assert_int_equal(gba_session_store_delete(st, c.btid, strlen(c.btid)), GBA_OK);
+	/* close() writes the stage. */
+	gba_session_store_close(st);
+	st = reopen("");
+	assert_int_equal(get_s(st, &a, NOW, &out), GBA_ERR_NOT_FOUND);
+	assert_int_equal(get_s(st, &c, NOW, &out), GBA_ERR_NOT_FOUND);
+	assert_int_equal(gba_session_store_get(st, b.btid, strlen(b.btid), NOW, &out, buf,
+					       sizeof(buf), &len), GBA_OK);
+	assert_same(&out, &b);
+	assert_string_equal(buf, guss2);
+	gba_session_store_close(st);
+}
+
+/*
+ * batch=4: the stage is written every 4 puts, and puts wait when 8 are
+ * staged; 8 threads putting, getting and deleting at once lose nothing.
+ */
+static void test_sqlite_small_batches(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct worker w[THREADS];
+	pthread_t t[THREADS];
+	uint64_t live = 0;
+
+	(void)state;
+	gba_session_store_close(st);
+	st = reopen("?batch=4&commit_ms=1000");
+	for (unsigned i = 0; i < THREADS; i++) {
+		w[i] = (struct worker){ st, i + 1, 0 };
+		assert_int_equal(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
+	}
+	for (unsigned i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].failures, 0);
+	}
+	gba_session_store_close(st);
+	st = reopen("");
+	assert_int_equal(gba_session_store_stats(st, NOW, &live, NULL), GBA_OK);
+	assert_int_equal(live, THREADS * (PER_THREAD - PER_THREAD / 10));
+	gba_session_store_close(st);
 }
 
 /* commit_ms=0: every put is committed before it returns. */
@@ -666,7 +757,11 @@ static void test_sqlite_exclusive(void **state)
 	gba_session_store_close(st);
 }
 
-/* The flusher checkpoints a growing WAL into the database file by itself. */
+/*
+ * The flusher checkpoints a growing WAL into the database file by itself
+ * (ckpt_pages=1000: the default waits for 16000 pages, more than these
+ * puts make).
+ */
 static void test_sqlite_checkpoint(void **state)
 {
 	struct gba_session_store *st = open_fresh();
@@ -675,6 +770,8 @@ static void test_sqlite_checkpoint(void **state)
 	int done = 0;
 
 	(void)state;
+	gba_session_store_close(st);
+	st = reopen("?ckpt_pages=1000");
 	for (unsigned i = 0; i < 40000; i++) {
 		make_session(&s, 100000 + i, i % 3 ? IMPI : "x@ims.example.org", NOW);
 		assert_int_equal(gba_session_store_put(st, &s, GUSS, strlen(GUSS)), GBA_OK);
@@ -919,6 +1016,8 @@ static int run_sqlite(void)
 		cmocka_unit_test(test_sqlite_restart),
 		cmocka_unit_test(test_sqlite_group_commit),
 		cmocka_unit_test(test_sqlite_no_group_commit),
+		cmocka_unit_test(test_sqlite_staged),
+		cmocka_unit_test(test_sqlite_small_batches),
 		cmocka_unit_test(test_sqlite_other_process_sees_puts),
 		cmocka_unit_test(test_sqlite_exclusive),
 		cmocka_unit_test(test_sqlite_checkpoint),

@@ -3,6 +3,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <gba/error.h>
@@ -105,6 +108,40 @@ static void test_random(void **state)
 	assert_int_equal(gba_random(NULL, 1), GBA_ERR_INVALID_ARG);
 }
 
+/*
+ * gba_random_rand: 200 RANDs (past three refills of the 64-RAND buffer)
+ * all differ; and a child forked with a half-used buffer does not hand
+ * out the RAND its parent hands out next.
+ */
+static void test_random_rand(void **state)
+{
+	uint8_t r[200][16], parent[16], child[16];
+	int fd[2], status = 0;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(gba_random_rand(NULL), GBA_ERR_INVALID_ARG);
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(gba_random_rand(r[i]), GBA_OK);
+		for (int j = 0; j < i; j++)
+			assert_memory_not_equal(r[i], r[j], 16);
+	}
+	assert_int_equal(pipe(fd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		uint8_t c[16];
+		_exit(gba_random_rand(c) == GBA_OK && write(fd[1], c, 16) == 16 ? 0 : 1);
+	}
+	close(fd[1]);
+	assert_int_equal(read(fd[0], child, 16), 16);
+	close(fd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(gba_random_rand(parent), GBA_OK);
+	assert_memory_not_equal(parent, child, 16);
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
@@ -126,6 +163,7 @@ int main(void)
 		cmocka_unit_test(test_base64_bad),
 		cmocka_unit_test(test_ct_equal_and_wipe),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_random_rand),
 		cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,6 +29,16 @@ void gba_wipe(void *p, size_t n);
 gba_err gba_random(uint8_t *out, size_t n);
 
 /*
+ * A fresh AKA RAND (16 octets) from the same generator, for servers that
+ * make one per authentication: each thread draws from a buffer of its own
+ * that one getrandom call fills with 64 RANDs, so a busy BSF or HSS makes
+ * one system call per 64 vectors instead of one per vector.  Octets handed
+ * out are wiped from the buffer; a child after fork() starts with an empty
+ * buffer, so parent and child never hand out the same RAND.
+ */
+gba_err gba_random_rand(uint8_t rand[16]);
+
+/*
  * Compare n bytes of a and b in time that depends only on n.
  * Returns 1 when equal, 0 otherwise.
  */

@@ -13,21 +13,28 @@
  *   domain   the BSF domains seen, never deleted (so their ids are stable
  *            for every process sharing the file).
  *
- * One connection per handle, serialised by a mutex: SQLite has a single
- * writer anyway, and with group commit only this connection sees the
- * writes not yet committed (docs/session-store.md has the measurements).
- * Group commit (commit_ms > 0) keeps a write transaction open for up to
- * commit_ms milliseconds or batch writes, so that many puts share one WAL
- * append; gets in that time join the open transaction, which saves them
- * SQLite's per-transaction file locking.  A crash loses at most the
- * window; close() commits.
+ * Group commit (commit_ms > 0, the default): put() does not touch SQLite.
+ * It copies the session into the stage, an array in memory, and returns;
+ * gets look there first.  A background thread (the flusher) takes the
+ * whole stage when commit_ms has passed since its first put, or when it
+ * holds `batch` puts, and writes it in one transaction while new puts
+ * fill a fresh stage: the BSF's worker threads never wait for SQLite's
+ * I/O, and many puts share one WAL append.  A crash loses at most the
+ * window; close() writes it.  With commit_ms=0 every put is committed
+ * before it returns.
  *
- * The background thread (the flusher) commits when a window ends, and
- * checkpoints the WAL into the database through a second connection of
- * its own, PASSIVE, without the handle's mutex: writers do not stall on
+ * SQLite itself is used through one connection, serialised by `lock`.
+ * Gets open a read transaction that the next gets share for commit_ms:
+ * SQLite's per-transaction file locking (several fcntl calls) is then paid
+ * once per window, not once per get.  The flusher ends such a window when
+ * its time is up, and checkpoints the WAL into the database through a
+ * second connection of its own, PASSIVE, without `lock`: nobody waits for
  * the checkpoint's I/O and fsync.  With exclusive=1 the file is locked to
  * this connection (no shared memory, no per-transaction locks, no second
  * connection), and SQLite checkpoints inline as usual.
+ *
+ * Lock order: `lock` may be held while taking `stage_lock`, never the
+ * other way round.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, pthread_condattr_setclock */
 
@@ -45,8 +52,17 @@
 #define SCHEMA_VERSION 1
 #define DEFAULT_COMMIT_MS 20
 #define DEFAULT_BATCH 4096
-#define CKPT_FRAMES 2000        /* WAL pages that wake the checkpointer */
-#define CKPT_FRAMES_INLINE 32000 /* the checkpointer lags: the writer does one */
+#define STAGE_LIMIT_BATCHES 2  /* puts wait when the stage holds this many batches */
+/*
+ * WAL pages that wake the checkpointer (ckpt_pages=N).  A checkpoint reads
+ * every page back from the WAL and writes it into the database, once per
+ * page however often it changed: the larger the WAL may grow (64 MiB
+ * here), the fewer pages per session are copied (docs/session-store.md).
+ */
+#define DEFAULT_CKPT_PAGES 16000
+#define CKPT_PAGES_MIN 100
+#define CKPT_PAGES_MAX 1000000
+#define CKPT_INLINE_FACTOR 4    /* the checkpointer lags: the writer does one */
 #define COMMIT_MS_MAX 1000
 #define BATCH_MAX 100000
 #define PURGE_CHUNK 2048        /* sessions deleted per write transaction */
@@ -131,27 +147,61 @@ struct domain_entry {
 	int64_t id;
 };
 
+/* A put in the stage: what the session row and the GUSS row need. */
+struct staged_put {
+	uint8_t rand[16];
+	uint8_t ks[32];
+	int64_t created;
+	int64_t expiry;
+	enum gba_type type;
+	int deleted;                    /* delete() came first: not written */
+	size_t domain_len;
+	char domain[GBA_BTID_MAX];
+	char impi[GBA_IMPI_MAX + 1];
+	char *guss;                     /* a copy; NULL: keep the stored GUSS */
+	size_t guss_len;
+};
+
+struct stage {
+	struct staged_put *v;
+	size_t n, cap;
+};
+
 struct sqlite_store {
 	struct gba_session_store base;
-	pthread_mutex_t lock;           /* guards everything below */
-	pthread_cond_t wake;            /* the flusher's: a batch began, or stop */
-	pthread_t flusher;
-	int has_flusher;
-	int stop;
+
+	/* SQLite: the connection and its transaction state. */
+	pthread_mutex_t lock;           /* guards this part */
 	sqlite3 *db;
 	sqlite3_stmt *st[S__COUNT];
-	unsigned commit_ms;             /* 0: every write commits at once */
-	unsigned batch_max;             /* writes that force a commit */
-	int exclusive;                  /* locking_mode=EXCLUSIVE: this process only */
-	sqlite3 *ckpt_db;               /* the flusher's own, for checkpoints */
-	int ckpt_wanted;                /* the WAL has grown: checkpoint it */
 	int in_txn;                     /* TXN_NONE, TXN_READ or TXN_WRITE */
-	unsigned pending;               /* writes in the open transaction */
-	struct timespec deadline;       /* CLOCK_MONOTONIC: commit by then */
-	gba_err flush_err;              /* a background commit failed */
+	struct timespec read_deadline;  /* CLOCK_MONOTONIC: end the read window */
 	struct domain_entry domains[DOMAIN_CACHE];
 	unsigned n_domains;
 	char guss_cursor[GBA_IMPI_MAX + 1];
+
+	/* The stage and the flusher. */
+	pthread_mutex_t stage_lock;     /* guards this part */
+	pthread_cond_t wake;            /* the flusher's: work, or stop */
+	pthread_cond_t written;         /* a batch is written */
+	struct stage stage;             /* puts not yet taken */
+	struct stage inflight;          /* the batch being written */
+	int writing;                    /* inflight is being written */
+	struct timespec stage_deadline; /* CLOCK_MONOTONIC: write the stage */
+	int write_now;                  /* drain(): write the stage at once */
+	int read_window;                /* a read window is open: end it in time */
+	int ckpt_wanted;                /* the WAL has grown: checkpoint it */
+	int stop;
+	gba_err flush_err;              /* a batch was lost: tell the next put */
+	pthread_t flusher;
+	int has_flusher;
+
+	/* Fixed at open. */
+	unsigned commit_ms;             /* 0: every write commits at once */
+	unsigned batch_max;             /* puts that end a window early */
+	unsigned ckpt_pages;            /* WAL pages that ask for a checkpoint */
+	int exclusive;                  /* locking_mode=EXCLUSIVE: this process only */
+	sqlite3 *ckpt_db;               /* the flusher's own, for checkpoints */
 };
 
 static struct sqlite_store *from_base(struct gba_session_store *st)
@@ -159,7 +209,7 @@ static struct sqlite_store *from_base(struct gba_session_store *st)
 	return (struct sqlite_store *)st;
 }
 
-/* ---- transactions and group commit ------------------------------------- */
+/* ---- transactions ------------------------------------------------------ */
 
 static void deadline_in(struct timespec *ts, unsigned ms)
 {
@@ -181,18 +231,11 @@ static int deadline_passed(const struct timespec *ts)
 }
 
 /*
- * The open batch was rolled back.  Forget it, and the domain ids cached
- * while it was open: they may name rows that are gone now.  Lock held.
+ * End the open transaction, if any: COMMIT (a read window ends the same
+ * way).  If that fails, SQLite has rolled back; the domain ids cached in
+ * the transaction may name rows that are gone, so forget them.  Lock held.
  */
-static void batch_lost(struct sqlite_store *q)
-{
-	q->in_txn = TXN_NONE;
-	q->pending = 0;
-	q->n_domains = 0;
-}
-
-/* Commit the open batch, if any.  Lock held. */
-static gba_err flush(struct sqlite_store *q)
+static gba_err txn_end(struct sqlite_store *q)
 {
 	gba_err err;
 
@@ -202,146 +245,87 @@ static gba_err flush(struct sqlite_store *q)
 	if (err) {
 		if (!sqlite3_get_autocommit(q->db))
 			(void)store_sqlite_run(q->st[S_ROLLBACK]);
-		batch_lost(q);
-		return err;
+		q->n_domains = 0;
 	}
 	q->in_txn = TXN_NONE;
-	q->pending = 0;
-	return GBA_OK;
-}
-
-/* Open a transaction (of either kind) for commit_ms.  Lock held. */
-static gba_err txn_begin(struct sqlite_store *q, int kind)
-{
-	gba_err err = store_sqlite_run(q->st[kind == TXN_WRITE ? S_BEGIN : S_BEGIN_READ]);
-
-	if (err)
-		return err;
-	q->in_txn = kind;
-	q->pending = 0;
-	if (q->commit_ms) {
-		deadline_in(&q->deadline, q->commit_ms);
-		pthread_cond_signal(&q->wake);
-	}
-	return GBA_OK;
+	return err;
 }
 
 /*
  * Reads join whatever transaction is open.  With group commit, when none
  * is, they open a read transaction that the next reads share for up to
- * commit_ms: SQLite's per-transaction file locking (several fcntl calls)
- * is then paid once per window, not once per get.  Other processes'
- * writes show after at most commit_ms (the SQLite store is not meant to
- * be shared: that is Redis's job).  Lock held.
+ * commit_ms, and the flusher is told to end it then.  Other processes'
+ * writes show after at most commit_ms.  Lock held.
  */
 static gba_err read_begin(struct sqlite_store *q)
 {
-	if (q->in_txn || !q->commit_ms)
-		return GBA_OK;
-	return txn_begin(q, TXN_READ);
-}
-
-/* After a read: end the transaction if the window has passed.  Lock held. */
-static void read_end(struct sqlite_store *q)
-{
-	if (q->in_txn && deadline_passed(&q->deadline))
-		(void)flush(q);
-}
-
-/* Make sure a write transaction is open.  Lock held. */
-static gba_err write_begin(struct sqlite_store *q)
-{
 	gba_err err;
 
-	if (q->flush_err) {
-		/* Report a lost background commit to the next writer, once. */
-		err = q->flush_err;
-		q->flush_err = GBA_OK;
-		return err;
-	}
-	if (q->in_txn == TXN_WRITE)
+	if (q->in_txn || !q->commit_ms)
 		return GBA_OK;
-	if (q->in_txn == TXN_READ) {
-		/* A read snapshot cannot become a write: end it first. */
-		err = flush(q);
-		if (err)
-			return err;
-	}
-	return txn_begin(q, TXN_WRITE);
+	err = store_sqlite_run(q->st[S_BEGIN_READ]);
+	if (err)
+		return err;
+	q->in_txn = TXN_READ;
+	deadline_in(&q->read_deadline, q->commit_ms);
+	pthread_mutex_lock(&q->stage_lock);
+	q->read_window = 1;
+	pthread_cond_signal(&q->wake);
+	pthread_mutex_unlock(&q->stage_lock);
+	return GBA_OK;
 }
 
-/*
- * One write is done: commit now unless group commit lets it wait.  If the
- * write failed and SQLite rolled the whole transaction back (I/O error,
- * disk full), the batch is gone: forget it.  Lock held.
- */
+/* After a read: end the window if its time has passed.  Lock held. */
+static void read_end(struct sqlite_store *q)
+{
+	if (q->in_txn == TXN_READ && deadline_passed(&q->read_deadline))
+		(void)txn_end(q);
+}
+
+/* Open a write transaction; a read snapshot cannot become one.  Lock held. */
+static gba_err write_begin(struct sqlite_store *q)
+{
+	gba_err err = txn_end(q);
+
+	if (err)
+		return err;
+	err = store_sqlite_run(q->st[S_BEGIN]);
+	if (!err)
+		q->in_txn = TXN_WRITE;
+	return err;
+}
+
+/* Commit the write transaction, or roll it back after a failed write.  Lock held. */
 static gba_err write_end(struct sqlite_store *q, gba_err err)
 {
-	if (err) {
-		if (q->in_txn && sqlite3_get_autocommit(q->db))
-			batch_lost(q);
-		else if (!q->commit_ms)
-			(void)flush(q);
-		return err;
-	}
-	q->pending++;
-	if (!q->commit_ms || q->pending >= q->batch_max || deadline_passed(&q->deadline))
-		return flush(q);
-	return GBA_OK;
+	if (!err)
+		return txn_end(q);
+	if (!sqlite3_get_autocommit(q->db))
+		(void)store_sqlite_run(q->st[S_ROLLBACK]);
+	q->in_txn = TXN_NONE;
+	q->n_domains = 0;
+	return err;
 }
 
 /*
  * SQLite calls this after each commit on the writer connection (so with
- * the mutex held), with the WAL's size in pages.  It replaces SQLite's
- * own auto-checkpoint: the flusher checkpoints instead, off the hot path.
+ * `lock` held), with the WAL's size in pages.  It replaces SQLite's own
+ * auto-checkpoint: the flusher checkpoints instead, off the hot path.
  * Only if the flusher falls far behind does the writer checkpoint itself.
  */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
 	struct sqlite_store *q = arg;
 
-	if (frames >= CKPT_FRAMES_INLINE)
+	if ((unsigned)frames >= q->ckpt_pages * CKPT_INLINE_FACTOR) {
 		(void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	else if (frames >= CKPT_FRAMES && !q->ckpt_wanted) {
+	} else if ((unsigned)frames >= q->ckpt_pages) {
+		pthread_mutex_lock(&q->stage_lock);
 		q->ckpt_wanted = 1;
 		pthread_cond_signal(&q->wake);
+		pthread_mutex_unlock(&q->stage_lock);
 	}
 	return SQLITE_OK;
-}
-
-/* Checkpoint on the flusher's connection, without the mutex.  Lock held. */
-static void checkpoint(struct sqlite_store *q)
-{
-	q->ckpt_wanted = 0;
-	pthread_mutex_unlock(&q->lock);
-	/* Errors (busy) are harmless: the next commit asks again. */
-	(void)sqlite3_wal_checkpoint_v2(q->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	pthread_mutex_lock(&q->lock);
-}
-
-static void *flusher_run(void *arg)
-{
-	struct sqlite_store *q = arg;
-
-	pthread_mutex_lock(&q->lock);
-	while (!q->stop) {
-		if (q->ckpt_wanted && q->ckpt_db) {
-			checkpoint(q);
-			continue;
-		}
-		if (!q->in_txn) {
-			pthread_cond_wait(&q->wake, &q->lock);
-			continue;
-		}
-		int rc = pthread_cond_timedwait(&q->wake, &q->lock, &q->deadline);
-		if (rc == ETIMEDOUT && q->in_txn && deadline_passed(&q->deadline)) {
-			gba_err err = flush(q);
-			if (err)
-				q->flush_err = err;
-		}
-	}
-	pthread_mutex_unlock(&q->lock);
-	return NULL;
 }
 
 /* ---- domains ----------------------------------------------------------- */
@@ -389,66 +373,327 @@ static gba_err domain_id(struct sqlite_store *q, const struct btid_key *key, int
 	return GBA_OK;
 }
 
-/* ---- the operations ---------------------------------------------------- */
+/* ---- writing a session ------------------------------------------------- */
 
 /*
  * The user's GUSS: replace it, or keep it alive as long as this session.
  * Its expiry is rounded up to GUSS_EXPIRY_STEP so that a user's next
  * sessions, with the same GUSS, mostly leave the row alone: one page
  * write fewer per put.  A GUSS outlives its last session by less than a
- * step, which only delays its purge.
+ * step, which only delays its purge.  Lock held.
  */
-static gba_err guss_write(struct sqlite_store *q, const struct gba_session *s,
-			  const char *guss, size_t guss_len)
+static gba_err guss_write(struct sqlite_store *q, const struct staged_put *p)
 {
-	sqlite3_stmt *st = q->st[guss ? S_GUSS_SET : S_GUSS_TOUCH];
-	int64_t expiry = s->expiry + (GUSS_EXPIRY_STEP - s->expiry % GUSS_EXPIRY_STEP);
+	sqlite3_stmt *st = q->st[p->guss ? S_GUSS_SET : S_GUSS_TOUCH];
+	int64_t expiry = p->expiry + (GUSS_EXPIRY_STEP - p->expiry % GUSS_EXPIRY_STEP);
 
-	sqlite3_bind_text(st, 1, s->impi, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, p->impi, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, expiry);
-	if (guss)
-		sqlite3_bind_blob(st, 3, guss, (int)guss_len, SQLITE_STATIC);
+	if (p->guss)
+		sqlite3_bind_blob(st, 3, p->guss, (int)p->guss_len, SQLITE_STATIC);
 	return store_sqlite_run(st);
 }
 
-static gba_err session_write(struct sqlite_store *q, const struct gba_session *s,
+static gba_err session_write(struct sqlite_store *q, const struct staged_put *p,
 			     int64_t domain)
 {
 	sqlite3_stmt *st = q->st[S_PUT];
 
-	sqlite3_bind_blob(st, 1, s->rand, 16, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 1, p->rand, 16, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, domain);
-	sqlite3_bind_text(st, 3, s->impi, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, s->ks, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, s->created);
-	sqlite3_bind_int64(st, 6, s->expiry);
-	sqlite3_bind_int(st, 7, (int)s->type);
+	sqlite3_bind_text(st, 3, p->impi, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, p->ks, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, p->created);
+	sqlite3_bind_int64(st, 6, p->expiry);
+	sqlite3_bind_int(st, 7, (int)p->type);
 	return store_sqlite_run(st);   /* unbinds Ks */
 }
+
+/*
+ * One put inside the open write transaction.  GUSS first: if the session
+ * row then fails, a GUSS row without a session is harmless (the sweep
+ * removes it); the reverse would leave a session without its user's
+ * settings.  Lock held.
+ */
+static gba_err put_row(struct sqlite_store *q, const struct staged_put *p)
+{
+	struct btid_key key = { p->rand, p->domain, p->domain_len };
+	int64_t domain = 0;
+	gba_err err = domain_id(q, &key, 1, &domain);
+
+	if (!err)
+		err = guss_write(q, p);
+	if (!err)
+		err = session_write(q, p, domain);
+	return err;
+}
+
+/* The put as a stage entry; guss is borrowed (not copied).  No lock. */
+static void staged_fill(struct staged_put *p, const struct gba_session *s,
+			const struct btid_key *key, const char *guss, size_t guss_len)
+{
+	memcpy(p->rand, s->rand, 16);
+	memcpy(p->ks, s->ks, 32);
+	p->created = s->created;
+	p->expiry = s->expiry;
+	p->type = s->type;
+	p->deleted = 0;
+	memcpy(p->domain, key->domain, key->domain_len);
+	p->domain_len = key->domain_len;
+	memcpy(p->impi, s->impi, strlen(s->impi) + 1);
+	p->guss = (char *)guss;
+	p->guss_len = guss_len;
+}
+
+/* commit_ms=0: write and commit before returning. */
+static gba_err put_now(struct sqlite_store *q, const struct gba_session *s,
+		       const struct btid_key *key, const char *guss, size_t guss_len)
+{
+	struct staged_put p;
+	gba_err err;
+
+	staged_fill(&p, s, key, guss, guss_len);
+	pthread_mutex_lock(&q->lock);
+	err = write_begin(q);
+	if (!err)
+		err = put_row(q, &p);
+	err = write_end(q, err);
+	pthread_mutex_unlock(&q->lock);
+	gba_wipe(p.ks, sizeof(p.ks));
+	return err;
+}
+
+/* ---- the stage --------------------------------------------------------- */
+
+static int staged_is(const struct staged_put *p, const struct btid_key *key)
+{
+	return !memcmp(p->rand, key->rand, 16) && p->domain_len == key->domain_len &&
+	       !memcmp(p->domain, key->domain, key->domain_len);
+}
+
+/*
+ * The newest live put of key: in the stage, else in the batch being
+ * written; NULL if neither has one.  stage_lock held.
+ */
+static struct staged_put *stage_find(struct sqlite_store *q, const struct btid_key *key,
+				     int *in_flight)
+{
+	const struct stage *b[2] = { &q->stage, &q->inflight };
+
+	for (int k = 0; k < 2; k++)
+		for (size_t i = b[k]->n; i-- > 0;)
+			if (!b[k]->v[i].deleted && staged_is(&b[k]->v[i], key)) {
+				*in_flight = k;
+				return &b[k]->v[i];
+			}
+	return NULL;
+}
+
+/* The newest GUSS staged for impi, or NULL.  stage_lock held. */
+static const struct staged_put *stage_guss(const struct sqlite_store *q, const char *impi)
+{
+	const struct stage *b[2] = { &q->stage, &q->inflight };
+
+	for (int k = 0; k < 2; k++)
+		for (size_t i = b[k]->n; i-- > 0;)
+			if (b[k]->v[i].guss && !strcmp(b[k]->v[i].impi, impi))
+				return &b[k]->v[i];
+	return NULL;
+}
+
+/* Empty a batch, wiping the keys; its memory stays for the next one. */
+static void stage_clear(struct stage *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->v[i].guss) {
+			gba_wipe(b->v[i].guss, b->v[i].guss_len);
+			free(b->v[i].guss);
+		}
+		gba_wipe(b->v[i].ks, sizeof(b->v[i].ks));
+	}
+	b->n = 0;
+}
+
+/* Room for one more put.  stage_lock held. */
+static gba_err stage_grow(struct stage *b)
+{
+	size_t cap = b->cap ? b->cap * 2 : 64;
+	struct staged_put *v;
+
+	if (b->n < b->cap)
+		return GBA_OK;
+	v = realloc(b->v, cap * sizeof(*v));
+	if (!v)
+		return GBA_ERR_NO_MEMORY;
+	b->v = v;
+	b->cap = cap;
+	return GBA_OK;
+}
+
+static gba_err put_staged(struct sqlite_store *q, const struct gba_session *s,
+			  const struct btid_key *key, const char *guss, size_t guss_len)
+{
+	char *copy = NULL;
+	gba_err err;
+
+	if (guss) {
+		copy = malloc(guss_len ? guss_len : 1);
+		if (!copy)
+			return GBA_ERR_NO_MEMORY;
+		memcpy(copy, guss, guss_len);
+	}
+	pthread_mutex_lock(&q->stage_lock);
+	/* The flusher is far behind: wait for it rather than grow without bound. */
+	while (q->stage.n >= (size_t)q->batch_max * STAGE_LIMIT_BATCHES && !q->stop)
+		pthread_cond_wait(&q->written, &q->stage_lock);
+	err = q->flush_err;   /* a lost batch: report it to the next put, once */
+	q->flush_err = GBA_OK;
+	if (!err)
+		err = stage_grow(&q->stage);
+	if (!err) {
+		staged_fill(&q->stage.v[q->stage.n++], s, key, copy, guss_len);
+		copy = NULL;
+		if (q->stage.n == 1)
+			deadline_in(&q->stage_deadline, q->commit_ms);
+		if (q->stage.n == 1 || q->stage.n == q->batch_max)
+			pthread_cond_signal(&q->wake);
+	}
+	pthread_mutex_unlock(&q->stage_lock);
+	if (copy) {
+		gba_wipe(copy, guss_len);
+		free(copy);
+	}
+	return err;
+}
+
+/*
+ * Write every put staged so far and wait until that is done: purge and
+ * stats then see the database as the puts left it.
+ */
+static void stage_drain(struct sqlite_store *q)
+{
+	pthread_mutex_lock(&q->stage_lock);
+	while ((q->stage.n || q->writing) && q->has_flusher) {
+		q->write_now = 1;
+		pthread_cond_signal(&q->wake);
+		pthread_cond_wait(&q->written, &q->stage_lock);
+	}
+	pthread_mutex_unlock(&q->stage_lock);
+}
+
+/* ---- the flusher ------------------------------------------------------- */
+
+/* Write one batch in one transaction.  The flusher, no lock held. */
+static gba_err write_batch(struct sqlite_store *q, const struct stage *b)
+{
+	gba_err err;
+
+	pthread_mutex_lock(&q->lock);
+	err = write_begin(q);
+	for (size_t i = 0; i < b->n && !err; i++)
+		if (!b->v[i].deleted)
+			err = put_row(q, &b->v[i]);
+	err = write_end(q, err);
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+/*
+ * Checkpoint on the flusher's own connection, without either lock:
+ * nobody waits for its I/O.  Errors (busy) are harmless: the next commit
+ * asks again.  stage_lock held, dropped meanwhile.
+ */
+static void checkpoint(struct sqlite_store *q)
+{
+	q->ckpt_wanted = 0;
+	pthread_mutex_unlock(&q->stage_lock);
+	(void)sqlite3_wal_checkpoint_v2(q->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	pthread_mutex_lock(&q->stage_lock);
+}
+
+/* Take the stage and write it; stage_lock held, dropped meanwhile. */
+static void flush_stage(struct sqlite_store *q)
+{
+	struct stage t = q->inflight;
+	gba_err err;
+
+	q->inflight = q->stage;
+	q->stage = t;
+	q->write_now = 0;
+	q->writing = 1;
+	pthread_mutex_unlock(&q->stage_lock);
+	err = write_batch(q, &q->inflight);
+	pthread_mutex_lock(&q->stage_lock);
+	if (err)
+		q->flush_err = err;
+	stage_clear(&q->inflight);
+	q->writing = 0;
+	pthread_cond_broadcast(&q->written);
+}
+
+/* End a read window whose time is up; stage_lock held, dropped meanwhile. */
+static void end_read_window(struct sqlite_store *q)
+{
+	int still_open = 0;
+
+	q->read_window = 0;
+	pthread_mutex_unlock(&q->stage_lock);
+	pthread_mutex_lock(&q->lock);
+	if (q->in_txn == TXN_READ) {
+		/* A get may have ended the window and opened the next one. */
+		if (deadline_passed(&q->read_deadline))
+			(void)txn_end(q);
+		else
+			still_open = 1;
+	}
+	pthread_mutex_unlock(&q->lock);
+	pthread_mutex_lock(&q->stage_lock);
+	if (still_open)
+		q->read_window = 1;
+}
+
+static void *flusher_run(void *arg)
+{
+	struct sqlite_store *q = arg;
+
+	pthread_mutex_lock(&q->stage_lock);
+	for (;;) {
+		if (q->stage.n && (q->stop || q->write_now || q->stage.n >= q->batch_max ||
+				   deadline_passed(&q->stage_deadline))) {
+			flush_stage(q);
+			continue;
+		}
+		if (q->stop)
+			break;
+		if (q->ckpt_wanted && q->ckpt_db) {
+			checkpoint(q);
+			continue;
+		}
+		if (q->read_window && deadline_passed(&q->read_deadline)) {
+			end_read_window(q);
+			continue;
+		}
+		if (q->stage.n)
+			(void)pthread_cond_timedwait(&q->wake, &q->stage_lock, &q->stage_deadline);
+		else if (q->read_window)
+			(void)pthread_cond_timedwait(&q->wake, &q->stage_lock, &q->read_deadline);
+		else
+			pthread_cond_wait(&q->wake, &q->stage_lock);
+	}
+	pthread_mutex_unlock(&q->stage_lock);
+	return NULL;
+}
+
+/* ---- the operations ---------------------------------------------------- */
 
 static gba_err sqlite_put(struct gba_session_store *base, const struct gba_session *s,
 			  const struct btid_key *key, const char *guss, size_t guss_len)
 {
 	struct sqlite_store *q = from_base(base);
-	int64_t domain;
-	gba_err err;
 
-	pthread_mutex_lock(&q->lock);
-	err = write_begin(q);
-	if (!err)
-		err = domain_id(q, key, 1, &domain);
-	/*
-	 * GUSS first: if the session row then fails, a GUSS row without a
-	 * session is harmless (the sweep removes it); the reverse would leave
-	 * a session without its user's settings.
-	 */
-	if (!err)
-		err = guss_write(q, s, guss, guss_len);
-	if (!err)
-		err = session_write(q, s, domain);
-	err = write_end(q, err);
-	pthread_mutex_unlock(&q->lock);
-	return err;
+	if (!q->commit_ms)
+		return put_now(q, s, key, guss, guss_len);
+	return put_staged(q, s, key, guss, guss_len);
 }
 
 static gba_err read_guss(struct sqlite_store *q, const char *impi, const struct guss_out *g)
@@ -490,15 +735,65 @@ static gba_err row_to_session(sqlite3_stmt *st, struct gba_session *out)
 	return GBA_OK;
 }
 
+/*
+ * A staged session: copied out under stage_lock.  Its GUSS is the newest
+ * one staged for the user, else the stored one (read after stage_lock is
+ * dropped: the lock order).  0 when key is not staged.
+ */
+static int get_staged(struct sqlite_store *q, const struct btid_key *key,
+		      struct gba_session *out, const struct guss_out *g, gba_err *err)
+{
+	const struct staged_put *p, *gp;
+	int in_flight, need_db_guss = 0;
+
+	pthread_mutex_lock(&q->stage_lock);
+	p = stage_find(q, key, &in_flight);
+	if (p) {
+		memcpy(out->impi, p->impi, strlen(p->impi) + 1);
+		memcpy(out->ks, p->ks, 32);
+		out->created = p->created;
+		out->expiry = p->expiry;
+		out->type = p->type;
+		gp = stage_guss(q, p->impi);
+		if (gp)
+			*err = guss_out_copy(g, gp->guss, gp->guss_len);
+		else
+			need_db_guss = 1;
+	}
+	pthread_mutex_unlock(&q->stage_lock);
+	if (!p)
+		return 0;
+	if (need_db_guss) {
+		pthread_mutex_lock(&q->lock);
+		*err = read_begin(q);
+		if (!*err)
+			*err = read_guss(q, out->impi, g);
+		read_end(q);
+		pthread_mutex_unlock(&q->lock);
+	}
+	return 1;
+}
+
 static gba_err sqlite_get(struct gba_session_store *base, const struct btid_key *key,
 			  int64_t now, struct gba_session *out, const struct guss_out *g)
 {
 	struct sqlite_store *q = from_base(base);
 	sqlite3_stmt *st = q->st[S_GET];
 	int64_t domain;
-	gba_err err;
+	gba_err err = GBA_OK;
 	int rc;
 
+	/*
+	 * The stage first: a put leaves it only after its batch is committed,
+	 * so what is not staged is in the database (or nowhere).
+	 */
+	if (get_staged(q, key, out, g, &err)) {
+		if (!err && out->expiry <= now)
+			err = GBA_ERR_NOT_FOUND;   /* staged already expired */
+		if (!err)
+			memcpy(out->rand, key->rand, 16);
+		return err;
+	}
 	pthread_mutex_lock(&q->lock);
 	err = read_begin(q);
 	if (!err)
@@ -525,10 +820,35 @@ out:
 	return err;
 }
 
+/*
+ * Mark key's staged puts deleted (the flusher skips them); a put already
+ * being written is waited for, so that the delete below finds its row.
+ * 1 if a live put was staged.
+ */
+static int del_staged(struct sqlite_store *q, const struct btid_key *key)
+{
+	struct staged_put *p;
+	int in_flight, found = 0;
+
+	pthread_mutex_lock(&q->stage_lock);
+	while ((p = stage_find(q, key, &in_flight)) != NULL) {
+		if (in_flight) {
+			pthread_cond_wait(&q->written, &q->stage_lock);
+			continue;
+		}
+		p->deleted = 1;
+		gba_wipe(p->ks, sizeof(p->ks));
+		found = 1;
+	}
+	pthread_mutex_unlock(&q->stage_lock);
+	return found;
+}
+
 static gba_err sqlite_del(struct gba_session_store *base, const struct btid_key *key)
 {
 	struct sqlite_store *q = from_base(base);
 	sqlite3_stmt *st = q->st[S_DEL];
+	int found = del_staged(q, key);
 	int64_t domain;
 	gba_err err;
 
@@ -540,15 +860,14 @@ static gba_err sqlite_del(struct gba_session_store *base, const struct btid_key 
 	if (!err) {
 		sqlite3_bind_blob(st, 1, key->rand, 16, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, domain);
-		int found;
 		err = store_sqlite_run(st);
-		found = !err && sqlite3_changes(q->db) > 0;
+		found |= !err && sqlite3_changes(q->db) > 0;
 		err = write_end(q, err);
-		if (!err && !found)
-			err = GBA_ERR_NOT_FOUND;
 	}
 out:
 	pthread_mutex_unlock(&q->lock);
+	if (err == GBA_ERR_NOT_FOUND || (!err && !found))
+		return found ? GBA_OK : GBA_ERR_NOT_FOUND;
 	return err;
 }
 
@@ -600,7 +919,8 @@ static gba_err guss_sweep(struct sqlite_store *q, int64_t now)
 
 /*
  * Expired sessions go in chunks, each its own transaction, with the lock
- * dropped in between: a purge of many rows never stalls puts for long.
+ * dropped in between: a purge of many rows never stalls gets for long.
+ * Staged puts are written first, so that purge sees them.
  */
 static gba_err sqlite_purge(struct gba_session_store *base, int64_t now, uint64_t *purged)
 {
@@ -609,9 +929,10 @@ static gba_err sqlite_purge(struct gba_session_store *base, int64_t now, uint64_
 	gba_err err;
 	int n;
 
+	stage_drain(q);
 	do {
 		pthread_mutex_lock(&q->lock);
-		err = flush(q);
+		err = txn_end(q);
 		if (!err) {
 			sqlite3_bind_int64(st, 1, now);
 			sqlite3_bind_int(st, 2, PURGE_CHUNK);
@@ -637,6 +958,7 @@ static gba_err sqlite_stats(struct gba_session_store *base, int64_t now, uint64_
 	gba_err err;
 	int rc;
 
+	stage_drain(q);
 	pthread_mutex_lock(&q->lock);
 	sqlite3_bind_int64(st, 1, now);
 	rc = sqlite3_step(st);
@@ -652,17 +974,23 @@ static void sqlite_close(struct gba_session_store *base)
 {
 	struct sqlite_store *q = from_base(base);
 
-	pthread_mutex_lock(&q->lock);
+	/* The flusher writes what is staged before it stops. */
+	pthread_mutex_lock(&q->stage_lock);
 	q->stop = 1;
 	pthread_cond_signal(&q->wake);
-	pthread_mutex_unlock(&q->lock);
+	pthread_mutex_unlock(&q->stage_lock);
 	if (q->has_flusher)
 		pthread_join(q->flusher, NULL);
-	(void)flush(q);
+	stage_clear(&q->stage);
+	free(q->stage.v);
+	free(q->inflight.v);
+	(void)txn_end(q);
 	store_sqlite_finalize(q->st, S__COUNT);
 	sqlite3_close(q->db);
 	sqlite3_close(q->ckpt_db);
+	pthread_cond_destroy(&q->written);
 	pthread_cond_destroy(&q->wake);
+	pthread_mutex_destroy(&q->stage_lock);
 	pthread_mutex_destroy(&q->lock);
 	gba_wipe(q, sizeof(*q));
 	free(q);
@@ -696,6 +1024,12 @@ static int parse_option(void *arg, const char *name, const char *value)
 		q->exclusive = (int)v;
 		return 0;
 	}
+	if (!strcmp(name, "ckpt_pages")) {
+		if (session_parse_uint(value, CKPT_PAGES_MIN, CKPT_PAGES_MAX, &v))
+			return -1;
+		q->ckpt_pages = (unsigned)v;
+		return 0;
+	}
 	if (!strcmp(name, "batch")) {
 		if (session_parse_uint(value, 1, BATCH_MAX, &v))
 			return -1;
@@ -720,7 +1054,7 @@ static gba_err open_db(struct sqlite_store *q, const char *path)
 	return err;
 }
 
-/* The mutex, and the flusher's condition variable on the monotonic clock. */
+/* The mutexes, and the condition variables (the flusher's on the monotonic clock). */
 static gba_err init_sync(struct sqlite_store *q)
 {
 	pthread_condattr_t attr;
@@ -731,9 +1065,20 @@ static gba_err init_sync(struct sqlite_store *q)
 	if (!rc)
 		rc = pthread_cond_init(&q->wake, &attr);
 	pthread_condattr_destroy(&attr);
+	if (!rc && pthread_cond_init(&q->written, NULL)) {
+		pthread_cond_destroy(&q->wake);
+		rc = -1;
+	}
 	if (rc)
 		return GBA_ERR_NO_MEMORY;
 	if (store_mutex_init(&q->lock)) {
+		rc = -1;
+	} else if (store_mutex_init(&q->stage_lock)) {
+		pthread_mutex_destroy(&q->lock);
+		rc = -1;
+	}
+	if (rc) {
+		pthread_cond_destroy(&q->written);
 		pthread_cond_destroy(&q->wake);
 		return GBA_ERR_NO_MEMORY;
 	}
@@ -756,6 +1101,7 @@ gba_err session_sqlite_open(struct gba_session_store **out, const char *spec)
 	q->base.ops = &sqlite_ops;
 	q->commit_ms = DEFAULT_COMMIT_MS;
 	q->batch_max = DEFAULT_BATCH;
+	q->ckpt_pages = DEFAULT_CKPT_PAGES;
 	if ((qm && session_uri_options(qm + 1, parse_option, q)) || init_sync(q)) {
 		free(q);
 		return qm ? GBA_ERR_INVALID_ARG : GBA_ERR_NO_MEMORY;
