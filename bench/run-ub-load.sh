@@ -53,52 +53,9 @@ esac
 tmp=$(mktemp -d /tmp/run-ub-load.XXXXXX)
 pids=""
 more_pids=""   # other servers whose CPU per bootstrap ub-load reports
-
-# Stop what we started, by pid, within bounds; then remove the files.
-cleanup() {
-	for pid in $pids; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in $pids; do
-		i=0
-		while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "run-ub-load: files kept in $tmp" >&2
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Wait (at most 10 s) until something accepts on 127.0.0.1:$1; $2 is its pid.
-wait_port() {
-	python3 - "$1" "$2" <<'EOF'
-import os, socket, sys, time
-port, pid = int(sys.argv[1]), int(sys.argv[2])
-deadline = time.monotonic() + 10
-while time.monotonic() < deadline:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit("run-ub-load: the process exited before listening")
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(f"run-ub-load: nothing listens on 127.0.0.1:{port}")
-EOF
-}
+RUN_NAME=run-ub-load
+# shellcheck source=bench/run-lib.sh
+. "$(dirname "$0")/run-lib.sh"
 
 echo "run-ub-load: $N subscribers into $tmp/subscribers.db" >&2
 "$UB_LOAD" --make-csv "$N" --k "$K" --opc "$OPC" >"$tmp/subs.csv"

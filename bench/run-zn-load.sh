@@ -68,58 +68,10 @@ fi
 
 tmp=$(mktemp -d /tmp/run-zn-load.XXXXXX)
 pids=""
-
-# Stop what we started, by pid, within bounds; then remove the files.  On
-# a failure, the BSF's last log lines say why.
-cleanup() {
-	status=$?
-	if [ "$status" -ne 0 ] && [ -s "$tmp/bsf.log" ]; then
-		echo "run-zn-load: exit $status; the end of gba-bsf's log:" >&2
-		tail -n 20 "$tmp/bsf.log" >&2
-	fi
-	for pid in $pids; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in $pids; do
-		i=0
-		while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 100 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "run-zn-load: files kept in $tmp" >&2
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Wait (at most 10 s) until something accepts on 127.0.0.1:$1; $2 is its pid.
-wait_port() {
-	python3 - "$1" "$2" <<'EOF'
-import os, socket, sys, time
-port, pid = int(sys.argv[1]), int(sys.argv[2])
-deadline = time.monotonic() + 10
-while time.monotonic() < deadline:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit("run-zn-load: the process exited before listening")
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(f"run-zn-load: nothing listens on 127.0.0.1:{port}")
-EOF
-}
+RUN_NAME=run-zn-load
+RUN_LOG="$tmp/bsf.log"
+# shellcheck source=bench/run-lib.sh
+. "$(dirname "$0")/run-lib.sh"
 
 # gba_bsf_zn_answers_total{result="keys"} from the BSF's /metrics (bounded).
 keys_sent() {
