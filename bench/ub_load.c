@@ -30,12 +30,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <gba/gba.h>
 
+#include "bench_util.h"
 #include "ub_client.h"
 #include "ub_http.h"
 #include "ub_net.h"
@@ -224,12 +224,6 @@ struct worker {
 	size_t n_lat, cap_lat;
 };
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void watch(struct conn *c, uint32_t events)
 {
@@ -296,7 +290,7 @@ static void begin(struct conn *c, int reused)
 	c->card += c->card_step;
 	if (c->card >= cfg->cards.n)
 		c->card %= c->card_step;
-	c->started_ns = now_ns();
+	c->started_ns = bench_now_ns();
 	ub_session_begin(&c->s, &p, reused);
 }
 
@@ -376,7 +370,7 @@ static void drive(struct conn *c, int readable)
 				return;
 			break;
 		case UB_WANT_DONE: {
-			long long now = now_ns();
+			long long now = bench_now_ns();
 			record(w, c, now);
 			if (c->s.result.fail == UB_FAIL_CONNECT)
 				return;   /* idle: check_timeouts() tries again shortly */
@@ -433,12 +427,12 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct epoll_event ev[64];
-	long long next_check = now_ns() + 100000000LL;
+	long long next_check = bench_now_ns() + 100000000LL;
 
 	for (unsigned i = 0; i < w->n_conns; i++)
 		restart(&w->conns[i]);
 	for (;;) {
-		long long now = now_ns();
+		long long now = bench_now_ns();
 		if (now >= w->stop_ns)
 			break;
 		long long left_ms = (w->stop_ns - now) / 1000000 + 1;
@@ -450,7 +444,7 @@ static void *worker_main(void *arg)
 			else if (c->state == CONN_ACTIVE)
 				drive(c, (ev[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0);
 		}
-		now = now_ns();
+		now = bench_now_ns();
 		if (now >= next_check) {
 			check_timeouts(w, now);
 			next_check = now + 100000000LL;
@@ -467,53 +461,9 @@ static void *worker_main(void *arg)
 /* ---- Server-side figures --------------------------------------------------------- */
 
 /* CPU time of a process, in seconds: user and system. */
-struct cpu_times {
-	double user, sys;
-};
 
-/* From /proc/PID/stat (utime, stime in clock ticks); -1 when unreadable. */
-static int proc_cpu(long pid, struct cpu_times *out)
-{
-	char path[64], buf[2048];
-	unsigned long long ut, st;
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* comm may hold spaces and parentheses: fields start after the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-			 &st) != 2)
-		return -1;
-	double hz = (double)sysconf(_SC_CLK_TCK);
-	out->user = (double)ut / hz;
-	out->sys = (double)st / hz;
-	return 0;
-}
 
-/* The process's name from /proc/PID/comm, for the report. */
-static void proc_name(long pid, char *out, size_t size)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-	FILE *f = fopen(path, "re");
-	if (!f || !fgets(out, (int)size, f))
-		snprintf(out, size, "pid %ld", pid);
-	out[strcspn(out, "\n")] = '\0';
-	if (f)
-		fclose(f);
-}
 
-static void self_cpu(struct cpu_times *out)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	out->user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
-	out->sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 /* The value of one sample line "name value" or "name{labels} value". */
 static double sample_value(const char *p, const char *eol)
@@ -573,19 +523,7 @@ static int fetch_store(const struct ub_url *admin, struct store_figures *out)
 
 /* ---- Report -------------------------------------------------------------------- */
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return (x > y) - (x < y);
-}
 
-static uint32_t percentile(const uint32_t *v, size_t n, double q)
-{
-	if (!n)
-		return 0;
-	size_t i = (size_t)(q * (double)(n - 1) + 0.5);
-	return v[i < n ? i : n - 1];
-}
 
 struct totals {
 	uint64_t ok, failed, resyncs;
@@ -614,7 +552,7 @@ static void merge(struct worker *w, unsigned n, struct totals *t)
 			memcpy(t->lat + t->n_lat, w[i].lat_us, w[i].n_lat * sizeof(uint32_t));
 		t->n_lat += t->lat ? w[i].n_lat : 0;
 	}
-	qsort(t->lat, t->n_lat, sizeof(uint32_t), cmp_u32);
+	bench_sort_u32(t->lat, t->n_lat);
 }
 
 static void print_errors(const struct totals *t)
@@ -833,11 +771,11 @@ static int start_workers(struct config *cfg, struct worker *w, long long stop_ns
 struct server_cpu {
 	char name[32];
 	int ok;
-	struct cpu_times t0, d;
+	struct bench_cpu t0, d;
 };
 
 /* "12.3 us/bootstrap (user 8.1, system 4.2)" */
-static void print_cpu(const char *label, const struct cpu_times *d, uint64_t ok, double elapsed)
+static void print_cpu(const char *label, const struct bench_cpu *d, uint64_t ok, double elapsed)
 {
 	double total = d->user + d->sys;
 	printf("%-17s %.1f us/bootstrap (user %.1f, system %.1f; %.0f%% of a core)\n", label,
@@ -846,7 +784,7 @@ static void print_cpu(const char *label, const struct cpu_times *d, uint64_t ok,
 }
 
 static void report(const struct options *o, const struct config *cfg, const struct totals *t,
-		   double elapsed, const struct cpu_times *self, const struct server_cpu *servers,
+		   double elapsed, const struct bench_cpu *self, const struct server_cpu *servers,
 		   const struct store_figures *s0, const struct store_figures *s1, int have_store)
 {
 	double rate = (double)t->ok / elapsed;
@@ -856,7 +794,7 @@ static void report(const struct options *o, const struct config *cfg, const stru
 	printf("bootstraps        %" PRIu64 " ok, %" PRIu64 " failed\n", t->ok, t->failed);
 	printf("bootstraps/s      %.0f\n", rate);
 	printf("latency us        p50 %" PRIu32 "  p99 %" PRIu32 "  max %" PRIu32 "\n",
-	       percentile(t->lat, t->n_lat, 0.50), percentile(t->lat, t->n_lat, 0.99),
+	       bench_percentile(t->lat, t->n_lat, 0.50), bench_percentile(t->lat, t->n_lat, 0.99),
 	       t->n_lat ? t->lat[t->n_lat - 1] : 0);
 	printf("resyncs           %" PRIu64 "\n", t->resyncs);
 	print_errors(t);
@@ -901,25 +839,25 @@ static int run_load(const struct options *o)
 		have_store = fetch_store(&admin, &s0) == 0;
 
 	struct worker *w = calloc(cfg.threads, sizeof(*w));
-	struct cpu_times self0, self1;
+	struct bench_cpu self0, self1;
 	struct server_cpu servers[MAX_SERVERS];
 	for (unsigned i = 0; i < o->n_servers; i++) {
-		proc_name(o->server_pids[i], servers[i].name, sizeof(servers[i].name));
-		servers[i].ok = proc_cpu(o->server_pids[i], &servers[i].t0) == 0;
+		bench_proc_name((pid_t)o->server_pids[i], servers[i].name, sizeof(servers[i].name));
+		servers[i].ok = bench_proc_cpu_times((pid_t)o->server_pids[i], &servers[i].t0) == 0;
 	}
-	self_cpu(&self0);
-	long long t0 = now_ns(), stop = t0 + (long long)(cfg.duration * 1e9);
+	bench_self_cpu_times(&self0);
+	long long t0 = bench_now_ns(), stop = t0 + (long long)(cfg.duration * 1e9);
 	if (!w || start_workers(&cfg, w, stop)) {
 		fprintf(stderr, "ub-load: cannot start the workers\n");
 		exit(1);
 	}
 	for (unsigned t = 0; t < cfg.threads; t++)
 		pthread_join(w[t].th, NULL);
-	double elapsed = (double)(now_ns() - t0) / 1e9;
-	self_cpu(&self1);
+	double elapsed = (double)(bench_now_ns() - t0) / 1e9;
+	bench_self_cpu_times(&self1);
 	for (unsigned i = 0; i < o->n_servers; i++) {
-		struct cpu_times t1;
-		servers[i].ok = servers[i].ok && proc_cpu(o->server_pids[i], &t1) == 0;
+		struct bench_cpu t1;
+		servers[i].ok = servers[i].ok && bench_proc_cpu_times((pid_t)o->server_pids[i], &t1) == 0;
 		servers[i].d.user = servers[i].ok ? t1.user - servers[i].t0.user : 0;
 		servers[i].d.sys = servers[i].ok ? t1.sys - servers[i].t0.sys : 0;
 	}
@@ -927,7 +865,7 @@ static int run_load(const struct options *o)
 		have_store = have_store && fetch_store(&admin, &s1) == 0;
 
 	struct totals t;
-	struct cpu_times dself = { self1.user - self0.user, self1.sys - self0.sys };
+	struct bench_cpu dself = { self1.user - self0.user, self1.sys - self0.sys };
 	merge(w, cfg.threads, &t);
 	report(o, &cfg, &t, elapsed, &dself, servers, &s0, &s1, have_store);
 	for (unsigned i = 0; i < cfg.threads; i++) {

@@ -44,7 +44,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -201,13 +200,6 @@ struct worker {
 	struct stats st;
 };
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* ---- Counting ------------------------------------------------------------------ */
 
@@ -707,14 +699,14 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct epoll_event evs[64];
-	long long now = now_ns(), last_scan = now, end = w->stop_ns + DRAIN_NS;
+	long long now = bench_now_ns(), last_scan = now, end = w->stop_ns + DRAIN_NS;
 	int stopping = 0;
 
 	worker_start_conns(w, now);
 	while (w->open > 0 && now < end) {
 		int n = epoll_wait(w->ep, evs, 64, wait_ms(now, w->stop_ns, stopping));
 
-		now = now_ns();
+		now = bench_now_ns();
 		for (int i = 0; i < n; i++)
 			conn_event(evs[i].data.ptr, evs[i].events, now);
 		if (!stopping && now >= w->stop_ns) {
@@ -738,7 +730,7 @@ static void *worker_main(void *arg)
 static int wait_fd(int fd, short events, long long deadline)
 {
 	struct pollfd p = { .fd = fd, .events = events };
-	long long left = deadline - now_ns();
+	long long left = deadline - bench_now_ns();
 	int r;
 
 	if (left <= 0)
@@ -761,7 +753,7 @@ static int tcp_connect(const struct config *cfg, const char *who)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));   /* we batch ourselves */
 	if (connect(fd, (const struct sockaddr *)&cfg->bsf, sizeof(cfg->bsf)) && errno != EINPROGRESS)
 		err = errno;
-	else if (wait_fd(fd, POLLOUT, now_ns() + SETUP_TIMEOUT_MS * 1000000LL) <= 0)
+	else if (wait_fd(fd, POLLOUT, bench_now_ns() + SETUP_TIMEOUT_MS * 1000000LL) <= 0)
 		err = ETIMEDOUT;
 	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
 		err = errno;
@@ -887,7 +879,7 @@ static int local_ipv4(int fd, uint8_t ip[4])
 /* TCP, CER, CEA: the connection is then open, its socket non-blocking. */
 static int conn_setup(struct conn *c, struct config *cfg)
 {
-	long long deadline = now_ns() + SETUP_TIMEOUT_MS * 1000000LL;
+	long long deadline = bench_now_ns() + SETUP_TIMEOUT_MS * 1000000LL;
 	uint8_t ip[4];
 	struct dr_msg m;
 	int r;
@@ -954,7 +946,7 @@ static int kcv_read(const struct conn *c, const struct dr_msg *m, uint32_t e2e, 
 static int kcv_probe(struct conn *c, const struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_btids; i++) {
-		long long deadline = now_ns() + SETUP_TIMEOUT_MS * 1000000LL;
+		long long deadline = bench_now_ns() + SETUP_TIMEOUT_MS * 1000000LL;
 		uint32_t e2e = c->e2e_next++;
 		char kcv[7] = "-";
 		struct dr_msg m;
@@ -1386,46 +1378,12 @@ static int merge(const struct worker *w, unsigned n, struct stats *t)
 	return 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return (x > y) - (x < y);
-}
 
-static uint32_t percentile(const uint32_t *v, size_t n, double p)
-{
-	return n ? v[(size_t)(p * (double)(n - 1))] : 0;
-}
 
 /* ---- Report ------------------------------------------------------------------------- */
 
-struct cpu {
-	double user, sys;
-};
 
-static void self_cpu(struct cpu *c)
-{
-	struct rusage ru;
 
-	getrusage(RUSAGE_SELF, &ru);
-	c->user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
-	c->sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static void proc_name(long pid, char *out, size_t size)
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-	f = fopen(path, "re");
-	if (!f || !fgets(out, (int)size, f))
-		snprintf(out, size, "pid %ld", pid);
-	else
-		out[strcspn(out, "\n")] = '\0';
-	if (f)
-		fclose(f);
-}
 
 static void print_errors(const struct stats *t)
 {
@@ -1453,7 +1411,7 @@ static void print_errors(const struct stats *t)
 }
 
 static void report(const struct config *cfg, const struct stats *t, double elapsed,
-		   const struct cpu *self, const double *server_cpu, const int *server_ok)
+		   const struct bench_cpu *self, const double *server_cpu, const int *server_ok)
 {
 	double ok = (double)t->ok;
 
@@ -1463,7 +1421,7 @@ static void report(const struct config *cfg, const struct stats *t, double elaps
 	printf("BIR/BIA           %" PRIu64 " ok, %" PRIu64 " failed\n", t->ok, t->failed);
 	printf("BIR/BIA/s         %.0f\n", (double)t->ok / elapsed);
 	printf("latency us        p50 %" PRIu32 "  p99 %" PRIu32 "  max %" PRIu32 "\n",
-	       percentile(t->lat_us, t->n_lat, 0.50), percentile(t->lat_us, t->n_lat, 0.99),
+	       bench_percentile(t->lat_us, t->n_lat, 0.50), bench_percentile(t->lat_us, t->n_lat, 0.99),
 	       t->n_lat ? t->lat_us[t->n_lat - 1] : 0);
 	print_errors(t);
 	if (!t->ok)
@@ -1473,7 +1431,7 @@ static void report(const struct config *cfg, const struct stats *t, double elaps
 	       100.0 * (self->user + self->sys) / elapsed);
 	for (unsigned i = 0; i < cfg->n_servers; i++) {
 		char name[32], label[64];
-		proc_name(cfg->server_pids[i], name, sizeof(name));
+		bench_proc_name((pid_t)cfg->server_pids[i], name, sizeof(name));
 		snprintf(label, sizeof(label), "%s cpu", name);
 		if (!server_ok[i])
 			printf("%-17s unknown (cannot read /proc/%ld/stat)\n", label,
@@ -1489,7 +1447,7 @@ static int load(struct config *cfg, struct conn **conns, struct stats *t)
 	struct worker *w = calloc(cfg->threads, sizeof(*w));
 	double srv0[MAX_SERVERS], srv[MAX_SERVERS];
 	int srv_ok[MAX_SERVERS];
-	struct cpu c0, c1;
+	struct bench_cpu c0, c1;
 	long long t0, stop;
 
 	if (!w)
@@ -1498,8 +1456,8 @@ static int load(struct config *cfg, struct conn **conns, struct stats *t)
 		srv0[i] = bench_proc_cpu((pid_t)cfg->server_pids[i]);
 		srv_ok[i] = srv0[i] > 0;
 	}
-	self_cpu(&c0);
-	t0 = now_ns();
+	bench_self_cpu_times(&c0);
+	t0 = bench_now_ns();
 	stop = t0 + (long long)(cfg->duration * 1e9);
 	if (start_workers(cfg, w, conns, stop)) {
 		fprintf(stderr, "zn-load: cannot start the workers\n");
@@ -1507,17 +1465,17 @@ static int load(struct config *cfg, struct conn **conns, struct stats *t)
 	}
 	for (unsigned i = 0; i < cfg->threads; i++)
 		pthread_join(w[i].th, NULL);
-	self_cpu(&c1);
+	bench_self_cpu_times(&c1);
 	for (unsigned i = 0; i < cfg->n_servers; i++) {
 		srv[i] = bench_proc_cpu((pid_t)cfg->server_pids[i]) - srv0[i];
 		srv_ok[i] = srv_ok[i] && srv[i] >= 0;
 	}
 	/* The rate is over the run proper; the wind-down after it counts for CPU. */
 	double elapsed = (double)(stop - t0) / 1e9;
-	struct cpu self = { c1.user - c0.user, c1.sys - c0.sys };
+	struct bench_cpu self = { c1.user - c0.user, c1.sys - c0.sys };
 	int rc = merge(w, cfg->threads, t);
 	if (!rc) {
-		qsort(t->lat_us, t->n_lat, sizeof(*t->lat_us), cmp_u32);
+		bench_sort_u32(t->lat_us, t->n_lat);
 		report(cfg, t, elapsed, &self, srv, srv_ok);
 	}
 	for (unsigned i = 0; i < cfg->threads; i++) {

@@ -133,6 +133,22 @@ static void assert_same(const struct gba_session *a, const struct gba_session *b
 
 /* ---- common cases ------------------------------------------------------ */
 
+/*
+ * Sessions n and n+1 of IMPI (the first with GUSS, the second with none:
+ * the user's stays) and n+2 of another user without a GUSS, all put.
+ */
+static void put_three(struct gba_session_store *st, unsigned n, struct gba_session *a,
+		      struct gba_session *b, struct gba_session *c)
+{
+	make_session(a, n, IMPI, NOW);
+	make_session(b, n + 1, IMPI, NOW + 10);
+	make_session(c, n + 2, "someone-else@ims.example.org", NOW);
+	assert_int_equal(gba_session_store_put(st, a, GUSS, strlen(GUSS)), GBA_OK);
+	assert_int_equal(gba_session_store_put(st, b, NULL, 0), GBA_OK);
+	assert_int_equal(gba_session_store_put(st, c, NULL, 0), GBA_OK);
+}
+
+
 static void test_put_get(void **state)
 {
 	struct gba_session_store *st = open_fresh();
@@ -313,13 +329,7 @@ static void test_guss_shared_per_impi(void **state)
 	size_t len;
 
 	(void)state;
-	make_session(&a, 10, IMPI, NOW);
-	make_session(&b, 11, IMPI, NOW + 10);
-	make_session(&c, 12, "someone-else@ims.example.org", NOW);
-	assert_int_equal(gba_session_store_put(st, &a, GUSS, strlen(GUSS)), GBA_OK);
-	/* No GUSS with this put: the user's stored one stays. */
-	assert_int_equal(gba_session_store_put(st, &b, NULL, 0), GBA_OK);
-	assert_int_equal(gba_session_store_put(st, &c, NULL, 0), GBA_OK);
+	put_three(st, 10, &a, &b, &c);
 	assert_int_equal(gba_session_store_get(st, b.btid, strlen(b.btid), NOW, &out, buf,
 					       sizeof(buf), &len), GBA_OK);
 	assert_string_equal(buf, GUSS);
@@ -441,14 +451,12 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
-static void test_concurrency(void **state)
+/* THREADS workers at once on st; then every kept session is there. */
+static void run_workers(struct gba_session_store *st)
 {
-	struct gba_session_store *st = open_fresh();
 	struct worker w[THREADS];
 	pthread_t t[THREADS];
-	uint64_t live = 0;
 
-	(void)state;
 	for (unsigned i = 0; i < THREADS; i++) {
 		w[i] = (struct worker){ st, i + 1, 0 };
 		assert_int_equal(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
@@ -457,8 +465,23 @@ static void test_concurrency(void **state)
 		pthread_join(t[i], NULL);
 		assert_int_equal(w[i].failures, 0);
 	}
+}
+
+static void assert_workers_kept(struct gba_session_store *st)
+{
+	uint64_t live = 0;
+
 	assert_int_equal(gba_session_store_stats(st, NOW, &live, NULL), GBA_OK);
 	assert_int_equal(live, THREADS * (PER_THREAD - PER_THREAD / 10));
+}
+
+static void test_concurrency(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+
+	(void)state;
+	run_workers(st);
+	assert_workers_kept(st);
 	gba_session_store_close(st);
 }
 
@@ -582,12 +605,7 @@ static void test_sqlite_staged(void **state)
 	(void)state;
 	gba_session_store_close(st);
 	st = reopen("?commit_ms=1000");
-	make_session(&a, 400, IMPI, NOW);
-	make_session(&b, 401, IMPI, NOW + 5);
-	make_session(&c, 402, "other@ims.example.org", NOW);
-	assert_int_equal(gba_session_store_put(st, &a, GUSS, strlen(GUSS)), GBA_OK);
-	assert_int_equal(gba_session_store_put(st, &b, NULL, 0), GBA_OK);
-	assert_int_equal(gba_session_store_put(st, &c, NULL, 0), GBA_OK);
+	put_three(st, 400, &a, &b, &c);
 	/* b has no GUSS of its own: the user's staged one. */
 	assert_int_equal(gba_session_store_get(st, b.btid, strlen(b.btid), NOW, &out, buf,
 					       sizeof(buf), &len), GBA_OK);
@@ -633,25 +651,14 @@ static void test_sqlite_staged(void **state)
 static void test_sqlite_small_batches(void **state)
 {
 	struct gba_session_store *st = open_fresh();
-	struct worker w[THREADS];
-	pthread_t t[THREADS];
-	uint64_t live = 0;
 
 	(void)state;
 	gba_session_store_close(st);
 	st = reopen("?batch=4&commit_ms=1000");
-	for (unsigned i = 0; i < THREADS; i++) {
-		w[i] = (struct worker){ st, i + 1, 0 };
-		assert_int_equal(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
-	}
-	for (unsigned i = 0; i < THREADS; i++) {
-		pthread_join(t[i], NULL);
-		assert_int_equal(w[i].failures, 0);
-	}
+	run_workers(st);
 	gba_session_store_close(st);
 	st = reopen("");
-	assert_int_equal(gba_session_store_stats(st, NOW, &live, NULL), GBA_OK);
-	assert_int_equal(live, THREADS * (PER_THREAD - PER_THREAD / 10));
+	assert_workers_kept(st);
 	gba_session_store_close(st);
 }
 
