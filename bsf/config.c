@@ -196,6 +196,8 @@ static const struct key_def keys[] = {
 	STR("zn", "realm", zn_realm, "", "Diameter realm of this BSF (default: zh.origin_realm)"),
 	ENUM("zn", "accept_unknown_peers", zn_accept_unknown_peers, yes_no_names, "yes",
 	     "let any NAF connect (plain TCP); zn.nafs still decides what it gets"),
+	STR("zn", "peers", zn_peers, "",
+	    "NAF Diameter identities (or *.domain) that may connect; set: only these"),
 	STR("zn", "nafs", zn_nafs, "",
 	    "PEER=FQDN|FQDN;...: NAF FQDNs a peer may ask for besides its own identity"),
 	STR("zn", "naf_groups", zn_naf_groups, "",

@@ -90,6 +90,7 @@ struct bsf_config {
 	char zn_identity[CFG_NAME_MAX + 1];  /* default: zh.origin_host */
 	char zn_realm[CFG_NAME_MAX + 1];     /* default: zh.origin_realm */
 	int zn_accept_unknown_peers;         /* 1: any NAF may connect (plain TCP) */
+	char zn_peers[CFG_ZN_LIST_MAX];      /* identities and *.domains, space-separated */
 	char zn_nafs[CFG_ZN_LIST_MAX];       /* PEER=FQDN|...; ... */
 	char zn_naf_groups[CFG_ZN_LIST_MAX]; /* GROUP=FQDN|...; ... */
 	int zn_policy;                       /* enum zn_policy_kind: 0 guss, 1 allow */

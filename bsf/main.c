@@ -300,13 +300,17 @@ static int open_dia(struct bsf *b)
 	dc.port = (uint16_t)b->cfg.zn_port;
 	dc.apps = GBA_DIA_ZN | (b->cfg.av_source == AV_SOURCE_ZH ? GBA_DIA_ZH : 0);
 	dc.accept_unknown_peers = b->cfg.zn_accept_unknown_peers;
+	dc.accept_peers = b->cfg.zn_peers;
 	dc.log = dia_log;
 	dc.log_arg = &b->log;
 	dc.log_level = (enum gba_dia_log_level)b->cfg.log_level;
 	err = gba_dia_open(&b->dia, &dc);
 	if (err)
-		log_msg(&b->log, LOG_LVL_ERROR, "Diameter node %s: %s", b->cfg.zn_identity,
-			gba_strerror(err));
+		log_msg(&b->log, LOG_LVL_ERROR, "Diameter node %s: %s%s", b->cfg.zn_identity,
+			gba_strerror(err),
+			err == GBA_ERR_INVALID_ARG ? " (zn.identity, zn.realm, zn.listen and "
+						     "zn.peers take names like host.example.org; "
+						     "zn.peers also *.example.org)" : "");
 	return err ? -1 : 0;
 }
 

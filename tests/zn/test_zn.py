@@ -189,7 +189,7 @@ def make_certs(procs):
     return out
 
 
-def start_bsf(procs, db, store, zn_port, pki=None):
+def start_bsf(procs, db, store, zn_port, pki=None, name="bsf", extra=()):
     port, admin = gbatest.free_port(), gbatest.free_port()
     http = []
     if pki:
@@ -198,15 +198,15 @@ def start_bsf(procs, db, store, zn_port, pki=None):
                 "--set", f"zn.http_tls_cert={pki['bsf'][1]}",
                 "--set", f"zn.http_tls_key={pki['bsf'][0]}",
                 "--set", f"zn.http_tls_ca={pki['ca'][1]}"]
-    proc = procs.start("bsf", [
+    proc = procs.start(name, [
         BSF_BIN, "--set", "bsf.state_dir=" + procs.dir, "--listen", f"127.0.0.1:{port}",
         "--admin-listen", f"127.0.0.1:{admin}", "--domain", DOMAIN, "--db", db,
         "--store", store, "--set", f"bsf.key_lifetime={KEY_LIFETIME}s",
         "--set", "zn.enabled=on", "--set", "zn.listen=127.0.0.1",
         "--set", f"zn.port={zn_port}", "--set", f"zn.identity={BSF_ID}",
         "--set", f"zn.realm={REALM}", "--set", f"zn.nafs={NAF}={CSE1}",
-        "--set", f"zn.naf_groups=m2m={NAF2}|{CSE1}", "--set", "log.level=debug", *http],
-        wait_port=port)
+        "--set", f"zn.naf_groups=m2m={NAF2}|{CSE1}", "--set", "log.level=debug", *http,
+        *extra], wait_port=port)
     gbatest.wait_port(zn_port, 10.0, proc)
     gbatest.wait_port(admin, 10.0, proc)
     if pki:
@@ -413,6 +413,37 @@ def test_dead_bsf(procs, a, bsf, btid):
                  f["err"] == "GBA_ERR_UNAVAILABLE" and f["ms"] < TIMEOUT_MS, str(f))
 
 
+def test_peer_list(procs, db, store):
+    """zn.peers: only the NAFs it names (by identity, or *.domain) may connect."""
+    zn_port = gbatest.free_port()
+    start_bsf(procs, db, store, zn_port, name="bsf-peers",
+              extra=("--set", f"zn.peers=other.example.org {NAF} *.m2m.zn.test"))
+    named = Probe(procs, "naf-listed", zn_port, NAF)
+    wild = Probe(procs, "naf-wild", zn_port, "gw.m2m.zn.test")
+    other = Probe(procs, "naf-unlisted", zn_port, NAF2)
+    for p in (named, wild, other):
+        checks.check(f"zn-probe {p.name} ready", p.line() == "ready")
+    checks.check("zn.peers: a NAF listed by identity connects",
+                 named.cmd("wait-peer 5000") == "wait-peer GBA_OK")
+    checks.check("zn.peers: a NAF under a listed *.domain connects",
+                 wild.cmd("wait-peer 5000") == "wait-peer GBA_OK")
+    checks.check("zn.peers: an unlisted NAF is refused",
+                 other.cmd("wait-peer 1500") != "wait-peer GBA_OK")
+    checks.check("zn.peers: the refusal is logged with the identity",
+                 f"refusing unknown peer {NAF2}" in procs.log("bsf-peers"))
+    for p in (named, wild, other):
+        p.quit()
+    checks.check("gba-bsf (zn.peers) stops cleanly", procs.stop("bsf-peers") == 0)
+    bad = gbatest.run([BSF_BIN, "--set", "bsf.state_dir=" + procs.dir, "--listen",
+                       f"127.0.0.1:{gbatest.free_port()}", "--admin-listen", "off",
+                       "--domain", DOMAIN, "--db", db, "--store", store,
+                       "--set", "zn.enabled=on", "--set", f"zn.port={gbatest.free_port()}",
+                       "--set", f"zn.identity={BSF_ID}", "--set", f"zn.realm={REALM}",
+                       "--set", "zn.peers=ok.zn.test bad\"name"], timeout=20)
+    checks.check("zn.peers with a malformed name: gba-bsf refuses to start",
+                 bad.returncode != 0, bad.stdout + bad.stderr)
+
+
 def test_tshark(cap):
     if cap is None:
         print("skip tshark checks: no tshark or no capture")
@@ -480,7 +511,8 @@ def test_no_secrets_in_logs(procs):
     except OSError:
         keys = set()
     logs = "".join(procs.log(n) for n in ("bsf", "naf", "naf2", "bsf-zh", "naf-zh",
-                                          "hss", "naf-http", "naf-rogue")).lower()
+                                          "hss", "naf-http", "naf-rogue", "bsf-peers",
+                                          "naf-listed", "naf-wild", "naf-unlisted")).lower()
     leaked = [k for k in keys if k in logs]
     checks.check(f"no log shows any of the {len(keys)} NAF keys fetched",
                  len(keys) >= 6 and not leaked, str(leaked))
@@ -523,6 +555,7 @@ def main():
         checks.check("zn-probe NAF exits cleanly", a.quit())
         checks.check("zn-probe NAF2 exits cleanly", b.quit())
         test_tshark(cap)
+        test_peer_list(procs, db, store)
         if HSS_BIN:
             test_zh_and_zn(procs, db, store)
         else:

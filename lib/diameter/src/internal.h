@@ -67,6 +67,7 @@ struct gba_dia {
 	char realm[256];
 	unsigned apps;
 	int accept_unknown_peers;
+	char accept_peers[GBA_DIA_ACCEPT_PEERS_MAX + 1];   /* "" or the config's list */
 	int tls_given;   /* the caller gave TLS files: peers may use TLS */
 	int started;
 	gba_dia_log_fn *log;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -222,15 +223,47 @@ static void on_hook(enum fd_hook_type type, struct msg *msg, struct peer_hdr *pe
 
 /* ---- Peers ------------------------------------------------------------------ */
 
+/*
+ * Whether id (length n) matches an entry of the space-separated list:
+ * the same name, or "*.domain" and id ending in ".domain" (with at least
+ * one label before it).  Without regard to case, as DNS names.
+ */
+static int listed(const char *list, const char *id, size_t n)
+{
+	const char *p = list;
+
+	while (*p) {
+		size_t len = strcspn(p, " ");
+		if (len == n && !strncasecmp(p, id, n))
+			return 1;
+		if (len > 2 && p[0] == '*' && p[1] == '.' && n > len - 1 &&
+		    !strncasecmp(id + n - (len - 1), p + 1, len - 1))
+			return 1;
+		p += len;
+		p += strspn(p, " ");
+	}
+	return 0;
+}
+
 /* Connections from peers nobody added: the node's policy decides. */
 static int validate_peer(struct peer_info *info, int *auth, int (**cb2)(struct peer_info *))
 {
 	const struct gba_dia *dia = the_node;
+	int accept;
 
 	if (cb2)
 		*cb2 = NULL;
-	if (!dia || !dia->accept_unknown_peers) {
+	if (!dia)
+		accept = 0;
+	else if (dia->accept_peers[0])
+		accept = listed(dia->accept_peers, info->pi_diamid, info->pi_diamidlen);
+	else
+		accept = dia->accept_unknown_peers;
+	if (!accept) {
 		*auth = 0;   /* no opinion: freeDiameter refuses unknown peers */
+		if (dia)
+			gba_dia_log(dia, GBA_DIA_LOG_WARN, "refusing unknown peer %.*s",
+				    (int)info->pi_diamidlen, info->pi_diamid);
 		return 0;
 	}
 	info->config.pic_flags.sec |= PI_SEC_NONE;
@@ -252,6 +285,34 @@ static int valid_name(const char *s)
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '.' || c == '-' || c == '_'))
 			return 0;
+	}
+	return 1;
+}
+
+/* accept_peers: NULL, or names and "*.names" separated by spaces. */
+static int valid_peer_list(const char *list)
+{
+	char entry[256];
+	const char *p = list;
+
+	if (!list)
+		return 1;
+	if (strlen(list) > GBA_DIA_ACCEPT_PEERS_MAX)
+		return 0;
+	while (*(p += strspn(p, " "))) {
+		size_t len = strcspn(p, " ");
+		const char *name = p;
+		if (len >= 2 && p[0] == '*' && p[1] == '.') {
+			name += 2;
+			len -= 2;
+		}
+		if (len == 0 || len >= sizeof(entry))
+			return 0;
+		memcpy(entry, name, len);
+		entry[len] = '\0';
+		if (!valid_name(entry))
+			return 0;
+		p = name + len;
 	}
 	return 1;
 }
@@ -408,7 +469,8 @@ static gba_err check_config(const struct gba_dia_config *cfg, int *ipv6)
 	const char *address = cfg->address ? cfg->address : "127.0.0.1";
 	unsigned char buf[sizeof(struct in6_addr)];
 
-	if (!valid_name(cfg->identity) || !valid_name(cfg->realm))
+	if (!valid_name(cfg->identity) || !valid_name(cfg->realm) ||
+	    !valid_peer_list(cfg->accept_peers))
 		return GBA_ERR_INVALID_ARG;
 	if (cfg->apps & ~(unsigned)(GBA_DIA_ZH | GBA_DIA_ZN))
 		return GBA_ERR_INVALID_ARG;
@@ -491,6 +553,8 @@ gba_err gba_dia_open(struct gba_dia **out, const struct gba_dia_config *cfg)
 	snprintf(dia->realm, sizeof(dia->realm), "%s", cfg->realm);
 	dia->apps = cfg->apps ? cfg->apps : GBA_DIA_ZH;
 	dia->accept_unknown_peers = cfg->accept_unknown_peers;
+	if (cfg->accept_peers)
+		snprintf(dia->accept_peers, sizeof(dia->accept_peers), "%s", cfg->accept_peers);
 	dia->tls_given = cfg->tls_cert != NULL;
 	dia->log = cfg->log;
 	dia->log_arg = cfg->log_arg;

@@ -117,6 +117,8 @@ const char *gba_dia_log_level_name(enum gba_dia_log_level level);
  */
 typedef void gba_dia_log_fn(void *arg, enum gba_dia_log_level level, const char *line);
 
+#define GBA_DIA_ACCEPT_PEERS_MAX 4096
+
 struct gba_dia_config {
 	const char *identity;        /* our Diameter identity (Origin-Host), an FQDN */
 	const char *realm;           /* our realm (Origin-Realm) */
@@ -133,6 +135,15 @@ struct gba_dia_config {
 	 * or a lab on loopback).
 	 */
 	int accept_unknown_peers;
+	/*
+	 * Peers that may connect without gba_dia_add_peer, over plain TCP: the
+	 * Diameter identities (as sent in CER, compared without regard to case)
+	 * separated by spaces; an entry "*.example.org" admits every identity
+	 * that ends in ".example.org".  NULL or "": none.  When given, it is
+	 * the whole list: accept_unknown_peers is then not looked at.  At most
+	 * GBA_DIA_ACCEPT_PEERS_MAX octets, each entry a valid name.
+	 */
+	const char *accept_peers;
 	/*
 	 * TLS credentials (PEM files) for peers added with tls = 1.  NULL: an
 	 * ephemeral self-signed certificate is made, which only satisfies
