@@ -1,12 +1,17 @@
 """run_redis.py - run a test program against a real redis-server.
 
-    run_redis.py PROGRAM [ARGS...]
+    run_redis.py [--auth] PROGRAM [ARGS...]
 
 Starts redis-server on a free 127.0.0.1 port (no persistence), runs
 PROGRAM ARGS... --redis redis://127.0.0.1:PORT/3, stops the server, and
-exits with the program's status.  redis-server is installed by
+exits with the program's status.  With --auth, a second server that wants
+a password (requirepass, and an ACL user "app") runs too, and PROGRAM
+also gets --redis-auth 127.0.0.1:PORT2 DIR (DIR holds default.pass,
+app.pass and wrong.pass).  redis-server is installed by
 scripts/setup.sh; without it this fails, loudly, rather than skip.
 """
+import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -14,9 +19,31 @@ import sys
 import gbatest
 
 
+def start_auth_server(procs, server):
+    """A redis-server that wants a password: fresh passwords each run, in
+    0600 files in procs.dir (what auth_file= reads).  Returns HOST:PORT."""
+    words = {"default": secrets.token_hex(16), "app": secrets.token_hex(16),
+             "wrong": secrets.token_hex(16)}
+    for name, word in words.items():
+        path = os.path.join(procs.dir, name + ".pass")
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(word + "\n")
+    port = gbatest.free_port()
+    procs.start("redis-auth", [server, "--port", str(port), "--bind", "127.0.0.1",
+                               "--save", "", "--appendonly", "no", "--dir", procs.dir,
+                               "--requirepass", words["default"],
+                               "--user", "app", "on", ">" + words["app"], "~*", "&*",
+                               "+@all"], wait_port=port)
+    return f"127.0.0.1:{port}"
+
+
 def main():
-    if len(sys.argv) < 2:
-        print("usage: run_redis.py PROGRAM [ARGS...]", file=sys.stderr)
+    args = sys.argv[1:]
+    auth = bool(args) and args[0] == "--auth"
+    if auth:
+        args = args[1:]
+    if not args:
+        print("usage: run_redis.py [--auth] PROGRAM [ARGS...]", file=sys.stderr)
         return 2
     server = shutil.which("redis-server")
     if not server:
@@ -29,12 +56,17 @@ def main():
                               "--save", "", "--appendonly", "no", "--dir", procs.dir,
                               "--databases", "16"], wait_port=port)
         uri = f"redis://127.0.0.1:{port}/3"
+        extra = []
+        if auth:
+            extra = ["--redis-auth", start_auth_server(procs, server), procs.dir]
         try:
-            rc = subprocess.run(sys.argv[1:] + ["--redis", uri], timeout=300).returncode
+            rc = subprocess.run(args + ["--redis", uri] + extra, timeout=300).returncode
         except subprocess.TimeoutExpired:
             print("FAIL the test program ran for more than 300 s", file=sys.stderr)
             rc = 1
         procs.stop("redis")
+        if auth:
+            procs.stop("redis-auth")
     return rc
 
 

@@ -40,6 +40,8 @@
 
 /* What a test opens: a fresh, empty store of the back end under test. */
 static const char *redis_uri;     /* NULL: SQLite */
+static const char *redis_auth_host; /* HOST:PORT of a server that wants a password */
+static const char *redis_auth_dir;  /* its password files (run_redis.py) */
 static int64_t NOW;               /* real time: Redis expires keys by it */
 static char tmp_dir[256];
 static unsigned db_counter;
@@ -898,6 +900,44 @@ static void test_redis_layout(void **state)
 	gba_session_store_close(st);
 }
 
+/* auth_file= (and user=): AUTH on every connection, or a clear refusal. */
+static gba_err open_auth(struct gba_session_store **st, const char *query)
+{
+	char uri[1024];
+
+	snprintf(uri, sizeof(uri), "redis://%s/0%s", redis_auth_host, query);
+	*st = NULL;
+	return gba_session_store_open(st, uri);
+}
+
+static void test_redis_auth(void **state)
+{
+	static const char *const good[] = { "?auth_file=", "?user=app&auth_file=" };
+	static const char *const file[] = { "default.pass", "app.pass" };
+	struct gba_session_store *st;
+	struct gba_session s, out;
+	char q[600];
+
+	(void)state;
+	assert_int_equal(open_auth(&st, ""), GBA_ERR_NOT_AUTHORIZED);
+	snprintf(q, sizeof(q), "?auth_file=%s/wrong.pass", redis_auth_dir);
+	assert_int_equal(open_auth(&st, q), GBA_ERR_NOT_AUTHORIZED);
+	snprintf(q, sizeof(q), "?user=app&auth_file=%s/default.pass", redis_auth_dir);
+	assert_int_equal(open_auth(&st, q), GBA_ERR_NOT_AUTHORIZED);
+	snprintf(q, sizeof(q), "?auth_file=%s/missing.pass", redis_auth_dir);
+	assert_int_equal(open_auth(&st, q), GBA_ERR_INVALID_ARG);
+	assert_int_equal(open_auth(&st, "?auth_file="), GBA_ERR_INVALID_ARG);
+	for (unsigned i = 0; i < 2; i++) {
+		snprintf(q, sizeof(q), "%s%s/%s", good[i], redis_auth_dir, file[i]);
+		assert_int_equal(open_auth(&st, q), GBA_OK);
+		make_session(&s, 600 + i, IMPI, NOW);
+		assert_int_equal(gba_session_store_put(st, &s, GUSS, strlen(GUSS)), GBA_OK);
+		assert_int_equal(get_s(st, &s, NOW, &out), GBA_OK);
+		assert_same(&s, &out);
+		gba_session_store_close(st);
+	}
+}
+
 static void test_redis_two_handles(void **state)
 {
 	struct gba_session_store *a = open_fresh(), *b = NULL;
@@ -1054,6 +1094,7 @@ static int run_redis(void)
 		COMMON_TESTS,
 		cmocka_unit_test(test_redis_layout),
 		cmocka_unit_test(test_redis_two_handles),
+		cmocka_unit_test(test_redis_auth),
 		cmocka_unit_test(test_redis_reconnect),
 		cmocka_unit_test(test_redis_corrupt_value),
 		cmocka_unit_test(test_redis_server_gone),   /* last: stops the server */
@@ -1067,12 +1108,15 @@ int main(int argc, char **argv)
 	NOW = (int64_t)time(NULL);
 	if (argc == 4 && !strcmp(argv[1], "--count"))
 		return count_sessions(argv[2], argv[3]);
-	if (argc == 3 && !strcmp(argv[1], "--redis")) {
+	if (argc == 6 && !strcmp(argv[1], "--redis") && !strcmp(argv[3], "--redis-auth")) {
 		redis_uri = argv[2];
+		redis_auth_host = argv[4];
+		redis_auth_dir = argv[5];
 		return run_redis();
 	}
 	if (argc != 1) {
-		fprintf(stderr, "usage: test_session_store [--redis redis://127.0.0.1:PORT/DB]\n");
+		fprintf(stderr, "usage: test_session_store [--redis redis://127.0.0.1:PORT/DB "
+				"--redis-auth 127.0.0.1:PORT DIR]\n");
 		return 2;
 	}
 	return run_sqlite();

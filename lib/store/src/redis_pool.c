@@ -1,5 +1,5 @@
 /* redis_pool.c - see redis_pool.h. */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* explicit_bzero */
 
 #include <limits.h>
 #include <pthread.h>
@@ -16,6 +16,7 @@
 #define DEFAULT_TIMEOUT_MS 1000
 #define TIMEOUT_MS_MAX 60000
 #define REDIS_VERSION_MIN 7          /* EXPIREAT NX/GT */
+#define PASSWORD_MAX 512             /* octets of an auth_file's password */
 
 struct redis_conn {
 	pthread_mutex_t lock;
@@ -26,6 +27,9 @@ struct redis_pool {
 	char host[256];
 	int port;
 	unsigned db;
+	char user[128];                /* ACL user for AUTH; "": the default user */
+	char password[PASSWORD_MAX + 1]; /* from auth_file; "": no AUTH */
+	size_t password_len;
 	unsigned timeout_ms;
 	unsigned n_conns;
 	atomic_uint next;              /* where the next caller starts looking */
@@ -72,6 +76,34 @@ static struct timeval timeout_tv(const struct redis_pool *p)
 	return tv;
 }
 
+/*
+ * AUTH [user] password on a fresh connection.  The password goes out as a
+ * binary-safe argument and is never logged; hiredis's copy of the command
+ * is freed but not wiped (hiredis 0.14 has no allocator hooks).
+ */
+static gba_err authenticate(const struct redis_pool *p, redisContext *c)
+{
+	const char *argv[3] = { "AUTH" };
+	size_t len[3] = { 4 };
+	int argc = 1;
+	redisReply *rep;
+	gba_err err;
+
+	if (p->user[0]) {
+		argv[argc] = p->user;
+		len[argc++] = strlen(p->user);
+	}
+	argv[argc] = p->password;
+	len[argc++] = p->password_len;
+	rep = redisCommandArgv(c, argc, argv, len);
+	if (!rep)
+		return GBA_ERR_UNAVAILABLE;
+	err = rep->type == REDIS_REPLY_STATUS && !strcmp(rep->str, "OK") ? GBA_OK
+									 : GBA_ERR_NOT_AUTHORIZED;
+	freeReplyObject(rep);
+	return err;
+}
+
 static gba_err connect_one(const struct redis_pool *p, redisContext **out)
 {
 	redisContext *c = redisConnectWithTimeout(p->host, p->port, timeout_tv(p));
@@ -82,6 +114,13 @@ static gba_err connect_one(const struct redis_pool *p, redisContext **out)
 	if (c->err || redisSetTimeout(c, timeout_tv(p)) != REDIS_OK) {
 		redisFree(c);
 		return GBA_ERR_UNAVAILABLE;
+	}
+	if (p->password_len) {
+		gba_err err = authenticate(p, c);
+		if (err) {
+			redisFree(c);
+			return err;
+		}
 	}
 	if (p->db) {
 		rep = redisCommand(c, "SELECT %u", p->db);
@@ -174,7 +213,35 @@ static int parse_uint(const char *s, size_t len, unsigned long min, unsigned lon
 	return 0;
 }
 
-/* name=value&name=value: pool, timeout_ms. */
+/*
+ * The password: the first line of path (a file the operator keeps 0600),
+ * without its line end.  GBA_ERR_INVALID_ARG when it cannot be read, is
+ * empty or is longer than PASSWORD_MAX.
+ */
+static gba_err read_password(struct redis_pool *p, const char *path)
+{
+	char buf[PASSWORD_MAX + 2];
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return GBA_ERR_INVALID_ARG;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	n = strcspn(buf, "\r\n");
+	if (n == 0 || n > PASSWORD_MAX) {
+		explicit_bzero(buf, sizeof(buf));
+		return GBA_ERR_INVALID_ARG;
+	}
+	memcpy(p->password, buf, n);
+	p->password[n] = '\0';
+	p->password_len = n;
+	explicit_bzero(buf, sizeof(buf));
+	return GBA_OK;
+}
+
+/* name=value&name=value: pool, timeout_ms, user, auth_file. */
 static gba_err parse_options(struct redis_pool *p, const char *q)
 {
 	if (!*q)
@@ -193,7 +260,19 @@ static gba_err parse_options(struct redis_pool *p, const char *q)
 		else if (nlen == 10 && !memcmp(q, "timeout_ms", 10) &&
 			 !parse_uint(eq + 1, vlen, 1, TIMEOUT_MS_MAX, &v))
 			p->timeout_ms = (unsigned)v;
-		else
+		else if (nlen == 4 && !memcmp(q, "user", 4) && vlen > 0 && vlen < sizeof(p->user)) {
+			memcpy(p->user, eq + 1, vlen);
+			p->user[vlen] = '\0';
+		} else if (nlen == 9 && !memcmp(q, "auth_file", 9) && vlen > 0 && vlen < PATH_MAX) {
+			char path[PATH_MAX];
+			gba_err err;
+
+			memcpy(path, eq + 1, vlen);
+			path[vlen] = '\0';
+			err = read_password(p, path);
+			if (err)
+				return err;
+		} else
 			return GBA_ERR_INVALID_ARG;
 		q += len;
 		if (*q == '&' && !*++q)
@@ -254,6 +333,10 @@ static gba_err check_server(struct redis_pool *p)
 	err = redis_pool_run(p, &cmd, 1, &rep);
 	if (err)
 		return err;
+	if (rep->type == REDIS_REPLY_ERROR && !strncmp(rep->str, "NOAUTH", 6)) {
+		freeReplyObject(rep);
+		return GBA_ERR_NOT_AUTHORIZED;   /* the server wants a password */
+	}
 	ver = rep->type == REDIS_REPLY_STRING ? strstr(rep->str, "redis_version:") : NULL;
 	if (!ver || sscanf(ver + 14, "%llu", &major) != 1)
 		err = GBA_ERR_STORE;
@@ -273,6 +356,7 @@ void redis_pool_close(struct redis_pool *p)
 		pthread_mutex_destroy(&p->conns[i].lock);
 	}
 	free(p->conns);
+	explicit_bzero(p->password, sizeof(p->password));
 	free(p);
 }
 
@@ -287,6 +371,7 @@ gba_err redis_pool_open(struct redis_pool **out, const char *spec)
 	p->timeout_ms = DEFAULT_TIMEOUT_MS;
 	err = parse_spec(p, spec);
 	if (err) {
+		explicit_bzero(p->password, sizeof(p->password));
 		free(p);
 		return err;
 	}

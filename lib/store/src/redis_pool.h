@@ -3,7 +3,8 @@
  * session store here, gba-naf's key store in naf/daemon): the URI, a small
  * pool of hiredis connections and pipelines run on it.
  *
- *   HOST:PORT[/DB][?pool=N&timeout_ms=N]     (what follows "redis://")
+ *   HOST:PORT[/DB][?pool=N&timeout_ms=N&user=NAME&auth_file=PATH]
+ *                                        (what follows "redis://")
  *
  * A hiredis context serves one thread at a time, so the pool keeps N
  * connections (default 4), each behind its own mutex; a caller takes a
@@ -41,8 +42,10 @@ struct redis_pool;
 
 /*
  * Parse spec and check the server.  GBA_ERR_INVALID_ARG for a spec that is
- * not of the form above, GBA_ERR_UNAVAILABLE when no server answers,
- * GBA_ERR_UNSUPPORTED for a Redis older than 7, GBA_ERR_NO_MEMORY.
+ * not of the form above (or an auth_file that cannot be read),
+ * GBA_ERR_UNAVAILABLE when no server answers, GBA_ERR_NOT_AUTHORIZED when
+ * it refuses the password or wants one, GBA_ERR_UNSUPPORTED for a Redis
+ * older than 7, GBA_ERR_NO_MEMORY.
  */
 gba_err redis_pool_open(struct redis_pool **out, const char *spec);
 void redis_pool_close(struct redis_pool *p);
