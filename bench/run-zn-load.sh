@@ -17,16 +17,16 @@
 #                 the NAF group "bench" (zn.naf_groups: all the NAFs), which the
 #                 BSF parses for every BIR; allow = keys without any USS
 #   STORE_OPTS    options of the SQLite store URI, e.g. commit_ms=0 []
+#   BSF_ZN_THREADS  gba-bsf's zn.threads: freeDiameter application threads
+#                 [0: one per CPU]
 #   STRICT=1      exit 1 unless zn-load saw no failure, the BSF's metrics count
 #                 at least as many keys sent as zn-load counted, and the Ks_NAF
 #                 the BSF sends (zn-load --kcv) equals the UE's (gba-test-ue
 #                 --naf), by check value, for every B-TID
 #   KEEP=1        keep the temporary directory (logs, databases, B-TIDs)
 #
-# gba-bsf's Diameter node runs freeDiameter with 4 application threads (the
-# library's default; gba-bsf has no key for it).  Figures only (unless
-# STRICT=1): the exit status says whether the run happened, not whether the
-# figures are good.
+# Figures only (unless STRICT=1): the exit status says whether the run
+# happened, not whether the figures are good.
 set -eu
 
 BUILD=${1:-build}
@@ -119,8 +119,8 @@ zn_port=$(free_port)
 	--store "sqlite:$tmp/sessions.db${STORE_OPTS:+?$STORE_OPTS}" \
 	--set zn.enabled=on --set zn.listen=127.0.0.1 --set "zn.port=$zn_port" \
 	--set "zn.identity=$BSF_ID" --set "zn.realm=$NAF_DOMAIN" --set "zn.policy=$POLICY" \
-	--set "zn.naf_groups=bench=$group" --set log.level=warn \
-	>"$tmp/bsf.log" 2>&1 &
+	--set "zn.naf_groups=bench=$group" --set "zn.threads=${BSF_ZN_THREADS:-0}" \
+	--set log.level=warn >"$tmp/bsf.log" 2>&1 &
 bsf_pid=$!
 pids="$bsf_pid"
 wait_port "$port" "$bsf_pid"

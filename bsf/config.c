@@ -6,7 +6,7 @@
  * parser, --set, the defaults and --help all work from it, so a new key
  * is one line here and one paragraph in docs/bsf.md.
  */
-#define _POSIX_C_SOURCE 200809L /* getline */
+#define _DEFAULT_SOURCE /* getline; _SC_NPROCESSORS_ONLN */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -191,6 +192,8 @@ static const struct key_def keys[] = {
 	STR("zn", "listen", zn_listen, "127.0.0.1",
 	    "numeric IP address the Zn (Diameter) server listens on"),
 	UINT("zn", "port", zn_port, 1, 65535, "3868", "Diameter port of the Zn server"),
+	UINT("zn", "threads", zn_threads, 0, 64, "0",
+	     "freeDiameter threads that run the Zn and Zh handlers (0: one per CPU)"),
 	STR("zn", "identity", zn_identity, "",
 	    "Diameter identity of this BSF (default: zh.origin_host)"),
 	STR("zn", "realm", zn_realm, "", "Diameter realm of this BSF (default: zh.origin_realm)"),
@@ -752,4 +755,14 @@ void config_print(const struct bsf_config *cfg, FILE *out)
 			break;
 		}
 	}
+}
+
+unsigned config_threads(unsigned configured)
+{
+	long n;
+
+	if (configured)
+		return configured;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
 }

@@ -87,6 +87,7 @@ struct bsf_config {
 	int zn_enabled;                      /* 0: no Zn, no Diameter listener */
 	char zn_listen[CFG_NAME_MAX + 1];    /* numeric IP address to listen on */
 	unsigned zn_port;
+	unsigned zn_threads;                 /* freeDiameter AppServThreads */
 	char zn_identity[CFG_NAME_MAX + 1];  /* default: zh.origin_host */
 	char zn_realm[CFG_NAME_MAX + 1];     /* default: zh.origin_realm */
 	int zn_accept_unknown_peers;         /* 1: any NAF may connect (plain TCP) */
@@ -147,5 +148,8 @@ void config_print(const struct bsf_config *cfg, FILE *out);
  */
 int config_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len,
 		      char *err, size_t err_size);
+
+/* A thread count from the configuration: the value, or one per CPU for 0. */
+unsigned config_threads(unsigned configured);
 
 #endif /* GBA_BSF_CONFIG_H */

@@ -301,6 +301,7 @@ static int open_dia(struct bsf *b)
 	dc.apps = GBA_DIA_ZN | (b->cfg.av_source == AV_SOURCE_ZH ? GBA_DIA_ZH : 0);
 	dc.accept_unknown_peers = b->cfg.zn_accept_unknown_peers;
 	dc.accept_peers = b->cfg.zn_peers;
+	dc.threads = config_threads(b->cfg.zn_threads);
 	dc.log = dia_log;
 	dc.log_arg = &b->log;
 	dc.log_level = (enum gba_dia_log_level)b->cfg.log_level;

@@ -7,7 +7,7 @@
  * A request is answered in the access handler's last call: answering in
  * the first would make MHD close the connection.
  */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime, sysconf */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 
 #include <errno.h>
 #include <stdarg.h>
@@ -370,16 +370,6 @@ static void free_tls(struct ub_http *h)
 	free(h->tls_cert);
 }
 
-static unsigned worker_threads(const struct bsf_config *cfg)
-{
-	long n;
-
-	if (cfg->threads)
-		return cfg->threads;
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (unsigned)n : 1;
-}
-
 #define OPT(o, v, p) ((struct MHD_OptionItem){ (o), (intptr_t)(v), (p) })
 
 int ub_http_start(struct ub_http **out, struct ub_server *srv, const struct bsf_config *cfg,
@@ -389,7 +379,7 @@ int ub_http_start(struct ub_http **out, struct ub_server *srv, const struct bsf_
 	struct sockaddr_storage addr;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
 			 MHD_USE_ERROR_LOG;
-	unsigned threads = worker_threads(cfg);
+	unsigned threads = config_threads(cfg->threads);
 	struct ub_http *h;
 	socklen_t addr_len;
 	size_t n = 0;
