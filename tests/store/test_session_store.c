@@ -621,6 +621,10 @@ static void test_sqlite_staged(void **state)
 	/* stats() writes the stage first: b and c are in the file now. */
 	assert_int_equal(gba_session_store_stats(st, NOW, &live, NULL), GBA_OK);
 	assert_int_equal(live, 2);
+	/* a was deleted while staged, but its GUSS is the user's, in the file too. */
+	assert_int_equal(gba_session_store_get(st, b.btid, strlen(b.btid), NOW, &out, buf,
+					       sizeof(buf), &len), GBA_OK);
+	assert_string_equal(buf, GUSS);
 	/* A staged replacement of a stored session wins, with its GUSS. */
 	b.ks[0] ^= 0xFF;
 	assert_int_equal(gba_session_store_put(st, &b, guss2, strlen(guss2)), GBA_OK);

@@ -413,17 +413,18 @@ static gba_err session_write(struct sqlite_store *q, const struct staged_put *p,
  * One put inside the open write transaction.  GUSS first: if the session
  * row then fails, a GUSS row without a session is harmless (the sweep
  * removes it); the reverse would leave a session without its user's
- * settings.  Lock held.
+ * settings.  A put deleted while staged still leaves its GUSS, as a put
+ * deleted after its commit does.  Lock held.
  */
 static gba_err put_row(struct sqlite_store *q, const struct staged_put *p)
 {
 	struct btid_key key = { p->rand, p->domain, p->domain_len };
 	int64_t domain = 0;
-	gba_err err = domain_id(q, &key, 1, &domain);
+	gba_err err = guss_write(q, p);
 
-	if (!err)
-		err = guss_write(q, p);
-	if (!err)
+	if (!err && !p->deleted)
+		err = domain_id(q, &key, 1, &domain);
+	if (!err && !p->deleted)
 		err = session_write(q, p, domain);
 	return err;
 }
@@ -489,7 +490,8 @@ static struct staged_put *stage_find(struct sqlite_store *q, const struct btid_k
 	return NULL;
 }
 
-/* The newest GUSS staged for impi, or NULL.  stage_lock held. */
+/* The newest GUSS staged for impi (deleted puts' too: they still write
+ * it), or NULL.  stage_lock held. */
 static const struct staged_put *stage_guss(const struct sqlite_store *q, const char *impi)
 {
 	const struct stage *b[2] = { &q->stage, &q->inflight };
@@ -591,8 +593,7 @@ static gba_err write_batch(struct sqlite_store *q, const struct stage *b)
 	pthread_mutex_lock(&q->lock);
 	err = write_begin(q);
 	for (size_t i = 0; i < b->n && !err; i++)
-		if (!b->v[i].deleted)
-			err = put_row(q, &b->v[i]);
+		err = put_row(q, &b->v[i]);
 	err = write_end(q, err);
 	pthread_mutex_unlock(&q->lock);
 	return err;
@@ -821,7 +822,7 @@ out:
 }
 
 /*
- * Mark key's staged puts deleted (the flusher skips them); a put already
+ * Mark key's staged puts deleted (the flusher writes their GUSS only); a put already
  * being written is waited for, so that the delete below finds its row.
  * 1 if a live put was staged.
  */
