@@ -190,6 +190,7 @@ struct sqlite_store {
 	struct timespec stage_deadline; /* CLOCK_MONOTONIC: write the stage */
 	int write_now;                  /* drain(): write the stage at once */
 	int read_window;                /* a read window is open: end it in time */
+	struct timespec window_deadline; /* read_deadline, as the flusher sees it */
 	int ckpt_wanted;                /* the WAL has grown: checkpoint it */
 	int stop;
 	gba_err flush_err;              /* a batch was lost: tell the next put */
@@ -270,6 +271,7 @@ static gba_err read_begin(struct sqlite_store *q)
 	deadline_in(&q->read_deadline, q->commit_ms);
 	pthread_mutex_lock(&q->stage_lock);
 	q->read_window = 1;
+	q->window_deadline = q->read_deadline;
 	pthread_cond_signal(&q->wake);
 	pthread_mutex_unlock(&q->stage_lock);
 	return GBA_OK;
@@ -635,6 +637,7 @@ static void flush_stage(struct sqlite_store *q)
 /* End a read window whose time is up; stage_lock held, dropped meanwhile. */
 static void end_read_window(struct sqlite_store *q)
 {
+	struct timespec next;
 	int still_open = 0;
 
 	q->read_window = 0;
@@ -644,13 +647,17 @@ static void end_read_window(struct sqlite_store *q)
 		/* A get may have ended the window and opened the next one. */
 		if (deadline_passed(&q->read_deadline))
 			(void)txn_end(q);
-		else
+		else {
 			still_open = 1;
+			next = q->read_deadline;
+		}
 	}
 	pthread_mutex_unlock(&q->lock);
 	pthread_mutex_lock(&q->stage_lock);
-	if (still_open)
+	if (still_open && !q->read_window) {
 		q->read_window = 1;
+		q->window_deadline = next;
+	}
 }
 
 static void *flusher_run(void *arg)
@@ -670,14 +677,14 @@ static void *flusher_run(void *arg)
 			checkpoint(q);
 			continue;
 		}
-		if (q->read_window && deadline_passed(&q->read_deadline)) {
+		if (q->read_window && deadline_passed(&q->window_deadline)) {
 			end_read_window(q);
 			continue;
 		}
 		if (q->stage.n)
 			(void)pthread_cond_timedwait(&q->wake, &q->stage_lock, &q->stage_deadline);
 		else if (q->read_window)
-			(void)pthread_cond_timedwait(&q->wake, &q->stage_lock, &q->read_deadline);
+			(void)pthread_cond_timedwait(&q->wake, &q->stage_lock, &q->window_deadline);
 		else
 			pthread_cond_wait(&q->wake, &q->stage_lock);
 	}
