@@ -23,6 +23,7 @@
 
 #include <gba/util.h>
 
+#include "listener.h"
 #include "ub.h"
 
 /*
@@ -33,6 +34,7 @@
 
 struct ub_http {
 	struct MHD_Daemon *daemon;
+	struct listener *listener;  /* accepts for the daemon: see listener.h */
 	struct ub_server *srv;
 	const struct bsf_config *cfg;
 	const struct bsf_log *log;
@@ -372,13 +374,37 @@ static void free_tls(struct ub_http *h)
 
 #define OPT(o, v, p) ((struct MHD_OptionItem){ (o), (intptr_t)(v), (p) })
 
+/*
+ * A connection accepted by the listener: MHD takes it (and closes it when
+ * it cannot: at the connection limits, or out of memory).
+ */
+static void on_accept(void *arg, int fd, const struct sockaddr *peer, socklen_t peer_len)
+{
+	struct ub_http *h = arg;
+
+	if (MHD_add_connection(h->daemon, fd, peer, peer_len) != MHD_YES)
+		log_msg(h->log, LOG_LVL_DEBUG, "ub: a connection refused: %s", strerror(errno));
+}
+
+static int start_listener(struct ub_http *h, const struct sockaddr_storage *addr,
+			  socklen_t addr_len, char *err, size_t err_size)
+{
+	char why[256];
+
+	if (!listener_start(&h->listener, (const struct sockaddr *)addr, addr_len, on_accept, h,
+			    h->log, why, sizeof(why)))
+		return 0;
+	snprintf(err, err_size, "cannot start the Ub server on %s: %s", h->cfg->ub_listen, why);
+	return -1;
+}
+
 int ub_http_start(struct ub_http **out, struct ub_server *srv, const struct bsf_config *cfg,
 		  const struct bsf_log *log, char *err, size_t err_size)
 {
 	struct MHD_OptionItem opts[20];
 	struct sockaddr_storage addr;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			 MHD_USE_ERROR_LOG;
+			 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
 	unsigned threads = config_threads(cfg->threads);
 	struct ub_http *h;
 	socklen_t addr_len;
@@ -409,7 +435,6 @@ int ub_http_start(struct ub_http **out, struct ub_server *srv, const struct bsf_
 	}
 	if (addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	opts[n++] = OPT(MHD_OPTION_SOCK_ADDR, 0, &addr);
 	opts[n++] = OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, h);
 	opts[n++] = OPT(MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, h);
 	opts[n++] = OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL);
@@ -434,6 +459,12 @@ int ub_http_start(struct ub_http **out, struct ub_server *srv, const struct bsf_
 		free(h);
 		return -1;
 	}
+	if (start_listener(h, &addr, addr_len, err, err_size)) {
+		MHD_stop_daemon(h->daemon);
+		free_tls(h);
+		free(h);
+		return -1;
+	}
 	atomic_store(&h->running, 1);
 	*out = h;
 	return 0;
@@ -441,16 +472,15 @@ int ub_http_start(struct ub_http **out, struct ub_server *srv, const struct bsf_
 
 void ub_http_quiesce(struct ub_http *h)
 {
-	MHD_socket fd = MHD_quiesce_daemon(h->daemon);
-
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
+	listener_stop(h->listener);
+	h->listener = NULL;
 }
 
 void ub_http_stop(struct ub_http *h)
 {
 	if (!h)
 		return;
+	listener_stop(h->listener);   /* first: no connection for a stopped daemon */
 	MHD_stop_daemon(h->daemon);
 	free_tls(h);
 	free(h);
@@ -458,8 +488,5 @@ void ub_http_stop(struct ub_http *h)
 
 unsigned ub_http_port(const struct ub_http *h)
 {
-	const union MHD_DaemonInfo *info =
-		MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
-
-	return info ? info->port : 0;
+	return h->listener ? listener_port(h->listener) : 0;
 }
