@@ -4,6 +4,7 @@
  * handler's threads read them without a lock).
  */
 #define _GNU_SOURCE
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,10 @@ struct zn_lists {
 
 struct zn_policy {
 	struct zn_lists nafs, groups;
+	uint64_t id;   /* distinct for every policy this process parses */
 };
+
+static atomic_uint_fast64_t policy_ids;
 
 static char *trim(char *s)
 {
@@ -168,8 +172,14 @@ int zn_policy_parse(struct zn_policy **out, const char *nafs, const char *groups
 		zn_policy_free(p);
 		return -1;
 	}
+	p->id = atomic_fetch_add(&policy_ids, 1) + 1;
 	*out = p;
 	return 0;
+}
+
+uint64_t zn_policy_id(const struct zn_policy *p)
+{
+	return p->id;
 }
 
 static int same(const char *a, const char *b, size_t b_len)

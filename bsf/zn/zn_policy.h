@@ -13,6 +13,7 @@
 #define GBA_BSF_ZN_POLICY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct zn_policy;
 
@@ -28,5 +29,8 @@ int zn_policy_peer_allows(const struct zn_policy *p, const char *peer, const cha
 /* 1 when group is fqdn itself or a configured group that lists fqdn. */
 int zn_policy_in_group(const struct zn_policy *p, const char *group, const char *fqdn,
 		       size_t fqdn_len);
+
+/* An id no other policy of this process has: what caches of its decisions key on. */
+uint64_t zn_policy_id(const struct zn_policy *p);
 
 #endif /* GBA_BSF_ZN_POLICY_H */

@@ -163,6 +163,48 @@ static void test_uss_bad(void **state)
 	zn_policy_free(p);
 }
 
+/*
+ * The per-thread selection cache: a repeat gives the same list, and the
+ * key holds everything the selection depends on (the policy too).
+ */
+static void test_uss_cached(void **state)
+{
+	struct zn_policy *p = policy(), *none = NULL;
+	char first[4096], out[4096], small[32], err[64];
+	size_t first_len = 0, len = 0;
+	unsigned first_n = 0, n = 0;
+
+	(void)state;
+	assert_int_equal(zn_policy_parse(&none, "", "", err, sizeof(err)), 0);
+	assert_int_equal(zn_uss_select(S(GUSS), p, S("cse1.example.org"), NULL, first,
+				       sizeof(first), &first_len, &first_n), GBA_OK);
+	assert_int_equal(first_n, 1);
+	/* Another policy without the m2m group: nothing for cse1, cached or not. */
+	assert_int_equal(zn_uss_select(S(GUSS), none, S("cse1.example.org"), NULL, out,
+				       sizeof(out), &len, &n), GBA_OK);
+	assert_int_equal(n, 0);
+	assert_string_equal(out, "");
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(zn_uss_select(S(GUSS), p, S("cse1.example.org"), NULL, out,
+					       sizeof(out), &len, &n), GBA_OK);
+		assert_int_equal(n, first_n);
+		assert_int_equal(len, first_len);
+		assert_string_equal(out, first);
+	}
+	/* A hit still respects the caller's buffer. */
+	assert_int_equal(zn_uss_select(S(GUSS), p, S("cse1.example.org"), NULL, small,
+				       sizeof(small), &len, &n), GBA_ERR_TOO_LARGE);
+	/* The same FQDN with a service, and another FQDN: their own selections. */
+	assert_int_equal(zn_uss_select(S(GUSS), p, S("svc.example.org"), "42", out, sizeof(out),
+				       &len, &n), GBA_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(zn_uss_select(S(GUSS), p, S("svc.example.org"), "4", out, sizeof(out),
+				       &len, &n), GBA_OK);
+	assert_int_equal(n, 0);
+	zn_policy_free(none);
+	zn_policy_free(p);
+}
+
 static void test_time(void **state)
 {
 	uint8_t b[4];
@@ -243,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_uss_by_group),
 		cmocka_unit_test(test_uss_by_service),
 		cmocka_unit_test(test_uss_bad),
+		cmocka_unit_test(test_uss_cached),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_cache),
 	};
