@@ -11,7 +11,6 @@
  * bench/run-naf-bench.py starts gba-bsf and gba-naf on loopback and runs it.
  */
 #define _GNU_SOURCE
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +22,11 @@
 #include <gba/m2m.h>
 #include <gba/util.h>
 
+#include "bench_util.h"
 #include "ub_client.h"
 #include "ub_http.h"
 #include "ub_net.h"
 #include "usim_state.h"
-
-#define MAX_SAMPLES 2000000
 
 struct cfg {
 	const char *bsf, *impi, *k, *opc, *host, *fqdn, *target;
@@ -39,21 +37,11 @@ struct cfg {
 
 enum op { OP_DIGEST, OP_TLS, OP_REGISTER };
 
+/* What the threads of one figure share. */
 struct run {
 	const struct cfg *c;
 	enum op op;
-	double deadline;
-	pthread_mutex_t lock;
-	double *lat;
-	size_t n, errors;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int bootstrap(struct cfg *c)
 {
@@ -95,17 +83,21 @@ static int bootstrap(struct cfg *c)
 	return ok ? 0 : -1;
 }
 
-static int one(const struct cfg *c, enum op op, struct gba_m2m_response *r)
+/* One request of the figure's kind (bench_call_fn); scratch holds the response. */
+static int one(void *arg, void *scratch)
 {
+	const struct run *ru = arg;
+	const struct cfg *c = ru->c;
+	struct gba_m2m_response *r = scratch;
 	struct gba_m2m_peer dp = { c->host, c->digest_port, 5000 };
 	struct gba_m2m_peer tp = { c->host, c->tls_port, 5000 };
 	struct gba_m2m_key_answer a;
 	struct gba_m2m_key_request req = { "22", c->target, 600 };
 	gba_err err;
-	if (op == OP_DIGEST)
+	if (ru->op == OP_DIGEST)
 		err = gba_m2m_digest_request(&dp, c->fqdn, c->btid, c->ks_naf, 0, "POST",
 					     "/m2m/enrol", "{}", 2, r);
-	else if (op == OP_TLS)
+	else if (ru->op == OP_TLS)
 		err = gba_m2m_enrol_psk(&tp, c->fqdn, c->btid, c->km, r);
 	else {
 		err = gba_m2m_register_key(&tp, c->fqdn, c->btid, c->km, &req, &a, r);
@@ -114,51 +106,17 @@ static int one(const struct cfg *c, enum op op, struct gba_m2m_response *r)
 	return err ? -1 : 0;
 }
 
-static void *worker(void *arg)
-{
-	struct run *ru = arg;
-	struct gba_m2m_response *r = malloc(sizeof(*r));
-	while (r && now() < ru->deadline) {
-		double t0 = now();
-		int rc = one(ru->c, ru->op, r);
-		double dt = now() - t0;
-		pthread_mutex_lock(&ru->lock);
-		if (rc)
-			ru->errors++;
-		else if (ru->n < MAX_SAMPLES)
-			ru->lat[ru->n++] = dt;
-		pthread_mutex_unlock(&ru->lock);
-	}
-	free(r);
-	return NULL;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 static void measure(const struct cfg *c, enum op op, const char *name)
 {
 	struct run ru = { .c = c, .op = op };
-	pthread_t th[64];
 	unsigned nt = c->threads > 64 ? 64 : c->threads;
-	ru.lat = malloc(sizeof(double) * MAX_SAMPLES);
-	pthread_mutex_init(&ru.lock, NULL);
-	double t0 = now();
-	ru.deadline = t0 + c->seconds;
-	for (unsigned i = 0; i < nt; i++)
-		pthread_create(&th[i], NULL, worker, &ru);
-	for (unsigned i = 0; i < nt; i++)
-		pthread_join(th[i], NULL);
-	double el = now() - t0;
-	qsort(ru.lat, ru.n, sizeof(double), cmp);
-	double p50 = ru.n ? ru.lat[ru.n / 2] : 0, p99 = ru.n ? ru.lat[(size_t)(ru.n * 0.99)] : 0;
-	printf("%-28s %8.0f /s  p50 %7.2f ms  p99 %7.2f ms  (%zu ok, %zu errors, %u threads, %.1f s)\n",
-	       name, ru.n / el, p50 * 1e3, p99 * 1e3, ru.n, ru.errors, nt, el);
-	free(ru.lat);
-	pthread_mutex_destroy(&ru.lock);
+	struct bench_loop_result r;
+
+	if (bench_closed_loop(one, &ru, sizeof(struct gba_m2m_response), nt, c->seconds, 0, &r))
+		return;
+	printf("%-28s %8.0f /s  p50 %7.2f ms  p99 %7.2f ms  (%llu ok, %llu errors, %u threads, %.1f s)\n",
+	       name, (double)r.done / r.elapsed, r.p50_us / 1e3, r.p99_us / 1e3,
+	       (unsigned long long)r.done, (unsigned long long)r.failed, nt, r.elapsed);
 }
 
 int main(int argc, char **argv)

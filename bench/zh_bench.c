@@ -15,7 +15,6 @@
  *            SQN update is then part of every round trip)
  */
 #define _GNU_SOURCE
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,16 +27,6 @@
 
 #include "bench_dia.h"
 #include "bench_util.h"
-
-#define MAX_SAMPLES 400000
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- The HSS child ---------------------------------------------------------------- */
 
@@ -80,88 +69,37 @@ struct target {
 	const char *hss_id, *realm, *impi;
 };
 
-struct worker {
-	pthread_t thread;
-	const struct target *t;
-	double until;
-	uint64_t done, failed;
-	float *lat_us;      /* a share of the samples */
-	size_t nlat, cap;
-};
-
-static void *work(void *arg)
+/* One MAR/MAA round trip (bench_call_fn). */
+static int mar(void *arg, void *scratch)
 {
-	struct worker *w = arg;
-	struct gba_zh_request req = {
-		.impi = w->t->impi, .dest_realm = w->t->realm, .dest_host = w->t->hss_id,
-	};
+	const struct target *t = arg;
+	struct gba_zh_request req = { .impi = t->impi, .dest_realm = t->realm,
+				      .dest_host = t->hss_id };
 	struct gba_zh_answer ans;
+	gba_err err;
 
-	while (now() < w->until) {
-		double t0 = now();
-		gba_err err = gba_zh_mar_call(w->t->dia, &req, 5000, &ans, NULL, 0);
-		double dt = now() - t0;
-
-		gba_wipe(&ans.av, sizeof(ans.av));
-		if (err) {
-			w->failed++;
-			continue;
-		}
-		w->done++;
-		if (w->nlat < w->cap)
-			w->lat_us[w->nlat++] = (float)(dt * 1e6);
-	}
-	return NULL;
+	(void)scratch;
+	err = gba_zh_mar_call(t->dia, &req, 5000, &ans, NULL, 0);
+	gba_wipe(&ans.av, sizeof(ans.av));
+	return (int)err;
 }
 
-static int cmp_float(const void *a, const void *b)
+static void figure(struct target *t, unsigned nthreads, double seconds, pid_t hss)
 {
-	float x = *(const float *)a, y = *(const float *)b;
-	return (x > y) - (x < y);
-}
+	struct bench_loop_result r;
+	double per_call;
 
-static void figure(const struct target *t, unsigned nthreads, double seconds, pid_t hss)
-{
-	struct worker *w = calloc(nthreads, sizeof(*w));
-	float *all = malloc(sizeof(float) * MAX_SAMPLES);
-	size_t share = MAX_SAMPLES / nthreads, n = 0;
-	uint64_t done = 0, failed = 0;
-	double t0, elapsed, cpu0 = bench_self_cpu(), hss0 = hss ? bench_proc_cpu(hss) : 0;
-
-	if (!w || !all) {
-		free(w);
-		free(all);
+	if (bench_closed_loop(mar, t, 0, nthreads, seconds, hss, &r))
 		return;
-	}
-	t0 = now();
-	for (unsigned i = 0; i < nthreads; i++) {
-		w[i].t = t;
-		w[i].until = t0 + seconds;
-		w[i].lat_us = all + i * share;
-		w[i].cap = share;
-		pthread_create(&w[i].thread, NULL, work, &w[i]);
-	}
-	for (unsigned i = 0; i < nthreads; i++) {
-		pthread_join(w[i].thread, NULL);
-		done += w[i].done;
-		failed += w[i].failed;
-		memmove(all + n, w[i].lat_us, w[i].nlat * sizeof(float));
-		n += w[i].nlat;
-	}
-	elapsed = now() - t0;
-	qsort(all, n, sizeof(float), cmp_float);
-	printf("  %2u threads: %8.0f MAR/MAA per s   p50 %6.0f us   p99 %6.0f us"
+	per_call = r.done ? 1e6 / (double)r.done : 0;
+	printf("  %2u threads: %8.0f MAR/MAA per s   p50 %6u us   p99 %6u us"
 	       "   CPU/round trip: BSF side %5.1f us",
-	       nthreads, (double)done / elapsed, n ? all[n / 2] : 0.0,
-	       n ? all[(size_t)((double)n * 0.99)] : 0.0,
-	       done ? (bench_self_cpu() - cpu0) / (double)done * 1e6 : 0.0);
+	       nthreads, (double)r.done / r.elapsed, r.p50_us, r.p99_us, r.self_cpu * per_call);
 	if (hss)
-		printf(", HSS side %5.1f us", done ? (bench_proc_cpu(hss) - hss0) / (double)done * 1e6 : 0);
-	printf("%s\n", failed ? "   (some failed)" : "");
-	if (failed)
-		printf("     %llu round trips failed\n", (unsigned long long)failed);
-	free(all);
-	free(w);
+		printf(", HSS side %5.1f us", r.peer_cpu * per_call);
+	printf("%s\n", r.failed ? "   (some failed)" : "");
+	if (r.failed)
+		printf("     %llu round trips failed\n", (unsigned long long)r.failed);
 }
 
 static int bench(struct target *t, const char *host, uint16_t port, double seconds, pid_t hss)

@@ -19,7 +19,6 @@
  *            GUSS and the policy are then part of every round trip)
  */
 #define _GNU_SOURCE
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,17 +34,8 @@
 #include "bench_dia.h"
 #include "bench_util.h"
 
-#define MAX_SAMPLES 400000
 #define BENCH_BTID "AAECAwQFBgcICQoLDA0ODw==@bsf.bench.test"
 #define BENCH_IMPI "bench@ims.mnc001.mcc001.3gppnetwork.org"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- The BSF child ---------------------------------------------------------------- */
 
@@ -82,104 +72,47 @@ struct target {
 	atomic_uint_fast32_t next;   /* varies the NAF_Id's last two octets */
 };
 
-struct worker {
-	pthread_t thread;
-	const struct target *t;
-	double until;
-	uint64_t done, failed;
-	gba_err last_err;
-	float *lat_us;      /* a share of the samples */
-	size_t nlat, cap;
-};
-
-static void *work(void *arg)
+/*
+ * One fetch (bench_call_fn): a BIR unless same_naf_id, with this call's
+ * NAF_Id (the last two octets count up).  scratch holds the key.
+ */
+static int fetch(void *arg, void *scratch)
 {
-	struct worker *w = arg;
-	struct target *t = (struct target *)w->t;
-	struct gba_naf_key *k = malloc(sizeof(*k));
+	struct target *t = arg;
+	struct gba_naf_key *k = scratch;
 	uint8_t naf_id[GBA_NAF_ID_MAX];
+	gba_err err;
 
 	memcpy(naf_id, t->naf_id, t->naf_id_len);
-	while (k && now() < w->until) {
-		double t0, dt;
-		gba_err err;
-
-		if (!t->same_naf_id) {
-			uint32_t n = (uint32_t)atomic_fetch_add(&t->next, 1);
-			naf_id[t->naf_id_len - 2] = (uint8_t)(n >> 8);
-			naf_id[t->naf_id_len - 1] = (uint8_t)n;
-		}
-		t0 = now();
-		err = gba_naf_fetch_key(t->naf, t->btid, naf_id, t->naf_id_len, k);
-		dt = now() - t0;
-
-		if (err) {
-			w->failed++;
-			w->last_err = err;
-			continue;
-		}
-		gba_wipe(k->ks_naf, sizeof(k->ks_naf));
-		w->done++;
-		if (w->nlat < w->cap)
-			w->lat_us[w->nlat++] = (float)(dt * 1e6);
+	if (!t->same_naf_id) {
+		uint32_t n = (uint32_t)atomic_fetch_add(&t->next, 1);
+		naf_id[t->naf_id_len - 2] = (uint8_t)(n >> 8);
+		naf_id[t->naf_id_len - 1] = (uint8_t)n;
 	}
-	free(k);
-	return NULL;
+	err = gba_naf_fetch_key(t->naf, t->btid, naf_id, t->naf_id_len, k);
+	gba_wipe(k->ks_naf, sizeof(k->ks_naf));
+	return (int)err;
 }
 
-static int cmp_float(const void *a, const void *b)
+static void figure(struct target *t, unsigned nthreads, double seconds, pid_t bsf)
 {
-	float x = *(const float *)a, y = *(const float *)b;
-	return (x > y) - (x < y);
-}
+	struct bench_loop_result r;
+	double per_call;
 
-static void figure(const struct target *t, unsigned nthreads, double seconds, pid_t bsf)
-{
-	struct worker *w = calloc(nthreads, sizeof(*w));
-	float *all = malloc(sizeof(float) * MAX_SAMPLES);
-	size_t share = MAX_SAMPLES / nthreads, n = 0;
-	uint64_t done = 0, failed = 0;
-	gba_err last = GBA_OK;
-	double t0, elapsed, cpu0 = bench_self_cpu(), bsf0 = bsf ? bench_proc_cpu(bsf) : 0;
-
-	if (!w || !all) {
-		free(w);
-		free(all);
+	if (bench_closed_loop(fetch, t, sizeof(struct gba_naf_key), nthreads, seconds, bsf, &r))
 		return;
-	}
-	t0 = now();
-	for (unsigned i = 0; i < nthreads; i++) {
-		w[i].t = t;
-		w[i].until = t0 + seconds;
-		w[i].lat_us = all + i * share;
-		w[i].cap = share;
-		pthread_create(&w[i].thread, NULL, work, &w[i]);
-	}
-	for (unsigned i = 0; i < nthreads; i++) {
-		pthread_join(w[i].thread, NULL);
-		done += w[i].done;
-		failed += w[i].failed;
-		if (w[i].failed)
-			last = w[i].last_err;
-		memmove(all + n, w[i].lat_us, w[i].nlat * sizeof(float));
-		n += w[i].nlat;
-	}
-	elapsed = now() - t0;
-	qsort(all, n, sizeof(float), cmp_float);
-	printf("  %2u in flight%s: %8.0f %s per s   p50 %6.0f us   p99 %6.0f us"
+	per_call = r.done ? 1e6 / (double)r.done : 0;
+	printf("  %2u in flight%s: %8.0f %s per s   p50 %6u us   p99 %6u us"
 	       "   CPU/call: NAF side %5.1f us",
-	       nthreads, t->same_naf_id ? " (same NAF_Id)" : "", (double)done / elapsed,
-	       t->same_naf_id ? "cache hits" : "BIR/BIA", n ? all[n / 2] : 0.0,
-	       n ? all[(size_t)((double)n * 0.99)] : 0.0,
-	       done ? (bench_self_cpu() - cpu0) / (double)done * 1e6 : 0.0);
+	       nthreads, t->same_naf_id ? " (same NAF_Id)" : "", (double)r.done / r.elapsed,
+	       t->same_naf_id ? "cache hits" : "BIR/BIA", r.p50_us, r.p99_us,
+	       r.self_cpu * per_call);
 	if (bsf)
-		printf(", BSF side %5.1f us", done ? (bench_proc_cpu(bsf) - bsf0) / (double)done * 1e6 : 0);
+		printf(", BSF side %5.1f us", r.peer_cpu * per_call);
 	printf("\n");
-	if (failed)
-		printf("     %llu round trips failed (last: %s)\n", (unsigned long long)failed,
-		       gba_err_name(last));
-	free(all);
-	free(w);
+	if (r.failed)
+		printf("     %llu round trips failed (last: %s)\n", (unsigned long long)r.failed,
+		       gba_err_name((gba_err)r.last_err));
 }
 
 static int bench(struct target *t, const char *host, uint16_t port, const char *bsf_id,
