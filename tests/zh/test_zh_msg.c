@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+#include "dia_msg.h"
 #include "zh_craft.h"
 
 static struct gba_dia *dia;
@@ -70,37 +71,7 @@ static void reset_hss(void)
 	memset(&hss, 0, sizeof(hss));
 }
 
-/* ---- Wire helpers -------------------------------------------------------- */
-
-/* Encode, free, decode and dictionary-parse: what a peer receives. */
-static struct msg *wire(struct msg *m)
-{
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	struct msg *r = NULL;
-
-	assert_int_equal(fd_msg_bufferize(m, &buf, &len), 0);
-	fd_msg_free(m);
-	assert_int_equal(fd_msg_parse_buffer(&buf, len, &r), 0);
-	assert_int_equal(fd_msg_parse_dict(r, fd_g_config->cnf_dict, NULL), 0);
-	return r;
-}
-
-/* The rule check freeDiameter runs on a received request: NULL when it
- * passes, else the name of the error it answers with. */
-static const char *rules_error(struct msg *m)
-{
-	static char name[64];
-	struct fd_pei pei;
-
-	memset(&pei, 0, sizeof(pei));
-	if (!fd_msg_parse_rules(m, fd_g_config->cnf_dict, &pei))
-		return NULL;
-	snprintf(name, sizeof(name), "%s", pei.pei_errcode ? pei.pei_errcode : "?");
-	if (pei.pei_avp_free)
-		fd_msg_free(pei.pei_avp);   /* the blank AVP made for Failed-AVP */
-	return name;
-}
+/* ---- Wire helpers (and dia_test_*: tests/common/dia_msg.h) --------------- */
 
 static struct msg *new_mar(const char *impi, const uint8_t *rand, const uint8_t *auts)
 {
@@ -122,18 +93,10 @@ static struct msg *answer(struct msg *mar)
 {
 	struct msg *m = mar;
 
-	assert_null(rules_error(m));
+	assert_null(dia_test_rules_error(m));
 	assert_int_equal(dia_zh_answer_mar(dia, &m), 0);
 	assert_ptr_not_equal(m, mar);   /* now the answer */
-	return wire(m);
-}
-
-static uint32_t result_of(struct msg *ans)
-{
-	struct gba_dia_result r;
-
-	dia_result_read(ans, &r);
-	return gba_dia_result_value(&r);
+	return dia_test_wire(m);
 }
 
 static void free_answer(struct msg *ans)
@@ -146,13 +109,13 @@ static void free_answer(struct msg *ans)
 static void test_mar_layout(void **state)
 {
 	(void)state;
-	struct msg *m = wire(new_mar("alice@ims.mnc001.mcc001.3gppnetwork.org", NULL, NULL));
+	struct msg *m = dia_test_wire(new_mar("alice@ims.mnc001.mcc001.3gppnetwork.org", NULL, NULL));
 	struct msg_hdr *hdr = NULL;
 	struct avp *item = NULL, *vsai = NULL;
 	struct avp_hdr *h;
 	unsigned n = 0;
 
-	assert_null(rules_error(m));
+	assert_null(dia_test_rules_error(m));
 	assert_int_equal(fd_msg_hdr(m, &hdr), 0);
 	assert_int_equal(hdr->msg_code, 303);
 	assert_int_equal(hdr->msg_appl, GBA_DIA_APP_ZH);
@@ -199,7 +162,7 @@ static void test_mar_resync(void **state)
 
 	unhex(rand, 16, "00112233445566778899aabbccddeeff");
 	unhex(auts, 14, "0102030405060708090a0b0c0d0e");
-	m = wire(new_mar("bob@test", rand, auts));
+	m = dia_test_wire(new_mar("bob@test", rand, auts));
 	avp_find(m, GBA_AVP_SIP_AUTH_DATA_ITEM, 10415, &item, NULL);
 	h = avp_find(item, GBA_AVP_SIP_AUTHORIZATION, 10415, NULL, NULL);
 	assert_non_null(h);
@@ -231,9 +194,9 @@ static void test_maa_vector(void **state)
 
 	reset_hss();
 	hss.guss = "<guss xmlns=\"uri:3gpp-gba\"/>";
-	maa = answer(wire(new_mar("alice@test", NULL, NULL)));
-	assert_null(rules_error(maa));
-	assert_int_equal(result_of(maa), 2001);
+	maa = answer(dia_test_wire(new_mar("alice@test", NULL, NULL)));
+	assert_null(dia_test_rules_error(maa));
+	assert_int_equal(dia_test_result(maa), 2001);
 	h = avp_find(maa, GBA_AVP_SIP_AUTH_DATA_ITEM, 10415, &item, NULL);
 	assert_non_null(h);
 	h = avp_find(item, GBA_AVP_SIP_ITEM_NUMBER, 10415, NULL, NULL);
@@ -285,7 +248,7 @@ static void test_maa_akav2_scheme_echoed(void **state)
 
 	reset_hss();
 	assert_int_equal(dia_zh_build_mar(dia, &req, &m), 0);
-	maa = answer(wire(m));
+	maa = answer(dia_test_wire(m));
 	assert_string_equal(hss.scheme, GBA_ZH_SCHEME_AKAV2);
 	avp_find(maa, GBA_AVP_SIP_AUTH_DATA_ITEM, 10415, &item, NULL);
 	h = avp_find(item, GBA_AVP_SIP_AUTHENTICATION_SCHEME, 10415, NULL, NULL);
@@ -302,8 +265,8 @@ static void test_maa_unknown_user(void **state)
 
 	reset_hss();
 	hss.result = GBA_ERR_NOT_FOUND;
-	maa = answer(wire(new_mar("nobody@test", NULL, NULL)));
-	assert_null(rules_error(maa));
+	maa = answer(dia_test_wire(new_mar("nobody@test", NULL, NULL)));
+	assert_null(dia_test_rules_error(maa));
 	assert_int_equal(dia_zh_read_maa(maa, &req, &ans, NULL, 0), GBA_ERR_NOT_FOUND);
 	assert_int_equal(ans.result.result_code, 0);
 	assert_int_equal(ans.result.exp_vendor, 10415);
@@ -326,8 +289,8 @@ static void test_maa_auts_refused(void **state)
 
 	reset_hss();
 	hss.result = GBA_ERR_AUTS_INVALID;
-	maa = answer(wire(new_mar("bob@test", rand, auts)));
-	assert_int_equal(result_of(maa), 5004);
+	maa = answer(dia_test_wire(new_mar("bob@test", rand, auts)));
+	assert_int_equal(dia_test_result(maa), 5004);
 	/* Failed-AVP { SIP-Auth-Data-Item { SIP-Authorization = RAND || AUTS } } */
 	assert_non_null(avp_find(maa, 279, 0, &failed, NULL));
 	assert_non_null(avp_find(failed, GBA_AVP_SIP_AUTH_DATA_ITEM, 10415, &item, NULL));
@@ -350,8 +313,8 @@ static void test_maa_hss_failure(void **state)
 
 	reset_hss();
 	hss.result = GBA_ERR_STORE;
-	maa = answer(wire(new_mar("alice@test", NULL, NULL)));
-	assert_int_equal(result_of(maa), 5012);
+	maa = answer(dia_test_wire(new_mar("alice@test", NULL, NULL)));
+	assert_int_equal(dia_test_result(maa), 5012);
 	assert_int_equal(dia_zh_read_maa(maa, &req, &ans, NULL, 0), GBA_ERR_UNSUPPORTED);
 	free_answer(maa);
 }
@@ -363,7 +326,7 @@ static struct msg *raw_mar(const struct mar_parts *p)
 	struct msg *m = zh_craft_mar(dia, p);
 
 	assert_non_null(m);
-	return wire(m);
+	return dia_test_wire(m);
 }
 
 /* The result a well-ruled but bad MAR gets, and the handler not called. */
@@ -375,7 +338,7 @@ static uint32_t bad_mar_result(const struct mar_parts *p, const char *failed_chi
 
 	reset_hss();
 	maa = answer(raw_mar(p));
-	code = result_of(maa);
+	code = dia_test_result(maa);
 	assert_int_equal(hss.calls, 0);
 	if (code == 5004) {
 		assert_non_null(avp_find(maa, 279, 0, &failed, NULL));   /* Failed-AVP */
@@ -424,7 +387,7 @@ static void test_empty_user_name(void **state)
 	h->avp_value->os.len = 0;   /* as if received empty */
 	reset_hss();
 	maa = answer(m);
-	assert_int_equal(result_of(maa), 5004);
+	assert_int_equal(dia_test_result(maa), 5004);
 	assert_int_equal(hss.calls, 0);
 	free_answer(maa);
 }
@@ -469,7 +432,7 @@ static void test_mar_rules(void **state)
 	struct msg *m;
 
 	m = raw_mar(&p);
-	assert_string_equal(rules_error(m), "DIAMETER_MISSING_AVP");
+	assert_string_equal(dia_test_rules_error(m), "DIAMETER_MISSING_AVP");
 	fd_msg_free(m);
 
 	/* No Vendor-Specific-Application-Id: 5005 from the library, with a
@@ -477,15 +440,15 @@ static void test_mar_rules(void **state)
 	p.user_name = "alice@test";
 	p.no_vsai = 1;
 	m = raw_mar(&p);
-	assert_null(rules_error(m));
+	assert_null(dia_test_rules_error(m));
 	{
 		struct avp *failed = NULL, *vsai = NULL;
 		struct msg *maa;
 		reset_hss();
 		maa = answer(m);
-		assert_int_equal(result_of(maa), 5005);
+		assert_int_equal(dia_test_result(maa), 5005);
 		assert_int_equal(hss.calls, 0);
-		assert_null(rules_error(maa));
+		assert_null(dia_test_rules_error(maa));
 		assert_non_null(avp_find(maa, 279, 0, &failed, NULL));
 		assert_non_null(avp_find(failed, 260, 0, &vsai, NULL));
 		assert_non_null(avp_find(vsai, 266, 0, NULL, NULL));
@@ -494,12 +457,12 @@ static void test_mar_rules(void **state)
 	p.no_vsai = 0;
 	p.two_user_names = 1;
 	m = raw_mar(&p);
-	assert_string_equal(rules_error(m), "DIAMETER_AVP_OCCURS_TOO_MANY_TIMES");
+	assert_string_equal(dia_test_rules_error(m), "DIAMETER_AVP_OCCURS_TOO_MANY_TIMES");
 	fd_msg_free(m);
 	p.two_user_names = 0;
 	p.two_items = 1;
 	m = raw_mar(&p);
-	assert_string_equal(rules_error(m), "DIAMETER_AVP_OCCURS_TOO_MANY_TIMES");
+	assert_string_equal(dia_test_rules_error(m), "DIAMETER_AVP_OCCURS_TOO_MANY_TIMES");
 	fd_msg_free(m);
 }
 
@@ -516,7 +479,7 @@ static struct msg *raw_maa(const struct maa_parts *p)
 {
 	const struct dia_dict *d = &dia->dict;
 	uint8_t bytes[64];
-	struct msg *m = wire(new_mar("alice@test", NULL, NULL));
+	struct msg *m = dia_test_wire(new_mar("alice@test", NULL, NULL));
 	struct avp *item = NULL, *er = NULL;
 
 	memset(bytes, 0x5a, sizeof(bytes));
@@ -541,7 +504,7 @@ static struct msg *raw_maa(const struct maa_parts *p)
 		if (p->ik_len)
 			avp_add_os(item, d->integ_key, bytes, p->ik_len);
 	}
-	return wire(m);
+	return dia_test_wire(m);
 }
 
 static gba_err read_raw(const struct maa_parts *p)

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "dia_msg.h"
 #include "zn_craft.h"
 
 #define GAA(code) (dia->dict.gaa[(code) - GAA_AVP_FIRST])
@@ -68,36 +69,7 @@ static void reset_bsf(void)
 	memset(&bsf, 0, sizeof(bsf));
 }
 
-/* ---- Wire helpers -------------------------------------------------------------- */
-
-/* Encode, free, decode and dictionary-parse: what a peer receives. */
-static struct msg *wire(struct msg *m)
-{
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	struct msg *r = NULL;
-
-	assert_int_equal(fd_msg_bufferize(m, &buf, &len), 0);
-	fd_msg_free(m);
-	assert_int_equal(fd_msg_parse_buffer(&buf, len, &r), 0);
-	assert_int_equal(fd_msg_parse_dict(r, fd_g_config->cnf_dict, NULL), 0);
-	return r;
-}
-
-/* The rule check freeDiameter runs on receipt: NULL or the error's name. */
-static const char *rules_error(struct msg *m)
-{
-	static char name[64];
-	struct fd_pei pei;
-
-	memset(&pei, 0, sizeof(pei));
-	if (!fd_msg_parse_rules(m, fd_g_config->cnf_dict, &pei))
-		return NULL;
-	snprintf(name, sizeof(name), "%s", pei.pei_errcode ? pei.pei_errcode : "?");
-	if (pei.pei_avp_free)
-		fd_msg_free(pei.pei_avp);
-	return name;
-}
+/* ---- Wire helpers (and dia_test_*: tests/common/dia_msg.h) ---------------------- */
 
 static struct msg *new_bir(int aware, const char *service)
 {
@@ -119,26 +91,18 @@ static struct msg *answer(struct msg *bir)
 
 	assert_int_equal(dia_zn_answer_bir(dia, &m), 0);
 	assert_ptr_not_equal(m, bir);
-	return wire(m);
-}
-
-static uint32_t result_of(struct msg *ans)
-{
-	struct gba_dia_result r;
-
-	dia_result_read(ans, &r);
-	return gba_dia_result_value(&r);
+	return dia_test_wire(m);
 }
 
 /* ---- BIR ------------------------------------------------------------------------- */
 
 static void test_bir_layout(void **state)
 {
-	struct msg *m = wire(new_bir(1, "svc-1"));
+	struct msg *m = dia_test_wire(new_bir(1, "svc-1"));
 	struct avp_hdr *h;
 
 	(void)state;
-	assert_null(rules_error(m));
+	assert_null(dia_test_rules_error(m));
 	h = avp_find(m, GBA_AVP_TRANSACTION_IDENTIFIER, 10415, NULL, NULL);
 	assert_non_null(h);
 	assert_int_equal(h->avp_flags & (AVP_FLAG_VENDOR | AVP_FLAG_MANDATORY),
@@ -154,7 +118,7 @@ static void test_bir_layout(void **state)
 	assert_non_null(avp_find(m, 293, 0, NULL, NULL));          /* Destination-Host */
 	fd_msg_free(m);
 	/* Not aware: no indicator at all (its absence means NO). */
-	m = wire(new_bir(0, NULL));
+	m = dia_test_wire(new_bir(0, NULL));
 	assert_null(avp_find(m, GBA_AVP_GBA_U_AWARENESS_INDICATOR, 10415, NULL, NULL));
 	fd_msg_free(m);
 }
@@ -173,14 +137,14 @@ static void test_bia_keys(void **state)
 	reset_bsf();
 	bsf.uicc = 1;
 	bsf.uss = "<ussList xmlns=\"uri:3gpp-gba\"><uss id=\"1\" type=\"1\"/></ussList>";
-	bia = answer(wire(new_bir(1, "svc-1")));
+	bia = answer(dia_test_wire(new_bir(1, "svc-1")));
 	assert_int_equal(bsf.calls, 1);
 	assert_string_equal(bsf.btid, BTID);
 	assert_string_equal(bsf.service, "svc-1");
 	assert_int_equal(bsf.aware, 1);
 	assert_int_equal(bsf.naf_id_len, NAF_ID_LEN);
-	assert_null(rules_error(bia));
-	assert_int_equal(result_of(bia), 2001);
+	assert_null(dia_test_rules_error(bia));
+	assert_int_equal(dia_test_result(bia), 2001);
 	assert_int_equal(dia_zn_read_bia(bia, &ans, uss, sizeof(uss)), GBA_OK);
 	memset(want, 0x5a, 32);
 	assert_memory_equal(ans.me_key, want, 32);
@@ -224,8 +188,8 @@ static void test_bia_refusals(void **state)
 		struct msg *bia;
 		reset_bsf();
 		bsf.result = cases[i].handler;
-		bia = answer(wire(new_bir(0, NULL)));
-		assert_int_equal(result_of(bia), cases[i].code);
+		bia = answer(dia_test_wire(new_bir(0, NULL)));
+		assert_int_equal(dia_test_result(bia), cases[i].code);
 		assert_null(avp_find(bia, GBA_AVP_ME_KEY_MATERIAL, 10415, NULL, NULL));
 		assert_int_equal(dia_zn_read_bia(bia, &ans, NULL, 0), cases[i].naf);
 		fd_msg_free(bia);
@@ -234,8 +198,8 @@ static void test_bia_refusals(void **state)
 	reset_bsf();
 	bsf.no_impi = 1;
 	{
-		struct msg *bia = answer(wire(new_bir(0, NULL)));
-		assert_int_equal(result_of(bia), 5012);
+		struct msg *bia = answer(dia_test_wire(new_bir(0, NULL)));
+		assert_int_equal(dia_test_result(bia), 5012);
 		fd_msg_free(bia);
 	}
 }
@@ -248,16 +212,16 @@ static uint32_t raw_code(const struct bir_parts *p, int *calls)
 	uint32_t code;
 
 	assert_non_null(m);
-	m = wire(m);
+	m = dia_test_wire(m);
 	reset_bsf();
-	if (rules_error(m)) {
+	if (dia_test_rules_error(m)) {
 		/* freeDiameter answers these itself (5005, 5009) before any handler. */
 		fd_msg_free(m);
 		*calls = 0;
 		return 5000;
 	}
 	bia = answer(m);
-	code = result_of(bia);
+	code = dia_test_result(bia);
 	*calls = bsf.calls;
 	fd_msg_free(bia);
 	return code;
@@ -324,7 +288,7 @@ struct bia_parts {
 
 static gba_err read_raw(const struct bia_parts *p)
 {
-	struct msg *m = wire(new_bir(1, NULL));
+	struct msg *m = dia_test_wire(new_bir(1, NULL));
 	uint8_t key[64], t[8];
 	struct gba_zn_answer ans;
 	gba_err err;
@@ -350,7 +314,7 @@ static gba_err read_raw(const struct bia_parts *p)
 		assert_int_equal(avp_add_os(m, GAA(GBA_AVP_UICC_KEY_MATERIAL), key, p->uicc_len), 0);
 	if (p->expiry_len)
 		assert_int_equal(avp_add_os(m, GAA(GBA_AVP_KEY_EXPIRYTIME), t, p->expiry_len), 0);
-	m = wire(m);
+	m = dia_test_wire(m);
 	err = dia_zn_read_bia(m, &ans, NULL, 0);
 	if (err) {
 		/* Keys are wiped on every error. */
