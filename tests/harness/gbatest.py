@@ -11,6 +11,7 @@ the test ends, whatever happened.  Tests print what they check, and end with
         ...
 """
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -98,6 +99,42 @@ class Processes:
                 return f.read()
         except OSError:
             return ""
+
+
+class LineProcess:
+    """A test program driven one command line in, one answer line out (the
+    probes of tests/zh and tests/zn): started under procs (its stderr in
+    procs' log for name, stopped with the rest), every read bounded."""
+
+    def __init__(self, procs, name, argv):
+        self.name = name
+        self.procs = procs
+        log = open(procs.log_path(name), "ab")
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=log)
+        log.close()
+        procs.procs[name] = self.proc   # stopped by Processes whatever happens
+        self.buf = b""
+
+    def line(self, timeout=15.0):
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{self.name}: no answer in {timeout} s")
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if ready:
+                chunk = os.read(self.proc.stdout.fileno(), 4096)
+                if not chunk:
+                    raise EOFError(f"{self.name} exited")
+                self.buf += chunk
+        text, self.buf = self.buf.split(b"\n", 1)
+        return text.decode()
+
+    def cmd(self, text, timeout=15.0):
+        self.proc.stdin.write((text + "\n").encode())
+        self.proc.stdin.flush()
+        return self.line(timeout)
 
 
 def run(argv, timeout=30.0, check=False, input=None):

@@ -14,7 +14,6 @@ Usage: test_zh.py GBA_HSS_SIM ZH_PROBE GBA_SUBSCRIBER TSHARK   (TSHARK '' if non
 """
 import os
 import re
-import select
 import signal
 import subprocess
 import sys
@@ -37,41 +36,14 @@ TIMEOUT_MS = 800
 checks = gbatest.Checks()
 
 
-class Probe:
+class Probe(gbatest.LineProcess):
     """zh-probe run: one command line in, one answer line out, bounded."""
 
     def __init__(self, procs, name, port, extra=()):
-        self.name = name
-        self.procs = procs
-        log = open(procs.log_path(name), "ab")
-        argv = [PROBE_BIN, "run", "--hss", f"127.0.0.1:{port}", "--hss-id", HSS_ID,
-                "--realm", REALM, "--timeout", str(TIMEOUT_MS),
-                "--secrets", os.path.join(procs.dir, "secrets.txt"), *extra]
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=log)
-        log.close()
-        procs.procs[name] = self.proc   # stopped by Processes whatever happens
-        self.buf = b""
-
-    def line(self, timeout=15.0):
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"{self.name}: no answer in {timeout} s")
-            ready, _, _ = select.select([self.proc.stdout], [], [], left)
-            if ready:
-                chunk = os.read(self.proc.stdout.fileno(), 4096)
-                if not chunk:
-                    raise EOFError(f"{self.name} exited")
-                self.buf += chunk
-        text, self.buf = self.buf.split(b"\n", 1)
-        return text.decode()
-
-    def cmd(self, text, timeout=15.0):
-        self.proc.stdin.write((text + "\n").encode())
-        self.proc.stdin.flush()
-        return self.line(timeout)
+        super().__init__(procs, name, [
+            PROBE_BIN, "run", "--hss", f"127.0.0.1:{port}", "--hss-id", HSS_ID,
+            "--realm", REALM, "--timeout", str(TIMEOUT_MS),
+            "--secrets", os.path.join(procs.dir, "secrets.txt"), *extra])
 
     def fetch(self, what="fetch", impi=IMPI):
         """(error name, milliseconds, GUSS length)"""
