@@ -26,7 +26,6 @@
 #include "ub_client.h"
 #include "ub_http.h"
 #include "ub_net.h"
-#include "usim_state.h"
 
 struct cfg {
 	const char *bsf, *impi, *k, *opc, *host, *fqdn, *target;
@@ -45,27 +44,17 @@ struct run {
 
 static int bootstrap(struct cfg *c)
 {
-	struct ub_url url;
-	struct ub_addr addr;
-	struct gba_usim_sqn sqn;
-	struct gba_aka_key key;
-	uint8_t k[16], opc[16], naf_id[300];
-	size_t len, nlen;
-	int created, fd = -1;
-	if (ub_url_parse(c->bsf, &url) || ub_net_resolve(&url, &addr))
-		return -1;
-	usim_state_load("/nonexistent/naf-bench", &sqn, &created);
-	gba_hex_decode(k, sizeof(k), &len, c->k, strlen(c->k));
-	gba_hex_decode(opc, sizeof(opc), &len, c->opc, strlen(c->opc));
-	gba_aka_key_milenage(&key, k, opc, 0);
 	struct ub_session *s = calloc(1, sizeof(*s));
-	struct ub_params p = { .impi = c->impi, .key = &key, .sqn = &sqn,
-			       .host = url.host_header, .uri = url.path, .realm = url.host };
-	ub_session_begin(s, &p, 0);
-	ub_net_run(s, &addr, &fd, 10000);
-	if (fd >= 0)
-		close(fd);
-	int ok = s->result.fail == UB_OK;
+	uint8_t naf_id[300];
+	size_t nlen;
+	int ok;
+
+	if (!s || ub_net_bootstrap_fresh(s, c->bsf, c->impi, c->k, c->opc, 10000)) {
+		fprintf(stderr, "naf_bench: bad --bsf, --k or --opc\n");
+		free(s);
+		return -1;
+	}
+	ok = s->result.fail == UB_OK;
 	if (ok) {
 		snprintf(c->btid, sizeof(c->btid), "%s", s->info.btid);
 		gba_naf_id(naf_id, sizeof(naf_id), &nlen, c->fqdn, strlen(c->fqdn), GBA_UA_HTTP_DIGEST);
@@ -78,8 +67,6 @@ static int bootstrap(struct cfg *c)
 	}
 	ub_session_wipe(s);
 	free(s);
-	gba_wipe(&key, sizeof(key));
-	gba_wipe(k, sizeof(k));
 	return ok ? 0 : -1;
 }
 

@@ -29,7 +29,6 @@
 #include "ub_client.h"
 #include "ub_http.h"
 #include "ub_net.h"
-#include "usim_state.h"
 
 struct opts {
 	const char *bsf, *impi, *k, *opc, *naf_host, *fqdn, *what, *target, *suid;
@@ -69,31 +68,16 @@ static int fail(const struct node *n, const char *stage, gba_err err,
 
 static int bootstrap(const struct opts *o, struct node *n, char *why, size_t why_size)
 {
-	struct ub_url url;
-	struct ub_addr addr;
-	struct gba_usim_sqn sqn;
-	struct gba_aka_key key;
-	uint8_t k[16], opc[16];
-	size_t len;
-	int created, fd = -1;
-	if (ub_url_parse(o->bsf, &url) || ub_net_resolve(&url, &addr)) {
-		snprintf(why, why_size, "bad --bsf URL");
+	/* A fresh card memory per run: any SQN the HSS sends is fresh to it. */
+	struct ub_session *s = calloc(1, sizeof(*s));
+	int ok;
+
+	if (!s || ub_net_bootstrap_fresh(s, o->bsf, o->impi, o->k, o->opc, 10000)) {
+		snprintf(why, why_size, s ? "bad --bsf URL, --k or --opc" : "out of memory");
+		free(s);
 		return -1;
 	}
-	usim_state_load("/nonexistent/m2m-node", &sqn, &created);
-	/* A fresh card memory per run: any SQN the HSS sends is fresh to it. */
-	gba_hex_decode(k, sizeof(k), &len, o->k, strlen(o->k));
-	gba_hex_decode(opc, sizeof(opc), &len, o->opc, strlen(o->opc));
-	gba_aka_key_milenage(&key, k, opc, 0);
-	gba_wipe(k, sizeof(k));
-	struct ub_session *s = calloc(1, sizeof(*s));
-	struct ub_params p = { .impi = o->impi, .key = &key, .sqn = &sqn,
-			       .host = url.host_header, .uri = url.path, .realm = url.host };
-	ub_session_begin(s, &p, 0);
-	ub_net_run(s, &addr, &fd, 10000);
-	if (fd >= 0)
-		close(fd);
-	int ok = s->result.fail == UB_OK;
+	ok = s->result.fail == UB_OK;
 	if (ok) {
 		snprintf(n->btid, sizeof(n->btid), "%s", s->info.btid);
 		memcpy(n->rand, s->rand, 16);
@@ -104,7 +88,6 @@ static int bootstrap(const struct opts *o, struct node *n, char *why, size_t why
 	}
 	ub_session_wipe(s);
 	free(s);
-	gba_wipe(&key, sizeof(key));
 	return ok ? 0 : -1;
 }
 
