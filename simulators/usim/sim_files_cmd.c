@@ -153,20 +153,44 @@ static int target_ef(struct usim_sim *sim, uint8_t sfi, enum sim_ftype want, uin
 	return i;
 }
 
-void sim_cmd_read_binary(struct usim_sim *sim, const struct sim_apdu *a, struct sim_reply *r)
+enum ef_use { EF_READ, EF_UPDATE };
+
+/*
+ * target_ef's file, when its access condition for use (read or update) is
+ * met; else NULL with the status word in *sw.
+ */
+static struct sim_file *usable_ef(struct usim_sim *sim, uint8_t sfi, enum sim_ftype want,
+				  enum ef_use use, uint16_t *sw)
 {
-	uint8_t sfi = (a->p1 & 0x80) ? (a->p1 & 0x1F) : 0;
-	size_t off = sfi ? a->p2 : (size_t)((a->p1 & 0x7F) << 8 | a->p2);
-	int i = target_ef(sim, sfi, SIM_EF_TRANSPARENT, &r->sw);
-	const struct sim_file *f;
+	int i = target_ef(sim, sfi, want, sw);
+	struct sim_file *f;
 
 	if (i == F_NONE)
-		return;
+		return NULL;
 	f = &sim->files[i];
-	if (!sim_access_ok(sim, f->read)) {
-		r->sw = SW_SEC_STATUS;
-		return;
+	if (!sim_access_ok(sim, use == EF_READ ? f->read : f->update)) {
+		*sw = SW_SEC_STATUS;
+		return NULL;
 	}
+	return f;
+}
+
+/* READ/UPDATE BINARY's P1 P2: an SFI (P1 b8 set) with an 8-bit offset, or
+ * a 15-bit offset into the current EF.  Returns the offset. */
+static size_t binary_offset(const struct sim_apdu *a, uint8_t *sfi)
+{
+	*sfi = (a->p1 & 0x80) ? (a->p1 & 0x1F) : 0;
+	return *sfi ? a->p2 : (size_t)((a->p1 & 0x7F) << 8 | a->p2);
+}
+
+void sim_cmd_read_binary(struct usim_sim *sim, const struct sim_apdu *a, struct sim_reply *r)
+{
+	uint8_t sfi;
+	size_t off = binary_offset(a, &sfi);
+	const struct sim_file *f = usable_ef(sim, sfi, SIM_EF_TRANSPARENT, EF_READ, &r->sw);
+
+	if (!f)
+		return;
 	if (off >= f->size) {
 		r->sw = SW_INCORRECT_P1P2;
 		return;
@@ -178,17 +202,13 @@ void sim_cmd_read_binary(struct usim_sim *sim, const struct sim_apdu *a, struct 
 
 void sim_cmd_update_binary(struct usim_sim *sim, const struct sim_apdu *a, struct sim_reply *r)
 {
-	uint8_t sfi = (a->p1 & 0x80) ? (a->p1 & 0x1F) : 0;
-	size_t off = sfi ? a->p2 : (size_t)((a->p1 & 0x7F) << 8 | a->p2);
-	int i = target_ef(sim, sfi, SIM_EF_TRANSPARENT, &r->sw);
-	struct sim_file *f;
+	uint8_t sfi;
+	size_t off = binary_offset(a, &sfi);
+	struct sim_file *f = usable_ef(sim, sfi, SIM_EF_TRANSPARENT, EF_UPDATE, &r->sw);
 
-	if (i == F_NONE)
+	if (!f)
 		return;
-	f = &sim->files[i];
-	if (!sim_access_ok(sim, f->update)) {
-		r->sw = SW_SEC_STATUS;
-	} else if (a->lc == 0) {
+	if (a->lc == 0) {
 		r->sw = SW_WRONG_LENGTH;
 	} else if (off >= f->size) {
 		r->sw = SW_INCORRECT_P1P2;
@@ -223,17 +243,11 @@ static unsigned record_number(const struct usim_sim *sim, const struct sim_file 
 
 void sim_cmd_read_record(struct usim_sim *sim, const struct sim_apdu *a, struct sim_reply *r)
 {
-	int i = target_ef(sim, a->p2 >> 3, SIM_EF_LINEAR, &r->sw);
-	const struct sim_file *f;
+	const struct sim_file *f = usable_ef(sim, a->p2 >> 3, SIM_EF_LINEAR, EF_READ, &r->sw);
 	unsigned n;
 
-	if (i == F_NONE)
+	if (!f)
 		return;
-	f = &sim->files[i];
-	if (!sim_access_ok(sim, f->read)) {
-		r->sw = SW_SEC_STATUS;
-		return;
-	}
 	n = record_number(sim, f, a, &r->sw);
 	if (n == 0)
 		return;
@@ -245,17 +259,11 @@ void sim_cmd_read_record(struct usim_sim *sim, const struct sim_apdu *a, struct 
 
 void sim_cmd_update_record(struct usim_sim *sim, const struct sim_apdu *a, struct sim_reply *r)
 {
-	int i = target_ef(sim, a->p2 >> 3, SIM_EF_LINEAR, &r->sw);
-	struct sim_file *f;
+	struct sim_file *f = usable_ef(sim, a->p2 >> 3, SIM_EF_LINEAR, EF_UPDATE, &r->sw);
 	unsigned n;
 
-	if (i == F_NONE)
+	if (!f)
 		return;
-	f = &sim->files[i];
-	if (!sim_access_ok(sim, f->update)) {
-		r->sw = SW_SEC_STATUS;
-		return;
-	}
 	if (a->lc != f->rec_len) {
 		r->sw = SW_WRONG_LENGTH;
 		return;
