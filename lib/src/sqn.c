@@ -31,6 +31,23 @@ gba_err gba_sqn_next(uint64_t last_sqn, unsigned ind_bits, unsigned ind,
 	return GBA_OK;
 }
 
+gba_err gba_sqn_after_resync(uint64_t sqn_he, uint64_t sqn_ms, unsigned ind_bits,
+			     uint64_t *last_sqn)
+{
+	if (!last_sqn || ind_bits > IND_BITS_MAX || sqn_he > GBA_SQN_MAX || sqn_ms > GBA_SQN_MAX)
+		return GBA_ERR_INVALID_ARG;
+	/*
+	 * 6.3.5 resets SQN_HE to SQN_MS because SQN_HE could not be accepted:
+	 * the card is ahead.  When the card is behind (an old or replayed
+	 * challenge, or a card restored from a backup), moving SQN_HE back
+	 * would hand out SEQ values already issued, i.e. vectors an attacker
+	 * may hold.  So SEQs are compared (IND is a slot, not an order, C.1.1)
+	 * and the HE only ever moves forward: SEQ_HE = max(SEQ_HE, SEQ_MS).
+	 */
+	*last_sqn = (sqn_ms >> ind_bits) > (sqn_he >> ind_bits) ? sqn_ms : sqn_he;
+	return GBA_OK;
+}
+
 void gba_usim_sqn_init(struct gba_usim_sqn *st, unsigned ind_bits, uint64_t delta)
 {
 	memset(st, 0, sizeof(*st));

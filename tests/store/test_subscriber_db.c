@@ -830,6 +830,81 @@ static void test_resync_card_ahead(void **state)
 	gba_subdb_close(db);
 }
 
+/*
+ * Issue 15, defect 5: after SQNs up to 0xA0 were issued in slot 0, an AUTS
+ * carrying SQN_MS = 0x20 (a card that saw only the first vector, answering
+ * a replay of it) made the next challenge reuse SQN 0x40.  TS 33.102 6.3.5:
+ * SQN_HE only moves forward; the answer is a fresh vector after 0xA0.
+ */
+static void test_resync_card_behind(void **state)
+{
+	struct gba_subdb *db = open_fresh();
+	struct gba_subscriber sub;
+	struct gba_usim_answer ans;
+	struct gba_av first, av;
+	struct card c;
+	uint8_t rand[16], rand2[16];
+
+	(void)state;
+	milenage_sub(&sub, IMPI);
+	assert_int_equal(gba_subdb_add(db, &sub), GBA_OK);
+	card_init(&c, &sub.key);
+	make_rand(rand, 7);
+	assert_int_equal(gba_subdb_next_av(db, IMPI, 0, rand, &first, NULL, 0, NULL), GBA_OK);
+	assert_int_equal(first.sqn, 0x20);
+	card_accepts(&c, &first);   /* the card's SQN_MS is now 0x20 */
+	for (unsigned i = 0; i < 4; i++) {
+		make_rand(rand2, 20 + i);
+		assert_int_equal(gba_subdb_next_av(db, IMPI, 0, rand2, &av, NULL, 0, NULL), GBA_OK);
+	}
+	assert_int_equal(db_sqn(db, IMPI), 0xa0);
+	/* The first challenge again: the card answers AUTS with SQN_MS = 0x20. */
+	assert_int_equal(gba_usim_authenticate(&c.key, &c.sqn, first.rand, first.autn, &ans),
+			 GBA_ERR_SYNC_FAILURE);
+	make_rand(rand2, 99);
+	assert_int_equal(gba_subdb_resync(db, IMPI, 0, first.rand, ans.auts, rand2, &av, NULL, 0,
+					  NULL), GBA_OK);
+	assert_int_equal(av.sqn, 0xc0);   /* not 0x40 */
+	assert_int_equal(db_sqn(db, IMPI), 0xc0);
+	card_accepts(&c, &av);
+	issue_and_check(db, &c, IMPI, 0, 2);
+	gba_subdb_close(db);
+}
+
+/* The same with SQN blocks: the resync drops the spare block, and its SQNs stay used. */
+static void test_sqn_block_resync_behind(void **state)
+{
+	struct gba_subdb *db = open_fresh();
+	struct gba_subscriber sub;
+	struct gba_usim_answer ans;
+	struct gba_av first, av;
+	struct card c;
+	uint8_t rand[16], rand2[16];
+
+	(void)state;
+	assert_int_equal(gba_subdb_set_sqn_block(db, 16), GBA_OK);
+	milenage_sub(&sub, IMPI);
+	assert_int_equal(gba_subdb_add(db, &sub), GBA_OK);
+	card_init(&c, &sub.key);
+	make_rand(rand, 7);
+	assert_int_equal(gba_subdb_next_av(db, IMPI, 0, rand, &first, NULL, 0, NULL), GBA_OK);
+	card_accepts(&c, &first);
+	assert_int_equal(db_sqn(db, IMPI), UINT64_C(16) << 5);   /* the block's end */
+	assert_int_equal(gba_usim_authenticate(&c.key, &c.sqn, first.rand, first.autn, &ans),
+			 GBA_ERR_SYNC_FAILURE);
+	make_rand(rand2, 99);
+	assert_int_equal(gba_subdb_resync(db, IMPI, 0, first.rand, ans.auts, rand2, &av, NULL, 0,
+					  NULL), GBA_OK);
+	assert_int_equal(av.sqn, UINT64_C(17) << 5);   /* after every SQN reserved */
+	card_accepts(&c, &av);
+	/* The new block follows on; nothing from the dropped block comes back. */
+	make_rand(rand2, 100);
+	assert_int_equal(gba_subdb_next_av(db, IMPI, 0, rand2, &av, NULL, 0, NULL), GBA_OK);
+	assert_int_equal(av.sqn, UINT64_C(18) << 5);
+	card_accepts(&c, &av);
+	gba_subdb_close(db);
+}
+
 static void test_resync_bad_auts(void **state)
 {
 	struct gba_subdb *db = open_fresh();
@@ -1094,6 +1169,8 @@ int main(void)
 		cmocka_unit_test(test_sqn_block),
 		cmocka_unit_test(test_sqn_block_resync),
 		cmocka_unit_test(test_resync_card_ahead),
+		cmocka_unit_test(test_resync_card_behind),
+		cmocka_unit_test(test_sqn_block_resync_behind),
 		cmocka_unit_test(test_resync_bad_auts),
 		cmocka_unit_test(test_csv_good),
 		cmocka_unit_test(test_csv_bad),

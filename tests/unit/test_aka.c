@@ -61,6 +61,35 @@ static void test_sqn_next(void **state)
 	assert_int_equal(gba_sqn_next(0, 11, 0, &n), GBA_ERR_INVALID_ARG);
 }
 
+/*
+ * TS 33.102 6.3.5 / Annex C.3: after a verified AUTS the HE counts on from
+ * max(SEQ_HE, SEQ_MS); IND takes no part in the comparison.
+ */
+static void test_sqn_after_resync(void **state)
+{
+	uint64_t last = 0, next = 0;
+
+	(void)state;
+	/* The card is ahead: SQN_HE moves forward to SQN_MS. */
+	assert_int_equal(gba_sqn_after_resync(0x40, 0x3e3, 5, &last), GBA_OK);
+	assert_int_equal(last, 0x3e3);
+	/* Issue 15: SQNs up to 0xA0 issued, AUTS with SQN_MS 0x20: no rewind. */
+	assert_int_equal(gba_sqn_after_resync(0xa0, 0x20, 5, &last), GBA_OK);
+	assert_int_equal(last, 0xa0);
+	assert_int_equal(gba_sqn_next(last, 5, 0, &next), GBA_OK);
+	assert_int_equal(next, 0xc0);
+	/* Same SEQ, another slot: not ahead, SQN_HE stays. */
+	assert_int_equal(gba_sqn_after_resync(0xa0, 0xbf, 5, &last), GBA_OK);
+	assert_int_equal(last, 0xa0);
+	/* A higher SEQ in a lower slot is ahead. */
+	assert_int_equal(gba_sqn_after_resync(0xbf, 0xc0, 5, &last), GBA_OK);
+	assert_int_equal(last, 0xc0);
+	assert_int_equal(gba_sqn_after_resync(0, GBA_SQN_MAX + 1, 5, &last), GBA_ERR_INVALID_ARG);
+	assert_int_equal(gba_sqn_after_resync(GBA_SQN_MAX + 1, 0, 5, &last), GBA_ERR_INVALID_ARG);
+	assert_int_equal(gba_sqn_after_resync(0, 0, 11, &last), GBA_ERR_INVALID_ARG);
+	assert_int_equal(gba_sqn_after_resync(0, 0, 5, NULL), GBA_ERR_INVALID_ARG);
+}
+
 static void test_usim_sqn_array(void **state)
 {
 	(void)state;
@@ -213,6 +242,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_av_set1),
 		cmocka_unit_test(test_sqn_next),
+		cmocka_unit_test(test_sqn_after_resync),
 		cmocka_unit_test(test_usim_sqn_array),
 		cmocka_unit_test(test_flow_milenage),
 		cmocka_unit_test(test_flow_tuak),

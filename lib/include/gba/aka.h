@@ -86,6 +86,17 @@ gba_err gba_sqn_next(uint64_t last_sqn, unsigned ind_bits, unsigned ind,
 		     uint64_t *next_sqn);
 
 /*
+ * The last SQN the network counts from after a verified resynchronisation
+ * (TS 33.102 6.3.5, Annex C.3): SEQ_HE = max(SEQ_HE, SEQ_MS).  SQN_MS
+ * (from gba_aka_resync) replaces sqn_he only when its SEQ is ahead; an
+ * AUTS that is behind leaves sqn_he as it is, so the next vector
+ * (gba_sqn_next from *last_sqn) is always fresh and no SQN is issued twice.
+ * GBA_ERR_INVALID_ARG when an SQN is over 48 bits or ind_bits over 10.
+ */
+gba_err gba_sqn_after_resync(uint64_t sqn_he, uint64_t sqn_ms, unsigned ind_bits,
+			     uint64_t *last_sqn);
+
+/*
  * The USIM's SQN memory: one SEQ_MS per IND slot.  Annex C.2.2 with the
  * optional age limit not used.  Initialise with gba_usim_sqn_init().
  */
@@ -125,7 +136,8 @@ gba_err gba_aka_gen_av(const struct gba_aka_key *key, const uint8_t amf[2],
  * Resynchronisation (TS 33.102 6.3.5): from the RAND of the failed
  * challenge and the USIM's AUTS, check MAC-S (computed with AMF 00 00) and
  * recover SQN_MS.  GBA_ERR_AUTS_INVALID when MAC-S does not verify.  The
- * caller then sets its last SQN to *sqn_ms and issues gba_sqn_next().
+ * caller then moves its last SQN with gba_sqn_after_resync() (forward
+ * only) and issues gba_sqn_next().
  */
 gba_err gba_aka_resync(const struct gba_aka_key *key, const uint8_t rand[16],
 		       const uint8_t auts[14], uint64_t *sqn_ms);

@@ -443,6 +443,21 @@ static void cache_block(struct gba_subdb *db, const char *impi, unsigned ind,
 }
 
 /*
+ * A verified AUTS moves the row's SQN forward to SQN_MS, never back
+ * (gba_sqn_after_resync): an AUTS behind the database must not make the
+ * next vector reuse an SQN that was issued already.
+ */
+static gba_err resync_sqn(struct auc_row *row, const uint8_t *resync_rand, const uint8_t *auts)
+{
+	uint64_t sqn_ms;
+	gba_err err = gba_aka_resync(&row->key, resync_rand, auts, &sqn_ms);
+
+	if (!err)
+		err = gba_sqn_after_resync(row->sqn, sqn_ms, row->ind_bits, &row->sqn);
+	return err;
+}
+
+/*
  * One write transaction: read the subscriber, let resync (when auts is
  * set) recover SQN_MS, reserve the next SQN (or block of SQNs) in slot ind
  * and commit.  *sqn is the first reserved SQN.  Lock held.
@@ -460,7 +475,7 @@ static gba_err auc_reserve(struct gba_subdb *db, const char *impi, unsigned ind,
 	if (!err)
 		err = auc_read(db, impi, row, g, keep, &kept, &kept_len);
 	if (!err && auts)
-		err = gba_aka_resync(&row->key, resync_rand, auts, &row->sqn);
+		err = resync_sqn(row, resync_rand, auts);
 	if (!err)
 		err = gba_sqn_next(row->sqn, row->ind_bits, ind, sqn);
 	if (!err) {
