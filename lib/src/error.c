@@ -35,6 +35,7 @@ static const struct err_text err_texts[GBA_ERR__COUNT] = {
 	[GBA_ERR_UNAVAILABLE] = { "GBA_ERR_UNAVAILABLE", "peer unavailable" },
 	[GBA_ERR_TIMEOUT] = { "GBA_ERR_TIMEOUT", "peer did not answer in time" },
 	[GBA_ERR_NOT_AUTHORIZED] = { "GBA_ERR_NOT_AUTHORIZED", "not authorized" },
+	[GBA_ERR_STORE_UNWRITABLE] = { "GBA_ERR_STORE_UNWRITABLE", "the store cannot write now (disk full or write error)" },
 };
 
 static const struct err_text *lookup(gba_err err)

@@ -19,9 +19,11 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -872,6 +874,164 @@ static void session_key(char *key, size_t *len, const struct gba_session *s)
 	*len = 19;
 }
 
+/* ---- a full disk ------------------------------------------------------- */
+
+/*
+ * The disk is "full": with RLIMIT_FSIZE at 4 KiB, every write this process
+ * makes past the first 4 KiB of a file is refused (EFBIG; SIGXFSZ is
+ * ignored), whatever the file system and without privileges.  SQLite sees
+ * what it sees on a full disk: a write that fails, nothing committed.
+ * (tests/bsf/test_bsf_full_disk.py does the same on a real full tmpfs.)
+ */
+static struct rlimit fsize_saved;
+
+static void disk_fill(void)
+{
+	struct rlimit r;
+
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &fsize_saved), 0);
+	r = fsize_saved;
+	r.rlim_cur = 4096;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &r), 0);
+}
+
+static void disk_free(void)
+{
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &fsize_saved), 0);
+}
+
+static struct gba_session_store_health health(struct gba_session_store *st)
+{
+	struct gba_session_store_health h;
+
+	assert_int_equal(gba_session_store_health(st, &h), GBA_OK);
+	return h;
+}
+
+/* Wait (5 s at most) until the flusher has written everything it holds. */
+static void wait_written(struct gba_session_store *st)
+{
+	struct gba_session_store_health h = health(st);
+
+	for (int i = 0; i < 500 && (!h.writable || h.unwritten); i++) {
+		usleep(10000);
+		h = health(st);
+	}
+	assert_true(h.writable);
+	assert_int_equal(h.unwritten, 0);
+}
+
+#define FULL_PUTS 200
+
+/*
+ * Group commit on a full disk (issue 15: 27,964 bootstraps answered, 1,322
+ * stored).  A batch that fails to commit is kept and retried; from then on
+ * puts are refused with GBA_ERR_STORE_UNWRITABLE; every put that returned
+ * GBA_OK is readable during the outage and in the file once the disk has
+ * room again, without anyone asking.
+ */
+static void test_sqlite_full_disk_group_commit(void **state)
+{
+	static struct gba_session s[FULL_PUTS];
+	static int taken[FULL_PUTS];
+	struct gba_session_store *st = open_fresh();
+	struct gba_session_store_health h;
+	struct gba_session out;
+	unsigned n_taken = 0, n_refused = 0;
+	uint64_t live = 0;
+
+	(void)state;
+	gba_session_store_close(st);
+	st = reopen("?commit_ms=2");
+	make_session(&s[0], 500, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(st, &s[0], GUSS, strlen(GUSS)), GBA_OK);
+	wait_written(st);
+	taken[0] = 1;
+	disk_fill();
+	/* Puts until the store refuses them: the first batch after the fill fails. */
+	for (unsigned i = 1; i < FULL_PUTS; i++) {
+		gba_err err;
+		make_session(&s[i], 500 + i, IMPI, NOW);
+		err = gba_session_store_put(st, &s[i], i % 3 ? NULL : GUSS, i % 3 ? 0 : strlen(GUSS));
+		if (err == GBA_OK) {
+			taken[i] = 1;
+			n_taken++;
+		} else {
+			assert_int_equal(err, GBA_ERR_STORE_UNWRITABLE);
+			n_refused++;
+		}
+		usleep(1000);
+	}
+	assert_true(n_taken > 0);
+	assert_true(n_refused > 0);
+	h = health(st);
+	assert_false(h.writable);
+	assert_true(h.write_failures >= 1);
+	assert_int_equal(h.unwritten, n_taken);
+	/* The kept sessions are served meanwhile; stats does not wait for the disk. */
+	for (unsigned i = 0; i < FULL_PUTS; i++)
+		if (taken[i])
+			assert_int_equal(get_s(st, &s[i], NOW, &out), GBA_OK);
+	(void)gba_session_store_stats(st, NOW, &live, NULL);
+	disk_free();
+	wait_written(st);   /* the flusher's own retry, nobody asked */
+	assert_int_equal(gba_session_store_put(st, &s[FULL_PUTS - 1], NULL, 0), GBA_OK);
+	taken[FULL_PUTS - 1] = 1;
+	gba_session_store_close(st);
+	st = reopen("");
+	for (unsigned i = 0; i < FULL_PUTS; i++)
+		assert_int_equal(get_s(st, &s[i], NOW, &out),
+				 taken[i] ? GBA_OK : GBA_ERR_NOT_FOUND);
+	gba_session_store_close(st);
+}
+
+/* commit_ms=0: a put on a full disk fails at once, distinctly, and the next one works again. */
+static void test_sqlite_full_disk_no_group_commit(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct gba_session a, b, c, out;
+
+	(void)state;
+	gba_session_store_close(st);
+	st = reopen("?commit_ms=0");
+	make_session(&a, 700, IMPI, NOW);
+	make_session(&b, 701, IMPI, NOW);
+	make_session(&c, 702, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(st, &a, GUSS, strlen(GUSS)), GBA_OK);
+	disk_fill();
+	assert_int_equal(gba_session_store_put(st, &b, NULL, 0), GBA_ERR_STORE_UNWRITABLE);
+	disk_free();
+	assert_false(health(st).writable);
+	assert_int_equal(health(st).write_failures, 1);
+	assert_int_equal(get_s(st, &b, NOW, &out), GBA_ERR_NOT_FOUND);
+	assert_int_equal(gba_session_store_put(st, &c, NULL, 0), GBA_OK);
+	assert_true(health(st).writable);
+	gba_session_store_close(st);
+	st = reopen("");
+	assert_int_equal(get_s(st, &a, NOW, &out), GBA_OK);
+	assert_int_equal(get_s(st, &b, NOW, &out), GBA_ERR_NOT_FOUND);
+	assert_int_equal(get_s(st, &c, NOW, &out), GBA_OK);
+	gba_session_store_close(st);
+}
+
+/* close() while the disk stays full gives up after a bounded time instead of hanging. */
+static void test_sqlite_full_disk_close(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct gba_session s, out;
+
+	(void)state;
+	gba_session_store_close(st);
+	st = reopen("?commit_ms=1000");
+	disk_fill();
+	make_session(&s, 800, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(st, &s, NULL, 0), GBA_OK);
+	assert_int_equal(get_s(st, &s, NOW, &out), GBA_OK);
+	gba_session_store_close(st);
+	disk_free();
+}
+
 static void test_redis_layout(void **state)
 {
 	struct gba_session_store *st = open_fresh();
@@ -1075,6 +1235,9 @@ static int run_sqlite(void)
 		cmocka_unit_test(test_sqlite_purge),
 		cmocka_unit_test(test_sqlite_file_mode),
 		cmocka_unit_test(test_sqlite_not_a_database),
+		cmocka_unit_test(test_sqlite_full_disk_group_commit),
+		cmocka_unit_test(test_sqlite_full_disk_no_group_commit),
+		cmocka_unit_test(test_sqlite_full_disk_close),
 	};
 	char cmd[300];
 	int rc;

@@ -44,6 +44,8 @@ typedef enum gba_err {
 	GBA_ERR_UNAVAILABLE,      /* a peer (HSS, BSF, Redis) is down or refused */
 	GBA_ERR_TIMEOUT,          /* a peer did not answer in time */
 	GBA_ERR_NOT_AUTHORIZED,   /* the requester may not have this */
+	GBA_ERR_STORE_UNWRITABLE, /* the store cannot write now (disk full, write error):
+				     nothing was stored; retry later */
 	GBA_ERR__COUNT            /* not an error: the number of codes */
 } gba_err;
 

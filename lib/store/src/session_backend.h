@@ -35,6 +35,8 @@ struct session_backend_ops {
 	gba_err (*stats)(struct gba_session_store *st, int64_t now, uint64_t *live,
 			 uint64_t *bytes);
 	void (*close)(struct gba_session_store *st);
+	/* Optional: NULL reports a store that is always writable. */
+	void (*health)(struct gba_session_store *st, struct gba_session_store_health *out);
 };
 
 /* Every back end's handle starts with this. */

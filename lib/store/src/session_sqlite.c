@@ -23,6 +23,13 @@
  * window; close() writes it.  With commit_ms=0 every put is committed
  * before it returns.
  *
+ * A batch that cannot be written (disk full, write error, another
+ * process's lock) is kept, never dropped: its puts were acknowledged.  The
+ * flusher retries it with a growing interval (RETRY_MIN_MS..RETRY_MAX_MS),
+ * gets still find its sessions, and until a write succeeds the store is
+ * "unwritable": new puts are refused with GBA_ERR_STORE_UNWRITABLE, so
+ * that nobody is told a session exists that might not be written.
+ *
  * SQLite itself is used through one connection, serialised by `lock`.
  * Gets open a read transaction that the next gets share for commit_ms:
  * SQLite's per-transaction file locking (several fcntl calls) is then paid
@@ -69,6 +76,9 @@
 #define GUSS_SWEEP_SLICE 4096   /* GUSS rows looked at per purge */
 #define DOMAIN_CACHE 4
 #define GUSS_EXPIRY_STEP 3600   /* seconds; see guss_write() */
+#define RETRY_MIN_MS 10         /* a kept batch is written again after this, */
+#define RETRY_MAX_MS 1000       /* doubling up to this */
+#define CLOSE_RETRY_MS 2000     /* close() tries a kept batch this long, then drops it */
 
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS domain("
@@ -193,7 +203,12 @@ struct sqlite_store {
 	struct timespec window_deadline; /* read_deadline, as the flusher sees it */
 	int ckpt_wanted;                /* the WAL has grown: checkpoint it */
 	int stop;
-	gba_err flush_err;              /* a batch was lost: tell the next put */
+	struct timespec give_up_at;     /* close(): drop a batch still unwritten then */
+	/* Writes that failed.  inflight.n with writing == 0: a batch is kept. */
+	int unwritable;                 /* the last write failed: puts are refused */
+	unsigned backoff_ms;            /* the kept batch's retry interval */
+	struct timespec retry_at;       /* CLOCK_MONOTONIC: write the kept batch again */
+	uint64_t write_failures;        /* write transactions that failed, since open */
 	pthread_t flusher;
 	int has_flusher;
 
@@ -448,7 +463,26 @@ static void staged_fill(struct staged_put *p, const struct gba_session *s,
 	p->guss_len = guss_len;
 }
 
-/* commit_ms=0: write and commit before returning. */
+/*
+ * After a write: success makes the store writable again, a failure counts.
+ * stage_lock held.
+ */
+static void note_write(struct sqlite_store *q, gba_err err)
+{
+	if (!err) {
+		q->unwritable = 0;
+		q->backoff_ms = 0;
+		return;
+	}
+	q->write_failures++;
+	q->unwritable = 1;
+}
+
+/*
+ * commit_ms=0: write and commit before returning, so a put that returns
+ * GBA_OK is in the file.  Each put tries, whatever the last one met: it
+ * is its own probe of whether the disk has room again.
+ */
 static gba_err put_now(struct sqlite_store *q, const struct gba_session *s,
 		       const struct btid_key *key, const char *guss, size_t guss_len)
 {
@@ -463,6 +497,9 @@ static gba_err put_now(struct sqlite_store *q, const struct gba_session *s,
 	err = write_end(q, err);
 	pthread_mutex_unlock(&q->lock);
 	gba_wipe(p.ks, sizeof(p.ks));
+	pthread_mutex_lock(&q->stage_lock);
+	note_write(q, err);
+	pthread_mutex_unlock(&q->stage_lock);
 	return err;
 }
 
@@ -548,10 +585,11 @@ static gba_err put_staged(struct sqlite_store *q, const struct gba_session *s,
 	}
 	pthread_mutex_lock(&q->stage_lock);
 	/* The flusher is far behind: wait for it rather than grow without bound. */
-	while (q->stage.n >= (size_t)q->batch_max * STAGE_LIMIT_BATCHES && !q->stop)
+	while (q->stage.n >= (size_t)q->batch_max * STAGE_LIMIT_BATCHES && !q->stop &&
+	       !q->unwritable)
 		pthread_cond_wait(&q->written, &q->stage_lock);
-	err = q->flush_err;   /* a lost batch: report it to the next put, once */
-	q->flush_err = GBA_OK;
+	/* A batch waits to be written again: take nothing more until it is. */
+	err = q->unwritable ? GBA_ERR_STORE_UNWRITABLE : GBA_OK;
 	if (!err)
 		err = stage_grow(&q->stage);
 	if (!err) {
@@ -572,12 +610,13 @@ static gba_err put_staged(struct sqlite_store *q, const struct gba_session *s,
 
 /*
  * Write every put staged so far and wait until that is done: purge and
- * stats then see the database as the puts left it.
+ * stats then see the database as the puts left it.  While writes fail,
+ * it does not wait: the flusher keeps retrying without a deadline.
  */
 static void stage_drain(struct sqlite_store *q)
 {
 	pthread_mutex_lock(&q->stage_lock);
-	while ((q->stage.n || q->writing) && q->has_flusher) {
+	while ((q->stage.n || q->writing) && q->has_flusher && !q->unwritable) {
 		q->write_now = 1;
 		pthread_cond_signal(&q->wake);
 		pthread_cond_wait(&q->written, &q->stage_lock);
@@ -614,24 +653,73 @@ static void checkpoint(struct sqlite_store *q)
 	pthread_mutex_lock(&q->stage_lock);
 }
 
-/* Take the stage and write it; stage_lock held, dropped meanwhile. */
-static void flush_stage(struct sqlite_store *q)
+/*
+ * A write of inflight failed: keep the batch and try again later, the
+ * interval doubling from RETRY_MIN_MS to RETRY_MAX_MS.  Only close() gives
+ * up, CLOSE_RETRY_MS after it was called.  stage_lock held.
+ */
+static void keep_batch(struct sqlite_store *q)
 {
-	struct stage t = q->inflight;
+	if (q->stop && deadline_passed(&q->give_up_at)) {
+		stage_clear(&q->inflight);   /* lost: the process is going anyway */
+		return;
+	}
+	q->backoff_ms = q->backoff_ms ? q->backoff_ms * 2 : RETRY_MIN_MS;
+	if (q->backoff_ms > RETRY_MAX_MS)
+		q->backoff_ms = RETRY_MAX_MS;
+	deadline_in(&q->retry_at, q->backoff_ms);
+}
+
+/* Write inflight; emptied if that worked, kept if not.  stage_lock held, dropped meanwhile. */
+static void write_inflight(struct sqlite_store *q)
+{
 	gba_err err;
 
-	q->inflight = q->stage;
-	q->stage = t;
-	q->write_now = 0;
 	q->writing = 1;
 	pthread_mutex_unlock(&q->stage_lock);
 	err = write_batch(q, &q->inflight);
 	pthread_mutex_lock(&q->stage_lock);
-	if (err)
-		q->flush_err = err;
-	stage_clear(&q->inflight);
 	q->writing = 0;
+	note_write(q, err);
+	if (err)
+		keep_batch(q);
+	else
+		stage_clear(&q->inflight);
 	pthread_cond_broadcast(&q->written);
+}
+
+/* Take the stage and write it; stage_lock held, dropped meanwhile. */
+static void flush_stage(struct sqlite_store *q)
+{
+	struct stage t = q->inflight;
+
+	q->inflight = q->stage;
+	q->stage = t;
+	q->write_now = 0;
+	write_inflight(q);
+}
+
+/* The stage is to be written now (inflight is empty).  stage_lock held. */
+static int stage_due(const struct sqlite_store *q)
+{
+	return q->stage.n && (q->stop || q->write_now || q->stage.n >= q->batch_max ||
+			      deadline_passed(&q->stage_deadline));
+}
+
+/* The earliest of the deadlines the flusher has, or NULL for none.  stage_lock held. */
+static const struct timespec *next_deadline(const struct sqlite_store *q)
+{
+	const struct timespec *t = NULL;
+
+	if (q->inflight.n)
+		t = &q->retry_at;
+	else if (q->stage.n)
+		t = &q->stage_deadline;
+	if (q->read_window && (!t || q->window_deadline.tv_sec < t->tv_sec ||
+			       (q->window_deadline.tv_sec == t->tv_sec &&
+				q->window_deadline.tv_nsec < t->tv_nsec)))
+		t = &q->window_deadline;
+	return t;
 }
 
 /* End a read window whose time is up; stage_lock held, dropped meanwhile. */
@@ -664,16 +752,22 @@ static void *flusher_run(void *arg)
 {
 	struct sqlite_store *q = arg;
 
+	const struct timespec *t;
+
 	pthread_mutex_lock(&q->stage_lock);
 	for (;;) {
-		if (q->stage.n && (q->stop || q->write_now || q->stage.n >= q->batch_max ||
-				   deadline_passed(&q->stage_deadline))) {
+		/* A kept batch goes first, in its time; the stage waits behind it. */
+		if (q->inflight.n && deadline_passed(&q->retry_at)) {
+			write_inflight(q);
+			continue;
+		}
+		if (!q->inflight.n && stage_due(q)) {
 			flush_stage(q);
 			continue;
 		}
-		if (q->stop)
+		if (q->stop && !q->inflight.n && !q->stage.n)
 			break;
-		if (q->ckpt_wanted && q->ckpt_db) {
+		if (q->ckpt_wanted && q->ckpt_db && !q->inflight.n) {
 			checkpoint(q);
 			continue;
 		}
@@ -681,10 +775,9 @@ static void *flusher_run(void *arg)
 			end_read_window(q);
 			continue;
 		}
-		if (q->stage.n)
-			(void)pthread_cond_timedwait(&q->wake, &q->stage_lock, &q->stage_deadline);
-		else if (q->read_window)
-			(void)pthread_cond_timedwait(&q->wake, &q->stage_lock, &q->window_deadline);
+		t = next_deadline(q);
+		if (t)
+			(void)pthread_cond_timedwait(&q->wake, &q->stage_lock, t);
 		else
 			pthread_cond_wait(&q->wake, &q->stage_lock);
 	}
@@ -829,8 +922,9 @@ out:
 }
 
 /*
- * Mark key's staged puts deleted (the flusher writes their GUSS only); a put already
- * being written is waited for, so that the delete below finds its row.
+ * Mark key's staged puts deleted (the flusher writes their GUSS only); a put
+ * being written is waited for, so that the delete below finds its row (a
+ * kept batch, between retries, is marked like the stage).
  * 1 if a live put was staged.
  */
 static int del_staged(struct sqlite_store *q, const struct btid_key *key)
@@ -840,7 +934,7 @@ static int del_staged(struct sqlite_store *q, const struct btid_key *key)
 
 	pthread_mutex_lock(&q->stage_lock);
 	while ((p = stage_find(q, key, &in_flight)) != NULL) {
-		if (in_flight) {
+		if (in_flight && q->writing) {
 			pthread_cond_wait(&q->written, &q->stage_lock);
 			continue;
 		}
@@ -978,18 +1072,32 @@ static gba_err sqlite_stats(struct gba_session_store *base, int64_t now, uint64_
 	return err;
 }
 
+static void sqlite_health(struct gba_session_store *base, struct gba_session_store_health *out)
+{
+	struct sqlite_store *q = from_base(base);
+
+	pthread_mutex_lock(&q->stage_lock);
+	out->writable = !q->unwritable;
+	out->write_failures = q->write_failures;
+	out->unwritten = q->stage.n + q->inflight.n;
+	pthread_mutex_unlock(&q->stage_lock);
+}
+
 static void sqlite_close(struct gba_session_store *base)
 {
 	struct sqlite_store *q = from_base(base);
 
-	/* The flusher writes what is staged before it stops. */
+	/* The flusher writes what is staged before it stops (trying for
+	 * CLOSE_RETRY_MS while writes fail). */
 	pthread_mutex_lock(&q->stage_lock);
 	q->stop = 1;
+	deadline_in(&q->give_up_at, CLOSE_RETRY_MS);
 	pthread_cond_signal(&q->wake);
 	pthread_mutex_unlock(&q->stage_lock);
 	if (q->has_flusher)
 		pthread_join(q->flusher, NULL);
 	stage_clear(&q->stage);
+	stage_clear(&q->inflight);
 	free(q->stage.v);
 	free(q->inflight.v);
 	(void)txn_end(q);
@@ -1011,6 +1119,7 @@ static const struct session_backend_ops sqlite_ops = {
 	.purge = sqlite_purge,
 	.stats = sqlite_stats,
 	.close = sqlite_close,
+	.health = sqlite_health,
 };
 
 /* ---- opening ----------------------------------------------------------- */

@@ -158,6 +158,18 @@ gba_err gba_session_store_stats(struct gba_session_store *st, int64_t now,
 	return err;
 }
 
+gba_err gba_session_store_health(struct gba_session_store *st,
+				 struct gba_session_store_health *out)
+{
+	if (!st || !out)
+		return GBA_ERR_INVALID_ARG;
+	memset(out, 0, sizeof(*out));
+	out->writable = 1;
+	if (st->ops->health)
+		st->ops->health(st, out);
+	return GBA_OK;
+}
+
 /* guss_out.h: shared with the subscriber database. */
 gba_err guss_out_copy(const struct guss_out *g, const void *guss, size_t len)
 {

@@ -13,8 +13,31 @@
 
 #include "sqlite_util.h"
 
+/*
+ * Writes that failed for want of space or because the device refused them:
+ * worth retrying once space returns.  SQLite reports ENOSPC on a write as
+ * SQLITE_FULL, other failed writes (EDQUOT, EIO) and a shared-memory file
+ * that cannot grow as these extended I/O errors.
+ */
+static int write_refused(int rc)
+{
+	switch (rc) {
+	case SQLITE_FULL:
+	case SQLITE_IOERR_WRITE:
+	case SQLITE_IOERR_FSYNC:
+	case SQLITE_IOERR_DIR_FSYNC:
+	case SQLITE_IOERR_TRUNCATE:
+	case SQLITE_IOERR_SHMSIZE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 gba_err store_sqlite_err(int rc)
 {
+	if (write_refused(rc))
+		return GBA_ERR_STORE_UNWRITABLE;
 	switch (rc & 0xff) {
 	case SQLITE_NOMEM:
 		return GBA_ERR_NO_MEMORY;

@@ -32,6 +32,9 @@ gba_err store_sqlite_open(sqlite3 **out, const char *path, const char *secure_de
 /*
  * The gba_err for a call that failed with rc (never GBA_OK: a result code
  * that is not an error where one was expected counts as a store failure).
+ * A write refused for want of space or by the device (SQLITE_FULL, failed
+ * writes, fsyncs, a shared-memory file that cannot grow) is
+ * GBA_ERR_STORE_UNWRITABLE: nothing was written, and a retry may succeed.
  */
 gba_err store_sqlite_err(int rc);
 

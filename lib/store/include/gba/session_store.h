@@ -62,7 +62,9 @@ void gba_session_store_close(struct gba_session_store *st);
  * GBA_ERR_INVALID_ARG unless s->btid is base64(s->rand) "@" domain (as
  * gba_btid() builds it), s->impi is 1..GBA_IMPI_MAX octets, s->type is
  * known and 0 <= created <= expiry < 2^40; GBA_ERR_TOO_LARGE for a GUSS
- * over GBA_GUSS_MAX.
+ * over GBA_GUSS_MAX.  GBA_ERR_STORE_UNWRITABLE when the store cannot
+ * write now (disk full, write error; see gba_session_store_health): the
+ * session is not stored, retry later.
  */
 gba_err gba_session_store_put(struct gba_session_store *st, const struct gba_session *s,
 			      const char *guss, size_t guss_len);
@@ -90,6 +92,24 @@ gba_err gba_session_store_purge(struct gba_session_store *st, int64_t now, uint6
  */
 gba_err gba_session_store_stats(struct gba_session_store *st, int64_t now,
 				uint64_t *live, uint64_t *bytes);
+
+/*
+ * Whether the store can write.  A put answered GBA_OK is in the store, or
+ * (SQLite with commit_ms > 0) held in memory and written as soon as the
+ * disk lets it: a batch that fails to commit is kept and retried, never
+ * dropped.  While a write is failing (disk full, write error), puts are
+ * refused with GBA_ERR_STORE_UNWRITABLE: nothing is acknowledged that
+ * might not be written.  Cheap (no I/O): for a metrics scrape.
+ */
+struct gba_session_store_health {
+	int writable;              /* 0: the last write failed; puts are refused */
+	uint64_t write_failures;   /* write transactions that failed, since open */
+	uint64_t unwritten;        /* puts acknowledged but not yet in the file */
+};
+
+/* Fill out; back ends without such state (Redis) report writable, 0, 0. */
+gba_err gba_session_store_health(struct gba_session_store *st,
+				 struct gba_session_store_health *out);
 
 #ifdef __cplusplus
 }
