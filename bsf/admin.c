@@ -157,6 +157,7 @@ static enum MHD_Result serve_metrics(struct admin_http *a, struct MHD_Connection
 	g.challenges_pending = challenge_pending(a->ctx.pending);
 	g.store_ok = gba_session_store_stats(a->ctx.store, (int64_t)time(NULL), &g.sessions_live,
 					     &g.store_bytes) == GBA_OK;
+	(void)gba_session_store_health(a->ctx.store, &g.store_health);
 	g.cpu_seconds = cpu_seconds();
 	g.start_time = (uint64_t)a->ctx.start_time;
 	buf = malloc(METRICS_BUF);

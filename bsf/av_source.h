@@ -8,6 +8,8 @@
  *   GBA_ERR_NOT_FOUND                      unknown user       -> 403
  *   GBA_ERR_AUTS_INVALID                   bad AUTS (MAC-S)   -> 403
  *   GBA_ERR_UNAVAILABLE, GBA_ERR_TIMEOUT   HSS down or slow   -> 503 + Retry-After
+ *   GBA_ERR_STORE_UNWRITABLE   the SQN could not be reserved durably (disk
+ *                              full): no vector  -> 503 + Retry-After
  *   anything else                                             -> 500
  * A source is safe to call from several threads at once.
  */

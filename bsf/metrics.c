@@ -20,6 +20,7 @@ static const char *const cause_names[CAUSE__COUNT] = {
 	[CAUSE_HSS_UNAVAILABLE] = "hss_unavailable",
 	[CAUSE_OVERLOAD] = "overload",
 	[CAUSE_STORE] = "store_error",
+	[CAUSE_STORE_UNWRITABLE] = "store_unwritable",
 	[CAUSE_INTERNAL] = "internal",
 };
 
@@ -135,6 +136,20 @@ static void put_latency(struct out_buf *b, const struct bsf_metrics *m)
 	put(b, "gba_bsf_request_duration_seconds_count %llu\n", (unsigned long long)cum);
 }
 
+/* Whether the session store can write (a full disk: 0, bootstraps get 503). */
+static void put_store_health(struct out_buf *b, const struct gba_session_store_health *h)
+{
+	put_gauge(b, "gba_bsf_store_writable",
+		  "0 while the session store cannot write (disk full): bootstraps get 503.",
+		  (uint64_t)h->writable);
+	put_counter(b, "gba_bsf_store_write_failures_total",
+		    "Session store write transactions that failed (kept and retried).",
+		    h->write_failures);
+	put_gauge(b, "gba_bsf_store_unwritten",
+		  "Sessions acknowledged and held in memory, not yet in the store's file.",
+		  h->unwritten);
+}
+
 /* Zn's BIRs: one counter with the outcome as a label. */
 static void put_zn(struct out_buf *b, const struct bsf_metrics *m)
 {
@@ -174,6 +189,7 @@ size_t metrics_render(const struct bsf_metrics *m, const struct metrics_gauges *
 	}
 	put_gauge(&b, "gba_bsf_store_up", "1 when the session store answered this scrape.",
 		  (uint64_t)g->store_ok);
+	put_store_health(&b, &g->store_health);
 	put_latency(&b, m);
 	put_zn(&b, m);
 	put(&b, "# HELP process_cpu_seconds_total User and system CPU time of the BSF.\n"

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gba/session_store.h>
+
 /* Why a Ub request did not end in a session. */
 enum bsf_cause {
 	CAUSE_NONE = 0,
@@ -24,6 +26,7 @@ enum bsf_cause {
 	CAUSE_HSS_UNAVAILABLE,  /* the AV source is down or slow (503) */
 	CAUSE_OVERLOAD,         /* the pending-challenge table is full (503) */
 	CAUSE_STORE,            /* the session store failed */
+	CAUSE_STORE_UNWRITABLE, /* a store cannot write now: disk full (503) */
 	CAUSE_INTERNAL,         /* anything else (500) */
 	CAUSE__COUNT
 };
@@ -67,6 +70,7 @@ struct metrics_gauges {
 	uint64_t sessions_live;
 	uint64_t store_bytes;
 	int store_ok;               /* 0: the store could not be asked */
+	struct gba_session_store_health store_health;
 	double cpu_seconds;         /* user + system of this process */
 	uint64_t start_time;        /* Unix seconds */
 };

@@ -90,6 +90,8 @@ gba_err ub_server_init(struct ub_server *srv, const struct bsf_config *cfg,
 	srv->pending = pending;
 	srv->metrics = metrics;
 	srv->log = log;
+	atomic_init(&srv->store_down, 0);
+	atomic_init(&srv->subdb_down, 0);
 	srv->realm_len = strlen(cfg->realm);
 	srv->domain_len = strlen(cfg->domain);
 	make_opaque(srv->opaque, cfg->realm);
@@ -145,10 +147,33 @@ static const char *parse_error_text(gba_err err)
 	}
 }
 
+/*
+ * A store that cannot write (disk full) is logged when the outage begins
+ * and when it ends, not once per request.  down: 1 at a refused write, 0
+ * at a write that worked.
+ */
+static void note_outage(struct ub_ctx *x, atomic_int *flag, const char *what, int down)
+{
+	if (atomic_load_explicit(flag, memory_order_relaxed) == down ||
+	    atomic_exchange(flag, down) == down)
+		return;
+	if (down)
+		log_msg(x->srv->log, LOG_LVL_WARN, "%s cannot write (disk full or write error): "
+			"bootstraps get 503 until it can", what);
+	else
+		log_msg(x->srv->log, LOG_LVL_WARN, "%s writes again", what);
+}
+
 /* The AV source's refusals, as av_source.h maps them. */
 static void fail_av(struct ub_ctx *x, gba_err err)
 {
 	switch (err) {
+	case GBA_ERR_STORE_UNWRITABLE:
+		/* The SQN could not be reserved durably: no vector was issued. */
+		note_outage(x, &x->srv->subdb_down, "subscriber database", 1);
+		fail_unavailable(x, CAUSE_STORE_UNWRITABLE,
+				 "subscriber database cannot write, retry later");
+		return;
 	case GBA_ERR_NOT_FOUND:
 		fail(x, 403, CAUSE_UNKNOWN_USER, "unknown user");
 		return;
@@ -287,6 +312,7 @@ static void issue_challenge(struct ub_ctx *x, const uint8_t *resync_rand, const 
 	}
 	if (auts)
 		metrics_inc(&x->srv->metrics->resyncs);
+	note_outage(x, &x->srv->subdb_down, "subscriber database", 0);
 	publish_challenge(x, slot, &ans, stale, cause);
 	gba_wipe(&ans.av, sizeof(ans.av));
 }
@@ -411,7 +437,11 @@ static void log_success(struct ub_ctx *x, const struct gba_session *s)
 
 static void store_error(struct ub_ctx *x, gba_err err)
 {
-	if (err == GBA_ERR_UNAVAILABLE || err == GBA_ERR_TIMEOUT)
+	if (err == GBA_ERR_STORE_UNWRITABLE) {
+		note_outage(x, &x->srv->store_down, "session store", 1);
+		fail_unavailable(x, CAUSE_STORE_UNWRITABLE,
+				 "session store cannot write, retry later");
+	} else if (err == GBA_ERR_UNAVAILABLE || err == GBA_ERR_TIMEOUT)
 		fail_unavailable(x, CAUSE_STORE, "session store unavailable, retry later");
 	else
 		fail(x, 500, CAUSE_STORE, "cannot store the session");
@@ -440,6 +470,7 @@ static void succeed(struct ub_ctx *x, const struct challenge *c,
 		store_error(x, err);
 		return;
 	}
+	note_outage(x, &x->srv->store_down, "session store", 0);
 	err = gba_ubxml_build(x->out->xml, sizeof(x->out->xml), &xml_len, s.btid,
 			      strlen(s.btid), (time_t)s.expiry);
 	if (!err)

@@ -17,12 +17,14 @@
  *        invalid AUTS) or unknown user; no state is kept
  *   405  a method other than GET or POST
  *   503 + Retry-After   the AV source is down or slow, the pending table is
- *        full, or the session store is unreachable
+ *        full, the session store is unreachable, or a store cannot write (disk
+ *        full): no 200 unless the session is stored
  *   500  anything else
  */
 #ifndef GBA_BSF_UB_LOGIC_H
 #define GBA_BSF_UB_LOGIC_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +47,8 @@ struct ub_server {
 	const struct bsf_log *log;
 	struct nonce_key nonce_key;
 	char opaque[17];          /* hex; the same for every challenge of this realm */
+	atomic_int store_down;    /* the session store refuses writes (logged once) */
+	atomic_int subdb_down;    /* the AV source's database does */
 	size_t realm_len, domain_len;
 };
 

@@ -130,6 +130,8 @@ static int report_failure(const struct ub_session *s)
 	printf(",\"rounds\":%u,\"resyncs\":%u", s->rounds, s->resyncs);
 	if (s->result.status == 401)
 		printf(",\"fresh_challenge\":%s", s->result.fresh_challenge ? "true" : "false");
+	if (s->result.retry_after[0])
+		json_field("retry_after", s->result.retry_after);
 	printf("}\n");
 	return 1;
 }

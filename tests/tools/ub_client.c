@@ -480,6 +480,11 @@ static void on_response(struct ub_session *s, const struct ub_http_response *r)
 {
 	s->rounds++;
 	s->result.status = r->status;
+	s->result.retry_after[0] = '\0';
+	if (r->retry_after.ptr && r->retry_after.len < sizeof(s->result.retry_after)) {
+		memcpy(s->result.retry_after, r->retry_after.ptr, r->retry_after.len);
+		s->result.retry_after[r->retry_after.len] = '\0';
+	}
 	switch (s->phase) {
 	case UB_PH_FIRST:
 		on_challenge(s, r, "challenge");

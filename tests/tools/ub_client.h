@@ -94,6 +94,7 @@ struct ub_result {
 	const char *stage;        /* "challenge", "usim", "resync", "response", ... */
 	char error[160];          /* human readable, never a secret */
 	int status;               /* last HTTP status seen (0: none) */
+	char retry_after[16];     /* its Retry-After ("" when none or too long) */
 	int fresh_challenge;      /* the failing 401 carried a new challenge */
 	int replay_status;        /* UB_FAULT_REPLAY: status of the replay */
 	int replay_fresh_challenge;
