@@ -19,11 +19,9 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,6 +32,8 @@
 
 #include <gba/session_store.h>
 #include <gba/util.h>
+
+#include "full_disk.h"
 
 #define DOMAIN "bsf.example.org"
 #define IMPI "001010000000001@ims.mnc001.mcc001.3gppnetwork.org"
@@ -875,31 +875,6 @@ static void session_key(char *key, size_t *len, const struct gba_session *s)
 }
 
 /* ---- a full disk ------------------------------------------------------- */
-
-/*
- * The disk is "full": with RLIMIT_FSIZE at 4 KiB, every write this process
- * makes past the first 4 KiB of a file is refused (EFBIG; SIGXFSZ is
- * ignored), whatever the file system and without privileges.  SQLite sees
- * what it sees on a full disk: a write that fails, nothing committed.
- * (tests/bsf/test_bsf_full_disk.py does the same on a real full tmpfs.)
- */
-static struct rlimit fsize_saved;
-
-static void disk_fill(void)
-{
-	struct rlimit r;
-
-	signal(SIGXFSZ, SIG_IGN);
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &fsize_saved), 0);
-	r = fsize_saved;
-	r.rlim_cur = 4096;
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &r), 0);
-}
-
-static void disk_free(void)
-{
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &fsize_saved), 0);
-}
 
 static struct gba_session_store_health health(struct gba_session_store *st)
 {

@@ -25,6 +25,8 @@
 #include <gba/subscriber_db.h>
 #include <gba/util.h>
 
+#include "full_disk.h"
+
 /* TS 35.208 test set 1: a published key, never a real subscriber's. */
 static const uint8_t K[16] = { 0x46, 0x5b, 0x5c, 0xe8, 0xb1, 0x99, 0xb4, 0x9f,
 			       0xaa, 0x5f, 0x0a, 0x2e, 0xe2, 0x38, 0xa6, 0xbc };
@@ -798,6 +800,86 @@ static void test_sqn_block_resync(void **state)
 	gba_subdb_close(db);
 }
 
+/* ---- a full disk ------------------------------------------------------- */
+
+/*
+ * No vector may be issued whose SQN reservation is not in the file: on a
+ * full disk next_av fails with GBA_ERR_STORE_UNWRITABLE (the BSF answers
+ * 503) and the SQN stays; once there is room the next SQN follows on, and
+ * the card takes it (nothing issued twice, nothing lost).
+ */
+static void test_full_disk(void **state)
+{
+	struct gba_subdb *db = open_fresh();
+	struct gba_subscriber sub;
+	struct gba_av av;
+	struct card c;
+	uint8_t rand[16];
+	uint64_t before;
+
+	(void)state;
+	milenage_sub(&sub, IMPI);
+	assert_int_equal(gba_subdb_add(db, &sub), GBA_OK);
+	card_init(&c, &sub.key);
+	issue_and_check(db, &c, IMPI, 3, 2);
+	before = db_sqn(db, IMPI);
+	disk_fill();
+	make_rand(rand, 40);
+	memset(&av, 0, sizeof(av));
+	assert_int_equal(gba_subdb_next_av(db, IMPI, 3, rand, &av, NULL, 0, NULL),
+			 GBA_ERR_STORE_UNWRITABLE);
+	assert_int_equal(av.sqn, 0);   /* nothing handed out */
+	assert_int_equal(gba_subdb_next_av(db, IMPI, 3, rand, &av, NULL, 0, NULL),
+			 GBA_ERR_STORE_UNWRITABLE);
+	disk_free();
+	assert_int_equal(db_sqn(db, IMPI), before);
+	assert_int_equal(gba_subdb_next_av(db, IMPI, 3, rand, &av, NULL, 0, NULL), GBA_OK);
+	assert_true(av.sqn > before);
+	card_accepts(&c, &av);
+	gba_subdb_close(db);
+	/* What the file holds after a restart is what was handed out. */
+	db = open_again();
+	assert_int_equal(db_sqn(db, IMPI), av.sqn);
+	issue_and_check(db, &c, IMPI, 3, 2);
+	gba_subdb_close(db);
+}
+
+/*
+ * With SQN blocks, a block already reserved (in the file) is handed out
+ * from memory while the disk is full; the next reservation fails.
+ */
+static void test_full_disk_sqn_block(void **state)
+{
+	struct gba_subdb *db = open_fresh();
+	struct gba_subscriber sub;
+	struct gba_av av;
+	struct card c;
+	uint8_t rand[16];
+	uint64_t reserved;
+
+	(void)state;
+	assert_int_equal(gba_subdb_set_sqn_block(db, 4), GBA_OK);
+	milenage_sub(&sub, IMPI);
+	assert_int_equal(gba_subdb_add(db, &sub), GBA_OK);
+	card_init(&c, &sub.key);
+	issue_and_check_block(db, &c, 0, 1);
+	reserved = db_sqn(db, IMPI);
+	disk_fill();
+	for (unsigned i = 0; i < 3; i++) {
+		make_rand(rand, 50 + i);
+		assert_int_equal(gba_subdb_next_av(db, IMPI, 0, rand, &av, NULL, 0, NULL), GBA_OK);
+		assert_true(av.sqn <= reserved);
+		card_accepts(&c, &av);
+	}
+	assert_int_equal(gba_subdb_next_av(db, IMPI, 0, rand, &av, NULL, 0, NULL),
+			 GBA_ERR_STORE_UNWRITABLE);
+	disk_free();
+	assert_int_equal(gba_subdb_next_av(db, IMPI, 0, rand, &av, NULL, 0, NULL), GBA_OK);
+	assert_true(av.sqn > reserved);
+	card_accepts(&c, &av);
+	gba_subdb_close(db);
+}
+
 /* ---- resynchronisation ------------------------------------------------- */
 
 static void test_resync_card_ahead(void **state)
@@ -1168,6 +1250,8 @@ int main(void)
 		cmocka_unit_test(test_sqn_processes),
 		cmocka_unit_test(test_sqn_block),
 		cmocka_unit_test(test_sqn_block_resync),
+		cmocka_unit_test(test_full_disk),
+		cmocka_unit_test(test_full_disk_sqn_block),
 		cmocka_unit_test(test_resync_card_ahead),
 		cmocka_unit_test(test_resync_card_behind),
 		cmocka_unit_test(test_sqn_block_resync_behind),
