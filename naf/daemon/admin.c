@@ -64,8 +64,9 @@ static enum MHD_Result revoke(struct naf_svc *s, struct MHD_Connection *c, const
 		snprintf(buf, sizeof(buf), "{\"reinstated\":true}");
 		return reply_json(c, MHD_HTTP_OK, buf, NULL);
 	}
-	if (svc_revoke(s, who, buf, sizeof(buf))) {
-		e = (struct svc_error){ 500, "store", "the key store failed" };
+	gba_err err = svc_revoke(s, who, buf, sizeof(buf));
+	if (err) {
+		e = svc_store_error(err);
 		return reply_error(c, &e);
 	}
 	return reply_json(c, MHD_HTTP_OK, buf, NULL);

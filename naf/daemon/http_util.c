@@ -94,6 +94,9 @@ enum MHD_Result reply_error(struct MHD_Connection *c, const struct svc_error *e)
 	size_t n = o ? json_dumpb(o, buf, sizeof(buf) - 1, JSON_COMPACT) : 0;
 	json_decref(o);
 	buf[n < sizeof(buf) ? n : 0] = 0;
+	/* 503: the BSF or the key store cannot serve now; say when to come back. */
+	if (e->status == 503)
+		return reply_json(c, 503, buf, MHD_HTTP_HEADER_RETRY_AFTER, NAF_RETRY_AFTER, NULL);
 	return reply_json(c, (unsigned)e->status, buf, NULL);
 }
 

@@ -39,7 +39,10 @@ void req_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, const char *json, ...)
 	__attribute__((sentinel));
 
-/* {"error": code, "detail": detail} with e's status. */
+/* Seconds in the Retry-After of every 503 (BSF unreachable, key store full). */
+#define NAF_RETRY_AFTER "5"
+
+/* {"error": code, "detail": detail} with e's status; a 503 adds Retry-After. */
 enum MHD_Result reply_error(struct MHD_Connection *c, const struct svc_error *e);
 
 /* Parse "a.b.c.d:port", "[v6]:port" or "*:port" into ss. -1 when not that. */

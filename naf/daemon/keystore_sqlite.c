@@ -257,7 +257,12 @@ static gba_err sq_revoke(struct keystore *base, const char *who, char (*kmids)[K
 	gba_err err = store_sqlite_exec(ks->db, "BEGIN IMMEDIATE;");
 	if (!err) {
 		err = revoke_locked(ks, who, kmids, max_kmids, n_kmids);
-		store_sqlite_exec(ks->db, err ? "ROLLBACK;" : "COMMIT;");
+		/* The COMMIT is what a full disk refuses: a revocation is only
+		 * reported once it is stored. */
+		if (!err)
+			err = store_sqlite_exec(ks->db, "COMMIT;");
+		if (err && !sqlite3_get_autocommit(ks->db))
+			(void)store_sqlite_exec(ks->db, "ROLLBACK;");
 	}
 	pthread_mutex_unlock(&ks->lock);
 	return err;

@@ -39,6 +39,33 @@ struct svc_error svc_zn_error(gba_err err)
 	}
 }
 
+struct svc_error svc_store_error(gba_err err)
+{
+	struct svc_error e = ERR(500, "store", "the key store failed");
+
+	if (err == GBA_ERR_STORE_UNWRITABLE) {
+		e = ERR(503, "store_unwritable",
+			"the key store cannot write (disk full); nothing was stored, try again later");
+	}
+	return e;
+}
+
+void svc_store_result(struct naf_svc *s, gba_err err)
+{
+	int down = err == GBA_ERR_STORE_UNWRITABLE;
+
+	if (err && !down)
+		return;   /* another failure says nothing about the disk */
+	if (atomic_load_explicit(&s->store_down, memory_order_relaxed) == down ||
+	    atomic_exchange(&s->store_down, down) == down)
+		return;
+	if (down)
+		nlog_warn("key store cannot write (disk full or write error): enrolments and "
+			  "key registrations get 503 until it can");
+	else
+		nlog_warn("key store writes again");
+}
+
 static void format_time(int64_t t, char out[32])
 {
 	struct tm tm;
@@ -137,9 +164,11 @@ gba_err svc_enrol(struct naf_svc *s, const char *btid, int uicc, char *json, siz
 	n.enrolled = (int64_t)time(NULL);
 	int gba_u = key.gba_u;
 	gba_naf_key_wipe(&key);
+	/* Km's enrolment is acknowledged only once it is stored. */
 	err = ks_put_node(s->ks, &n);
+	svc_store_result(s, err);
 	if (err) {
-		*e = ERR(500, "store", "the key store failed");
+		*e = svc_store_error(err);
 		return err;
 	}
 	char ua[11];
@@ -218,6 +247,7 @@ gba_err svc_register_key(struct naf_svc *s, const char *btid, int uicc, const ui
 	gba_kcv(kc_kcv, kc, 32);
 	json_decref(req);
 	err = store_key(s, &k);
+	svc_store_result(s, err);
 	gba_wipe(k.kc, sizeof(k.kc));
 	if (err == GBA_ERR_NOT_AUTHORIZED) {
 		/* Revoked by another NAF sharing the store since the check above. */
@@ -225,7 +255,7 @@ gba_err svc_register_key(struct naf_svc *s, const char *btid, int uicc, const ui
 		return err;
 	}
 	if (err) {
-		*e = ERR(500, "store", "the key store failed");
+		*e = svc_store_error(err);
 		return err;
 	}
 	format_time(k.expires, when);

@@ -7,6 +7,7 @@
 #ifndef GBA_NAF_SERVICE_H
 #define GBA_NAF_SERVICE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,10 +28,22 @@ struct naf_svc {
 	size_t naf_id_digest_len;
 	uint8_t naf_id_km[GBA_NAF_ID_MAX];       /* FQDN || the configured Ua id */
 	size_t naf_id_km_len;
+	atomic_int store_down;   /* the key store refuses writes (logged once) */
 };
 
 /* Map a Zn (or store) error to what the caller is told. */
 struct svc_error svc_zn_error(gba_err err);
+
+/*
+ * What the caller is told when the key store failed a write: 503 with
+ * Retry-After when it cannot write now (disk full: nothing was stored, so
+ * nothing is acknowledged), else 500.  The start and the end of such an
+ * outage are logged once (svc_store_result).
+ */
+struct svc_error svc_store_error(gba_err err);
+
+/* After every key store write: notes the start or end of an outage. */
+void svc_store_result(struct naf_svc *s, gba_err err);
 
 /*
  * Ks_NAF for Digest Ua (NAF_Id = FQDN || 01 00 00 00 02): Ks_(ext)_NAF, or

@@ -23,6 +23,7 @@
 #include <hiredis/hiredis.h>
 
 #include "config.h"
+#include "full_disk.h"
 #include "keystore.h"
 #include "nonces.h"
 #include "psk_id.h"
@@ -207,6 +208,38 @@ static void test_store_nodes_keys(void **state)
 	/* Expired at the time asked: not found, and gone afterwards. */
 	assert_int_equal(ks_get_key(ks, "k1@naf", 4000000000LL, &gk), GBA_ERR_NOT_FOUND);
 	assert_int_equal(ks_get_key(ks, "k1@naf", 1000, &gk), GBA_ERR_NOT_FOUND);
+}
+
+/*
+ * On a full disk nothing is stored and the write says so distinctly
+ * (GBA_ERR_STORE_UNWRITABLE: gba-naf answers 503 with Retry-After, so no
+ * enrolment or key is acknowledged that is not stored); writes work again
+ * once there is room.  SQLite only: a disk under Redis is Redis's.
+ */
+static void test_store_full_disk(void **state)
+{
+	struct keystore *ks = *state;
+	struct ks_node n = a_node(BTID, "impi@x", "CAE1"), got;
+	struct ks_key k = a_key("k2@naf", "CAE1", "/cse-t", 4000000000LL), gk;
+	char kmids[4][KS_ID_MAX + 1];
+	unsigned n_kmids = 0;
+
+	if (on_redis)
+		skip();
+	assert_int_equal(ks_put_node(ks, &n), GBA_OK);   /* the file has its pages */
+	n = a_node("AAECAwQFBgcICQoLDA0OEA==@bsf.example.org", "impi@y", "CAE2");
+	disk_fill();
+	assert_int_equal(ks_put_node(ks, &n), GBA_ERR_STORE_UNWRITABLE);
+	assert_int_equal(ks_put_key(ks, &k), GBA_ERR_STORE_UNWRITABLE);
+	/* A revocation is reported only once it is stored (its COMMIT fails here). */
+	assert_int_equal(ks_revoke(ks, "CAE9", kmids, 4, &n_kmids), GBA_ERR_STORE_UNWRITABLE);
+	disk_free();
+	assert_false(ks_is_revoked(ks, NULL, "CAE9"));
+	assert_int_equal(ks_get_node(ks, n.kmid, &got), GBA_ERR_NOT_FOUND);
+	assert_int_equal(ks_get_key(ks, "k2@naf", 1000, &gk), GBA_ERR_NOT_FOUND);
+	assert_int_equal(ks_put_node(ks, &n), GBA_OK);
+	assert_int_equal(ks_put_key(ks, &k), GBA_OK);
+	assert_int_equal(ks_get_node(ks, n.kmid, &got), GBA_OK);
 }
 
 static void test_store_revoke(void **state)
@@ -458,6 +491,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_nonces_evict),
 		cmocka_unit_test_setup_teardown(test_store_file_private, make_store, drop_store),
 		cmocka_unit_test_setup_teardown(test_store_nodes_keys, make_store, drop_store),
+		cmocka_unit_test_setup_teardown(test_store_full_disk, make_store, drop_store),
 		cmocka_unit_test_setup_teardown(test_store_revoke, make_store, drop_store),
 		cmocka_unit_test_setup_teardown(test_store_purge, make_store, drop_store),
 		cmocka_unit_test(test_store_uris),
