@@ -127,6 +127,7 @@ static int exit_code(gba_err err)
 	case GBA_ERR_EXISTS:
 		return EXIT_EXISTS;
 	case GBA_ERR_STORE:
+	case GBA_ERR_STORE_UNWRITABLE:
 	case GBA_ERR_NO_MEMORY:
 	case GBA_ERR_TIMEOUT:
 	case GBA_ERR_UNAVAILABLE:
