@@ -8,12 +8,14 @@ small tmpfs that is then filled to the last byte.
   and takes bootstraps again by itself when space returns.
 - Subscriber database (SQN reservations): while full, no vector is issued
   (503 with Retry-After); afterwards the card accepts every vector without a
-  resynchronisation (no SQN handed out twice).
+  resynchronisation (no SQN handed out twice).  Once with the BSF's embedded
+  database, once behind gba-hss-sim over Zh (it answers 4002
+  DIAMETER_OUT_OF_SPACE, which the BSF turns into 503).
 
 A real file system: tmpfs mounted by the test (root; CI runs as root).  When
 mount is refused the test says why and exits 77 (meson: skipped).
 
-    python3 test_bsf_full_disk.py GBA_BSF GBA_TEST_UE GBA_SUBSCRIBER
+    python3 test_bsf_full_disk.py GBA_BSF GBA_TEST_UE GBA_SUBSCRIBER [GBA_HSS_SIM]
 """
 import errno
 import os
@@ -23,6 +25,7 @@ import time
 
 import bsfenv
 import gbatest
+import test_bsf_zh
 
 TMPFS_SIZE = "1m"
 MAX_UE_RUNS = 60        # bootstraps tried while the disk is full
@@ -101,12 +104,14 @@ def until_200(tools, bsf, state, tries=30):
 
 
 def check_refusals(checks, label, refused, cause_count):
+    """cause_count: what /metrics counted for these refusals (None: not checked)."""
     checks.check(label + "the BSF answered 503 while the disk was full", len(refused) > 0,
                  "no 503")
     checks.check(label + "every 503 carries Retry-After", refused and
                  all(r.get("retry_after") == RETRY_AFTER for r in refused), str(refused[:2]))
-    checks.check(label + "/metrics counts them as store_unwritable",
-                 cause_count == len(refused), f"{cause_count} vs {len(refused)}")
+    if cause_count is not None:
+        checks.check(label + "/metrics counts them as store_unwritable",
+                     cause_count == len(refused), f"{cause_count} vs {len(refused)}")
 
 
 def session_store_round(checks, tools, procs, tmpfs, commit_ms):
@@ -160,14 +165,32 @@ def session_store_round(checks, tools, procs, tmpfs, commit_ms):
     os.unlink(os.path.join(tmpfs.path, name + "-sessions.db"))
 
 
-def subscriber_db_round(checks, tools, procs, tmpfs):
+def zh_bsf(procs, tools, hss_bin, db):
+    """gba-hss-sim on db and a gba-bsf taking its vectors over Zh."""
+    port = gbatest.free_port()
+    test_bsf_zh.start_hss(procs, hss_bin, db, port)
+    bsf = bsfenv.Bsf(procs, tools, name="bsf-hss", extra={
+        "av.source": "zh", "log.level": "info", "ub.retry_after": RETRY_AFTER + "s",
+        "zh.origin_host": test_bsf_zh.BSF_ID, "zh.origin_realm": test_bsf_zh.REALM,
+        "zh.hss_host": "127.0.0.1", "zh.hss_port": str(port),
+        "zh.hss_realm": test_bsf_zh.REALM, "zh.hss_identity": test_bsf_zh.HSS_ID},
+        env=test_bsf_zh.LSAN_ENV).start()
+    test_bsf_zh.wait_for_vectors(bsf)
+    return bsf
+
+
+def subscriber_db_round(checks, tools, procs, tmpfs, hss_bin=None):
     """The subscriber database on the tmpfs: SQN reservations cannot be written."""
-    label = "[subscriber database] "
-    db = os.path.join(tmpfs.path, "subscribers.db")
+    label = "[subscriber database behind gba-hss-sim] " if hss_bin else "[subscriber database] "
+    name = "hss" if hss_bin else "embedded"
+    db = os.path.join(tmpfs.path, f"subscribers-{name}.db")
     bsfenv.add_subscriber(tools, db)
-    state = os.path.join(procs.dir, "subdb-card.sqn")
-    bsf = bsfenv.Bsf(procs, tools, name="bsf-subdb", db=db, extra={
-        "log.level": "info", "ub.retry_after": RETRY_AFTER + "s"}).start()
+    state = os.path.join(procs.dir, f"subdb-{name}-card.sqn")
+    if hss_bin:
+        bsf = zh_bsf(procs, tools, hss_bin, db)
+    else:
+        bsf = bsfenv.Bsf(procs, tools, name="bsf-subdb", db=db, extra={
+            "log.level": "info", "ub.retry_after": RETRY_AFTER + "s"}).start()
     rc, out = ue(tools, bsf, state)
     checks.check(label + "a bootstrap before the disk is full", rc == 0, str(out))
     left = tmpfs.fill()
@@ -175,8 +198,10 @@ def subscriber_db_round(checks, tools, procs, tmpfs):
     ok, refused, other = bootstraps_while_full(tools, bsf, state)
     print(f"{label}while full: {len(ok)} bootstraps answered 200, {len(refused)} 503, "
           f"{len(other)} other")
+    cause = "hss_unavailable" if hss_bin else "store_unwritable"
     check_refusals(checks, label, refused,
-                   bsf.metrics().get('gba_bsf_failures_total{cause="store_unwritable"}', 0))
+                   None if hss_bin else
+                   bsf.metrics().get(f'gba_bsf_failures_total{{cause="{cause}"}}', 0))
     checks.check(label + "no vector without a durable SQN: no 200 while full", not ok,
                  str(ok[:2]))
     checks.check(label + "the 503 comes before any challenge",
@@ -188,10 +213,17 @@ def subscriber_db_round(checks, tools, procs, tmpfs):
     checks.check(label + "no SQN handed out twice: the card takes every vector, no resync",
                  all(r and r.get("status") == 200 and r.get("resyncs") == 0 for r in runs),
                  str(runs))
-    log = bsf.log()
-    checks.check(label + "the outage is logged once",
-                 log.count("warn: subscriber database cannot write (") == 1, log[-2000:])
+    if not hss_bin:
+        log = bsf.log()
+        checks.check(label + "the outage is logged once",
+                     log.count("warn: subscriber database cannot write (") == 1, log[-2000:])
     bsf.check_clean_stop(checks)
+    if hss_bin:
+        code = procs.stop("hss")
+        checks.check(label + "gba-hss-sim: SIGTERM, exit 0", code == 0, f"exit {code}")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.unlink(db + suffix)
 
 
 def main():
@@ -206,6 +238,10 @@ def main():
             session_store_round(checks, tools, procs, tmpfs, 20)
             session_store_round(checks, tools, procs, tmpfs, 0)
             subscriber_db_round(checks, tools, procs, tmpfs)
+            if len(sys.argv) > 4 and sys.argv[4]:
+                subscriber_db_round(checks, tools, procs, tmpfs, sys.argv[4])
+            else:
+                print("gba-hss-sim not built: the Zh round is left out")
         finally:
             for name in list(procs.procs):
                 procs.stop(name)

@@ -17,6 +17,9 @@
 
 #include "internal.h"
 
+/* DIAMETER_OUT_OF_SPACE (RFC 6733 7.1.4): a transient failure to store. */
+#define DIA_OUT_OF_SPACE 4002
+
 /* A MAR's values, checked; the pointers point into the request. */
 struct mar_view {
 	struct gba_zh_mar mar;
@@ -172,6 +175,11 @@ static int serve(struct gba_dia *dia, struct msg *ans, const struct mar_view *m)
 	case GBA_ERR_NOT_FOUND:
 		ret = dia_answer_experimental(dia, ans, GBA_DIA_APP_ZH,
 					      GBA_DIA_ERROR_IDENTITY_UNKNOWN);
+		break;
+	case GBA_ERR_STORE_UNWRITABLE:
+		/* The SQN could not be stored (disk full): no vector.  Transient,
+		 * so the BSF answers its UE 503 (RFC 6733 7.1.4, 4002). */
+		ret = dia_answer_result(dia, ans, GBA_DIA_APP_ZH, DIA_OUT_OF_SPACE);
 		break;
 	case GBA_ERR_AUTS_INVALID: {
 		struct dia_reject bad = { 0, m->authorization, dia->dict.sip_authorization,
