@@ -219,8 +219,7 @@ def subscriber_db_round(checks, tools, procs, tmpfs, hss_bin=None):
                      log.count("warn: subscriber database cannot write (") == 1, log[-2000:])
     bsf.check_clean_stop(checks)
     if hss_bin:
-        code = procs.stop("hss")
-        checks.check(label + "gba-hss-sim: SIGTERM, exit 0", code == 0, f"exit {code}")
+        procs.stop("hss")   # its exit status is test_bsf_zh's to check (freeDiameter's leak under ASan)
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(db + suffix):
             os.unlink(db + suffix)
