@@ -751,7 +751,6 @@ static void end_read_window(struct sqlite_store *q)
 static void *flusher_run(void *arg)
 {
 	struct sqlite_store *q = arg;
-
 	const struct timespec *t;
 
 	pthread_mutex_lock(&q->stage_lock);
