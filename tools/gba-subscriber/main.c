@@ -168,19 +168,10 @@ static int open_kek(const char *uri, const char *pin_file, struct gba_kek **kek)
 /* The reason a file refused our KEK (or its absence), naming the one it needs. */
 static int kek_refused(const char *path, gba_err err)
 {
-	char uri[GBA_KEK_URI_MAX + 1] = "";
+	char why[2 * GBA_KEK_URI_MAX + 256];
 
-	if (err == GBA_ERR_UNSUPPORTED)
-		return fail(EXIT_FAILED, "%s holds plain keys: move them under the KEK with "
-			    "'gba-subscriber --db %s rewrap --new-kek URI --new-pin-file FILE'",
-			    path, path);
-	(void)gba_subdb_kek_uri(path, uri, sizeof(uri));
-	if (!kek_opt.kek)
-		return fail(EXIT_FAILED, "%s: its keys are wrapped under %s: give --kek and "
-			    "--pin-file", path, *uri ? uri : "a KEK");
-	return fail(EXIT_FAILED, "%s: its keys are wrapped under %s, not under the key of %s "
-		    "(check values differ)", path, *uri ? uri : "another KEK",
-		    gba_kek_uri(kek_opt.kek));
+	gba_subdb_kek_explain(path, kek_opt.kek, err, why, sizeof(why));
+	return fail(EXIT_FAILED, "%s", why);
 }
 
 /* Open the database; must_exist for the commands that only read or delete. */

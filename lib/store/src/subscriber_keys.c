@@ -3,6 +3,7 @@
  * wrapping, unwrapping for one computation, the file's KEK mark, and
  * moving a file from one KEK to another.  See subscriber_keys.h.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <gba/util.h>
@@ -322,4 +323,29 @@ gba_err gba_subdb_kek_uri(const char *path, char *uri, size_t size)
 	err = subkeys_uri_of(db, uri, size);
 	sqlite3_close(db);
 	return err == GBA_ERR_STORE ? GBA_OK : err;   /* no kek table: version 1, plain */
+}
+
+void gba_subdb_kek_explain(const char *path, const struct gba_kek *kek, gba_err err,
+			   char *why, size_t size)
+{
+	char uri[GBA_KEK_URI_MAX + 1] = "";
+
+	if (!why || !size || !path)
+		return;
+	if (err == GBA_ERR_UNSUPPORTED && kek) {
+		snprintf(why, size, "%s holds plain keys: move them under %s with gba-subscriber"
+			 " rewrap", path, gba_kek_uri(kek));
+		return;
+	}
+	if (err != GBA_ERR_NOT_AUTHORIZED) {
+		snprintf(why, size, "%s: %s", path, gba_strerror(err));
+		return;
+	}
+	(void)gba_subdb_kek_uri(path, uri, sizeof(uri));
+	if (!kek)
+		snprintf(why, size, "%s: its keys are wrapped under %s, which is not open "
+			 "(give the KEK and its PIN file)", path, *uri ? uri : "a KEK");
+	else
+		snprintf(why, size, "%s: its keys are wrapped under %s, not under the key of %s "
+			 "(check values differ)", path, *uri ? uri : "another KEK", gba_kek_uri(kek));
 }

@@ -83,6 +83,13 @@ gba_err gba_subdb_open_kek(struct gba_subdb **out, const char *path, struct gba_
 gba_err gba_subdb_kek_uri(const char *path, char *uri, size_t size);
 
 /*
+ * A sentence for a refused gba_subdb_open_kek(path, kek) that failed with
+ * err: the KEK the file needs (by URI) and why kek is not it.
+ */
+void gba_subdb_kek_explain(const char *path, const struct gba_kek *kek, gba_err err,
+			   char *why, size_t size);
+
+/*
  * Move every subscriber's K and OPc from the handle's KEK (or plain) to
  * new_kek (NULL: plain), in one transaction, and mark the file; from then
  * on the handle uses new_kek, which must outlive it.  *count (may be NULL)
