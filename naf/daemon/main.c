@@ -66,6 +66,21 @@ fail:
 	return -1;
 }
 
+/* keys.kek: the token whose key wraps every Kc in the store. */
+static gba_err open_kek(const struct naf_config *cfg, struct gba_kek **kek)
+{
+	char why[GBA_KEK_URI_MAX + 256];
+	gba_err err;
+
+	if (!cfg->keys_kek[0])
+		return GBA_OK;
+	err = gba_kek_open(kek, cfg->keys_kek, cfg->keys_pin_file,
+			   cfg->keys_module[0] ? cfg->keys_module : NULL, why, sizeof(why));
+	if (err)
+		fprintf(stderr, "gba-naf: keys.kek: %s\n", why[0] ? why : gba_strerror(err));
+	return err;
+}
+
 static gba_err open_zn(struct naf_svc *s, const struct naf_config *cfg)
 {
 	struct gba_naf_config zc = {
@@ -164,9 +179,12 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	nlog_init(cfg->log_debug);
 	s.cfg = cfg;
-	gba_err err = ks_open(&s.ks, cfg->store_uri);
-	if (err)
+	struct gba_kek *kek = NULL;
+	gba_err err = open_kek(cfg, &kek);
+	if (!err && (err = ks_open(&s.ks, cfg->store_uri)))
 		fprintf(stderr, "gba-naf: key store %s: %s\n", cfg->store_uri, gba_strerror(err));
+	if (!err && kek)
+		ks_set_kek(s.ks, kek);
 	if (!err && (err = nonces_new(&s.nonces, 65536, cfg->nonce_lifetime)))
 		fprintf(stderr, "gba-naf: %s\n", gba_strerror(err));
 	if (!err && (err = open_zn(&s, cfg)))
@@ -188,6 +206,7 @@ int main(int argc, char **argv)
 	gba_naf_close(s.zn);
 	nonces_free(s.nonces);
 	ks_close(s.ks);
+	gba_kek_close(kek);
 	nlog_info("stopped");
 	free(cfg);
 	return rc;
