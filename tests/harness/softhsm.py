@@ -11,6 +11,7 @@ through p11-kit, which loads SoftHSM2 from its registered module.
 import os
 import shutil
 import subprocess
+import sys
 
 SO_PIN = "87654321"
 
@@ -22,6 +23,14 @@ def missing():
     if not module_path():
         out.append("libsofthsm2.so")
     return out
+
+
+def require():
+    """Exit with meson's "skipped" (77) when SoftHSM2 or pkcs11-tool is missing."""
+    lacking = missing()
+    if lacking:
+        print("SKIP: not installed: " + ", ".join(lacking))
+        sys.exit(77)
 
 
 def module_path():
