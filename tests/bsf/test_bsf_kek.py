@@ -7,14 +7,19 @@ extractable KEK, and on another box whose token has the same names but
 another key; rewrap moves it to a new KEK; a version-1 file (before
 wrapped keys) is upgraded and still serves.
 
-    python3 test_bsf_kek.py GBA_BSF GBA_TEST_UE GBA_SUBSCRIBER
+With gba-hss-sim given, the same for the HSS simulator's --kek: refused
+without it, and a BSF in Zh mode bootstraps and resynchronises through it.
+
+    python3 test_bsf_kek.py GBA_BSF GBA_TEST_UE GBA_SUBSCRIBER [GBA_HSS_SIM]
 """
 import os
 import sqlite3
+import sys
 
 import bsfenv
 import gbatest
 import softhsm
+import test_bsf_zh as zh
 from bsfenv import IMPI, K, OPC
 
 PIN = "11223344"
@@ -71,6 +76,33 @@ def bootstrap(procs, tools, name, db, extra, env, state):
     b = bsfenv.Bsf(procs, tools, name=name, db=db, extra=extra, env=env).start()
     results = [bsfenv.run_ue(tools, b.url, state) for _ in range(3)]
     return b, results
+
+
+def hss_checks(checks, procs, tools, hss_bin, db, kek, pin, env, state):
+    """gba-hss-sim on the wrapped database: refused without --kek, serves with it."""
+    port = gbatest.free_port()
+    argv = [hss_bin, "--db", db, "--listen", f"127.0.0.1:{port}", "--identity", zh.HSS_ID,
+            "--realm", zh.REALM]
+    proc = procs.start("hss-nokek", argv, env=env)
+    code = proc.wait(20)
+    log = procs.log("hss-nokek")
+    checks.check("gba-hss-sim without --kek refuses the database, naming the URI",
+                 code == 1 and kek in log, f"exit {code}: {log[-400:]}")
+    procs.start("hss", argv + ["--kek", kek, "--pin-file", pin], wait_port=port,
+                env=dict(env, **zh.LSAN_ENV))
+    bsf = bsfenv.Bsf(procs, tools, name="bsf-zh", db=db, env=zh.LSAN_ENV, extra={
+        "av.source": "zh", "zh.origin_host": zh.BSF_ID, "zh.origin_realm": zh.REALM,
+        "zh.hss_host": "127.0.0.1", "zh.hss_port": str(port), "zh.hss_realm": zh.REALM,
+        "zh.hss_identity": zh.HSS_ID}).start()
+    checks.check("Zh: the BSF reaches gba-hss-sim", zh.wait_for_vectors(bsf))
+    rc, out = bsfenv.run_ue(tools, bsf.url, state)
+    checks.check("Zh: bootstrap with vectors from gba-hss-sim --kek", rc == 0, str(out))
+    rc, out = bsfenv.run_ue(tools, bsf.url, state, extra=["--sqn-ahead", "500"])
+    checks.check("Zh: resync through gba-hss-sim --kek (AUTS checked with unwrapped keys)",
+                 rc == 0 and out.get("resyncs") == 1, str(out))
+    bsf.check_clean_stop(checks)
+    code = procs.stop("hss")
+    checks.check("gba-hss-sim --kek: SIGTERM, exit 0", code == 0, f"exit {code}")
 
 
 def make_v1(path):
@@ -146,8 +178,13 @@ def main():
                            dict(keys, **{"embedded.sqn_block": "8"}), env, state)
         checks.check("gba-bsf with keys.kek and sqn_block=8: three bootstraps",
                      all(rc == 0 for rc, _ in res), str(res))
+        rc, out = bsfenv.run_ue(tools, b.url, state, extra=["--sqn-ahead", "500"])
+        checks.check("resync with wrapped keys (AUTS checked, then a fresh vector)",
+                     rc == 0 and out.get("resyncs") == 1, str(out))
         b.check_clean_stop(checks)
         checks.check("K and OPc still absent after the bootstraps", secrets_absent(db))
+        if len(sys.argv) > 4:
+            hss_checks(checks, procs, tools, sys.argv[4], db, KEK, pin, env, state)
 
         ok, why = bsf_refuses(procs, tools, "bsf-nokek", db, {}, env, [KEK])
         checks.check("gba-bsf without keys.kek refuses the database, naming the URI", ok, why)
