@@ -187,7 +187,6 @@ gba_err subdb_insert(struct gba_subdb *db, const struct gba_subscriber *sub)
 {
 	sqlite3_stmt *st = db->st[S_ADD];
 	const struct gba_aka_key *key = &sub->key;
-	size_t opc_len = key->algo == GBA_AKA_TUAK ? 32 : 16;
 	struct subkey_sealed w = { 0 };
 	gba_err err = db->kek ? subkeys_seal(db->kek, key, &w) : GBA_OK;
 
@@ -198,13 +197,7 @@ gba_err subdb_insert(struct gba_subdb *db, const struct gba_subscriber *sub)
 	sqlite3_bind_text(st, 2, sub->imsi, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, sub->impus, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, (int)key->algo);
-	if (w.on) {
-		sqlite3_bind_blob(st, 5, w.k, (int)w.k_len, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 6, w.opc, (int)w.opc_len, SQLITE_STATIC);
-	} else {
-		sqlite3_bind_blob(st, 5, key->k, (int)key->k_len, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 6, key->opc, (int)opc_len, SQLITE_STATIC);
-	}
+	subkeys_bind(st, 5, 6, key, &w);
 	sqlite3_bind_int(st, 7, (int)(key->algo == GBA_AKA_TUAK ? key->tuak_iterations : 0));
 	sqlite3_bind_int(st, 8, (int)key->res_len);
 	sqlite3_bind_blob(st, 9, sub->amf, 2, SQLITE_STATIC);
@@ -372,14 +365,14 @@ static gba_err row_to_key(sqlite3_stmt *st, struct auc_row *row, int wrapped)
 
 	if (sqlite3_column_int(st, 9) != wrapped)
 		return GBA_ERR_STORE;   /* a row that does not match the file's KEK */
-	if (!k || !opc || !amf || sqlite3_column_bytes(st, 5) != 2 || sqn < 0 ||
+	if (!amf || sqlite3_column_bytes(st, 5) != 2 || sqn < 0 ||
 	    (uint64_t)sqn > GBA_SQN_MAX || ind_bits < 0 || ind_bits > SUBDB_IND_BITS_MAX)
 		return GBA_ERR_STORE;
 	if (wrapped) {
-		if (subkeys_take(&row->sealed, k, k_len, opc, opc_len, algo == GBA_AKA_TUAK))
+		if (subkeys_take(&row->sealed, k, k_len, opc_len, algo == GBA_AKA_TUAK))
 			return GBA_ERR_STORE;
 	} else {
-		if (k_len > 32 || opc_len != (algo == GBA_AKA_TUAK ? 32u : 16u))
+		if (!k || !opc || k_len > 32 || opc_len != (algo == GBA_AKA_TUAK ? 32u : 16u))
 			return GBA_ERR_STORE;
 		memcpy(row->key.k, k, k_len);
 		row->key.k_len = k_len;

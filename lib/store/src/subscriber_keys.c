@@ -15,25 +15,46 @@
 
 /* ---- one subscriber's keys ---------------------------------------------- */
 
+static size_t opc_len_of(enum gba_aka_algo algo)
+{
+	return algo == GBA_AKA_TUAK ? 32 : 16;
+}
+
 gba_err subkeys_seal(struct gba_kek *kek, const struct gba_aka_key *key,
 		     struct subkey_sealed *out)
 {
-	size_t opc_len = key->algo == GBA_AKA_TUAK ? 32 : 16;
+	uint8_t both[64];
+	size_t opc_len = opc_len_of(key->algo);
 	gba_err err;
 
 	memset(out, 0, sizeof(*out));
-	err = gba_kek_wrap(kek, out->k, sizeof(out->k), &out->k_len, key->k, key->k_len);
-	if (!err)
-		err = gba_kek_wrap(kek, out->opc, sizeof(out->opc), &out->opc_len, key->opc,
-				   opc_len);
+	if (key->k_len > 32)
+		return GBA_ERR_INVALID_ARG;
+	memcpy(both, key->k, key->k_len);
+	memcpy(both + key->k_len, key->opc, opc_len);
+	err = gba_kek_wrap(kek, out->kw, sizeof(out->kw), &out->len, both, key->k_len + opc_len);
+	gba_wipe(both, sizeof(both));
 	out->on = !err;
 	return err;
+}
+
+void subkeys_bind(sqlite3_stmt *st, int col_k, int col_opc, const struct gba_aka_key *key,
+		  const struct subkey_sealed *w)
+{
+	if (w->on) {
+		sqlite3_bind_blob(st, col_k, w->kw, (int)w->len, SQLITE_STATIC);
+		sqlite3_bind_zeroblob(st, col_opc, 0);
+	} else {
+		sqlite3_bind_blob(st, col_k, key->k, (int)key->k_len, SQLITE_STATIC);
+		sqlite3_bind_blob(st, col_opc, key->opc, (int)opc_len_of(key->algo), SQLITE_STATIC);
+	}
 }
 
 gba_err subkeys_open(struct gba_kek *kek, const struct gba_aka_key *params,
 		     const struct subkey_sealed *s, struct gba_aka_key *out)
 {
-	size_t want_opc = params->algo == GBA_AKA_TUAK ? 32 : 16, k_len = 0, opc_len = 0;
+	size_t opc_len = opc_len_of(params->algo), len = 0;
+	uint8_t both[64];
 	gba_err err;
 
 	*out = *params;
@@ -41,27 +62,30 @@ gba_err subkeys_open(struct gba_kek *kek, const struct gba_aka_key *params,
 		return GBA_OK;
 	if (!kek)
 		return GBA_ERR_NOT_AUTHORIZED;
-	err = gba_kek_unwrap(kek, out->k, sizeof(out->k), &k_len, s->k, s->k_len);
-	if (!err)
-		err = gba_kek_unwrap(kek, out->opc, sizeof(out->opc), &opc_len, s->opc,
-				     s->opc_len);
-	if (!err && ((k_len != 16 && k_len != 32) || opc_len != want_opc))
+	err = gba_kek_unwrap(kek, both, sizeof(both), &len, s->kw, s->len);
+	if (!err && len != 16 + opc_len && len != 32 + opc_len)
 		err = GBA_ERR_STORE;
-	out->k_len = k_len;
+	if (!err) {
+		out->k_len = len - opc_len;
+		memcpy(out->k, both, out->k_len);
+		memcpy(out->opc, both + out->k_len, opc_len);
+	}
+	gba_wipe(both, sizeof(both));
 	if (err)
 		gba_wipe(out, sizeof(*out));
 	return err;
 }
 
-int subkeys_take(struct subkey_sealed *s, const void *k, size_t k_len, const void *opc,
-		 size_t opc_len, int tuak)
+int subkeys_take(struct subkey_sealed *s, const void *k, size_t k_len, size_t opc_len,
+		 int tuak)
 {
-	if ((k_len != 24 && k_len != 40) || opc_len != (tuak ? 40u : 24u))
+	/* RFC 5649 adds 8 octets to K || OPc: 16 + 16, or TUAK's 16 or 32 + 32. */
+	int ok = tuak ? k_len == 56 || k_len == 72 : k_len == 40;
+
+	if (!k || !ok || opc_len != 0)
 		return -1;
-	memcpy(s->k, k, k_len);
-	s->k_len = k_len;
-	memcpy(s->opc, opc, opc_len);
-	s->opc_len = opc_len;
+	memcpy(s->kw, k, k_len);
+	s->len = k_len;
 	s->on = 1;
 	return 0;
 }
@@ -196,18 +220,26 @@ static int next_row(sqlite3_stmt *sel, struct gba_kek *old, int64_t *id,
 		store_sqlite_done(sel);
 		return rc == SQLITE_DONE ? 0 : -(int)store_sqlite_err(rc);
 	}
+	size_t k_len, opc_len;
+	const void *k, *opc;
+
 	memset(&s, 0, sizeof(s));
 	memset(&params, 0, sizeof(params));
 	*id = sqlite3_column_int64(sel, 0);
 	params.algo = (enum gba_aka_algo)sqlite3_column_int(sel, 1);
-	s.on = sqlite3_column_int(sel, 4);
-	s.k_len = (size_t)sqlite3_column_bytes(sel, 2);
-	s.opc_len = (size_t)sqlite3_column_bytes(sel, 3);
+	k = sqlite3_column_blob(sel, 2);
+	k_len = (size_t)sqlite3_column_bytes(sel, 2);
+	opc = sqlite3_column_blob(sel, 3);
+	opc_len = (size_t)sqlite3_column_bytes(sel, 3);
 	ret = -(int)GBA_ERR_STORE;
-	if (s.k_len <= sizeof(s.k) && s.opc_len <= sizeof(s.opc) && (s.on || s.k_len <= 32)) {
-		memcpy(s.on ? s.k : params.k, sqlite3_column_blob(sel, 2), s.k_len);
-		memcpy(s.on ? s.opc : params.opc, sqlite3_column_blob(sel, 3), s.opc_len);
-		params.k_len = s.k_len;
+	if (sqlite3_column_int(sel, 4) ?
+	    !subkeys_take(&s, k, k_len, opc_len, params.algo == GBA_AKA_TUAK) :
+	    (k && opc && k_len <= 32 && opc_len == opc_len_of(params.algo))) {
+		if (!s.on) {
+			memcpy(params.k, k, k_len);
+			memcpy(params.opc, opc, opc_len);
+			params.k_len = k_len;
+		}
 		ret = -(int)subkeys_open(old, &params, &s, key);
 		if (!ret)
 			ret = 1;
@@ -222,7 +254,6 @@ static int next_row(sqlite3_stmt *sel, struct gba_kek *old, int64_t *id,
 static gba_err put_row(sqlite3_stmt *upd, struct gba_kek *new_kek, int64_t id,
 		       const struct gba_aka_key *key)
 {
-	size_t opc_len = key->algo == GBA_AKA_TUAK ? 32 : 16;
 	struct subkey_sealed s;
 	gba_err err = GBA_OK;
 
@@ -231,10 +262,7 @@ static gba_err put_row(sqlite3_stmt *upd, struct gba_kek *new_kek, int64_t id,
 		err = subkeys_seal(new_kek, key, &s);
 	if (!err) {
 		sqlite3_bind_int64(upd, 1, id);
-		sqlite3_bind_blob(upd, 2, s.on ? s.k : key->k, (int)(s.on ? s.k_len : key->k_len),
-				  SQLITE_STATIC);
-		sqlite3_bind_blob(upd, 3, s.on ? s.opc : key->opc, (int)(s.on ? s.opc_len : opc_len),
-				  SQLITE_STATIC);
+		subkeys_bind(upd, 2, 3, key, &s);
 		sqlite3_bind_int(upd, 4, s.on);
 		err = store_sqlite_run(upd);
 	}

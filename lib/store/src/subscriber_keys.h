@@ -5,7 +5,9 @@
  *
  * A database is either plain or wrapped as a whole: its kek table names
  * the KEK's URI and the token's check value for it (never the key), and
- * each row's wrapped flag must agree.  The AuC carries the wrapped form
+ * each row's wrapped flag must agree.  A wrapped row keeps K || OPc as one
+ * RFC 5649 form in its k column (one unwrap per vector, not two; the
+ * token call is what costs) and an empty opc.  The AuC carries the wrapped form
  * (struct subkey_sealed) through its SQN-block cache and unwraps it into a
  * stack key for one vector, which is wiped right after.
  */
@@ -20,15 +22,13 @@
 #include <gba/aka.h>
 #include <gba/kek.h>
 
-#define SUBKEY_WRAPPED_MAX 40   /* RFC 5649 of a 32-octet K or TOPc */
+#define SUBKEY_WRAPPED_MAX 72   /* RFC 5649 of a 32-octet K || 32-octet TOPc */
 
-/* The wrapped K and OPc of one subscriber (on: 0 for a plain database). */
+/* The wrapped K || OPc of one subscriber (on: 0 for a plain database). */
 struct subkey_sealed {
 	int on;
-	uint8_t k[SUBKEY_WRAPPED_MAX];
-	size_t k_len;
-	uint8_t opc[SUBKEY_WRAPPED_MAX];
-	size_t opc_len;
+	uint8_t kw[SUBKEY_WRAPPED_MAX];
+	size_t len;
 };
 
 /* Wrap key's K and OPc/TOPc under kek. */
@@ -36,11 +36,18 @@ gba_err subkeys_seal(struct gba_kek *kek, const struct gba_aka_key *key,
 		     struct subkey_sealed *out);
 
 /*
- * Copy a row's wrapped K and OPc (tuak: TOPc) into s; -1 when their
- * lengths are not those of wrapped keys.
+ * Copy a wrapped row's k and opc columns into s; -1 when their lengths are
+ * not those of a wrapped K || OPc (tuak: TOPc) and an empty opc.
  */
-int subkeys_take(struct subkey_sealed *s, const void *k, size_t k_len, const void *opc,
-		 size_t opc_len, int tuak);
+int subkeys_take(struct subkey_sealed *s, const void *k, size_t k_len, size_t opc_len,
+		 int tuak);
+
+/*
+ * Bind key to the k and opc parameters of st: plain, or as w when w->on.
+ * SQLITE_STATIC: key and w must outlive the step.
+ */
+void subkeys_bind(sqlite3_stmt *st, int col_k, int col_opc, const struct gba_aka_key *key,
+		  const struct subkey_sealed *w);
 
 /*
  * The key to compute with: params (algorithm, lengths, TUAK parameters)
