@@ -27,6 +27,10 @@ KEK = "pkcs11:token=gba;object=kek"
 KEK2 = "pkcs11:token=gba;object=kek2"
 KEKX = "pkcs11:token=gba;object=kek-extractable"
 IMPI2 = "001010000000002@ims.mnc001.mcc001.3gppnetwork.org"
+# A TUAK subscriber with a 32-octet K and TOPc (made-up test keys).
+IMPI3 = "001010000000003@ims.mnc001.mcc001.3gppnetwork.org"
+TUAK_K = "abcdef0123456789" * 4
+TUAK_TOPC = "0123456789abcdef" * 4
 
 
 def subscriber(tools, db, *args, env=None, box=None):
@@ -47,7 +51,8 @@ def kek_args(uri, pin):
 def secrets_absent(db):
     """K and OPc, raw or in hex, in none of the database's files."""
     needles = [bytes.fromhex(K), bytes.fromhex(OPC), K.encode(), OPC.encode(),
-               K.upper().encode(), OPC.upper().encode()]
+               K.upper().encode(), OPC.upper().encode(), bytes.fromhex(TUAK_K)[:16],
+               bytes.fromhex(TUAK_TOPC)[:16]]
     for suffix in ("", "-wal", "-shm"):
         try:
             with open(db + suffix, "rb") as f:
@@ -147,11 +152,15 @@ def main():
             f.write(f"{IMPI2},,,milenage,{K},{OPC},0,,0\n")
         r = subscriber(tools, db, *kek_args(KEK, pin), "import", csv, box=box)
         checks.check("import --kek wraps and stores", r.returncode == 0, r.stderr)
+        r = subscriber(tools, db, *kek_args(KEK, pin), "add", "--impi", IMPI3, "--algo", "tuak",
+                       "--k", TUAK_K, "--opc", TUAK_TOPC, box=box)
+        checks.check("add --kek of a TUAK subscriber (32-octet K and TOPc)", r.returncode == 0,
+                     r.stderr)
         checks.check("neither K nor OPc is in the SQLite files", secrets_absent(db))
         row = sqlite3.connect(db).execute("SELECT length(k), length(opc), wrapped FROM "
-                                          "subscriber").fetchall()
-        checks.check("rows hold K || OPc as one RFC 5649 form (40 octets), the wrapped flag",
-                     row == [(40, 0, 1), (40, 0, 1)], str(row))
+                                          "subscriber ORDER BY id").fetchall()
+        checks.check("rows hold K || OPc as one RFC 5649 form (40, TUAK 72), the wrapped flag",
+                     row == [(40, 0, 1), (40, 0, 1), (72, 0, 1)], str(row))
 
         r = subscriber(tools, db, "list", box=box)
         checks.check("list without the KEK: refused, naming the URI",
@@ -173,6 +182,9 @@ def main():
         b, res = bootstrap(procs, tools, "bsf", db, dict(keys), env, state)
         checks.check("gba-bsf with keys.kek: three bootstraps",
                      all(rc == 0 for rc, _ in res), str(res))
+        rc, out = bsfenv.run_ue(tools, b.url, os.path.join(d, "tuak.sqn"), impi=IMPI3,
+                                k=TUAK_K, opc=TUAK_TOPC, extra=["--algo", "tuak"])
+        checks.check("a wrapped TUAK subscriber bootstraps", rc == 0, str(out))
         b.check_clean_stop(checks)
         b, res = bootstrap(procs, tools, "bsf-block", db,
                            dict(keys, **{"embedded.sqn_block": "8"}), env, state)
@@ -214,7 +226,7 @@ def main():
         # rewrap to kek2: the old KEK no longer opens it, the new one serves.
         r = subscriber(tools, db, *kek_args(KEK, pin), "rewrap", "--new-kek", KEK2,
                        "--new-pin-file", pin, box=box)
-        checks.check("rewrap to a new KEK", r.returncode == 0 and "rewrapped 2" in r.stdout,
+        checks.check("rewrap to a new KEK", r.returncode == 0 and "rewrapped 3" in r.stdout,
                      r.stdout + r.stderr)
         r = subscriber(tools, db, *kek_args(KEK, pin), "list", box=box)
         checks.check("after rewrap the old KEK is refused", r.returncode == 1, r.stderr)
