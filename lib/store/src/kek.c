@@ -6,6 +6,13 @@
  * operation at a time, so each wrap or unwrap borrows one.  The first
  * session is never closed: the login belongs to the application, and a
  * token logs it out when its last session closes.
+ *
+ * The wraps and unwraps use a session copy of the KEK made inside the
+ * token (C_CopyObject with CKA_TOKEN false: still sensitive and never
+ * extractable, and gone when the login session closes).  Software tokens
+ * re-read a token object's file at every use (SoftHSM2: an open, a read
+ * and fcntl locks per call, under its token lock); the session copy is
+ * used from memory.  A token that refuses the copy is used as it is.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -231,6 +238,17 @@ static gba_err check_key(struct gba_kek *kek, char *why, size_t why_size)
 	return GBA_OK;
 }
 
+/* Work with a session copy of the key when the token allows it. */
+static void session_copy(struct gba_kek *kek)
+{
+	CK_BBOOL no = CK_FALSE;
+	CK_ATTRIBUTE a = { CKA_TOKEN, &no, sizeof(no) };
+	CK_OBJECT_HANDLE copy;
+
+	if (kek->module->C_CopyObject(kek->login, kek->key, &a, 1, &copy) == CKR_OK)
+		kek->key = copy;
+}
+
 static gba_err locate(struct gba_kek *kek, const char *pin_file, const char *module,
 		      char *why, size_t why_size)
 {
@@ -254,6 +272,10 @@ static gba_err locate(struct gba_kek *kek, const char *pin_file, const char *mod
 		err = find_key(kek, uri, why, why_size);
 	if (!err)
 		err = check_key(kek, why, why_size);
+	if (!err) {
+		session_copy(kek);
+		err = check_key(kek, why, why_size);   /* the copy, as strict */
+	}
 	p11_kit_uri_free(uri);
 	return err;
 }
