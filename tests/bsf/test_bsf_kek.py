@@ -162,6 +162,10 @@ def main():
         checks.check("rows hold K || OPc as one RFC 5649 form (40, TUAK 72), the wrapped flag",
                      row == [(40, 0, 1), (40, 0, 1), (72, 0, 1)], str(row))
 
+        r = subscriber(tools, db, *kek_args(KEK, pin), "--kek-module", softhsm.module_path(),
+                       "show", IMPI3, box=box)
+        checks.check("--kek-module names the PKCS#11 module instead of p11-kit's list",
+                     r.returncode == 0 and "tuak" in r.stdout, r.stderr)
         r = subscriber(tools, db, "list", box=box)
         checks.check("list without the KEK: refused, naming the URI",
                      r.returncode == 1 and KEK in r.stderr, r.stderr)
