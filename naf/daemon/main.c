@@ -81,13 +81,28 @@ static gba_err open_kek(const struct naf_config *cfg, struct gba_kek **kek)
 	return err;
 }
 
-static gba_err open_zn(struct naf_svc *s, const struct naf_config *cfg)
+/* libgba-naf's cache keeps Km (Ks_NAF) wrapped under the same KEK. */
+static gba_err kek_wrap(void *kek, uint8_t *out, size_t out_size, size_t *out_len,
+			const uint8_t *in, size_t in_len)
+{
+	return gba_kek_wrap(kek, out, out_size, out_len, in, in_len);
+}
+
+static gba_err kek_unwrap(void *kek, uint8_t *out, size_t out_size, size_t *out_len,
+			  const uint8_t *in, size_t in_len)
+{
+	return gba_kek_unwrap(kek, out, out_size, out_len, in, in_len);
+}
+
+static gba_err open_zn(struct naf_svc *s, const struct naf_config *cfg, struct gba_kek *kek)
 {
 	struct gba_naf_config zc = {
 		.identity = cfg->zn_identity, .realm = cfg->zn_realm,
 		.bsf_identity = cfg->zn_bsf_identity, .bsf_address = cfg->zn_bsf_address,
 		.bsf_port = (uint16_t)cfg->zn_bsf_port, .timeout_ms = cfg->zn_timeout_ms,
 		.gba_u_aware = cfg->zn_gba_u_aware,
+		.key_wrap = kek ? kek_wrap : NULL, .key_unwrap = kek ? kek_unwrap : NULL,
+		.key_wrap_arg = kek,
 	};
 	gba_err err = gba_naf_id(s->naf_id_digest, sizeof(s->naf_id_digest),
 				 &s->naf_id_digest_len, cfg->fqdn, strlen(cfg->fqdn),
@@ -187,7 +202,7 @@ int main(int argc, char **argv)
 		ks_set_kek(s.ks, kek);
 	if (!err && (err = nonces_new(&s.nonces, 65536, cfg->nonce_lifetime)))
 		fprintf(stderr, "gba-naf: %s\n", gba_strerror(err));
-	if (!err && (err = open_zn(&s, cfg)))
+	if (!err && (err = open_zn(&s, cfg, kek)))
 		fprintf(stderr, "gba-naf: Zn: %s\n", gba_strerror(err));
 	struct MHD_Daemon *d[3] = { NULL };
 	if (!err) {

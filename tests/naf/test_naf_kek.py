@@ -62,6 +62,12 @@ def main():
         c("the target retrieves the same Kc (node, NAF, target check values)",
           ok and t.get("result") == "ok" and t.get("kc_kcv") == r.get("kc_kcv")
           == r.get("kc_kcv_naf"), (r, t))
+        t2 = env.target(naf, key_id)
+        c("the target fetches it again (the Kc unwrapped per answer)",
+          t2.get("result") == "ok" and t2.get("kc_kcv") == r.get("kc_kcv"), t2)
+        st = env.stats(naf)
+        c("Km came from libgba-naf's cache too (kept wrapped, unwrapped per handshake)",
+          st.get("zn_cache_hits", 0) >= 1 and st.get("zn_birs", 0) >= 1, st)
         path = store[len("sqlite:"):]
         rows = sqlite3.connect(path).execute("SELECT length(kc) FROM keys").fetchall()
         c("the store holds Kc wrapped (40 octets)", rows == [(40,)], str(rows))
