@@ -111,6 +111,11 @@ def main():
         t = env.target(naf, key_id)
         c("back with its token, the stored Kc serves again",
           t.get("result") == "ok" and t.get("kc_kcv") == r.get("kc_kcv"), t)
+        code = procs.stop("naf-again")
+        c("gba-naf with keys.kek: SIGTERM, exit 0", code == 0, f"exit {code}")
+        logs = "".join(procs.log(n) for n in ("naf", "naf-plain", "naf-other", "naf-again"))
+        c("no sanitizer report, no runtime error", "Sanitizer" not in logs
+          and "runtime error" not in logs, logs[-2000:])
     checks.finish()
 
 
