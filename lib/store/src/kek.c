@@ -35,8 +35,9 @@
 #define KEK_PIN_MAX 256
 #define KEK_SESSIONS_MAX 32
 
-/* What gba_kek_check_value() wraps: 16 octets, fixed for all time. */
-static const uint8_t check_plain[16] = "GBA KEK check v1";
+/* What gba_kek_check_value() wraps: 16 octets (no NUL), fixed for all time. */
+#define CHECK_PLAIN_LEN 16
+static const uint8_t check_plain[CHECK_PLAIN_LEN + 1] = "GBA KEK check v1";
 
 struct gba_kek {
 	char uri[GBA_KEK_URI_MAX + 1];
@@ -472,13 +473,13 @@ gba_err gba_kek_unwrap(struct gba_kek *kek, uint8_t *out, size_t out_size, size_
 
 gba_err gba_kek_check_value(struct gba_kek *kek, uint8_t out[GBA_KEK_CHECK_LEN])
 {
-	uint8_t w[sizeof(check_plain) + 8];
+	uint8_t w[CHECK_PLAIN_LEN + 8];
 	size_t len = 0;
 	gba_err err;
 
 	if (!kek || !out)
 		return GBA_ERR_INVALID_ARG;
-	err = gba_kek_wrap(kek, w, sizeof(w), &len, check_plain, sizeof(check_plain));
+	err = gba_kek_wrap(kek, w, sizeof(w), &len, check_plain, CHECK_PLAIN_LEN);
 	if (!err && len != sizeof(w))
 		err = GBA_ERR_STORE;
 	if (!err)
