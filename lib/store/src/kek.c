@@ -52,6 +52,7 @@ struct gba_kek {
 	unsigned n_idle;
 };
 
+__attribute__((format(printf, 3, 4)))
 static void say(char *why, size_t size, const char *fmt, ...)
 {
 	va_list ap;
