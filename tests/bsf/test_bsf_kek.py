@@ -262,6 +262,11 @@ def main():
         checks.check("the moved database serves under its KEK",
                      all(rc == 0 for rc, _ in res), str(res))
         b.check_clean_stop(checks)
+        r = subscriber(tools, v1, *kek_args(KEK, pin), "rewrap", "--to-plain", box=box)
+        checks.check("rewrap --to-plain takes the keys out of the token", r.returncode == 0 and
+                     not secrets_absent(v1), r.stdout + r.stderr)
+        r = subscriber(tools, v1, "show", IMPI, box=box)
+        checks.check("... and the file opens without a KEK again", r.returncode == 0, r.stderr)
     checks.finish()
 
 
