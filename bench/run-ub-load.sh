@@ -17,6 +17,9 @@
 #   DURATION           seconds of load [10]
 #   BSF_THREADS        gba-bsf worker threads [0 = one per CPU]
 #   SQN_BLOCK          embedded.sqn_block: SQNs per subscriber transaction [1]
+#   KEK=softhsm        K and OPc wrapped under a KEK in a SoftHSM2 token made in
+#                      the temporary directory (keys.kek; gba-hss-sim --kek for
+#                      MODE=zh) [none: plain keys]
 #   KEEP=1             keep the temporary directory (logs, databases)
 #
 # Figures only: the exit status says whether the run happened, not whether
@@ -32,6 +35,7 @@ THREADS=${THREADS:-1}
 DURATION=${DURATION:-10}
 BSF_THREADS=${BSF_THREADS:-0}
 SQN_BLOCK=${SQN_BLOCK:-1}
+KEK=${KEK:-}
 # A published test key (TS 35.208 set 1): never a real subscriber's.
 K=465b5ce8b199b49faa5f0a2ee238a6bc
 OPC=cd63cb71954a9f4e48a5994e37a02baf
@@ -57,9 +61,33 @@ RUN_NAME=run-ub-load
 # shellcheck source=bench/run-lib.sh
 . "$(dirname "$0")/run-lib.sh"
 
-echo "run-ub-load: $N subscribers into $tmp/subscribers.db" >&2
+# KEK=softhsm: a token of our own, an AES-256 key that never leaves it.
+kek_args=""
+kek_set=""
+case $KEK in
+'') ;;
+softhsm)
+	mkdir "$tmp/tokens"
+	printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+		"$tmp/tokens" >"$tmp/softhsm2.conf"
+	SOFTHSM2_CONF=$tmp/softhsm2.conf
+	export SOFTHSM2_CONF
+	pin=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+	(umask 077; printf '%s\n' "$pin" >"$tmp/pin")
+	softhsm2-util --init-token --free --label bench --pin "$pin" --so-pin "$pin" >/dev/null
+	module=$(sed -n 's/^module: *//p' /usr/share/p11-kit/modules/softhsm2.module)
+	pkcs11-tool --module "$module" --token-label bench --login --pin "$pin" --keygen \
+		--key-type AES:32 --label kek --sensitive --usage-wrap >/dev/null 2>&1
+	kek_args="--kek pkcs11:token=bench;object=kek --pin-file $tmp/pin"
+	kek_set="--set keys.kek=pkcs11:token=bench;object=kek --set keys.pin_file=$tmp/pin"
+	;;
+*) echo "run-ub-load: KEK is softhsm or empty" >&2; exit 2 ;;
+esac
+
+echo "run-ub-load: $N subscribers into $tmp/subscribers.db${KEK:+ (keys wrapped in $KEK)}" >&2
 "$UB_LOAD" --make-csv "$N" --k "$K" --opc "$OPC" >"$tmp/subs.csv"
-"$SUBSCRIBER" --db "$tmp/subscribers.db" import "$tmp/subs.csv" >&2
+# shellcheck disable=SC2086  # kek_args is a word list on purpose
+"$SUBSCRIBER" --db "$tmp/subscribers.db" $kek_args import "$tmp/subs.csv" >&2
 
 case $STORE in
 sqlite) store_uri="sqlite:$tmp/sessions.db${STORE_OPTS:+?$STORE_OPTS}" ;;
@@ -79,7 +107,8 @@ esac
 source_args="--source embedded --db $tmp/subscribers.db"
 if [ "$MODE" = zh ]; then
 	hss_port=$(free_port)
-	"$HSS" --db "$tmp/subscribers.db" --listen "127.0.0.1:$hss_port" \
+	# shellcheck disable=SC2086
+	"$HSS" --db "$tmp/subscribers.db" $kek_args --listen "127.0.0.1:$hss_port" \
 		--identity hss.bench.test --realm bench.test --log-level warn >"$tmp/hss.log" 2>&1 &
 	hss_pid=$!
 	pids="$pids $hss_pid"
@@ -95,7 +124,7 @@ admin_port=$(free_port)
 # shellcheck disable=SC2086  # source_args is a word list on purpose
 "$BSF" --set "bsf.state_dir=$tmp" --listen "127.0.0.1:$port" \
 	--admin-listen "127.0.0.1:$admin_port" --domain "$DOMAIN" --store "$store_uri" \
-	$source_args --set "bsf.threads=$BSF_THREADS" --set "embedded.sqn_block=$SQN_BLOCK" --set log.level=warn \
+	$source_args $kek_set --set "bsf.threads=$BSF_THREADS" --set "embedded.sqn_block=$SQN_BLOCK" --set log.level=warn \
 	>"$tmp/bsf.log" 2>&1 &
 bsf_pid=$!
 pids="$bsf_pid $pids"

@@ -55,7 +55,7 @@ static const struct av_source_ops embedded_ops = {
 };
 
 gba_err av_source_embedded_open(struct av_source **out, const char *db_path, unsigned ind,
-				unsigned sqn_block)
+				unsigned sqn_block, struct gba_kek *kek)
 {
 	struct av_embedded *e;
 	gba_err err;
@@ -65,7 +65,7 @@ gba_err av_source_embedded_open(struct av_source **out, const char *db_path, uns
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return GBA_ERR_NO_MEMORY;
-	err = gba_subdb_open(&e->db, db_path);
+	err = gba_subdb_open_kek(&e->db, db_path, kek);
 	if (!err && sqn_block > 1)
 		err = gba_subdb_set_sqn_block(e->db, sqn_block);
 	if (err) {

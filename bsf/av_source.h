@@ -20,6 +20,7 @@
 
 #include <gba/aka.h>
 #include <gba/error.h>
+#include <gba/kek.h>
 #include <gba/session_store.h>
 
 struct av_answer {
@@ -62,10 +63,11 @@ static inline void av_source_close(struct av_source *src)
 /*
  * Embedded: the SQLite subscriber database at db_path; SQNs in IND slot
  * ind, reserved sqn_block at a time (1: one transaction per vector; more
- * saves transactions, see docs/subscribers.md "SQN blocks").
+ * saves transactions, see docs/subscribers.md "SQN blocks").  kek (NULL:
+ * plain keys) wraps K and OPc and must outlive the source.
  */
 gba_err av_source_embedded_open(struct av_source **out, const char *db_path, unsigned ind,
-				unsigned sqn_block);
+				unsigned sqn_block, struct gba_kek *kek);
 
 /* Zh: see bsf/zh/zh.h for its configuration. */
 

@@ -175,6 +175,13 @@ static const struct key_def keys[] = {
 	UINT("embedded", "sqn_block", embedded_sqn_block, 1, 1024, "1",
 	     "SQNs reserved per database transaction (1: one transaction per vector)"),
 
+	STR("keys", "kek", keys_kek, "",
+	    "KEK in a PKCS#11 token that wraps the database's K and OPc: pkcs11:token=..;object=.."),
+	STR("keys", "pin_file", keys_pin_file, "",
+	    "file with the token's user PIN (ours, mode 0600)"),
+	STR("keys", "module", keys_module, "",
+	    "PKCS#11 module of the token (default: the modules p11-kit knows)"),
+
 	STR("zh", "origin_host", zh_origin_host, "",
 	    "Diameter identity of this BSF (Origin-Host)"),
 	STR("zh", "origin_realm", zh_origin_realm, "", "Origin-Realm of this BSF"),
@@ -693,6 +700,8 @@ int config_finish(struct bsf_config *cfg, char *err, size_t err_size)
 		return fail(err, err_size, "admin.listen: %s", msg);
 	if (!*cfg->tls_cert != !*cfg->tls_key)
 		return fail(err, err_size, "ub.tls_cert and ub.tls_key go together");
+	if (*cfg->keys_kek && !*cfg->keys_pin_file)
+		return fail(err, err_size, "keys.kek needs keys.pin_file");
 	if (cfg->zn_enabled && check_zn(cfg, err, err_size))
 		return -1;
 	if (cfg->av_source == AV_SOURCE_ZH && check_zh(cfg, err, err_size))

@@ -74,6 +74,11 @@ struct bsf_config {
 	unsigned embedded_ind;
 	unsigned embedded_sqn_block;   /* SQNs reserved per transaction */
 
+	/* [keys]: K and OPc of the embedded database wrapped under a KEK */
+	char keys_kek[CFG_PATH_MAX];        /* pkcs11: URI, "" for plain keys */
+	char keys_pin_file[CFG_PATH_MAX];
+	char keys_module[CFG_PATH_MAX];     /* "" for p11-kit's modules */
+
 	/* [zh] */
 	char zh_origin_host[CFG_NAME_MAX + 1];
 	char zh_origin_realm[CFG_NAME_MAX + 1];

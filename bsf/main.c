@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include <gba/session_store.h>
+#include <gba/subscriber_db.h>
 
 #include "admin.h"
 #include "av_source.h"
@@ -47,6 +48,7 @@ struct bsf {
 	struct bsf_log log;
 	struct bsf_metrics metrics;
 	struct av_source *av;
+	struct gba_kek *kek;        /* keys.kek, when the database's keys are wrapped */
 	struct gba_session_store *store;
 	struct challenge_table *pending;
 	struct ub_server ub;
@@ -265,16 +267,35 @@ static int open_zh(struct bsf *b)
 }
 #endif
 
+/* keys.kek: the token that wraps the embedded database's K and OPc. */
+static int open_kek(struct bsf *b)
+{
+	char why[GBA_KEK_URI_MAX + 256];
+	gba_err err;
+
+	if (!*b->cfg.keys_kek)
+		return 0;
+	err = gba_kek_open(&b->kek, b->cfg.keys_kek, b->cfg.keys_pin_file,
+			   *b->cfg.keys_module ? b->cfg.keys_module : NULL, why, sizeof(why));
+	if (err)
+		log_msg(&b->log, LOG_LVL_ERROR, "keys.kek: %s", *why ? why : gba_strerror(err));
+	return err ? -1 : 0;
+}
+
 static int open_av_source(struct bsf *b)
 {
+	char why[2 * GBA_KEK_URI_MAX + 256];
 	gba_err err;
 
 	if (b->cfg.av_source == AV_SOURCE_EMBEDDED) {
+		if (open_kek(b))
+			return -1;
 		err = av_source_embedded_open(&b->av, b->cfg.embedded_db, b->cfg.embedded_ind,
-					      b->cfg.embedded_sqn_block);
-		if (err)
-			log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s: %s",
-				b->cfg.embedded_db, gba_strerror(err));
+					      b->cfg.embedded_sqn_block, b->kek);
+		if (err) {
+			gba_subdb_kek_explain(b->cfg.embedded_db, b->kek, err, why, sizeof(why));
+			log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s", why);
+		}
 		return err ? -1 : 0;
 	}
 	return open_zh(b);
@@ -456,6 +477,7 @@ static void shut_down(struct bsf *b)
 	if (b->store)
 		gba_session_store_close(b->store);
 	av_source_close(b->av);
+	gba_kek_close(b->kek);
 }
 
 /* Block the stop signals in every thread; main waits for them. */

@@ -20,6 +20,9 @@ PACKAGES=(
   # smart cards: a private pcscd with the virtual reader the USIM simulator
   # plugs into; ss (iproute2) lets the harness watch the vpcd port
   pcscd vsmartcard-vpcd libpcsclite-dev iproute2
+  # long-term keys wrapped under a KEK in a PKCS#11 token: p11-kit finds it;
+  # the tests make tokens in SoftHSM2 and keys with pkcs11-tool (opensc)
+  libp11-kit-dev p11-kit softhsm2 opensc
 )
 
 missing=()

@@ -109,6 +109,9 @@ static int set_scalar(struct naf_config *c, const char *sec, const char *key, co
 	if (IS("ua", "threads_max")) return ncfg_parse_duration(v, &c->threads_max);
 	if (IS("admin", "listen")) return set_str(c->admin_listen, sizeof(c->admin_listen), v);
 	if (IS("store", "uri")) return set_str(c->store_uri, sizeof(c->store_uri), v);
+	if (IS("keys", "kek")) return set_str(c->keys_kek, sizeof(c->keys_kek), v);
+	if (IS("keys", "pin_file")) return set_str(c->keys_pin_file, sizeof(c->keys_pin_file), v);
+	if (IS("keys", "module")) return set_str(c->keys_module, sizeof(c->keys_module), v);
 	if (IS("policy", "key_lifetime")) return ncfg_parse_duration(v, &c->key_lifetime);
 	if (IS("policy", "min_key_lifetime")) return ncfg_parse_duration(v, &c->min_key_lifetime);
 	if (IS("policy", "node_id_prefix"))
@@ -230,6 +233,10 @@ int ncfg_finish(struct naf_config *c, char *err, size_t err_size)
 	    snprintf(c->store_uri, sizeof(c->store_uri), "sqlite:%s/naf-keys.db", c->state_dir) >=
 		    (int)sizeof(c->store_uri)) {
 		snprintf(err, err_size, "[naf] state_dir is too long");
+		return -1;
+	}
+	if (c->keys_kek[0] && !c->keys_pin_file[0]) {
+		snprintf(err, err_size, "[keys] kek needs pin_file");
 		return -1;
 	}
 	if (strncmp(c->store_uri, "sqlite:", 7) && strncmp(c->store_uri, "redis://", 8)) {

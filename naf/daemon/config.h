@@ -36,6 +36,10 @@ struct naf_config {
 	char admin_listen[NCFG_STR + 1];   /* loopback only; "off": none */
 	/* [store] */
 	char store_uri[NCFG_PATH];         /* sqlite:<path> or redis://... */
+	/* [keys]: Kc in the store wrapped under a KEK in a PKCS#11 token */
+	char keys_kek[NCFG_PATH];          /* pkcs11: URI; "": plain */
+	char keys_pin_file[NCFG_PATH];
+	char keys_module[NCFG_PATH];       /* "": the modules p11-kit knows */
 	/* [policy] */
 	unsigned key_lifetime;             /* default and ceiling of a session key, seconds */
 	unsigned min_key_lifetime;

@@ -1,8 +1,12 @@
 /*
  * keystore.c - gba-naf's key store front: picks the back end from the store
- * URI and forwards each call to it (keystore_backend.h).
+ * URI and forwards each call to it (keystore_backend.h).  With a KEK it
+ * wraps Kc before a back end sees it and unwraps it after, so both back
+ * ends store only the wrapped form.
  */
 #include <string.h>
+
+#include <gba/util.h>
 
 #include "keystore.h"
 #include "keystore_backend.h"
@@ -36,14 +40,74 @@ gba_err ks_get_node(struct keystore *ks, const char *kmid, struct ks_node *out)
 	return ks->ops->get_node(ks, kmid, out);
 }
 
+void ks_set_kek(struct keystore *ks, struct gba_kek *kek)
+{
+	ks->kek = kek;
+}
+
+void ks_kc_stored(const struct ks_key *k, const uint8_t **p, size_t *len)
+{
+	*p = k->kc_is_wrapped ? k->kc_wrapped : k->kc;
+	*len = k->kc_is_wrapped ? sizeof(k->kc_wrapped) : sizeof(k->kc);
+}
+
+int ks_kc_load(struct ks_key *out, const void *p, size_t len)
+{
+	out->kc_is_wrapped = len == sizeof(out->kc_wrapped);
+	if (!p || (len != sizeof(out->kc) && !out->kc_is_wrapped))
+		return -1;
+	memcpy(out->kc_is_wrapped ? out->kc_wrapped : out->kc, p, len);
+	return 0;
+}
+
 gba_err ks_put_key(struct keystore *ks, const struct ks_key *k)
 {
-	return ks->ops->put_key(ks, k);
+	struct ks_key w;
+	size_t len = 0;
+	gba_err err;
+
+	if (!ks->kek)
+		return ks->ops->put_key(ks, k);
+	w = *k;
+	gba_wipe(w.kc, sizeof(w.kc));
+	err = gba_kek_wrap(ks->kek, w.kc_wrapped, sizeof(w.kc_wrapped), &len, k->kc,
+			   sizeof(k->kc));
+	w.kc_is_wrapped = 1;
+	if (!err && len != sizeof(w.kc_wrapped))
+		err = GBA_ERR_STORE;
+	if (!err)
+		err = ks->ops->put_key(ks, &w);
+	gba_wipe(&w, sizeof(w));
+	return err;
+}
+
+/* Kc back from its wrapped form, for the answer that hands it out. */
+static gba_err unwrap_kc(struct keystore *ks, struct ks_key *out)
+{
+	size_t len = 0;
+	gba_err err = GBA_ERR_NOT_AUTHORIZED;
+
+	if (ks->kek)
+		err = gba_kek_unwrap(ks->kek, out->kc, sizeof(out->kc), &len, out->kc_wrapped,
+				     sizeof(out->kc_wrapped));
+	if (!err && len != sizeof(out->kc))
+		err = GBA_ERR_STORE;
+	if (err == GBA_ERR_STORE || err == GBA_ERR_AUTH_FAILED)
+		err = GBA_ERR_NOT_AUTHORIZED;   /* wrapped under another key */
+	gba_wipe(out->kc_wrapped, sizeof(out->kc_wrapped));
+	out->kc_is_wrapped = 0;
+	if (err)
+		gba_wipe(out->kc, sizeof(out->kc));
+	return err;
 }
 
 gba_err ks_get_key(struct keystore *ks, const char *key_id, int64_t now, struct ks_key *out)
 {
-	return ks->ops->get_key(ks, key_id, now, out);
+	gba_err err = ks->ops->get_key(ks, key_id, now, out);
+
+	if (!err && out->kc_is_wrapped)
+		err = unwrap_kc(ks, out);
+	return err;
 }
 
 gba_err ks_revoke(struct keystore *ks, const char *who, char (*kmids)[KS_ID_MAX + 1],

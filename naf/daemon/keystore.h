@@ -18,8 +18,11 @@
 #include <stdint.h>
 
 #include <gba/error.h>
+#include <gba/kek.h>
 
 #define KS_ID_MAX 256        /* B-TIDs, IMPIs, CSE-IDs, key ids, SUIDs */
+#define KS_KC_LEN 32
+#define KS_KC_WRAPPED_LEN (KS_KC_LEN + 8)   /* RFC 5649 of Kc */
 
 struct keystore;
 
@@ -38,8 +41,11 @@ struct ks_key {
 	char node_id[KS_ID_MAX + 1];
 	char suid[KS_ID_MAX + 1];
 	char target[KS_ID_MAX + 1];
-	uint8_t kc[32];                /* secret */
+	uint8_t kc[KS_KC_LEN];         /* secret */
 	int64_t expires;
+	/* Between the front and a back end only: Kc as stored under keys.kek. */
+	int kc_is_wrapped;
+	uint8_t kc_wrapped[KS_KC_WRAPPED_LEN];
 };
 
 /*
@@ -49,6 +55,18 @@ struct ks_key {
  */
 gba_err ks_open(struct keystore **out, const char *path);
 void ks_close(struct keystore *ks);
+
+/*
+ * Keep each Kc wrapped (RFC 5649) under kek from now on (keys.kek): put_key
+ * stores the wrapped form, get_key unwraps it for the one answer that
+ * hands it out.  A wrapped Kc read without a kek, or under another key,
+ * gives GBA_ERR_NOT_AUTHORIZED.  kek must outlive the store.
+ */
+void ks_set_kek(struct keystore *ks, struct gba_kek *kek);
+
+/* For the back ends: Kc in the form to store, and back from a stored form. */
+void ks_kc_stored(const struct ks_key *k, const uint8_t **p, size_t *len);
+int ks_kc_load(struct ks_key *out, const void *p, size_t len);   /* -1: bad length */
 
 /* Insert or refresh a node (a re-enrolment with the same KmID refreshes). */
 gba_err ks_put_node(struct keystore *ks, const struct ks_node *n);

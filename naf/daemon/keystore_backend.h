@@ -30,6 +30,7 @@ struct ks_ops {
 /* Every back end's handle starts with this. */
 struct keystore {
 	const struct ks_ops *ops;
+	struct gba_kek *kek;   /* ks_set_kek; set by the front, NULL: plain Kc */
 };
 
 /* path: a file name (sqlite:PATH without the scheme). */

@@ -327,7 +327,10 @@ static gba_err rd_put_key(struct keystore *base, const struct ks_key *k)
 	redis_cmd_str(&cmd, k->suid);
 	redis_cmd_str(&cmd, k->target);
 	/* hiredis copies Kc into its output buffer, which it frees unwiped. */
-	redis_cmd_arg(&cmd, k->kc, sizeof(k->kc));
+	const uint8_t *kc;
+	size_t kc_len;
+	ks_kc_stored(k, &kc, &kc_len);
+	redis_cmd_arg(&cmd, kc, kc_len);
 	redis_cmd_str(&cmd, exp);
 	redis_cmd_str(&cmd, exat);
 	gba_err err = redis_pool_run(r->pool, &cmd, 1, &rep);
@@ -384,10 +387,8 @@ static gba_err rd_get_key(struct keystore *base, const char *key_id, int64_t now
 		    reply_text(e[2], out->suid, sizeof(out->suid)) ||
 		    reply_text(e[3], out->target, sizeof(out->target)) ||
 		    reply_int64(e[5], &out->expires) || e[4]->type != REDIS_REPLY_STRING ||
-		    e[4]->len != sizeof(out->kc))
+		    ks_kc_load(out, e[4]->str, e[4]->len))
 			err = GBA_ERR_STORE;
-		else
-			memcpy(out->kc, e[4]->str, sizeof(out->kc));
 		if (e[4]->type == REDIS_REPLY_STRING)
 			gba_wipe(e[4]->str, e[4]->len);   /* it held Kc */
 		if (!err)

@@ -156,7 +156,10 @@ static gba_err sq_put_key(struct keystore *base, const struct ks_key *k)
 	bind_text(st, 3, k->node_id);
 	bind_text(st, 4, k->suid);
 	bind_text(st, 5, k->target);
-	sqlite3_bind_blob(st, 6, k->kc, sizeof(k->kc), SQLITE_TRANSIENT);
+	const uint8_t *kc;
+	size_t kc_len;
+	ks_kc_stored(k, &kc, &kc_len);
+	sqlite3_bind_blob(st, 6, kc, (int)kc_len, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 7, k->expires);
 	gba_err err = store_sqlite_run(st);
 	pthread_mutex_unlock(&ks->lock);
@@ -171,10 +174,7 @@ static int read_key_row(sqlite3_stmt *st, struct ks_key *out)
 	column_text(st, 3, out->suid, sizeof(out->suid));
 	column_text(st, 4, out->target, sizeof(out->target));
 	out->expires = sqlite3_column_int64(st, 6);
-	if (sqlite3_column_bytes(st, 5) != (int)sizeof(out->kc))
-		return -1;
-	memcpy(out->kc, sqlite3_column_blob(st, 5), sizeof(out->kc));
-	return 0;
+	return ks_kc_load(out, sqlite3_column_blob(st, 5), (size_t)sqlite3_column_bytes(st, 5));
 }
 
 static gba_err sq_get_key(struct keystore *base, const char *key_id, int64_t now,

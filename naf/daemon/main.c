@@ -66,13 +66,43 @@ fail:
 	return -1;
 }
 
-static gba_err open_zn(struct naf_svc *s, const struct naf_config *cfg)
+/* keys.kek: the token whose key wraps every Kc in the store. */
+static gba_err open_kek(const struct naf_config *cfg, struct gba_kek **kek)
+{
+	char why[GBA_KEK_URI_MAX + 256];
+	gba_err err;
+
+	if (!cfg->keys_kek[0])
+		return GBA_OK;
+	err = gba_kek_open(kek, cfg->keys_kek, cfg->keys_pin_file,
+			   cfg->keys_module[0] ? cfg->keys_module : NULL, why, sizeof(why));
+	if (err)
+		fprintf(stderr, "gba-naf: keys.kek: %s\n", why[0] ? why : gba_strerror(err));
+	return err;
+}
+
+/* libgba-naf's cache keeps Km (Ks_NAF) wrapped under the same KEK. */
+static gba_err kek_wrap(void *kek, uint8_t *out, size_t out_size, size_t *out_len,
+			const uint8_t *in, size_t in_len)
+{
+	return gba_kek_wrap(kek, out, out_size, out_len, in, in_len);
+}
+
+static gba_err kek_unwrap(void *kek, uint8_t *out, size_t out_size, size_t *out_len,
+			  const uint8_t *in, size_t in_len)
+{
+	return gba_kek_unwrap(kek, out, out_size, out_len, in, in_len);
+}
+
+static gba_err open_zn(struct naf_svc *s, const struct naf_config *cfg, struct gba_kek *kek)
 {
 	struct gba_naf_config zc = {
 		.identity = cfg->zn_identity, .realm = cfg->zn_realm,
 		.bsf_identity = cfg->zn_bsf_identity, .bsf_address = cfg->zn_bsf_address,
 		.bsf_port = (uint16_t)cfg->zn_bsf_port, .timeout_ms = cfg->zn_timeout_ms,
 		.gba_u_aware = cfg->zn_gba_u_aware,
+		.key_wrap = kek ? kek_wrap : NULL, .key_unwrap = kek ? kek_unwrap : NULL,
+		.key_wrap_arg = kek,
 	};
 	gba_err err = gba_naf_id(s->naf_id_digest, sizeof(s->naf_id_digest),
 				 &s->naf_id_digest_len, cfg->fqdn, strlen(cfg->fqdn),
@@ -164,12 +194,15 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	nlog_init(cfg->log_debug);
 	s.cfg = cfg;
-	gba_err err = ks_open(&s.ks, cfg->store_uri);
-	if (err)
+	struct gba_kek *kek = NULL;
+	gba_err err = open_kek(cfg, &kek);
+	if (!err && (err = ks_open(&s.ks, cfg->store_uri)))
 		fprintf(stderr, "gba-naf: key store %s: %s\n", cfg->store_uri, gba_strerror(err));
+	if (!err && kek)
+		ks_set_kek(s.ks, kek);
 	if (!err && (err = nonces_new(&s.nonces, 65536, cfg->nonce_lifetime)))
 		fprintf(stderr, "gba-naf: %s\n", gba_strerror(err));
-	if (!err && (err = open_zn(&s, cfg)))
+	if (!err && (err = open_zn(&s, cfg, kek)))
 		fprintf(stderr, "gba-naf: Zn: %s\n", gba_strerror(err));
 	struct MHD_Daemon *d[3] = { NULL };
 	if (!err) {
@@ -188,6 +221,7 @@ int main(int argc, char **argv)
 	gba_naf_close(s.zn);
 	nonces_free(s.nonces);
 	ks_close(s.ks);
+	gba_kek_close(kek);
 	nlog_info("stopped");
 	free(cfg);
 	return rc;

@@ -17,6 +17,8 @@
 
 #include "cache.h"
 
+#define SEALED_MAX 72   /* RFC 5649 of 64 octets */
+
 struct entry {
 	struct entry *chain;            /* next in the bucket */
 	struct entry *prev, *next;      /* use order: head is the most recent */
@@ -24,7 +26,9 @@ struct entry {
 	char btid[GBA_BTID_MAX + 1];
 	uint8_t naf_id[GBA_NAF_ID_MAX];
 	size_t naf_id_len;
-	uint8_t ks_naf[32], ks_int_naf[32];
+	uint8_t ks_naf[32], ks_int_naf[32];   /* zero when sealed */
+	uint8_t sealed[SEALED_MAX];           /* with a guard: Ks_NAF || Ks_int_NAF wrapped */
+	size_t sealed_len;
 	int has_int_naf, gba_u, gba_type;
 	char impi[GBA_NAF_IMPI_MAX + 1];
 	int64_t expiry, created;
@@ -38,7 +42,17 @@ struct naf_cache {
 	size_t nbuckets;                /* a power of two */
 	size_t capacity, count;
 	struct entry *head, *tail;
+	gba_naf_wrap_fn *wrap, *unwrap;   /* NULL: keys kept as they are */
+	void *wrap_arg;
 };
+
+void naf_cache_set_guard(struct naf_cache *c, gba_naf_wrap_fn *wrap, gba_naf_wrap_fn *unwrap,
+			 void *arg)
+{
+	c->wrap = wrap;
+	c->unwrap = unwrap;
+	c->wrap_arg = arg;
+}
 
 static uint32_t hash_of(const char *btid, const uint8_t *naf_id, size_t naf_id_len)
 {
@@ -137,6 +151,35 @@ static struct entry *lookup(struct naf_cache *c, uint32_t h, const char *btid,
 	return NULL;
 }
 
+/* An entry's key material back from its wrapped form; -1: it does not unwrap. */
+static int unseal(struct naf_cache *c, const uint8_t *sealed, size_t len,
+		  struct gba_naf_key *out)
+{
+	uint8_t both[64];
+	size_t got = 0;
+	gba_err err = c->unwrap(c->wrap_arg, both, sizeof(both), &got, sealed, len);
+
+	if (!err && got == sizeof(both)) {
+		memcpy(out->ks_naf, both, 32);
+		memcpy(out->ks_int_naf, both + 32, 32);
+	}
+	gba_wipe(both, sizeof(both));
+	return !err && got == sizeof(both) ? 0 : -1;
+}
+
+static int seal(struct naf_cache *c, struct entry *e, const struct gba_naf_key *k)
+{
+	uint8_t both[64];
+	gba_err err;
+
+	memcpy(both, k->ks_naf, 32);
+	memcpy(both + 32, k->ks_int_naf, 32);
+	err = c->wrap(c->wrap_arg, e->sealed, sizeof(e->sealed), &e->sealed_len, both,
+		      sizeof(both));
+	gba_wipe(both, sizeof(both));
+	return err ? -1 : 0;
+}
+
 static void to_key(const struct entry *e, struct gba_naf_key *out)
 {
 	memcpy(out->ks_naf, e->ks_naf, 32);
@@ -158,6 +201,8 @@ int naf_cache_get(struct naf_cache *c, const char *btid, const uint8_t *naf_id,
 		  size_t naf_id_len, int64_t now, struct gba_naf_key *out)
 {
 	uint32_t h = hash_of(btid, naf_id, naf_id_len);
+	uint8_t sealed[SEALED_MAX];
+	size_t sealed_len = 0;
 	struct entry *e;
 	int hit = 0;
 
@@ -169,6 +214,8 @@ int naf_cache_get(struct naf_cache *c, const char *btid, const uint8_t *naf_id,
 		entry_free(e);
 	} else if (e) {
 		to_key(e, out);
+		sealed_len = e->sealed_len;
+		memcpy(sealed, e->sealed, sealed_len);
 		/* Most recently used to the front. */
 		if (c->head != e) {
 			e->prev->next = e->next;
@@ -181,16 +228,25 @@ int naf_cache_get(struct naf_cache *c, const char *btid, const uint8_t *naf_id,
 		hit = 1;
 	}
 	pthread_mutex_unlock(&c->mtx);
+	/* The token call happens outside the lock: other look-ups go on. */
+	if (hit && sealed_len && unseal(c, sealed, sealed_len, out)) {
+		gba_naf_key_wipe(out);
+		hit = 0;
+	}
 	return hit;
 }
 
-static struct entry *entry_new(uint32_t h, const char *btid, const uint8_t *naf_id,
-			       size_t naf_id_len, const struct gba_naf_key *k)
+static struct entry *entry_new(struct naf_cache *c, uint32_t h, const char *btid,
+			       const uint8_t *naf_id, size_t naf_id_len, const struct gba_naf_key *k)
 {
 	struct entry *e = calloc(1, sizeof(*e));
 
 	if (!e)
 		return NULL;
+	if (c->wrap && seal(c, e, k)) {
+		free(e);
+		return NULL;   /* not cached: the next fetch asks the BSF again */
+	}
 	if (k->uss_len) {
 		e->uss = malloc(k->uss_len);
 		if (!e->uss) {
@@ -204,8 +260,10 @@ static struct entry *entry_new(uint32_t h, const char *btid, const uint8_t *naf_
 	strncpy(e->btid, btid, sizeof(e->btid) - 1);
 	memcpy(e->naf_id, naf_id, naf_id_len);
 	e->naf_id_len = naf_id_len;
-	memcpy(e->ks_naf, k->ks_naf, 32);
-	memcpy(e->ks_int_naf, k->ks_int_naf, 32);
+	if (!c->wrap) {
+		memcpy(e->ks_naf, k->ks_naf, 32);
+		memcpy(e->ks_int_naf, k->ks_int_naf, 32);
+	}
 	e->has_int_naf = k->has_int_naf;
 	e->gba_u = k->gba_u;
 	e->gba_type = k->gba_type;
@@ -223,7 +281,7 @@ void naf_cache_put(struct naf_cache *c, const char *btid, const uint8_t *naf_id,
 
 	if (!c->capacity || strlen(btid) > GBA_BTID_MAX || naf_id_len > GBA_NAF_ID_MAX)
 		return;
-	e = entry_new(h, btid, naf_id, naf_id_len, k);
+	e = entry_new(c, h, btid, naf_id, naf_id_len, k);
 	if (!e)
 		return;   /* not cached: only the next fetch pays */
 	pthread_mutex_lock(&c->mtx);

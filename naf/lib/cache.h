@@ -16,6 +16,13 @@ struct naf_cache;
 
 /* NULL when out of memory; capacity 0 makes a cache that keeps nothing. */
 struct naf_cache *naf_cache_new(size_t capacity);
+
+/*
+ * Keep the entries' key material wrapped by wrap and unwrap it per get
+ * (outside the cache's lock).  Call before the first put.
+ */
+void naf_cache_set_guard(struct naf_cache *c, gba_naf_wrap_fn *wrap, gba_naf_wrap_fn *unwrap,
+			 void *arg);
 void naf_cache_free(struct naf_cache *c);
 
 /* 1 and *out filled (uss included) when a live entry is there at time now. */

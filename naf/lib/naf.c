@@ -96,6 +96,11 @@ static gba_err init(struct gba_naf *naf, const struct gba_naf_config *cfg)
 		naf->cache = naf_cache_new(entries);
 		if (!naf->cache)
 			return GBA_ERR_NO_MEMORY;
+		if (!cfg->key_wrap != !cfg->key_unwrap)
+			return GBA_ERR_INVALID_ARG;
+		if (cfg->key_wrap)
+			naf_cache_set_guard(naf->cache, cfg->key_wrap, cfg->key_unwrap,
+					    cfg->key_wrap_arg);
 	}
 	return GBA_OK;
 }

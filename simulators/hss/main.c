@@ -33,6 +33,7 @@ struct hss_options {
 	const char *identity;
 	const char *realm;
 	const char *db_path;
+	const char *kek, *pin_file, *kek_module;   /* wrapped K and OPc */
 	unsigned ind;
 	unsigned threads;
 	enum gba_dia_log_level log_level;
@@ -40,6 +41,7 @@ struct hss_options {
 
 struct hss {
 	struct gba_subdb *db;
+	struct gba_kek *kek;   /* --kek: the database's K and OPc are wrapped */
 	unsigned ind;
 };
 
@@ -51,6 +53,10 @@ static void usage(FILE *out)
 		"from the SQLite subscriber database (gba-subscriber manages it).\n"
 		"\n"
 		"  --db PATH             subscriber database (required)\n"
+		"  --kek URI             KEK in a PKCS#11 token that wraps the database's K\n"
+		"                        and OPc (pkcs11:token=..;object=..)\n"
+		"  --pin-file FILE       the token's user PIN (file ours, mode 0600)\n"
+		"  --kek-module PATH     PKCS#11 module (default: those p11-kit knows)\n"
 		"  --listen ADDR:PORT    address and port to listen on (127.0.0.1:3868)\n"
 		"  --identity NAME       Diameter identity, Origin-Host (hss.gba.test)\n"
 		"  --realm NAME          Origin-Realm (the identity without its first label)\n"
@@ -112,6 +118,9 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 {
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, 'd' },
+		{ "kek", required_argument, NULL, 'k' },
+		{ "pin-file", required_argument, NULL, 'p' },
+		{ "kek-module", required_argument, NULL, 'm' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "identity", required_argument, NULL, 'i' },
 		{ "realm", required_argument, NULL, 'r' },
@@ -129,6 +138,9 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 
 		switch (c) {
 		case 'd': o->db_path = optarg; break;
+		case 'k': o->kek = optarg; break;
+		case 'p': o->pin_file = optarg; break;
+		case 'm': o->kek_module = optarg; break;
 		case 'l': if (parse_listen(optarg, o)) bad = "--listen"; break;
 		case 'i': o->identity = optarg; break;
 		case 'r': o->realm = optarg; break;
@@ -146,6 +158,10 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 	}
 	if (optind != argc || !o->db_path) {
 		usage(stderr);
+		return -1;
+	}
+	if (o->kek && !o->pin_file) {
+		fprintf(stderr, "gba-hss-sim: --kek needs --pin-file\n");
 		return -1;
 	}
 	if (!o->realm) {
@@ -234,6 +250,29 @@ static int run(const struct hss_options *o, struct hss *h, const sigset_t *stop)
 	return 0;
 }
 
+/* The subscriber database, with its KEK when --kek names one. */
+static int open_db(const struct hss_options *o, struct hss *h)
+{
+	char why[2 * GBA_KEK_URI_MAX + 256];
+	gba_err err = GBA_OK;
+
+	if (o->kek)
+		err = gba_kek_open(&h->kek, o->kek, o->pin_file, o->kek_module, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "gba-hss-sim: --kek: %s\n", *why ? why : gba_strerror(err));
+		return -1;
+	}
+	err = gba_subdb_open_kek(&h->db, o->db_path, h->kek);
+	if (err) {
+		gba_subdb_kek_explain(o->db_path, h->kek, err, why, sizeof(why));
+		fprintf(stderr, "gba-hss-sim: subscriber database %s\n", why);
+		gba_kek_close(h->kek);
+		h->kek = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct hss_options o = {
@@ -245,21 +284,17 @@ int main(int argc, char **argv)
 	};
 	struct hss h = { 0 };
 	sigset_t stop;
-	gba_err err;
 	int rc;
 
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc > 0 ? 0 : 2;
 	block_stop_signals(&stop);
-	err = gba_subdb_open(&h.db, o.db_path);
-	if (err) {
-		fprintf(stderr, "gba-hss-sim: subscriber database %s: %s\n", o.db_path,
-			gba_strerror(err));
+	if (open_db(&o, &h))
 		return 1;
-	}
 	h.ind = o.ind;
 	rc = run(&o, &h, &stop);
 	gba_subdb_close(h.db);
+	gba_kek_close(h.kek);
 	return rc;
 }

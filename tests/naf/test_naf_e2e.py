@@ -50,8 +50,8 @@ class Env:
         self.bsf.start()
         gbatest.wait_port(self.zn_port, 10.0, self.bsf.proc)
 
-    def start_naf(self, name="naf", fqdn=FQDN, identity=FQDN, store=None):
-        ports = {k: gbatest.free_port() for k in ("digest", "tls", "admin")}
+    def naf_conf(self, name, ports, fqdn=FQDN, identity=FQDN, store=None, extra=""):
+        """gba-naf's config file for these ports (0600, as it holds target PSKs)."""
         conf = os.path.join(self.procs.dir, name + ".conf")
         with open(conf, "w") as f:
             f.write(f"""# written by test_naf_e2e.py
@@ -80,9 +80,16 @@ timeout_ms = 1500
 {OTHER} = {OTHER_PSK}
 [log]
 level = debug
-""")
+{extra}""")
         os.chmod(conf, 0o600)
-        proc = self.procs.start(name, [self.naf_bin, "--config", conf], wait_port=ports["tls"])
+        return conf
+
+    def start_naf(self, name="naf", fqdn=FQDN, identity=FQDN, store=None, extra="", env=None):
+        """A gba-naf on free ports; extra is appended to its config file."""
+        ports = {k: gbatest.free_port() for k in ("digest", "tls", "admin")}
+        conf = self.naf_conf(name, ports, fqdn, identity, store, extra)
+        proc = self.procs.start(name, [self.naf_bin, "--config", conf], wait_port=ports["tls"],
+                                env=env)
         gbatest.wait_port(ports["admin"], 10.0, proc)
         gbatest.wait_port(ports["digest"], 10.0, proc)
         return dict(ports, name=name, fqdn=fqdn)

@@ -276,6 +276,68 @@ static void test_cache(void **state)
 	naf_cache_free(c);
 }
 
+/*
+ * A stand-in key-encryption key for the cache's guard (the real one, a
+ * PKCS#11 token, is tested end to end in tests/naf/test_naf_kek.py): an
+ * 8-octet tag, then the input with every octet inverted.
+ */
+static unsigned guard_calls;
+static int guard_fail;
+
+static gba_err toy_wrap(void *arg, uint8_t *out, size_t out_size, size_t *out_len,
+			const uint8_t *in, size_t in_len)
+{
+	(void)arg;
+	if (out_size < in_len + 8)
+		return GBA_ERR_BUFFER_TOO_SMALL;
+	memcpy(out, "WRAPPED!", 8);
+	for (size_t i = 0; i < in_len; i++)
+		out[8 + i] = (uint8_t)~in[i];
+	*out_len = in_len + 8;
+	return GBA_OK;
+}
+
+static gba_err toy_unwrap(void *arg, uint8_t *out, size_t out_size, size_t *out_len,
+			  const uint8_t *in, size_t in_len)
+{
+	(void)arg;
+	guard_calls++;
+	if (guard_fail || in_len < 8 || memcmp(in, "WRAPPED!", 8) || out_size < in_len - 8)
+		return GBA_ERR_AUTH_FAILED;
+	for (size_t i = 8; i < in_len; i++)
+		out[i - 8] = (uint8_t)~in[i];
+	*out_len = in_len - 8;
+	return GBA_OK;
+}
+
+/* With a guard, every hit unwraps; an entry that does not unwrap is a miss. */
+static void test_cache_guard(void **state)
+{
+	static struct gba_naf_key k, out;
+	struct naf_cache *c = naf_cache_new(4);
+	const uint8_t id[] = "naf.example.org\x01\x00\x00\x00\x02";
+
+	(void)state;
+	assert_non_null(c);
+	naf_cache_set_guard(c, toy_wrap, toy_unwrap, NULL);
+	key_for(&k, "a@x", 1000, 0x5a);
+	memset(k.ks_int_naf, 0x33, 32);
+	naf_cache_put(c, "b1@x", id, sizeof(id) - 1, &k);
+	guard_calls = 0;
+	assert_true(naf_cache_get(c, "b1@x", id, sizeof(id) - 1, 0, &out));
+	assert_memory_equal(out.ks_naf, k.ks_naf, 32);
+	assert_memory_equal(out.ks_int_naf, k.ks_int_naf, 32);
+	assert_true(naf_cache_get(c, "b1@x", id, sizeof(id) - 1, 0, &out));
+	assert_int_equal(guard_calls, 2);
+	guard_fail = 1;
+	memset(&out, 0x77, sizeof(out));
+	assert_false(naf_cache_get(c, "b1@x", id, sizeof(id) - 1, 0, &out));
+	for (size_t i = 0; i < 32; i++)
+		assert_int_equal(out.ks_naf[i], 0);   /* wiped, not left half filled */
+	guard_fail = 0;
+	naf_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_uss_cached),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_cache_guard),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

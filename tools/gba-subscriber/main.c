@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <gba/kek.h>
 #include <gba/subscriber_db.h>
 #include <gba/tuak.h>
 #include <gba/util.h>
@@ -47,9 +48,17 @@ static const char usage_text[] =
 	"  show IMPI                   one subscriber's public data\n"
 	"  remove IMPI                 delete a subscriber\n"
 	"  import FILE.csv             add many subscribers, all or none ('-': stdin)\n"
+	"  rewrap --new-kek URI --new-pin-file FILE | --to-plain\n"
+	"                              move every K and OPc to another KEK (from\n"
+	"                              --kek, or from plain keys), or out of the token\n"
 	"\n"
 	"Global options:\n"
 	"  --db PATH                   the database file (or GBA_SUBSCRIBER_DB)\n"
+	"  --kek URI                   K and OPc are wrapped (RFC 5649) under this\n"
+	"                              key in a PKCS#11 token: pkcs11:token=..;object=..\n"
+	"                              (a file wrapped under a KEK opens only with it)\n"
+	"  --pin-file FILE             the token's user PIN (file ours, mode 0600)\n"
+	"  --kek-module PATH           the PKCS#11 module [every module p11-kit knows]\n"
 	"  -h, --help                  this text\n"
 	"  --version                   the version\n"
 	"\n"
@@ -137,14 +146,51 @@ static int exit_code(gba_err err)
 	}
 }
 
+/* Where the keys are: the global --kek options, and the KEK once open. */
+static struct {
+	const char *uri, *pin_file, *module;
+	struct gba_kek *kek;
+} kek_opt;
+
+/* Open a KEK; the message names the URI and what went wrong. */
+static int open_kek(const char *uri, const char *pin_file, struct gba_kek **kek)
+{
+	char why[GBA_KEK_URI_MAX + 128];
+	gba_err err;
+
+	if (!pin_file)
+		return usage_error("--kek %s needs its --pin-file", uri);
+	err = gba_kek_open(kek, uri, pin_file, kek_opt.module, why, sizeof(why));
+	if (err)
+		return fail(EXIT_FAILED, "KEK: %s", *why ? why : gba_strerror(err));
+	return EXIT_DONE;
+}
+
+/* The reason a file refused our KEK (or its absence), naming the one it needs. */
+static int kek_refused(const char *path, gba_err err)
+{
+	char why[2 * GBA_KEK_URI_MAX + 256];
+
+	gba_subdb_kek_explain(path, kek_opt.kek, err, why, sizeof(why));
+	return fail(EXIT_FAILED, "%s", why);
+}
+
 /* Open the database; must_exist for the commands that only read or delete. */
 static int open_db(const char *path, int must_exist, struct gba_subdb **db)
 {
 	gba_err err;
+	int rc;
 
 	if (must_exist && access(path, F_OK))
 		return fail(EXIT_FAILED, "%s: %s", path, strerror(errno));
-	err = gba_subdb_open(db, path);
+	if (kek_opt.uri && !kek_opt.kek) {
+		rc = open_kek(kek_opt.uri, kek_opt.pin_file, &kek_opt.kek);
+		if (rc)
+			return rc;
+	}
+	err = gba_subdb_open_kek(db, path, kek_opt.kek);
+	if (err == GBA_ERR_NOT_AUTHORIZED || err == GBA_ERR_UNSUPPORTED)
+		return kek_refused(path, err);
 	if (err)
 		return fail(EXIT_FAILED, "%s: cannot open the database: %s", path,
 			    gba_strerror(err));
@@ -226,6 +272,7 @@ static int read_guss(const char *path, char *buf, size_t size, size_t *len)
 enum add_opt {
 	O_DB = 256, O_IMPI, O_IMSI, O_IMPU, O_ALGO, O_K, O_K_FILE, O_OP, O_OPC, O_AMF,
 	O_ITERATIONS, O_RES_LEN, O_SQN, O_IND_BITS, O_GUSS_FILE, O_HELP, O_VERSION,
+	O_KEK, O_PIN_FILE, O_KEK_MODULE, O_NEW_KEK, O_NEW_PIN_FILE, O_TO_PLAIN,
 };
 
 static const struct option add_options[] = {
@@ -547,19 +594,99 @@ static int cmd_import(int argc, char **argv, const char *db_path)
 	return rc;
 }
 
+/* ---- rewrap ------------------------------------------------------------- */
+
+static const struct option rewrap_options[] = {
+	{ "new-kek", required_argument, NULL, O_NEW_KEK },
+	{ "new-pin-file", required_argument, NULL, O_NEW_PIN_FILE },
+	{ "to-plain", no_argument, NULL, O_TO_PLAIN },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int rewrap_args(int argc, char **argv, const char **uri, const char **pin, int *plain)
+{
+	int opt;
+
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":", rewrap_options, NULL)) != -1) {
+		if (opt == O_NEW_KEK)
+			*uri = optarg;
+		else if (opt == O_NEW_PIN_FILE)
+			*pin = optarg;
+		else if (opt == O_TO_PLAIN)
+			*plain = 1;
+		else
+			return bad_option(opt, argv);
+	}
+	if (optind < argc)
+		return usage_error("rewrap: unexpected argument '%s'", argv[optind]);
+	if (!*uri == !*plain)
+		return usage_error("rewrap: --new-kek URI --new-pin-file FILE, or --to-plain");
+	return EXIT_DONE;
+}
+
+static int cmd_rewrap(int argc, char **argv, const char *db_path)
+{
+	const char *uri = NULL, *pin = NULL;
+	struct gba_kek *new_kek = NULL;
+	struct gba_subdb *db = NULL;
+	size_t count = 0;
+	int plain = 0, rc = rewrap_args(argc, argv, &uri, &pin, &plain);
+	gba_err err;
+
+	if (!rc)
+		rc = open_db(db_path, 1, &db);
+	if (!rc && uri)
+		rc = open_kek(uri, pin, &new_kek);
+	if (!rc) {
+		err = gba_subdb_rewrap(db, new_kek, &count);
+		if (err)
+			rc = fail(exit_code(err), "rewrap: %s; nothing changed", gba_strerror(err));
+		else
+			printf("rewrapped %zu subscribers %s %s\n", count, uri ? "under" : "to",
+			       uri ? uri : "plain keys");
+	}
+	gba_subdb_close(db);
+	gba_kek_close(new_kek);
+	return rc;
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static const struct option global_options[] = {
 	{ "db", required_argument, NULL, O_DB },
+	{ "kek", required_argument, NULL, O_KEK },
+	{ "pin-file", required_argument, NULL, O_PIN_FILE },
+	{ "kek-module", required_argument, NULL, O_KEK_MODULE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
+static int run(const char *cmd, int argc, char **argv, const char **db_path)
+{
+	if (!strcmp(cmd, "add"))
+		return cmd_add(argc, argv, db_path);
+	if (!**db_path)
+		return usage_error("--db is required");
+	if (!strcmp(cmd, "list"))
+		return cmd_list(argc, argv, *db_path);
+	if (!strcmp(cmd, "show"))
+		return cmd_show(argc, argv, *db_path);
+	if (!strcmp(cmd, "remove"))
+		return cmd_remove(argc, argv, *db_path);
+	if (!strcmp(cmd, "import"))
+		return cmd_import(argc, argv, *db_path);
+	if (!strcmp(cmd, "rewrap"))
+		return cmd_rewrap(argc, argv, *db_path);
+	return usage_error("unknown command '%s'", cmd);
+}
+
 int main(int argc, char **argv)
 {
 	const char *db_path = getenv("GBA_SUBSCRIBER_DB"), *cmd;
-	int opt;
+	int opt, rc;
 
 	if (!db_path)
 		db_path = "";
@@ -568,13 +695,16 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "+:h", global_options, NULL)) != -1) {
 		switch (opt) {
 		case O_DB: db_path = optarg; break;
+		case O_KEK: kek_opt.uri = optarg; break;
+		case O_PIN_FILE: kek_opt.pin_file = optarg; break;
+		case O_KEK_MODULE: kek_opt.module = optarg; break;
 		case 'h': fputs(usage_text, stdout); return EXIT_DONE;
 		case O_VERSION: printf("gba-subscriber %s\n", GBA_VERSION); return EXIT_DONE;
 		default: return bad_option(opt, argv);
 		}
 	}
 	if (optind >= argc)
-		return usage_error("no command (add, list, show, remove, import)");
+		return usage_error("no command (add, list, show, remove, import, rewrap)");
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
@@ -582,17 +712,7 @@ int main(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return EXIT_DONE;
 	}
-	if (!strcmp(cmd, "add"))
-		return cmd_add(argc, argv, &db_path);
-	if (!*db_path)
-		return usage_error("--db is required");
-	if (!strcmp(cmd, "list"))
-		return cmd_list(argc, argv, db_path);
-	if (!strcmp(cmd, "show"))
-		return cmd_show(argc, argv, db_path);
-	if (!strcmp(cmd, "remove"))
-		return cmd_remove(argc, argv, db_path);
-	if (!strcmp(cmd, "import"))
-		return cmd_import(argc, argv, db_path);
-	return usage_error("unknown command '%s'", cmd);
+	rc = run(cmd, argc, argv, &db_path);
+	gba_kek_close(kek_opt.kek);
+	return rc;
 }

@@ -21,14 +21,21 @@
 #include <gba/aka.h>
 #include <gba/session_store.h>
 
+#include "subscriber_keys.h"
+
 #define AUC_ENTRY_TTL 5        /* seconds */
 #define AUC_CACHE_SETS 4096
 #define AUC_CACHE_WAYS 8       /* 32768 entries at most */
 
-/* One subscriber's reserved block.  Holds K and OPc: wiped when dropped. */
+/*
+ * One subscriber's reserved block.  Holds K and OPc: wiped when dropped.
+ * With a KEK they are only here wrapped (sealed), and key holds just the
+ * algorithm's parameters: each vector unwraps them anew.
+ */
 struct auc_entry {
 	char impi[GBA_IMPI_MAX + 1];
 	struct gba_aka_key key;
+	struct subkey_sealed sealed;
 	uint8_t amf[2];
 	unsigned ind_bits;
 	unsigned ind;              /* the slot the block was reserved in */

@@ -85,25 +85,54 @@ gba_err store_sqlite_exec(sqlite3 *db, const char *sql)
 	return rc == SQLITE_OK ? GBA_OK : store_sqlite_err(rc);
 }
 
-gba_err store_sqlite_schema(sqlite3 *db, const char *sql, int version)
+/* PRAGMA user_version, or -1 when unreadable (not a database of ours). */
+static int user_version(sqlite3 *db)
 {
 	sqlite3_stmt *st;
 	int found = -1;
-	char set[48];
-	gba_err err;
 
 	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-		return GBA_ERR_STORE;
+		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		found = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
+	return found;
+}
+
+/*
+ * What brings a file at version found to version: the whole schema for a
+ * new file (0) or when there are no steps, else each missing step in order.
+ */
+static gba_err schema_run(sqlite3 *db, const char *sql, int found, int version,
+			  const char *const *steps)
+{
+	gba_err err = GBA_OK;
+
+	if (found == 0 || !steps)
+		return store_sqlite_exec(db, sql);
+	for (int v = found; v < version && !err; v++)
+		err = store_sqlite_exec(db, steps[v - 1]);
+	return err;
+}
+
+gba_err store_sqlite_schema_steps(sqlite3 *db, const char *sql, int version,
+				  const char *const *steps)
+{
+	int found = user_version(db);
+	char set[48];
+	gba_err err;
+
 	if (found < 0 || found > version)
 		return GBA_ERR_STORE;   /* not ours, or from a newer release */
 	err = store_sqlite_exec(db, "BEGIN IMMEDIATE");
 	if (err)
 		return err;
+	/* Read again under the write lock: another process may have upgraded it. */
+	found = user_version(db);
+	err = found < 0 || found > version ? GBA_ERR_STORE : GBA_OK;
 	snprintf(set, sizeof(set), "PRAGMA user_version = %d", version);
-	err = store_sqlite_exec(db, sql);
+	if (!err)
+		err = schema_run(db, sql, found, version, steps);
 	if (!err)
 		err = store_sqlite_exec(db, set);
 	if (!err)
@@ -111,6 +140,11 @@ gba_err store_sqlite_schema(sqlite3 *db, const char *sql, int version)
 	if (err)
 		(void)store_sqlite_exec(db, "ROLLBACK");
 	return err == GBA_ERR_EXISTS ? GBA_ERR_STORE : err;
+}
+
+gba_err store_sqlite_schema(sqlite3 *db, const char *sql, int version)
+{
+	return store_sqlite_schema_steps(db, sql, version, NULL);
 }
 
 gba_err store_sqlite_open(sqlite3 **out, const char *path, const char *secure_delete,

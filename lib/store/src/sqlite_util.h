@@ -48,6 +48,14 @@ gba_err store_sqlite_exec(sqlite3 *db, const char *sql);
  */
 gba_err store_sqlite_schema(sqlite3 *db, const char *sql, int version);
 
+/*
+ * The same with ordered upgrades: a new file gets sql (the current schema);
+ * a file at version v < version runs steps[v - 1], steps[v], ... (step i
+ * takes version i + 1 to i + 2), all in the one transaction.
+ */
+gba_err store_sqlite_schema_steps(sqlite3 *db, const char *sql, int version,
+				  const char *const *steps);
+
 /* Prepare n statements once, for the life of the connection. */
 gba_err store_sqlite_prepare(sqlite3 *db, const char *const *sql, sqlite3_stmt **stmts,
 			     size_t n);

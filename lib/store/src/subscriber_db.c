@@ -14,7 +14,9 @@
  * The mutex serialises this process's threads on the one connection.
  *
  * K and OPc are read into a stack struct gba_aka_key, used, and wiped;
- * no function returns them.  secure_delete=ON has SQLite overwrite a
+ * no function returns them.  Opened with a KEK (gba_subdb_open_kek), the
+ * file holds them wrapped (subscriber_keys.h): the AuC reads and caches
+ * the wrapped form and unwraps it for the one vector it computes.  secure_delete=ON has SQLite overwrite a
  * removed subscriber's keys in the file.
  */
 #define _POSIX_C_SOURCE 200809L /* strnlen */
@@ -28,8 +30,9 @@
 #include "guss_out.h"
 #include "sqlite_util.h"
 #include "subscriber_internal.h"
+#include "subscriber_keys.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define SQN_BLOCK_MAX 1024
 
 static const char schema_sql[] =
@@ -46,7 +49,20 @@ static const char schema_sql[] =
 	" amf BLOB NOT NULL,"
 	" sqn INTEGER NOT NULL,"           /* last SQN issued (SEQ || IND) */
 	" ind_bits INTEGER NOT NULL,"
-	" guss BLOB);";
+	" guss BLOB,"
+	" wrapped INTEGER NOT NULL DEFAULT 0);"   /* k and opc: RFC 5649 under the KEK */
+	"CREATE TABLE IF NOT EXISTS kek("          /* the KEK of a wrapped file */
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" uri TEXT NOT NULL,"
+	" check_value BLOB NOT NULL);";
+
+/* Ordered upgrades: schema_steps[v - 1] takes a version-v file to v + 1. */
+static const char *const schema_steps[SCHEMA_VERSION - 1] = {
+	/* 1 -> 2: keys may be wrapped under a KEK in a PKCS#11 token */
+	"ALTER TABLE subscriber ADD COLUMN wrapped INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE kek(id INTEGER PRIMARY KEY CHECK (id = 1), uri TEXT NOT NULL,"
+	" check_value BLOB NOT NULL);",
+};
 
 enum stmt_id {
 	S_BEGIN,
@@ -68,12 +84,12 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_ADD] = "INSERT INTO subscriber(impi, imsi, impus, algo, k, opc, tuak_iterations,"
-		  " res_len, amf, sqn, ind_bits, guss)"
-		  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+		  " res_len, amf, sqn, ind_bits, guss, wrapped)"
+		  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 	[S_REMOVE] = "DELETE FROM subscriber WHERE impi = ?1",
 	[S_INFO] = "SELECT " INFO_COLUMNS " FROM subscriber WHERE impi = ?1",
 	[S_LIST] = "SELECT " INFO_COLUMNS " FROM subscriber ORDER BY impi",
-	[S_AUC] = "SELECT algo, k, opc, tuak_iterations, res_len, amf, sqn, ind_bits, guss"
+	[S_AUC] = "SELECT algo, k, opc, tuak_iterations, res_len, amf, sqn, ind_bits, guss, wrapped"
 		  " FROM subscriber WHERE impi = ?1",
 	[S_SET_SQN] = "UPDATE subscriber SET sqn = ?2 WHERE impi = ?1",
 };
@@ -81,6 +97,11 @@ static const char *const stmt_sql[S__COUNT] = {
 /* ---- opening ----------------------------------------------------------- */
 
 gba_err gba_subdb_open(struct gba_subdb **out, const char *path)
+{
+	return gba_subdb_open_kek(out, path, NULL);
+}
+
+gba_err gba_subdb_open_kek(struct gba_subdb **out, const char *path, struct gba_kek *kek)
 {
 	struct gba_subdb *db;
 	gba_err err;
@@ -102,9 +123,12 @@ gba_err gba_subdb_open(struct gba_subdb **out, const char *path)
 	}
 	err = store_sqlite_open(&db->db, path, "ON", 0);
 	if (!err)
-		err = store_sqlite_schema(db->db, schema_sql, SCHEMA_VERSION);
+		err = store_sqlite_schema_steps(db->db, schema_sql, SCHEMA_VERSION, schema_steps);
+	if (!err)
+		err = subkeys_attach(db->db, kek);
 	if (!err)
 		err = store_sqlite_prepare(db->db, stmt_sql, db->st, S__COUNT);
+	db->kek = kek;
 	if (err) {
 		gba_subdb_close(db);
 		return err;
@@ -163,14 +187,17 @@ gba_err subdb_insert(struct gba_subdb *db, const struct gba_subscriber *sub)
 {
 	sqlite3_stmt *st = db->st[S_ADD];
 	const struct gba_aka_key *key = &sub->key;
-	size_t opc_len = key->algo == GBA_AKA_TUAK ? 32 : 16;
+	struct subkey_sealed w = { 0 };
+	gba_err err = db->kek ? subkeys_seal(db->kek, key, &w) : GBA_OK;
+
+	if (err)
+		return err;
 
 	sqlite3_bind_text(st, 1, sub->impi, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, sub->imsi, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, sub->impus, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, (int)key->algo);
-	sqlite3_bind_blob(st, 5, key->k, (int)key->k_len, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 6, key->opc, (int)opc_len, SQLITE_STATIC);
+	subkeys_bind(st, 5, 6, key, &w);
 	sqlite3_bind_int(st, 7, (int)(key->algo == GBA_AKA_TUAK ? key->tuak_iterations : 0));
 	sqlite3_bind_int(st, 8, (int)key->res_len);
 	sqlite3_bind_blob(st, 9, sub->amf, 2, SQLITE_STATIC);
@@ -180,7 +207,10 @@ gba_err subdb_insert(struct gba_subdb *db, const struct gba_subscriber *sub)
 		sqlite3_bind_blob(st, 12, sub->guss, (int)sub->guss_len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 12);
-	return store_sqlite_run(st);   /* unbinds K and OPc; a known IMPI: EXISTS */
+	sqlite3_bind_int(st, 13, w.on);
+	err = store_sqlite_run(st);   /* unbinds K and OPc; a known IMPI: EXISTS */
+	gba_wipe(&w, sizeof(w));
+	return err;
 }
 
 gba_err gba_subdb_add(struct gba_subdb *db, const struct gba_subscriber *sub)
@@ -310,16 +340,20 @@ gba_err gba_subdb_list(struct gba_subdb *db,
 
 /* ---- the AuC ----------------------------------------------------------- */
 
-/* What the AuC reads of a subscriber.  Holds K and OPc: wipe it. */
+/*
+ * What the AuC reads of a subscriber.  Holds K and OPc (in key, or wrapped
+ * in sealed with only key's parameters set): wipe it.
+ */
 struct auc_row {
 	struct gba_aka_key key;
+	struct subkey_sealed sealed;
 	uint8_t amf[2];
 	uint64_t sqn;
 	unsigned ind_bits;
 };
 
 /* Fill a key from S_AUC's columns; GBA_ERR_STORE when they are not sane. */
-static gba_err row_to_key(sqlite3_stmt *st, struct auc_row *row)
+static gba_err row_to_key(sqlite3_stmt *st, struct auc_row *row, int wrapped)
 {
 	int algo = sqlite3_column_int(st, 0);
 	size_t k_len = (size_t)sqlite3_column_bytes(st, 1);
@@ -329,14 +363,22 @@ static gba_err row_to_key(sqlite3_stmt *st, struct auc_row *row)
 	int64_t sqn = sqlite3_column_int64(st, 6);
 	int ind_bits = sqlite3_column_int(st, 7);
 
-	if (!k || !opc || !amf || sqlite3_column_bytes(st, 5) != 2 || k_len > 32 ||
-	    opc_len != (algo == GBA_AKA_TUAK ? 32u : 16u) || sqn < 0 ||
+	if (sqlite3_column_int(st, 9) != wrapped)
+		return GBA_ERR_STORE;   /* a row that does not match the file's KEK */
+	if (!amf || sqlite3_column_bytes(st, 5) != 2 || sqn < 0 ||
 	    (uint64_t)sqn > GBA_SQN_MAX || ind_bits < 0 || ind_bits > SUBDB_IND_BITS_MAX)
 		return GBA_ERR_STORE;
+	if (wrapped) {
+		if (subkeys_take(&row->sealed, k, k_len, opc_len, algo == GBA_AKA_TUAK))
+			return GBA_ERR_STORE;
+	} else {
+		if (!k || !opc || k_len > 32 || opc_len != (algo == GBA_AKA_TUAK ? 32u : 16u))
+			return GBA_ERR_STORE;
+		memcpy(row->key.k, k, k_len);
+		row->key.k_len = k_len;
+		memcpy(row->key.opc, opc, opc_len);
+	}
 	row->key.algo = (enum gba_aka_algo)algo;
-	memcpy(row->key.k, k, k_len);
-	row->key.k_len = k_len;
-	memcpy(row->key.opc, opc, opc_len);
 	row->key.tuak_iterations = (unsigned)sqlite3_column_int(st, 3);
 	row->key.res_len = (size_t)sqlite3_column_int(st, 4);
 	memcpy(row->amf, amf, 2);
@@ -364,7 +406,7 @@ static gba_err auc_read(struct gba_subdb *db, const char *impi, struct auc_row *
 		store_sqlite_done(st);
 		return rc == SQLITE_DONE ? GBA_ERR_NOT_FOUND : store_sqlite_err(rc);
 	}
-	err = row_to_key(st, row);
+	err = row_to_key(st, row, db->kek != NULL);
 	if (!err) {
 		size_t len = (size_t)sqlite3_column_bytes(st, 8);
 		const void *doc = sqlite3_column_blob(st, 8);
@@ -432,6 +474,7 @@ static void cache_block(struct gba_subdb *db, const char *impi, unsigned ind,
 	}
 	memcpy(e->impi, impi, strlen(impi) + 1);
 	e->key = row->key;
+	e->sealed = row->sealed;
 	memcpy(e->amf, row->amf, 2);
 	e->ind_bits = row->ind_bits;
 	e->ind = ind;
@@ -443,17 +486,37 @@ static void cache_block(struct gba_subdb *db, const char *impi, unsigned ind,
 }
 
 /*
+ * K and OPc for one computation: unwrapped (with a KEK) into a stack key
+ * that is wiped as soon as the call returns; never kept in the cache.
+ *
  * A verified AUTS moves the row's SQN forward to SQN_MS, never back
  * (gba_sqn_after_resync): an AUTS behind the database must not make the
  * next vector reuse an SQN that was issued already.
  */
-static gba_err resync_sqn(struct auc_row *row, const uint8_t *resync_rand, const uint8_t *auts)
+static gba_err auc_resync_sqn(struct gba_subdb *db, struct auc_row *row,
+			      const uint8_t *rand, const uint8_t *auts)
 {
+	struct gba_aka_key key;
 	uint64_t sqn_ms;
-	gba_err err = gba_aka_resync(&row->key, resync_rand, auts, &sqn_ms);
+	gba_err err = subkeys_open(db->kek, &row->key, &row->sealed, &key);
 
 	if (!err)
+		err = gba_aka_resync(&key, rand, auts, &sqn_ms);
+	gba_wipe(&key, sizeof(key));
+	if (!err)
 		err = gba_sqn_after_resync(row->sqn, sqn_ms, row->ind_bits, &row->sqn);
+	return err;
+}
+
+static gba_err auc_vector(struct gba_subdb *db, const struct auc_row *row, uint64_t sqn,
+			  const uint8_t rand[16], struct gba_av *av)
+{
+	struct gba_aka_key key;
+	gba_err err = subkeys_open(db->kek, &row->key, &row->sealed, &key);
+
+	if (!err)
+		err = gba_aka_gen_av(&key, row->amf, sqn, rand, av);
+	gba_wipe(&key, sizeof(key));
 	return err;
 }
 
@@ -475,7 +538,7 @@ static gba_err auc_reserve(struct gba_subdb *db, const char *impi, unsigned ind,
 	if (!err)
 		err = auc_read(db, impi, row, g, keep, &kept, &kept_len);
 	if (!err && auts)
-		err = resync_sqn(row, resync_rand, auts);
+		err = auc_resync_sqn(db, row, resync_rand, auts);
 	if (!err)
 		err = gba_sqn_next(row->sqn, row->ind_bits, ind, sqn);
 	if (!err) {
@@ -504,6 +567,7 @@ static gba_err auc_from_block(struct auc_entry *e, const struct guss_out *g,
 	if (err)
 		return err;   /* nothing used */
 	row->key = e->key;
+	row->sealed = e->sealed;
 	memcpy(row->amf, e->amf, 2);
 	row->ind_bits = e->ind_bits;
 	*sqn = e->next_sqn;
@@ -544,7 +608,7 @@ static gba_err auc_issue(struct gba_subdb *db, const char *impi, unsigned ind,
 	}
 	pthread_mutex_unlock(&db->lock);
 	if (!err)
-		err = gba_aka_gen_av(&row.key, row.amf, sqn, rand, av);
+		err = auc_vector(db, &row, sqn, rand, av);
 	gba_wipe(&row, sizeof(row));
 	if (err && guss_len && err != GBA_ERR_BUFFER_TOO_SMALL)
 		*guss_len = 0;

@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include <gba/kek.h>
 #include <gba/subscriber_db.h>
 
 #define SUBDB_IND_BITS_MAX 10   /* what gba_sqn_next() accepts */
@@ -27,6 +28,7 @@ struct gba_subdb {
 	sqlite3_stmt **st;      /* prepared statements, see subscriber_db.c */
 	unsigned sqn_block;     /* SQNs reserved per transaction (1: none ahead) */
 	struct auc_cache *cache;   /* the reserved blocks (sqn_block > 1) */
+	struct gba_kek *kek;       /* K and OPc are wrapped under it; NULL: plain */
 };
 
 /* Run BEGIN IMMEDIATE / COMMIT / ROLLBACK.  Lock held. */

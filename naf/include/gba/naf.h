@@ -47,6 +47,14 @@ extern "C" {
 
 struct gba_naf;
 
+/*
+ * Wraps (or unwraps) in into out, as gba/kek.h's gba_kek_wrap and
+ * gba_kek_unwrap do with arg the struct gba_kek *: a key-encryption key
+ * that keeps cached keys out of plain memory.  GBA_OK or an error.
+ */
+typedef gba_err gba_naf_wrap_fn(void *arg, uint8_t *out, size_t out_size, size_t *out_len,
+				const uint8_t *in, size_t in_len);
+
 struct gba_naf_config {
 	const char *identity;       /* our Diameter identity (Origin-Host), an FQDN */
 	const char *realm;          /* our realm (Origin-Realm) */
@@ -96,6 +104,15 @@ struct gba_naf_config {
 	const char *tls_cert;
 	const char *tls_key;
 	const char *tls_ca;
+	/*
+	 * Optional, both or neither: the cache keeps Ks_NAF and Ks_int_NAF only
+	 * wrapped by key_wrap (K || K_int, 64 octets, as one form of up to 72)
+	 * and unwraps them with key_unwrap for the one gba_naf_get_key that
+	 * returns them.  An entry that does not unwrap counts as a miss.
+	 */
+	gba_naf_wrap_fn *key_wrap;
+	gba_naf_wrap_fn *key_unwrap;
+	void *key_wrap_arg;
 };
 
 /*

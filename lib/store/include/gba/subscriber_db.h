@@ -19,6 +19,7 @@
 
 #include <gba/aka.h>
 #include <gba/error.h>
+#include <gba/kek.h>
 #include <gba/session_store.h>
 
 #ifdef __cplusplus
@@ -55,8 +56,46 @@ struct gba_subscriber_info {
 
 struct gba_subdb;
 
-/* Open (creating the schema if needed) the database file at path. */
+/*
+ * Open (creating the schema if needed) the database file at path.  A file
+ * whose keys are wrapped under a KEK is refused (GBA_ERR_NOT_AUTHORIZED):
+ * open it with gba_subdb_open_kek().  A version-1 file is upgraded.
+ */
 gba_err gba_subdb_open(struct gba_subdb **out, const char *path);
+
+/*
+ * Open with K and OPc wrapped under kek (gba/kek.h; NULL: plain, as
+ * gba_subdb_open): subscribers added or imported are stored wrapped, and
+ * the AuC unwraps a subscriber's keys for each vector and wipes them after
+ * it (the SQN-block cache keeps them wrapped).  The file is marked with
+ * the KEK's URI and check value.  kek must outlive the handle.  Errors:
+ * GBA_ERR_NOT_AUTHORIZED when the file is wrapped under another key (or kek
+ * is NULL); gba_subdb_kek_uri() names the one it needs.
+ * GBA_ERR_UNSUPPORTED when kek is given and the file holds plain keys
+ * (gba_subdb_rewrap moves them).
+ */
+gba_err gba_subdb_open_kek(struct gba_subdb **out, const char *path, struct gba_kek *kek);
+
+/*
+ * The URI of the KEK the file at path is wrapped under, "" when its keys
+ * are plain (or it has none yet).  Reads the file only: for error messages.
+ */
+gba_err gba_subdb_kek_uri(const char *path, char *uri, size_t size);
+
+/*
+ * A sentence for a refused gba_subdb_open_kek(path, kek) that failed with
+ * err: the KEK the file needs (by URI) and why kek is not it.
+ */
+void gba_subdb_kek_explain(const char *path, const struct gba_kek *kek, gba_err err,
+			   char *why, size_t size);
+
+/*
+ * Move every subscriber's K and OPc from the handle's KEK (or plain) to
+ * new_kek (NULL: plain), in one transaction, and mark the file; from then
+ * on the handle uses new_kek, which must outlive it.  *count (may be NULL)
+ * is the subscribers moved.
+ */
+gba_err gba_subdb_rewrap(struct gba_subdb *db, struct gba_kek *new_kek, size_t *count);
 void gba_subdb_close(struct gba_subdb *db);
 
 /*
