@@ -133,6 +133,8 @@ static const struct key_def keys[] = {
 	     "challenges awaiting an answer; beyond it new ones get 503"),
 	UINT("bsf", "threads", threads, 0, 1024, "0",
 	     "HTTP worker threads (0: one per CPU; more for a slow HSS)"),
+	DUR("bsf", "shutdown_timeout", shutdown_timeout, 1, 3600, "10s",
+	    "after SIGTERM, exit within this even if a part does not stop (exit 1)"),
 
 	STR("ub", "listen", ub_listen, "0.0.0.0:8080",
 	    "Ub address and port: host:port, [v6]:port or *:port"),

@@ -45,6 +45,7 @@ struct bsf_config {
 	unsigned key_lifetime;               /* seconds */
 	unsigned max_pending;                /* challenges awaiting an answer */
 	unsigned threads;                    /* 0: one per CPU */
+	unsigned shutdown_timeout;           /* seconds from SIGTERM to exit, at most */
 
 	/* [ub] */
 	char ub_listen[CFG_ADDR_MAX + 1];
