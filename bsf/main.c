@@ -398,6 +398,12 @@ static void close_dia(struct bsf *b)
 
 static int open_parts(struct bsf *b)
 {
+	const struct challenge_limits limits = {
+		.per_impi = b->cfg.max_challenges_per_impi,
+		.impi_rate = b->cfg.impi_challenge_rate,
+		.impi_burst = b->cfg.impi_challenge_burst,
+		.per_ip = b->cfg.max_challenges_per_ip,
+	};
 	gba_err err;
 
 	if (open_dia(b) || open_av_source(b))
@@ -411,6 +417,8 @@ static int open_parts(struct bsf *b)
 	if (start_zn(b))
 		return -1;
 	err = challenge_table_create(&b->pending, b->cfg.max_pending, CHALLENGE_SHARDS);
+	if (!err)
+		err = challenge_table_set_limits(b->pending, &limits);
 	if (err) {
 		log_msg(&b->log, LOG_LVL_ERROR, "pending table: %s", gba_strerror(err));
 		return -1;

@@ -59,6 +59,7 @@ struct req_headers {
  */
 struct conn_state {
 	int fd;                   /* the socket: its name in ub_conns */
+	struct addr_key client;   /* its address, for per-address limits */
 	uint64_t start_us;
 	struct req_headers hd;
 	int too_large;
@@ -184,6 +185,7 @@ static enum MHD_Result answer(struct ub_http *h, struct MHD_Connection *conn, co
 	req.host = hd->host;
 	req.body = cs->body;
 	req.body_len = cs->body_len;
+	req.client = cs->client;
 	ub_handle(h->srv, &req, &reply);
 	ret = queue_reply(conn, &reply);
 	metrics_observe_latency(h->srv->metrics, now_us() - cs->start_us);
@@ -310,8 +312,13 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		cs = calloc(1, sizeof(struct conn_state));
-		if (cs)
+		if (cs) {
+			const union MHD_ConnectionInfo *ci =
+				MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
 			cs->fd = fd;
+			addr_key_of(&cs->client, ci ? ci->client_addr : NULL);
+		}
 		*socket_context = cs;
 		ub_conns_started(h->conns, fd);
 		return;
