@@ -25,6 +25,11 @@
 
 #define NIL UINT32_MAX
 #define MIN_SLOTS_PER_SHARD 256u
+/*
+ * A challenge is sent again only with this long left to answer it (an
+ * expired one not swept yet would just come back stale).
+ */
+#define RESEND_MIN_LEFT_MS 2000
 
 enum slot_state {
 	SLOT_FREE = 0,
@@ -552,7 +557,8 @@ static void reserve_locked(struct challenge_table *t, struct shard *s, uint32_t 
 	uint32_t i, victim;
 
 	if (!rq->resync && (g->retry_ms = rate_wait_ms(t, r, now_us)) > 0) {
-		if (r->newest == NIL) {
+		if (r->newest == NIL ||
+		    s->e[r->newest].c.expiry_ms - rq->now_ms < RESEND_MIN_LEFT_MS) {
 			g->kind = CHALLENGE_RATE_LIMITED;
 			return;
 		}

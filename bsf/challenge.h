@@ -17,7 +17,8 @@
  *     burst of impi_burst (a token bucket).  Over it, the IMPI's newest
  *     pending challenge is sent again instead of drawing a vector: it
  *     costs no SQN and is still answered once only (see docs/bsf.md);
- *     with nothing pending, the caller answers 503 with Retry-After;
+ *     with nothing pending (or only one about to expire), the caller
+ *     answers 503 with Retry-After;
  *   - per client address, at most per_ip challenges pending.
  *
  * Every IMPI has a home shard (a keyed hash of the IMPI): its slots, its

@@ -390,6 +390,12 @@ static void test_impi_rate(void **state)
 	publish(t, &g, 4);
 	assert_int_equal(ask(t, IMPI, 0, 1100, &g), CHALLENGE_RESEND);
 	assert_int_equal(g.rand[0], 4);
+	/* Not one about to expire (100000 ms): it would only come back stale. */
+	assert_int_equal(ask(t, IMPI, 0, 98500, &g), CHALLENGE_FRESH);
+	challenge_cancel(t, g.slot, 98500);
+	for (int i = 0; i < 3; i++)
+		ask(t, IMPI, 0, 98500, &g);
+	assert_int_equal(ask(t, IMPI, 0, 98500, &g), CHALLENGE_RATE_LIMITED);
 	challenge_table_destroy(t);
 }
 
