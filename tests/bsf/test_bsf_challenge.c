@@ -480,6 +480,65 @@ static void test_many_impis(void **state)
 	challenge_table_destroy(t);
 }
 
+/*
+ * Threads sharing two IMPIs with every limit on: replacements, resends
+ * and per-address counts under contention leave nothing behind.
+ */
+static void *work_limited(void *arg)
+{
+	struct worker *w = arg;
+	const char *impi = w->id % 2 ? "odd@test" : "even@test";
+
+	for (unsigned r = 0; r < ROUNDS / 4; r++) {
+		struct challenge_grant g;
+		struct challenge c, out;
+		uint8_t rand[16] = { 0 };
+
+		if (ask(w->t, impi, 0x0100007f + (w->id << 24), r / 50, &g) != CHALLENGE_FRESH) {
+			w->full++;
+			continue;
+		}
+		memcpy(rand, &r, sizeof(r));
+		memcpy(rand + 8, &w->id, sizeof(w->id));
+		memset(&c, 0, sizeof(c));
+		memcpy(c.rand, rand, 16);
+		c.expiry_ms = 1000000;
+		challenge_publish(w->t, g.slot, &c);
+		if (r % 3 && challenge_take(w->t, g.slot, rand, impi, strlen(impi), 0, &out) ==
+			     CHALLENGE_TAKEN) {
+			w->taken++;
+			challenge_clear(&out);
+		}
+	}
+	return NULL;
+}
+
+static void test_threads_limited(void **state)
+{
+	struct challenge_table *t = limited(2, 1000, 50, 3);
+	struct worker w[THREADS];
+	pthread_t th[THREADS];
+	unsigned taken = 0;
+	size_t pending;
+	(void)state;
+
+	for (unsigned i = 0; i < THREADS; i++) {
+		w[i] = (struct worker){ t, i, 0, 0 };
+		assert_int_equal(pthread_create(&th[i], NULL, work_limited, &w[i]), 0);
+	}
+	for (unsigned i = 0; i < THREADS; i++) {
+		pthread_join(th[i], NULL);
+		taken += w[i].taken;
+	}
+	assert_true(taken > 0);
+	/* Each IMPI holds at most its cap; the sweep finds exactly those. */
+	pending = challenge_pending(t);
+	assert_true(pending <= 4);
+	assert_int_equal(challenge_sweep(t, INT64_C(1) << 40), pending);
+	assert_int_equal(challenge_pending(t), 0);
+	challenge_table_destroy(t);
+}
+
 /* ---- Nonces ----------------------------------------------------------------------- */
 
 static void test_nonce(void **state)
@@ -554,6 +613,7 @@ int main(void)
 		cmocka_unit_test(test_per_ip),
 		cmocka_unit_test(test_flood),
 		cmocka_unit_test(test_many_impis),
+		cmocka_unit_test(test_threads_limited),
 		cmocka_unit_test(test_nonce),
 		cmocka_unit_test(test_nonce_bad),
 	};
