@@ -6,8 +6,9 @@ handed every socket to libmicrohttpd, whose workers then deadlocked at
 their connection limit: new connections were closed at once, closed ones
 stayed in CLOSE_WAIT and SIGTERM no longer stopped the process.
 
-Checked: while the idle sockets are held a real bootstrap still succeeds
-(the BSF closes the connection idle longest to make room); once they are
+Checked: while the idle sockets (in one wave, slowloris ones: half a
+request) are held a real bootstrap still succeeds (the BSF closes the
+connection idle longest to make room); once they are
 closed none is left in CLOSE_WAIT; ub.max_connections_per_ip refuses one
 address's connections beyond it; the counters say so; SIGTERM stops it,
 exit 0, within its shutdown timeout.
@@ -91,13 +92,26 @@ def bootstrap(tools, bsf, procs, name):
     return rc == 0 and out.get("result") == "ok", out
 
 
+def start_slowloris(socks):
+    """Half a request line and header on each: a slowloris that never finishes."""
+    for s in socks:
+        try:
+            s.send(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow")
+        except OSError:
+            pass
+
+
 def waves(checks, tools, bsf, procs):
     for w in range(1, WAVES + 1):
         socks = open_idle(bsf.port, WAVE, WAVE_ADDRS)
+        kind = "idle"
+        if w == 2:
+            start_slowloris(socks)
+            kind = "slowloris"
         try:
             time.sleep(0.5)
             ok, out = bootstrap(tools, bsf, procs, f"wave{w}")
-            checks.check(f"wave {w}: {WAVE} idle connections held, a bootstrap succeeds", ok,
+            checks.check(f"wave {w}: {WAVE} {kind} connections held, a bootstrap succeeds", ok,
                          str(out))
             est = ss_count(bsf.port, "established")
             checks.check(f"wave {w}: the BSF keeps at most about {LIMIT} of them open",
