@@ -121,10 +121,13 @@ fi
 
 port=$(free_port)
 admin_port=$(free_port)
+# ub-load bootstraps each subscriber about twice a second (a UE does it
+# rarely): a per-IMPI rate that never binds, so its bookkeeping is measured.
 # shellcheck disable=SC2086  # source_args is a word list on purpose
 "$BSF" --set "bsf.state_dir=$tmp" --listen "127.0.0.1:$port" \
 	--admin-listen "127.0.0.1:$admin_port" --domain "$DOMAIN" --store "$store_uri" \
 	$source_args $kek_set --set "bsf.threads=$BSF_THREADS" --set "embedded.sqn_block=$SQN_BLOCK" --set log.level=warn \
+	--set ub.impi_challenge_rate=1000 --set ub.impi_challenge_burst=1000 \
 	>"$tmp/bsf.log" 2>&1 &
 bsf_pid=$!
 pids="$bsf_pid $pids"

@@ -133,6 +133,8 @@ static const struct key_def keys[] = {
 	     "challenges awaiting an answer; beyond it new ones get 503"),
 	UINT("bsf", "threads", threads, 0, 1024, "0",
 	     "HTTP worker threads (0: one per CPU; more for a slow HSS)"),
+	DUR("bsf", "shutdown_timeout", shutdown_timeout, 1, 3600, "10s",
+	    "after SIGTERM, exit within this even if a part does not stop (exit 1)"),
 
 	STR("ub", "listen", ub_listen, "0.0.0.0:8080",
 	    "Ub address and port: host:port, [v6]:port or *:port"),
@@ -155,6 +157,14 @@ static const struct key_def keys[] = {
 	     "body hashed into rspauth for auth-int: request or response"),
 	DUR("ub", "retry_after", retry_after, 1, 3600, "5s",
 	    "Retry-After of 503 answers (HSS down, table full)"),
+	UINT("ub", "max_challenges_per_impi", max_challenges_per_impi, 1, 1024, "4",
+	     "pending challenges per IMPI; a new one replaces its oldest"),
+	UINT("ub", "impi_challenge_rate", impi_challenge_rate, 0, 1000000, "10",
+	     "fresh vectors per second per IMPI (0: no limit); over it the pending one is resent"),
+	UINT("ub", "impi_challenge_burst", impi_challenge_burst, 1, 1000000, "20",
+	     "fresh vectors one IMPI may draw at once before impi_challenge_rate applies"),
+	UINT("ub", "max_challenges_per_ip", max_challenges_per_ip, 0, 16u << 20, "4096",
+	     "pending challenges per client address (0: no limit); beyond it 503"),
 
 	STR("admin", "listen", admin_listen, "127.0.0.1:8081",
 	    "admin port (/metrics, /sessions/<B-TID>); off to disable"),

@@ -45,6 +45,7 @@ struct bsf_config {
 	unsigned key_lifetime;               /* seconds */
 	unsigned max_pending;                /* challenges awaiting an answer */
 	unsigned threads;                    /* 0: one per CPU */
+	unsigned shutdown_timeout;           /* seconds from SIGTERM to exit, at most */
 
 	/* [ub] */
 	char ub_listen[CFG_ADDR_MAX + 1];
@@ -58,6 +59,10 @@ struct bsf_config {
 	unsigned max_body_size;
 	enum rspauth_body rspauth_body;
 	unsigned retry_after;                /* seconds, in 503 answers */
+	unsigned max_challenges_per_impi;    /* pending per IMPI; a new one replaces the oldest */
+	unsigned impi_challenge_rate;        /* fresh vectors per second per IMPI; 0: no limit */
+	unsigned impi_challenge_burst;       /* of those at once */
+	unsigned max_challenges_per_ip;      /* pending per client address; 0: no limit */
 
 	/* [admin] */
 	char admin_listen[CFG_ADDR_MAX + 1]; /* "" or "off": no admin port */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gba/session_store.h>
 #include <gba/subscriber_db.h>
@@ -418,6 +419,12 @@ static void close_dia(struct bsf *b)
 
 static int open_parts(struct bsf *b)
 {
+	const struct challenge_limits limits = {
+		.per_impi = b->cfg.max_challenges_per_impi,
+		.impi_rate = b->cfg.impi_challenge_rate,
+		.impi_burst = b->cfg.impi_challenge_burst,
+		.per_ip = b->cfg.max_challenges_per_ip,
+	};
 	gba_err err;
 
 	if (open_dia(b) || open_av_source(b))
@@ -431,6 +438,8 @@ static int open_parts(struct bsf *b)
 	if (start_zn(b))
 		return -1;
 	err = challenge_table_create(&b->pending, b->cfg.max_pending, CHALLENGE_SHARDS);
+	if (!err)
+		err = challenge_table_set_limits(b->pending, &limits);
 	if (err) {
 		log_msg(&b->log, LOG_LVL_ERROR, "pending table: %s", gba_strerror(err));
 		return -1;
@@ -505,6 +514,34 @@ static void wait_for_stop(struct bsf *b, const sigset_t *set)
 	}
 }
 
+/*
+ * The stop is bounded: whatever part hangs (a worker stuck in a library,
+ * a store that does not answer), the process is gone bsf.shutdown_timeout
+ * after the signal, with exit status 1 and a line saying so.
+ */
+static void *watchdog(void *arg)
+{
+	struct bsf *b = arg;
+	struct timespec left = { (time_t)b->cfg.shutdown_timeout, 0 };
+
+	while (nanosleep(&left, &left) && errno == EINTR)
+		;
+	log_msg(&b->log, LOG_LVL_ERROR, "not stopped after bsf.shutdown_timeout (%u s): exiting",
+		b->cfg.shutdown_timeout);
+	_exit(EXIT_FAILURE);
+	return NULL;
+}
+
+static void start_watchdog(struct bsf *b)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, watchdog, b) == 0)
+		pthread_detach(t);
+	else
+		log_msg(&b->log, LOG_LVL_WARN, "no shutdown watchdog: the stop is not bounded");
+}
+
 static void log_started(struct bsf *b)
 {
 	log_msg(&b->log, LOG_LVL_INFO,
@@ -539,6 +576,7 @@ int main(int argc, char **argv)
 	}
 	log_started(&b);
 	wait_for_stop(&b, &set);
+	start_watchdog(&b);
 	shut_down(&b);
 	log_msg(&b.log, LOG_LVL_INFO, "stopped");
 	return EXIT_SUCCESS;

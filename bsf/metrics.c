@@ -46,6 +46,14 @@ void metrics_init(struct bsf_metrics *m)
 	atomic_init(&m->zn_unknown_btid, 0);
 	atomic_init(&m->zn_not_authorized, 0);
 	atomic_init(&m->zn_errors, 0);
+	atomic_init(&m->ub_connections_open, 0);
+	atomic_init(&m->ub_connections_evicted, 0);
+	atomic_init(&m->ub_connections_refused_full, 0);
+	atomic_init(&m->ub_connections_refused_per_ip, 0);
+	atomic_init(&m->challenges_replaced, 0);
+	atomic_init(&m->challenges_reused, 0);
+	atomic_init(&m->challenges_refused_rate, 0);
+	atomic_init(&m->challenges_refused_per_ip, 0);
 	for (size_t i = 0; i < CAUSE__COUNT; i++)
 		atomic_init(&m->failures[i], 0);
 	for (size_t i = 0; i <= METRICS_BUCKETS; i++)
@@ -166,6 +174,33 @@ static void put_zn(struct out_buf *b, const struct bsf_metrics *m)
 	    (unsigned long long)load(&m->zn_errors));
 }
 
+/* What the limits of issue 15 turned away: connections and challenges. */
+static void put_limits(struct out_buf *b, const struct bsf_metrics *m)
+{
+	put_gauge(b, "gba_bsf_ub_connections_open", "Ub connections open.",
+		  load(&m->ub_connections_open));
+	put_counter(b, "gba_bsf_ub_connections_evicted_total",
+		    "Ub connections closed at max_connections to make room (idle longest).",
+		    load(&m->ub_connections_evicted));
+	put(b, "# HELP gba_bsf_ub_connections_refused_total Ub connections closed at "
+	       "accept, by limit.\n# TYPE gba_bsf_ub_connections_refused_total counter\n"
+	       "gba_bsf_ub_connections_refused_total{reason=\"max_connections\"} %llu\n"
+	       "gba_bsf_ub_connections_refused_total{reason=\"per_ip\"} %llu\n",
+	    (unsigned long long)load(&m->ub_connections_refused_full),
+	    (unsigned long long)load(&m->ub_connections_refused_per_ip));
+	put(b, "# HELP gba_bsf_challenges_shed_total Challenges not drawn or not kept "
+	       "because of the per-IMPI and per-address limits.\n"
+	       "# TYPE gba_bsf_challenges_shed_total counter\n"
+	       "gba_bsf_challenges_shed_total{reason=\"replaced\"} %llu\n"
+	       "gba_bsf_challenges_shed_total{reason=\"reused\"} %llu\n"
+	       "gba_bsf_challenges_shed_total{reason=\"impi_rate\"} %llu\n"
+	       "gba_bsf_challenges_shed_total{reason=\"per_ip\"} %llu\n",
+	    (unsigned long long)load(&m->challenges_replaced),
+	    (unsigned long long)load(&m->challenges_reused),
+	    (unsigned long long)load(&m->challenges_refused_rate),
+	    (unsigned long long)load(&m->challenges_refused_per_ip));
+}
+
 size_t metrics_render(const struct bsf_metrics *m, const struct metrics_gauges *g,
 		      char *out, size_t out_size)
 {
@@ -192,6 +227,7 @@ size_t metrics_render(const struct bsf_metrics *m, const struct metrics_gauges *
 	put_store_health(&b, &g->store_health);
 	put_latency(&b, m);
 	put_zn(&b, m);
+	put_limits(&b, m);
 	put(&b, "# HELP process_cpu_seconds_total User and system CPU time of the BSF.\n"
 		"# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.6f\n",
 	    g->cpu_seconds);

@@ -52,6 +52,16 @@ struct bsf_metrics {
 	atomic_uint_fast64_t zn_unknown_btid;     /* 5403 */
 	atomic_uint_fast64_t zn_not_authorized;   /* 5402 */
 	atomic_uint_fast64_t zn_errors;           /* 5012: store or KDF failure */
+	/* Ub connections (bsf/ub_conns.c). */
+	atomic_uint_fast64_t ub_connections_open;           /* a gauge */
+	atomic_uint_fast64_t ub_connections_evicted;        /* closed to make room */
+	atomic_uint_fast64_t ub_connections_refused_full;   /* nothing could be closed */
+	atomic_uint_fast64_t ub_connections_refused_per_ip;
+	/* Pending challenges shed (bsf/challenge.c). */
+	atomic_uint_fast64_t challenges_replaced;   /* an IMPI's oldest, for its newest */
+	atomic_uint_fast64_t challenges_reused;     /* sent again instead of a new vector */
+	atomic_uint_fast64_t challenges_refused_rate;    /* 503: IMPI over its rate */
+	atomic_uint_fast64_t challenges_refused_per_ip;  /* 503: address at its cap */
 };
 
 void metrics_init(struct bsf_metrics *m);

@@ -25,6 +25,7 @@
 
 #include "listener.h"
 #include "ub.h"
+#include "ub_conns.h"
 
 /*
  * MHD keeps a request's headers and its response's in one memory pool per
@@ -35,6 +36,7 @@
 struct ub_http {
 	struct MHD_Daemon *daemon;
 	struct listener *listener;  /* accepts for the daemon: see listener.h */
+	struct ub_conns *conns;     /* the connection limits: see ub_conns.h */
 	struct ub_server *srv;
 	const struct bsf_config *cfg;
 	const struct bsf_log *log;
@@ -56,6 +58,8 @@ struct req_headers {
  * pointers point into MHD's memory for the current request.
  */
 struct conn_state {
+	int fd;                   /* the socket: its name in ub_conns */
+	struct addr_key client;   /* its address, for per-address limits */
 	uint64_t start_us;
 	struct req_headers hd;
 	int too_large;
@@ -181,6 +185,7 @@ static enum MHD_Result answer(struct ub_http *h, struct MHD_Connection *conn, co
 	req.host = hd->host;
 	req.body = cs->body;
 	req.body_len = cs->body_len;
+	req.client = cs->client;
 	ub_handle(h->srv, &req, &reply);
 	ret = queue_reply(conn, &reply);
 	metrics_observe_latency(h->srv->metrics, now_us() - cs->start_us);
@@ -237,6 +242,7 @@ static enum MHD_Result begin_request(struct ub_http *h, struct MHD_Connection *c
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
 
 	cs->start_us = now_us();
+	ub_conns_touch(h->conns, cs->fd);
 	cs->body_len = 0;
 	cs->too_large = 0;
 	/* MHD's own limit (its memory pool) is looser: hold to the configured one. */
@@ -284,17 +290,40 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return answer(h, conn, url, method, cs);
 }
 
+static int conn_fd(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	return ci ? ci->connect_fd : -1;
+}
+
+/*
+ * MHD tells when it starts and when it closes a connection; the closing
+ * call comes before close(), so ub_conns never names a socket number
+ * that is already another file's.
+ */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			  enum MHD_ConnectionNotificationCode code)
 {
+	struct ub_http *h = cls;
 	struct conn_state *cs = *socket_context;
+	int fd = conn_fd(conn);
 
-	(void)cls;
-	(void)conn;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		*socket_context = calloc(1, sizeof(struct conn_state));
+		cs = calloc(1, sizeof(struct conn_state));
+		if (cs) {
+			const union MHD_ConnectionInfo *ci =
+				MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+			cs->fd = fd;
+			addr_key_of(&cs->client, ci ? ci->client_addr : NULL);
+		}
+		*socket_context = cs;
+		ub_conns_started(h->conns, fd);
 		return;
 	}
+	ub_conns_closed(h->conns, fd);
 	if (cs) {
 		free(cs->body);
 		free(cs);
@@ -375,15 +404,38 @@ static void free_tls(struct ub_http *h)
 #define OPT(o, v, p) ((struct MHD_OptionItem){ (o), (intptr_t)(v), (p) })
 
 /*
- * A connection accepted by the listener: MHD takes it (and closes it when
- * it cannot: at the connection limits, or out of memory).
+ * A connection accepted by the listener: counted against the limits here
+ * (ub_conns.h), then MHD takes it (and closes it when it cannot: out of
+ * memory).
  */
 static void on_accept(void *arg, int fd, const struct sockaddr *peer, socklen_t peer_len)
 {
 	struct ub_http *h = arg;
+	enum ub_admit a = ub_conns_admit(h->conns, fd, peer);
 
-	if (MHD_add_connection(h->daemon, fd, peer, peer_len) != MHD_YES)
+	if (a != UB_ADMIT_OK) {
+		close(fd);
+		log_msg(h->log, LOG_LVL_DEBUG, "ub: a connection refused: %s",
+			a == UB_ADMIT_PER_IP ? "max_connections_per_ip" : "max_connections");
+		return;
+	}
+	if (MHD_add_connection(h->daemon, fd, peer, peer_len) != MHD_YES) {
+		ub_conns_closed(h->conns, fd);
 		log_msg(h->log, LOG_LVL_DEBUG, "ub: a connection refused: %s", strerror(errno));
+	}
+}
+
+/*
+ * MHD's own limit is per worker (its share of the total) and must never
+ * be reached (ub_conns.h): room for every connection ub_conns lets in, on
+ * any one worker, plus those closing.
+ */
+static unsigned mhd_connection_limit(unsigned max_connections, unsigned threads)
+{
+	unsigned long long n = (unsigned long long)max_connections + UB_CONNS_CLOSING_MAX + 16;
+
+	n *= threads > 1 ? threads : 1;
+	return n > UINT32_MAX / 2 ? UINT32_MAX / 2 : (unsigned)n;
 }
 
 static int start_listener(struct ub_http *h, const struct sockaddr_storage *addr,
@@ -398,17 +450,74 @@ static int start_listener(struct ub_http *h, const struct sockaddr_storage *addr
 	return -1;
 }
 
+/* The daemon's flags and options for cfg; opts has room for OPTS_MAX. */
+#define OPTS_MAX 16
+static unsigned build_options(struct ub_http *h, int ipv6, unsigned threads,
+			      struct MHD_OptionItem *opts)
+{
+	const struct bsf_config *cfg = h->cfg;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
+	size_t n = 0;
+
+	if (h->tls_cert) {
+		flags |= MHD_USE_TLS;
+		opts[n++] = OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert);
+		opts[n++] = OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key);
+		if (*cfg->tls_priorities)
+			opts[n++] = OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)cfg->tls_priorities);
+	}
+	if (ipv6)
+		flags |= MHD_USE_IPv6;
+	opts[n++] = OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, h);
+	opts[n++] = OPT(MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, h);
+	opts[n++] = OPT(MHD_OPTION_CONNECTION_LIMIT,
+			mhd_connection_limit(cfg->max_connections, threads), NULL);
+	opts[n++] = OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout, NULL);
+	opts[n++] = OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+			(size_t)cfg->max_header_size + MHD_RESPONSE_ROOM, NULL);
+	if (threads > 1)
+		opts[n++] = OPT(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
+	opts[n++] = OPT(MHD_OPTION_END, 0, NULL);
+	return flags;
+}
+
+/* Frees what ub_http_start made (each part may be missing). */
+static void free_http(struct ub_http *h)
+{
+	listener_stop(h->listener);   /* first: no connection for a stopped daemon */
+	if (h->daemon)
+		MHD_stop_daemon(h->daemon);
+	ub_conns_destroy(h->conns);   /* after: MHD's callbacks use it */
+	free_tls(h);
+	free(h);
+}
+
+static int start_daemon(struct ub_http *h, const struct sockaddr_storage *addr,
+			char *err, size_t err_size)
+{
+	struct MHD_OptionItem opts[OPTS_MAX];
+	unsigned threads = config_threads(h->cfg->threads);
+	unsigned flags = build_options(h, addr->ss_family == AF_INET6, threads, opts);
+
+	/* The logger first, so that MHD reports problems with the others through it. */
+	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+				     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+				     MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	if (!h->daemon) {
+		snprintf(err, err_size, "cannot start the Ub server on %s (see the log above)",
+			 h->cfg->ub_listen);
+		return -1;
+	}
+	return 0;
+}
+
 int ub_http_start(struct ub_http **out, struct ub_server *srv, const struct bsf_config *cfg,
 		  const struct bsf_log *log, char *err, size_t err_size)
 {
-	struct MHD_OptionItem opts[20];
 	struct sockaddr_storage addr;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
-	unsigned threads = config_threads(cfg->threads);
 	struct ub_http *h;
 	socklen_t addr_len;
-	size_t n = 0;
 
 	if (config_parse_addr(cfg->ub_listen, &addr, &addr_len, err, err_size))
 		return -1;
@@ -421,48 +530,14 @@ int ub_http_start(struct ub_http **out, struct ub_server *srv, const struct bsf_
 	h->cfg = cfg;
 	h->log = log;
 	atomic_init(&h->running, 0);
-	if (*cfg->tls_cert) {
-		if (load_tls(h, err, err_size)) {
-			free_tls(h);
-			free(h);
-			return -1;
-		}
-		flags |= MHD_USE_TLS;
-		opts[n++] = OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert);
-		opts[n++] = OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key);
-		if (*cfg->tls_priorities)
-			opts[n++] = OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)cfg->tls_priorities);
-	}
-	if (addr.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	opts[n++] = OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, h);
-	opts[n++] = OPT(MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, h);
-	opts[n++] = OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL);
-	if (cfg->max_connections_per_ip)
-		opts[n++] = OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
-				NULL);
-	opts[n++] = OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout, NULL);
-	opts[n++] = OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-			(size_t)cfg->max_header_size + MHD_RESPONSE_ROOM, NULL);
-	if (threads > 1)
-		opts[n++] = OPT(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
-	opts[n++] = OPT(MHD_OPTION_END, 0, NULL);
-
-	/* The logger first, so that MHD reports problems with the others through it. */
-	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
-				     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-				     MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-	if (!h->daemon) {
-		snprintf(err, err_size, "cannot start the Ub server on %s (see the log above)",
-			 cfg->ub_listen);
-		free_tls(h);
-		free(h);
-		return -1;
-	}
-	if (start_listener(h, &addr, addr_len, err, err_size)) {
-		MHD_stop_daemon(h->daemon);
-		free_tls(h);
-		free(h);
+	h->conns = ub_conns_create(cfg->max_connections, cfg->max_connections_per_ip,
+				   srv->metrics);
+	if (!h->conns)
+		snprintf(err, err_size, "out of memory");
+	if (!h->conns || (*cfg->tls_cert && load_tls(h, err, err_size)) ||
+	    start_daemon(h, &addr, err, err_size) ||
+	    start_listener(h, &addr, addr_len, err, err_size)) {
+		free_http(h);
 		return -1;
 	}
 	atomic_store(&h->running, 1);
@@ -478,12 +553,8 @@ void ub_http_quiesce(struct ub_http *h)
 
 void ub_http_stop(struct ub_http *h)
 {
-	if (!h)
-		return;
-	listener_stop(h->listener);   /* first: no connection for a stopped daemon */
-	MHD_stop_daemon(h->daemon);
-	free_tls(h);
-	free(h);
+	if (h)
+		free_http(h);
 }
 
 unsigned ub_http_port(const struct ub_http *h)

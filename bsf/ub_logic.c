@@ -247,33 +247,13 @@ static gba_err build_www_authenticate(struct ub_ctx *x, const char *nonce, int s
 	return gba_digest_build_challenge(x->out->header, sizeof(x->out->header), NULL, &ch);
 }
 
-/*
- * Turn a fetched vector into a pending challenge and a 401.  Consumes
- * the reserved slot either way.
- */
-static void publish_challenge(struct ub_ctx *x, uint32_t slot, struct av_answer *ans,
-			      int stale, enum bsf_cause cause)
+/* A 401 carrying the challenge nf (for x->impi). */
+static void send_challenge(struct ub_ctx *x, struct nonce_fields *nf, int stale,
+			   enum bsf_cause cause)
 {
-	struct challenge c;
-	struct nonce_fields nf;
 	char nonce[NONCE_TEXT_LEN + 1];
 
-	memcpy(c.rand, ans->av.rand, 16);
-	memcpy(c.ck, ans->av.ck, 16);
-	memcpy(c.ik, ans->av.ik, 16);
-	c.expiry_ms = now_ms() + (int64_t)x->srv->cfg->nonce_lifetime * 1000;
-	if (challenge_ha1(x, &ans->av, c.ha1) || copy_guss(&c, ans)) {
-		gba_wipe(&c, sizeof(c));
-		challenge_cancel(x->srv->pending, slot);
-		fail(x, 500, CAUSE_INTERNAL, "cannot build the challenge");
-		return;
-	}
-	memcpy(nf.rand, ans->av.rand, 16);
-	memcpy(nf.autn, ans->av.autn, 16);
-	nf.slot = slot;
-	nf.expiry_ms = c.expiry_ms;
-	nonce_encode(&x->srv->nonce_key, &nf, x->impi, x->impi_len, nonce);
-	challenge_publish(x->srv->pending, slot, &c, x->impi, x->impi_len);
+	nonce_encode(&x->srv->nonce_key, nf, x->impi, x->impi_len, nonce);
 	if (build_www_authenticate(x, nonce, stale)) {
 		fail(x, 500, CAUSE_INTERNAL, "cannot build the challenge");
 		return;
@@ -287,33 +267,105 @@ static void publish_challenge(struct ub_ctx *x, uint32_t slot, struct av_answer 
 }
 
 /*
+ * Turn a fetched vector into a pending challenge and a 401.  Consumes
+ * the reserved slot either way.
+ */
+static void publish_challenge(struct ub_ctx *x, uint32_t slot, struct av_answer *ans,
+			      int stale, enum bsf_cause cause)
+{
+	struct challenge c;
+	struct nonce_fields nf;
+
+	memcpy(c.rand, ans->av.rand, 16);
+	memcpy(c.autn, ans->av.autn, 16);
+	memcpy(c.ck, ans->av.ck, 16);
+	memcpy(c.ik, ans->av.ik, 16);
+	c.expiry_ms = now_ms() + (int64_t)x->srv->cfg->nonce_lifetime * 1000;
+	if (challenge_ha1(x, &ans->av, c.ha1) || copy_guss(&c, ans)) {
+		gba_wipe(&c, sizeof(c));
+		challenge_cancel(x->srv->pending, slot, now_ms());
+		fail(x, 500, CAUSE_INTERNAL, "cannot build the challenge");
+		return;
+	}
+	memcpy(nf.rand, ans->av.rand, 16);
+	memcpy(nf.autn, ans->av.autn, 16);
+	nf.slot = slot;
+	nf.expiry_ms = c.expiry_ms;
+	challenge_publish(x->srv->pending, slot, &c);
+	send_challenge(x, &nf, stale, cause);
+}
+
+/*
+ * No fresh vector: the IMPI is over its rate (then its newest pending
+ * challenge goes out again), or a limit of the table says 503.  Returns 1
+ * when the answer is made, 0 for CHALLENGE_FRESH.
+ */
+static int answer_without_vector(struct ub_ctx *x, const struct challenge_grant *g, int stale,
+				 enum bsf_cause cause)
+{
+	struct bsf_metrics *m = x->srv->metrics;
+	struct nonce_fields nf;
+
+	switch (g->kind) {
+	case CHALLENGE_FRESH:
+		return 0;
+	case CHALLENGE_RESEND:
+		metrics_inc(&m->challenges_reused);
+		memcpy(nf.rand, g->rand, 16);
+		memcpy(nf.autn, g->autn, 16);
+		nf.slot = g->slot;
+		nf.expiry_ms = g->expiry_ms;
+		send_challenge(x, &nf, stale, cause);
+		return 1;
+	case CHALLENGE_RATE_LIMITED:
+		metrics_inc(&m->challenges_refused_rate);
+		fail_unavailable(x, CAUSE_OVERLOAD, "too many challenges for this IMPI, retry later");
+		x->out->retry_after = (unsigned)((g->retry_ms + 999) / 1000);
+		return 1;
+	case CHALLENGE_IP_LIMITED:
+		metrics_inc(&m->challenges_refused_per_ip);
+		fail_unavailable(x, CAUSE_OVERLOAD,
+				 "too many pending challenges from this address, retry later");
+		return 1;
+	case CHALLENGE_FULL:
+		break;
+	}
+	fail_unavailable(x, CAUSE_OVERLOAD, "too many pending challenges, retry later");
+	return 1;
+}
+
+/*
  * A fresh 401 for x->impi: a new vector (after a resynchronisation when
- * auts is set).  cause says why a fresh one was needed (CAUSE_NONE for a
- * first request or a resync).
+ * auts is set), or within the limits of the pending table (challenge.h)
+ * the IMPI's newest pending one again, or 503.  cause says why a fresh
+ * one was needed (CAUSE_NONE for a first request or a resync).
  */
 static void issue_challenge(struct ub_ctx *x, const uint8_t *resync_rand, const uint8_t *auts,
 			    int stale, enum bsf_cause cause)
 {
+	struct challenge_request rq = { x->impi, x->impi_len, x->req->client, now_ms(),
+					auts != NULL };
+	struct challenge_grant g;
 	struct av_answer ans;
-	uint32_t slot;
 	gba_err err;
 
 	/* A slot first: a full table must not cost the subscriber an SQN. */
-	if (challenge_reserve(x->srv->pending, &slot)) {
-		fail_unavailable(x, CAUSE_OVERLOAD, "too many pending challenges, retry later");
+	challenge_reserve(x->srv->pending, &rq, &g);
+	if (answer_without_vector(x, &g, stale, cause))
 		return;
-	}
+	if (g.replaced)
+		metrics_inc(&x->srv->metrics->challenges_replaced);
 	err = av_source_fetch(x->srv->av, x->impi, resync_rand, auts, &ans);
 	if (err) {
 		gba_wipe(&ans.av, sizeof(ans.av));
-		challenge_cancel(x->srv->pending, slot);
+		challenge_cancel(x->srv->pending, g.slot, now_ms());
 		fail_av(x, err);
 		return;
 	}
 	if (auts)
 		metrics_inc(&x->srv->metrics->resyncs);
 	note_outage(x, &x->srv->subdb_down, "subscriber database", 0);
-	publish_challenge(x, slot, &ans, stale, cause);
+	publish_challenge(x, g.slot, &ans, stale, cause);
 	gba_wipe(&ans.av, sizeof(ans.av));
 }
 

@@ -7,7 +7,9 @@
  * Answers:
  *   401 + WWW-Authenticate   first request (empty nonce), fresh challenge
  *                            after a stale (stale=true), replayed or unknown
- *                            nonce, and after a resynchronisation (auts)
+ *                            nonce, and after a resynchronisation (auts); an
+ *                            IMPI over its challenge rate gets its newest
+ *                            pending challenge again instead (challenge.h)
  *   200 + Authentication-Info + BootstrappingInfo   verified: session stored
  *   400  not a well-formed Ub request: Authorization missing, not Digest,
  *        unparsable, duplicated or missing parameters, realm not this BSF's,
@@ -17,8 +19,10 @@
  *        invalid AUTS) or unknown user; no state is kept
  *   405  a method other than GET or POST
  *   503 + Retry-After   the AV source is down or slow, the pending table is
- *        full, the session store is unreachable, or a store cannot write (disk
- *        full): no 200 unless the session is stored
+ *        full, the IMPI is over its challenge rate with nothing pending,
+ *        the client address has its most pending challenges, the session
+ *        store is unreachable, or a store cannot write (disk full): no 200
+ *        unless the session is stored
  *   500  anything else
  */
 #ifndef GBA_BSF_UB_LOGIC_H
@@ -73,6 +77,7 @@ struct ub_request {
 	const char *host;            /* Host header or NULL */
 	const uint8_t *body;
 	size_t body_len;
+	struct addr_key client;      /* the client's address (len 0: unknown) */
 };
 
 enum ub_header_kind {

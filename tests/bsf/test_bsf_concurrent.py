@@ -52,8 +52,11 @@ def run_parallel(tools, bsf, states):
 def run_round(checks, tools, procs, db, name, sqn_block):
     """N parallel bootstraps of one IMPI against a fresh gba-bsf."""
     label = f"[sqn_block {sqn_block}] "
+    # N cards of one IMPI at once is a load test, not a UE: the per-IMPI
+    # limits (test_bsf_flood.py) would replace or resend their challenges.
     bsf = bsfenv.Bsf(procs, tools, name=name, db=db, extra={
-        "log.level": "info", "embedded.sqn_block": str(sqn_block)}).start()
+        "log.level": "info", "embedded.sqn_block": str(sqn_block),
+        "ub.max_challenges_per_impi": str(N), "ub.impi_challenge_rate": "0"}).start()
     # Each UE is its own card (same K): what matters is what the BSF hands out.
     states = [os.path.join(procs.dir, f"{name}-card{i}.sqn") for i in range(N)]
     outs = run_parallel(tools, bsf, states)

@@ -2,13 +2,16 @@
 freeDiameter TCP on 127.0.0.1.  A full bootstrap, the resync path through
 the HSS, an unknown user (5401 -> 403), a MAC failure, a frozen HSS (MAA
 timeout -> 503 with Retry-After), the HSS down (503), the HSS back (the
-BSF reconnects), and a clean stop.
+BSF reconnects), a clean stop, and a stop bounded by bsf.shutdown_timeout
+while a worker waits for a silent HSS.
 
     python3 test_bsf_zh.py GBA_BSF GBA_TEST_UE GBA_SUBSCRIBER GBA_HSS_SIM
 """
 import os
 import signal
+import subprocess
 import sys
+import threading
 import time
 
 import bsfenv
@@ -107,6 +110,40 @@ def test_hss_trouble(checks, tools, procs, bsf, hss_bin, db, hss_port, state):
     checks.check("HSS back: a full bootstrap", rc == 0, str(out))
 
 
+def test_bounded_stop(checks, tools, procs, db, hss_port):
+    """A worker held by a silent HSS (zh.timeout_ms 30 s) must not hold up the
+    stop past bsf.shutdown_timeout: the process exits 1, saying why."""
+    bsf = bsfenv.Bsf(procs, tools, name="bsf-stuck", extra={
+        "av.source": "zh", "bsf.shutdown_timeout": "2s",
+        "zh.origin_host": "bsf2.gba.test", "zh.origin_realm": REALM,
+        "zh.hss_host": "127.0.0.1", "zh.hss_port": str(hss_port),
+        "zh.hss_realm": REALM, "zh.hss_identity": HSS_ID,
+        "zh.timeout_ms": "30000"}, env=LSAN_ENV).start()
+    if not checks.check("bounded stop: a second BSF gets vectors", wait_for_vectors(bsf)):
+        return
+    hss = procs.procs["hss"]
+    hss.send_signal(signal.SIGSTOP)
+    try:
+        stuck = threading.Thread(target=lambda: first_request(bsf), daemon=True)
+        stuck.start()
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        bsf.proc.send_signal(signal.SIGTERM)
+        try:
+            code = bsf.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            code = None
+        took = time.monotonic() - t0
+    finally:
+        hss.send_signal(signal.SIGCONT)
+    checks.check("bounded stop: SIGTERM with a worker stuck on the HSS: gone after "
+                 "bsf.shutdown_timeout (2 s), exit 1", code == 1 and took < 5,
+                 f"exit {code} after {took:.1f} s")
+    checks.check("bounded stop: the log says why",
+                 "not stopped after bsf.shutdown_timeout" in bsf.log(), bsf.log()[-1500:])
+    bsf.stop()
+
+
 def main():
     if len(sys.argv) < 5 or not sys.argv[4]:
         print("SKIP: gba-hss-sim is not built")
@@ -130,6 +167,7 @@ def main():
         state = os.path.join(procs.dir, "card.sqn")
         test_bootstraps(checks, tools, bsf, state)
         test_hss_trouble(checks, tools, procs, bsf, hss_bin, db, hss_port, state)
+        test_bounded_stop(checks, tools, procs, db, hss_port)
         log = bsf.log()
         checks.check("the Diameter node logs into the BSF's log", "zh:" in log)
         checks.check("the log never shows K or OPc", bsfenv.K not in log and bsfenv.OPC not in log)

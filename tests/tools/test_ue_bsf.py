@@ -40,7 +40,10 @@ def start_bsf(procs, tools, db):
                                "--listen", f"127.0.0.1:{port}",
                                "--admin-listen", f"127.0.0.1:{admin}",
                                "--domain", DOMAIN, "--db", db,
-                               "--store", "sqlite:" + os.path.join(procs.dir, "sessions.db")],
+                               "--store", "sqlite:" + os.path.join(procs.dir, "sessions.db"),
+                               # ub-load bootstraps each of its 40 subscribers
+                               # many times a second: no per-IMPI rate for it.
+                               "--set", "ub.impi_challenge_rate=0"],
                        wait_port=port)
     gbatest.wait_port(admin, 10.0, proc)
     return proc, port, admin
