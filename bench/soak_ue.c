@@ -4,7 +4,7 @@
  * every challenge's SQN and every B-TID acknowledged with 200.
  *
  *   soak-ue --url http://127.0.0.1:PORT/ --impis FILE --k HEX --opc HEX
- *           --duration S --out FILE [--threads T] [--resync-every N]
+ *           --duration S --out FILE [--threads T] [--rate R] [--resync-every N]
  *           [--bad-every N] [--timeout MS]
  *
  * FILE: one IMPI per line (the first field of a CSV line), all with the
@@ -15,6 +15,10 @@
  * first moves its card 64 SEQ ahead (the BSF gets AUTS); every bad-every-th
  * is a bad one, in turn: a wrong RES (403), a replay of the second request
  * (not 200 again), an AUTS with a broken MAC-S (403).
+ *
+ * --rate R (default 100) paces the whole process to at most R bootstraps a
+ * second: a soak runs long, and what it checks does not need the BSF's
+ * full speed.
  *
  * Output (--out, JSON lines, appended as they happen):
  *   {"ev":"sqn","impi":..,"sqn":N}     each challenge: SQN = AUTN[0..5] xor AK
@@ -48,7 +52,7 @@
 struct options {
 	const char *url, *impis_path, *out_path;
 	uint8_t k[16], opc[16];
-	unsigned threads, duration, resync_every, bad_every;
+	unsigned threads, duration, resync_every, bad_every, rate;
 	int timeout_ms;
 };
 
@@ -133,7 +137,7 @@ static void bootstrap(struct worker *w, const char *impi, struct gba_usim_sqn *c
 	static __thread struct ub_session s;
 	struct ub_params p = {
 		.impi = impi, .key = &sh->key, .sqn = card, .host = sh->url.host_header,
-		.uri = sh->url.path, .realm = NULL, .fault = fault,
+		.uri = sh->url.path, .realm = sh->url.host, .fault = fault,
 		.on_challenge = on_challenge, .on_challenge_arg = &cc,
 	};
 	int ok;
@@ -174,6 +178,7 @@ static void *run(void *arg)
 	size_t mine = (sh->n_impis + o->threads - 1 - w->index) / o->threads;
 	struct gba_usim_sqn *cards = calloc(mine ? mine : 1, sizeof(*cards));
 	uint64_t n = 0, bad = 0;
+	long long gap_ns = 1000000000LL * o->threads / o->rate, next_ns = bench_now_ns();
 	int fd = -1;
 
 	if (!cards || !mine) {
@@ -197,7 +202,12 @@ static void *run(void *arg)
 		}
 		bootstrap(w, impi, &cards[i], fault, &fd);
 		if (fd < 0 && bench_now_ns() < sh->end_ns)
-			usleep(1000);   /* a BSF that is down: do not spin */
+			usleep(20000);   /* a BSF that is down: do not spin */
+		next_ns += gap_ns;
+		if (next_ns > bench_now_ns())
+			usleep((useconds_t)((next_ns - bench_now_ns()) / 1000));
+		else
+			next_ns = bench_now_ns();   /* behind: no burst to catch up */
 	}
 	if (fd >= 0)
 		close(fd);
@@ -248,7 +258,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: soak-ue --url URL --impis FILE --k HEX --opc HEX --duration S --out FILE\n"
-		"               [--threads T] [--resync-every N] [--bad-every N] [--timeout MS]\n");
+		"               [--threads T] [--rate R] [--resync-every N] [--bad-every N]\n"
+		"               [--timeout MS]\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -263,6 +274,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "threads", required_argument, NULL, 't' },
 		{ "resync-every", required_argument, NULL, 'r' },
 		{ "bad-every", required_argument, NULL, 'b' },
+		{ "rate", required_argument, NULL, 'R' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -270,6 +282,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->threads = 2;
+	o->rate = 100;
 	o->timeout_ms = 5000;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -282,12 +295,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 't': o->threads = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'r': o->resync_every = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'b': o->bad_every = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'R': o->rate = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'T': o->timeout_ms = (int)strtol(optarg, NULL, 10); break;
 		default: return -1;
 		}
 	}
 	if (!o->url || !o->impis_path || !o->out_path || !have_k || !have_opc || !o->duration ||
-	    o->threads < 1 || o->threads > 64 || o->timeout_ms < 1)
+	    o->threads < 1 || o->threads > 64 || o->timeout_ms < 1 || o->rate < 1)
 		return -1;
 	return 0;
 }
