@@ -925,29 +925,24 @@ static int kcv_read(const struct conn *c, const struct dr_msg *m, uint32_t e2e, 
 {
 	struct dr_avp a;
 	struct bia b;
+	int r = 0;
 
-	read_bia(m, &b);
-	*code = b.result;
+	*code = 0;
 	if ((m->flags & DR_CMD_R) || m->code != CMD_BI || m->hbh != CTRL_SLOT || m->e2e != e2e) {
 		fprintf(stderr, "zn-load: %s: --kcv: command %u came instead of the BIA\n", c->host,
 			m->code);
 		return -1;
 	}
+	/* The check value gba-test-ue prints (libgba's gba_kcv); read_bia then wipes the key. */
 	if (dr_find(m->avps, m->avps_len, AVP_ME_KEY_MATERIAL, VENDOR_3GPP, &a) != 1 ||
-	    a.len != KEY_LEN) {
-		if (!cfg_verify)
-			fprintf(stderr, "zn-load: %s: --kcv: no key of 32 octets in the BIA (%s %u)\n",
-				c->host, b.experimental ? "Experimental-Result-Code" : "Result-Code",
-				b.result);
-		return -1;
-	}
-	/* The check value gba-test-ue prints (libgba's gba_kcv). */
-	if (gba_kcv(out, a.data, a.len)) {
-		explicit_bzero(a.data, a.len);
-		return -1;
-	}
-	explicit_bzero(a.data, a.len);
-	return 0;
+	    a.len != KEY_LEN || gba_kcv(out, a.data, a.len))
+		r = -1;
+	read_bia(m, &b);
+	*code = b.result;
+	if (r && !cfg_verify)
+		fprintf(stderr, "zn-load: %s: --kcv: no key of 32 octets in the BIA (%s %u)\n",
+			c->host, b.experimental ? "Experimental-Result-Code" : "Result-Code", b.result);
+	return r;
 }
 
 /*
