@@ -7,6 +7,7 @@
  *           [--connections C] [--in-flight N] [--duration S] [--threads T]
  *           [--naf-domain D] [--timeout MS] [--gaa-service-id ID] [--gba-u-aware]
  *           [--server-pid PID ...] [--strict] [--kcv]
+ *   zn-load --bsf 127.0.0.1:PORT --btid-file FILE --verify
  *
  * It speaks Diameter itself (diameter_raw.c) rather than through
  * freeDiameter, so that its own cost per BIR stays small next to the BSF's:
@@ -30,6 +31,11 @@
  * result code or kind, its own CPU per BIR and (--server-pid) the BSF's.
  * Exit 0 when at least one BIR was ok (with --strict: and none failed), 1
  * otherwise, 2 on a usage error.
+ *
+ * --verify sends only the --kcv BIRs, one per B-TID, and goes on after a
+ * refusal: a line per B-TID with the key's check value or "-" and the
+ * result code (bench/soak.py asks this way whether every B-TID a UE got
+ * is still known).  Exit 0 when every BIR was answered, whatever the code.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -128,7 +134,7 @@ struct config {
 	struct btid *btids;
 	size_t n_btids;
 	const char *gaa_service_id;
-	int gba_u_aware, strict, kcv;
+	int gba_u_aware, strict, kcv, verify;
 	long server_pids[MAX_SERVERS];
 	unsigned n_servers;
 	char bsf_id[256];        /* the BSF's Origin-Host from the CEA: Destination-Host */
@@ -907,34 +913,36 @@ static int conn_setup(struct conn *c, struct config *cfg)
 
 /* ---- --kcv: is the key material the right key? ------------------------------------- */
 
+/* --verify: a refusal is an answer to print, not a reason to stop. */
+static int cfg_verify;
+
 /* Ua over HTTP Digest (TS 24.109): the Ua id gba-test-ue's --naf derives with. */
 static const uint8_t UA_HTTP_DIGEST[UA_ID_LEN] = { 0x01, 0x00, 0x00, 0x00, 0x02 };
 
 /* The BIA to one BIR sent before the load: its key's check value, or why not. */
-static int kcv_read(const struct conn *c, const struct dr_msg *m, uint32_t e2e, char out[7])
+static int kcv_read(const struct conn *c, const struct dr_msg *m, uint32_t e2e, char out[7],
+		    uint32_t *code)
 {
 	struct dr_avp a;
 	struct bia b;
+	int r = 0;
 
+	*code = 0;
 	if ((m->flags & DR_CMD_R) || m->code != CMD_BI || m->hbh != CTRL_SLOT || m->e2e != e2e) {
 		fprintf(stderr, "zn-load: %s: --kcv: command %u came instead of the BIA\n", c->host,
 			m->code);
 		return -1;
 	}
+	/* The check value gba-test-ue prints (libgba's gba_kcv); read_bia then wipes the key. */
 	if (dr_find(m->avps, m->avps_len, AVP_ME_KEY_MATERIAL, VENDOR_3GPP, &a) != 1 ||
-	    a.len != KEY_LEN) {
-		read_bia(m, &b);
+	    a.len != KEY_LEN || gba_kcv(out, a.data, a.len))
+		r = -1;
+	read_bia(m, &b);
+	*code = b.result;
+	if (r && !cfg_verify)
 		fprintf(stderr, "zn-load: %s: --kcv: no key of 32 octets in the BIA (%s %u)\n",
 			c->host, b.experimental ? "Experimental-Result-Code" : "Result-Code", b.result);
-		return -1;
-	}
-	/* The check value gba-test-ue prints (libgba's gba_kcv). */
-	if (gba_kcv(out, a.data, a.len)) {
-		explicit_bzero(a.data, a.len);
-		return -1;
-	}
-	explicit_bzero(a.data, a.len);
-	return 0;
+	return r;
 }
 
 /*
@@ -945,9 +953,10 @@ static int kcv_read(const struct conn *c, const struct dr_msg *m, uint32_t e2e, 
  */
 static int kcv_probe(struct conn *c, const struct config *cfg)
 {
+	cfg_verify = cfg->verify;
 	for (size_t i = 0; i < cfg->n_btids; i++) {
 		long long deadline = bench_now_ns() + SETUP_TIMEOUT_MS * 1000000LL;
-		uint32_t e2e = c->e2e_next++;
+		uint32_t e2e = c->e2e_next++, code = 0;
 		char kcv[7] = "-";
 		struct dr_msg m;
 		int r;
@@ -957,11 +966,11 @@ static int kcv_probe(struct conn *c, const struct config *cfg)
 			fprintf(stderr, "zn-load: %s: no BIA for the --kcv BIR\n", c->host);
 			return -1;
 		}
-		r = kcv_read(c, &m, e2e, kcv);
-		printf("key check         %s %s %s\n", cfg->btids[i].text, c->host, kcv);
+		r = kcv_read(c, &m, e2e, kcv, &code);
+		printf("key check         %s %s %s %u\n", cfg->btids[i].text, c->host, kcv, code);
 		memmove(c->in, c->in + m.len, c->in_len - m.len);
 		c->in_len -= m.len;
-		if (r)
+		if (r && !cfg->verify)
 			return -1;
 	}
 	return 0;
@@ -975,7 +984,7 @@ struct options {
 	size_t n_btids;
 	unsigned connections, in_flight, threads;
 	double duration;
-	int timeout_ms, gba_u_aware, strict, kcv;
+	int timeout_ms, gba_u_aware, strict, kcv, verify;
 	long server_pids[MAX_SERVERS];
 	unsigned n_servers;
 };
@@ -987,10 +996,12 @@ static void usage(void)
 		"               [--connections C] [--in-flight N] [--duration S] [--threads T]\n"
 		"               [--naf-domain D] [--timeout MS] [--gaa-service-id ID] [--gba-u-aware]\n"
 		"               [--server-pid PID ...] [--strict] [--kcv]\n"
+		"       zn-load --bsf IPV4:PORT --btid-file FILE --verify\n"
 		"Connection i is the NAF naf<i>.D (default D: bench.test); the N BIRs in flight\n"
 		"(default 64) are shared among the C connections (default 1).  --kcv first asks\n"
 		"once per B-TID for NAF_Id naf1.D || 01 00 00 00 02 and prints the key's check\n"
-		"value (gba-test-ue --naf naf1.D prints the UE's).\n");
+		"value (gba-test-ue --naf naf1.D prints the UE's); --verify only that, one line\n"
+		"per B-TID with its result code, going on after a refusal.\n");
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *v)
@@ -1072,6 +1083,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "server-pid", required_argument, NULL, 'P' },
 		{ "strict", no_argument, NULL, 's' },
 		{ "kcv", no_argument, NULL, 'k' },
+		{ "verify", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1095,6 +1107,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'u': o->gba_u_aware = 1; break;
 		case 's': o->strict = 1; break;
 		case 'k': o->kcv = 1; break;
+		case 'V': o->verify = 1; break;
 		case 'P': bad = add_server_pid(o, optarg); break;
 		case 'c': case 'n': case 'd': case 't': case 'T':
 			bad = number_option(c, optarg, o);
@@ -1262,7 +1275,8 @@ static int setup(const struct options *o, struct config *cfg)
 	cfg->gaa_service_id = o->gaa_service_id;
 	cfg->gba_u_aware = o->gba_u_aware;
 	cfg->strict = o->strict;
-	cfg->kcv = o->kcv;
+	cfg->kcv = o->kcv || o->verify;
+	cfg->verify = o->verify;
 	memcpy(cfg->server_pids, o->server_pids, sizeof(cfg->server_pids));
 	cfg->n_servers = o->n_servers;
 	return 0;
@@ -1506,8 +1520,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	conns = calloc(cfg.connections, sizeof(*conns));
-	if (conns && !open_all(&cfg, conns) && (!cfg.kcv || !kcv_probe(conns[0], &cfg)) &&
-	    !load(&cfg, conns, &t)) {
+	if (conns && cfg.verify) {
+		rc = open_all(&cfg, conns) || kcv_probe(conns[0], &cfg) ? 1 : 0;
+	} else if (conns && !open_all(&cfg, conns) && (!cfg.kcv || !kcv_probe(conns[0], &cfg)) &&
+		   !load(&cfg, conns, &t)) {
 		rc = t.ok ? 0 : 1;
 		if (cfg.strict && t.failed) {
 			fprintf(stderr, "zn-load: --strict: %" PRIu64 " BIRs failed\n", t.failed);

@@ -145,9 +145,14 @@ static void write_keys(struct reply *r, const struct gba_zn_bia *bia)
 	put(r, "}", 1);
 }
 
+static struct reply *reply_of(void *data)
+{
+	return (struct reply *)((char *)data - offsetof(struct reply, data));
+}
+
 static void free_reply(void *data)
 {
-	struct reply *r = (struct reply *)((char *)data - offsetof(struct reply, data));
+	struct reply *r = reply_of(data);
 
 	gba_wipe(r->data, r->cap);
 	free(r);
@@ -181,19 +186,26 @@ static struct reply *reply_new(size_t cap)
 }
 
 /* {"cause": ..., "detail": ...} (TS 29.571 ProblemDetails, the two fields used). */
-static enum MHD_Result send_problem(struct MHD_Connection *conn, unsigned status,
-				    const char *cause, const char *detail)
+static struct reply *problem(const char *cause, const char *detail)
 {
 	struct reply *r = reply_new(512);
 
 	if (!r)
-		return MHD_NO;
+		return NULL;
 	put(r, "{", 1);
 	put_field(r, "cause", cause, strlen(cause), 1);
 	if (detail)
 		put_field(r, "detail", detail, strlen(detail), 0);
 	put(r, "}", 1);
-	return send_reply(conn, status, r);
+	return r;
+}
+
+static enum MHD_Result send_problem(struct MHD_Connection *conn, unsigned status,
+				    const char *cause, const char *detail)
+{
+	struct reply *r = problem(cause, detail);
+
+	return r ? send_reply(conn, status, r) : MHD_NO;
 }
 
 /* ---- The requester: its client certificate ------------------------------------------- */
@@ -254,10 +266,10 @@ static int printable(const char *s)
 }
 
 /* The JSON body as a BIR; NULL or what is wrong with it. */
-static const char *parse_body(const struct upload *u, struct http_bir *b)
+static const char *parse_body(const char *data, size_t len, struct http_bir *b)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb(u->data, u->len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
 	const char *btid = NULL, *naf_id = NULL, *service = NULL, *why = NULL;
 	int aware = 0;
 	size_t n = 0;
@@ -290,35 +302,28 @@ static const char *parse_body(const struct upload *u, struct http_bir *b)
 	return why;
 }
 
-static enum MHD_Result serve(struct zn_http *h, struct MHD_Connection *conn,
-			     const struct upload *u)
+/* The answer to a parsed BIR: its status, and its body in *out (NULL: no memory). */
+static unsigned answer(struct zn_server *zn, struct http_bir *b, struct reply **out)
 {
 	static __thread char uss[GBA_ZN_USS_MAX + 1];
-	struct http_bir b;
 	struct gba_zn_bia bia;
 	struct reply *r;
-	const char *why;
 	gba_err err;
 
-	memset(&b, 0, sizeof(b));
-	if (client_identity(conn, b.peer, sizeof(b.peer)))
-		return send_problem(conn, 403, "NAF_NOT_AUTHORIZED",
-				    "no verified client certificate");
-	if (u->too_large)
-		return send_problem(conn, 413, "MANDATORY_IE_INCORRECT", "body too large");
-	why = parse_body(u, &b);
-	if (why)
-		return send_problem(conn, 400, "MANDATORY_IE_INCORRECT", why);
-	b.bir.origin_host = b.peer;
-	b.bir.peer = b.peer;
+	b->bir.origin_host = b->peer;
+	b->bir.peer = b->peer;
 	memset(&bia, 0, sizeof(bia));
 	bia.uss = uss;
 	bia.uss_size = sizeof(uss);
-	err = zn_server_answer(h->zn, &b.bir, &bia);
-	if (err == GBA_ERR_NOT_FOUND)
-		return send_problem(conn, 404, "BTID_NOT_FOUND", NULL);
-	if (err == GBA_ERR_NOT_AUTHORIZED)
-		return send_problem(conn, 403, "NAF_NOT_AUTHORIZED", NULL);
+	err = zn_server_answer(zn, &b->bir, &bia);
+	if (err == GBA_ERR_NOT_FOUND) {
+		*out = problem("BTID_NOT_FOUND", NULL);
+		return 404;
+	}
+	if (err == GBA_ERR_NOT_AUTHORIZED) {
+		*out = problem("NAF_NOT_AUTHORIZED", NULL);
+		return 403;
+	}
 	r = err ? NULL : reply_new(REPLY_MAX);
 	if (r)
 		write_keys(r, &bia);
@@ -326,9 +331,57 @@ static enum MHD_Result serve(struct zn_http *h, struct MHD_Connection *conn,
 	if (!r || r->len >= r->cap) {
 		if (r)
 			free_reply(r->data);
-		return send_problem(conn, 500, "SYSTEM_FAILURE", NULL);
+		*out = problem("SYSTEM_FAILURE", NULL);
+		return 500;
 	}
-	return send_reply(conn, 200, r);
+	*out = r;
+	return 200;
+}
+
+unsigned zn_http_answer(struct zn_server *zn, const char *peer, const char *body, size_t len,
+			char **reply, size_t *reply_len)
+{
+	struct http_bir b;
+	struct reply *r = NULL;
+	const char *why;
+	unsigned status;
+
+	memset(&b, 0, sizeof(b));
+	snprintf(b.peer, sizeof(b.peer), "%s", peer);
+	why = parse_body(body, len, &b);
+	if (why) {
+		r = problem("MANDATORY_IE_INCORRECT", why);
+		status = 400;
+	} else {
+		status = answer(zn, &b, &r);
+	}
+	*reply = r ? r->data : NULL;
+	*reply_len = r ? r->len : 0;
+	return r ? status : 0;
+}
+
+void zn_http_reply_free(char *reply)
+{
+	if (reply)
+		free_reply(reply);
+}
+
+static enum MHD_Result serve(struct zn_http *h, struct MHD_Connection *conn,
+			     const struct upload *u)
+{
+	char peer[256], *body;
+	size_t len;
+	unsigned status;
+
+	if (client_identity(conn, peer, sizeof(peer)))
+		return send_problem(conn, 403, "NAF_NOT_AUTHORIZED",
+				    "no verified client certificate");
+	if (u->too_large)
+		return send_problem(conn, 413, "MANDATORY_IE_INCORRECT", "body too large");
+	status = zn_http_answer(h->zn, peer, u->data, u->len, &body, &len);
+	if (!status)
+		return MHD_NO;
+	return send_reply(conn, status, reply_of(body));
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

@@ -45,4 +45,16 @@ int zn_http_start(struct zn_http **out, const struct zn_http_config *cfg, struct
 /* Stop (waits for requests in progress).  NULL: no-op. */
 void zn_http_stop(struct zn_http *h);
 
+/*
+ * One request apart from HTTP and TLS (what the server does once the
+ * client certificate named peer; also the fuzz target's entry): the JSON
+ * body of len octets in, the status out and the JSON answer in *reply
+ * (*reply_len octets, not NUL-terminated), to be given to
+ * zn_http_reply_free, which wipes it.  0 (and *reply NULL) when out of
+ * memory.
+ */
+unsigned zn_http_answer(struct zn_server *zn, const char *peer, const char *body, size_t len,
+			char **reply, size_t *reply_len);
+void zn_http_reply_free(char *reply);
+
 #endif /* GBA_BSF_ZN_HTTP_H */

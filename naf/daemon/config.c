@@ -1,6 +1,7 @@
 /*
  * config.c - reading gba-naf's configuration.
  */
+#define _POSIX_C_SOURCE 200809L /* getline */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -184,26 +185,45 @@ static int one_line(struct naf_config *c, char *line, char *sec, size_t sec_size
 	return rc ? -1 : 0;
 }
 
+/* The longest line taken (as gba-bsf's reader); a longer one is refused, not cut. */
+#define NCFG_LINE_MAX 4096
+
+/* Why a line read with getline (n octets, newline included) cannot be parsed, or NULL. */
+static const char *line_bytes(const char *line, size_t n)
+{
+	if (n && line[n - 1] == '\n')
+		n--;
+	if (memchr(line, '\0', n))
+		return "NUL octet";
+	if (n > NCFG_LINE_MAX)
+		return "line longer than 4096 octets";
+	return NULL;
+}
+
 int ncfg_load(struct naf_config *c, const char *path, char *err, size_t err_size)
 {
 	FILE *f = fopen(path, "r");
-	char line[2048], sec[64] = "";
+	char *line = NULL, sec[64] = "";
+	size_t cap = 0;
+	ssize_t n;
 	unsigned no = 0;
+	int rc = 0;
+
 	if (!f) {
 		snprintf(err, err_size, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		const char *why = NULL;
+	while (!rc && (n = getline(&line, &cap, f)) >= 0) {
+		const char *why = line_bytes(line, (size_t)n);
 		no++;
-		if (one_line(c, line, sec, sizeof(sec), &why)) {
+		if (why || one_line(c, line, sec, sizeof(sec), &why)) {
 			snprintf(err, err_size, "%s:%u: %s", path, no, why);
-			fclose(f);
-			return -1;
+			rc = -1;
 		}
 	}
+	free(line);
 	fclose(f);
-	return 0;
+	return rc;
 }
 
 int ncfg_set_arg(struct naf_config *c, const char *arg, char *err, size_t err_size)

@@ -184,9 +184,9 @@ static int read_time(json_t *v, int64_t *out)
 	return 0;
 }
 
-static gba_err read_answer(const struct body *b, struct gba_naf_key *out)
+gba_err naf_http_read_answer(const char *data, size_t len, struct gba_naf_key *out)
 {
-	json_t *root = json_loadb(b->data, b->len, 0, NULL);
+	json_t *root = json_loadb(data, len, 0, NULL);
 	json_t *uicc = root ? json_object_get(root, "uiccKeyMaterial") : NULL;
 	const char *impi = json_string_value(json_object_get(root, "impi"));
 	const char *uss = json_string_value(json_object_get(root, "ussList"));
@@ -250,7 +250,7 @@ gba_err naf_http_fetch(struct naf_http *h, const char *btid, const uint8_t *naf_
 	if (!err)
 		err = status_err(status);
 	if (!err)
-		err = read_answer(&b, out);
+		err = naf_http_read_answer(b.data, b.len, out);
 	gba_wipe(b.data, b.cap);
 	free(b.data);
 	free(json);

@@ -23,4 +23,11 @@ void naf_http_close(struct naf_http *h);
 gba_err naf_http_fetch(struct naf_http *h, const char *btid, const uint8_t *naf_id,
 		       size_t naf_id_len, struct gba_naf_key *out);
 
+/*
+ * The BSF's 200 answer (a JSON body of len octets) into out: GBA_OK, or
+ * GBA_ERR_PARSE (out's keys may be written: the caller wipes them).
+ * Apart from the network for the fuzz target (tests/fuzz/fuzz_zn_json.c).
+ */
+gba_err naf_http_read_answer(const char *data, size_t len, struct gba_naf_key *out);
+
 #endif /* GBA_NAF_HTTP_H */

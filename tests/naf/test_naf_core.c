@@ -415,6 +415,55 @@ static void test_config(void **state)
 	free(c);
 }
 
+/*
+ * A line is read whole or refused (found by fuzz_config): lines used to be
+ * read into a 2048-octet buffer, so that a longer one was taken as two
+ * lines, and a NUL octet silently ended its line.
+ */
+static void test_config_line_bytes(void **state)
+{
+	(void)state;
+	static const char nul[] = "[naf]\nfqdn = evil.example.org\0.good\n";
+	char path[64], err[512], *text = malloc(5100);
+	struct naf_config *c = calloc(1, sizeof(*c));
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/test_naf_cfg_%d.conf", (int)getpid());
+	/* A line of 2071 octets, whose octets from 2047 on read like a line. */
+	memset(text, ' ', 5000);
+	memcpy(text, "[naf]\nstate_dir = /x", 20);
+	memcpy(text + 6 + 2047, "fqdn = evil.example.org\n", 25);
+	write_file(path, text);
+	ncfg_defaults(c);
+	assert_int_equal(ncfg_load(c, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":2: "));
+	assert_string_equal(c->fqdn, "");
+	/* Over 4096 octets: refused, even a comment. */
+	memset(text, '#', 5000);
+	text[5000] = '\0';
+	write_file(path, text);
+	ncfg_defaults(c);
+	assert_int_equal(ncfg_load(c, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":1: line longer than 4096 octets"));
+	/* 4096 octets are still a line. */
+	text[4096] = '\n';
+	text[4097] = '\0';
+	write_file(path, text);
+	ncfg_defaults(c);
+	assert_int_equal(ncfg_load(c, path, err, sizeof(err)), 0);
+	/* A NUL ends nothing: the line is refused. */
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(nul, 1, sizeof(nul) - 1, f), sizeof(nul) - 1);
+	fclose(f);
+	ncfg_defaults(c);
+	assert_int_equal(ncfg_load(c, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":2: NUL octet"));
+	unlink(path);
+	free(text);
+	free(c);
+}
+
 /* ---- request.c: the USS list and registration bodies ------------------ */
 
 static void uss_id(const char *uss, char out[KS_ID_MAX + 1])
@@ -496,6 +545,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_store_purge, make_store, drop_store),
 		cmocka_unit_test(test_store_uris),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_config_line_bytes),
 		cmocka_unit_test(test_uss_node_id),
 		cmocka_unit_test(test_registration_bodies),
 	};

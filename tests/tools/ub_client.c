@@ -349,6 +349,8 @@ static void on_challenge(struct ub_session *s, const struct ub_http_response *r,
 	if (take_challenge(s, r, stage, raw, sizeof(raw), &raw_len))
 		return;
 	memcpy(s->rand, raw, 16);
+	if (s->p.on_challenge)
+		s->p.on_challenge(s->p.on_challenge_arg, raw, raw + 16);
 	err = gba_usim_authenticate(s->p.key, s->p.sqn, raw, raw + 16, &s->usim);
 	switch (err) {
 	case GBA_OK:

@@ -86,6 +86,13 @@ struct ub_params {
 	int gba_u;                       /* User-Agent 3gpp-gba-uicc */
 	enum ub_fault fault;
 	unsigned stale_seconds;
+	/*
+	 * Called with each challenge's RAND and AUTN before the card sees
+	 * them (bench/soak_ue.c records the SQNs the network issued); NULL:
+	 * none.
+	 */
+	void (*on_challenge)(void *arg, const uint8_t rand[16], const uint8_t autn[16]);
+	void *on_challenge_arg;
 };
 
 /* The outcome.  stage names the step that failed (NULL on success). */
