@@ -50,6 +50,7 @@ struct key_def {
 
 _Static_assert(sizeof(enum gba_digest_algorithm) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum rspauth_body) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum realm_check) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum av_source_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum log_level) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum log_impi_mode) == sizeof(int), "enum size");
@@ -63,6 +64,12 @@ static const struct enum_name algorithm_names[] = {
 static const struct enum_name rspauth_names[] = {
 	{ "response", RSPAUTH_BODY_RESPONSE },
 	{ "request", RSPAUTH_BODY_REQUEST },
+	{ NULL, 0 },
+};
+
+static const struct enum_name realm_check_names[] = {
+	{ "strict", REALM_CHECK_STRICT },
+	{ "lenient", REALM_CHECK_LENIENT },
 	{ NULL, 0 },
 };
 
@@ -153,8 +160,10 @@ static const struct key_def keys[] = {
 	     "request line and headers, octets; larger gets 431"),
 	UINT("ub", "max_body_size", max_body_size, 0, 1u << 20, "4096",
 	     "request body, octets; larger gets 413"),
-	ENUM("ub", "rspauth_body", rspauth_body, rspauth_names, "request",
-	     "body hashed into rspauth for auth-int: request or response"),
+	ENUM("ub", "rspauth_body", rspauth_body, rspauth_names, "response",
+	     "body hashed into rspauth for auth-int: response (the 200's) or request"),
+	ENUM("ub", "realm_check", realm_check, realm_check_names, "strict",
+	     "second request's realm: strict (the challenge's) or lenient (any, logged)"),
 	DUR("ub", "retry_after", retry_after, 1, 3600, "5s",
 	    "Retry-After of 503 answers (HSS down, table full)"),
 	UINT("ub", "max_challenges_per_impi", max_challenges_per_impi, 1, 1024, "4",

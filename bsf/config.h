@@ -35,6 +35,12 @@ enum rspauth_body {
 	RSPAUTH_BODY_REQUEST = 1,    /* the request's body, as some UEs compute it */
 };
 
+/* Whether the second request's realm must be the challenge's. */
+enum realm_check {
+	REALM_CHECK_STRICT = 0,      /* RFC 2617: echo the challenge's realm */
+	REALM_CHECK_LENIENT = 1,     /* labs: any realm (some UEs send their Host), logged */
+};
+
 struct bsf_config {
 	/* [bsf] */
 	char state_dir[CFG_PATH_MAX];
@@ -58,6 +64,7 @@ struct bsf_config {
 	unsigned max_header_size;
 	unsigned max_body_size;
 	enum rspauth_body rspauth_body;
+	enum realm_check realm_check;
 	unsigned retry_after;                /* seconds, in 503 answers */
 	unsigned max_challenges_per_impi;    /* pending per IMPI; a new one replaces the oldest */
 	unsigned impi_challenge_rate;        /* fresh vectors per second per IMPI; 0: no limit */

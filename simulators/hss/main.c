@@ -37,12 +37,15 @@ struct hss_options {
 	unsigned ind;
 	unsigned threads;
 	enum gba_dia_log_level log_level;
+	int fixed_rand;                /* --fixed-rand: every vector gets rand */
+	uint8_t rand[16];
 };
 
 struct hss {
 	struct gba_subdb *db;
 	struct gba_kek *kek;   /* --kek: the database's K and OPc are wrapped */
 	unsigned ind;
+	const uint8_t *fixed_rand;   /* NULL: a fresh random RAND per vector */
 };
 
 static void usage(FILE *out)
@@ -63,6 +66,8 @@ static void usage(FILE *out)
 		"  --ind N               SQN IND slot of the vectors this HSS issues, 0..31 (0)\n"
 		"  --threads N           threads answering requests (4)\n"
 		"  --log-level LEVEL     debug, info, warn or error (info)\n"
+		"  --fixed-rand HEX      every vector gets this RAND (16 octets), as a\n"
+		"                        stored-vector test HSS does: for B-TID collision tests\n"
 		"  --help, --version\n"
 		"\n"
 		"Any Diameter peer may connect (plain TCP, no TLS): run it on loopback or\n"
@@ -113,6 +118,17 @@ static int parse_level(const char *s, enum gba_dia_log_level *level)
 	return -1;
 }
 
+/* 32 hex digits: the RAND every vector gets. */
+static int parse_rand(const char *s, struct hss_options *o)
+{
+	size_t n = 0;
+
+	if (gba_hex_decode(o->rand, sizeof(o->rand), &n, s, strlen(s)) || n != sizeof(o->rand))
+		return -1;
+	o->fixed_rand = 1;
+	return 0;
+}
+
 /* 0: run; 1: exit 0 (help/version); -1: exit 2. */
 static int parse_args(int argc, char **argv, struct hss_options *o)
 {
@@ -127,6 +143,7 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 		{ "ind", required_argument, NULL, 'n' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "log-level", required_argument, NULL, 'L' },
+		{ "fixed-rand", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -147,6 +164,7 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 		case 'n': if (parse_uint(optarg, GBA_IND_SLOTS_MAX - 1, &o->ind)) bad = "--ind"; break;
 		case 't': if (parse_uint(optarg, 64, &o->threads) || !o->threads) bad = "--threads"; break;
 		case 'L': if (parse_level(optarg, &o->log_level)) bad = "--log-level"; break;
+		case 'R': if (parse_rand(optarg, o)) bad = "--fixed-rand"; break;
 		case 'h': usage(stdout); return 1;
 		case 'V': printf("gba-hss-sim %s\n", HSS_VERSION); return 1;
 		default: usage(stderr); return -1;
@@ -194,8 +212,12 @@ static gba_err serve_mar(void *arg, const struct gba_zh_mar *mar, struct gba_av 
 {
 	struct hss *h = arg;
 	uint8_t rand[16];
-	gba_err err = gba_random_rand(rand);
+	gba_err err = GBA_OK;
 
+	if (h->fixed_rand)
+		memcpy(rand, h->fixed_rand, sizeof(rand));
+	else
+		err = gba_random_rand(rand);
 	if (err)
 		return err;
 	if (mar->auts)
@@ -293,6 +315,7 @@ int main(int argc, char **argv)
 	if (open_db(&o, &h))
 		return 1;
 	h.ind = o.ind;
+	h.fixed_rand = o.fixed_rand ? o.rand : NULL;
 	rc = run(&o, &h, &stop);
 	gba_subdb_close(h.db);
 	gba_kek_close(h.kek);

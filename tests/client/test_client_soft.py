@@ -38,6 +38,8 @@ def main():
         checks.check("bootstrap: B-TID of the BSF's domain, GBA_ME, two requests",
                      btid.endswith("@" + ce.bsfenv.DOMAIN) and out.get("gba_type") == "GBA_ME"
                      and out.get("http_requests") == 2 and out.get("resyncs") == 0, out)
+        checks.check("bootstrap: rspauth matched over the 200's body (the BSF's default)",
+                     out.get("rspauth_body") == "response", out)
         status, sess = bsf.session(btid)
         checks.check("bootstrap: the BSF holds the session (GBA_ME, our IMPI)",
                      status == 200 and sess and sess.get("type") == "GBA_ME" and
