@@ -17,6 +17,8 @@ PACKAGES=(
   libjansson-dev
   # tests and benchmarks
   libcmocka-dev libosmocore-dev tshark
+  # Nbsp_GBA bodies checked against tests/zn/nbsp_gba.schema.json
+  python3-jsonschema
   # smart cards: a private pcscd with the virtual reader the USIM simulator
   # plugs into; ss (iproute2) lets the harness watch the vpcd port
   pcscd vsmartcard-vpcd libpcsclite-dev iproute2

@@ -13,10 +13,12 @@ FQDN and for a GUSS without a USS for the NAF; malformed BIRs get 5004/5005/
 within the timeout and a dead one GBA_ERR_UNAVAILABLE; tshark decodes the
 BIR/BIA with Wireshark's own dictionary.
 
-The same BSF also serves Zn over HTTPS/JSON (Nbsp_GBA style, mutual TLS
-with certificates made by certtool): a NAF with a client certificate gets
-the same keys, another certificate's identity gets 403 (5402), an unknown
-B-TID 404 (5403), a client without a certificate 403.
+The same BSF also serves Zn as Nbsp_GBA (TS 29.309, mutual TLS with
+certificates made by certtool): a NAF with a client certificate gets the
+same keys, another certificate's identity gets 403 (5402), an unknown B-TID
+404 (5403), a client without a certificate 403; curl drives it over
+HTTP/1.1 and every request and answer is checked against
+nbsp_gba.schema.json (python3-jsonschema).
 
 A second gba-bsf then gets its vectors from gba-hss-sim over Zh and serves
 Zn on the same Diameter node (both applications in one CER), and a NAF gets
@@ -37,6 +39,7 @@ import time
 import urllib.request
 
 import gbatest
+import nbsp_schema
 import tshark
 
 BSF_BIN, PROBE_BIN, UE_BIN, SUBSCRIBER_BIN, TSHARK = sys.argv[1:6]
@@ -311,30 +314,84 @@ def test_http(procs, pki, btid):
     checks.check("HTTPS: a certificate naming another NAF -> GBA_ERR_NOT_AUTHORIZED",
                  f["err"] == "GBA_ERR_NOT_AUTHORIZED", str(f))
     checks.check("HTTPS: rogue zn-probe exits cleanly", r.quit())
-    # No client certificate at all: refused before any look-up.
-    body = json.dumps({"btid": btid, "nafId": base64.b64encode(
-        NAF.encode() + b"\x01\x00\x00\x00\x02").decode()})
-    curl = shutil.which("curl")
-    if curl:
-        out = gbatest.run([curl, "-s", "-o", "-", "-w", "%{http_code}", "--cacert",
-                           pki["ca"][1], "-H", "Content-Type: application/json", "-d", body,
-                           pki["url"] + "/nbsp-gba/v1/bootstrapping-info"], timeout=20).stdout
-        checks.check("HTTPS: no client certificate -> 403", out.endswith("403") and
-                     "meKeyMaterial" not in out, out)
-        cert = ["--cert", pki["naf"][1], "--key", pki["naf"][0]]
-        for name, data, want in (("not JSON", "{bad", "400"),
-                                 ("no nafId", json.dumps({"btid": btid}), "400"),
-                                 ("nafId not base64", json.dumps({"btid": btid, "nafId": "!!"}),
-                                  "400")):
-            out = gbatest.run([curl, "-s", "-o", "-", "-w", "%{http_code}", "--cacert",
-                               pki["ca"][1], *cert, "-H", "Content-Type: application/json",
-                               "-d", data, pki["url"] + "/nbsp-gba/v1/bootstrapping-info"],
-                              timeout=20).stdout
-            checks.check(f"HTTPS: {name} -> {want} MANDATORY_IE_INCORRECT",
-                         out.endswith(want) and "MANDATORY_IE_INCORRECT" in out, out)
-        out = gbatest.run([curl, "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
-                           pki["ca"][1], *cert, pki["url"] + "/other"], timeout=20).stdout
-        checks.check("HTTPS: another path -> 404", out == "404", out)
+    test_nbsp_curl(pki, btid, e.get("ks_naf"))
+
+
+def nbsp_request(btid, fqdn=NAF, ua="0100000002", **more):
+    return {"btId": btid, "nafId": {"nafFqdn": fqdn, "uaSecProtId": ua}, **more}
+
+
+def nbsp_answer_ok(status, ctype, body):
+    """A 200 BootstrappingInfoResponse, or a ProblemDetails of its status, per the schema."""
+    if status == 200:
+        return ctype.startswith("application/json") and isinstance(body, dict) and \
+            not nbsp_schema.problems("BootstrappingInfoResponse", body)
+    return ctype.startswith("application/problem+json") and isinstance(body, dict) and \
+        not nbsp_schema.problems("ProblemDetails", body) and body.get("status") == status
+
+
+def test_nbsp_curl(pki, btid, ks_naf):
+    """Nbsp_GBA driven by curl (HTTP/1.1): every request and every answer
+    checked against the JSON Schema; the malformed requests must fail the
+    schema too, so that the BSF and the schema agree."""
+    if not shutil.which("curl"):
+        print("skip Nbsp_GBA with curl: no curl")
+        return
+    good = nbsp_request(btid, gsIds=[1], gbaUAware=False)
+    checks.check("Nbsp: the request is a BootstrappingInfoRequest per the schema",
+                 not nbsp_schema.problems("BootstrappingInfoRequest", good),
+                 str(nbsp_schema.problems("BootstrappingInfoRequest", good)))
+    status, ctype, body = nbsp_schema.post(pki, json.dumps(good))
+    checks.check("Nbsp: 200 BootstrappingInfoResponse, valid per the schema",
+                 status == 200 and nbsp_answer_ok(status, ctype, body),
+                 f"{status} {ctype} {body} "
+                 f"{nbsp_schema.problems('BootstrappingInfoResponse', body)}")
+    if isinstance(body, dict):
+        me = str(body.get("meKeyMaterial", ""))
+        checks.check("Nbsp: meKeyMaterial is Ks_NAF (64 hex digits; check value as derived)",
+                     len(me) == 64 and nbsp_schema.kcv(me) == ks_naf, f"kcv {ks_naf}")
+        uss = [u.get("uss", {}) for u in body.get("ussList", [])]
+        checks.check("Nbsp: ussList carries the oneM2M CSE-ID as a ueId, gbaType 3G_GBA, impi",
+                     any({"ueId": CSE_ID} in u.get("ueIds", []) for u in uss) and
+                     body.get("gbaType") == "3G_GBA" and body.get("impi") == ALICE, str(body))
+    cases = (
+        ("no client certificate", json.dumps(good), False, 403, "NAF_NOT_AUTHORIZED"),
+        ("unknown btId", json.dumps(nbsp_request(random_btid())), True, 404, "BTID_NOT_FOUND"),
+        ("another NAF's nafFqdn", json.dumps(nbsp_request(btid, NAF2)), True, 403,
+         "NAF_NOT_AUTHORIZED"),
+        ("not JSON", "{bad", True, 400, "MANDATORY_IE_INCORRECT"),
+        ("no nafId", json.dumps({"btId": btid}), True, 400, "MANDATORY_IE_MISSING"),
+        ("nafId as the old base64 string",
+         json.dumps({"btId": btid, "nafId": base64.b64encode(NAF.encode()).decode()}), True,
+         400, "MANDATORY_IE_INCORRECT"),
+        ("uaSecProtId of 8 digits", json.dumps(nbsp_request(btid, ua="01000000")), True, 400,
+         "MANDATORY_IE_INCORRECT"),
+        ("gsIds with a negative item", json.dumps(nbsp_request(btid, gsIds=[-1])), True, 400,
+         "MANDATORY_IE_INCORRECT"),
+        ("gbaUAware not a boolean", json.dumps(nbsp_request(btid, gbaUAware="yes")), True, 400,
+         "MANDATORY_IE_INCORRECT"),
+    )
+    for name, data, cert, want, cause in cases:
+        if want == 400:
+            try:
+                req = json.loads(data)
+            except ValueError:
+                req = data
+            checks.check(f"Nbsp: {name}: the schema refuses the request too",
+                         bool(nbsp_schema.problems("BootstrappingInfoRequest", req)))
+        status, ctype, body = nbsp_schema.post(pki, data, cert=cert)
+        checks.check(f"Nbsp: {name} -> {want} {cause}, a ProblemDetails per the schema",
+                     status == want and nbsp_answer_ok(status, ctype, body) and
+                     body.get("cause") == cause and "meKeyMaterial" not in str(body),
+                     f"{status} {ctype} {body}")
+    status, ctype, body = nbsp_schema.post(pki, json.dumps(good),
+                                           ctype="text/plain")
+    checks.check("Nbsp: Content-Type text/plain -> 415 ProblemDetails",
+                 status == 415 and nbsp_answer_ok(status, ctype, body), f"{status} {body}")
+    status, ctype, body = nbsp_schema.post(pki, json.dumps(good), url=pki["url"] +
+                                           "/nbsp-gba/v1/bootstrapping-info")
+    checks.check("Nbsp: the old path -> 404 ProblemDetails",
+                 status == 404 and nbsp_answer_ok(status, ctype, body), f"{status} {body}")
 
 
 def test_metrics(admin):
