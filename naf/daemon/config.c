@@ -94,6 +94,18 @@ static int set_ua_id(uint8_t out[5], const char *v)
 	return gba_hex_decode(out, 5, &got, hex, 10) || got != 5 ? -1 : 0;
 }
 
+/* zn.transport: "diameter" (the default) or "nbsp" (Nbsp_GBA, TS 29.309). */
+static int set_zn_transport(struct naf_config *c, const char *v)
+{
+	if (!strcmp(v, "nbsp"))
+		c->zn_nbsp = 1;
+	else if (!strcmp(v, "diameter"))
+		c->zn_nbsp = 0;
+	else
+		return -1;
+	return 0;
+}
+
 /* The scalar keys. */
 static int set_scalar(struct naf_config *c, const char *sec, const char *key, const char *v)
 {
@@ -126,6 +138,11 @@ static int set_scalar(struct naf_config *c, const char *sec, const char *key, co
 	if (IS("zn", "bsf_port")) return ncfg_parse_duration(v, &c->zn_bsf_port);
 	if (IS("zn", "timeout_ms")) return ncfg_parse_duration(v, &c->zn_timeout_ms);
 	if (IS("zn", "gba_u_aware")) return set_bool(&c->zn_gba_u_aware, v);
+	if (IS("zn", "transport")) return set_zn_transport(c, v);
+	if (IS("zn", "api_root")) return set_str(c->zn_api_root, sizeof(c->zn_api_root), v);
+	if (IS("zn", "tls_cert")) return set_str(c->zn_tls_cert, sizeof(c->zn_tls_cert), v);
+	if (IS("zn", "tls_key")) return set_str(c->zn_tls_key, sizeof(c->zn_tls_key), v);
+	if (IS("zn", "tls_ca")) return set_str(c->zn_tls_ca, sizeof(c->zn_tls_ca), v);
 	if (IS("log", "level")) {
 		if (strcmp(v, "debug") && strcmp(v, "info"))
 			return -1;
@@ -275,6 +292,15 @@ int ncfg_finish(struct naf_config *c, char *err, size_t err_size)
 				 c->targets.key[i]);
 			return -1;
 		}
+	}
+	if (c->zn_nbsp) {
+		if (strncmp(c->zn_api_root, "https://", 8) || !c->zn_tls_cert[0] ||
+		    !c->zn_tls_key[0] || !c->zn_tls_ca[0]) {
+			snprintf(err, err_size, "[zn] transport = nbsp needs api_root (https://...), "
+						"tls_cert, tls_key and tls_ca");
+			return -1;
+		}
+		return 0;
 	}
 	if (!c->zn_identity[0] || !c->zn_realm[0] || !c->zn_bsf_identity[0] ||
 	    !c->zn_bsf_address[0]) {

@@ -52,6 +52,11 @@ struct naf_config {
 	unsigned zn_bsf_port;
 	unsigned zn_timeout_ms;
 	int zn_gba_u_aware;
+	int zn_nbsp;                       /* zn.transport = nbsp: Nbsp_GBA, not Diameter */
+	char zn_api_root[NCFG_PATH];       /* Nbsp_GBA apiRoot: https://host:port[/prefix] */
+	char zn_tls_cert[NCFG_PATH];       /* our client certificate, its key, the BSF's CA */
+	char zn_tls_key[NCFG_PATH];
+	char zn_tls_ca[NCFG_PATH];
 	/* [log] */
 	int log_debug;
 	/* Tables */

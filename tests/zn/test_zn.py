@@ -40,6 +40,7 @@ import urllib.request
 
 import gbatest
 import nbsp_schema
+import testpki
 import tshark
 
 BSF_BIN, PROBE_BIN, UE_BIN, SUBSCRIBER_BIN, TSHARK = sys.argv[1:6]
@@ -132,36 +133,11 @@ def add_subscriber(procs, db, impi, guss):
 def make_certs(procs):
     """A CA, the BSF's server certificate, and client certificates for NAF
     and for a rogue NAF, all by certtool; None when certtool is missing."""
-    certtool = shutil.which("certtool")
-    if not certtool:
-        return None
-    d = os.path.join(procs.dir, "pki")
-    os.mkdir(d)
-    out = {}
-
-    def make(name, template, ca=False):
-        key, pem, tmpl = (os.path.join(d, name + ext) for ext in (".key", ".pem", ".tmpl"))
-        with open(tmpl, "w") as f:
-            f.write(template + "expiration_days = 2\n")
-        r = gbatest.run([certtool, "--generate-privkey", "--key-type", "ecdsa",
-                         "--outfile", key])
-        if r.returncode:
-            raise RuntimeError(r.stderr)
-        sign = (["--generate-self-signed"] if ca else
-                ["--generate-certificate", "--load-ca-certificate", out["ca"][1],
-                 "--load-ca-privkey", out["ca"][0]])
-        r = gbatest.run([certtool, *sign, "--load-privkey", key, "--template", tmpl,
-                         "--outfile", pem])
-        if r.returncode:
-            raise RuntimeError(r.stderr)
-        out[name] = (key, pem)
-
-    make("ca", 'cn = "Zn test CA"\nca\ncert_signing_key\n', ca=True)
-    make("bsf", f'cn = "{BSF_ID}"\ndns_name = "{BSF_ID}"\nip_address = "127.0.0.1"\n'
-         'tls_www_server\nsigning_key\n')
-    make("naf", f'cn = "{NAF}"\ndns_name = "{NAF}"\ntls_www_client\nsigning_key\n')
-    make("rogue", 'cn = "rogue.zn.test"\ntls_www_client\nsigning_key\n')
-    return out
+    pki = testpki.make_certs(os.path.join(procs.dir, "pki"), BSF_ID,
+                             {"naf": NAF, "rogue": None})
+    if pki:
+        pki["bsf"] = pki["server"]
+    return pki
 
 
 def start_bsf(procs, db, store, zn_port, pki=None, name="bsf", extra=()):
