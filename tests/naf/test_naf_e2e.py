@@ -50,7 +50,8 @@ class Env:
         self.bsf.start()
         gbatest.wait_port(self.zn_port, 10.0, self.bsf.proc)
 
-    def start_naf(self, name="naf", fqdn=FQDN, identity=FQDN, store=None):
+    def start_naf(self, name="naf", fqdn=FQDN, identity=FQDN, store=None, args=()):
+        """gba-naf on free ports; args: more command-line options (--set ...)."""
         ports = {k: gbatest.free_port() for k in ("digest", "tls", "admin")}
         conf = os.path.join(self.procs.dir, name + ".conf")
         with open(conf, "w") as f:
@@ -82,7 +83,8 @@ timeout_ms = 1500
 level = debug
 """)
         os.chmod(conf, 0o600)
-        proc = self.procs.start(name, [self.naf_bin, "--config", conf], wait_port=ports["tls"])
+        proc = self.procs.start(name, [self.naf_bin, "--config", conf, *args],
+                                wait_port=ports["tls"])
         gbatest.wait_port(ports["admin"], 10.0, proc)
         gbatest.wait_port(ports["digest"], 10.0, proc)
         return dict(ports, name=name, fqdn=fqdn)
