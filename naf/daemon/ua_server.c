@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@
 struct ua_server {
 	char name[32];
 	int fd, tls;
-	atomic_int stopping;
+	atomic_int stopping, running;
 	pthread_t thread;
 	struct MHD_Daemon *daemon;
 	struct ua_conns *conns;
@@ -117,6 +118,25 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	req_completed(cls, c, con_cls, toe);
 	if (e)
 		ua_conns_idle(e, mono_ms());
+}
+
+/*
+ * libmicrohttpd's messages.  Once serving, a client can cause one per
+ * connection ("received handshake message out of context" for each
+ * handshake it breaks off): debug level then, so that a flood does not
+ * flood the log too.
+ */
+__attribute__((format(printf, 2, 0)))
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct ua_server *u = cls;
+	char msg[256];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\r\n")] = 0;
+	if (atomic_load(&u->running))
+		nlog_debug("%s: %s", u->name, msg);
+	else
+		nlog_warn("%s: %s", u->name, msg);
 }
 
 /* ---- The listener ------------------------------------------------------------ */
@@ -243,8 +263,10 @@ static struct MHD_Daemon *start_daemon(struct ua_server *u, const struct ua_serv
 	if (o->threads > 1)
 		opts[n++] = OPT(MHD_OPTION_THREAD_POOL_SIZE, o->threads, NULL);
 	opts[n++] = OPT(MHD_OPTION_END, 0, NULL);
-	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, u, MHD_OPTION_ARRAY, opts,
-				MHD_OPTION_END);
+	/* The logger first, so that MHD reports problems with the others through it. */
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, u,
+				MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, u,
+				MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 }
 
 int ua_server_start(struct ua_server **out, const struct ua_server_opts *o, struct naf_svc *s,
@@ -261,6 +283,7 @@ int ua_server_start(struct ua_server **out, const struct ua_server_opts *o, stru
 	u->svc = s;
 	u->handler = o->handler;
 	atomic_init(&u->stopping, 0);
+	atomic_init(&u->running, 0);
 	if (open_listener(u, o, err, err_size))
 		goto fail;
 	u->daemon = start_daemon(u, o);
@@ -274,6 +297,7 @@ int ua_server_start(struct ua_server **out, const struct ua_server_opts *o, stru
 		MHD_stop_daemon(u->daemon);
 		goto fail;
 	}
+	atomic_store(&u->running, 1);
 	*out = u;
 	return 0;
 fail:
