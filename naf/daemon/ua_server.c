@@ -5,6 +5,7 @@
 #define _GNU_SOURCE /* accept4 */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -149,6 +150,11 @@ static void admit(struct ua_server *u, int fd, const struct sockaddr_storage *pe
 		close(fd);
 		return;
 	}
+	/*
+	 * A TLS handshake is several small writes each way: without this, Nagle
+	 * holds one back for the client's delayed ACK (tens of ms a handshake).
+	 */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	/* On failure libmicrohttpd has closed fd, and never started it. */
 	if (MHD_add_connection(u->daemon, fd, (const struct sockaddr *)peer, len) != MHD_YES)
 		ua_conns_forget(u->conns, e);
@@ -235,8 +241,15 @@ static struct MHD_Daemon *start_daemon(struct ua_server *u, const struct ua_serv
 {
 	struct MHD_OptionItem opts[16];
 	size_t n = 0;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
+	/*
+	 * epoll for plain HTTP.  Not for TLS: libmicrohttpd 0.9.75 in epoll
+	 * mode keeps a connection whose handshake waits for the client
+	 * marked readable (GnuTLS reads the socket itself, so MHD never sees
+	 * EAGAIN) and spins on it: a few stalled handshakes burnt a core.
+	 * poll(2) has no such state; each thread polls its share of sockets.
+	 */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | (o->tls ? MHD_USE_POLL : MHD_USE_EPOLL) |
+			 MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
 	const struct ua_conn_limits *lim = &o->limits;
 	/*
 	 * Our table keeps the count below max_total + a quarter (ua_conn.c).
