@@ -3,8 +3,9 @@
  * which connection the total and per-address limits evict, that a
  * connection serving a request is never evicted nor timed out, the
  * handshake, header and idle deadlines, and connections handed to the
- * HTTP server that it never started.  The sockets are socketpairs: a
- * connection shut down by the table reads end-of-stream at its peer.
+ * HTTP server that it never started; and the [ua] keys that set them.
+ * The sockets are socketpairs: a connection shut down by the table reads
+ * end-of-stream at its peer.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,12 +13,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "ua_conn.h"
 
 #define MAX_SOCKS 32
@@ -199,6 +202,48 @@ static void test_not_started(void **state)
 	done(t);
 }
 
+/* A minimal valid configuration plus one --set; ncfg_finish's verdict. */
+static int config_with(const char *set, struct naf_config *c)
+{
+	char err[256];
+	const char *base[] = { "naf.fqdn=naf.example.org", "zn.identity=naf.example.org",
+			       "zn.realm=example.org", "zn.bsf_identity=bsf.example.org",
+			       "zn.bsf_address=127.0.0.1" };
+	ncfg_defaults(c);
+	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
+		assert_int_equal(ncfg_set_arg(c, base[i], err, sizeof(err)), 0);
+	if (set && ncfg_set_arg(c, set, err, sizeof(err)))
+		return -1;
+	return ncfg_finish(c, err, sizeof(err));
+}
+
+static void test_config_keys(void **state)
+{
+	struct naf_config *c = calloc(1, sizeof(*c));
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(config_with(NULL, c), 0);
+	assert_int_equal(c->threads, 4);
+	assert_int_equal(c->max_connections, 4096);
+	assert_int_equal(c->max_connections_per_ip, 256);
+	assert_int_equal(c->handshake_timeout, 10);
+	assert_int_equal(c->header_timeout, 10);
+	assert_int_equal(config_with("ua.handshake_timeout=2s", c), 0);
+	assert_int_equal(c->handshake_timeout, 2);
+	assert_int_equal(config_with("ua.header_timeout=1m", c), 0);
+	assert_int_equal(c->header_timeout, 60);
+	assert_int_equal(config_with("ua.max_connections_per_ip=0", c), 0);
+	assert_int_equal(config_with("ua.max_connections=600", c), 0);
+	assert_int_equal(c->max_connections, 600);
+	const char *bad[] = { "ua.threads=0", "ua.threads=65", "ua.max_connections=0",
+			      "ua.handshake_timeout=0", "ua.header_timeout=2h",
+			      "ua.header_timeout=soon", "ua.threads_max=256" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!config_with(bad[i], c))
+			fail_msg("accepted %s", bad[i]);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_per_address),
 		cmocka_unit_test(test_deadlines),
 		cmocka_unit_test(test_not_started),
+		cmocka_unit_test(test_config_keys),
 	};
 	return cmocka_run_group_tests_name("naf_ua_conn", tests, NULL, NULL);
 }
