@@ -22,6 +22,7 @@ gnutls-cli; the attack sockets are the test's own.
 """
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -345,4 +346,7 @@ def main():
 
 
 if __name__ == "__main__":
+    if not shutil.which("gnutls-cli"):
+        print("gnutls-cli (gnutls-bin) is needed", file=sys.stderr)
+        sys.exit(1)
     main()
