@@ -327,7 +327,9 @@ void ua_server_stop(struct ua_server *u)
 	if (!u)
 		return;
 	atomic_store(&u->stopping, 1);
-	pthread_join(u->thread, NULL);   /* within one sweep period */
+	/* Wakes the thread's poll() (the socket reads as hung up), which then sees stopping. */
+	shutdown(u->fd, SHUT_RDWR);
+	pthread_join(u->thread, NULL);
 	close(u->fd);
 	MHD_stop_daemon(u->daemon);      /* closes the connections, then the table goes */
 	ua_conns_free(u->conns);
