@@ -451,8 +451,12 @@ def main():
     checks.finish()
 
 
-if __name__ == "__main__":
+def require_gnutls_cli():
     if not shutil.which("gnutls-cli"):
         print("gnutls-cli (gnutls-bin) is needed", file=sys.stderr)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    require_gnutls_cli()
     main()

@@ -22,7 +22,6 @@ gnutls-cli; the attack sockets are the test's own.
 """
 import os
 import resource
-import shutil
 import socket
 import subprocess
 import sys
@@ -346,7 +345,5 @@ def main():
 
 
 if __name__ == "__main__":
-    if not shutil.which("gnutls-cli"):
-        print("gnutls-cli (gnutls-bin) is needed", file=sys.stderr)
-        sys.exit(1)
+    e2e.require_gnutls_cli()
     main()
