@@ -25,7 +25,11 @@ void ncfg_defaults(struct naf_config *c)
 		 "NONE:+VERS-TLS1.2:+PSK:+AES-128-CBC:+SHA256:+COMP-NULL:+SIGN-ALL:+CTYPE-X509");
 	c->nonce_lifetime = 30;
 	c->max_body = 4096;
-	c->threads_max = 256;
+	c->threads = 4;
+	c->max_connections = 4096;
+	c->max_connections_per_ip = 256;
+	c->handshake_timeout = 10;
+	c->header_timeout = 10;
 	snprintf(c->admin_listen, sizeof(c->admin_listen), "127.0.0.1:8091");
 	c->key_lifetime = 3600;
 	c->min_key_lifetime = 60;
@@ -107,7 +111,12 @@ static int set_scalar(struct naf_config *c, const char *sec, const char *key, co
 		return set_str(c->tls_priorities, sizeof(c->tls_priorities), v);
 	if (IS("ua", "nonce_lifetime")) return ncfg_parse_duration(v, &c->nonce_lifetime);
 	if (IS("ua", "max_body")) return ncfg_parse_duration(v, &c->max_body);
-	if (IS("ua", "threads_max")) return ncfg_parse_duration(v, &c->threads_max);
+	if (IS("ua", "threads")) return ncfg_parse_duration(v, &c->threads);
+	if (IS("ua", "max_connections")) return ncfg_parse_duration(v, &c->max_connections);
+	if (IS("ua", "max_connections_per_ip"))
+		return ncfg_parse_duration(v, &c->max_connections_per_ip);
+	if (IS("ua", "handshake_timeout")) return ncfg_parse_duration(v, &c->handshake_timeout);
+	if (IS("ua", "header_timeout")) return ncfg_parse_duration(v, &c->header_timeout);
 	if (IS("admin", "listen")) return set_str(c->admin_listen, sizeof(c->admin_listen), v);
 	if (IS("store", "uri")) return set_str(c->store_uri, sizeof(c->store_uri), v);
 	if (IS("keys", "kek")) return set_str(c->keys_kek, sizeof(c->keys_kek), v);
@@ -262,6 +271,13 @@ int ncfg_finish(struct naf_config *c, char *err, size_t err_size)
 	if (strncmp(c->store_uri, "sqlite:", 7) && strncmp(c->store_uri, "redis://", 8)) {
 		snprintf(err, err_size,
 			 "[store] uri: sqlite:<path> or redis://host:port[/db][?options]");
+		return -1;
+	}
+	if (c->threads < 1 || c->threads > 64 || c->max_connections < 1 ||
+	    c->max_connections > 1000000 || c->handshake_timeout < 1 ||
+	    c->handshake_timeout > 3600 || c->header_timeout < 1 || c->header_timeout > 3600) {
+		snprintf(err, err_size, "[ua] needs threads 1..64, max_connections 1..1000000 and "
+			 "timeouts of 1s..1h");
 		return -1;
 	}
 	if (c->min_key_lifetime > c->key_lifetime || c->key_lifetime == 0) {

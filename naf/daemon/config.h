@@ -31,7 +31,11 @@ struct naf_config {
 	char tls_priorities[NCFG_STR + 1];
 	unsigned nonce_lifetime;           /* seconds */
 	unsigned max_body;                 /* octets of a request body */
-	unsigned threads_max;              /* connections served at once */
+	unsigned threads;                  /* libmicrohttpd threads per Ua port */
+	unsigned max_connections;          /* open at once per Ua port (then evict) */
+	unsigned max_connections_per_ip;   /* per client address and port; 0: no limit */
+	unsigned handshake_timeout;        /* seconds: accept to the end of the TLS handshake */
+	unsigned header_timeout;           /* seconds: to a whole request, and between requests */
 	/* [admin] */
 	char admin_listen[NCFG_STR + 1];   /* loopback only; "off": none */
 	/* [store] */

@@ -84,12 +84,14 @@ level = debug
         os.chmod(conf, 0o600)
         return conf
 
-    def start_naf(self, name="naf", fqdn=FQDN, identity=FQDN, store=None, extra="", env=None):
-        """A gba-naf on free ports; extra is appended to its config file."""
+    def start_naf(self, name="naf", fqdn=FQDN, identity=FQDN, store=None, extra="", env=None,
+                  args=()):
+        """A gba-naf on free ports; extra is appended to its config file, args are more
+        command-line options (--set ...)."""
         ports = {k: gbatest.free_port() for k in ("digest", "tls", "admin")}
         conf = self.naf_conf(name, ports, fqdn, identity, store, extra)
-        proc = self.procs.start(name, [self.naf_bin, "--config", conf], wait_port=ports["tls"],
-                                env=env)
+        proc = self.procs.start(name, [self.naf_bin, "--config", conf, *args],
+                                wait_port=ports["tls"], env=env)
         gbatest.wait_port(ports["admin"], 10.0, proc)
         gbatest.wait_port(ports["digest"], 10.0, proc)
         return dict(ports, name=name, fqdn=fqdn)
@@ -456,8 +458,12 @@ def main():
     checks.finish()
 
 
-if __name__ == "__main__":
+def require_gnutls_cli():
     if not shutil.which("gnutls-cli"):
         print("gnutls-cli (gnutls-bin) is needed", file=sys.stderr)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    require_gnutls_cli()
     main()
