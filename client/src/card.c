@@ -15,7 +15,13 @@ struct gba_client_card {
 	const struct gba_client_card_ops *ops;
 	void *ctx;
 	unsigned long exchanges;
+	struct client_pin pin;
 };
+
+struct client_pin *client_card_pin(struct gba_client_card *card)
+{
+	return card ? &card->pin : NULL;
+}
 
 /* A card answers at most this many GET RESPONSEs to one command. */
 #define MAX_GET_RESPONSE 16
@@ -32,6 +38,8 @@ gba_client_err gba_client_card_open_custom(struct gba_client_card **card,
 		return GBA_CLIENT_ERR_NO_MEMORY;
 	c->ops = ops;
 	c->ctx = ctx;
+	c->pin.enabled = -1;
+	c->pin.tries = -1;
 	*card = c;
 	return GBA_CLIENT_OK;
 }
@@ -42,6 +50,7 @@ void gba_client_card_close(struct gba_client_card *card)
 		return;
 	if (card->ops->close)
 		card->ops->close(card->ctx);
+	gba_wipe(card, sizeof(*card));   /* the PIN */
 	free(card);
 }
 
@@ -160,5 +169,6 @@ gba_client_err gba_client_card_reset(struct gba_client_card *card, char *msg, si
 	if (!card->ops->reset)
 		return client_fail(msg, msg_size, GBA_CLIENT_ERR_UNSUPPORTED,
 				   "the %s back end cannot reset the card", card->ops->name);
+	card->pin.checked = 0;   /* a reset card asks for PIN1 again */
 	return card->ops->reset(card->ctx, msg, msg_size);
 }

@@ -24,6 +24,7 @@ const char *gba_client_strerror(gba_client_err err)
 		[GBA_CLIENT_ERR_FILE] = "file error",
 		[GBA_CLIENT_ERR_NOT_FOUND] = "no valid bootstrapping context",
 		[GBA_CLIENT_ERR_UNSUPPORTED] = "not supported",
+		[GBA_CLIENT_ERR_PIN] = "PIN1 needed, wrong or blocked",
 	};
 	if ((unsigned)err < GBA_CLIENT_ERR__COUNT && text[err])
 		return text[err];

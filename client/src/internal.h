@@ -17,6 +17,27 @@ static inline unsigned client_sw(const uint8_t *r, size_t rlen)
 	return ((unsigned)r[rlen - 2] << 8) | r[rlen - 1];
 }
 
+/* A file holding a secret: regular, ours, mode 0600 or stricter
+ * (secret_file.c); what names it in the message ("key", "PIN"). */
+gba_client_err client_read_secret_file(const char *path, const char *what, char *buf,
+				       size_t size, char *msg, size_t msg_size);
+
+/* PIN1 of a card object (pin.c); kept in struct gba_client_card. */
+struct client_pin {
+	char value[9];          /* empty: the caller gave none */
+	int allow_last_try;
+	int checked;            /* verified, or not needed, in this card session */
+	int enabled;            /* as last seen: -1 unknown, 0 disabled, 1 enabled */
+	int tries;              /* tries left as last seen, -1 unknown */
+};
+struct client_pin *client_card_pin(struct gba_client_card *card);
+/* PIN1's "enabled" bit in a PIN status template C6 (value only); -1: not there. */
+int client_fcp_pin1_enabled(const uint8_t *c6, size_t len);
+/* After an application was selected: VERIFY PIN1 when enabled (-1: unknown)
+ * and not yet verified in this card session. */
+gba_client_err client_pin_check(struct gba_client_card *card, int enabled, char *msg,
+				size_t msg_size);
+
 /* Card-level helpers (usim_files.c). */
 gba_client_err client_select_aid(struct gba_client_card *card, const uint8_t *aid,
 				 size_t aid_len, char *msg, size_t msg_size);

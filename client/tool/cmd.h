@@ -35,6 +35,8 @@ struct cmd_opts {
 	const char *naf_fqdn;   /* --naf */
 	uint8_t ua_id[5];       /* --ua-id, default 01 00 00 00 02 (HTTP Digest) */
 	const char *ca_file;
+	const char *pin_file;   /* --pin-file: PIN1, one line, mode 0600 */
+	int pin_last_try;       /* --pin-last-try: may use PIN1's last try */
 	unsigned timeout_ms;
 	unsigned margin;        /* re-bootstrap when the context ends within this many s */
 	int json, show_key, force, gba_me;

@@ -53,6 +53,9 @@ static void usage(FILE *f)
 		"  -t, --timeout MS     per card/modem command and HTTP exchange (default 10000)\n"
 		"      --margin S       re-bootstrap when the context ends within S s (default 60)\n"
 		"      --ca-file FILE   trust anchors for an https BSF\n"
+		"      --pin-file FILE  PIN1 (one line, the file ours and mode 0600); verified\n"
+		"                       only when the card has PIN1 enabled\n"
+		"      --pin-last-try   use PIN1 even when the card has one try left\n"
 		"  -o KEY=VALUE         a setting of one subcommand\n"
 		"  -h, --help           this text\n"
 		"exit codes: 0 ok, 1 internal, 2 usage, 3 card, 4 network/BSF, 5 authentication,\n"
@@ -83,6 +86,8 @@ static int parse(int argc, char **argv, struct cmd_opts *o)
 		{ "show-key", no_argument, NULL, 'k' }, { "force", no_argument, NULL, 'f' },
 		{ "gba-me", no_argument, NULL, 'M' }, { "timeout", required_argument, NULL, 't' },
 		{ "margin", required_argument, NULL, 'm' }, { "ca-file", required_argument, NULL, 'A' },
+		{ "pin-file", required_argument, NULL, 'P' },
+		{ "pin-last-try", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -99,6 +104,8 @@ static int parse(int argc, char **argv, struct cmd_opts *o)
 		case 'f': o->force = 1; break;
 		case 'M': o->gba_me = 1; break;
 		case 'A': o->ca_file = optarg; break;
+		case 'P': o->pin_file = optarg; break;
+		case 'L': o->pin_last_try = 1; break;
 		case 'u':
 			if (cmd_parse_ua_id(optarg, o->ua_id)) {
 				fprintf(stderr, "gba-client: --ua-id '%s': 10 hex digits or a name\n",

@@ -26,6 +26,7 @@ int cmd_fail(const struct cmd_opts *o, gba_client_err err, const char *msg)
 	case GBA_CLIENT_ERR_CARD:
 	case GBA_CLIENT_ERR_CARD_DATA:
 	case GBA_CLIENT_ERR_UNSUPPORTED:
+	case GBA_CLIENT_ERR_PIN:
 		return EXIT_CARD;
 	case GBA_CLIENT_ERR_NETWORK:
 	case GBA_CLIENT_ERR_PROTOCOL:
@@ -87,6 +88,10 @@ gba_client_err cmd_open_card(struct cmd_session *s)
 	if (s->card)
 		return GBA_CLIENT_OK;
 	err = open_backend(s);
+	if (!err && s->o->pin_file)
+		err = gba_client_card_set_pin_file(s->card, s->o->pin_file,
+						   s->o->pin_last_try ? GBA_CLIENT_PIN_LAST_TRY : 0,
+						   s->msg, sizeof(s->msg));
 	if (!err)
 		err = gba_client_usim_identity(s->card, &s->id, s->msg, sizeof(s->msg));
 	return err;

@@ -85,6 +85,26 @@ gba_client_err gba_client_card_open_modem(struct gba_client_card **card, const c
 gba_client_err gba_client_card_open_soft(struct gba_client_card **card, const char *keyfile,
 					 char *msg, size_t msg_size);
 
+/*
+ * PIN1 (TS 102 221 9.5.1).  With a PIN set, the card object verifies PIN1
+ * after selecting an application whose FCP says PIN1 is enabled (once per
+ * card session; after a reset again); a card with PIN1 disabled gets no
+ * VERIFY.  When the card reports one try left, the PIN is not tried
+ * unless flags has GBA_CLIENT_PIN_LAST_TRY (GBA_CLIENT_ERR_PIN instead).
+ * A wrong PIN is GBA_CLIENT_ERR_PIN with the tries left in the message.
+ * The PIN (4-8 digits) is wiped when the card is closed and never put in
+ * a message.  _set_pin_file reads it from a file of one line that must be
+ * ours with mode 0600 (GBA_CLIENT_ERR_FILE otherwise).
+ */
+#define GBA_CLIENT_PIN_LAST_TRY 1u
+gba_client_err gba_client_card_set_pin(struct gba_client_card *card, const char *pin,
+				       unsigned flags, char *msg, size_t msg_size);
+gba_client_err gba_client_card_set_pin_file(struct gba_client_card *card, const char *path,
+					    unsigned flags, char *msg, size_t msg_size);
+/* PIN1 as last seen: *enabled -1 unknown, 0, 1; *tries left, -1 unknown
+ * (also after a successful VERIFY, which resets the counter). */
+void gba_client_card_pin_status(const struct gba_client_card *card, int *enabled, int *tries);
+
 /* Close and free (NULL is fine). */
 void gba_client_card_close(struct gba_client_card *card);
 

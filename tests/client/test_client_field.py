@@ -1,0 +1,165 @@
+"""gba-client with the cards and modems a node meets in the field (issue 9),
+through the real paths: a private pcscd with vpcd and gba-usim-sim, and the
+simulator's modem pty, against a real gba-bsf on 127.0.0.1.
+
+  pin:   PIN1 enabled (3 tries): no PIN given, a 0644 PIN file, a wrong PIN
+         (tries left reported), the right one, the last try refused unless
+         --pin-last-try; a card with PIN1 disabled gets no VERIFY.  The
+         card's counter is read from the simulator's state file before and
+         after each run.
+
+    python3 test_client_field.py GBA_CLIENT GBA_BSF GBA_SUBSCRIBER GBA_USIM_SIM PROFILE_DIR
+"""
+import os
+import sys
+import time
+
+import clientenv as ce
+import gbatest
+
+PIN = "97531"
+WRONG_PIN = "86420"
+
+
+def start_card(procs, tools, name, profile, transport, extra=()):
+    state = os.path.join(procs.dir, name + ".state")
+    argv = [tools.extra[0], "--profile", os.path.join(tools.extra[1], profile),
+            "--state", state, *transport, *extra]
+    return procs.start(name, argv), state
+
+
+def pin_tries(state):
+    """The card's PIN1 counter, as the simulator saved it (None: not there)."""
+    try:
+        with open(state) as f:
+            for line in f:
+                if line.startswith("pin_tries "):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def pin_file(d, name, pin, mode=0o600):
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write(pin + "\n")
+    os.chmod(path, mode)
+    return path
+
+
+def wait_reader(tools, env, base):
+    """Until pcscd shows the card (its next poll), bounded; the last result."""
+    for _ in range(30):
+        code, out, err = ce.client(tools, base + ["card-info"], env=env)
+        if code != 3 or "No smart card" not in err:
+            break
+        time.sleep(0.2)
+    return code, out, err
+
+
+def no_pin_in(text):
+    return PIN not in text and WRONG_PIN not in text
+
+
+def pin_tests(procs, tools, checks, bsf, reader):
+    d, env = procs.dir, reader.env
+    card, state = start_card(procs, tools, "pincard", "demo-pin.conf",
+                             ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
+    reader.wait_card()
+    ctx = os.path.join(d, "ctx-pin")
+    base = ["--card", "pcsc", "--context", ctx, "--bsf", bsf.url]
+    good, wrong = pin_file(d, "pin", PIN), pin_file(d, "wrong", WRONG_PIN)
+    loose = pin_file(d, "loose", PIN, 0o644)
+
+    code, out, err = wait_reader(tools, env, base)
+    checks.check("pin: PIN1 enabled, no PIN given -> exit 3, says PIN1 and 3 tries left; "
+                 "counter stays 3", code == 3 and "PIN1 is enabled" in err and
+                 "3 tries left" in err and pin_tries(state) == 3, f"{code} {err} {pin_tries(state)}")
+    code, out, err = ce.client(tools, base + ["--pin-file", loose, "card-info"], env=env)
+    checks.check("pin: a 0644 PIN file is refused (exit 7), counter stays 3",
+                 code == 7 and "0600" in err and pin_tries(state) == 3, f"{code} {err}")
+
+    code, out, err = ce.client(tools, base + ["--pin-file", wrong, "card-info"], env=env)
+    checks.check("pin: wrong PIN -> exit 3, '2 tries left'; counter 3 -> 2",
+                 code == 3 and "wrong PIN1: 2 tries left" in err and pin_tries(state) == 2,
+                 f"{code} {err} {pin_tries(state)}")
+    checks.check("pin: the PIN is in no message", no_pin_in(err), err)
+
+    code, out, err = ce.client(tools, base + ["--pin-file", good, "--naf", "naf.example.org",
+                                              "bootstrap"], env=env)
+    checks.check("pin: right PIN -> GBA_U bootstrap, exit 0; counter 2 -> 3",
+                 code == 0 and out.get("gba_type") == "GBA_U" and pin_tries(state) == 3,
+                 f"{code} {out} {err} {pin_tries(state)}")
+    checks.check("pin: the PIN is in no message and not in the simulator's log",
+                 no_pin_in(err) and PIN not in procs.log("pincard"), err)
+
+    # The card stays verified while powered: a later run sends no PIN at all.
+    code, out, err = ce.client(tools, base + ["--pin-file", wrong, "card-info"], env=env)
+    checks.check("pin: card still verified (same power session) -> no PIN sent, exit 0, "
+                 "counter stays 3", code == 0 and pin_tries(state) == 3,
+                 f"{code} {err} {pin_tries(state)}")
+
+    # Power-cycle the card (the simulator restarts on the same state).
+    def power_cycle():
+        procs.stop("pincard")
+        reader.wait_no_card()
+        start_card(procs, tools, "pincard", "demo-pin.conf",
+                   ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
+        reader.wait_card()
+        return wait_reader(tools, env, base)
+
+    power_cycle()
+    for _ in range(2):
+        ce.client(tools, base + ["--pin-file", wrong, "card-info"], env=env)
+    checks.check("pin: two wrong PINs leave one try", pin_tries(state) == 1, pin_tries(state))
+    verifies = procs.log("pincard").count("VERIFY PIN P1=00 P2=01 Lc=8")
+    code, out, err = ce.client(tools, base + ["--pin-file", good, "card-info"], env=env)
+    checks.check("pin: one try left -> refused without --pin-last-try (exit 3), no VERIFY "
+                 "with a PIN sent, counter stays 1",
+                 code == 3 and "one try left" in err and "--pin-last-try" in err and
+                 pin_tries(state) == 1 and
+                 procs.log("pincard").count("VERIFY PIN P1=00 P2=01 Lc=8") == verifies,
+                 f"{code} {err} {pin_tries(state)}")
+    code, out, err = ce.client(tools, base + ["--pin-file", good, "--pin-last-try",
+                                              "card-info"], env=env)
+    checks.check("pin: --pin-last-try uses it: exit 0, counter 1 -> 3",
+                 code == 0 and out.get("imsi") == ce.IMSI and pin_tries(state) == 3,
+                 f"{code} {out} {err} {pin_tries(state)}")
+    procs.stop("pincard")
+    reader.wait_no_card()
+
+    # PIN1 disabled: a PIN file is harmless and nothing is verified.
+    card, state = start_card(procs, tools, "nopin", "demo.conf",
+                             ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
+    reader.wait_card()
+    code, out, err = wait_reader(tools, env, base + ["--pin-file", good])
+    checks.check("pin: PIN1 disabled + --pin-file -> exit 0, the card got no VERIFY",
+                 code == 0 and "VERIFY" not in procs.log("nopin"),
+                 f"{code} {err} {procs.log('nopin')[-500:]}")
+    procs.stop("nopin")
+    reader.wait_no_card()
+
+
+def main():
+    tools = ce.Tools()
+    if len(tools.extra) < 2:
+        print(__doc__)
+        sys.exit(2)
+    checks = gbatest.Checks()
+    with gbatest.Processes() as procs:
+        bsf = ce.start_bsf(procs, tools)
+        import pcscd
+        try:
+            reader = pcscd.start(procs, exit_on_unavailable=False)
+        except pcscd.Unavailable as e:
+            print(f"skip pcsc: {e}")
+            reader = None
+        if reader:
+            pin_tests(procs, tools, checks, bsf, reader)
+        bsf.check_clean_stop(checks)
+    checks.finish()
+
+
+if __name__ == "__main__":
+    main()
