@@ -16,11 +16,59 @@ struct gba_client_card {
 	void *ctx;
 	unsigned long exchanges;
 	struct client_pin pin;
+	uint8_t app[GBA_CLIENT_AID_MAX];   /* the application selected last */
+	size_t app_len;
+	unsigned depth;                    /* nested client_proc_begin */
 };
 
 struct client_pin *client_card_pin(struct gba_client_card *card)
 {
 	return card ? &card->pin : NULL;
+}
+
+void client_card_set_app(struct gba_client_card *card, const uint8_t *aid, size_t len)
+{
+	if (len <= sizeof(card->app)) {
+		memcpy(card->app, aid, len);
+		card->app_len = len;
+	}
+}
+
+gba_client_err client_proc_begin(struct gba_client_card *card, int app, char *msg,
+				 size_t msg_size)
+{
+	int was_reset = 0;
+	gba_client_err err;
+	uint8_t aid[GBA_CLIENT_AID_MAX];
+
+	if (!card)
+		return GBA_CLIENT_ERR_INVALID_ARG;
+	if (card->depth++ || !card->ops->begin)
+		return GBA_CLIENT_OK;
+	err = card->ops->begin(card->ctx, &was_reset, msg, msg_size);
+	if (err) {
+		card->depth--;
+		return err;
+	}
+	if (was_reset)
+		card->pin.checked = 0;   /* a reset card asks for PIN1 again */
+	if (!app || !card->app_len)
+		return GBA_CLIENT_OK;
+	/* Another program may have selected something else since our last
+	 * procedure (or reset the card): our application first. */
+	memcpy(aid, card->app, card->app_len);
+	err = client_select_aid(card, aid, card->app_len, msg, msg_size);
+	if (err)
+		client_proc_end(card);
+	return err;
+}
+
+void client_proc_end(struct gba_client_card *card)
+{
+	if (!card || !card->depth)
+		return;
+	if (--card->depth == 0 && card->ops->end)
+		card->ops->end(card->ctx);
 }
 
 /* A card answers at most this many GET RESPONSEs to one command. */

@@ -218,15 +218,11 @@ static int read_isim_impi(struct gba_client_card *card, struct gba_client_identi
 	return 1;
 }
 
-gba_client_err gba_client_usim_identity(struct gba_client_card *card,
-					struct gba_client_identity *id,
-					char *msg, size_t msg_size)
+static gba_client_err identity(struct gba_client_card *card, struct gba_client_identity *id,
+			       char *msg, size_t msg_size)
 {
 	gba_client_err err;
 
-	if (!card || !id)
-		return GBA_CLIENT_ERR_INVALID_ARG;
-	memset(id, 0, sizeof(*id));
 	err = read_dir(card, id, msg, msg_size);
 	if (!err)
 		err = read_usim(card, id, msg, msg_size);
@@ -243,4 +239,22 @@ gba_client_err gba_client_usim_identity(struct gba_client_card *card,
 	if (id->isim_aid_len)
 		return client_select_aid(card, id->usim_aid, id->usim_aid_len, msg, msg_size);
 	return GBA_CLIENT_OK;
+}
+
+gba_client_err gba_client_usim_identity(struct gba_client_card *card,
+					struct gba_client_identity *id,
+					char *msg, size_t msg_size)
+{
+	gba_client_err err;
+
+	if (!card || !id)
+		return GBA_CLIENT_ERR_INVALID_ARG;
+	memset(id, 0, sizeof(*id));
+	/* One procedure: no other program's command between our SELECTs and READs. */
+	err = client_proc_begin(card, 0, msg, msg_size);
+	if (err)
+		return err;
+	err = identity(card, id, msg, msg_size);
+	client_proc_end(card);
+	return err;
 }

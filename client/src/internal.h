@@ -38,6 +38,18 @@ int client_fcp_pin1_enabled(const uint8_t *c6, size_t len);
 gba_client_err client_pin_check(struct gba_client_card *card, int enabled, char *msg,
 				size_t msg_size);
 
+/*
+ * One card procedure (card.c): exclusive access on a shared reader (nested
+ * calls count), reconnect after a reset by another program, and on such a
+ * reader the application of the last client_select_aid selected again
+ * (with its PIN1 check) when app is set.  Every begin has its end.
+ */
+gba_client_err client_proc_begin(struct gba_client_card *card, int app, char *msg,
+				 size_t msg_size);
+void client_proc_end(struct gba_client_card *card);
+/* The application client_select_aid selected last (for client_proc_begin). */
+void client_card_set_app(struct gba_client_card *card, const uint8_t *aid, size_t len);
+
 /* Card-level helpers (usim_files.c). */
 gba_client_err client_select_aid(struct gba_client_card *card, const uint8_t *aid,
 				 size_t aid_len, char *msg, size_t msg_size);

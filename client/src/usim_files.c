@@ -120,6 +120,8 @@ gba_client_err client_select_aid(struct gba_client_card *card, const uint8_t *ai
 	memcpy(apdu + 5, aid, aid_len);
 	apdu[5 + aid_len] = 0x00;
 	err = select_cmd(card, apdu, 6 + aid_len, &fi, "SELECT application", msg, msg_size);
+	if (!err)
+		client_card_set_app(card, aid, aid_len);
 	/* PIN1 before the application's first protected command. */
 	return err ? err : client_pin_check(card, fi.pin1, msg, msg_size);
 }

@@ -7,8 +7,14 @@ simulator's modem pty, against a real gba-bsf on 127.0.0.1.
          --pin-last-try; a card with PIN1 disabled gets no VERIFY.  The
          card's counter is read from the simulator's state file before and
          after each run.
+  pcsc:  another PC/SC program (pcsc_probe) selects the MF, or resets the
+         card, while the client waits for the BSF between two card
+         procedures: the bootstrap still succeeds (transactions, the
+         application selected again, PIN1 verified again after the reset);
+         --card pcsc:NAME with an unknown reader lists the readers.
 
-    python3 test_client_field.py GBA_CLIENT GBA_BSF GBA_SUBSCRIBER GBA_USIM_SIM PROFILE_DIR
+    python3 test_client_field.py GBA_CLIENT GBA_BSF GBA_SUBSCRIBER GBA_USIM_SIM PROFILE_DIR \
+        [PCSC_PROBE]
 """
 import os
 import sys
@@ -141,6 +147,79 @@ def pin_tests(procs, tools, checks, bsf, reader):
     reader.wait_no_card()
 
 
+def with_interloper(procs, tools, bsf, env, args, probe_items):
+    """Run gba-client ARGS (its BSF behind a proxy that holds the first
+    answer back); while it waits, pcsc_probe sends probe_items to the same
+    card.  (exit code, JSON, stderr, probe output)."""
+    import subprocess
+    proxy = ce.SlowProxy(bsf.port, delay=1.5)
+    run = subprocess.Popen([tools.client, "--json", *args, "--bsf",
+                            f"http://127.0.0.1:{proxy.port}/", "bootstrap"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=dict(os.environ, **env))
+    probe = "no request"
+    if proxy.first_request.wait(15):
+        r = subprocess.run([tools.extra[2], *probe_items], capture_output=True, text=True,
+                           timeout=30, env=dict(os.environ, **env))
+        probe = r.stdout + r.stderr
+    try:
+        out, err = run.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        run.kill()
+        out, err = run.communicate()
+    proxy.close()
+    try:
+        js = ce.json.loads(out) if out.strip() else {}
+    except ValueError:
+        js = {"raw": out}
+    return run.returncode, js, err, probe
+
+
+def pcsc_tests(procs, tools, checks, bsf, reader):
+    d, env = procs.dir, reader.env
+    code, out, err = ce.client(tools, ["--card", "pcsc:No Such Reader", "card-info"], env=env)
+    checks.check("pcsc: an unknown reader -> exit 3, the message lists the readers",
+                 code == 3 and "No Such Reader" in err and reader.reader_name in err,
+                 f"{code} {err}")
+    if len(tools.extra) < 3:
+        print("skip pcsc interloper tests: no pcsc_probe")
+        return
+    card, state = start_card(procs, tools, "tcard", "demo.conf",
+                             ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
+    reader.wait_card()
+    ctx = os.path.join(d, "ctx-tx")
+    wait_reader(tools, env, ["--card", "pcsc"])
+    for gba in (["--gba-me"], []):
+        code, out, err, probe = with_interloper(
+            procs, tools, bsf, env, ["--card", "pcsc", "--context", ctx, *gba],
+            ["00A4000C023F00"])
+        checks.check(f"pcsc: another program selects the MF between our procedures -> "
+                     f"{'GBA_ME' if gba else 'GBA_U'} bootstrap still succeeds",
+                     code == 0 and "< 9000" in probe and
+                     out.get("gba_type") == ("GBA_ME" if gba else "GBA_U"),
+                     f"{code} {out} {err} probe: {probe}")
+    procs.stop("tcard")
+    reader.wait_no_card()
+
+    # A reset by another program: PIN1 must be verified again.
+    card, state = start_card(procs, tools, "rcard", "demo-pin.conf",
+                             ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
+    reader.wait_card()
+    good = pin_file(d, "pin-r", PIN)
+    base = ["--card", "pcsc", "--context", ctx, "--pin-file", good]
+    wait_reader(tools, env, base)
+    before = procs.log("rcard").count("VERIFY PIN P1=00 P2=01 Lc=8")
+    code, out, err, probe = with_interloper(procs, tools, bsf, env, base, ["reset"])
+    after = procs.log("rcard").count("VERIFY PIN P1=00 P2=01 Lc=8")
+    checks.check("pcsc: the card reset by another program mid-run -> reconnected, "
+                 "PIN1 verified again, GBA_U bootstrap succeeds, counter 3",
+                 code == 0 and "reset: ok" in probe and after == before + 1 and
+                 out.get("gba_type") == "GBA_U" and pin_tries(state) == 3,
+                 f"{code} {out} {err} probe: {probe} verifies {before}->{after}")
+    procs.stop("rcard")
+    reader.wait_no_card()
+
+
 def main():
     tools = ce.Tools()
     if len(tools.extra) < 2:
@@ -157,6 +236,7 @@ def main():
             reader = None
         if reader:
             pin_tests(procs, tools, checks, bsf, reader)
+            pcsc_tests(procs, tools, checks, bsf, reader)
         bsf.check_clean_stop(checks)
     checks.finish()
 

@@ -37,7 +37,16 @@ extern "C" {
  *   atr:      the ATR into atr (size octets), *len its length (0 when the
  *             transport has none, e.g. a modem);
  *   reset:    a warm reset of the card (may be NULL: unsupported);
- *   close:    free ctx (may be NULL).
+ *   close:    free ctx (may be NULL);
+ *   begin/end: exclusive access for one card procedure (PC/SC
+ *             SCardBeginTransaction/EndTransaction), for a reader that
+ *             other programs share (both may be NULL: the card is ours
+ *             alone).  begin sets *was_reset when the card was reset by
+ *             someone else since the last procedure (it has reconnected);
+ *             the library then selects the application again and checks
+ *             PIN1 again.  With begin set, each procedure starts by
+ *             selecting the application (another program may have moved
+ *             the card's current file).
  */
 struct gba_client_card_ops {
 	const char *name;   /* "pcsc", "modem", "soft", or the custom one's */
@@ -48,6 +57,8 @@ struct gba_client_card_ops {
 			      char *msg, size_t msg_size);
 	gba_client_err (*reset)(void *ctx, char *msg, size_t msg_size);
 	void (*close)(void *ctx);
+	gba_client_err (*begin)(void *ctx, int *was_reset, char *msg, size_t msg_size);
+	void (*end)(void *ctx);
 };
 
 struct gba_client_card;
