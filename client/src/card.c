@@ -19,7 +19,18 @@ struct gba_client_card {
 	uint8_t app[GBA_CLIENT_AID_MAX];   /* the application selected last */
 	size_t app_len;
 	unsigned depth;                    /* nested client_proc_begin */
+	int basic_shared;                  /* a modem's basic channel: no MF */
 };
+
+void client_card_set_basic_shared(struct gba_client_card *card)
+{
+	card->basic_shared = 1;
+}
+
+int client_card_basic_shared(const struct gba_client_card *card)
+{
+	return card->basic_shared;
+}
 
 struct client_pin *client_card_pin(struct gba_client_card *card)
 {

@@ -118,8 +118,31 @@ static void take_dir_record(struct gba_client_identity *id, const uint8_t *r, si
 	}
 }
 
-static gba_client_err read_dir(struct gba_client_card *card, struct gba_client_identity *id,
-			       char *msg, size_t msg_size)
+/*
+ * On a modem's basic channel (the baseband's), no MF and no EF_DIR: the
+ * USIM and the ISIM by their partial AIDs, the full AIDs from the FCPs.
+ */
+static gba_client_err find_apps(struct gba_client_card *card, struct gba_client_identity *id,
+				char *msg, size_t msg_size)
+{
+	gba_client_err err;
+
+	if (!client_select_aid_full(card, isim_prefix, sizeof(isim_prefix), id->isim_aid,
+				    &id->isim_aid_len, NULL, 0) && id->isim_aid_len == 0) {
+		memcpy(id->isim_aid, isim_prefix, sizeof(isim_prefix));
+		id->isim_aid_len = sizeof(isim_prefix);
+	}
+	err = client_select_aid_full(card, usim_prefix, sizeof(usim_prefix), id->usim_aid,
+				     &id->usim_aid_len, msg, msg_size);
+	if (!err && id->usim_aid_len == 0) {
+		memcpy(id->usim_aid, usim_prefix, sizeof(usim_prefix));
+		id->usim_aid_len = sizeof(usim_prefix);
+	}
+	return err;
+}
+
+static gba_client_err read_ef_dir(struct gba_client_card *card,
+				  struct gba_client_identity *id, char *msg, size_t msg_size)
 {
 	uint8_t rec[255];
 	size_t size, rec_len, got;
@@ -143,6 +166,14 @@ static gba_client_err read_dir(struct gba_client_card *card, struct gba_client_i
 		return client_fail(msg, msg_size, GBA_CLIENT_ERR_CARD_DATA,
 				   "EF_DIR lists no USIM application");
 	return GBA_CLIENT_OK;
+}
+
+static gba_client_err read_dir(struct gba_client_card *card, struct gba_client_identity *id,
+			       char *msg, size_t msg_size)
+{
+	if (client_card_basic_shared(card))
+		return find_apps(card, id, msg, msg_size);
+	return read_ef_dir(card, id, msg, msg_size);
 }
 
 /* SELECT an EF under the current ADF and read it whole (at most size octets). */

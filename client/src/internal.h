@@ -50,9 +50,20 @@ void client_proc_end(struct gba_client_card *card);
 /* The application client_select_aid selected last (for client_proc_begin). */
 void client_card_set_app(struct gba_client_card *card, const uint8_t *aid, size_t len);
 
+/* The card's basic channel is shared with a modem's baseband: the client
+ * never selects the MF there (identity finds the applications by partial
+ * AID instead of EF_DIR). */
+void client_card_set_basic_shared(struct gba_client_card *card);
+int client_card_basic_shared(const struct gba_client_card *card);
+
 /* Card-level helpers (usim_files.c). */
 gba_client_err client_select_aid(struct gba_client_card *card, const uint8_t *aid,
 				 size_t aid_len, char *msg, size_t msg_size);
+/* SELECT by a (partial) AID; the full AID from the FCP's DF name (84) into
+ * full (GBA_CLIENT_AID_MAX octets), *full_len 0 when the card gave none. */
+gba_client_err client_select_aid_full(struct gba_client_card *card, const uint8_t *aid,
+				      size_t aid_len, uint8_t *full, size_t *full_len,
+				      char *msg, size_t msg_size);
 /* SELECT a file by FID under the current DF; *size gets its size (0 if unknown),
  * *rec_len its record length for linear fixed files (0 otherwise). */
 gba_client_err client_select_fid(struct gba_client_card *card, uint16_t fid, size_t *size,

@@ -63,6 +63,8 @@ struct fcp_info {
 	size_t size;        /* 80: file size, 0 if unknown */
 	size_t rec_len;     /* 82: record length of a linear fixed file, 0 otherwise */
 	int pin1;           /* C6: PIN1 enabled (1), disabled (0), not said (-1) */
+	uint8_t df_name[GBA_CLIENT_AID_MAX];   /* 84: an ADF's AID */
+	size_t df_name_len;
 };
 
 static gba_client_err parse_fcp(const uint8_t *r, size_t n, struct fcp_info *fi,
@@ -86,6 +88,11 @@ static gba_client_err parse_fcp(const uint8_t *r, size_t n, struct fcp_info *fi,
 	v = tlv_find(fcp, fl, 0x82, &vl);
 	if (v && vl >= 4)
 		fi->rec_len = ((size_t)v[2] << 8) | v[3];
+	v = tlv_find(fcp, fl, 0x84, &vl);
+	if (v && vl >= 5 && vl <= sizeof(fi->df_name)) {
+		memcpy(fi->df_name, v, vl);
+		fi->df_name_len = vl;
+	}
 	v = tlv_find(fcp, fl, 0xC6, &vl);
 	if (v)
 		fi->pin1 = client_fcp_pin1_enabled(v, vl);
@@ -108,8 +115,9 @@ static gba_client_err select_cmd(struct gba_client_card *card, const uint8_t *ap
 	return parse_fcp(r, n - 2, fi, msg, msg_size);
 }
 
-gba_client_err client_select_aid(struct gba_client_card *card, const uint8_t *aid,
-				 size_t aid_len, char *msg, size_t msg_size)
+gba_client_err client_select_aid_full(struct gba_client_card *card, const uint8_t *aid,
+				      size_t aid_len, uint8_t *full, size_t *full_len,
+				      char *msg, size_t msg_size)
 {
 	uint8_t apdu[5 + GBA_CLIENT_AID_MAX + 1] = { 0x00, 0xA4, 0x04, 0x04, (uint8_t)aid_len };
 	struct fcp_info fi;
@@ -120,10 +128,22 @@ gba_client_err client_select_aid(struct gba_client_card *card, const uint8_t *ai
 	memcpy(apdu + 5, aid, aid_len);
 	apdu[5 + aid_len] = 0x00;
 	err = select_cmd(card, apdu, 6 + aid_len, &fi, "SELECT application", msg, msg_size);
-	if (!err)
-		client_card_set_app(card, aid, aid_len);
+	if (err)
+		return err;
+	if (full) {
+		memcpy(full, fi.df_name, fi.df_name_len);
+		*full_len = fi.df_name_len;
+	}
+	client_card_set_app(card, fi.df_name_len ? fi.df_name : aid,
+			    fi.df_name_len ? fi.df_name_len : aid_len);
 	/* PIN1 before the application's first protected command. */
-	return err ? err : client_pin_check(card, fi.pin1, msg, msg_size);
+	return client_pin_check(card, fi.pin1, msg, msg_size);
+}
+
+gba_client_err client_select_aid(struct gba_client_card *card, const uint8_t *aid,
+				 size_t aid_len, char *msg, size_t msg_size)
+{
+	return client_select_aid_full(card, aid, aid_len, NULL, NULL, msg, msg_size);
 }
 
 gba_client_err client_select_fid(struct gba_client_card *card, uint16_t fid, size_t *size,

@@ -76,6 +76,11 @@ void usim_sim_reset(struct usim_sim *sim)
 	sim->cur_ef = F_NONE;
 	sim->cur_app = F_NONE;
 	sim->cur_rec = 0;
+	memset(sim->chan, 0, sizeof(sim->chan));
+	sim->chan[0].open = 1;                 /* only the basic channel after a reset */
+	sim->chan[0].cur_df = F_MF;
+	sim->chan[0].cur_ef = F_NONE;
+	sim->chan[0].cur_app = F_NONE;
 	sim->pin_verified = 0;
 	gba_wipe(sim->pending, sizeof(sim->pending));
 	sim->pending_len = 0;

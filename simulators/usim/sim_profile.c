@@ -139,6 +139,12 @@ static int card_entry(struct sim_profile *p, const char *key, const char *v, int
 		p->t1 = !strcmp(v, "T=1");
 	} else if (!strcmp(key, "gba")) {
 		*bad = set_yesno(v, &p->gba);
+	} else if (!strcmp(key, "strict")) {
+		*bad = set_yesno(v, &p->strict);
+	} else if (!strcmp(key, "modem_channels")) {
+		*bad = set_yesno(v, &p->modem_channels);
+	} else if (!strcmp(key, "modem_chatty")) {
+		*bad = set_yesno(v, &p->modem_chatty);
 	} else if (!strcmp(key, "pin")) {
 		*bad = !all_digits(v, 4, 8) || set_str(p->pin, sizeof(p->pin), v);
 	} else if (!strcmp(key, "ind_bits")) {
@@ -188,6 +194,7 @@ static void defaults(struct sim_profile *p)
 	memset(p, 0, sizeof(*p));
 	p->mnc_length = 2;
 	p->gba = 1;
+	p->modem_channels = 1;
 	p->ind_bits = 5;
 	p->sqn_delta = UINT64_C(1) << 28;
 	strcpy(p->iccid, "8988211000000000000");

@@ -94,6 +94,7 @@ def pcsc_tests(procs, tools, checks, bsf):
     # card leaves vpcd (SIGUSR1) before the client gets to AUTHENTICATE.
     card = start_card(procs, tools, "card", "demo.conf", ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
     reader.wait_card()
+    ce.wait_pcsc_card(tools, env)   # pcscd polls: the card must be there when the run starts
     proxy = ce.SlowProxy(bsf.port, delay=2.0)
     import subprocess
     run = subprocess.Popen([tools.client, "--card", "pcsc", "--context", os.path.join(d, "rm"),

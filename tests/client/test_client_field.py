@@ -12,6 +12,13 @@ simulator's modem pty, against a real gba-bsf on 127.0.0.1.
          procedures: the bootstrap still succeeds (transactions, the
          application selected again, PIN1 verified again after the reset);
          --card pcsc:NAME with an unknown reader lists the readers.
+  modem: logical channels (AT+CCHO/CGLA/CCHC) on a chatty, strict module
+         (echo stays on, URCs and blank lines before answers, lowercase hex
+         and Le on T=0 refused): GBA_U bootstrap, Ks_ext_NAF equal to the
+         BSF side's, every client command on a channel, no MF on the basic
+         channel; an old module (AT+CCHO refused) -> AT+CSIM fallback, still
+         no MF on the basic channel; channel=basic; a bad spec; a modem
+         that never answers -> exit 8 with a clear message.
 
     python3 test_client_field.py GBA_CLIENT GBA_BSF GBA_SUBSCRIBER GBA_USIM_SIM PROFILE_DIR \
         [PCSC_PROBE]
@@ -220,6 +227,84 @@ def pcsc_tests(procs, tools, checks, bsf, reader):
     reader.wait_no_card()
 
 
+def wait_path(path, proc, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(path):
+            return True
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.05)
+    return False
+
+
+def basic_mf_selects(log):
+    """SELECTs of the MF on the basic channel (the simulator's log lines)."""
+    return [l for l in log.splitlines() if "fid=3F00" in l and " ch=" not in l]
+
+
+def modem_tests(procs, tools, checks, bsf):
+    d = procs.dir
+    tty = os.path.join(d, "ttyLOG")
+    card, state = start_card(procs, tools, "chatty", "modem-chatty.conf", ["--modem", tty])
+    if not wait_path(tty, card):
+        checks.check("modem: simulator made its pty", False, procs.log("chatty"))
+        return
+    ctx = os.path.join(d, "ctx-modem")
+    code, out, err = ce.client(tools, ["--card", "modem:" + tty, "--context", ctx, "--bsf",
+                                       bsf.url, "--naf", "naf.example.org", "--show-key",
+                                       "bootstrap"])
+    log = procs.log("chatty")
+    auth = [l for l in log.splitlines() if "AUTHENTICATE" in l]
+    checks.check("modem logical (chatty, strict module): GBA_U bootstrap, exit 0",
+                 code == 0 and out.get("gba_type") == "GBA_U", f"{code} {out} {err}")
+    checks.check("modem logical: channels opened (MANAGE CHANNEL), every AUTHENTICATE on "
+                 "a channel, no MF selected on the basic channel",
+                 "MANAGE CHANNEL P1=00" in log and auth and all(" ch=" in l for l in auth) and
+                 not basic_mf_selects(log), log[-1500:])
+    rand = ce.context_rand(ctx) if code == 0 else None
+    row = ce.bsf_session(bsf, rand) if rand else None
+    if row:
+        want = ce.ks_naf(bytes(row[0]), bytes.fromhex(rand), ce.IMPI, "naf.example.org")
+        checks.check("modem logical: Ks_ext_NAF from the card equals the BSF side's",
+                     out.get("ks_ext_naf") == want.hex(), out)
+    checks.check("modem logical: channels closed at the end (AT+CCHC)",
+                 "MANAGE CHANNEL P1=80" in procs.log("chatty"), log[-800:])
+    procs.stop("chatty")
+
+    tty = os.path.join(d, "ttyOLD")
+    card, state = start_card(procs, tools, "old", "modem-old.conf", ["--modem", tty])
+    if wait_path(tty, card):
+        code, out, err = ce.client(tools, ["--card", "modem:" + tty, "--context", ctx,
+                                           "--bsf", bsf.url, "bootstrap"])
+        log = procs.log("old")
+        checks.check("modem refusing AT+CCHO -> AT+CSIM fallback, GBA_U bootstrap, exit 0, "
+                     "no MF selected on the basic channel",
+                     code == 0 and out.get("gba_type") == "GBA_U" and
+                     "MANAGE CHANNEL" not in log and not basic_mf_selects(log),
+                     f"{code} {out} {err} {log[-1500:]}")
+        code, out, err = ce.client(tools, ["--card", f"modem:{tty},channel=basic", "card-info"])
+        checks.check("modem:DEV,channel=basic -> card-info, ISIM IMPI found without EF_DIR",
+                     code == 0 and out.get("impi_source") == "isim", f"{code} {out} {err}")
+    procs.stop("old")
+    code, out, err = ce.client(tools, ["--card", f"modem:{tty},channel=sideways", "card-info"])
+    checks.check("modem: a bad channel option -> exit 2", code == 2 and "channel=" in err,
+                 f"{code} {err}")
+
+    # A device that never answers: the deadline, and a message that says so.
+    master, slave = os.openpty()
+    try:
+        t0 = time.monotonic()
+        code, out, err = ce.client(tools, ["--card", "modem:" + os.ttyname(slave),
+                                           "--timeout", "500", "card-info"])
+        checks.check("modem that never answers -> exit 8, 'no answer within 500 ms', promptly",
+                     code == 8 and "no answer within 500 ms" in err and
+                     time.monotonic() - t0 < 10, f"{code} {err}")
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
 def main():
     tools = ce.Tools()
     if len(tools.extra) < 2:
@@ -228,6 +313,7 @@ def main():
     checks = gbatest.Checks()
     with gbatest.Processes() as procs:
         bsf = ce.start_bsf(procs, tools)
+        modem_tests(procs, tools, checks, bsf)
         import pcscd
         try:
             reader = pcscd.start(procs, exit_on_unavailable=False)

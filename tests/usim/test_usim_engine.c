@@ -565,6 +565,56 @@ static void test_files(void **state)
 	usim_sim_close(sim);
 }
 
+/* MANAGE CHANNEL, the channel in CLA, an application per channel. */
+static void test_channels(void **state)
+{
+	struct usim_sim *sim = open_card(profile("demo.conf"));
+	uint8_t d[256];
+	size_t dl;
+
+	(void)state;
+	assert_int_equal(xfer(sim, "0070000001", d, &dl), 0x9000);
+	assert_int_equal(dl, 1);
+	assert_int_equal(d[0], 1);
+	assert_int_equal(xfer(sim, "0070000001", d, &dl), 0x9000);
+	assert_int_equal(d[0], 2);
+	assert_int_equal(xfer(sim, "0070000001", d, &dl), 0x9000);
+	assert_int_equal(d[0], 3);
+	assert_int_equal(xfer(sim, "0070000001", d, &dl), 0x6A81);   /* no fourth */
+	/* The USIM on channel 1, the ISIM on channel 2: STATUS tells them apart. */
+	assert_int_equal(xfer(sim, "01A4040C07A0000000871002", NULL, NULL), 0x9000);
+	assert_int_equal(xfer(sim, "02A4040C07A0000000871004", NULL, NULL), 0x9000);
+	assert_int_equal(xfer(sim, "81F2000100", d, &dl), 0x9000);
+	assert_hex_equal(d, 18, "8410a0000000871002ffffffff8906190000");
+	assert_int_equal(xfer(sim, "82F2000100", d, &dl), 0x9000);
+	assert_hex_equal(d, 18, "8410a0000000871004ffffffff8906190000");
+	/* The basic channel has no application selected: not the USIM's name. */
+	dl = 0;
+	xfer(sim, "80F2000100", d, &dl);
+	assert_false(dl >= 9 && d[0] == 0x84 && !memcmp(d + 2, "\xA0\x00\x00\x00\x87\x10", 6));
+	/* Close channel 2 (from channel 2 itself); it no longer answers. */
+	assert_int_equal(xfer(sim, "02708002", NULL, NULL), 0x9000);
+	assert_int_equal(xfer(sim, "82F2000100", d, &dl), 0x6881);
+	assert_int_equal(xfer(sim, "00708002", NULL, NULL), 0x6881);
+	/* A reset leaves only the basic channel. */
+	usim_sim_reset(sim);
+	assert_int_equal(xfer(sim, "81F2000100", d, &dl), 0x6881);
+	usim_sim_close(sim);
+}
+
+/* Strict T=0: a case 4 command with Le is refused, as strict cards do. */
+static void test_strict_t0(void **state)
+{
+	struct usim_sim *sim = open_card(profile("modem-old.conf"));
+	uint8_t d[256];
+	size_t dl;
+
+	(void)state;
+	assert_int_equal(xfer(sim, "00A4000402" "3F00" "00", d, &dl), 0x6700);
+	assert_int_equal(xfer(sim, "00A4000402" "3F00", d, &dl) >> 8, 0x61);
+	usim_sim_close(sim);
+}
+
 static void test_malformed(void **state)
 {
 	struct usim_sim *sim = open_card(profile("demo.conf"));
@@ -801,6 +851,8 @@ int main(void)
 		cmocka_unit_test_setup(test_t0_procedure_bytes, fresh),
 		cmocka_unit_test_setup(test_files, fresh),
 		cmocka_unit_test_setup(test_malformed, fresh),
+		cmocka_unit_test_setup(test_channels, fresh),
+		cmocka_unit_test_setup(test_strict_t0, fresh),
 		cmocka_unit_test_setup(test_pin, fresh),
 		cmocka_unit_test_setup(test_faults, fresh),
 		cmocka_unit_test_setup(test_tuak, fresh),

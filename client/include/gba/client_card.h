@@ -75,9 +75,14 @@ gba_client_err gba_client_card_open_pcsc(struct gba_client_card **card, const ch
 					 char *msg, size_t msg_size);
 
 /*
- * A modem: AT+CSIM (TS 27.007 8.17) on a serial device, raw termios at
- * 115200 8N1.  timeout_ms bounds each command (0: 5000).  ERROR and
- * +CME ERROR answers are transport errors with the modem's text.
+ * A modem on a serial device, raw termios at 115200 8N1; device is
+ * "PATH[,channel=logical|basic]".  logical (default): a logical channel
+ * per application (AT+CCHO/AT+CGLA/AT+CCHC, TS 27.007 8.45/8.43/8.46),
+ * falling back to AT+CSIM (8.17) on the basic channel when the module
+ * answers ERROR/+CME ERROR to AT+CCHO; basic: AT+CSIM.  On the basic
+ * channel the MF is never selected.  timeout_ms bounds each command
+ * (0: 5000).  ERROR and +CME ERROR answers are transport errors with the
+ * modem's text.
  */
 gba_client_err gba_client_card_open_modem(struct gba_client_card **card, const char *device,
 					  unsigned timeout_ms, char *msg, size_t msg_size);
