@@ -20,6 +20,7 @@ struct gba_client_card {
 	size_t app_len;
 	unsigned depth;                    /* nested client_proc_begin */
 	int basic_shared;                  /* a modem's basic channel: no MF */
+	int proactive_pending;             /* the card said 91xx */
 };
 
 void client_card_set_basic_shared(struct gba_client_card *card)
@@ -180,6 +181,47 @@ static gba_client_err get_responses(struct gba_client_card *card, uint8_t cla,
 			   "the card asks for more than %d GET RESPONSEs", MAX_GET_RESPONSE);
 }
 
+/*
+ * 91xx (a proactive command is pending) and 92xx (data transfer) are
+ * normal endings (TS 102 221 10.2.1.1): the command succeeded.  The client
+ * runs no toolkit, so the pending command is left to the baseband or the
+ * next TERMINAL PROFILE; it is only noted.
+ */
+static unsigned normal_ending(struct gba_client_card *card, unsigned sw)
+{
+	if ((sw >> 8) == 0x91 || (sw >> 8) == 0x92) {
+		card->proactive_pending = (sw >> 8) == 0x91;
+		return 0x9000;
+	}
+	return sw;
+}
+
+/*
+ * A case 4 command answered with a bare warning (62xx/63xx) on T=0: the
+ * data waits for GET RESPONSE with Le 00 (TS 102 221 7.3.1.1.4); the
+ * warning stays the command's status.
+ */
+static gba_client_err warning_response(struct gba_client_card *card, uint8_t cla,
+				       uint8_t *rapdu, size_t size, size_t *rlen, char *msg,
+				       size_t msg_size)
+{
+	uint8_t gr[5] = { cla, 0xC0, 0x00, 0x00, 0x00 }, warn[2] = { rapdu[0], rapdu[1] };
+	gba_client_err err;
+
+	err = gba_client_card_apdu(card, gr, sizeof(gr), rapdu, size, rlen, NULL, msg, msg_size);
+	if (err)
+		return err;
+	if (client_sw(rapdu, *rlen) != 0x9000 || *rlen == 2) {
+		/* Nothing to fetch after all: the warning alone is the answer. */
+		rapdu[0] = warn[0];
+		rapdu[1] = warn[1];
+		*rlen = 2;
+		return GBA_CLIENT_OK;
+	}
+	memcpy(rapdu + *rlen - 2, warn, 2);
+	return GBA_CLIENT_OK;
+}
+
 gba_client_err gba_client_card_apdu(struct gba_client_card *card,
 				    const uint8_t *capdu, size_t len,
 				    uint8_t *rapdu, size_t size, size_t *rlen, unsigned *sw,
@@ -203,10 +245,13 @@ gba_client_err gba_client_card_apdu(struct gba_client_card *card,
 	}
 	if (!err && *rlen == 2 && rapdu[0] == 0x61)
 		err = get_responses(card, capdu[0], rapdu, size, rlen, msg, msg_size);
+	if (!err && *rlen == 2 && (rapdu[0] == 0x62 || rapdu[0] == 0x63) && len > 5 &&
+	    len == 6u + capdu[4])
+		err = warning_response(card, capdu[0], rapdu, size, rlen, msg, msg_size);
 	if (err)
 		return err;
 	if (sw)
-		*sw = client_sw(rapdu, *rlen);
+		*sw = normal_ending(card, client_sw(rapdu, *rlen));
 	return GBA_CLIENT_OK;
 }
 

@@ -110,7 +110,9 @@ static gba_client_err select_cmd(struct gba_client_card *card, const uint8_t *ap
 	err = gba_client_card_apdu(card, apdu, len, r, sizeof(r), &n, &sw, msg, msg_size);
 	if (err)
 		return err;
-	if (sw != 0x9000)
+	/* Warnings (62xx, 63xx but not a PIN counter) still selected the file
+	 * (TS 102 221 10.2.1.2: e.g. 6283 selected file invalidated). */
+	if (sw != 0x9000 && !((sw >> 8) == 0x62 || ((sw >> 8) == 0x63 && (sw & 0xF0) != 0xC0)))
 		return client_sw_error(sw, what, msg, msg_size);
 	return parse_fcp(r, n - 2, fi, msg, msg_size);
 }
@@ -225,5 +227,7 @@ gba_client_err client_update_binary(struct gba_client_card *card, const uint8_t 
 	err = gba_client_card_apdu(card, apdu, 5 + len, r, sizeof(r), &n, &sw, msg, msg_size);
 	if (err)
 		return err;
-	return sw == 0x9000 ? GBA_CLIENT_OK : client_sw_error(sw, "UPDATE BINARY", msg, msg_size);
+	/* 63Cx: done after x internal retries (TS 102 221 10.2.1.2): a success. */
+	return sw == 0x9000 || (sw & 0xFFF0) == 0x63C0
+		       ? GBA_CLIENT_OK : client_sw_error(sw, "UPDATE BINARY", msg, msg_size);
 }

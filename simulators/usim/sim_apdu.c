@@ -25,6 +25,10 @@
 #define INS_AUTHENTICATE 0x88
 #define INS_GET_RESPONSE 0xC0
 #define INS_MANAGE_CHANNEL 0x70
+#define INS_TERMINAL_PROFILE 0x10
+#define INS_ENVELOPE 0xC2
+#define INS_FETCH 0x12
+#define INS_TERMINAL_RESPONSE 0x14
 
 /* Short APDUs only; 0 when well formed. */
 static int parse_apdu(const uint8_t *c, size_t n, struct sim_apdu *a)
@@ -70,6 +74,10 @@ static const char *ins_name(uint8_t ins)
 	case INS_AUTHENTICATE: return "AUTHENTICATE";
 	case INS_GET_RESPONSE: return "GET RESPONSE";
 	case INS_MANAGE_CHANNEL: return "MANAGE CHANNEL";
+	case INS_TERMINAL_PROFILE: return "TERMINAL PROFILE";
+	case INS_ENVELOPE: return "ENVELOPE";
+	case INS_FETCH: return "FETCH";
+	case INS_TERMINAL_RESPONSE: return "TERMINAL RESPONSE";
 	default: return "unknown INS";
 	}
 }
@@ -103,12 +111,36 @@ static void get_response(struct usim_sim *sim, const struct sim_apdu *a, struct 
 	}
 }
 
-/* The class each command takes: 80 for STATUS, 00 for the rest. */
+/* The class each command takes: 80 for STATUS and the CAT commands
+ * (TS 102 221 10.1.2), 00 for the rest. */
 static int class_ok(const struct sim_apdu *a)
 {
-	uint8_t want = a->ins == INS_STATUS ? 0x80 : 0x00;
+	int cat = a->ins == INS_STATUS || a->ins == INS_TERMINAL_PROFILE ||
+		  a->ins == INS_ENVELOPE || a->ins == INS_FETCH ||
+		  a->ins == INS_TERMINAL_RESPONSE;
+	uint8_t want = cat ? 0x80 : 0x00;
 
 	return (a->cla & 0xF0) == want;
+}
+
+/* FETCH: the proactive command a sw_quirks card announced with 91xx
+ * (MORE TIME, TS 102 223 6.4.4), once; nothing pending: 6F00 is what the
+ * spec leaves, we answer 9000 with no data as most cards do. */
+static void fetch(struct usim_sim *sim, const struct sim_apdu *a, struct sim_reply *r)
+{
+	static const uint8_t more_time[] = { 0xD0, 0x09, 0x81, 0x03, 0x01, 0x02, 0x00,
+					     0x82, 0x02, 0x81, 0x82 };
+
+	r->sw = SW_OK;
+	if (!sim->proactive_pending)
+		return;
+	if (!a->has_le || (a->le != sizeof(more_time) && a->le != 256)) {
+		r->sw = (uint16_t)(0x6C00 | sizeof(more_time));
+		return;
+	}
+	memcpy(r->data, more_time, sizeof(more_time));
+	r->len = sizeof(more_time);
+	sim->proactive_pending = 0;
 }
 
 static void dispatch(struct usim_sim *sim, const struct sim_apdu *a, struct sim_reply *r)
@@ -132,6 +164,16 @@ static void dispatch(struct usim_sim *sim, const struct sim_apdu *a, struct sim_
 	case INS_AUTHENTICATE: sim_cmd_authenticate(sim, a, r); break;
 	case INS_GET_RESPONSE: get_response(sim, a, r); break;
 	case INS_MANAGE_CHANNEL: sim_cmd_manage_channel(sim, a, r); break;
+	case INS_TERMINAL_PROFILE:
+	case INS_ENVELOPE:
+	case INS_TERMINAL_RESPONSE:
+		/* The card runs no toolkit application: it takes the terminal's
+		 * profile, envelopes and responses, and asks for nothing. */
+		r->sw = a->lc ? SW_OK : SW_WRONG_LENGTH;
+		break;
+	case INS_FETCH:
+		fetch(sim, a, r);
+		break;
 	default: r->sw = SW_INS_UNKNOWN;
 	}
 }
@@ -204,6 +246,23 @@ static void log_command(struct usim_sim *sim, const struct sim_apdu *a, uint16_t
 	sim->log_fn(sim->log_ctx, line);
 }
 
+/*
+ * sw_quirks: status words real cards send that a client must take as
+ * success: 91xx (normal ending, a proactive command waits: TS 102 221
+ * 10.2.1.1) from power-up and after a TERMINAL PROFILE until FETCH, and
+ * 63C1 (UPDATE successful after one internal retry, 10.2.1.2).  Applied
+ * to the final answer (after T=0 shaping: 61xx stays 61xx).
+ */
+static void quirk_sw(struct usim_sim *sim, const struct sim_apdu *a, struct sim_reply *r)
+{
+	if (a->ins == INS_TERMINAL_PROFILE && r->sw == SW_OK)
+		sim->proactive_pending = 1;
+	if (a->ins == INS_UPDATE_BINARY && r->sw == SW_OK)
+		r->sw = 0x63C1;
+	else if (r->sw == SW_OK && sim->proactive_pending && a->ins != INS_FETCH)
+		r->sw = 0x910B;
+}
+
 /* The selection state of the command's channel into sim->cur_*; 0 when
  * the channel is not open. */
 static int channel_enter(struct usim_sim *sim, uint8_t cla)
@@ -266,6 +325,8 @@ static void process(struct usim_sim *sim, const uint8_t *capdu, size_t capdu_len
 		else if (a.ins != INS_GET_RESPONSE)
 			shape_outgoing(sim, &a, r);
 	}
+	if (sim->prof.sw_quirks)
+		quirk_sw(sim, &a, r);
 	log_command(sim, &a, r->sw);
 }
 

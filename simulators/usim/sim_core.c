@@ -82,6 +82,7 @@ void usim_sim_reset(struct usim_sim *sim)
 	sim->chan[0].cur_ef = F_NONE;
 	sim->chan[0].cur_app = F_NONE;
 	sim->pin_verified = 0;
+	sim->proactive_pending = sim->prof.sw_quirks;   /* e.g. SET UP MENU at power-up */
 	gba_wipe(sim->pending, sizeof(sim->pending));
 	sim->pending_len = 0;
 }

@@ -37,6 +37,7 @@ struct sim_profile {
 	int strict;                    /* T=0 case 4 with Le -> 6700; modem: lowercase hex refused */
 	int modem_channels;            /* modem answers AT+CCHO/CGLA/CCHC (default yes) */
 	int modem_chatty;              /* modem echoes by default and sends URCs */
+	int sw_quirks;                 /* 91xx after TERMINAL PROFILE, 63C1 to UPDATE BINARY */
 };
 
 /* Parse a profile file; errors go to stderr with the line number. */
@@ -107,6 +108,7 @@ struct usim_sim {
 		unsigned cur_rec;
 	} chan[SIM_CHANNELS];         /* 0 is the basic channel, always open */
 	int pin_verified;
+	int proactive_pending;        /* sw_quirks: 91xx until FETCH */
 	unsigned pin_tries;           /* persistent: 3 down to 0 (blocked) */
 	uint8_t pending[256];         /* GET RESPONSE data */
 	size_t pending_len;

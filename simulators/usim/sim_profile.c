@@ -143,6 +143,8 @@ static int card_entry(struct sim_profile *p, const char *key, const char *v, int
 		*bad = set_yesno(v, &p->strict);
 	} else if (!strcmp(key, "modem_channels")) {
 		*bad = set_yesno(v, &p->modem_channels);
+	} else if (!strcmp(key, "sw_quirks")) {
+		*bad = set_yesno(v, &p->sw_quirks);
 	} else if (!strcmp(key, "modem_chatty")) {
 		*bad = set_yesno(v, &p->modem_chatty);
 	} else if (!strcmp(key, "pin")) {

@@ -12,6 +12,9 @@ simulator's modem pty, against a real gba-bsf on 127.0.0.1.
          procedures: the bootstrap still succeeds (transactions, the
          application selected again, PIN1 verified again after the reset);
          --card pcsc:NAME with an unknown reader lists the readers.
+  status words: a card answering 91xx (proactive command pending) to
+         everything and 63C1 to UPDATE BINARY (sw-quirks.conf), on PC/SC
+         T=1 and behind the modem: GBA_U bootstraps succeed.
   modem: logical channels (AT+CCHO/CGLA/CCHC) on a chatty, strict module
          (echo stays on, URCs and blank lines before answers, lowercase hex
          and Le on T=0 refused): GBA_U bootstrap, Ks_ext_NAF equal to the
@@ -305,6 +308,38 @@ def modem_tests(procs, tools, checks, bsf):
         os.close(slave)
 
 
+def quirk_run(checks, procs, name, label, code, out, err):
+    log = procs.log(name)
+    checks.check(f"{label}: a card answering 910B and 63C1 -> GBA_U bootstrap, exit 0",
+                 code == 0 and out.get("gba_type") == "GBA_U" and "-> 910B" in log and
+                 "UPDATE BINARY P1=00 P2=00" in log and "-> 63C1" in log,
+                 f"{code} {out} {err} {log[-800:]}")
+
+
+def sw_tests(procs, tools, checks, bsf, reader):
+    d = procs.dir
+    ctx = os.path.join(d, "ctx-sw")
+    if reader:
+        start_card(procs, tools, "quirks", "sw-quirks.conf",
+                   ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
+        reader.wait_card()
+        wait_reader(tools, reader.env, ["--card", "pcsc"])
+        code, out, err = ce.client(tools, ["--card", "pcsc", "--context", ctx, "--bsf",
+                                           bsf.url, "--naf", "naf.example.org", "bootstrap"],
+                                   env=reader.env)
+        quirk_run(checks, procs, "quirks", "status words, PC/SC T=1", code, out, err)
+        procs.stop("quirks")
+        reader.wait_no_card()
+    tty = os.path.join(d, "ttyQ")
+    card, state = start_card(procs, tools, "mquirks", "sw-quirks.conf", ["--modem", tty])
+    if wait_path(tty, card):
+        code, out, err = ce.client(tools, ["--card", "modem:" + tty, "--context", ctx,
+                                           "--bsf", bsf.url, "--naf", "naf.example.org",
+                                           "bootstrap"])
+        quirk_run(checks, procs, "mquirks", "status words, modem logical", code, out, err)
+    procs.stop("mquirks")
+
+
 def main():
     tools = ce.Tools()
     if len(tools.extra) < 2:
@@ -323,6 +358,7 @@ def main():
         if reader:
             pin_tests(procs, tools, checks, bsf, reader)
             pcsc_tests(procs, tools, checks, bsf, reader)
+        sw_tests(procs, tools, checks, bsf, reader)
         bsf.check_clean_stop(checks)
     checks.finish()
 

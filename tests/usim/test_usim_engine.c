@@ -602,6 +602,35 @@ static void test_channels(void **state)
 	usim_sim_close(sim);
 }
 
+/* The CAT commands a terminal sends during a session, answered as a UICC
+ * without a toolkit application does; sw_quirks: 91xx until FETCH. */
+static void test_cat_and_quirks(void **state)
+{
+	struct usim_sim *sim = open_card(profile("demo.conf"));
+	uint8_t d[256];
+	size_t dl;
+
+	(void)state;
+	select_usim(sim, 1);
+	assert_int_equal(xfer(sim, "8010000002FFFF", NULL, NULL), 0x9000);     /* TERMINAL PROFILE */
+	assert_int_equal(xfer(sim, "80C2000003D10100", NULL, NULL), 0x9000);   /* ENVELOPE */
+	assert_int_equal(xfer(sim, "8012000000", d, &dl), 0x9000);             /* FETCH: nothing */
+	assert_int_equal(dl, 0);
+	assert_int_equal(xfer(sim, "80F2000100", d, &dl), 0x9000);             /* STATUS in session */
+	assert_int_equal(d[0], 0x84);
+	assert_int_equal(xfer(sim, "0010000002FFFF", NULL, NULL), 0x6E00);     /* wrong class */
+	usim_sim_close(sim);
+
+	sim = open_card(profile("sw-quirks.conf"));
+	assert_int_equal(xfer(sim, "00A4000C023F00", NULL, NULL), 0x910B);     /* pending from power-up */
+	assert_int_equal(xfer(sim, "801200000B", d, &dl), 0x9000);             /* FETCH: MORE TIME */
+	assert_int_equal(dl, 11);
+	assert_int_equal(d[0], 0xD0);
+	assert_int_equal(xfer(sim, "00A4000C023F00", NULL, NULL), 0x9000);     /* nothing pending */
+	assert_int_equal(xfer(sim, "8010000002FFFF", NULL, NULL), 0x910B);     /* pending again */
+	usim_sim_close(sim);
+}
+
 /* Strict T=0: a case 4 command with Le is refused, as strict cards do. */
 static void test_strict_t0(void **state)
 {
@@ -852,6 +881,7 @@ int main(void)
 		cmocka_unit_test_setup(test_files, fresh),
 		cmocka_unit_test_setup(test_malformed, fresh),
 		cmocka_unit_test_setup(test_channels, fresh),
+		cmocka_unit_test_setup(test_cat_and_quirks, fresh),
 		cmocka_unit_test_setup(test_strict_t0, fresh),
 		cmocka_unit_test_setup(test_pin, fresh),
 		cmocka_unit_test_setup(test_faults, fresh),
