@@ -9,7 +9,8 @@
 
 #include "internal.h"
 
-#define FID_GBABP 0x6FD6
+#define FID_GBABP 0x6FD6        /* in the USIM (TS 31.102 4.2.79) */
+#define FID_ISIM_GBABP 0x6FD5   /* in the ISIM (TS 31.103 4.2.10) */
 
 /* Send AUTHENTICATE with P2 and data; the answer's data in r/n. */
 static gba_client_err authenticate(struct gba_client_card *card, uint8_t p2,
@@ -146,7 +147,8 @@ gba_client_err gba_client_usim_write_gbabp(struct gba_client_card *card,
 	err = client_proc_begin(card, 1, msg, msg_size);
 	if (err)
 		return err;
-	err = client_select_fid(card, FID_GBABP, &fsize, &rl, msg, msg_size);
+	err = client_select_fid(card, client_card_app_is_isim(card) ? FID_ISIM_GBABP : FID_GBABP,
+				&fsize, &rl, msg, msg_size);
 	if (!err && fsize && n > fsize)
 		err = client_fail(msg, msg_size, GBA_CLIENT_ERR_CARD_DATA,
 				  "EF_GBABP holds %zu octets, %zu needed", fsize, n);

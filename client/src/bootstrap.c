@@ -333,6 +333,7 @@ gba_client_err gba_client_bootstrap(struct gba_client_card *card,
 		snprintf(ctx->impi, sizeof(ctx->impi), "%s", id->impi);
 		snprintf(ctx->bsf_url, sizeof(ctx->bsf_url), "%s", url);
 		ctx->type = r->gba_u ? GBA_CLIENT_GBA_U : GBA_CLIENT_GBA_ME;
+		ctx->app = id->app == GBA_CLIENT_APP_ISIM ? GBA_CLIENT_APP_ISIM : GBA_CLIENT_APP_USIM;
 		if (r->gba_u) {
 			err = finish_gba_u(r, ctx, msg, msg_size);
 		} else {

@@ -28,6 +28,13 @@ void client_card_set_basic_shared(struct gba_client_card *card)
 	card->basic_shared = 1;
 }
 
+int client_card_app_is_isim(const struct gba_client_card *card)
+{
+	static const uint8_t isim[] = { 0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x04 };
+
+	return card->app_len >= sizeof(isim) && !memcmp(card->app, isim, sizeof(isim));
+}
+
 int client_card_basic_shared(const struct gba_client_card *card)
 {
 	return card->basic_shared;

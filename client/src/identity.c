@@ -14,7 +14,9 @@
 #define FID_AD 0x6FAD
 #define FID_UST 0x6F38
 #define FID_IMPI 0x6F02
+#define FID_IST 0x6F07
 #define UST_GBA 68
+#define IST_GBA 2
 
 /* RID + application code of the 3GPP USIM and ISIM (TS 101 220 Annex E). */
 static const uint8_t usim_prefix[] = { 0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x02 };
@@ -246,11 +248,44 @@ static int read_isim_impi(struct gba_client_card *card, struct gba_client_identi
 			return 0;
 	memcpy(id->impi, buf + 2, buf[1]);
 	id->impi[buf[1]] = '\0';
+	/* EF_IST service 2: GBA in the ISIM (TS 31.103 4.2.7). */
+	if (!read_ef(card, FID_IST, buf, sizeof(buf), &n, NULL, 0) && n >= 1)
+		id->isim_gba = (buf[(IST_GBA - 1) / 8] >> ((IST_GBA - 1) % 8)) & 1;
 	return 1;
 }
 
+/*
+ * USIM or ISIM, never mixed (TS 33.220 5.2.1): the ISIM's IMPI goes with
+ * the ISIM's keys, the USIM's keys with the IMSI-derived IMPI.
+ */
+static gba_client_err choose_app(struct gba_client_card *card, struct gba_client_identity *id,
+				 enum gba_client_app want, int usim_gba_u, char *msg,
+				 size_t msg_size)
+{
+	int isim_ok = id->impi_from_isim && id->isim_gba;
+
+	if (want == GBA_CLIENT_APP_ISIM && !isim_ok)
+		return client_fail(msg, msg_size, GBA_CLIENT_ERR_UNSUPPORTED,
+				   "app=isim: the card has %s", !id->isim_aid_len ? "no ISIM"
+				   : !id->impi_from_isim ? "no usable IMPI in its ISIM"
+				   : "an ISIM without GBA (EF_IST service 2)");
+	if (want == GBA_CLIENT_APP_ISIM || (want == GBA_CLIENT_APP_AUTO && isim_ok)) {
+		id->app = GBA_CLIENT_APP_ISIM;
+		id->gba_u = 1;   /* IST service 2: GBA_U in the ISIM */
+		return client_select_aid(card, id->isim_aid, id->isim_aid_len, msg, msg_size);
+	}
+	id->app = GBA_CLIENT_APP_USIM;
+	id->gba_u = usim_gba_u;
+	id->impi_from_isim = 0;
+	if (gba_client_impi_from_imsi(id->impi, sizeof(id->impi), id->imsi, id->mnc_len))
+		return client_fail(msg, msg_size, GBA_CLIENT_ERR_CARD_DATA, "IMSI too short");
+	return id->isim_aid_len ? client_select_aid(card, id->usim_aid, id->usim_aid_len, msg,
+						    msg_size)
+				: GBA_CLIENT_OK;
+}
+
 static gba_client_err identity(struct gba_client_card *card, struct gba_client_identity *id,
-			       char *msg, size_t msg_size)
+			       enum gba_client_app want, char *msg, size_t msg_size)
 {
 	gba_client_err err;
 
@@ -262,19 +297,23 @@ static gba_client_err identity(struct gba_client_card *card, struct gba_client_i
 	if (gba_client_bsf_host_from_imsi(id->bsf_host, sizeof(id->bsf_host), id->imsi,
 					  id->mnc_len))
 		return client_fail(msg, msg_size, GBA_CLIENT_ERR_CARD_DATA, "IMSI too short");
+	int usim_gba_u = id->gba_u;
 	id->impi_from_isim = id->isim_aid_len && read_isim_impi(card, id);
-	if (!id->impi_from_isim &&
-	    gba_client_impi_from_imsi(id->impi, sizeof(id->impi), id->imsi, id->mnc_len))
-		return client_fail(msg, msg_size, GBA_CLIENT_ERR_CARD_DATA, "IMSI too short");
-	/* AUTHENTICATE goes to the USIM: leave it selected. */
-	if (id->isim_aid_len)
-		return client_select_aid(card, id->usim_aid, id->usim_aid_len, msg, msg_size);
-	return GBA_CLIENT_OK;
+	/* AUTHENTICATE goes to the chosen application: leave it selected. */
+	return choose_app(card, id, want, usim_gba_u, msg, msg_size);
 }
 
 gba_client_err gba_client_usim_identity(struct gba_client_card *card,
 					struct gba_client_identity *id,
 					char *msg, size_t msg_size)
+{
+	return gba_client_usim_identity_app(card, id, GBA_CLIENT_APP_AUTO, msg, msg_size);
+}
+
+gba_client_err gba_client_usim_identity_app(struct gba_client_card *card,
+					    struct gba_client_identity *id,
+					    enum gba_client_app want,
+					    char *msg, size_t msg_size)
 {
 	gba_client_err err;
 
@@ -285,7 +324,7 @@ gba_client_err gba_client_usim_identity(struct gba_client_card *card,
 	err = client_proc_begin(card, 0, msg, msg_size);
 	if (err)
 		return err;
-	err = identity(card, id, msg, msg_size);
+	err = identity(card, id, want, msg, msg_size);
 	client_proc_end(card);
 	return err;
 }

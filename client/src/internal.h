@@ -55,6 +55,8 @@ void client_card_set_app(struct gba_client_card *card, const uint8_t *aid, size_
  * AID instead of EF_DIR). */
 void client_card_set_basic_shared(struct gba_client_card *card);
 int client_card_basic_shared(const struct gba_client_card *card);
+/* 1 when the application selected last is the 3GPP ISIM. */
+int client_card_app_is_isim(const struct gba_client_card *card);
 
 /* Card-level helpers (usim_files.c). */
 gba_client_err client_select_aid(struct gba_client_card *card, const uint8_t *aid,

@@ -31,6 +31,7 @@ int cmd_card_info(const struct cmd_opts *o)
 	out_str(&w, "mnc", s.id.mnc);
 	out_str(&w, "impi", s.id.impi);
 	out_str(&w, "impi_source", s.id.impi_from_isim ? "isim" : "derived");
+	out_str(&w, "app", s.id.app == GBA_CLIENT_APP_ISIM ? "isim" : "usim");
 	out_str(&w, "bsf_host", s.id.bsf_host);
 	out_bool(&w, "gba_u", s.id.gba_u);
 	out_hex(&w, "usim_aid", s.id.usim_aid, s.id.usim_aid_len);

@@ -114,6 +114,7 @@ void out_context(struct cmd_out *w, const struct cmd_session *s)
 	out_time(w, "lifetime", (long long)c->lifetime);
 	out_str(w, "impi", c->impi);
 	out_str(w, "gba_type", c->type == GBA_CLIENT_GBA_U ? "GBA_U" : "GBA_ME");
+	out_str(w, "app", c->app == GBA_CLIENT_APP_ISIM ? "isim" : "usim");
 	out_str(w, "bsf_url", c->bsf_url);
 	if (c->type == GBA_CLIENT_GBA_ME)
 		out_key(w, s->o, "ks", c->ks, sizeof(c->ks));

@@ -81,8 +81,30 @@ static gba_client_err open_backend(struct cmd_session *s)
 	return GBA_CLIENT_ERR_INVALID_ARG;
 }
 
+/* -o app=usim|isim: the application GBA runs on (default: the rule of
+ * gba_client_usim_identity_app). */
+static gba_client_err cmd_app(const struct cmd_opts *o, enum gba_client_app *app, char *msg,
+			      size_t msg_size)
+{
+	const char *v = cmd_opt(o, "app");
+
+	*app = GBA_CLIENT_APP_AUTO;
+	if (!v)
+		return GBA_CLIENT_OK;
+	if (!strcmp(v, "usim"))
+		*app = GBA_CLIENT_APP_USIM;
+	else if (!strcmp(v, "isim"))
+		*app = GBA_CLIENT_APP_ISIM;
+	else {
+		snprintf(msg, msg_size, "-o app=usim|isim, not '%.40s'", v);
+		return GBA_CLIENT_ERR_INVALID_ARG;
+	}
+	return GBA_CLIENT_OK;
+}
+
 gba_client_err cmd_open_card(struct cmd_session *s)
 {
+	enum gba_client_app app;
 	gba_client_err err;
 
 	if (s->card)
@@ -93,7 +115,9 @@ gba_client_err cmd_open_card(struct cmd_session *s)
 						   s->o->pin_last_try ? GBA_CLIENT_PIN_LAST_TRY : 0,
 						   s->msg, sizeof(s->msg));
 	if (!err)
-		err = gba_client_usim_identity(s->card, &s->id, s->msg, sizeof(s->msg));
+		err = cmd_app(s->o, &app, s->msg, sizeof(s->msg));
+	if (!err)
+		err = gba_client_usim_identity_app(s->card, &s->id, app, s->msg, sizeof(s->msg));
 	return err;
 }
 

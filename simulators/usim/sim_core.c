@@ -22,6 +22,7 @@ static gba_err init_card(struct usim_sim *sim, const char *profile_path,
 	if (!sim->state_path)
 		return GBA_ERR_NO_MEMORY;
 	gba_usim_sqn_init(&sim->sqn, sim->prof.ind_bits, sim->prof.sqn_delta);
+	gba_usim_sqn_init(&sim->isim.sqn, sim->prof.ind_bits, sim->prof.sqn_delta);
 	sim->pin_tries = 3;
 	e = sim_fs_build(sim);
 	if (e == GBA_OK)

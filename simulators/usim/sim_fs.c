@@ -32,7 +32,6 @@ const uint8_t SIM_AID_ISIM[16] = {
 	0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x04, 0xFF,
 	0xFF, 0xFF, 0xFF, 0x89, 0x06, 0x19, 0x00, 0x00 };
 
-#define GBABP_SIZE 256
 #define GBANL_REC_LEN 240
 #define NAFKCA_REC_LEN 64
 
@@ -154,6 +153,15 @@ static int build_mf(struct usim_sim *sim)
 	return 0;
 }
 
+/* EF_GBABP, EF_GBANL and EF_NAFKCA of one application. */
+static int alloc_gba_files(struct sim_file *fs, int bp, int nl, int kca, unsigned bp_size)
+{
+	return alloc_file(&fs[bp], bp_size, 0, 0) ||
+	       alloc_file(&fs[nl], SIM_GBANL_RECORDS * GBANL_REC_LEN, GBANL_REC_LEN,
+			  SIM_GBANL_RECORDS) ||
+	       alloc_file(&fs[kca], 2 * NAFKCA_REC_LEN, NAFKCA_REC_LEN, 2);
+}
+
 static int build_usim(struct usim_sim *sim)
 {
 	struct sim_file *fs = sim->files;
@@ -169,10 +177,7 @@ static int build_usim(struct usim_sim *sim)
 	set_service(fs[F_UST].data, 2);   /* FDN, as test cards have: harmless */
 	if (p->gba) {
 		set_service(fs[F_UST].data, 68);
-		if (alloc_file(&fs[F_GBABP], GBABP_SIZE, 0, 0) ||
-		    alloc_file(&fs[F_GBANL], SIM_GBANL_RECORDS * GBANL_REC_LEN,
-			       GBANL_REC_LEN, SIM_GBANL_RECORDS) ||
-		    alloc_file(&fs[F_NAFKCA], 2 * NAFKCA_REC_LEN, NAFKCA_REC_LEN, 2))
+		if (alloc_gba_files(fs, F_GBABP, F_GBANL, F_NAFKCA, p->gbabp_size))
 			return -1;
 	}
 	return 0;
@@ -208,7 +213,11 @@ static int build_isim(struct usim_sim *sim)
 		put_tlv80(fs[F_IMPU].data + i * 255, 255, p->impu[i]);
 	fs[F_IST].data[0] = p->gba ? 0x02 : 0x00;    /* service 2: GBA */
 	memcpy(fs[F_ISIM_AD].data, fs[F_AD].data, 4);
-	if (p->gba) {
+	if (p->gba && p->isim_own_key) {
+		/* Its own subscription, its own Ks: its own GBA files. */
+		if (alloc_gba_files(fs, F_ISIM_GBABP, F_ISIM_GBANL, F_ISIM_NAFKCA, p->gbabp_size))
+			return -1;
+	} else if (p->gba) {
 		alias_file(&fs[F_ISIM_GBABP], &fs[F_GBABP]);
 		alias_file(&fs[F_ISIM_GBANL], &fs[F_GBANL]);
 		alias_file(&fs[F_ISIM_NAFKCA], &fs[F_NAFKCA]);

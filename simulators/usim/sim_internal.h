@@ -38,6 +38,9 @@ struct sim_profile {
 	int modem_channels;            /* modem answers AT+CCHO/CGLA/CCHC (default yes) */
 	int modem_chatty;              /* modem echoes by default and sends URCs */
 	int sw_quirks;                 /* 91xx after TERMINAL PROFILE, 63C1 to UPDATE BINARY */
+	unsigned gbabp_size;           /* EF_GBABP's size (USIM and ISIM) */
+	int isim_own_key;              /* the ISIM has its own K/OPc (isim_k, isim_op[c]) */
+	struct gba_aka_key isim_key;
 };
 
 /* Parse a profile file; errors go to stderr with the line number. */
@@ -90,11 +93,20 @@ struct sim_gba {
 	unsigned next_record;         /* round robin when EF_GBANL is full */
 };
 
+/* An application's own AKA state: the ISIM when it has its own K.  While
+ * it runs AUTHENTICATE it is swapped into the card's key, sqn, gba and GBA
+ * files (sim_isim_swap), so the AKA and GBA code is the USIM's. */
+struct sim_app_state {
+	struct gba_usim_sqn sqn;
+	struct sim_gba gba;
+};
+
 struct usim_sim {
 	struct sim_profile prof;
 	char *state_path;
 	struct gba_usim_sqn sqn;
 	struct sim_gba gba;
+	struct sim_app_state isim;     /* used when prof.isim_own_key */
 	struct sim_file files[F_COUNT];
 
 	/* Volatile (reset) state.  cur_* belong to the channel of the command
@@ -135,6 +147,10 @@ int sim_fs_by_sfi(const struct usim_sim *sim, uint8_t sfi);
  * card.  Save writes it atomically. */
 gba_err sim_state_load(struct usim_sim *sim);
 gba_err sim_state_save(const struct usim_sim *sim);
+
+/* Exchange the ISIM's own AKA state (key, SQN, Ks, GBA files) with the
+ * card's; a second call swaps back.  Only when prof.isim_own_key. */
+void sim_isim_swap(struct usim_sim *sim);
 
 /* ---- Commands ----------------------------------------------------------- */
 

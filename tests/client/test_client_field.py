@@ -15,6 +15,11 @@ simulator's modem pty, against a real gba-bsf on 127.0.0.1.
   status words: a card answering 91xx (proactive command pending) to
          everything and 63C1 to UPDATE BINARY (sw-quirks.conf), on PC/SC
          T=1 and behind the modem: GBA_U bootstraps succeed.
+  isim:  a card whose ISIM has its own IMPI and K (isim-own-k.conf): by
+         default GBA_U on the ISIM with the ISIM's IMPI (the BSF holds the
+         ISIM's K for it), Ks_ext_NAF equal to the BSF side's, status says
+         isim; -o app=usim: the USIM with the IMSI-derived IMPI; -o app=isim
+         on a card without an ISIM is refused.
   modem: logical channels (AT+CCHO/CGLA/CCHC) on a chatty, strict module
          (echo stays on, URCs and blank lines before answers, lowercase hex
          and Le on T=0 refused): GBA_U bootstrap, Ks_ext_NAF equal to the
@@ -33,6 +38,7 @@ import time
 import clientenv as ce
 import gbatest
 
+ISIM_IMPI = "isim-001010000000001@ims.mnc001.mcc001.3gppnetwork.org"
 PIN = "97531"
 WRONG_PIN = "86420"
 
@@ -294,6 +300,16 @@ def modem_tests(procs, tools, checks, bsf):
     checks.check("modem: a bad channel option -> exit 2", code == 2 and "channel=" in err,
                  f"{code} {err}")
 
+    # A card without an ISIM: -o app=isim is refused (the USIM is not used instead).
+    tty = os.path.join(d, "ttyNOISIM")
+    card, state = start_card(procs, tools, "noisim", "ts35208-set1.conf", ["--modem", tty])
+    if wait_path(tty, card):
+        code, out, err = ce.client(tools, ["--card", "modem:" + tty, "-o", "app=isim",
+                                           "card-info"])
+        checks.check("isim: -o app=isim on a card without an ISIM -> exit 3, 'no ISIM'",
+                     code == 3 and "no ISIM" in err, f"{code} {out} {err}")
+    procs.stop("noisim")
+
     # A device that never answers: the deadline, and a message that says so.
     master, slave = os.openpty()
     try:
@@ -340,6 +356,46 @@ def sw_tests(procs, tools, checks, bsf, reader):
     procs.stop("mquirks")
 
 
+def isim_tests(procs, tools, checks, bsf, reader):
+    d, env = procs.dir, reader.env
+    start_card(procs, tools, "isim", "isim-own-k.conf",
+               ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
+    reader.wait_card()
+    ctx = os.path.join(d, "ctx-isim")
+    base = ["--card", "pcsc", "--context", ctx, "--bsf", bsf.url]
+    code, out, err = wait_reader(tools, env, base)
+    checks.check("isim: card-info chooses the ISIM (its IMPI, IST service 2)",
+                 code == 0 and out.get("app") == "isim" and out.get("impi") == ISIM_IMPI,
+                 f"{code} {out} {err}")
+    code, out, err = ce.client(tools, base + ["--naf", "naf.example.org", "--show-key",
+                                              "bootstrap"], env=env)
+    checks.check("isim: GBA_U bootstrap on the ISIM with its own K and IMPI, exit 0",
+                 code == 0 and out.get("gba_type") == "GBA_U" and out.get("app") == "isim" and
+                 out.get("impi") == ISIM_IMPI, f"{code} {out} {err}")
+    rand = ce.context_rand(ctx) if code == 0 else None
+    row = ce.bsf_session(bsf, rand) if rand else None
+    if row:
+        want = ce.ks_naf(bytes(row[0]), bytes.fromhex(rand), ISIM_IMPI, "naf.example.org")
+        checks.check("isim: the BSF's session is the ISIM's IMPI; Ks_ext_NAF equals its side's",
+                     row[1] == ISIM_IMPI and out.get("ks_ext_naf") == want.hex(),
+                     f"{row[1]} {out}")
+    code, out, err = ce.client(tools, ["--context", ctx, "status"])
+    checks.check("isim: status says app isim", code == 0 and out.get("app") == "isim",
+                 f"{code} {out} {err}")
+    code, out, err = ce.client(tools, base + ["-o", "app=usim", "--gba-me", "bootstrap"],
+                               env=env)
+    checks.check("isim: -o app=usim -> the USIM with the IMSI-derived IMPI, exit 0",
+                 code == 0 and out.get("app") == "usim" and out.get("impi") == ce.IMPI,
+                 f"{code} {out} {err}")
+    code, out, err = ce.client(tools, ["--context", ctx, "status"])
+    checks.check("isim: status then says app usim", code == 0 and out.get("app") == "usim",
+                 f"{code} {out} {err}")
+    code, out, err = ce.client(tools, base + ["-o", "app=sim", "card-info"], env=env)
+    checks.check("isim: -o app=sim -> exit 2", code == 2, f"{code} {err}")
+    procs.stop("isim")
+    reader.wait_no_card()
+
+
 def main():
     tools = ce.Tools()
     if len(tools.extra) < 2:
@@ -347,7 +403,8 @@ def main():
         sys.exit(2)
     checks = gbatest.Checks()
     with gbatest.Processes() as procs:
-        bsf = ce.start_bsf(procs, tools)
+        bsf = ce.start_bsf(procs, tools, subscribers=((ce.IMPI, ce.K, ce.OPC),
+                                                      (ISIM_IMPI, ce.OTHER_K, ce.OPC)))
         modem_tests(procs, tools, checks, bsf)
         import pcscd
         try:
@@ -358,6 +415,7 @@ def main():
         if reader:
             pin_tests(procs, tools, checks, bsf, reader)
             pcsc_tests(procs, tools, checks, bsf, reader)
+            isim_tests(procs, tools, checks, bsf, reader)
         sw_tests(procs, tools, checks, bsf, reader)
         bsf.check_clean_stop(checks)
     checks.finish()

@@ -155,12 +155,12 @@ def start(procs, name="pcscd", timeout=10.0, exit_on_unavailable=True, port=None
     # The free port can be taken by another test between the check and
     # vpcd's bind (vpcd then says "Address already in use"): another port,
     # a bounded number of times.
-    for attempt in range(3):
+    for attempt in range(5):
         try:
             return _start_once(procs, name, timeout, exit_on_unavailable, prefix,
                                port or _free_port_pair())
         except TimeoutError:
-            if port or attempt == 2 or "Address already in use" not in procs.log(name):
+            if port or attempt == 4 or "Address already in use" not in procs.log(name):
                 raise
             procs.stop(name)
             os.unlink(procs.log_path(name))
@@ -191,5 +191,7 @@ def _start_once(procs, name, timeout, exit_on_unavailable, prefix, port):
         # Not a connect() probe: vpcd would take it for a card.
         if os.path.exists(sock) and _listening(port):
             return Reader(procs, name, port, sock)
+        if "Address already in use" in procs.log(name):
+            raise TimeoutError(f"vpcd port {port} taken:\n{procs.log(name)}")
         time.sleep(0.05)
     raise TimeoutError(f"private pcscd not ready after {timeout} s:\n{procs.log(name)}")

@@ -41,6 +41,7 @@ struct gba_client_context {
 	enum gba_client_type type;
 	uint8_t ks[32];             /* GBA_ME only; zero for GBA_U */
 	char bsf_url[512];          /* where it was bootstrapped */
+	enum gba_client_app app;    /* USIM or ISIM (file line "app", USIM when absent) */
 };
 
 struct gba_client_options {

@@ -30,6 +30,14 @@ extern "C" {
 #define GBA_CLIENT_HOST_MAX 255
 #define GBA_CLIENT_AID_MAX 16
 
+/* The application GBA runs on (TS 33.220 5.2.1: the IMPI and the keys
+ * come from the same one). */
+enum gba_client_app {
+	GBA_CLIENT_APP_AUTO = 0,    /* as asked: the ISIM when its IMPI is used and it does GBA */
+	GBA_CLIENT_APP_USIM = 1,
+	GBA_CLIENT_APP_ISIM = 2,
+};
+
 struct gba_client_identity {
 	char imsi[GBA_CLIENT_IMSI_MAX + 1];
 	char mcc[4];
@@ -43,12 +51,26 @@ struct gba_client_identity {
 	size_t usim_aid_len;
 	uint8_t isim_aid[GBA_CLIENT_AID_MAX];
 	size_t isim_aid_len;        /* 0: no ISIM */
+	int isim_gba;               /* EF_IST service 2: the ISIM does GBA */
+	enum gba_client_app app;    /* where AUTHENTICATE goes: USIM or ISIM, never mixed */
 };
 
-/* Read the identity; leaves the USIM application selected. */
+/*
+ * Read the identity and choose the application GBA runs on, never mixed:
+ * the ISIM (its IMPI, its AUTHENTICATE, its EF_GBABP 6FD5) when its IMPI
+ * is usable and EF_IST has service 2 (GBA); otherwise the USIM with the
+ * IMSI-derived IMPI (not the ISIM's).  want forces one: _APP_USIM, or
+ * _APP_ISIM (GBA_CLIENT_ERR_UNSUPPORTED when the ISIM cannot).  gba_u is
+ * then the chosen application's (UST 68 or IST 2).  Leaves it selected.
+ * gba_client_usim_identity() is want = GBA_CLIENT_APP_AUTO.
+ */
 gba_client_err gba_client_usim_identity(struct gba_client_card *card,
 					struct gba_client_identity *id,
 					char *msg, size_t msg_size);
+gba_client_err gba_client_usim_identity_app(struct gba_client_card *card,
+					    struct gba_client_identity *id,
+					    enum gba_client_app want,
+					    char *msg, size_t msg_size);
 
 /*
  * Derivations of TS 23.003 from an IMSI and its MNC length (2 or 3),
