@@ -120,6 +120,20 @@ gba_client_err gba_client_usim_authenticate(struct gba_client_card *card, int gb
 	return err;
 }
 
+gba_client_err client_gbabp_size(struct gba_client_card *card, size_t *size, char *msg,
+				  size_t msg_size)
+{
+	size_t rl;
+	gba_client_err err = client_proc_begin(card, 1, msg, msg_size);
+
+	if (err)
+		return err;
+	err = client_select_fid(card, client_card_app_is_isim(card) ? FID_ISIM_GBABP : FID_GBABP,
+				size, &rl, msg, msg_size);
+	client_proc_end(card);
+	return err;
+}
+
 gba_client_err gba_client_usim_write_gbabp(struct gba_client_card *card,
 					   const uint8_t rand[16], const char *btid,
 					   const char *lifetime, char *msg, size_t msg_size)

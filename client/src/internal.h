@@ -76,6 +76,9 @@ gba_client_err client_read_record(struct gba_client_card *card, unsigned rec, ui
 				  size_t len, size_t *got, char *msg, size_t msg_size);
 gba_client_err client_update_binary(struct gba_client_card *card, const uint8_t *data,
 				    size_t len, char *msg, size_t msg_size);
+/* EF_GBABP's size in the selected application (0: the FCP does not say). */
+gba_client_err client_gbabp_size(struct gba_client_card *card, size_t *size, char *msg,
+				 size_t msg_size);
 /* A status word other than 9000 as an error with a readable name. */
 gba_client_err client_sw_error(unsigned sw, const char *what, char *msg, size_t msg_size);
 

@@ -40,6 +40,7 @@ struct cmd_opts {
 	unsigned timeout_ms;
 	unsigned margin;        /* re-bootstrap when the context ends within this many s */
 	int json, show_key, force, gba_me;
+	int gba_u;              /* --gba-u: GBA_U or fail (before the BSF) */
 	int argc;               /* what follows the subcommand */
 	char **argv;
 	/* -o KEY=VALUE (repeatable): settings of one subcommand, see cmd_opt(). */

@@ -50,6 +50,8 @@ static void usage(FILE *f)
 		"  -k, --show-key       print keys (otherwise only their check values)\n"
 		"  -f, --force          bootstrap even when the context is valid\n"
 		"      --gba-me         GBA_ME even when the card offers GBA_U\n"
+		"      --gba-u          GBA_U or fail before contacting the BSF (no GBA_ME\n"
+		"                       fallback when EF_GBABP is too small)\n"
 		"  -t, --timeout MS     per card/modem command and HTTP exchange (default 10000)\n"
 		"      --margin S       re-bootstrap when the context ends within S s (default 60)\n"
 		"      --ca-file FILE   trust anchors for an https BSF\n"
@@ -86,6 +88,7 @@ static int parse(int argc, char **argv, struct cmd_opts *o)
 		{ "show-key", no_argument, NULL, 'k' }, { "force", no_argument, NULL, 'f' },
 		{ "gba-me", no_argument, NULL, 'M' }, { "timeout", required_argument, NULL, 't' },
 		{ "margin", required_argument, NULL, 'm' }, { "ca-file", required_argument, NULL, 'A' },
+		{ "gba-u", no_argument, NULL, 'U' },
 		{ "pin-file", required_argument, NULL, 'P' },
 		{ "pin-last-try", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
@@ -103,6 +106,7 @@ static int parse(int argc, char **argv, struct cmd_opts *o)
 		case 'k': o->show_key = 1; break;
 		case 'f': o->force = 1; break;
 		case 'M': o->gba_me = 1; break;
+		case 'U': o->gba_u = 1; break;
 		case 'A': o->ca_file = optarg; break;
 		case 'P': o->pin_file = optarg; break;
 		case 'L': o->pin_last_try = 1; break;

@@ -126,12 +126,17 @@ static gba_client_err bootstrap(struct cmd_session *s)
 	struct gba_client_options opt = {
 		.bsf_url = s->o->bsf_url, .timeout_ms = s->o->timeout_ms,
 		.force_gba_me = s->o->gba_me, .ca_file = s->o->ca_file,
+		.require_gba_u = s->o->gba_u,
 	};
 	gba_client_err err = cmd_open_card(s);
 
 	if (!err)
 		err = gba_client_bootstrap(s->card, &s->id, &opt, &s->ctx, &s->stats, s->msg,
 					   sizeof(s->msg));
+	if (!err && s->stats.gbabp_needed)
+		fprintf(stderr, "gba-client: warning: EF_GBABP holds %zu octets, GBA_U needs %zu "
+			"(RAND, B-TID, lifetime): GBA_ME instead\n", s->stats.gbabp_size,
+			s->stats.gbabp_needed);
 	if (!err)
 		err = gba_client_context_save(s->o->context, &s->ctx, s->msg, sizeof(s->msg));
 	s->have_ctx = !err;

@@ -20,6 +20,9 @@ simulator's modem pty, against a real gba-bsf on 127.0.0.1.
          ISIM's K for it), Ks_ext_NAF equal to the BSF side's, status says
          isim; -o app=usim: the USIM with the IMSI-derived IMPI; -o app=isim
          on a card without an ISIM is refused.
+  gbabp: a card whose EF_GBABP has 64 octets (gbabp-64.conf): a bootstrap
+         does GBA_ME and says why; --gba-u fails before the BSF sees a
+         request.
   modem: logical channels (AT+CCHO/CGLA/CCHC) on a chatty, strict module
          (echo stays on, URCs and blank lines before answers, lowercase hex
          and Le on T=0 refused): GBA_U bootstrap, Ks_ext_NAF equal to the
@@ -396,6 +399,32 @@ def isim_tests(procs, tools, checks, bsf, reader):
     reader.wait_no_card()
 
 
+def gbabp_tests(procs, tools, checks, bsf, reader):
+    d, env = procs.dir, reader.env
+    start_card(procs, tools, "small", "gbabp-64.conf",
+               ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
+    reader.wait_card()
+    ctx = os.path.join(d, "ctx-small")
+    base = ["--card", "pcsc", "--context", ctx]
+    wait_reader(tools, env, base)
+    code, out, err = ce.client(tools, base + ["--bsf", bsf.url, "bootstrap"], env=env)
+    checks.check("gbabp: 64-octet EF_GBABP -> GBA_ME bootstrap, exit 0, the warning says why",
+                 code == 0 and out.get("gba_type") == "GBA_ME" and
+                 out.get("gba_u_fallback") == "EF_GBABP too small" and
+                 "EF_GBABP holds 64 octets" in err, f"{code} {out} {err}")
+    proxy = ce.SlowProxy(bsf.port, delay=0)
+    code, out, err = ce.client(tools, base + ["--bsf", f"http://127.0.0.1:{proxy.port}/",
+                                              "--gba-u", "bootstrap"], env=env)
+    time.sleep(0.2)
+    asked = proxy.first_request.is_set()
+    proxy.close()
+    checks.check("gbabp: --gba-u with a 64-octet EF_GBABP -> exit 3 before any request "
+                 "to the BSF", code == 3 and "EF_GBABP holds 64 octets" in err and not asked,
+                 f"{code} {err} bsf asked: {asked}")
+    procs.stop("small")
+    reader.wait_no_card()
+
+
 def main():
     tools = ce.Tools()
     if len(tools.extra) < 2:
@@ -416,6 +445,7 @@ def main():
             pin_tests(procs, tools, checks, bsf, reader)
             pcsc_tests(procs, tools, checks, bsf, reader)
             isim_tests(procs, tools, checks, bsf, reader)
+            gbabp_tests(procs, tools, checks, bsf, reader)
         sw_tests(procs, tools, checks, bsf, reader)
         bsf.check_clean_stop(checks)
     checks.finish()
