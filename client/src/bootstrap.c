@@ -370,6 +370,7 @@ gba_client_err gba_client_bootstrap(struct gba_client_card *card,
 		 opt->user_agent ? " " : "", opt->user_agent ? opt->user_agent : "");
 	if (!err)
 		err = ub_http_open(&r->http, url, ua, opt->timeout_ms, opt->ca_file, msg, msg_size);
+	r->http.trace = card;
 	if (!err)
 		err = exchange(r, ctx, msg, msg_size);
 	if (!err) {

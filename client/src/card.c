@@ -4,6 +4,8 @@
  * 61xx means "xx octets wait for GET RESPONSE", 6Cxx "wrong Le, resend
  * with Le = xx".  Done here so that every back end gets it.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +23,70 @@ struct gba_client_card {
 	unsigned depth;                    /* nested client_proc_begin */
 	int basic_shared;                  /* a modem's basic channel: no MF */
 	int proactive_pending;             /* the card said 91xx */
+	gba_client_trace_fn trace;
+	void *trace_ctx;
+	unsigned trace_flags;
+	int mask_answers;                  /* AUTHENTICATE's answer and its GET RESPONSEs */
 };
+
+void gba_client_card_set_trace(struct gba_client_card *card, gba_client_trace_fn fn,
+			       void *ctx, unsigned flags)
+{
+	if (!card)
+		return;
+	card->trace = fn;
+	card->trace_ctx = ctx;
+	card->trace_flags = flags;
+}
+
+void client_trace(const struct gba_client_card *card, const char *fmt, ...)
+{
+	char line[1100];
+	va_list ap;
+
+	if (!card || !card->trace)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	card->trace(card->trace_ctx, line);
+}
+
+/* "> 00A4..." or "< ...9000" with what must not show masked. */
+static void trace_apdu(struct gba_client_card *card, const char *dir, const uint8_t *p,
+		       size_t len, size_t head, int mask)
+{
+	char hex[2 * GBA_CLIENT_APDU_MAX + 1];
+
+	if (!mask || len <= head) {
+		gba_hex_encode(hex, sizeof(hex), p, len);
+		client_trace(card, "%s %s", dir, hex);
+	} else {
+		char tail[2 * 2 + 1] = "";
+		size_t keep = dir[0] == '<' ? 2 : 0;   /* an answer's SW stays visible */
+		gba_hex_encode(hex, sizeof(hex), p, head);
+		if (keep)
+			gba_hex_encode(tail, sizeof(tail), p + len - 2, 2);
+		client_trace(card, "%s %s[%zu octets masked]%s%s", dir, hex, len - head - keep,
+			     keep ? " " : "", tail);
+	}
+	gba_wipe(hex, sizeof(hex));
+}
+
+/* Trace one exchange: VERIFY's data always masked, AUTHENTICATE's answers
+ * (and the GET RESPONSEs after it) unless the keys may be shown. */
+static void trace_exchange(struct gba_client_card *card, const uint8_t *c, size_t len,
+			   const uint8_t *r, size_t rlen)
+{
+	int show = card->trace_flags & GBA_CLIENT_TRACE_SHOW_KEYS;
+
+	if (c[1] == 0x88)
+		card->mask_answers = !show;
+	else if (c[1] != 0xC0)
+		card->mask_answers = 0;
+	trace_apdu(card, ">", c, len, 5, c[1] == 0x20);
+	trace_apdu(card, "<", r, rlen, 0, card->mask_answers && rlen > 2);
+}
 
 void client_card_set_basic_shared(struct gba_client_card *card)
 {
@@ -144,8 +209,12 @@ gba_client_err gba_client_card_transmit(struct gba_client_card *card,
 	card->exchanges++;
 	*rlen = 0;
 	err = card->ops->transmit(card->ctx, capdu, len, rapdu, size, rlen, msg, msg_size);
-	if (err)
+	if (err) {
+		client_trace(card, "! %s", msg && msg[0] ? msg : gba_client_strerror(err));
 		return err;
+	}
+	if (card->trace && *rlen >= 2 && *rlen <= size)
+		trace_exchange(card, capdu, len, rapdu, *rlen);
 	if (*rlen < 2 || *rlen > size)
 		return client_fail(msg, msg_size, GBA_CLIENT_ERR_CARD_DATA,
 				   "the card answered %zu octets, no status word", *rlen);

@@ -50,6 +50,10 @@ void client_proc_end(struct gba_client_card *card);
 /* The application client_select_aid selected last (for client_proc_begin). */
 void client_card_set_app(struct gba_client_card *card, const uint8_t *aid, size_t len);
 
+/* One trace line (printf style) through the card's trace hook, if any. */
+void client_trace(const struct gba_client_card *card, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* The card's basic channel is shared with a modem's baseband: the client
  * never selects the MF there (identity finds the applications by partial
  * AID instead of EF_DIR). */

@@ -58,7 +58,9 @@ static void usage(FILE *f)
 		"      --pin-file FILE  PIN1 (one line, the file ours and mode 0600); verified\n"
 		"                       only when the card has PIN1 enabled\n"
 		"      --pin-last-try   use PIN1 even when the card has one try left\n"
-		"  -o KEY=VALUE         a setting of one subcommand\n"
+		"      --trace          each APDU and HTTP exchange on stderr (RES, CK, IK and\n"
+		"                       keys masked unless --show-key; the PIN always)\n"
+		"  -o KEY=VALUE         a setting of one subcommand (-o app=usim|isim)\n"
 		"  -h, --help           this text\n"
 		"exit codes: 0 ok, 1 internal, 2 usage, 3 card, 4 network/BSF, 5 authentication,\n"
 		"            6 no valid context, 7 file, 8 timeout (see gba-client(1))\n");
@@ -89,6 +91,7 @@ static int parse(int argc, char **argv, struct cmd_opts *o)
 		{ "gba-me", no_argument, NULL, 'M' }, { "timeout", required_argument, NULL, 't' },
 		{ "margin", required_argument, NULL, 'm' }, { "ca-file", required_argument, NULL, 'A' },
 		{ "gba-u", no_argument, NULL, 'U' },
+		{ "trace", no_argument, NULL, 'T' },
 		{ "pin-file", required_argument, NULL, 'P' },
 		{ "pin-last-try", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
@@ -107,6 +110,7 @@ static int parse(int argc, char **argv, struct cmd_opts *o)
 		case 'f': o->force = 1; break;
 		case 'M': o->gba_me = 1; break;
 		case 'U': o->gba_u = 1; break;
+		case 'T': o->trace = 1; break;
 		case 'A': o->ca_file = optarg; break;
 		case 'P': o->pin_file = optarg; break;
 		case 'L': o->pin_last_try = 1; break;

@@ -99,6 +99,20 @@ void out_time(struct cmd_out *w, const char *n, long long t)
 	out_str(w, n, s);
 }
 
+void out_error(struct cmd_out *w, int code, const char *kind, const char *message)
+{
+	if (!w->json) {
+		out_str(w, "error", message);
+		return;
+	}
+	name(w, "error");
+	printf("{\"code\": %d, \"kind\": ", code);
+	json_string(kind);
+	fputs(", \"message\": ", stdout);
+	json_string(message);
+	putchar('}');
+}
+
 void out_end(struct cmd_out *w)
 {
 	if (w->json)

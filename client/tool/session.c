@@ -14,8 +14,22 @@
 
 int cmd_fail(const struct cmd_opts *o, gba_client_err err, const char *msg)
 {
-	(void)o;
-	fprintf(stderr, "gba-client: %s\n", msg && msg[0] ? msg : gba_client_strerror(err));
+	struct cmd_out w;
+	int code = cmd_exit_code(err);
+	const char *text = msg && msg[0] ? msg : gba_client_strerror(err);
+
+	fprintf(stderr, "gba-client: %s\n", text);
+	/* With --json a program reads the error from stdout too (same exit code). */
+	if (o->json) {
+		out_begin(&w, o);
+		out_error(&w, code, gba_client_err_name(err), text);
+		out_end(&w);
+	}
+	return code;
+}
+
+int cmd_exit_code(gba_client_err err)
+{
 	switch (err) {
 	case GBA_CLIENT_OK:
 		return EXIT_OK_;
@@ -81,6 +95,12 @@ static gba_client_err open_backend(struct cmd_session *s)
 	return GBA_CLIENT_ERR_INVALID_ARG;
 }
 
+static void trace_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "gba-client: trace: %s\n", line);
+}
+
 /* -o app=usim|isim: the application GBA runs on (default: the rule of
  * gba_client_usim_identity_app). */
 static gba_client_err cmd_app(const struct cmd_opts *o, enum gba_client_app *app, char *msg,
@@ -110,6 +130,9 @@ gba_client_err cmd_open_card(struct cmd_session *s)
 	if (s->card)
 		return GBA_CLIENT_OK;
 	err = open_backend(s);
+	if (!err && s->o->trace)
+		gba_client_card_set_trace(s->card, trace_line, NULL,
+					  s->o->show_key ? GBA_CLIENT_TRACE_SHOW_KEYS : 0);
 	if (!err && s->o->pin_file)
 		err = gba_client_card_set_pin_file(s->card, s->o->pin_file,
 						   s->o->pin_last_try ? GBA_CLIENT_PIN_LAST_TRY : 0,

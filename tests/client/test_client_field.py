@@ -23,6 +23,9 @@ simulator's modem pty, against a real gba-bsf on 127.0.0.1.
   gbabp: a card whose EF_GBABP has 64 octets (gbabp-64.conf): a bootstrap
          does GBA_ME and says why; --gba-u fails before the BSF sees a
          request.
+  trace: --trace shows each APDU and HTTP exchange; CK and IK (the
+         context's Ks) and the PIN are not in it; with --show-key CK and IK
+         are, the PIN still not; --json errors are one JSON object on stdout.
   modem: logical channels (AT+CCHO/CGLA/CCHC) on a chatty, strict module
          (echo stays on, URCs and blank lines before answers, lowercase hex
          and Le on T=0 refused): GBA_U bootstrap, Ks_ext_NAF equal to the
@@ -425,6 +428,51 @@ def gbabp_tests(procs, tools, checks, bsf, reader):
     reader.wait_no_card()
 
 
+def trace_tests(procs, tools, checks, bsf, reader):
+    d, env = procs.dir, reader.env
+    card, state = start_card(procs, tools, "tcardp", "demo-pin.conf",
+                             ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
+    reader.wait_card()
+    good, wrong = pin_file(d, "pin-t", PIN), pin_file(d, "wrong-t", WRONG_PIN)
+    ctx = os.path.join(d, "ctx-trace")
+    base = ["--card", "pcsc", "--context", ctx, "--bsf", bsf.url]
+    wait_reader(tools, env, base)
+    code, out, err = ce.client(tools, base + ["--json", "--pin-file", wrong, "card-info"],
+                               env=env)
+    e = out.get("error", {})
+    checks.check("json: a wrong PIN -> exit 3 and {\"error\": {code 3, kind pin, message}} "
+                 "on stdout", code == 3 and e.get("code") == 3 and e.get("kind") == "pin" and
+                 "tries left" in e.get("message", ""), f"{code} {out} {err}")
+    code, out, err = ce.client(tools, ["--context", os.path.join(d, "none"), "status"])
+    checks.check("json: status without a context -> exit 6, one object, error kind no_context",
+                 code == 6 and out.get("valid") is False and
+                 out.get("error", {}).get("kind") == "no_context", f"{code} {out} {err}")
+    pin_hex = PIN.encode().hex()
+    # The first run verifies PIN1 (its VERIFY traced masked); the second finds
+    # the card still verified.
+    for show in (False, True):
+        extra = ["--show-key"] if show else []
+        code, out, err = ce.client(tools, base + ["--pin-file", good, "--gba-me", "--trace",
+                                                  *extra, "bootstrap"], env=env)
+        ks = ""
+        if code == 0:
+            for line in open(ctx):
+                if line.startswith("ks ="):
+                    ks = line.split("=", 1)[1].strip().lower()
+        ck, ik, low = ks[:32], ks[32:], err.lower()
+        shown = bool(ks) and ck in low and ik in low
+        checks.check(f"trace{' --show-key' if show else ''}: APDUs and HTTP exchanges traced, "
+                     f"PIN masked, CK/IK {'shown' if show else 'masked'}",
+                     code == 0 and "trace: > 00a4" in low and "trace: < " in err and
+                     "HTTP > GET" in err and "HTTP < 401" in err and "HTTP < 200" in err and
+                     "WWW-Authenticate: Digest" in err and "body:" in err and
+                     (show or "[8 octets masked]" in err) and pin_hex not in low and
+                     shown == show and (show or "octets masked] 9000" in err),
+                     f"{code} ks={ks} " + " / ".join(l for l in err.splitlines() if "masked" in l or "< db" in l.lower() or "0088" in l))
+    procs.stop("tcardp")
+    reader.wait_no_card()
+
+
 def main():
     tools = ce.Tools()
     if len(tools.extra) < 2:
@@ -446,6 +494,7 @@ def main():
             pcsc_tests(procs, tools, checks, bsf, reader)
             isim_tests(procs, tools, checks, bsf, reader)
             gbabp_tests(procs, tools, checks, bsf, reader)
+            trace_tests(procs, tools, checks, bsf, reader)
         sw_tests(procs, tools, checks, bsf, reader)
         bsf.check_clean_stop(checks)
     checks.finish()

@@ -147,6 +147,21 @@ gba_client_err gba_client_card_atr(struct gba_client_card *card, uint8_t *atr, s
 				   size_t *len, char *msg, size_t msg_size);
 gba_client_err gba_client_card_reset(struct gba_client_card *card, char *msg, size_t msg_size);
 
+/*
+ * A trace of what the client does with this card: each APDU exchange
+ * ("> CMD" / "< ANSWER SW") and each HTTP exchange of a bootstrap on it
+ * (request line, headers, status, response headers, body length), one
+ * line per call, never key material unless asked: the answers to
+ * AUTHENTICATE (RES, CK, IK, AUTS, Ks_ext_NAF) and the GET RESPONSEs that
+ * carry them show as "[N octets masked]" unless flags has
+ * GBA_CLIENT_TRACE_SHOW_KEYS; VERIFY's PIN is masked always.  fn NULL:
+ * off.
+ */
+#define GBA_CLIENT_TRACE_SHOW_KEYS 1u
+typedef void (*gba_client_trace_fn)(void *ctx, const char *line);
+void gba_client_card_set_trace(struct gba_client_card *card, gba_client_trace_fn fn,
+			       void *ctx, unsigned flags);
+
 /* Transport exchanges so far (each GET RESPONSE counts): for benchmarks. */
 unsigned long gba_client_card_exchanges(const struct gba_client_card *card);
 

@@ -37,6 +37,9 @@ typedef enum gba_client_err {
 /* A short English description, never NULL; static storage. */
 const char *gba_client_strerror(gba_client_err err);
 
+/* A stable lowercase name for programs ("pin", "card", "network", ...). */
+const char *gba_client_err_name(gba_client_err err);
+
 #ifdef __cplusplus
 }
 #endif
