@@ -39,6 +39,16 @@ void gba_client_card_set_trace(struct gba_client_card *card, gba_client_trace_fn
 	card->trace_flags = flags;
 }
 
+void client_card_describe(const struct gba_client_card *card, char *where, size_t where_size,
+			  char *protocol, size_t protocol_size)
+{
+	where[0] = protocol[0] = '\0';
+	if (card->ops->describe)
+		card->ops->describe(card->ctx, where, where_size, protocol, protocol_size);
+	else
+		snprintf(where, where_size, "%s", card->ops->name ? card->ops->name : "");
+}
+
 void client_trace(const struct gba_client_card *card, const char *fmt, ...)
 {
 	char line[1100];

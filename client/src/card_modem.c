@@ -302,8 +302,20 @@ static void modem_close(void *ctx)
 	free(m);
 }
 
+static void modem_describe(void *ctx, char *where, size_t where_size, char *protocol,
+			   size_t protocol_size)
+{
+	const struct modem *m = ctx;
+
+	snprintf(where, where_size, "%s (%s)", m->device,
+		 m->logical ? "logical channels, AT+CGLA" : "basic channel, AT+CSIM");
+	protocol[0] = '\0';   /* the module does not say */
+	(void)protocol_size;
+}
+
 static const struct gba_client_card_ops modem_ops = {
 	.name = "modem", .transmit = modem_transmit, .close = modem_close,
+	.describe = modem_describe,
 };
 
 static gba_client_err setup_line(struct modem *m, char *msg, size_t msg_size)

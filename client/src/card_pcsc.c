@@ -181,9 +181,19 @@ static void pcsc_close(void *ctx)
 	free(p);
 }
 
+static void pcsc_describe(void *ctx, char *where, size_t where_size, char *protocol,
+			  size_t protocol_size)
+{
+	struct pcsc *p = ctx;
+
+	snprintf(where, where_size, "%s", p->reader);
+	snprintf(protocol, protocol_size, "%s", p->protocol == SCARD_PROTOCOL_T0 ? "T=0"
+						 : p->protocol == SCARD_PROTOCOL_T1 ? "T=1" : "");
+}
+
 static const struct gba_client_card_ops pcsc_ops = {
 	.name = "pcsc", .transmit = pcsc_transmit, .atr = pcsc_atr, .reset = pcsc_reset,
-	.close = pcsc_close, .begin = pcsc_begin, .end = pcsc_end,
+	.close = pcsc_close, .begin = pcsc_begin, .end = pcsc_end, .describe = pcsc_describe,
 };
 
 gba_client_err gba_client_card_open_pcsc(struct gba_client_card **card, const char *reader,

@@ -226,6 +226,7 @@ static gba_client_err read_usim(struct gba_client_card *card, struct gba_client_
 	id->gba_u = 0;
 	if (!read_ef(card, FID_UST, buf, sizeof(buf), &n, NULL, 0) && n >= (UST_GBA + 7) / 8)
 		id->gba_u = (buf[(UST_GBA - 1) / 8] >> ((UST_GBA - 1) % 8)) & 1;
+	id->ust_gba = id->gba_u;
 	return GBA_CLIENT_OK;
 }
 

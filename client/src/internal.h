@@ -27,6 +27,7 @@ struct client_pin {
 	char value[9];          /* empty: the caller gave none */
 	int allow_last_try;
 	int checked;            /* verified, or not needed, in this card session */
+	int refused;            /* the card refused this PIN: never send it again */
 	int enabled;            /* as last seen: -1 unknown, 0 disabled, 1 enabled */
 	int tries;              /* tries left as last seen, -1 unknown */
 };
@@ -49,6 +50,10 @@ gba_client_err client_proc_begin(struct gba_client_card *card, int app, char *ms
 void client_proc_end(struct gba_client_card *card);
 /* The application client_select_aid selected last (for client_proc_begin). */
 void client_card_set_app(struct gba_client_card *card, const uint8_t *aid, size_t len);
+
+/* The back end's describe op, or empty strings. */
+void client_card_describe(const struct gba_client_card *card, char *where, size_t where_size,
+			  char *protocol, size_t protocol_size);
 
 /* One trace line (printf style) through the card's trace hook, if any. */
 void client_trace(const struct gba_client_card *card, const char *fmt, ...)

@@ -41,6 +41,7 @@ gba_client_err gba_client_card_set_pin(struct gba_client_card *card, const char 
 				   "PIN1 must be 4 to 8 digits");
 	gba_wipe(p->value, sizeof(p->value));
 	memcpy(p->value, pin, strlen(pin));
+	p->refused = 0;
 	p->allow_last_try = (flags & GBA_CLIENT_PIN_LAST_TRY) != 0;
 	return GBA_CLIENT_OK;
 }
@@ -165,6 +166,9 @@ gba_client_err client_pin_check(struct gba_client_card *card, int enabled, char 
 	if ((sw & 0xFFF0) != 0x63C0 || sw == 0x63C0)
 		return pin_refused(p, sw, msg, msg_size);
 	p->tries = (int)(sw & 0x0F);
+	if (p->refused)
+		return client_fail(msg, msg_size, GBA_CLIENT_ERR_PIN,
+				   "wrong PIN1: %d tries left (not sent again)", p->tries);
 	if (!p->value[0])
 		return client_fail(msg, msg_size, GBA_CLIENT_ERR_PIN,
 				   "PIN1 is enabled on the card and not verified (%d tries left): "
@@ -176,8 +180,10 @@ gba_client_err client_pin_check(struct gba_client_card *card, int enabled, char 
 	err = verify(card, p, 1, &sw, msg, msg_size);
 	if (err)
 		return err;
-	if (sw != 0x9000)
+	if (sw != 0x9000) {
+		p->refused = 1;   /* a second selection must not spend another try */
 		return pin_refused(p, sw, msg, msg_size);
+	}
 	p->checked = 1;
 	p->tries = -1;   /* reset to the maximum, which the card does not tell */
 	return GBA_CLIENT_OK;

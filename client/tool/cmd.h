@@ -101,6 +101,9 @@ void out_time(struct cmd_out *w, const char *name, long long t);
 void out_end(struct cmd_out *w);
 /* "error": {"code": N, "kind": "...", "message": "..."} (text: error: lines). */
 void out_error(struct cmd_out *w, int code, const char *kind, const char *message);
+/* The card's applications: "application: AID label" lines, or a JSON array
+ * "applications": [{"aid": ..., "label": ...}]. */
+void out_apps(struct cmd_out *w, const struct gba_client_card_info *ci);
 /* The context's fields (shared by bootstrap, status, naf-key). */
 void out_context(struct cmd_out *w, const struct cmd_session *s);
 

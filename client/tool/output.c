@@ -113,6 +113,31 @@ void out_error(struct cmd_out *w, int code, const char *kind, const char *messag
 	putchar('}');
 }
 
+void out_apps(struct cmd_out *w, const struct gba_client_card_info *ci)
+{
+	char hex[2 * GBA_CLIENT_AID_MAX + 1];
+
+	if (w->json) {
+		name(w, "applications");
+		putchar('[');
+	}
+	for (size_t i = 0; i < ci->n_apps; i++) {
+		gba_hex_encode(hex, sizeof(hex), ci->apps[i].aid, ci->apps[i].aid_len);
+		if (!w->json) {
+			printf("application: %s%s%s\n", hex, ci->apps[i].label[0] ? " " : "",
+			       ci->apps[i].label);
+			continue;
+		}
+		fputs(i ? ", {\"aid\": " : "{\"aid\": ", stdout);
+		json_string(hex);
+		fputs(", \"label\": ", stdout);
+		json_string(ci->apps[i].label);
+		putchar('}');
+	}
+	if (w->json)
+		putchar(']');
+}
+
 void out_end(struct cmd_out *w)
 {
 	if (w->json)

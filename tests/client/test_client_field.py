@@ -26,6 +26,11 @@ simulator's modem pty, against a real gba-bsf on 127.0.0.1.
   trace: --trace shows each APDU and HTTP exchange; CK and IK (the
          context's Ks) and the PIN are not in it; with --show-key CK and IK
          are, the PIN still not; --json errors are one JSON object on stdout.
+  card-info: with PIN1 enabled and no PIN: reader, protocol, ICCID, PIN1
+         enabled and the tries left (equal to the card's counter), EF_DIR's
+         applications with labels, EF_GBABP sizes, exit 3 with the error;
+         with the PIN the identity too (UST 68, IST 2) and the stored
+         context.
   modem: logical channels (AT+CCHO/CGLA/CCHC) on a chatty, strict module
          (echo stays on, URCs and blank lines before answers, lowercase hex
          and Le on T=0 refused): GBA_U bootstrap, Ks_ext_NAF equal to the
@@ -473,6 +478,38 @@ def trace_tests(procs, tools, checks, bsf, reader):
     reader.wait_no_card()
 
 
+def card_info_tests(procs, tools, checks, bsf, reader):
+    d, env = procs.dir, reader.env
+    card, state = start_card(procs, tools, "lab", "demo-pin.conf",
+                             ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
+    reader.wait_card()
+    ctx = os.path.join(d, "ctx-lab")
+    base = ["--card", "pcsc", "--context", ctx, "--bsf", bsf.url]
+    code, out, err = wait_reader(tools, env, base)
+    apps = out.get("applications", [])
+    checks.check("card-info without the PIN: reader, T=0, ICCID, PIN1 enabled with the "
+                 "card's tries, EF_DIR's USIM and ISIM with labels, EF_GBABP 256, exit 3",
+                 code == 3 and out.get("where") == reader.reader_name and
+                 out.get("protocol") == "T=0" and out.get("iccid") == "8988211000000000028" and
+                 out.get("pin1") == "enabled" and
+                 out.get("pin1_tries_left") == pin_tries(state) == 3 and
+                 [a.get("label") for a in apps] == ["USIM", "ISIM"] and
+                 apps[0].get("aid", "").startswith("a0000000871002") and
+                 out.get("usim_gbabp_size") == 256 and out.get("context") == "none" and
+                 out.get("error", {}).get("kind") == "pin", f"{code} {out} {err}")
+    good = pin_file(d, "pin-lab", PIN)
+    ce.client(tools, base + ["--pin-file", good, "--gba-me", "bootstrap"], env=env)
+    code, out, err = ce.client(tools, base + ["--pin-file", good, "card-info"], env=env)
+    checks.check("card-info with the PIN: identity, UST 68 and IST 2, app, the stored context",
+                 code == 0 and out.get("imsi") == ce.IMSI and out.get("app") == "isim" and
+                 out.get("usim_gba_u_ust68") is True and out.get("isim_gba_ist2") is True and
+                 out.get("context_type") == "GBA_ME" and out.get("context_valid") is True and
+                 out.get("context_of_this_card") is True and "error" not in out,
+                 f"{code} {out} {err}")
+    procs.stop("lab")
+    reader.wait_no_card()
+
+
 def main():
     tools = ce.Tools()
     if len(tools.extra) < 2:
@@ -495,6 +532,7 @@ def main():
             isim_tests(procs, tools, checks, bsf, reader)
             gbabp_tests(procs, tools, checks, bsf, reader)
             trace_tests(procs, tools, checks, bsf, reader)
+            card_info_tests(procs, tools, checks, bsf, reader)
         sw_tests(procs, tools, checks, bsf, reader)
         bsf.check_clean_stop(checks)
     checks.finish()

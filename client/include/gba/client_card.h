@@ -59,6 +59,10 @@ struct gba_client_card_ops {
 	void (*close)(void *ctx);
 	gba_client_err (*begin)(void *ctx, int *was_reset, char *msg, size_t msg_size);
 	void (*end)(void *ctx);
+	/* Where the card is, for card-info (may be NULL): reader or device name,
+	 * protocol ("T=0", "T=1", "" when the transport does not say). */
+	void (*describe)(void *ctx, char *where, size_t where_size, char *protocol,
+			 size_t protocol_size);
 };
 
 struct gba_client_card;

@@ -52,6 +52,7 @@ struct gba_client_identity {
 	uint8_t isim_aid[GBA_CLIENT_AID_MAX];
 	size_t isim_aid_len;        /* 0: no ISIM */
 	int isim_gba;               /* EF_IST service 2: the ISIM does GBA */
+	int ust_gba;                /* EF_UST service 68: the USIM does GBA_U */
 	enum gba_client_app app;    /* where AUTHENTICATE goes: USIM or ISIM, never mixed */
 };
 
@@ -121,6 +122,36 @@ gba_client_err gba_client_usim_ks_ext_naf(struct gba_client_card *card,
 					  const uint8_t *naf_id, size_t naf_id_len,
 					  const char *impi, uint8_t out[32],
 					  char *msg, size_t msg_size);
+
+/* What a lab wants to know about a card (gba_client_card_info). */
+#define GBA_CLIENT_APPS_MAX 8
+struct gba_client_app_entry {
+	uint8_t aid[GBA_CLIENT_AID_MAX];
+	size_t aid_len;
+	char label[33];             /* EF_DIR tag 50, printable ASCII; "" if none */
+};
+
+struct gba_client_card_info {
+	char where[256];            /* reader or device */
+	char protocol[8];           /* "T=0", "T=1", "" */
+	char iccid[21];             /* "" when not read (a modem's basic channel) */
+	int pin1_enabled;           /* -1 unknown, 0, 1 */
+	int pin1_tries;             /* tries left when last asked, -1 unknown (or verified) */
+	struct gba_client_app_entry apps[GBA_CLIENT_APPS_MAX];
+	size_t n_apps;              /* EF_DIR's applications (or USIM/ISIM found by AID) */
+	size_t usim_gbabp_size;     /* EF_GBABP 6FD6, 0: none */
+	size_t isim_gbabp_size;     /* EF_GBABP 6FD5 of the ISIM, 0: none */
+};
+
+/*
+ * Read the lab view of a card whose identity was read (id): where it is,
+ * ICCID, PIN1 state, EF_DIR's applications with labels, EF_GBABP sizes.
+ * Leaves id->app selected.  Fields it cannot read stay empty.
+ */
+gba_client_err gba_client_card_info(struct gba_client_card *card,
+				    const struct gba_client_identity *id,
+				    struct gba_client_card_info *info,
+				    char *msg, size_t msg_size);
 
 #ifdef __cplusplus
 }
