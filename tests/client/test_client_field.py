@@ -54,11 +54,21 @@ PIN = "97531"
 WRONG_PIN = "86420"
 
 
-def start_card(procs, tools, name, profile, transport, extra=()):
-    state = os.path.join(procs.dir, name + ".state")
-    argv = [tools.extra[0], "--profile", os.path.join(tools.extra[1], profile),
-            "--state", state, *transport, *extra]
-    return procs.start(name, argv), state
+start_card = ce.start_card
+wait_path = ce.wait_path
+
+
+def pcsc_card(procs, tools, reader, name, profile):
+    """The simulator as a card in the private reader (pcscd saw it); its state file."""
+    _, state = start_card(procs, tools, name, profile,
+                          ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
+    reader.wait_card()
+    return state
+
+
+def pull_card(procs, reader, name):
+    procs.stop(name)
+    reader.wait_no_card()
 
 
 def pin_tries(state):
@@ -97,9 +107,7 @@ def no_pin_in(text):
 
 def pin_tests(procs, tools, checks, bsf, reader):
     d, env = procs.dir, reader.env
-    card, state = start_card(procs, tools, "pincard", "demo-pin.conf",
-                             ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
-    reader.wait_card()
+    state = pcsc_card(procs, tools, reader, "pincard", "demo-pin.conf")
     ctx = os.path.join(d, "ctx-pin")
     base = ["--card", "pcsc", "--context", ctx, "--bsf", bsf.url]
     good, wrong = pin_file(d, "pin", PIN), pin_file(d, "wrong", WRONG_PIN)
@@ -134,15 +142,9 @@ def pin_tests(procs, tools, checks, bsf, reader):
                  f"{code} {err} {pin_tries(state)}")
 
     # Power-cycle the card (the simulator restarts on the same state).
-    def power_cycle():
-        procs.stop("pincard")
-        reader.wait_no_card()
-        start_card(procs, tools, "pincard", "demo-pin.conf",
-                   ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
-        reader.wait_card()
-        return wait_reader(tools, env, base)
-
-    power_cycle()
+    pull_card(procs, reader, "pincard")
+    pcsc_card(procs, tools, reader, "pincard", "demo-pin.conf")
+    wait_reader(tools, env, base)
     for _ in range(2):
         ce.client(tools, base + ["--pin-file", wrong, "card-info"], env=env)
     checks.check("pin: two wrong PINs leave one try", pin_tries(state) == 1, pin_tries(state))
@@ -159,19 +161,15 @@ def pin_tests(procs, tools, checks, bsf, reader):
     checks.check("pin: --pin-last-try uses it: exit 0, counter 1 -> 3",
                  code == 0 and out.get("imsi") == ce.IMSI and pin_tries(state) == 3,
                  f"{code} {out} {err} {pin_tries(state)}")
-    procs.stop("pincard")
-    reader.wait_no_card()
+    pull_card(procs, reader, "pincard")
 
     # PIN1 disabled: a PIN file is harmless and nothing is verified.
-    card, state = start_card(procs, tools, "nopin", "demo.conf",
-                             ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
-    reader.wait_card()
+    pcsc_card(procs, tools, reader, "nopin", "demo.conf")
     code, out, err = wait_reader(tools, env, base + ["--pin-file", good])
     checks.check("pin: PIN1 disabled + --pin-file -> exit 0, the card got no VERIFY",
                  code == 0 and "VERIFY" not in procs.log("nopin"),
                  f"{code} {err} {procs.log('nopin')[-500:]}")
-    procs.stop("nopin")
-    reader.wait_no_card()
+    pull_card(procs, reader, "nopin")
 
 
 def with_interloper(procs, tools, bsf, env, args, probe_items):
@@ -211,9 +209,7 @@ def pcsc_tests(procs, tools, checks, bsf, reader):
     if len(tools.extra) < 3:
         print("skip pcsc interloper tests: no pcsc_probe")
         return
-    card, state = start_card(procs, tools, "tcard", "demo.conf",
-                             ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
-    reader.wait_card()
+    pcsc_card(procs, tools, reader, "tcard", "demo.conf")
     ctx = os.path.join(d, "ctx-tx")
     wait_reader(tools, env, ["--card", "pcsc"])
     for gba in (["--gba-me"], []):
@@ -225,13 +221,10 @@ def pcsc_tests(procs, tools, checks, bsf, reader):
                      code == 0 and "< 9000" in probe and
                      out.get("gba_type") == ("GBA_ME" if gba else "GBA_U"),
                      f"{code} {out} {err} probe: {probe}")
-    procs.stop("tcard")
-    reader.wait_no_card()
+    pull_card(procs, reader, "tcard")
 
     # A reset by another program: PIN1 must be verified again.
-    card, state = start_card(procs, tools, "rcard", "demo-pin.conf",
-                             ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
-    reader.wait_card()
+    state = pcsc_card(procs, tools, reader, "rcard", "demo-pin.conf")
     good = pin_file(d, "pin-r", PIN)
     base = ["--card", "pcsc", "--context", ctx, "--pin-file", good]
     wait_reader(tools, env, base)
@@ -243,19 +236,7 @@ def pcsc_tests(procs, tools, checks, bsf, reader):
                  code == 0 and "reset: ok" in probe and after == before + 1 and
                  out.get("gba_type") == "GBA_U" and pin_tries(state) == 3,
                  f"{code} {out} {err} probe: {probe} verifies {before}->{after}")
-    procs.stop("rcard")
-    reader.wait_no_card()
-
-
-def wait_path(path, proc, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if os.path.exists(path):
-            return True
-        if proc.poll() is not None:
-            return False
-        time.sleep(0.05)
-    return False
+    pull_card(procs, reader, "rcard")
 
 
 def basic_mf_selects(log):
@@ -293,7 +274,7 @@ def modem_tests(procs, tools, checks, bsf):
     procs.stop("chatty")
 
     tty = os.path.join(d, "ttyOLD")
-    card, state = start_card(procs, tools, "old", "modem-old.conf", ["--modem", tty])
+    card, _ = start_card(procs, tools, "old", "modem-old.conf", ["--modem", tty])
     if wait_path(tty, card):
         code, out, err = ce.client(tools, ["--card", "modem:" + tty, "--context", ctx,
                                            "--bsf", bsf.url, "bootstrap"])
@@ -313,7 +294,7 @@ def modem_tests(procs, tools, checks, bsf):
 
     # A card without an ISIM: -o app=isim is refused (the USIM is not used instead).
     tty = os.path.join(d, "ttyNOISIM")
-    card, state = start_card(procs, tools, "noisim", "ts35208-set1.conf", ["--modem", tty])
+    card, _ = start_card(procs, tools, "noisim", "ts35208-set1.conf", ["--modem", tty])
     if wait_path(tty, card):
         code, out, err = ce.client(tools, ["--card", "modem:" + tty, "-o", "app=isim",
                                            "card-info"])
@@ -347,18 +328,15 @@ def sw_tests(procs, tools, checks, bsf, reader):
     d = procs.dir
     ctx = os.path.join(d, "ctx-sw")
     if reader:
-        start_card(procs, tools, "quirks", "sw-quirks.conf",
-                   ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
-        reader.wait_card()
+        pcsc_card(procs, tools, reader, "quirks", "sw-quirks.conf")
         wait_reader(tools, reader.env, ["--card", "pcsc"])
         code, out, err = ce.client(tools, ["--card", "pcsc", "--context", ctx, "--bsf",
                                            bsf.url, "--naf", "naf.example.org", "bootstrap"],
                                    env=reader.env)
         quirk_run(checks, procs, "quirks", "status words, PC/SC T=1", code, out, err)
-        procs.stop("quirks")
-        reader.wait_no_card()
+        pull_card(procs, reader, "quirks")
     tty = os.path.join(d, "ttyQ")
-    card, state = start_card(procs, tools, "mquirks", "sw-quirks.conf", ["--modem", tty])
+    card, _ = start_card(procs, tools, "mquirks", "sw-quirks.conf", ["--modem", tty])
     if wait_path(tty, card):
         code, out, err = ce.client(tools, ["--card", "modem:" + tty, "--context", ctx,
                                            "--bsf", bsf.url, "--naf", "naf.example.org",
@@ -369,9 +347,7 @@ def sw_tests(procs, tools, checks, bsf, reader):
 
 def isim_tests(procs, tools, checks, bsf, reader):
     d, env = procs.dir, reader.env
-    start_card(procs, tools, "isim", "isim-own-k.conf",
-               ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
-    reader.wait_card()
+    pcsc_card(procs, tools, reader, "isim", "isim-own-k.conf")
     ctx = os.path.join(d, "ctx-isim")
     base = ["--card", "pcsc", "--context", ctx, "--bsf", bsf.url]
     code, out, err = wait_reader(tools, env, base)
@@ -403,15 +379,12 @@ def isim_tests(procs, tools, checks, bsf, reader):
                  f"{code} {out} {err}")
     code, out, err = ce.client(tools, base + ["-o", "app=sim", "card-info"], env=env)
     checks.check("isim: -o app=sim -> exit 2", code == 2, f"{code} {err}")
-    procs.stop("isim")
-    reader.wait_no_card()
+    pull_card(procs, reader, "isim")
 
 
 def gbabp_tests(procs, tools, checks, bsf, reader):
     d, env = procs.dir, reader.env
-    start_card(procs, tools, "small", "gbabp-64.conf",
-               ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
-    reader.wait_card()
+    pcsc_card(procs, tools, reader, "small", "gbabp-64.conf")
     ctx = os.path.join(d, "ctx-small")
     base = ["--card", "pcsc", "--context", ctx]
     wait_reader(tools, env, base)
@@ -429,15 +402,12 @@ def gbabp_tests(procs, tools, checks, bsf, reader):
     checks.check("gbabp: --gba-u with a 64-octet EF_GBABP -> exit 3 before any request "
                  "to the BSF", code == 3 and "EF_GBABP holds 64 octets" in err and not asked,
                  f"{code} {err} bsf asked: {asked}")
-    procs.stop("small")
-    reader.wait_no_card()
+    pull_card(procs, reader, "small")
 
 
 def trace_tests(procs, tools, checks, bsf, reader):
     d, env = procs.dir, reader.env
-    card, state = start_card(procs, tools, "tcardp", "demo-pin.conf",
-                             ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
-    reader.wait_card()
+    pcsc_card(procs, tools, reader, "tcardp", "demo-pin.conf")
     good, wrong = pin_file(d, "pin-t", PIN), pin_file(d, "wrong-t", WRONG_PIN)
     ctx = os.path.join(d, "ctx-trace")
     base = ["--card", "pcsc", "--context", ctx, "--bsf", bsf.url]
@@ -474,15 +444,12 @@ def trace_tests(procs, tools, checks, bsf, reader):
                      (show or "[8 octets masked]" in err) and pin_hex not in low and
                      shown == show and (show or "octets masked] 9000" in err),
                      f"{code} ks={ks} " + " / ".join(l for l in err.splitlines() if "masked" in l or "< db" in l.lower() or "0088" in l))
-    procs.stop("tcardp")
-    reader.wait_no_card()
+    pull_card(procs, reader, "tcardp")
 
 
 def card_info_tests(procs, tools, checks, bsf, reader):
     d, env = procs.dir, reader.env
-    card, state = start_card(procs, tools, "lab", "demo-pin.conf",
-                             ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
-    reader.wait_card()
+    state = pcsc_card(procs, tools, reader, "lab", "demo-pin.conf")
     ctx = os.path.join(d, "ctx-lab")
     base = ["--card", "pcsc", "--context", ctx, "--bsf", bsf.url]
     code, out, err = wait_reader(tools, env, base)
@@ -506,8 +473,7 @@ def card_info_tests(procs, tools, checks, bsf, reader):
                  out.get("context_type") == "GBA_ME" and out.get("context_valid") is True and
                  out.get("context_of_this_card") is True and "error" not in out,
                  f"{code} {out} {err}")
-    procs.stop("lab")
-    reader.wait_no_card()
+    pull_card(procs, reader, "lab")
 
 
 def main():
