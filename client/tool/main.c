@@ -168,5 +168,13 @@ int main(int argc, char **argv)
 			return subcommands[i].run(&o);
 	fprintf(stderr, "gba-client: unknown command '%s'\n", argv[optind]);
 	usage(stderr);
+	if (o.json) {
+		struct cmd_out w;
+		char m[128];
+		snprintf(m, sizeof(m), "unknown command '%.60s'", argv[optind]);
+		out_begin(&w, &o);
+		out_error(&w, EXIT_USAGE, "usage", m);
+		out_end(&w);
+	}
 	return EXIT_USAGE;
 }

@@ -422,6 +422,9 @@ def trace_tests(procs, tools, checks, bsf, reader):
     checks.check("json: status without a context -> exit 6, one object, error kind no_context",
                  code == 6 and out.get("valid") is False and
                  out.get("error", {}).get("kind") == "no_context", f"{code} {out} {err}")
+    code, out, err = ce.client(tools, ["frobnicate"])
+    checks.check("json: an unknown command -> exit 2, error kind usage on stdout",
+                 code == 2 and out.get("error", {}).get("kind") == "usage", f"{code} {out}")
     pin_hex = PIN.encode().hex()
     # The first run verifies PIN1 (its VERIFY traced masked); the second finds
     # the card still verified.
