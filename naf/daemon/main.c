@@ -73,6 +73,8 @@ static gba_err open_zn(struct naf_svc *s, const struct naf_config *cfg)
 		.bsf_identity = cfg->zn_bsf_identity, .bsf_address = cfg->zn_bsf_address,
 		.bsf_port = (uint16_t)cfg->zn_bsf_port, .timeout_ms = cfg->zn_timeout_ms,
 		.gba_u_aware = cfg->zn_gba_u_aware,
+		.transport = (enum gba_dia_transport)cfg->zn_transport,
+		.tls_cert = cfg->zn_tls_cert, .tls_key = cfg->zn_tls_key, .tls_ca = cfg->zn_tls_ca,
 	};
 	gba_err err = gba_naf_id(s->naf_id_digest, sizeof(s->naf_id_digest),
 				 &s->naf_id_digest_len, cfg->fqdn, strlen(cfg->fqdn),

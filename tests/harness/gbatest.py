@@ -137,6 +137,70 @@ class LineProcess:
         return self.line(timeout)
 
 
+class TestCA:
+    """A certificate authority made at test time with GnuTLS's certtool
+    (gnutls-bin), in dir: ECDSA P-256 keys (fast), one certificate per
+    Diameter identity, its CN and dNSName the identity (or as told).
+
+        ca = gbatest.TestCA(procs.dir)
+        cert, key = ca.issue("bsf.gba.test")
+        ... --set zn.tls_cert=cert --set zn.tls_key=key --set zn.tls_ca=ca.cert
+    """
+
+    def __init__(self, dir, name="ca"):
+        self.dir = dir
+        self.name = name
+        self.key = self._privkey(name)
+        self.cert = os.path.join(dir, name + "-cert.pem")
+        tmpl = self._template(name, [f"cn = \"GBA test CA {name}\"", "ca",
+                                     "cert_signing_key", "crl_signing_key"])
+        run(["certtool", "--generate-self-signed", "--load-privkey", self.key,
+             "--template", tmpl, "--outfile", self.cert], check=True)
+
+    def _privkey(self, name):
+        path = os.path.join(self.dir, name + "-key.pem")
+        run(["certtool", "--generate-privkey", "--key-type", "ecdsa", "--curve",
+             "secp256r1", "--outfile", path], check=True)
+        os.chmod(path, 0o600)
+        return path
+
+    def _template(self, name, lines):
+        path = os.path.join(self.dir, name + ".tmpl")
+        with open(path, "w") as f:
+            f.write("\n".join(lines + ["expiration_days = 30", "serial = %d" %
+                                        int.from_bytes(os.urandom(7), "big")]) + "\n")
+        return path
+
+    def issue(self, identity, cn=None, dns=None, name=None):
+        """A certificate and key for identity: CN cn (default identity),
+        dNSNames dns (default [identity]; [] for none).  Returns (cert, key)."""
+        name = name or f"{self.name}-{identity}"
+        key = self._privkey(name)
+        cert = os.path.join(self.dir, name + "-cert.pem")
+        lines = [f"cn = \"{cn if cn is not None else identity}\"", "signing_key",
+                 "tls_www_server", "tls_www_client"]
+        lines += [f"dns_name = \"{d}\"" for d in (dns if dns is not None else [identity])]
+        tmpl = self._template(name, lines)
+        run(["certtool", "--generate-certificate", "--load-privkey", key,
+             "--load-ca-certificate", self.cert, "--load-ca-privkey", self.key,
+             "--template", tmpl, "--outfile", cert], check=True)
+        return cert, key
+
+    def bsf_args(self, identity, sections=("zn",)):
+        """gba-bsf --set options: TLS files for identity in each section."""
+        cert, key = self.issue(identity)
+        out = []
+        for sec in sections:
+            out += ["--set", f"{sec}.tls_cert={cert}", "--set", f"{sec}.tls_key={key}",
+                    "--set", f"{sec}.tls_ca={self.cert}"]
+        return out
+
+    def hss_args(self, identity):
+        """gba-hss-sim options: TLS files for identity."""
+        cert, key = self.issue(identity)
+        return ["--zh.tls_cert", cert, "--zh.tls_key", key, "--zh.tls_ca", self.cert]
+
+
 def run(argv, timeout=30.0, check=False, input=None):
     """Run a command to completion; returns CompletedProcess with text output."""
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
