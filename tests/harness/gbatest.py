@@ -20,6 +20,21 @@ import tempfile
 import time
 
 
+ASAN_SUPP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "asan-freediameter.supp")
+
+
+def child_env(extra=None):
+    """os.environ plus extra, with ASAN_OPTIONS naming asan-freediameter.supp
+    (a defect of freeDiameter over TLS; see the file)."""
+    env = dict(os.environ)
+    if extra:
+        env.update(extra)
+    opts = env.get("ASAN_OPTIONS", "")
+    if "suppressions=" not in opts:
+        env["ASAN_OPTIONS"] = ":".join(filter(None, [opts, "suppressions=" + ASAN_SUPP]))
+    return env
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -64,11 +79,8 @@ class Processes:
     def start(self, name, argv, wait_port=None, timeout=10.0, env=None):
         """Start argv with stdout+stderr in <dir>/<name>.log."""
         log = open(self.log_path(name), "ab")
-        full_env = dict(os.environ)
-        if env:
-            full_env.update(env)
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=full_env)
+                                stdin=subprocess.DEVNULL, env=child_env(env))
         log.close()
         self.procs[name] = proc
         if wait_port is not None:
@@ -111,7 +123,7 @@ class LineProcess:
         self.procs = procs
         log = open(procs.log_path(name), "ab")
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=log)
+                                     stderr=log, env=child_env())
         log.close()
         procs.procs[name] = self.proc   # stopped by Processes whatever happens
         self.buf = b""
@@ -204,7 +216,7 @@ class TestCA:
 def run(argv, timeout=30.0, check=False, input=None):
     """Run a command to completion; returns CompletedProcess with text output."""
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                          check=check, input=input)
+                          check=check, input=input, env=child_env())
 
 
 class Checks:
