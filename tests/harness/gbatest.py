@@ -61,8 +61,10 @@ class Processes:
 
     def __init__(self):
         self.procs = {}
-        self.tmp = tempfile.TemporaryDirectory(prefix="gbatest-")
-        self.dir = self.tmp.name
+        # GBATEST_KEEP=1: the folder (logs, databases) stays, for a failure to look at.
+        self.keep = bool(os.environ.get("GBATEST_KEEP"))
+        self.tmp = None if self.keep else tempfile.TemporaryDirectory(prefix="gbatest-")
+        self.dir = tempfile.mkdtemp(prefix="gbatest-") if self.keep else self.tmp.name
 
     def __enter__(self):
         return self
@@ -70,7 +72,10 @@ class Processes:
     def __exit__(self, *exc):
         for name in list(self.procs):
             self.stop(name)
-        self.tmp.cleanup()
+        if self.keep:
+            print(f"gbatest: kept {self.dir}", file=sys.stderr)
+        else:
+            self.tmp.cleanup()
         return False
 
     def log_path(self, name):

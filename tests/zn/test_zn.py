@@ -99,9 +99,12 @@ class Probe(gbatest.LineProcess):
         try:
             self.proc.stdin.write(b"quit\n")
             self.proc.stdin.flush()
-            return self.proc.wait(10) == 0
-        except (OSError, subprocess.TimeoutExpired):
-            return False
+            rc = self.proc.wait(10)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            rc = str(e)
+        if rc != 0:
+            print(f"{self.name}: exit {rc}\n" + self.procs.log(self.name)[-3000:], file=sys.stderr)
+        return rc == 0
 
 
 def ue(procs, url, impi, state, *extra):
@@ -641,7 +644,7 @@ def main():
             print("skip Zh + Zn: no gba-hss-sim")
         test_no_secrets_in_logs(procs)
         if checks.failed:
-            for name in ("bsf", "naf", "naf2", "bsf-zh", "naf-zh", "hss"):
+            for name in ("bsf", "naf", "naf2", "bsf-zh", "naf-zh", "hss", "bsf-tls", "naf-tls"):
                 print(f"---- {name} log (tail)\n" + procs.log(name)[-3000:], file=sys.stderr)
     checks.finish()
 

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -465,7 +466,7 @@ static int write_conf(const struct gba_dia *dia, const struct gba_dia_config *cf
 		      const struct dia_files *f, int ipv6)
 {
 	FILE *fp;
-	int fd = open(f->conf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = open(f->conf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), tls;
 
 	if (fd < 0)
 		return -1;
@@ -491,21 +492,10 @@ static int write_conf(const struct gba_dia *dia, const struct gba_dia_config *cf
 		cfg->threads ? (cfg->threads < 255 ? cfg->threads : 255) : 4);
 	/* TLS_CA is needed even for our own self-signed certificate: without it
 	 * freeDiameter cannot verify that certificate and refuses to start. */
-	/*
-	 * TLS 1.2 only: freeDiameter 1.2.1 sends and receives on one GnuTLS
-	 * session from two threads, which TLS 1.3's post-handshake messages
-	 * (session tickets) turn into a use-after-free in GnuTLS's buffers
-	 * (ASan, tests/zh).  TLS 1.2 with ECDHE and AEAD ciphers is what
-	 * GnuTLS's NORMAL leaves then.
-	 */
-	if (dia->transport == GBA_DIA_TLS)
-		fprintf(fp, "TLS_Cred = \"%s\", \"%s\";\nTLS_CA = \"%s\";\n"
-			"TLS_Prio = \"NORMAL:-VERS-TLS1.3\";\n", cfg->tls_cert, cfg->tls_key,
-			cfg->tls_ca);
-	else
-		fprintf(fp, "TLS_Cred = \"%s\", \"%s\";\nTLS_CA = \"%s\";\n", f->cert, f->key,
-			f->cert);
-	fprintf(fp, "TLS_DH_File = \"%s\";\n", f->dh);
+	tls = dia->transport == GBA_DIA_TLS;
+	fprintf(fp, "TLS_Cred = \"%s\", \"%s\";\nTLS_CA = \"%s\";\nTLS_DH_File = \"%s\";\n",
+		tls ? cfg->tls_cert : f->cert, tls ? cfg->tls_key : f->key,
+		tls ? cfg->tls_ca : f->cert, f->dh);
 	return fclose(fp) ? -1 : 0;
 }
 
@@ -597,6 +587,24 @@ static gba_err configure(struct gba_dia *dia, const struct gba_dia_config *cfg, 
 	return GBA_OK;
 }
 
+/*
+ * freeDiameter writes TLS records with a plain send(): a peer that hangs up
+ * while a record (its close_notify at the end, say) is going out raises
+ * SIGPIPE, whose default kills the process (zn-probe did, at exit, in about
+ * one run in six).  A process that left SIGPIPE at its default gets it
+ * ignored; one that handles it keeps its handler.
+ */
+static void ignore_sigpipe(void)
+{
+	struct sigaction old, ign;
+
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	if (!sigaction(SIGPIPE, NULL, &old) && old.sa_handler == SIG_DFL)
+		(void)sigaction(SIGPIPE, &ign, NULL);
+}
+
 gba_err gba_dia_open(struct gba_dia **out, const struct gba_dia_config *cfg)
 {
 	struct gba_dia *dia;
@@ -625,6 +633,7 @@ gba_err gba_dia_open(struct gba_dia **out, const struct gba_dia_config *cfg)
 	dia->log_arg = cfg->log_arg;
 	dia->log_level = cfg->log_level;
 
+	ignore_sigpipe();
 	the_node = dia;
 	fd_initialised = 1;
 	fd_log_handler_register(fd_logger);

@@ -203,6 +203,8 @@ struct gba_dia;
  * GBA_ERR_EXISTS when the process already has a node (even a closed one:
  * freeDiameter cannot be initialised twice in one process);
  * GBA_ERR_UNAVAILABLE when freeDiameter refuses to start.
+ * A process whose SIGPIPE is at its default gets it ignored (freeDiameter's
+ * TLS writes to a peer that hung up would otherwise kill it).
  */
 gba_err gba_dia_open(struct gba_dia **out, const struct gba_dia_config *cfg);
 
