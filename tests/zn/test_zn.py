@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """test_zn.py - Zn end to end: a real gba-bsf (embedded subscribers, Zn on)
 and libgba-naf's client (zn-probe, one process per NAF) over real
-freeDiameter TCP on 127.0.0.1; bootstraps by gba-test-ue.
+freeDiameter on 127.0.0.1; bootstraps by gba-test-ue.  The first BSF, whose
+exchanges tshark decodes, runs Zn on explicit plain TCP (tshark cannot read
+inside TLS); every other one runs TLS, the default, with certificates from
+CAs the test makes (certtool).
 
 Checked: Ks_NAF from Zn equals gba-test-ue's (GBA_ME) and a value computed
 independently from K, OPc and the B-TID's RAND; GBA_U gives Ks_ext_NAF and
@@ -18,9 +21,15 @@ with certificates made by certtool): a NAF with a client certificate gets
 the same keys, another certificate's identity gets 403 (5402), an unknown
 B-TID 404 (5403), a client without a certificate 403.
 
-A second gba-bsf then gets its vectors from gba-hss-sim over Zh and serves
-Zn on the same Diameter node (both applications in one CER), and a NAF gets
-the keys of a bootstrap made through it.
+Zn over TLS: a NAF listed in zn.peers is refused at CER, and gets no Ks_NAF,
+when it talks plain TCP to the TLS port, presents the CA's certificate for
+another identity, or a certificate from another CA; with its own
+certificate it gets Ks_NAF.  zn.peers (listed, *.domain, unlisted) over TLS.
+
+A second gba-bsf then gets its vectors from gba-hss-sim over Zh (TLS) and
+serves Zn on the same Diameter node (both applications in one CER), and a NAF
+gets the keys of a bootstrap made through it; a client claiming the HSS's
+identity on the Zn port with a NAF's certificate gets neither keys nor MARs.
 
 Usage: test_zn.py GBA_BSF ZN_PROBE GBA_TEST_UE GBA_SUBSCRIBER TSHARK [GBA_HSS_SIM]
        (TSHARK '' if none; without GBA_HSS_SIM the Zh + Zn part is skipped)
