@@ -98,6 +98,18 @@ static int set_ua_id(uint8_t out[5], const char *v)
 	return gba_hex_decode(out, 5, &got, hex, 10) || got != 5 ? -1 : 0;
 }
 
+/* Zn's transport: "tls" (0, as GBA_DIA_TLS) or "tcp" (1, GBA_DIA_TCP). */
+static int set_transport(int *dst, const char *v)
+{
+	if (!strcmp(v, "tls"))
+		*dst = 0;
+	else if (!strcmp(v, "tcp"))
+		*dst = 1;
+	else
+		return -1;
+	return 0;
+}
+
 /* The scalar keys. */
 static int set_scalar(struct naf_config *c, const char *sec, const char *key, const char *v)
 {
@@ -135,6 +147,10 @@ static int set_scalar(struct naf_config *c, const char *sec, const char *key, co
 	if (IS("zn", "bsf_port")) return ncfg_parse_duration(v, &c->zn_bsf_port);
 	if (IS("zn", "timeout_ms")) return ncfg_parse_duration(v, &c->zn_timeout_ms);
 	if (IS("zn", "gba_u_aware")) return set_bool(&c->zn_gba_u_aware, v);
+	if (IS("zn", "transport")) return set_transport(&c->zn_transport, v);
+	if (IS("zn", "tls_cert")) return set_str(c->zn_tls_cert, sizeof(c->zn_tls_cert), v);
+	if (IS("zn", "tls_key")) return set_str(c->zn_tls_key, sizeof(c->zn_tls_key), v);
+	if (IS("zn", "tls_ca")) return set_str(c->zn_tls_ca, sizeof(c->zn_tls_ca), v);
 	if (IS("log", "level")) {
 		if (strcmp(v, "debug") && strcmp(v, "info"))
 			return -1;
@@ -295,6 +311,12 @@ int ncfg_finish(struct naf_config *c, char *err, size_t err_size)
 	if (!c->zn_identity[0] || !c->zn_realm[0] || !c->zn_bsf_identity[0] ||
 	    !c->zn_bsf_address[0]) {
 		snprintf(err, err_size, "[zn] identity, realm, bsf_identity and bsf_address are required");
+		return -1;
+	}
+	/* TLS is what proves to the BSF that we are zn.identity. */
+	if (c->zn_transport == 0 && (!c->zn_tls_cert[0] || !c->zn_tls_key[0] || !c->zn_tls_ca[0])) {
+		snprintf(err, err_size, "[zn] transport = tls (the default) needs tls_cert, tls_key "
+					"and tls_ca; transport = tcp for plain TCP");
 		return -1;
 	}
 	return 0;

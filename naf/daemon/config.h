@@ -56,6 +56,10 @@ struct naf_config {
 	unsigned zn_bsf_port;
 	unsigned zn_timeout_ms;
 	int zn_gba_u_aware;
+	int zn_transport;                  /* enum gba_dia_transport: 0 tls (default), 1 tcp */
+	char zn_tls_cert[NCFG_PATH];       /* our certificate: names zn.identity */
+	char zn_tls_key[NCFG_PATH];
+	char zn_tls_ca[NCFG_PATH];         /* the CA of the BSF's certificate */
 	/* [log] */
 	int log_debug;
 	/* Tables */

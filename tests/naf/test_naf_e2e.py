@@ -38,6 +38,7 @@ class Env:
         self.bsf_bin, self.naf_bin, self.subscriber, self.node_bin, self.target_bin = argv[1:6]
         self.client_bin = argv[6] if len(argv) > 6 else None
         self.zn_port = gbatest.free_port()
+        self.ca = gbatest.TestCA(procs.dir)   # Zn over TLS, the default
 
     def start_bsf(self):
         db = os.path.join(self.procs.dir, "subscribers.db")
@@ -46,13 +47,15 @@ class Env:
         self.bsf = bsfenv.Bsf(self.procs, tools, db=db, extra={
             "zn.enabled": "on", "zn.listen": "127.0.0.1", "zn.port": str(self.zn_port),
             "zn.identity": "bsf.test.example.org", "zn.realm": "test.example.org",
-            "zn.accept_unknown_peers": "yes", "zn.policy": "allow"})
+            "zn.accept_unknown_peers": "yes", "zn.policy": "allow",
+            **dict(a.split("=", 1) for a in self.ca.bsf_args("bsf.test.example.org")[1::2])})
         self.bsf.start()
         gbatest.wait_port(self.zn_port, 10.0, self.bsf.proc)
 
     def naf_conf(self, name, ports, fqdn=FQDN, identity=FQDN, store=None, extra=""):
         """gba-naf's config file for these ports (0600, as it holds target PSKs)."""
         conf = os.path.join(self.procs.dir, name + ".conf")
+        cert, key = self.ca.issue(identity, name=name + "-zn")
         with open(conf, "w") as f:
             f.write(f"""# written by test_naf_e2e.py
 [naf]
@@ -75,6 +78,9 @@ bsf_identity = bsf.test.example.org
 bsf_address = 127.0.0.1
 bsf_port = {self.zn_port}
 timeout_ms = 1500
+tls_cert = {cert}
+tls_key = {key}
+tls_ca = {self.ca.cert}
 [targets]
 {TARGET} = {TARGET_PSK}
 {OTHER} = {OTHER_PSK}
