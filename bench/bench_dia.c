@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,4 +66,24 @@ void bench_dia_server_stop(pid_t pid)
 
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
+}
+
+const char *bench_dia_transport(const char *identity, struct bench_tls_files *files,
+				enum gba_dia_transport *transport, const char **cert,
+				const char **key, const char **ca)
+{
+	const char *dir = getenv("BENCH_TLS_DIR");
+
+	if (!dir || !*dir) {
+		*transport = GBA_DIA_TCP;
+		return "plain TCP";
+	}
+	snprintf(files->cert, sizeof(files->cert), "%s/%s.pem", dir, identity);
+	snprintf(files->key, sizeof(files->key), "%s/%s.key", dir, identity);
+	snprintf(files->ca, sizeof(files->ca), "%s/ca.pem", dir);
+	*transport = GBA_DIA_TLS;
+	*cert = files->cert;
+	*key = files->key;
+	*ca = files->ca;
+	return "TLS";
 }

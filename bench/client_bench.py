@@ -1,12 +1,15 @@
 """client_bench.py - runs bench/client_bench (libgba-client) end to end
 against a real gba-bsf on 127.0.0.1: with the soft card, and with the USIM
-simulator behind a private pcscd + vpcd (T=1 and T=0).  Prints figures.
+simulator behind a private pcscd + vpcd (T=1 and T=0), and behind the
+simulator's modem pty (T=0, strict) on the basic channel (AT+CSIM) and on
+logical channels (AT+CCHO/AT+CGLA).  Prints figures.
 
     python3 bench/client_bench.py BUILD_DIR [RUNS]
 """
 import os
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "harness"))
@@ -29,6 +32,21 @@ def main():
         card = ce.soft_card(procs.dir)
         subprocess.run([bench, "--card", "soft:" + card, "--bsf", bsf.url, "--runs", runs],
                        check=True)
+        tty = os.path.join(procs.dir, "ttyBENCH")
+        modem = procs.start("modem", [sim, "--profile", os.path.join(profiles, "demo-t0.conf"),
+                                      "--quiet", "--state", os.path.join(procs.dir, "m.state"),
+                                      "--modem", tty])
+        for _ in range(100):
+            if os.path.exists(tty) or modem.poll() is not None:
+                break
+            time.sleep(0.05)
+        for spec, label in ((tty + ",channel=basic", "basic channel, AT+CSIM"),
+                            (tty, "logical channels, AT+CCHO/AT+CGLA")):
+            print(f"modem pty, simulator demo-t0.conf, {label}:")
+            for mode in (["--gba-me"], []):
+                subprocess.run([bench, "--card", "modem:" + spec, "--bsf", bsf.url,
+                                "--runs", runs, *mode], check=True)
+        procs.stop("modem")
         import pcscd
         try:
             reader = pcscd.start(procs, exit_on_unavailable=False)

@@ -107,16 +107,22 @@ esac
 source_args="--source embedded --db $tmp/subscribers.db"
 if [ "$MODE" = zh ]; then
 	hss_port=$(free_port)
+	# Zh over TLS (the default): certificates from a CA made here.
+	"$(dirname "$0")/make-dia-certs.sh" "$tmp/certs" bsf.bench.test hss.bench.test
 	# shellcheck disable=SC2086
 	"$HSS" --db "$tmp/subscribers.db" $kek_args --listen "127.0.0.1:$hss_port" \
-		--identity hss.bench.test --realm bench.test --log-level warn >"$tmp/hss.log" 2>&1 &
+		--identity hss.bench.test --realm bench.test --log-level warn \
+		--zh.tls_cert "$tmp/certs/hss.bench.test.pem" --zh.tls_key "$tmp/certs/hss.bench.test.key" \
+		--zh.tls_ca "$tmp/certs/ca.pem" >"$tmp/hss.log" 2>&1 &
 	hss_pid=$!
 	pids="$pids $hss_pid"
 	more_pids="$more_pids --server-pid $hss_pid"
 	wait_port "$hss_port" "$hss_pid"
 	source_args="--source zh --set zh.hss_host=127.0.0.1 --set zh.hss_port=$hss_port
 		--set zh.hss_identity=hss.bench.test --set zh.hss_realm=bench.test
-		--set zh.origin_host=bsf.bench.test --set zh.origin_realm=bench.test"
+		--set zh.origin_host=bsf.bench.test --set zh.origin_realm=bench.test
+		--set zh.tls_cert=$tmp/certs/bsf.bench.test.pem --set zh.tls_key=$tmp/certs/bsf.bench.test.key
+		--set zh.tls_ca=$tmp/certs/ca.pem"
 fi
 
 port=$(free_port)

@@ -27,6 +27,10 @@
 #
 # Figures only (unless STRICT=1): the exit status says whether the run
 # happened, not whether the figures are good.
+#
+# Zn runs on explicit plain TCP here (zn.transport=tcp): zn-load writes its
+# Diameter by hand on raw sockets and speaks no TLS.  What TLS costs per
+# BIR: zn_bench with BENCH_TLS_DIR (docs/zn.md).
 set -eu
 
 BUILD=${1:-build}
@@ -117,7 +121,7 @@ zn_port=$(free_port)
 "$BSF" --set "bsf.state_dir=$tmp" --listen "127.0.0.1:$port" \
 	--admin-listen "127.0.0.1:$admin_port" --domain "$DOMAIN" --db "$tmp/subscribers.db" \
 	--store "sqlite:$tmp/sessions.db${STORE_OPTS:+?$STORE_OPTS}" \
-	--set zn.enabled=on --set zn.listen=127.0.0.1 --set "zn.port=$zn_port" \
+	--set zn.enabled=on --set zn.transport=tcp --set zn.listen=127.0.0.1 --set "zn.port=$zn_port" \
 	--set "zn.identity=$BSF_ID" --set "zn.realm=$NAF_DOMAIN" --set "zn.policy=$POLICY" \
 	--set "zn.naf_groups=bench=$group" --set "zn.threads=${BSF_ZN_THREADS:-0}" \
 	--set log.level=warn >"$tmp/bsf.log" 2>&1 &

@@ -110,7 +110,11 @@ static int bench(struct target *t, const char *host, uint16_t port, double secon
 		.realm = "bench.test",
 		.log_level = GBA_DIA_LOG_WARN,
 	};
+	static struct bench_tls_files files;
 	struct gba_dia_peer peer = { .identity = t->hss_id, .address = host, .port = port };
+
+	bench_dia_transport(cfg.identity, &files, &cfg.transport, &cfg.tls_cert, &cfg.tls_key,
+			    &cfg.tls_ca);
 
 	if (gba_dia_open(&t->dia, &cfg) || gba_dia_add_peer(t->dia, &peer) ||
 	    gba_dia_start(t->dia) || gba_dia_wait_peer(t->dia, t->hss_id, 5000)) {
@@ -128,17 +132,22 @@ static int bench(struct target *t, const char *host, uint16_t port, double secon
 
 static int bench_child_hss(double seconds)
 {
-	static const struct gba_dia_config cfg = {
+	struct gba_dia_config cfg = {
 		.identity = "hss.bench.test",
 		.realm = "bench.test",
 		.accept_unknown_peers = 1,
 		.log_level = GBA_DIA_LOG_WARN,
 	};
+	static struct bench_tls_files files;
 	struct target t = { .hss_id = "hss.bench.test", .realm = "bench.test",
 			    .impi = "bench@ims.mnc001.mcc001.3gppnetwork.org" };
 	uint16_t port = 0;
-	pid_t pid = bench_dia_server_start(&cfg, register_hss, "HSS", &port);
+	pid_t pid;
 	int rc;
+
+	printf("(%s)\n", bench_dia_transport(cfg.identity, &files, &cfg.transport, &cfg.tls_cert,
+					     &cfg.tls_key, &cfg.tls_ca));
+	pid = bench_dia_server_start(&cfg, register_hss, "HSS", &port);
 
 	if (pid < 0)
 		return 1;

@@ -6,8 +6,9 @@
  * that does what bsf/zn does per BIR apart from the store look-up (Ks_NAF
  * by the Annex B KDF from an in-memory session, a 5403 for any other
  * B-TID); the parent is the NAF: libgba-naf (gba_naf_fetch_key) with 1, 8,
- * 32 and 64 threads, each keeping one BIR in flight, over one TCP
- * connection.  Every call names a NAF_Id of its own (the last two octets
+ * 32 and 64 threads, each keeping one BIR in flight, over one
+ * connection: plain TCP, or TLS with BENCH_TLS_DIR set (certificates from
+ * bench/make-dia-certs.sh).  Every call names a NAF_Id of its own (the last two octets
  * of the Ua id count up), so that each one misses libgba-naf's cache and
  * is a BIR, as for fresh UEs; a last figure repeats one NAF_Id: cache
  * hits.  Printed per figure: calls/s, latency p50/p99, CPU time per call
@@ -129,7 +130,9 @@ static int bench(struct target *t, const char *host, uint16_t port, const char *
 		.cache_entries = 0,   /* the default cache: misses here, but for the last figure */
 		.log_level = GBA_DIA_LOG_WARN,
 	};
-
+	static struct bench_tls_files files;
+	const char *how = bench_dia_transport(fqdn, &files, &cfg.transport, &cfg.tls_cert,
+					      &cfg.tls_key, &cfg.tls_ca);
 	uint8_t ua_id[GBA_UA_ID_LEN];
 
 	gba_ua_id_tls12(ua_id, 0);   /* 01 00 01 yy zz: yy zz vary per call */
@@ -140,7 +143,8 @@ static int bench(struct target *t, const char *host, uint16_t port, const char *
 		gba_naf_close(t->naf);
 		return 1;
 	}
-	printf("Zn BIR/BIA round trips through freeDiameter on %s, %.1f s each%s:\n", host, seconds,
+	printf("Zn BIR/BIA round trips through freeDiameter on %s (%s), %.1f s each%s:\n", host,
+	       how, seconds,
 	       bsf ? " (BSF: Zn server + Annex B KDF in a child process, no store)" : "");
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
 		figure(t, counts[i], seconds, bsf);
@@ -153,17 +157,22 @@ static int bench(struct target *t, const char *host, uint16_t port, const char *
 
 static int bench_child_bsf(double seconds)
 {
-	static const struct gba_dia_config cfg = {
+	struct gba_dia_config cfg = {
 		.identity = "bsf.bench.test",
 		.realm = "bench.test",
 		.apps = GBA_DIA_ZN,
 		.accept_unknown_peers = 1,
 		.log_level = GBA_DIA_LOG_WARN,
 	};
+	static struct bench_tls_files files;
 	struct target t = { .btid = BENCH_BTID };
 	uint16_t port = 0;
-	pid_t pid = bench_dia_server_start(&cfg, register_bsf, "BSF", &port);
+	pid_t pid;
 	int rc;
+
+	bench_dia_transport(cfg.identity, &files, &cfg.transport, &cfg.tls_cert, &cfg.tls_key,
+			    &cfg.tls_ca);
+	pid = bench_dia_server_start(&cfg, register_bsf, "BSF", &port);
 
 	if (pid < 0)
 		return 1;

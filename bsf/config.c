@@ -91,6 +91,13 @@ static const struct enum_name yes_no_names[] = {
 	{ NULL, 0 },
 };
 
+/* enum gba_dia_transport (gba/diameter.h) */
+static const struct enum_name transport_names[] = {
+	{ "tls", 0 },
+	{ "tcp", 1 },
+	{ NULL, 0 },
+};
+
 /* enum zn_policy_kind (zn/zn.h) */
 static const struct enum_name zn_policy_names[] = {
 	{ "guss", 0 },
@@ -212,6 +219,12 @@ static const struct key_def keys[] = {
 	    "Diameter identity of the HSS (its Origin-Host)"),
 	UINT("zh", "timeout_ms", zh_timeout_ms, 10, 600000, "2000",
 	     "how long to wait for an MAA; then 503"),
+	ENUM("zh", "transport", zh_transport, transport_names, "tls",
+	     "tls: TLS with certificates both ways; tcp: plain TCP (IPsec or a lab only)"),
+	STR("zh", "tls_cert", zh_tls_cert, "",
+	    "PEM certificate naming zh.origin_host (with Zn on: zn.tls_cert)"),
+	STR("zh", "tls_key", zh_tls_key, "", "PEM private key of zh.tls_cert"),
+	STR("zh", "tls_ca", zh_tls_ca, "", "PEM CA that signs the HSS's certificate"),
 
 	ENUM("zn", "enabled", zn_enabled, on_off_names, "off",
 	     "answer NAFs' Bootstrapping-Info-Requests over Diameter: on or off"),
@@ -224,7 +237,13 @@ static const struct key_def keys[] = {
 	    "Diameter identity of this BSF (default: zh.origin_host)"),
 	STR("zn", "realm", zn_realm, "", "Diameter realm of this BSF (default: zh.origin_realm)"),
 	ENUM("zn", "accept_unknown_peers", zn_accept_unknown_peers, yes_no_names, "yes",
-	     "let any NAF connect (plain TCP); zn.nafs still decides what it gets"),
+	     "let any NAF connect whose certificate names it; zn.nafs decides what it gets"),
+	ENUM("zn", "transport", zn_transport, transport_names, "tls",
+	     "tls: TLS with certificates both ways; tcp: plain TCP (IPsec or a lab only)"),
+	STR("zn", "tls_cert", zn_tls_cert, "", "PEM certificate naming zn.identity"),
+	STR("zn", "tls_key", zn_tls_key, "", "PEM private key of zn.tls_cert"),
+	STR("zn", "tls_ca", zn_tls_ca, "",
+	    "PEM CA that signs the NAFs' certificates (and the HSS's, Zh sharing the node)"),
 	STR("zn", "peers", zn_peers, "",
 	    "NAF Diameter identities (or *.domain) that may connect; set: only these"),
 	STR("zn", "nafs", zn_nafs, "",
@@ -654,13 +673,51 @@ static int is_dns_name(const char *s)
 	return label > 0;
 }
 
-static int check_zh(const struct bsf_config *cfg, char *err, size_t err_size)
+/* TLS files of a Diameter section: all three, unless transport = tcp. */
+static int check_tls(const char *sec, int transport, const char *cert, const char *key,
+		     const char *ca, char *err, size_t err_size)
+{
+	if (transport == 0 && (!*cert || !*key || !*ca))
+		return fail(err, err_size, "%s.transport = tls (the default) needs %s.tls_cert, "
+					   "%s.tls_key and %s.tls_ca; %s.transport = tcp for plain TCP",
+			    sec, sec, sec, sec, sec);
+	return 0;
+}
+
+static int same_or_empty(const char *zh, const char *zn)
+{
+	return !*zh || !strcmp(zh, zn);
+}
+
+/*
+ * With Zn on, Zh rides on Zn's node: one process, one freeDiameter, one
+ * certificate (for zn.identity) and one trust list.  zh.tls_* may repeat
+ * zn.tls_* or stay empty; zh.transport must agree.
+ */
+static int check_zh_shared(struct bsf_config *cfg, char *err, size_t err_size)
+{
+	if (cfg->zh_transport != cfg->zn_transport || !same_or_empty(cfg->zh_tls_cert, cfg->zn_tls_cert) ||
+	    !same_or_empty(cfg->zh_tls_key, cfg->zn_tls_key) ||
+	    !same_or_empty(cfg->zh_tls_ca, cfg->zn_tls_ca))
+		return fail(err, err_size, "with zn.enabled = on, Zh shares Zn's Diameter node: "
+					   "zh.transport and zh.tls_* must equal zn.transport and "
+					   "zn.tls_* (or be left out)");
+	memcpy(cfg->zh_tls_cert, cfg->zn_tls_cert, sizeof(cfg->zh_tls_cert));
+	memcpy(cfg->zh_tls_key, cfg->zn_tls_key, sizeof(cfg->zh_tls_key));
+	memcpy(cfg->zh_tls_ca, cfg->zn_tls_ca, sizeof(cfg->zh_tls_ca));
+	return 0;
+}
+
+static int check_zh(struct bsf_config *cfg, char *err, size_t err_size)
 {
 	if (!*cfg->zh_origin_host || !*cfg->zh_origin_realm || !*cfg->zh_hss_realm)
 		return fail(err, err_size,
 			    "av.source = zh needs zh.origin_host, zh.origin_realm and "
 			    "zh.hss_realm");
-	return 0;
+	if (cfg->zn_enabled)
+		return check_zh_shared(cfg, err, err_size);
+	return check_tls("zh", cfg->zh_transport, cfg->zh_tls_cert, cfg->zh_tls_key,
+			 cfg->zh_tls_ca, err, err_size);
 }
 
 static int check_zn(struct bsf_config *cfg, char *err, size_t err_size)
@@ -679,6 +736,9 @@ static int check_zn(struct bsf_config *cfg, char *err, size_t err_size)
 	    inet_pton(AF_INET6, cfg->zn_listen, &a6) != 1)
 		return fail(err, err_size, "zn.listen: '%s' is not a numeric IP address",
 			    cfg->zn_listen);
+	if (check_tls("zn", cfg->zn_transport, cfg->zn_tls_cert, cfg->zn_tls_key, cfg->zn_tls_ca,
+		      err, err_size))
+		return -1;
 	if (*cfg->zn_http_listen) {
 		struct sockaddr_storage ss;
 		socklen_t len;

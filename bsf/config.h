@@ -99,6 +99,10 @@ struct bsf_config {
 	char zh_hss_realm[CFG_NAME_MAX + 1];
 	char zh_hss_identity[CFG_NAME_MAX + 1];
 	unsigned zh_timeout_ms;
+	int zh_transport;                    /* enum gba_dia_transport: 0 tls, 1 tcp */
+	char zh_tls_cert[CFG_PATH_MAX];      /* names zh.origin_host */
+	char zh_tls_key[CFG_PATH_MAX];
+	char zh_tls_ca[CFG_PATH_MAX];        /* CA of the HSS's certificate */
 
 	/* [zn] (bsf/zn/zn.h, docs/zn.md) */
 	int zn_enabled;                      /* 0: no Zn, no Diameter listener */
@@ -107,7 +111,11 @@ struct bsf_config {
 	unsigned zn_threads;                 /* freeDiameter AppServThreads */
 	char zn_identity[CFG_NAME_MAX + 1];  /* default: zh.origin_host */
 	char zn_realm[CFG_NAME_MAX + 1];     /* default: zh.origin_realm */
-	int zn_accept_unknown_peers;         /* 1: any NAF may connect (plain TCP) */
+	int zn_accept_unknown_peers;         /* 1: any NAF may connect (TLS: if its cert names it) */
+	int zn_transport;                    /* enum gba_dia_transport: 0 tls, 1 tcp */
+	char zn_tls_cert[CFG_PATH_MAX];      /* names zn.identity */
+	char zn_tls_key[CFG_PATH_MAX];
+	char zn_tls_ca[CFG_PATH_MAX];        /* CA of the NAFs' certificates */
 	char zn_peers[CFG_ZN_LIST_MAX];      /* identities and *.domains, space-separated */
 	char zn_nafs[CFG_ZN_LIST_MAX];       /* PEER=FQDN|...; ... */
 	char zn_naf_groups[CFG_ZN_LIST_MAX]; /* GROUP=FQDN|...; ... */

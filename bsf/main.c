@@ -250,6 +250,10 @@ static int open_zh(struct bsf *b)
 	zc.hss_realm = b->cfg.zh_hss_realm;
 	zc.hss_identity = *b->cfg.zh_hss_identity ? b->cfg.zh_hss_identity : NULL;
 	zc.timeout_ms = b->cfg.zh_timeout_ms;
+	zc.transport = (enum gba_dia_transport)b->cfg.zh_transport;
+	zc.tls_cert = b->cfg.zh_tls_cert;
+	zc.tls_key = b->cfg.zh_tls_key;
+	zc.tls_ca = b->cfg.zh_tls_ca;
 	zc.log = zh_log;
 	zc.log_arg = &b->log;
 	zc.log_level = (enum gba_dia_log_level)b->cfg.log_level;
@@ -323,6 +327,10 @@ static int open_dia(struct bsf *b)
 	dc.apps = GBA_DIA_ZN | (b->cfg.av_source == AV_SOURCE_ZH ? GBA_DIA_ZH : 0);
 	dc.accept_unknown_peers = b->cfg.zn_accept_unknown_peers;
 	dc.accept_peers = b->cfg.zn_peers;
+	dc.transport = (enum gba_dia_transport)b->cfg.zn_transport;
+	dc.tls_cert = b->cfg.zn_tls_cert;
+	dc.tls_key = b->cfg.zn_tls_key;
+	dc.tls_ca = b->cfg.zn_tls_ca;
 	dc.threads = config_threads(b->cfg.zn_threads);
 	dc.log = dia_log;
 	dc.log_arg = &b->log;

@@ -6,7 +6,8 @@ process on 127.0.0.1, in a temporary folder removed at the end:
      1's K and OP, which are published: that is why key values may appear)
      and a GUSS that names the node's oneM2M identity;
   2. gba-bsf: Ub over HTTP, vectors from the HSS over Zh (Diameter), Zn for
-     NAFs, its own SQLite session store;
+     NAFs, its own SQLite session store; Zh and Zn run over TLS with a
+     certificate per peer from a CA the demo makes (certtool);
   3. gba-naf, the oneM2M M2M Authentication Function: Ua over TLS-PSK and
      Digest, Zn toward the BSF, its key store;
   4. the simulated USIM (gba-usim-sim) in a private pcscd through the vpcd
@@ -58,6 +59,8 @@ class Demo:
     def __init__(self, build, procs):
         self.build, self.procs, self.dir = build, procs, procs.dir
         self.env = dict(os.environ)
+        # Zh and Zn over TLS: a CA made now, a certificate per Diameter peer.
+        self.ca = gbatest.TestCA(self.dir, "diameter-ca")
 
     def prog(self, *path):
         return os.path.join(self.build, *path)
@@ -86,14 +89,17 @@ class Demo:
         self.hss_port = gbatest.free_port()
         self.procs.start("hss", [self.prog("simulators", "hss", "gba-hss-sim"), "--db", db,
                                  "--listen", f"127.0.0.1:{self.hss_port}",
-                                 "--identity", "hss." + REALM, "--realm", REALM],
+                                 "--identity", "hss." + REALM, "--realm", REALM,
+                                 *self.ca.hss_args("hss." + REALM)],
                          wait_port=self.hss_port)
-        print(f"1. gba-hss-sim (Zh, Diameter) on 127.0.0.1:{self.hss_port}: subscriber {IMPI},")
+        print(f"1. gba-hss-sim (Zh, Diameter over TLS) on 127.0.0.1:{self.hss_port}: "
+              f"subscriber {IMPI},")
         print(f"   GUSS with a USS for {NAF} naming the node {NODE_ID}")
 
     def start_bsf(self):
         self.ub, self.zn = gbatest.free_port(), gbatest.free_port()
         admin = gbatest.free_port()
+        cert, key = self.ca.issue("bsf." + REALM)
         conf = self.private("bsf.conf", f"""[bsf]
 state_dir = {self.dir}
 domain = {DOMAIN}
@@ -120,15 +126,19 @@ identity = bsf.{REALM}
 realm = {REALM}
 accept_unknown_peers = yes
 policy = guss
+tls_cert = {cert}
+tls_key = {key}
+tls_ca = {self.ca.cert}
 """)
         self.procs.start("bsf", [self.prog("bsf", "gba-bsf"), "--config", conf],
                          wait_port=self.ub)
         gbatest.wait_port(self.zn, 10.0)
         print(f"2. gba-bsf: Ub http://127.0.0.1:{self.ub}/, Zh to the HSS, "
-              f"Zn on 127.0.0.1:{self.zn}")
+              f"Zn on 127.0.0.1:{self.zn} (both TLS, certificates from a demo CA)")
 
     def start_naf(self):
         self.naf_tls, digest, admin = (gbatest.free_port() for _ in range(3))
+        cert, key = self.ca.issue(NAF)
         conf = self.private("naf.conf", f"""[naf]
 fqdn = {NAF}
 state_dir = {self.dir}
@@ -145,13 +155,16 @@ realm = {REALM}
 bsf_identity = bsf.{REALM}
 bsf_address = 127.0.0.1
 bsf_port = {self.zn}
+tls_cert = {cert}
+tls_key = {key}
+tls_ca = {self.ca.cert}
 [targets]
 {TARGET} = {TARGET_PSK}
 """)
         self.procs.start("naf", [self.prog("naf", "daemon", "gba-naf"), "--config", conf],
                          wait_port=self.naf_tls)
         print(f"3. gba-naf ({NAF}): Ua TLS-PSK on 127.0.0.1:{self.naf_tls}, "
-              f"Digest on 127.0.0.1:{digest}, Zn to the BSF")
+              f"Digest on 127.0.0.1:{digest}, Zn to the BSF over TLS")
 
     def start_card(self):
         try:

@@ -79,6 +79,10 @@ static gba_err open_node(struct av_zh *z, const struct zh_config *cfg, unsigned 
 		.realm = cfg->origin_realm,
 		.port = 0,   /* a client: the BSF connects to the HSS */
 		.apps = GBA_DIA_ZH,
+		.transport = cfg->transport,
+		.tls_cert = cfg->tls_cert,
+		.tls_key = cfg->tls_key,
+		.tls_ca = cfg->tls_ca,
 		.reconnect_s = cfg->reconnect_s,
 		.log = cfg->log,
 		.log_arg = cfg->log_arg,

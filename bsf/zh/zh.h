@@ -32,6 +32,15 @@ struct zh_config {
 	 */
 	const char *hss_identity;
 	unsigned timeout_ms;        /* wait for an MAA at most this long; 0: 2000 */
+	/*
+	 * The own node's transport and TLS files (struct gba_dia_config):
+	 * GBA_DIA_TLS (the default) needs all three; the HSS's certificate
+	 * must name hss_identity.  A shared node (dia) has its own.
+	 */
+	enum gba_dia_transport transport;
+	const char *tls_cert;
+	const char *tls_key;
+	const char *tls_ca;
 
 	/* Optional (zero is fine): */
 	/*

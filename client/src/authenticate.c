@@ -9,7 +9,8 @@
 
 #include "internal.h"
 
-#define FID_GBABP 0x6FD6
+#define FID_GBABP 0x6FD6        /* in the USIM (TS 31.102 4.2.79) */
+#define FID_ISIM_GBABP 0x6FD5   /* in the ISIM (TS 31.103 4.2.10) */
 
 /* Send AUTHENTICATE with P2 and data; the answer's data in r/n. */
 static gba_client_err authenticate(struct gba_client_card *card, uint8_t p2,
@@ -22,7 +23,12 @@ static gba_client_err authenticate(struct gba_client_card *card, uint8_t p2,
 
 	memcpy(apdu + 5, data, len);
 	apdu[5 + len] = 0x00;
-	err = gba_client_card_apdu(card, apdu, 6 + len, r, size, n, &sw, msg, msg_size);
+	/* AUTHENTICATE and its GET RESPONSE in one procedure, on our application. */
+	err = client_proc_begin(card, 1, msg, msg_size);
+	if (!err) {
+		err = gba_client_card_apdu(card, apdu, 6 + len, r, size, n, &sw, msg, msg_size);
+		client_proc_end(card);
+	}
 	gba_wipe(apdu, sizeof(apdu));
 	if (err)
 		return err;
@@ -114,6 +120,20 @@ gba_client_err gba_client_usim_authenticate(struct gba_client_card *card, int gb
 	return err;
 }
 
+gba_client_err client_gbabp_size(struct gba_client_card *card, size_t *size, char *msg,
+				  size_t msg_size)
+{
+	size_t rl;
+	gba_client_err err = client_proc_begin(card, 1, msg, msg_size);
+
+	if (err)
+		return err;
+	err = client_select_fid(card, client_card_app_is_isim(card) ? FID_ISIM_GBABP : FID_GBABP,
+				size, &rl, msg, msg_size);
+	client_proc_end(card);
+	return err;
+}
+
 gba_client_err gba_client_usim_write_gbabp(struct gba_client_card *card,
 					   const uint8_t rand[16], const char *btid,
 					   const char *lifetime, char *msg, size_t msg_size)
@@ -138,13 +158,18 @@ gba_client_err gba_client_usim_write_gbabp(struct gba_client_card *card,
 	buf[n++] = (uint8_t)ll;
 	memcpy(buf + n, lifetime, ll);
 	n += ll;
-	err = client_select_fid(card, FID_GBABP, &fsize, &rl, msg, msg_size);
+	err = client_proc_begin(card, 1, msg, msg_size);
 	if (err)
 		return err;
-	if (fsize && n > fsize)
-		return client_fail(msg, msg_size, GBA_CLIENT_ERR_CARD_DATA,
-				   "EF_GBABP holds %zu octets, %zu needed", fsize, n);
-	return client_update_binary(card, buf, n, msg, msg_size);
+	err = client_select_fid(card, client_card_app_is_isim(card) ? FID_ISIM_GBABP : FID_GBABP,
+				&fsize, &rl, msg, msg_size);
+	if (!err && fsize && n > fsize)
+		err = client_fail(msg, msg_size, GBA_CLIENT_ERR_CARD_DATA,
+				  "EF_GBABP holds %zu octets, %zu needed", fsize, n);
+	if (!err)
+		err = client_update_binary(card, buf, n, msg, msg_size);
+	client_proc_end(card);
+	return err;
 }
 
 gba_client_err gba_client_usim_ks_ext_naf(struct gba_client_card *card,

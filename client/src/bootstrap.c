@@ -304,6 +304,43 @@ static gba_client_err finish_gba_u(struct run *r, const struct gba_client_contex
 	return gba_client_usim_write_gbabp(r->card, ctx->rand, ctx->btid, lifetime, msg, msg_size);
 }
 
+/* The host part of an http(s) URL, at most size - 1 characters. */
+static size_t url_host_len(const char *url)
+{
+	const char *h = strstr(url, "://");
+
+	h = h ? h + 3 : url;
+	return strcspn(h, ":/?#");
+}
+
+/*
+ * Does EF_GBABP hold L RAND, L B-TID (base64(RAND) "@" the BSF's domain)
+ * and L lifetime (xs:dateTime in UTC)?  TS 31.102 4.2.79.  No: GBA_ME (or
+ * an error when GBA_U was required), before the BSF sees a request.
+ */
+static gba_client_err check_gbabp(struct run *r, const char *url,
+				  const struct gba_client_options *opt, char *msg,
+				  size_t msg_size)
+{
+	size_t size = 0, host = url_host_len(url), derived = strlen(r->id->bsf_host), need;
+	gba_client_err err = client_gbabp_size(r->card, &size, msg, msg_size);
+
+	if (err)
+		return err;
+	need = 1 + 16 + 1 + 24 + 1 + (host > derived ? host : derived) + 1 + 20;
+	if (size == 0 || size >= need)
+		return GBA_CLIENT_OK;
+	if (opt->require_gba_u)
+		return client_fail(msg, msg_size, GBA_CLIENT_ERR_UNSUPPORTED,
+				   "GBA_U asked for, but EF_GBABP holds %zu octets and RAND, a "
+				   "B-TID of this BSF and the lifetime need %zu (the BSF was not "
+				   "contacted)", size, need);
+	r->gba_u = 0;
+	r->stats->gbabp_size = size;
+	r->stats->gbabp_needed = need;
+	return GBA_CLIENT_OK;
+}
+
 gba_client_err gba_client_bootstrap(struct gba_client_card *card,
 				    const struct gba_client_identity *id,
 				    const struct gba_client_options *opt,
@@ -334,10 +371,18 @@ gba_client_err gba_client_bootstrap(struct gba_client_card *card,
 		snprintf(url, sizeof(url), "%s", opt->bsf_url);
 	else
 		snprintf(url, sizeof(url), "http://%s/", id->bsf_host);
+	if (opt->require_gba_u && !r->gba_u)
+		err = client_fail(msg, msg_size, GBA_CLIENT_ERR_UNSUPPORTED,
+				  "GBA_U asked for, but the card's %s does not offer it",
+				  id->app == GBA_CLIENT_APP_ISIM ? "ISIM" : "USIM");
+	else
+		err = r->gba_u ? check_gbabp(r, url, opt, msg, msg_size) : GBA_CLIENT_OK;
 	/* The product token tells the BSF whether Ks stays in the UICC (TS 24.109 4.2). */
 	snprintf(ua, sizeof(ua), "%s gba-client/1%s%s", r->gba_u ? "3gpp-gba-uicc" : "3gpp-gba",
 		 opt->user_agent ? " " : "", opt->user_agent ? opt->user_agent : "");
-	err = ub_http_open(&r->http, url, ua, opt->timeout_ms, opt->ca_file, msg, msg_size);
+	if (!err)
+		err = ub_http_open(&r->http, url, ua, opt->timeout_ms, opt->ca_file, msg, msg_size);
+	r->http.trace = card;
 	if (!err)
 		err = exchange(r, ctx, msg, msg_size);
 	if (!err) {
@@ -345,6 +390,7 @@ gba_client_err gba_client_bootstrap(struct gba_client_card *card,
 		snprintf(ctx->impi, sizeof(ctx->impi), "%s", id->impi);
 		snprintf(ctx->bsf_url, sizeof(ctx->bsf_url), "%s", url);
 		ctx->type = r->gba_u ? GBA_CLIENT_GBA_U : GBA_CLIENT_GBA_ME;
+		ctx->app = id->app == GBA_CLIENT_APP_ISIM ? GBA_CLIENT_APP_ISIM : GBA_CLIENT_APP_USIM;
 		if (r->gba_u) {
 			err = finish_gba_u(r, ctx, msg, msg_size);
 		} else {

@@ -46,6 +46,21 @@ static gba_client_err pcsc_error(LONG rv, const char *what, const char *reader, 
 			   pcsc_stringify_error(rv));
 }
 
+/* "no reader 'X'; readers: '#0 name', ..." so that the user can pick one. */
+static void no_such_reader(const char *list, const char *want, char *msg, size_t msg_size)
+{
+	size_t off;
+	long i = 0;
+
+	if (!msg || !msg_size)
+		return;
+	snprintf(msg, msg_size, "PC/SC: no reader '%.100s'; readers:", want);
+	for (const char *r = list; *r; r += strlen(r) + 1, i++) {
+		off = strlen(msg);
+		snprintf(msg + off, msg_size - off, "%s #%ld '%s'", i ? "," : "", i, r);
+	}
+}
+
 /* Pick the reader: by name, by "#index", or the first one. */
 static gba_client_err pick_reader(struct pcsc *p, const char *want, char *msg, size_t msg_size)
 {
@@ -64,8 +79,7 @@ static gba_client_err pick_reader(struct pcsc *p, const char *want, char *msg, s
 		index = strtol(want + 1, NULL, 10);
 	else if (!want)
 		index = 0;
-	err = client_fail(msg, msg_size, GBA_CLIENT_ERR_TRANSPORT, "PC/SC: no reader '%.100s'",
-			  want ? want : "#0");
+	err = GBA_CLIENT_ERR_TRANSPORT;
 	long i = 0;
 	for (const char *r = list; *r; r += strlen(r) + 1, i++) {
 		if ((index >= 0 && i == index) || (index < 0 && !strcmp(r, want))) {
@@ -74,6 +88,8 @@ static gba_client_err pick_reader(struct pcsc *p, const char *want, char *msg, s
 			break;
 		}
 	}
+	if (err)
+		no_such_reader(list, want ? want : "#0", msg, msg_size);
 	SCardFreeMemory(p->ctx, list);
 	return err;
 }
@@ -123,6 +139,37 @@ static gba_client_err pcsc_reset(void *ctx, char *msg, size_t msg_size)
 				     : pcsc_error(rv, "SCardReconnect", p->reader, msg, msg_size);
 }
 
+/*
+ * A procedure's exclusive access.  SCARD_W_RESET_CARD: another program
+ * reset the card since we last used it; reconnect (leaving it as it is)
+ * and tell the library, which selects the application and checks PIN1
+ * again.
+ */
+static gba_client_err pcsc_begin(void *ctx, int *was_reset, char *msg, size_t msg_size)
+{
+	struct pcsc *p = ctx;
+	LONG rv = SCardBeginTransaction(p->card);
+
+	for (int i = 0; i < 2 && rv == (LONG)SCARD_W_RESET_CARD; i++) {
+		*was_reset = 1;
+		rv = SCardReconnect(p->card, SCARD_SHARE_SHARED,
+				    SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, SCARD_LEAVE_CARD,
+				    &p->protocol);
+		if (rv == SCARD_S_SUCCESS)
+			rv = SCardBeginTransaction(p->card);
+	}
+	return rv == SCARD_S_SUCCESS ? GBA_CLIENT_OK
+				     : pcsc_error(rv, "SCardBeginTransaction", p->reader, msg,
+						  msg_size);
+}
+
+static void pcsc_end(void *ctx)
+{
+	struct pcsc *p = ctx;
+
+	SCardEndTransaction(p->card, SCARD_LEAVE_CARD);
+}
+
 static void pcsc_close(void *ctx)
 {
 	struct pcsc *p = ctx;
@@ -134,9 +181,19 @@ static void pcsc_close(void *ctx)
 	free(p);
 }
 
+static void pcsc_describe(void *ctx, char *where, size_t where_size, char *protocol,
+			  size_t protocol_size)
+{
+	struct pcsc *p = ctx;
+
+	snprintf(where, where_size, "%s", p->reader);
+	snprintf(protocol, protocol_size, "%s", p->protocol == SCARD_PROTOCOL_T0 ? "T=0"
+						 : p->protocol == SCARD_PROTOCOL_T1 ? "T=1" : "");
+}
+
 static const struct gba_client_card_ops pcsc_ops = {
 	.name = "pcsc", .transmit = pcsc_transmit, .atr = pcsc_atr, .reset = pcsc_reset,
-	.close = pcsc_close,
+	.close = pcsc_close, .begin = pcsc_begin, .end = pcsc_end, .describe = pcsc_describe,
 };
 
 gba_client_err gba_client_card_open_pcsc(struct gba_client_card **card, const char *reader,

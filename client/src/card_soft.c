@@ -34,33 +34,6 @@ struct soft {
 
 /* ---- files ------------------------------------------------------------------ */
 
-static int read_secret_file(const char *path, char *buf, size_t size, char *msg, size_t msg_size)
-{
-	struct stat st;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-	if (fd < 0) {
-		client_fail(msg, msg_size, GBA_CLIENT_ERR_FILE, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (st.st_mode & 077) || st.st_uid != geteuid()) {
-		close(fd);
-		client_fail(msg, msg_size, GBA_CLIENT_ERR_FILE,
-			    "%s: refused: a key file must be ours and mode 0600 (no group or "
-			    "world access)", path);
-		return -1;
-	}
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0 || (size_t)n >= size - 1) {
-		client_fail(msg, msg_size, GBA_CLIENT_ERR_FILE, "%s: unreadable or too large", path);
-		return -1;
-	}
-	buf[n] = '\0';
-	return 0;
-}
-
 static void load_sqn(struct soft *s)
 {
 	FILE *f = fopen(s->sqn_path, "re");
@@ -201,7 +174,7 @@ static gba_client_err soft_load(struct soft *s, const char *path, char *msg, siz
 	unsigned line = 0;
 	int bad;
 
-	if (read_secret_file(path, buf, sizeof(buf), msg, msg_size))
+	if (client_read_secret_file(path, "key", buf, sizeof(buf), msg, msg_size))
 		return GBA_CLIENT_ERR_FILE;
 	bad = parse_keyfile(buf, &kf, s, &line);
 	gba_wipe(buf, sizeof(buf));

@@ -44,6 +44,7 @@ static int format_context(char *buf, size_t size, size_t *len,
 	bad |= put(buf, size, &off, "rand", hex);
 	bad |= put(buf, size, &off, "impi", ctx->impi);
 	bad |= put(buf, size, &off, "type", ctx->type == GBA_CLIENT_GBA_U ? "GBA_U" : "GBA_ME");
+	bad |= put(buf, size, &off, "app", ctx->app == GBA_CLIENT_APP_ISIM ? "ISIM" : "USIM");
 	bad |= put(buf, size, &off, "bsf_url", ctx->bsf_url);
 	if (ctx->type == GBA_CLIENT_GBA_ME) {
 		gba_hex_encode(hex, sizeof(hex), ctx->ks, 32);
@@ -120,6 +121,8 @@ static int set_field(struct gba_client_context *ctx, const char *k, const char *
 		if (gba_hex_decode(ctx->ks, 32, &n, v, vl) || n != 32)
 			return -1;
 		*seen |= 32;
+	} else if (!strcmp(k, "app") && (!strcmp(v, "USIM") || !strcmp(v, "ISIM"))) {
+		ctx->app = v[0] == 'I' ? GBA_CLIENT_APP_ISIM : GBA_CLIENT_APP_USIM;
 	} else if (!strcmp(k, "bsf_url") && vl < sizeof(ctx->bsf_url)) {
 		memcpy(ctx->bsf_url, v, vl + 1);
 	} else {
@@ -170,6 +173,7 @@ gba_client_err gba_client_context_load(const char *path, struct gba_client_conte
 	if (!path || !ctx)
 		return GBA_CLIENT_ERR_INVALID_ARG;
 	memset(ctx, 0, sizeof(*ctx));
+	ctx->app = GBA_CLIENT_APP_USIM;   /* files from before "app" existed */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno == ENOENT)
 		return client_fail(msg, msg_size, GBA_CLIENT_ERR_NOT_FOUND,

@@ -24,10 +24,30 @@ const char *gba_client_strerror(gba_client_err err)
 		[GBA_CLIENT_ERR_FILE] = "file error",
 		[GBA_CLIENT_ERR_NOT_FOUND] = "no valid bootstrapping context",
 		[GBA_CLIENT_ERR_UNSUPPORTED] = "not supported",
+		[GBA_CLIENT_ERR_PIN] = "PIN1 needed, wrong or blocked",
 	};
 	if ((unsigned)err < GBA_CLIENT_ERR__COUNT && text[err])
 		return text[err];
 	return "unknown error";
+}
+
+const char *gba_client_err_name(gba_client_err err)
+{
+	static const char *const names[GBA_CLIENT_ERR__COUNT] = {
+		[GBA_CLIENT_OK] = "ok", [GBA_CLIENT_ERR_INVALID_ARG] = "invalid_arg",
+		[GBA_CLIENT_ERR_NO_MEMORY] = "no_memory", [GBA_CLIENT_ERR_TRANSPORT] = "transport",
+		[GBA_CLIENT_ERR_NO_CARD] = "no_card", [GBA_CLIENT_ERR_TIMEOUT] = "timeout",
+		[GBA_CLIENT_ERR_CARD] = "card", [GBA_CLIENT_ERR_CARD_DATA] = "card_data",
+		[GBA_CLIENT_ERR_MAC_FAILURE] = "mac_failure",
+		[GBA_CLIENT_ERR_SYNC_FAILURE] = "sync_failure",
+		[GBA_CLIENT_ERR_NETWORK] = "network", [GBA_CLIENT_ERR_PROTOCOL] = "protocol",
+		[GBA_CLIENT_ERR_REJECTED] = "rejected", [GBA_CLIENT_ERR_RSPAUTH] = "rspauth",
+		[GBA_CLIENT_ERR_FILE] = "file", [GBA_CLIENT_ERR_NOT_FOUND] = "no_context",
+		[GBA_CLIENT_ERR_UNSUPPORTED] = "unsupported", [GBA_CLIENT_ERR_PIN] = "pin",
+	};
+	if ((unsigned)err < GBA_CLIENT_ERR__COUNT && names[err])
+		return names[err];
+	return "unknown";
 }
 
 gba_client_err client_fail(char *msg, size_t msg_size, gba_client_err err,

@@ -14,7 +14,9 @@
 #define FID_AD 0x6FAD
 #define FID_UST 0x6F38
 #define FID_IMPI 0x6F02
+#define FID_IST 0x6F07
 #define UST_GBA 68
+#define IST_GBA 2
 
 /* RID + application code of the 3GPP USIM and ISIM (TS 101 220 Annex E). */
 static const uint8_t usim_prefix[] = { 0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x02 };
@@ -118,8 +120,31 @@ static void take_dir_record(struct gba_client_identity *id, const uint8_t *r, si
 	}
 }
 
-static gba_client_err read_dir(struct gba_client_card *card, struct gba_client_identity *id,
-			       char *msg, size_t msg_size)
+/*
+ * On a modem's basic channel (the baseband's), no MF and no EF_DIR: the
+ * USIM and the ISIM by their partial AIDs, the full AIDs from the FCPs.
+ */
+static gba_client_err find_apps(struct gba_client_card *card, struct gba_client_identity *id,
+				char *msg, size_t msg_size)
+{
+	gba_client_err err;
+
+	if (!client_select_aid_full(card, isim_prefix, sizeof(isim_prefix), id->isim_aid,
+				    &id->isim_aid_len, NULL, 0) && id->isim_aid_len == 0) {
+		memcpy(id->isim_aid, isim_prefix, sizeof(isim_prefix));
+		id->isim_aid_len = sizeof(isim_prefix);
+	}
+	err = client_select_aid_full(card, usim_prefix, sizeof(usim_prefix), id->usim_aid,
+				     &id->usim_aid_len, msg, msg_size);
+	if (!err && id->usim_aid_len == 0) {
+		memcpy(id->usim_aid, usim_prefix, sizeof(usim_prefix));
+		id->usim_aid_len = sizeof(usim_prefix);
+	}
+	return err;
+}
+
+static gba_client_err read_ef_dir(struct gba_client_card *card,
+				  struct gba_client_identity *id, char *msg, size_t msg_size)
 {
 	uint8_t rec[255];
 	size_t size, rec_len, got;
@@ -143,6 +168,14 @@ static gba_client_err read_dir(struct gba_client_card *card, struct gba_client_i
 		return client_fail(msg, msg_size, GBA_CLIENT_ERR_CARD_DATA,
 				   "EF_DIR lists no USIM application");
 	return GBA_CLIENT_OK;
+}
+
+static gba_client_err read_dir(struct gba_client_card *card, struct gba_client_identity *id,
+			       char *msg, size_t msg_size)
+{
+	if (client_card_basic_shared(card))
+		return find_apps(card, id, msg, msg_size);
+	return read_ef_dir(card, id, msg, msg_size);
 }
 
 /* SELECT an EF under the current ADF and read it whole (at most size octets). */
@@ -193,6 +226,7 @@ static gba_client_err read_usim(struct gba_client_card *card, struct gba_client_
 	id->gba_u = 0;
 	if (!read_ef(card, FID_UST, buf, sizeof(buf), &n, NULL, 0) && n >= (UST_GBA + 7) / 8)
 		id->gba_u = (buf[(UST_GBA - 1) / 8] >> ((UST_GBA - 1) % 8)) & 1;
+	id->ust_gba = id->gba_u;
 	return GBA_CLIENT_OK;
 }
 
@@ -215,18 +249,47 @@ static int read_isim_impi(struct gba_client_card *card, struct gba_client_identi
 			return 0;
 	memcpy(id->impi, buf + 2, buf[1]);
 	id->impi[buf[1]] = '\0';
+	/* EF_IST service 2: GBA in the ISIM (TS 31.103 4.2.7). */
+	if (!read_ef(card, FID_IST, buf, sizeof(buf), &n, NULL, 0) && n >= 1)
+		id->isim_gba = (buf[(IST_GBA - 1) / 8] >> ((IST_GBA - 1) % 8)) & 1;
 	return 1;
 }
 
-gba_client_err gba_client_usim_identity(struct gba_client_card *card,
-					struct gba_client_identity *id,
-					char *msg, size_t msg_size)
+/*
+ * USIM or ISIM, never mixed (TS 33.220 5.2.1): the ISIM's IMPI goes with
+ * the ISIM's keys, the USIM's keys with the IMSI-derived IMPI.
+ */
+static gba_client_err choose_app(struct gba_client_card *card, struct gba_client_identity *id,
+				 enum gba_client_app want, int usim_gba_u, char *msg,
+				 size_t msg_size)
+{
+	int isim_ok = id->impi_from_isim && id->isim_gba;
+
+	if (want == GBA_CLIENT_APP_ISIM && !isim_ok)
+		return client_fail(msg, msg_size, GBA_CLIENT_ERR_UNSUPPORTED,
+				   "app=isim: the card has %s", !id->isim_aid_len ? "no ISIM"
+				   : !id->impi_from_isim ? "no usable IMPI in its ISIM"
+				   : "an ISIM without GBA (EF_IST service 2)");
+	if (want == GBA_CLIENT_APP_ISIM || (want == GBA_CLIENT_APP_AUTO && isim_ok)) {
+		id->app = GBA_CLIENT_APP_ISIM;
+		id->gba_u = 1;   /* IST service 2: GBA_U in the ISIM */
+		return client_select_aid(card, id->isim_aid, id->isim_aid_len, msg, msg_size);
+	}
+	id->app = GBA_CLIENT_APP_USIM;
+	id->gba_u = usim_gba_u;
+	id->impi_from_isim = 0;
+	if (gba_client_impi_from_imsi(id->impi, sizeof(id->impi), id->imsi, id->mnc_len))
+		return client_fail(msg, msg_size, GBA_CLIENT_ERR_CARD_DATA, "IMSI too short");
+	return id->isim_aid_len ? client_select_aid(card, id->usim_aid, id->usim_aid_len, msg,
+						    msg_size)
+				: GBA_CLIENT_OK;
+}
+
+static gba_client_err identity(struct gba_client_card *card, struct gba_client_identity *id,
+			       enum gba_client_app want, char *msg, size_t msg_size)
 {
 	gba_client_err err;
 
-	if (!card || !id)
-		return GBA_CLIENT_ERR_INVALID_ARG;
-	memset(id, 0, sizeof(*id));
 	err = read_dir(card, id, msg, msg_size);
 	if (!err)
 		err = read_usim(card, id, msg, msg_size);
@@ -235,12 +298,34 @@ gba_client_err gba_client_usim_identity(struct gba_client_card *card,
 	if (gba_client_bsf_host_from_imsi(id->bsf_host, sizeof(id->bsf_host), id->imsi,
 					  id->mnc_len))
 		return client_fail(msg, msg_size, GBA_CLIENT_ERR_CARD_DATA, "IMSI too short");
+	int usim_gba_u = id->gba_u;
 	id->impi_from_isim = id->isim_aid_len && read_isim_impi(card, id);
-	if (!id->impi_from_isim &&
-	    gba_client_impi_from_imsi(id->impi, sizeof(id->impi), id->imsi, id->mnc_len))
-		return client_fail(msg, msg_size, GBA_CLIENT_ERR_CARD_DATA, "IMSI too short");
-	/* AUTHENTICATE goes to the USIM: leave it selected. */
-	if (id->isim_aid_len)
-		return client_select_aid(card, id->usim_aid, id->usim_aid_len, msg, msg_size);
-	return GBA_CLIENT_OK;
+	/* AUTHENTICATE goes to the chosen application: leave it selected. */
+	return choose_app(card, id, want, usim_gba_u, msg, msg_size);
+}
+
+gba_client_err gba_client_usim_identity(struct gba_client_card *card,
+					struct gba_client_identity *id,
+					char *msg, size_t msg_size)
+{
+	return gba_client_usim_identity_app(card, id, GBA_CLIENT_APP_AUTO, msg, msg_size);
+}
+
+gba_client_err gba_client_usim_identity_app(struct gba_client_card *card,
+					    struct gba_client_identity *id,
+					    enum gba_client_app want,
+					    char *msg, size_t msg_size)
+{
+	gba_client_err err;
+
+	if (!card || !id)
+		return GBA_CLIENT_ERR_INVALID_ARG;
+	memset(id, 0, sizeof(*id));
+	/* One procedure: no other program's command between our SELECTs and READs. */
+	err = client_proc_begin(card, 0, msg, msg_size);
+	if (err)
+		return err;
+	err = identity(card, id, want, msg, msg_size);
+	client_proc_end(card);
+	return err;
 }

@@ -140,6 +140,26 @@ void ub_http_close(struct ub_http *h)
 	h->curl = NULL;
 }
 
+/* The exchange as the trace shows it: headers and lengths (no key is in them). */
+static void trace_request(const struct ub_http *h, const char *authorization)
+{
+	client_trace(h->trace, "HTTP > GET %s", h->url);
+	client_trace(h->trace, "HTTP >   User-Agent: %s", h->user_agent);
+	client_trace(h->trace, "HTTP >   Authorization: %s", authorization);
+}
+
+static void trace_response(const struct ub_http *h, const struct ub_response *r)
+{
+	client_trace(h->trace, "HTTP < %ld", r->status);
+	if (r->www[0])
+		client_trace(h->trace, "HTTP <   WWW-Authenticate: %s", r->www);
+	if (r->ainfo[0])
+		client_trace(h->trace, "HTTP <   Authentication-Info: %s", r->ainfo);
+	if (r->ctype[0])
+		client_trace(h->trace, "HTTP <   Content-Type: %s", r->ctype);
+	client_trace(h->trace, "HTTP <   body: %zu octets", r->body_len);
+}
+
 gba_client_err ub_http_get(struct ub_http *h, const char *authorization, struct ub_response *r,
 			   char *msg, size_t msg_size)
 {
@@ -159,6 +179,7 @@ gba_client_err ub_http_get(struct ub_http *h, const char *authorization, struct 
 	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, r);
 	h->errbuf[0] = '\0';
+	trace_request(h, authorization);
 	rc = curl_easy_perform(h->curl);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(list);
@@ -172,5 +193,6 @@ gba_client_err ub_http_get(struct ub_http *h, const char *authorization, struct 
 		return client_fail(msg, msg_size, GBA_CLIENT_ERR_NETWORK, "BSF %.200s: %s", h->url,
 				   h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &r->status);
+	trace_response(h, r);
 	return GBA_CLIENT_OK;
 }

@@ -28,6 +28,7 @@ struct ub_http {
 	char host[256];       /* the first request's realm */
 	char user_agent[256];
 	char errbuf[CURL_ERROR_SIZE];
+	const struct gba_client_card *trace;   /* trace the exchanges through its hook */
 };
 
 gba_client_err ub_http_open(struct ub_http *h, const char *url, const char *user_agent,

@@ -35,9 +35,13 @@ struct cmd_opts {
 	const char *naf_fqdn;   /* --naf */
 	uint8_t ua_id[5];       /* --ua-id, default 01 00 00 00 02 (HTTP Digest) */
 	const char *ca_file;
+	const char *pin_file;   /* --pin-file: PIN1, one line, mode 0600 */
+	int pin_last_try;       /* --pin-last-try: may use PIN1's last try */
 	unsigned timeout_ms;
 	unsigned margin;        /* re-bootstrap when the context ends within this many s */
 	int json, show_key, force, gba_me;
+	int gba_u;              /* --gba-u: GBA_U or fail (before the BSF) */
+	int trace;              /* --trace: APDUs and HTTP exchanges on stderr */
 	int argc;               /* what follows the subcommand */
 	char **argv;
 	/* -o KEY=VALUE (repeatable): settings of one subcommand, see cmd_opt(). */
@@ -60,8 +64,10 @@ struct cmd_session {
 	char msg[GBA_CLIENT_MSG_MAX];
 };
 
-/* Exit code for a library error, after printing msg (or the error's text). */
+/* Exit code for a library error, after printing msg (or the error's text)
+ * on stderr and, with --json, {"error": {"code", "kind", "message"}} on stdout. */
 int cmd_fail(const struct cmd_opts *o, gba_client_err err, const char *msg);
+int cmd_exit_code(gba_client_err err);
 
 void cmd_session_init(struct cmd_session *s, const struct cmd_opts *o);
 /* Wipe and close everything. */
@@ -93,6 +99,11 @@ void out_key(struct cmd_out *w, const struct cmd_opts *o, const char *name,
 	     const uint8_t *key, size_t len);
 void out_time(struct cmd_out *w, const char *name, long long t);
 void out_end(struct cmd_out *w);
+/* "error": {"code": N, "kind": "...", "message": "..."} (text: error: lines). */
+void out_error(struct cmd_out *w, int code, const char *kind, const char *message);
+/* The card's applications: "application: AID label" lines, or a JSON array
+ * "applications": [{"aid": ..., "label": ...}]. */
+void out_apps(struct cmd_out *w, const struct gba_client_card_info *ci);
 /* The context's fields (shared by bootstrap, status, naf-key). */
 void out_context(struct cmd_out *w, const struct cmd_session *s);
 

@@ -29,6 +29,8 @@ int cmd_bootstrap(const struct cmd_opts *o)
 		out_int(&w, "http_requests", s.stats.http_requests);
 		out_int(&w, "resyncs", s.stats.resyncs);
 		out_int(&w, "apdus", (long long)s.stats.apdus);
+		if (s.stats.gbabp_needed)
+			out_str(&w, "gba_u_fallback", "EF_GBABP too small");
 		if (o->naf_fqdn) {
 			out_str(&w, "naf", o->naf_fqdn);
 			out_hex(&w, "ua_id", o->ua_id, 5);

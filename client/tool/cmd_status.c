@@ -19,10 +19,15 @@ int cmd_status(const struct cmd_opts *o)
 	err = gba_client_context_load(o->context, &s.ctx, s.msg, sizeof(s.msg));
 	if (err) {
 		if (err == GBA_CLIENT_ERR_NOT_FOUND && o->json) {
+			/* One object: the status (not valid) with the error in it. */
+			fprintf(stderr, "gba-client: %s\n", s.msg);
 			out_begin(&w, o);
 			out_str(&w, "context", o->context);
 			out_bool(&w, "valid", 0);
+			out_error(&w, EXIT_NO_CONTEXT, gba_client_err_name(err), s.msg);
 			out_end(&w);
+			cmd_session_close(&s);
+			return EXIT_NO_CONTEXT;
 		}
 		rc = cmd_fail(o, err, s.msg);
 		cmd_session_close(&s);

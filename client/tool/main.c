@@ -50,10 +50,17 @@ static void usage(FILE *f)
 		"  -k, --show-key       print keys (otherwise only their check values)\n"
 		"  -f, --force          bootstrap even when the context is valid\n"
 		"      --gba-me         GBA_ME even when the card offers GBA_U\n"
+		"      --gba-u          GBA_U or fail before contacting the BSF (no GBA_ME\n"
+		"                       fallback when EF_GBABP is too small)\n"
 		"  -t, --timeout MS     per card/modem command and HTTP exchange (default 10000)\n"
 		"      --margin S       re-bootstrap when the context ends within S s (default 60)\n"
 		"      --ca-file FILE   trust anchors for an https BSF\n"
-		"  -o KEY=VALUE         a setting of one subcommand\n"
+		"      --pin-file FILE  PIN1 (one line, the file ours and mode 0600); verified\n"
+		"                       only when the card has PIN1 enabled\n"
+		"      --pin-last-try   use PIN1 even when the card has one try left\n"
+		"      --trace          each APDU and HTTP exchange on stderr (RES, CK, IK and\n"
+		"                       keys masked unless --show-key; the PIN always)\n"
+		"  -o KEY=VALUE         a setting of one subcommand (-o app=usim|isim)\n"
 		"  -h, --help           this text\n"
 		"exit codes: 0 ok, 1 internal, 2 usage, 3 card, 4 network/BSF, 5 authentication,\n"
 		"            6 no valid context, 7 file, 8 timeout (see gba-client(1))\n");
@@ -83,6 +90,10 @@ static int parse(int argc, char **argv, struct cmd_opts *o)
 		{ "show-key", no_argument, NULL, 'k' }, { "force", no_argument, NULL, 'f' },
 		{ "gba-me", no_argument, NULL, 'M' }, { "timeout", required_argument, NULL, 't' },
 		{ "margin", required_argument, NULL, 'm' }, { "ca-file", required_argument, NULL, 'A' },
+		{ "gba-u", no_argument, NULL, 'U' },
+		{ "trace", no_argument, NULL, 'T' },
+		{ "pin-file", required_argument, NULL, 'P' },
+		{ "pin-last-try", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -98,7 +109,11 @@ static int parse(int argc, char **argv, struct cmd_opts *o)
 		case 'k': o->show_key = 1; break;
 		case 'f': o->force = 1; break;
 		case 'M': o->gba_me = 1; break;
+		case 'U': o->gba_u = 1; break;
+		case 'T': o->trace = 1; break;
 		case 'A': o->ca_file = optarg; break;
+		case 'P': o->pin_file = optarg; break;
+		case 'L': o->pin_last_try = 1; break;
 		case 'u':
 			if (cmd_parse_ua_id(optarg, o->ua_id)) {
 				fprintf(stderr, "gba-client: --ua-id '%s': 10 hex digits or a name\n",
@@ -153,5 +168,13 @@ int main(int argc, char **argv)
 			return subcommands[i].run(&o);
 	fprintf(stderr, "gba-client: unknown command '%s'\n", argv[optind]);
 	usage(stderr);
+	if (o.json) {
+		struct cmd_out w;
+		char m[128];
+		snprintf(m, sizeof(m), "unknown command '%.60s'", argv[optind]);
+		out_begin(&w, &o);
+		out_error(&w, EXIT_USAGE, "usage", m);
+		out_end(&w);
+	}
 	return EXIT_USAGE;
 }

@@ -99,6 +99,45 @@ void out_time(struct cmd_out *w, const char *n, long long t)
 	out_str(w, n, s);
 }
 
+void out_error(struct cmd_out *w, int code, const char *kind, const char *message)
+{
+	if (!w->json) {
+		out_str(w, "error", message);
+		return;
+	}
+	name(w, "error");
+	printf("{\"code\": %d, \"kind\": ", code);
+	json_string(kind);
+	fputs(", \"message\": ", stdout);
+	json_string(message);
+	putchar('}');
+}
+
+void out_apps(struct cmd_out *w, const struct gba_client_card_info *ci)
+{
+	char hex[2 * GBA_CLIENT_AID_MAX + 1];
+
+	if (w->json) {
+		name(w, "applications");
+		putchar('[');
+	}
+	for (size_t i = 0; i < ci->n_apps; i++) {
+		gba_hex_encode(hex, sizeof(hex), ci->apps[i].aid, ci->apps[i].aid_len);
+		if (!w->json) {
+			printf("application: %s%s%s\n", hex, ci->apps[i].label[0] ? " " : "",
+			       ci->apps[i].label);
+			continue;
+		}
+		fputs(i ? ", {\"aid\": " : "{\"aid\": ", stdout);
+		json_string(hex);
+		fputs(", \"label\": ", stdout);
+		json_string(ci->apps[i].label);
+		putchar('}');
+	}
+	if (w->json)
+		putchar(']');
+}
+
 void out_end(struct cmd_out *w)
 {
 	if (w->json)
@@ -114,6 +153,7 @@ void out_context(struct cmd_out *w, const struct cmd_session *s)
 	out_time(w, "lifetime", (long long)c->lifetime);
 	out_str(w, "impi", c->impi);
 	out_str(w, "gba_type", c->type == GBA_CLIENT_GBA_U ? "GBA_U" : "GBA_ME");
+	out_str(w, "app", c->app == GBA_CLIENT_APP_ISIM ? "isim" : "usim");
 	out_str(w, "bsf_url", c->bsf_url);
 	if (c->type == GBA_CLIENT_GBA_ME)
 		out_key(w, s->o, "ks", c->ks, sizeof(c->ks));

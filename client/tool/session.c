@@ -14,8 +14,22 @@
 
 int cmd_fail(const struct cmd_opts *o, gba_client_err err, const char *msg)
 {
-	(void)o;
-	fprintf(stderr, "gba-client: %s\n", msg && msg[0] ? msg : gba_client_strerror(err));
+	struct cmd_out w;
+	int code = cmd_exit_code(err);
+	const char *text = msg && msg[0] ? msg : gba_client_strerror(err);
+
+	fprintf(stderr, "gba-client: %s\n", text);
+	/* With --json a program reads the error from stdout too (same exit code). */
+	if (o->json) {
+		out_begin(&w, o);
+		out_error(&w, code, gba_client_err_name(err), text);
+		out_end(&w);
+	}
+	return code;
+}
+
+int cmd_exit_code(gba_client_err err)
+{
 	switch (err) {
 	case GBA_CLIENT_OK:
 		return EXIT_OK_;
@@ -26,6 +40,7 @@ int cmd_fail(const struct cmd_opts *o, gba_client_err err, const char *msg)
 	case GBA_CLIENT_ERR_CARD:
 	case GBA_CLIENT_ERR_CARD_DATA:
 	case GBA_CLIENT_ERR_UNSUPPORTED:
+	case GBA_CLIENT_ERR_PIN:
 		return EXIT_CARD;
 	case GBA_CLIENT_ERR_NETWORK:
 	case GBA_CLIENT_ERR_PROTOCOL:
@@ -80,15 +95,52 @@ static gba_client_err open_backend(struct cmd_session *s)
 	return GBA_CLIENT_ERR_INVALID_ARG;
 }
 
+static void trace_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "gba-client: trace: %s\n", line);
+}
+
+/* -o app=usim|isim: the application GBA runs on (default: the rule of
+ * gba_client_usim_identity_app). */
+static gba_client_err cmd_app(const struct cmd_opts *o, enum gba_client_app *app, char *msg,
+			      size_t msg_size)
+{
+	const char *v = cmd_opt(o, "app");
+
+	*app = GBA_CLIENT_APP_AUTO;
+	if (!v)
+		return GBA_CLIENT_OK;
+	if (!strcmp(v, "usim"))
+		*app = GBA_CLIENT_APP_USIM;
+	else if (!strcmp(v, "isim"))
+		*app = GBA_CLIENT_APP_ISIM;
+	else {
+		snprintf(msg, msg_size, "-o app=usim|isim, not '%.40s'", v);
+		return GBA_CLIENT_ERR_INVALID_ARG;
+	}
+	return GBA_CLIENT_OK;
+}
+
 gba_client_err cmd_open_card(struct cmd_session *s)
 {
+	enum gba_client_app app;
 	gba_client_err err;
 
 	if (s->card)
 		return GBA_CLIENT_OK;
 	err = open_backend(s);
+	if (!err && s->o->trace)
+		gba_client_card_set_trace(s->card, trace_line, NULL,
+					  s->o->show_key ? GBA_CLIENT_TRACE_SHOW_KEYS : 0);
+	if (!err && s->o->pin_file)
+		err = gba_client_card_set_pin_file(s->card, s->o->pin_file,
+						   s->o->pin_last_try ? GBA_CLIENT_PIN_LAST_TRY : 0,
+						   s->msg, sizeof(s->msg));
 	if (!err)
-		err = gba_client_usim_identity(s->card, &s->id, s->msg, sizeof(s->msg));
+		err = cmd_app(s->o, &app, s->msg, sizeof(s->msg));
+	if (!err)
+		err = gba_client_usim_identity_app(s->card, &s->id, app, s->msg, sizeof(s->msg));
 	return err;
 }
 
@@ -97,12 +149,17 @@ static gba_client_err bootstrap(struct cmd_session *s)
 	struct gba_client_options opt = {
 		.bsf_url = s->o->bsf_url, .timeout_ms = s->o->timeout_ms,
 		.force_gba_me = s->o->gba_me, .ca_file = s->o->ca_file,
+		.require_gba_u = s->o->gba_u,
 	};
 	gba_client_err err = cmd_open_card(s);
 
 	if (!err)
 		err = gba_client_bootstrap(s->card, &s->id, &opt, &s->ctx, &s->stats, s->msg,
 					   sizeof(s->msg));
+	if (!err && s->stats.gbabp_needed)
+		fprintf(stderr, "gba-client: warning: EF_GBABP holds %zu octets, GBA_U needs %zu "
+			"(RAND, B-TID, lifetime): GBA_ME instead\n", s->stats.gbabp_size,
+			s->stats.gbabp_needed);
 	if (!err)
 		err = gba_client_context_save(s->o->context, &s->ctx, s->msg, sizeof(s->msg));
 	s->have_ctx = !err;

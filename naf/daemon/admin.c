@@ -6,7 +6,8 @@
  *                                and every key it registered
  *   DELETE /admin/revoke/<who>   lift a revocation (IMPI or node id)
  *   GET    /admin/nodes/<kmid>   an enrolment (with Km's check value, no key)
- *   GET    /admin/stats          counts of nodes, keys, revocations, Zn fetches
+ *   GET    /admin/stats          counts of nodes, keys, revocations, Zn fetches,
+ *                                and each Ua port's connections
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "http_util.h"
 #include "psk_id.h"
 #include "ua.h"
+#include "ua_server.h"
 
 #define REVOKE "/admin/revoke/"
 #define NODES "/admin/nodes/"
@@ -37,19 +39,32 @@ static enum MHD_Result node_info(struct naf_svc *s, struct MHD_Connection *c, co
 	return reply_json(c, MHD_HTTP_OK, buf, NULL);
 }
 
+/* One Ua port's connections: "name":{...}. */
+static int ua_stats(char *buf, size_t size, const char *name, struct ua_server *u)
+{
+	struct ua_conn_stats st;
+	ua_server_stats(u, &st);
+	return snprintf(buf, size,
+			"\"%s\":{\"open\":%u,\"accepted\":%llu,\"evicted\":%llu,"
+			"\"timed_out\":%llu,\"refused\":%llu}",
+			name, st.open, st.accepted, st.evicted, st.timed_out, st.refused);
+}
+
 static enum MHD_Result stats(struct naf_svc *s, struct MHD_Connection *c)
 {
 	unsigned nodes = 0, keys = 0, revoked = 0;
 	struct gba_naf_stats zs;
-	char buf[512];
+	char buf[1024], ua[2][256];
 	ks_counts(s->ks, &nodes, &keys, &revoked);
 	gba_naf_get_stats(s->zn, &zs);
+	ua_stats(ua[0], sizeof(ua[0]), "digest", s->ua_digest);
+	ua_stats(ua[1], sizeof(ua[1]), "tls", s->ua_tls);
 	snprintf(buf, sizeof(buf),
 		 "{\"nodes\":%u,\"keys\":%u,\"revoked\":%u,\"zn_fetches\":%llu,"
-		 "\"zn_cache_hits\":%llu,\"zn_birs\":%llu,\"zn_errors\":%llu}",
+		 "\"zn_cache_hits\":%llu,\"zn_birs\":%llu,\"zn_errors\":%llu,\"ua\":{%s,%s}}",
 		 nodes, keys, revoked, (unsigned long long)zs.fetches,
 		 (unsigned long long)zs.cache_hits, (unsigned long long)zs.birs,
-		 (unsigned long long)zs.errors);
+		 (unsigned long long)zs.errors, ua[0], ua[1]);
 	return reply_json(c, MHD_HTTP_OK, buf, NULL);
 }
 

@@ -25,7 +25,11 @@ void ncfg_defaults(struct naf_config *c)
 		 "NONE:+VERS-TLS1.2:+PSK:+AES-128-CBC:+SHA256:+COMP-NULL:+SIGN-ALL:+CTYPE-X509");
 	c->nonce_lifetime = 30;
 	c->max_body = 4096;
-	c->threads_max = 256;
+	c->threads = 4;
+	c->max_connections = 4096;
+	c->max_connections_per_ip = 256;
+	c->handshake_timeout = 10;
+	c->header_timeout = 10;
 	snprintf(c->admin_listen, sizeof(c->admin_listen), "127.0.0.1:8091");
 	c->key_lifetime = 3600;
 	c->min_key_lifetime = 60;
@@ -94,13 +98,17 @@ static int set_ua_id(uint8_t out[5], const char *v)
 	return gba_hex_decode(out, 5, &got, hex, 10) || got != 5 ? -1 : 0;
 }
 
-/* zn.transport: "diameter" (the default) or "nbsp" (Nbsp_GBA, TS 29.309). */
-static int set_zn_transport(struct naf_config *c, const char *v)
+/*
+ * Zn's transport: "tls" (0, as GBA_DIA_TLS) or "tcp" (1, GBA_DIA_TCP) for
+ * Diameter; "nbsp" for Nbsp_GBA (TS 29.309) over HTTPS instead.
+ */
+static int set_transport(struct naf_config *c, const char *v)
 {
-	if (!strcmp(v, "nbsp"))
-		c->zn_nbsp = 1;
-	else if (!strcmp(v, "diameter"))
-		c->zn_nbsp = 0;
+	c->zn_nbsp = !strcmp(v, "nbsp");
+	if (!strcmp(v, "tls") || c->zn_nbsp)
+		c->zn_transport = 0;
+	else if (!strcmp(v, "tcp"))
+		c->zn_transport = 1;
 	else
 		return -1;
 	return 0;
@@ -119,7 +127,12 @@ static int set_scalar(struct naf_config *c, const char *sec, const char *key, co
 		return set_str(c->tls_priorities, sizeof(c->tls_priorities), v);
 	if (IS("ua", "nonce_lifetime")) return ncfg_parse_duration(v, &c->nonce_lifetime);
 	if (IS("ua", "max_body")) return ncfg_parse_duration(v, &c->max_body);
-	if (IS("ua", "threads_max")) return ncfg_parse_duration(v, &c->threads_max);
+	if (IS("ua", "threads")) return ncfg_parse_duration(v, &c->threads);
+	if (IS("ua", "max_connections")) return ncfg_parse_duration(v, &c->max_connections);
+	if (IS("ua", "max_connections_per_ip"))
+		return ncfg_parse_duration(v, &c->max_connections_per_ip);
+	if (IS("ua", "handshake_timeout")) return ncfg_parse_duration(v, &c->handshake_timeout);
+	if (IS("ua", "header_timeout")) return ncfg_parse_duration(v, &c->header_timeout);
 	if (IS("admin", "listen")) return set_str(c->admin_listen, sizeof(c->admin_listen), v);
 	if (IS("store", "uri")) return set_str(c->store_uri, sizeof(c->store_uri), v);
 	if (IS("keys", "kek")) return set_str(c->keys_kek, sizeof(c->keys_kek), v);
@@ -138,7 +151,7 @@ static int set_scalar(struct naf_config *c, const char *sec, const char *key, co
 	if (IS("zn", "bsf_port")) return ncfg_parse_duration(v, &c->zn_bsf_port);
 	if (IS("zn", "timeout_ms")) return ncfg_parse_duration(v, &c->zn_timeout_ms);
 	if (IS("zn", "gba_u_aware")) return set_bool(&c->zn_gba_u_aware, v);
-	if (IS("zn", "transport")) return set_zn_transport(c, v);
+	if (IS("zn", "transport")) return set_transport(c, v);
 	if (IS("zn", "api_root")) return set_str(c->zn_api_root, sizeof(c->zn_api_root), v);
 	if (IS("zn", "tls_cert")) return set_str(c->zn_tls_cert, sizeof(c->zn_tls_cert), v);
 	if (IS("zn", "tls_key")) return set_str(c->zn_tls_key, sizeof(c->zn_tls_key), v);
@@ -281,6 +294,13 @@ int ncfg_finish(struct naf_config *c, char *err, size_t err_size)
 			 "[store] uri: sqlite:<path> or redis://host:port[/db][?options]");
 		return -1;
 	}
+	if (c->threads < 1 || c->threads > 64 || c->max_connections < 1 ||
+	    c->max_connections > 1000000 || c->handshake_timeout < 1 ||
+	    c->handshake_timeout > 3600 || c->header_timeout < 1 || c->header_timeout > 3600) {
+		snprintf(err, err_size, "[ua] needs threads 1..64, max_connections 1..1000000 and "
+			 "timeouts of 1s..1h");
+		return -1;
+	}
 	if (c->min_key_lifetime > c->key_lifetime || c->key_lifetime == 0) {
 		snprintf(err, err_size, "[policy] needs 0 < min_key_lifetime <= key_lifetime");
 		return -1;
@@ -305,6 +325,12 @@ int ncfg_finish(struct naf_config *c, char *err, size_t err_size)
 	if (!c->zn_identity[0] || !c->zn_realm[0] || !c->zn_bsf_identity[0] ||
 	    !c->zn_bsf_address[0]) {
 		snprintf(err, err_size, "[zn] identity, realm, bsf_identity and bsf_address are required");
+		return -1;
+	}
+	/* TLS is what proves to the BSF that we are zn.identity. */
+	if (c->zn_transport == 0 && (!c->zn_tls_cert[0] || !c->zn_tls_key[0] || !c->zn_tls_ca[0])) {
+		snprintf(err, err_size, "[zn] transport = tls (the default) needs tls_cert, tls_key "
+					"and tls_ca; transport = tcp for plain TCP");
 		return -1;
 	}
 	return 0;

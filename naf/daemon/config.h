@@ -31,7 +31,11 @@ struct naf_config {
 	char tls_priorities[NCFG_STR + 1];
 	unsigned nonce_lifetime;           /* seconds */
 	unsigned max_body;                 /* octets of a request body */
-	unsigned threads_max;              /* connections served at once */
+	unsigned threads;                  /* libmicrohttpd threads per Ua port */
+	unsigned max_connections;          /* open at once per Ua port (then evict) */
+	unsigned max_connections_per_ip;   /* per client address and port; 0: no limit */
+	unsigned handshake_timeout;        /* seconds: accept to the end of the TLS handshake */
+	unsigned header_timeout;           /* seconds: to a whole request, and between requests */
 	/* [admin] */
 	char admin_listen[NCFG_STR + 1];   /* loopback only; "off": none */
 	/* [store] */
@@ -52,11 +56,12 @@ struct naf_config {
 	unsigned zn_bsf_port;
 	unsigned zn_timeout_ms;
 	int zn_gba_u_aware;
+	int zn_transport;                  /* enum gba_dia_transport: 0 tls (default), 1 tcp */
+	char zn_tls_cert[NCFG_PATH];       /* our certificate: names zn.identity */
+	char zn_tls_key[NCFG_PATH];
+	char zn_tls_ca[NCFG_PATH];         /* the CA of the BSF's certificate */
 	int zn_nbsp;                       /* zn.transport = nbsp: Nbsp_GBA, not Diameter */
 	char zn_api_root[NCFG_PATH];       /* Nbsp_GBA apiRoot: https://host:port[/prefix] */
-	char zn_tls_cert[NCFG_PATH];       /* our client certificate, its key, the BSF's CA */
-	char zn_tls_key[NCFG_PATH];
-	char zn_tls_ca[NCFG_PATH];
 	/* [log] */
 	int log_debug;
 	/* Tables */

@@ -3,8 +3,8 @@
  *
  *   gba-naf --config FILE [--set section.key=value ...] [--check]
  *
- * Starts Zn (libgba-naf), the key store, and up to three libmicrohttpd
- * daemons: Digest Ua, TLS-PSK Ua with the key API, the loopback admin port.
+ * Starts Zn (libgba-naf), the key store, the two Ua ports (ua_server.c:
+ * Digest Ua, TLS-PSK Ua with the key API) and the loopback admin port.
  * SIGTERM/SIGINT stop it (exit 0); expired nodes and keys are purged every
  * minute.
  */
@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <gnutls/gnutls.h>
@@ -25,6 +26,7 @@
 #include "http_util.h"
 #include "log.h"
 #include "ua.h"
+#include "ua_server.h"
 
 static void usage(void)
 {
@@ -103,11 +105,10 @@ static gba_err open_zn(struct naf_svc *s, const struct naf_config *cfg, struct g
 		.gba_u_aware = cfg->zn_gba_u_aware,
 		/* zn.transport = nbsp: libgba-naf speaks Nbsp_GBA to the apiRoot. */
 		.bsf_url = cfg->zn_nbsp ? cfg->zn_api_root : NULL,
-		.tls_cert = cfg->zn_tls_cert[0] ? cfg->zn_tls_cert : NULL,
-		.tls_key = cfg->zn_tls_key[0] ? cfg->zn_tls_key : NULL,
-		.tls_ca = cfg->zn_tls_ca[0] ? cfg->zn_tls_ca : NULL,
 		.key_wrap = kek ? kek_wrap : NULL, .key_unwrap = kek ? kek_unwrap : NULL,
 		.key_wrap_arg = kek,
+		.transport = (enum gba_dia_transport)cfg->zn_transport,
+		.tls_cert = cfg->zn_tls_cert, .tls_key = cfg->zn_tls_key, .tls_ca = cfg->zn_tls_ca,
 	};
 	gba_err err = gba_naf_id(s->naf_id_digest, sizeof(s->naf_id_digest),
 				 &s->naf_id_digest_len, cfg->fqdn, strlen(cfg->fqdn),
@@ -118,45 +119,106 @@ static gba_err open_zn(struct naf_svc *s, const struct naf_config *cfg, struct g
 	return err ? err : gba_naf_open(&zc, &s->zn);
 }
 
-/* One daemon on listen (or none when "off"). */
-static struct MHD_Daemon *start(const char *name, const char *listen, const struct naf_config *cfg,
-				struct naf_svc *s, int tls, MHD_AccessHandlerCallback h, int *bad)
+/* A listen address; 0 with none when "off", -1 when bad. */
+static int listen_addr(const char *name, const char *listen, struct sockaddr_storage *ss,
+		       socklen_t *len)
+{
+	if (!strcmp(listen, "off") || !listen[0])
+		return 0;
+	if (parse_listen(listen, ss, len) || (!strcmp(name, "admin") && !is_loopback(ss))) {
+		fprintf(stderr, "gba-naf: %s listen %s: not host:port%s\n", name, listen,
+			strcmp(name, "admin") ? "" : " on loopback");
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * The loopback admin port: a thread per connection is enough there, with
+ * poll(2): the Ua ports' sockets push its descriptors past FD_SETSIZE.
+ */
+static struct MHD_Daemon *start_admin(const struct naf_config *cfg, struct naf_svc *s, int *bad)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	if (!strcmp(listen, "off") || !listen[0])
-		return NULL;
-	if (parse_listen(listen, &ss, &len) || (!strcmp(name, "admin") && !is_loopback(&ss))) {
-		fprintf(stderr, "gba-naf: %s listen %s: not host:port%s\n", name, listen,
-			strcmp(name, "admin") ? "" : " on loopback");
-		*bad = 1;
+	int rc = listen_addr("admin", cfg->admin_listen, &ss, &len);
+	if (rc <= 0) {
+		*bad |= rc < 0;
 		return NULL;
 	}
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+	unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 			 MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-	struct MHD_Daemon *d;
-	if (tls)
-		d = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, h, s,
-				     MHD_OPTION_SOCK_ADDR, &ss,
-				     MHD_OPTION_HTTPS_CRED_TYPE, GNUTLS_CRD_PSK,
-				     MHD_OPTION_GNUTLS_PSK_CRED_HANDLER, ua_tls_psk, s,
-				     MHD_OPTION_HTTPS_PRIORITIES, cfg->tls_priorities,
-				     MHD_OPTION_NOTIFY_CONNECTION, ua_tls_notify, s,
-				     MHD_OPTION_NOTIFY_COMPLETED, req_completed, NULL,
-				     MHD_OPTION_CONNECTION_LIMIT, cfg->threads_max,
-				     MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
-	else
-		d = MHD_start_daemon(flags, 0, NULL, NULL, h, s, MHD_OPTION_SOCK_ADDR, &ss,
-				     MHD_OPTION_NOTIFY_COMPLETED, req_completed, NULL,
-				     MHD_OPTION_CONNECTION_LIMIT, cfg->threads_max,
-				     MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+	struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, admin_handler, s,
+						MHD_OPTION_SOCK_ADDR, &ss,
+						MHD_OPTION_NOTIFY_COMPLETED, req_completed, NULL,
+						MHD_OPTION_CONNECTION_LIMIT, 64u,
+						MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
 	if (!d) {
-		fprintf(stderr, "gba-naf: cannot start the %s listener on %s\n", name, listen);
+		fprintf(stderr, "gba-naf: cannot start the admin listener on %s\n", cfg->admin_listen);
 		*bad = 1;
 	} else {
-		nlog_info("%s listening on %s", name, listen);
+		nlog_info("admin listening on %s", cfg->admin_listen);
 	}
 	return d;
+}
+
+/* One Ua port on listen (or none when "off"). */
+static struct ua_server *start_ua(const char *name, const char *listen,
+				  const struct naf_config *cfg, struct naf_svc *s, int tls,
+				  MHD_AccessHandlerCallback h, int *bad)
+{
+	char err[256];
+	struct ua_server *u = NULL;
+	struct ua_server_opts o = {
+		.name = name, .tls = tls, .threads = cfg->threads, .handler = h,
+		.limits = {
+			.max_total = cfg->max_connections,
+			.max_per_addr = cfg->max_connections_per_ip,
+			.handshake_ms = cfg->handshake_timeout * 1000,
+			.header_ms = cfg->header_timeout * 1000,
+			.tls = tls,
+		},
+	};
+	struct sockaddr_storage ss;
+	int rc = listen_addr(name, listen, &ss, &o.addr_len);
+	if (rc <= 0) {
+		*bad |= rc < 0;
+		return NULL;
+	}
+	o.addr = &ss;
+	if (ua_server_start(&u, &o, s, err, sizeof(err))) {
+		fprintf(stderr, "gba-naf: cannot start the %s listener on %s: %s\n", name, listen,
+			err);
+		*bad = 1;
+		return NULL;
+	}
+	nlog_info("%s listening on %s (%u connections, %u per address)", name, listen,
+		  cfg->max_connections, cfg->max_connections_per_ip);
+	return u;
+}
+
+/*
+ * Each Ua port may hold ua.max_connections sockets (and a quarter more
+ * being closed): raise the soft limit on descriptors to the hard one, and
+ * lower max_connections to what fits, keeping 256 for the rest.
+ */
+static void fit_descriptors(struct naf_config *cfg)
+{
+	struct rlimit r;
+	if (getrlimit(RLIMIT_NOFILE, &r))
+		return;
+	if (r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &r))
+			getrlimit(RLIMIT_NOFILE, &r);
+	}
+	rlim_t spare = r.rlim_cur > 512 ? r.rlim_cur - 256 : 256;
+	rlim_t fit = spare * 2 / 5;   /* two ports, each max * 5/4 */
+	if (r.rlim_cur != RLIM_INFINITY && fit < cfg->max_connections) {
+		nlog_warn("ua.max_connections %u lowered to %u: %llu descriptors allowed",
+			  cfg->max_connections, (unsigned)fit, (unsigned long long)r.rlim_cur);
+		cfg->max_connections = (unsigned)fit;
+	}
 }
 
 /* Wait for SIGTERM/SIGINT, purging expired records every minute. */
@@ -209,20 +271,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gba-naf: %s\n", gba_strerror(err));
 	if (!err && (err = open_zn(&s, cfg, kek)))
 		fprintf(stderr, "gba-naf: Zn: %s\n", gba_strerror(err));
-	struct MHD_Daemon *d[3] = { NULL };
+	struct MHD_Daemon *admin = NULL;
 	if (!err) {
-		d[0] = start("digest Ua", cfg->digest_listen, cfg, &s, 0, ua_digest_handler, &bad);
-		d[1] = start("TLS-PSK Ua", cfg->tls_listen, cfg, &s, 1, ua_tls_handler, &bad);
-		d[2] = start("admin", cfg->admin_listen, cfg, &s, 0, admin_handler, &bad);
+		fit_descriptors(cfg);
+		s.ua_digest = start_ua("digest Ua", cfg->digest_listen, cfg, &s, 0,
+				       ua_digest_handler, &bad);
+		s.ua_tls = start_ua("TLS-PSK Ua", cfg->tls_listen, cfg, &s, 1, ua_tls_handler, &bad);
+		admin = start_admin(cfg, &s, &bad);
 		if (!bad) {
 			nlog_info("NAF %s ready", cfg->fqdn);
 			serve(&s);
 			rc = 0;
 		}
 	}
-	for (int i = 0; i < 3; i++)
-		if (d[i])
-			MHD_stop_daemon(d[i]);
+	if (admin)
+		MHD_stop_daemon(admin);
+	ua_server_stop(s.ua_digest);
+	ua_server_stop(s.ua_tls);
 	gba_naf_close(s.zn);
 	nonces_free(s.nonces);
 	ks_close(s.ks);

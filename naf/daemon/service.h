@@ -19,8 +19,11 @@
 #include "nonces.h"
 #include "request.h"
 
+struct ua_server;
+
 struct naf_svc {
 	const struct naf_config *cfg;
+	struct ua_server *ua_digest, *ua_tls;    /* the Ua ports (NULL when off), for stats */
 	struct keystore *ks;
 	struct nonces *nonces;
 	struct gba_naf *zn;

@@ -50,6 +50,10 @@ static gba_err open_node(struct gba_naf *naf, const struct gba_naf_config *cfg)
 		.address = cfg->local_address,
 		.port = 0,   /* a client: the NAF connects to the BSF */
 		.apps = GBA_DIA_ZN,
+		.transport = cfg->transport,
+		.tls_cert = cfg->tls_cert,
+		.tls_key = cfg->tls_key,
+		.tls_ca = cfg->tls_ca,
 		.log = cfg->log,
 		.log_arg = cfg->log_arg,
 		.log_level = cfg->log_level,

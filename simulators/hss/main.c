@@ -1,7 +1,8 @@
 /*
  * gba-hss-sim - a Zh HSS for labs and tests: answers Multimedia-Auth-
  * Requests (TS 29.109) from the SQLite subscriber database, over
- * freeDiameter on plain TCP.
+ * freeDiameter on TLS (a certificate each way; a BSF's must name the
+ * identity of its CER), or plain TCP when asked for.
  *
  * Vectors come from the database's AuC (gba_subdb_next_av / _resync),
  * which moves each subscriber's SQN on atomically, in this HSS's IND slot;
@@ -37,6 +38,8 @@ struct hss_options {
 	unsigned ind;
 	unsigned threads;
 	enum gba_dia_log_level log_level;
+	enum gba_dia_transport transport;
+	const char *tls_cert, *tls_key, *tls_ca;
 	int fixed_rand;                /* --fixed-rand: every vector gets rand */
 	uint8_t rand[16];
 };
@@ -66,12 +69,17 @@ static void usage(FILE *out)
 		"  --ind N               SQN IND slot of the vectors this HSS issues, 0..31 (0)\n"
 		"  --threads N           threads answering requests (4)\n"
 		"  --log-level LEVEL     debug, info, warn or error (info)\n"
+		"  --zh.transport T      tls (TLS both ways) or tcp (plain TCP) (tls)\n"
+		"  --zh.tls_cert FILE    PEM certificate naming --identity (required with tls)\n"
+		"  --zh.tls_key FILE     its PEM private key\n"
+		"  --zh.tls_ca FILE      PEM CA that signs the BSFs' certificates\n"
 		"  --fixed-rand HEX      every vector gets this RAND (16 octets), as a\n"
 		"                        stored-vector test HSS does: for B-TID collision tests\n"
 		"  --help, --version\n"
 		"\n"
-		"Any Diameter peer may connect (plain TCP, no TLS): run it on loopback or\n"
-		"a protected network.  SIGTERM or SIGINT stops it cleanly.\n");
+		"Any BSF may connect whose certificate (from --zh.tls_ca) names the Diameter\n"
+		"identity it claims; with --zh.transport tcp any peer at all (loopback or a\n"
+		"protected network only).  SIGTERM or SIGINT stops it cleanly.\n");
 }
 
 static int parse_uint(const char *s, unsigned max, unsigned *out)
@@ -143,6 +151,10 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 		{ "ind", required_argument, NULL, 'n' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "log-level", required_argument, NULL, 'L' },
+		{ "zh.transport", required_argument, NULL, 'T' },
+		{ "zh.tls_cert", required_argument, NULL, 'C' },
+		{ "zh.tls_key", required_argument, NULL, 'K' },
+		{ "zh.tls_ca", required_argument, NULL, 'A' },
 		{ "fixed-rand", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -164,6 +176,13 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 		case 'n': if (parse_uint(optarg, GBA_IND_SLOTS_MAX - 1, &o->ind)) bad = "--ind"; break;
 		case 't': if (parse_uint(optarg, 64, &o->threads) || !o->threads) bad = "--threads"; break;
 		case 'L': if (parse_level(optarg, &o->log_level)) bad = "--log-level"; break;
+		case 'T':
+			if (gba_dia_transport_parse(optarg, &o->transport))
+				bad = "--zh.transport";
+			break;
+		case 'C': o->tls_cert = optarg; break;
+		case 'K': o->tls_key = optarg; break;
+		case 'A': o->tls_ca = optarg; break;
 		case 'R': if (parse_rand(optarg, o)) bad = "--fixed-rand"; break;
 		case 'h': usage(stdout); return 1;
 		case 'V': printf("gba-hss-sim %s\n", HSS_VERSION); return 1;
@@ -180,6 +199,11 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 	}
 	if (o->kek && !o->pin_file) {
 		fprintf(stderr, "gba-hss-sim: --kek needs --pin-file\n");
+		return -1;
+	}
+	if (o->transport == GBA_DIA_TLS && (!o->tls_cert || !o->tls_key || !o->tls_ca)) {
+		fprintf(stderr, "gba-hss-sim: --zh.transport tls (the default) needs --zh.tls_cert, "
+				"--zh.tls_key and --zh.tls_ca\n");
 		return -1;
 	}
 	if (!o->realm) {
@@ -246,6 +270,10 @@ static int run(const struct hss_options *o, struct hss *h, const sigset_t *stop)
 		.port = (uint16_t)o->port,
 		.apps = GBA_DIA_ZH,
 		.accept_unknown_peers = 1,
+		.transport = o->transport,
+		.tls_cert = o->tls_cert,
+		.tls_key = o->tls_key,
+		.tls_ca = o->tls_ca,
 		.threads = o->threads,
 		.log = log_line,
 		.log_level = o->log_level,
@@ -264,8 +292,9 @@ static int run(const struct hss_options *o, struct hss *h, const sigset_t *stop)
 		gba_dia_close(dia);
 		return 1;
 	}
-	gba_dia_log(dia, GBA_DIA_LOG_INFO, "%s (realm %s) listening on %s:%u, IND %u",
-		    o->identity, o->realm, o->address, o->port, o->ind);
+	gba_dia_log(dia, GBA_DIA_LOG_INFO, "%s (realm %s) listening on %s:%u (%s), IND %u",
+		    o->identity, o->realm, o->address, o->port,
+		    gba_dia_transport_name(o->transport), o->ind);
 	sigwait(stop, &sig);
 	gba_dia_log(dia, GBA_DIA_LOG_INFO, "signal %d: stopping", sig);
 	gba_dia_close(dia);

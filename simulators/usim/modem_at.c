@@ -3,8 +3,13 @@
  * (3GPP TS 27.007): AT, ATE0/ATE1, ATI, AT+CMEE, AT+CPIN, AT+CIMI,
  * AT+CSIM (raw APDUs, the caller does 61xx/6Cxx itself as with a real
  * module) and AT+CRSM (restricted access: the module selects the file and
- * does GET RESPONSE itself).  Logical channels (AT+CCHO/AT+CGLA) answer
- * "operation not supported".
+ * does GET RESPONSE itself), and logical channels (AT+CCHO opens one to
+ * an application by AID, AT+CGLA sends an APDU on it with the channel
+ * put into CLA, AT+CCHC closes it; TS 27.007 8.45, 8.43, 8.46).  Profile
+ * options: modem_channels = no refuses the channel commands (an old
+ * module); modem_chatty = yes keeps the echo on whatever ATE says and
+ * puts an unsolicited result code and blank lines before each card
+ * answer; strict = yes refuses lowercase hex in AT+CSIM/AT+CGLA.
  *
  * AT+CRSM and AT+CIMI select files on the basic channel, so they change
  * the current file an AT+CSIM user may rely on (as on many modules).
@@ -27,6 +32,7 @@
 #define CME_SIM_FAILURE 13
 #define CME_INCORRECT_PASSWORD 16
 #define CME_INVALID_PARAM 50
+#define CME_NOT_FOUND 22
 
 struct out {
 	char *b;
@@ -61,6 +67,7 @@ static void cme(const struct modem_at *m, struct out *o, int code)
 		{ CME_SIM_FAILURE, "SIM failure" },
 		{ CME_INCORRECT_PASSWORD, "incorrect password" },
 		{ CME_INVALID_PARAM, "invalid parameter" },
+		{ CME_NOT_FOUND, "not found" },
 	};
 	const char *t = "unknown";
 
@@ -207,21 +214,32 @@ bad:
 	cme(m, o, CME_INVALID_PARAM);
 }
 
-/* AT+CSIM=<length>,"<hex command>" -> +CSIM: <length>,"<hex response>" */
-static void cmd_csim(struct modem_at *m, const char *arg, struct out *o)
+/* <length>,"<hex>" into c; -1 when malformed (or lowercase in strict mode). */
+static int parse_hex_arg(const struct modem_at *m, const char *arg, uint8_t *c, size_t size,
+			 size_t *cl)
 {
-	uint8_t c[261], r[USIM_SIM_RAPDU_MAX];
-	char hex[2 * USIM_SIM_RAPDU_MAX + 1];
-	size_t cl, rl = 0, hl;
 	char *end;
 	long len = strtol(arg, &end, 10);
 	const char *q1 = strchr(end, '"'), *q2 = q1 ? strchr(q1 + 1, '"') : NULL;
 
 	if (*end != ',' || !q1 || !q2 || len != q2 - q1 - 1 ||
-	    gba_hex_decode(c, sizeof(c), &cl, q1 + 1, (size_t)(q2 - q1 - 1)) != GBA_OK) {
-		cme(m, o, CME_INVALID_PARAM);
-		return;
-	}
+	    gba_hex_decode(c, size, cl, q1 + 1, (size_t)(q2 - q1 - 1)) != GBA_OK)
+		return -1;
+	/* TS 27.007 gives the hex in upper case; a strict module holds to it. */
+	for (const char *h = q1 + 1; m->sim->prof.strict && h < q2; h++)
+		if (islower((unsigned char)*h))
+			return -1;
+	return 0;
+}
+
+/* The card's answer as +CSIM/+CGLA: <length>,"<HEX>". */
+static void apdu_answer(struct modem_at *m, const char *name, const uint8_t *c, size_t cl,
+			struct out *o)
+{
+	uint8_t r[USIM_SIM_RAPDU_MAX];
+	char hex[2 * USIM_SIM_RAPDU_MAX + 1];
+	size_t rl = 0, hl;
+
 	usim_sim_apdu(m->sim, c, cl, r, sizeof(r), &rl);
 	if (rl < 2) {
 		cme(m, o, CME_SIM_FAILURE);       /* the card did not answer */
@@ -230,11 +248,86 @@ static void cmd_csim(struct modem_at *m, const char *arg, struct out *o)
 	gba_hex_encode(hex, sizeof(hex), r, rl);
 	for (hl = 0; hex[hl]; hl++)
 		hex[hl] = (char)toupper((unsigned char)hex[hl]);
-	emit(o, "\r\n+CSIM: %zu,\"%s\"\r\n", hl, hex);
+	emit(o, "\r\n%s: %zu,\"%s\"\r\n", name, hl, hex);
 	ok(o);
 	gba_wipe(hex, sizeof(hex));
 	gba_wipe(r, sizeof(r));
+}
+
+/* AT+CSIM=<length>,"<hex command>" -> +CSIM: <length>,"<hex response>" */
+static void cmd_csim(struct modem_at *m, const char *arg, struct out *o)
+{
+	uint8_t c[261];
+	size_t cl;
+
+	if (parse_hex_arg(m, arg, c, sizeof(c), &cl))
+		cme(m, o, CME_INVALID_PARAM);
+	else
+		apdu_answer(m, "+CSIM", c, cl, o);
 	gba_wipe(c, sizeof(c));
+}
+
+/* AT+CCHO="<AID>" -> <sessionid>: MANAGE CHANNEL open, then SELECT the
+ * application on the new channel.  The session id is the channel number. */
+static void cmd_ccho(struct modem_at *m, const char *arg, struct out *o)
+{
+	uint8_t open_ch[5] = { 0x00, 0x70, 0x00, 0x00, 0x01 }, sel[5 + 16], d[256];
+	size_t al, dl = 0, n = strlen(arg);
+	uint16_t sw;
+
+	if (n < 2 || arg[0] != '"' || arg[n - 1] != '"' ||
+	    gba_hex_decode(sel + 5, 16, &al, arg + 1, n - 2) != GBA_OK || al < 5) {
+		cme(m, o, CME_INVALID_PARAM);
+		return;
+	}
+	sw = transceive(m->sim, open_ch, sizeof(open_ch), d, &dl);
+	if (sw != SW_OK || dl != 1) {
+		cme(m, o, CME_SIM_FAILURE);       /* no free channel */
+		return;
+	}
+	uint8_t ch = d[0], close_ch[4] = { 0x00, 0x70, 0x80, ch };
+	memcpy(sel, (uint8_t[]){ ch, 0xA4, 0x04, 0x04, (uint8_t)al }, 5);
+	sw = transceive(m->sim, sel, 5 + al, d, &dl);
+	if (sw != SW_OK) {
+		transceive(m->sim, close_ch, sizeof(close_ch), d, &dl);
+		cme(m, o, CME_NOT_FOUND);
+		return;
+	}
+	emit(o, "\r\n%u\r\n", ch);
+	ok(o);
+}
+
+/* AT+CGLA=<sessionid>,<length>,"<hex>": the APDU on that channel. */
+static void cmd_cgla(struct modem_at *m, const char *arg, struct out *o)
+{
+	uint8_t c[261];
+	size_t cl;
+	char *end;
+	unsigned long sid = strtoul(arg, &end, 10);
+
+	if (end == arg || *end != ',' || sid == 0 || sid >= SIM_CHANNELS ||
+	    !m->sim->chan[sid].open || parse_hex_arg(m, end + 1, c, sizeof(c), &cl) || cl < 4) {
+		cme(m, o, CME_INVALID_PARAM);
+	} else {
+		c[0] = (uint8_t)((c[0] & ~0x03) | sid);   /* the channel is the module's to set */
+		apdu_answer(m, "+CGLA", c, cl, o);
+	}
+	gba_wipe(c, sizeof(c));
+}
+
+/* AT+CCHC=<sessionid>: MANAGE CHANNEL close. */
+static void cmd_cchc(struct modem_at *m, const char *arg, struct out *o)
+{
+	char *end;
+	unsigned long sid = strtoul(arg, &end, 10);
+	uint8_t close_ch[4] = { 0x00, 0x70, 0x80, (uint8_t)sid }, d[256];
+	size_t dl;
+
+	if (end == arg || *end || sid == 0 || sid >= SIM_CHANNELS ||
+	    transceive(m->sim, close_ch, sizeof(close_ch), d, &dl) != SW_OK)
+		cme(m, o, CME_INVALID_PARAM);
+	else
+		ok(o);
 }
 
 /* Split "a,b,"c",d" into at most max fields (quotes removed). */
@@ -358,7 +451,8 @@ static void cmd_crsm(struct modem_at *m, char *arg, struct out *o)
 static int card_command(const char *c)
 {
 	return !strncasecmp(c, "+CSIM", 5) || !strncasecmp(c, "+CRSM", 5) ||
-	       !strncasecmp(c, "+CIMI", 5);
+	       !strncasecmp(c, "+CIMI", 5) || !strncasecmp(c, "+CCHO", 5) ||
+	       !strncasecmp(c, "+CGLA", 5) || !strncasecmp(c, "+CCHC", 5);
 }
 
 /* c: the command after "AT". */
@@ -369,7 +463,7 @@ static void dispatch_at(struct modem_at *m, char *c, struct out *o)
 	} else if (*c == '\0') {
 		ok(o);
 	} else if (!strcasecmp(c, "E0") || !strcasecmp(c, "E1")) {
-		m->echo = c[1] == '1';
+		m->echo = c[1] == '1' || m->sim->prof.modem_chatty;   /* a chatty one keeps it */
 		ok(o);
 	} else if (!strcasecmp(c, "I")) {
 		emit(o, "\r\ngba-usim-sim modem\r\n");
@@ -385,9 +479,15 @@ static void dispatch_at(struct modem_at *m, char *c, struct out *o)
 		cmd_csim(m, c + 6, o);
 	} else if (!strncasecmp(c, "+CRSM=", 6)) {
 		cmd_crsm(m, c + 6, o);
-	} else if (!strncasecmp(c, "+CCHO", 5) || !strncasecmp(c, "+CGLA", 5) ||
-		   !strncasecmp(c, "+CCHC", 5)) {
-		cme(m, o, CME_NOT_SUPPORTED);
+	} else if ((!strncasecmp(c, "+CCHO", 5) || !strncasecmp(c, "+CGLA", 5) ||
+		    !strncasecmp(c, "+CCHC", 5)) && !m->sim->prof.modem_channels) {
+		cme(m, o, CME_NOT_SUPPORTED);       /* an old module */
+	} else if (!strncasecmp(c, "+CCHO=", 6)) {
+		cmd_ccho(m, c + 6, o);
+	} else if (!strncasecmp(c, "+CGLA=", 6)) {
+		cmd_cgla(m, c + 6, o);
+	} else if (!strncasecmp(c, "+CCHC=", 6)) {
+		cmd_cchc(m, c + 6, o);
 	} else {
 		emit(o, "\r\nERROR\r\n");
 	}
@@ -413,6 +513,9 @@ size_t modem_at_line(struct modem_at *m, const char *line, char *out, size_t out
 		emit(&o, "\r\nERROR\r\n");
 		return o.len;
 	}
+	/* A chatty module: a URC and an empty line before the answer. */
+	if (m->sim->prof.modem_chatty && card_command(cmd + 2))
+		emit(&o, "\r\n+CREG: 1,\"00C3\",\"0001A2B3\",7\r\n\r\n");
 	dispatch_at(m, cmd + 2, &o);
 	gba_wipe(cmd, sizeof(cmd));
 	return o.len;

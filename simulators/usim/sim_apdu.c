@@ -24,6 +24,11 @@
 #define INS_VERIFY 0x20
 #define INS_AUTHENTICATE 0x88
 #define INS_GET_RESPONSE 0xC0
+#define INS_MANAGE_CHANNEL 0x70
+#define INS_TERMINAL_PROFILE 0x10
+#define INS_ENVELOPE 0xC2
+#define INS_FETCH 0x12
+#define INS_TERMINAL_RESPONSE 0x14
 
 /* Short APDUs only; 0 when well formed. */
 static int parse_apdu(const uint8_t *c, size_t n, struct sim_apdu *a)
@@ -68,6 +73,11 @@ static const char *ins_name(uint8_t ins)
 	case INS_VERIFY: return "VERIFY PIN";
 	case INS_AUTHENTICATE: return "AUTHENTICATE";
 	case INS_GET_RESPONSE: return "GET RESPONSE";
+	case INS_MANAGE_CHANNEL: return "MANAGE CHANNEL";
+	case INS_TERMINAL_PROFILE: return "TERMINAL PROFILE";
+	case INS_ENVELOPE: return "ENVELOPE";
+	case INS_FETCH: return "FETCH";
+	case INS_TERMINAL_RESPONSE: return "TERMINAL RESPONSE";
 	default: return "unknown INS";
 	}
 }
@@ -101,12 +111,36 @@ static void get_response(struct usim_sim *sim, const struct sim_apdu *a, struct 
 	}
 }
 
-/* The class each command takes: 80 for STATUS, 00 for the rest. */
+/* The class each command takes: 80 for STATUS and the CAT commands
+ * (TS 102 221 10.1.2), 00 for the rest. */
 static int class_ok(const struct sim_apdu *a)
 {
-	uint8_t want = a->ins == INS_STATUS ? 0x80 : 0x00;
+	int cat = a->ins == INS_STATUS || a->ins == INS_TERMINAL_PROFILE ||
+		  a->ins == INS_ENVELOPE || a->ins == INS_FETCH ||
+		  a->ins == INS_TERMINAL_RESPONSE;
+	uint8_t want = cat ? 0x80 : 0x00;
 
 	return (a->cla & 0xF0) == want;
+}
+
+/* FETCH: the proactive command a sw_quirks card announced with 91xx
+ * (MORE TIME, TS 102 223 6.4.4), once; nothing pending: 6F00 is what the
+ * spec leaves, we answer 9000 with no data as most cards do. */
+static void fetch(struct usim_sim *sim, const struct sim_apdu *a, struct sim_reply *r)
+{
+	static const uint8_t more_time[] = { 0xD0, 0x09, 0x81, 0x03, 0x01, 0x02, 0x00,
+					     0x82, 0x02, 0x81, 0x82 };
+
+	r->sw = SW_OK;
+	if (!sim->proactive_pending)
+		return;
+	if (!a->has_le || (a->le != sizeof(more_time) && a->le != 256)) {
+		r->sw = (uint16_t)(0x6C00 | sizeof(more_time));
+		return;
+	}
+	memcpy(r->data, more_time, sizeof(more_time));
+	r->len = sizeof(more_time);
+	sim->proactive_pending = 0;
 }
 
 static void dispatch(struct usim_sim *sim, const struct sim_apdu *a, struct sim_reply *r)
@@ -115,8 +149,8 @@ static void dispatch(struct usim_sim *sim, const struct sim_apdu *a, struct sim_
 		r->sw = SW_CLA_UNKNOWN;
 		return;
 	}
-	if (a->cla & 0x0F) {
-		r->sw = SW_CHANNEL_UNSUP;       /* logical channels, secure messaging */
+	if (a->cla & 0x0C) {
+		r->sw = SW_CHANNEL_UNSUP;       /* secure messaging */
 		return;
 	}
 	switch (a->ins) {
@@ -129,6 +163,17 @@ static void dispatch(struct usim_sim *sim, const struct sim_apdu *a, struct sim_
 	case INS_VERIFY: sim_cmd_verify(sim, a, r); break;
 	case INS_AUTHENTICATE: sim_cmd_authenticate(sim, a, r); break;
 	case INS_GET_RESPONSE: get_response(sim, a, r); break;
+	case INS_MANAGE_CHANNEL: sim_cmd_manage_channel(sim, a, r); break;
+	case INS_TERMINAL_PROFILE:
+	case INS_ENVELOPE:
+	case INS_TERMINAL_RESPONSE:
+		/* The card runs no toolkit application: it takes the terminal's
+		 * profile, envelopes and responses, and asks for nothing. */
+		r->sw = a->lc ? SW_OK : SW_WRONG_LENGTH;
+		break;
+	case INS_FETCH:
+		fetch(sim, a, r);
+		break;
 	default: r->sw = SW_INS_UNKNOWN;
 	}
 }
@@ -185,12 +230,64 @@ static void apply_auth_fault(struct usim_sim *sim, struct sim_reply *r)
 static void log_command(struct usim_sim *sim, const struct sim_apdu *a, uint16_t sw)
 {
 	char line[96];
+	int n;
+	unsigned ch = sim_cla_channel(a->cla);
 
 	if (!sim->log_fn)
 		return;
-	snprintf(line, sizeof(line), "%s P1=%02X P2=%02X Lc=%zu -> %04X", ins_name(a->ins),
-		 a->p1, a->p2, a->lc, sw);
+	n = snprintf(line, sizeof(line), "%s P1=%02X P2=%02X Lc=%zu -> %04X", ins_name(a->ins),
+		     a->p1, a->p2, a->lc, sw);
+	/* A file id is no secret, and tests check which files a client selects where. */
+	if (a->ins == INS_SELECT && a->p1 == 0x00 && a->lc == 2 && n > 0)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " fid=%02X%02X", a->data[0],
+			      a->data[1]);
+	if (ch && n > 0 && (size_t)n < sizeof(line))
+		snprintf(line + n, sizeof(line) - (size_t)n, " ch=%u", ch);
 	sim->log_fn(sim->log_ctx, line);
+}
+
+/*
+ * sw_quirks: status words real cards send that a client must take as
+ * success: 91xx (normal ending, a proactive command waits: TS 102 221
+ * 10.2.1.1) from power-up and after a TERMINAL PROFILE until FETCH, and
+ * 63C1 (UPDATE successful after one internal retry, 10.2.1.2).  Applied
+ * to the final answer (after T=0 shaping: 61xx stays 61xx).
+ */
+static void quirk_sw(struct usim_sim *sim, const struct sim_apdu *a, struct sim_reply *r)
+{
+	if (a->ins == INS_TERMINAL_PROFILE && r->sw == SW_OK)
+		sim->proactive_pending = 1;
+	if (a->ins == INS_UPDATE_BINARY && r->sw == SW_OK)
+		r->sw = 0x63C1;
+	else if (r->sw == SW_OK && sim->proactive_pending && a->ins != INS_FETCH)
+		r->sw = 0x910B;
+}
+
+/* The selection state of the command's channel into sim->cur_*; 0 when
+ * the channel is not open. */
+static int channel_enter(struct usim_sim *sim, uint8_t cla)
+{
+	unsigned ch = sim_cla_channel(cla);
+	const struct sim_channel *c;
+
+	if (ch >= SIM_CHANNELS || !sim->chan[ch].open)
+		return 0;
+	c = &sim->chan[ch];
+	sim->cur_df = c->cur_df;
+	sim->cur_ef = c->cur_ef;
+	sim->cur_app = c->cur_app;
+	sim->cur_rec = c->cur_rec;
+	return 1;
+}
+
+static void channel_leave(struct usim_sim *sim, uint8_t cla)
+{
+	struct sim_channel *c = &sim->chan[sim_cla_channel(cla)];
+
+	c->cur_df = sim->cur_df;
+	c->cur_ef = sim->cur_ef;
+	c->cur_app = sim->cur_app;
+	c->cur_rec = sim->cur_rec;
 }
 
 static void process(struct usim_sim *sim, const uint8_t *capdu, size_t capdu_len,
@@ -207,7 +304,19 @@ static void process(struct usim_sim *sim, const uint8_t *capdu, size_t capdu_len
 	}
 	if (a.ins != INS_GET_RESPONSE || (a.cla & 0xF0) != 0)
 		drop_pending(sim);              /* any other command drops it */
+	if (sim->prof.strict && !usim_sim_is_t1(sim) && a.lc && a.has_le) {
+		/* T=0 has no case 4 (ISO 7816-3 12.2): a strict card refuses the Le. */
+		r->sw = SW_WRONG_LENGTH;
+		log_command(sim, &a, r->sw);
+		return;
+	}
+	if (!channel_enter(sim, a.cla)) {
+		r->sw = SW_CHANNEL_UNSUP;
+		log_command(sim, &a, r->sw);
+		return;
+	}
 	dispatch(sim, &a, r);
+	channel_leave(sim, a.cla);
 	if (a.ins == INS_AUTHENTICATE && r->sw == SW_OK)
 		apply_auth_fault(sim, r);
 	if (r->sw == SW_OK && r->len > 0) {
@@ -216,6 +325,8 @@ static void process(struct usim_sim *sim, const uint8_t *capdu, size_t capdu_len
 		else if (a.ins != INS_GET_RESPONSE)
 			shape_outgoing(sim, &a, r);
 	}
+	if (sim->prof.sw_quirks)
+		quirk_sw(sim, &a, r);
 	log_command(sim, &a, r->sw);
 }
 

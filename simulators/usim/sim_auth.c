@@ -202,8 +202,41 @@ static int gba_supported(const struct usim_sim *sim)
 	return sim->prof.gba && sim->files[F_GBABP].present;
 }
 
+void sim_isim_swap(struct usim_sim *sim)
+{
+	struct gba_aka_key k = sim->prof.key;
+	struct sim_app_state st = { sim->sqn, sim->gba };
+	struct sim_file bp = sim->files[F_GBABP], nl = sim->files[F_GBANL];
+
+	sim->prof.key = sim->prof.isim_key;
+	sim->prof.isim_key = k;
+	sim->sqn = sim->isim.sqn;
+	sim->gba = sim->isim.gba;
+	sim->isim = st;
+	sim->files[F_GBABP] = sim->files[F_ISIM_GBABP];
+	sim->files[F_ISIM_GBABP] = bp;
+	sim->files[F_GBANL] = sim->files[F_ISIM_GBANL];
+	sim->files[F_ISIM_GBANL] = nl;
+	gba_wipe(&k, sizeof(k));
+	gba_wipe(&st, sizeof(st));
+}
+
+static void authenticate(struct usim_sim *sim, const struct sim_apdu *a, struct sim_reply *r);
+
+/* An ISIM with its own K runs AKA and GBA on its own state. */
 void sim_cmd_authenticate(struct usim_sim *sim, const struct sim_apdu *a,
 			  struct sim_reply *r)
+{
+	int own = sim->prof.isim_own_key && sim->cur_app == F_ADF_ISIM;
+
+	if (own)
+		sim_isim_swap(sim);
+	authenticate(sim, a, r);
+	if (own)
+		sim_isim_swap(sim);
+}
+
+static void authenticate(struct usim_sim *sim, const struct sim_apdu *a, struct sim_reply *r)
 {
 	if (a->p1 != 0x00) {
 		r->sw = SW_WRONG_P1P2;

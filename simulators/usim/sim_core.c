@@ -22,6 +22,7 @@ static gba_err init_card(struct usim_sim *sim, const char *profile_path,
 	if (!sim->state_path)
 		return GBA_ERR_NO_MEMORY;
 	gba_usim_sqn_init(&sim->sqn, sim->prof.ind_bits, sim->prof.sqn_delta);
+	gba_usim_sqn_init(&sim->isim.sqn, sim->prof.ind_bits, sim->prof.sqn_delta);
 	sim->pin_tries = 3;
 	e = sim_fs_build(sim);
 	if (e == GBA_OK)
@@ -76,7 +77,13 @@ void usim_sim_reset(struct usim_sim *sim)
 	sim->cur_ef = F_NONE;
 	sim->cur_app = F_NONE;
 	sim->cur_rec = 0;
+	memset(sim->chan, 0, sizeof(sim->chan));
+	sim->chan[0].open = 1;                 /* only the basic channel after a reset */
+	sim->chan[0].cur_df = F_MF;
+	sim->chan[0].cur_ef = F_NONE;
+	sim->chan[0].cur_app = F_NONE;
 	sim->pin_verified = 0;
+	sim->proactive_pending = sim->prof.sw_quirks;   /* e.g. SET UP MENU at power-up */
 	gba_wipe(sim->pending, sizeof(sim->pending));
 	sim->pending_len = 0;
 }

@@ -32,7 +32,6 @@ const uint8_t SIM_AID_ISIM[16] = {
 	0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x04, 0xFF,
 	0xFF, 0xFF, 0xFF, 0x89, 0x06, 0x19, 0x00, 0x00 };
 
-#define GBABP_SIZE 256
 #define GBANL_REC_LEN 240
 #define NAFKCA_REC_LEN 64
 
@@ -54,7 +53,7 @@ static const struct file_spec SPECS[] = {
 	{ F_AD, F_ADF_USIM, 0x6FAD, SIM_EF_TRANSPARENT, 0x03, SIM_ALW, SIM_ADM, 0 },
 	{ F_UST, F_ADF_USIM, 0x6F38, SIM_EF_TRANSPARENT, 0x04, SIM_PIN, SIM_ADM, 0 },
 	{ F_GBABP, F_ADF_USIM, 0x6FD6, SIM_EF_TRANSPARENT, 0, SIM_PIN, SIM_PIN, 1 },
-	{ F_GBANL, F_ADF_USIM, 0x6FDA, SIM_EF_LINEAR, 0, SIM_PIN, SIM_PIN, 1 },
+	{ F_GBANL, F_ADF_USIM, 0x6FDA, SIM_EF_LINEAR, 0, SIM_PIN, SIM_ADM, 1 },
 	{ F_NAFKCA, F_ADF_USIM, 0x6FDD, SIM_EF_LINEAR, 0, SIM_PIN, SIM_ADM, 0 },
 	{ F_ADF_ISIM, F_MF, 0x7FF1, SIM_ADF, 0, SIM_ALW, SIM_ADM, 0 },
 	{ F_IMPI, F_ADF_ISIM, 0x6F02, SIM_EF_TRANSPARENT, 0x02, SIM_PIN, SIM_ADM, 0 },
@@ -63,8 +62,13 @@ static const struct file_spec SPECS[] = {
 	{ F_IST, F_ADF_ISIM, 0x6F07, SIM_EF_TRANSPARENT, 0x07, SIM_PIN, SIM_ADM, 0 },
 	{ F_ISIM_AD, F_ADF_ISIM, 0x6FAD, SIM_EF_TRANSPARENT, 0x03, SIM_ALW, SIM_ADM, 0 },
 	{ F_ISIM_GBABP, F_ADF_ISIM, 0x6FD5, SIM_EF_TRANSPARENT, 0, SIM_PIN, SIM_PIN, 1 },
-	{ F_ISIM_GBANL, F_ADF_ISIM, 0x6FD7, SIM_EF_LINEAR, 0, SIM_PIN, SIM_PIN, 1 },
+	{ F_ISIM_GBANL, F_ADF_ISIM, 0x6FD7, SIM_EF_LINEAR, 0, SIM_PIN, SIM_ADM, 1 },
 	{ F_ISIM_NAFKCA, F_ADF_ISIM, 0x6FDD, SIM_EF_LINEAR, 0, SIM_PIN, SIM_ADM, 0 },
+	/* EF_ARR: the access rules the FCPs' tag 8B point to (TS 102 221 13.4,
+	 * TS 31.102 4.2.x: 6F06, TS 31.103: 6F06). */
+	{ F_ARR, F_MF, 0x2F06, SIM_EF_LINEAR, 0x06, SIM_ALW, SIM_ADM, 0 },
+	{ F_USIM_ARR, F_ADF_USIM, 0x6F06, SIM_EF_LINEAR, 0x17, SIM_ALW, SIM_ADM, 0 },
+	{ F_ISIM_ARR, F_ADF_ISIM, 0x6F06, SIM_EF_LINEAR, 0x06, SIM_ALW, SIM_ADM, 0 },
 };
 
 static int alloc_file(struct sim_file *f, size_t size, uint8_t rec_len, uint8_t n_rec)
@@ -154,6 +158,15 @@ static int build_mf(struct usim_sim *sim)
 	return 0;
 }
 
+/* EF_GBABP, EF_GBANL and EF_NAFKCA of one application. */
+static int alloc_gba_files(struct sim_file *fs, int bp, int nl, int kca, unsigned bp_size)
+{
+	return alloc_file(&fs[bp], bp_size, 0, 0) ||
+	       alloc_file(&fs[nl], SIM_GBANL_RECORDS * GBANL_REC_LEN, GBANL_REC_LEN,
+			  SIM_GBANL_RECORDS) ||
+	       alloc_file(&fs[kca], 2 * NAFKCA_REC_LEN, NAFKCA_REC_LEN, 2);
+}
+
 static int build_usim(struct usim_sim *sim)
 {
 	struct sim_file *fs = sim->files;
@@ -169,10 +182,7 @@ static int build_usim(struct usim_sim *sim)
 	set_service(fs[F_UST].data, 2);   /* FDN, as test cards have: harmless */
 	if (p->gba) {
 		set_service(fs[F_UST].data, 68);
-		if (alloc_file(&fs[F_GBABP], GBABP_SIZE, 0, 0) ||
-		    alloc_file(&fs[F_GBANL], SIM_GBANL_RECORDS * GBANL_REC_LEN,
-			       GBANL_REC_LEN, SIM_GBANL_RECORDS) ||
-		    alloc_file(&fs[F_NAFKCA], 2 * NAFKCA_REC_LEN, NAFKCA_REC_LEN, 2))
+		if (alloc_gba_files(fs, F_GBABP, F_GBANL, F_NAFKCA, p->gbabp_size))
 			return -1;
 	}
 	return 0;
@@ -208,11 +218,52 @@ static int build_isim(struct usim_sim *sim)
 		put_tlv80(fs[F_IMPU].data + i * 255, 255, p->impu[i]);
 	fs[F_IST].data[0] = p->gba ? 0x02 : 0x00;    /* service 2: GBA */
 	memcpy(fs[F_ISIM_AD].data, fs[F_AD].data, 4);
-	if (p->gba) {
+	if (p->gba && p->isim_own_key) {
+		/* Its own subscription, its own Ks: its own GBA files. */
+		if (alloc_gba_files(fs, F_ISIM_GBABP, F_ISIM_GBANL, F_ISIM_NAFKCA, p->gbabp_size))
+			return -1;
+	} else if (p->gba) {
 		alias_file(&fs[F_ISIM_GBABP], &fs[F_GBABP]);
 		alias_file(&fs[F_ISIM_GBANL], &fs[F_GBANL]);
 		alias_file(&fs[F_ISIM_NAFKCA], &fs[F_NAFKCA]);
 	}
+	return 0;
+}
+
+/*
+ * EF_ARR's records, one per (read, update) pair of enum sim_access
+ * (record 1 + 3 * read + update), in the expanded format: AM_DO 80 01 01
+ * (read) and 80 01 02 (update), each followed by its SC_DO: 90 00
+ * (always), A4 {83 01 01, 95 01 08} (PIN1), A4 {83 01 0A, 95 01 08} (ADM1).
+ */
+#define ARR_REC_LEN 24
+static size_t put_sc(uint8_t *p, enum sim_access a)
+{
+	static const uint8_t alw[] = { 0x90, 0x00 };
+	static const uint8_t pin[] = { 0xA4, 0x06, 0x83, 0x01, 0x01, 0x95, 0x01, 0x08 };
+	static const uint8_t adm[] = { 0xA4, 0x06, 0x83, 0x01, 0x0A, 0x95, 0x01, 0x08 };
+	const uint8_t *v = a == SIM_ALW ? alw : a == SIM_PIN ? pin : adm;
+	size_t n = a == SIM_ALW ? sizeof(alw) : sizeof(pin);
+
+	memcpy(p, v, n);
+	return n;
+}
+
+static int build_arr(struct sim_file *f)
+{
+	if (alloc_file(f, 9 * ARR_REC_LEN, ARR_REC_LEN, 9))
+		return -1;
+	memset(f->data, 0xFF, f->size);
+	for (int r = 0; r < 3; r++)
+		for (int u = 0; u < 3; u++) {
+			uint8_t *p = f->data + (size_t)(3 * r + u) * ARR_REC_LEN;
+			size_t n = 3;
+			memcpy(p, (const uint8_t[]){ 0x80, 0x01, 0x01 }, 3);
+			n += put_sc(p + n, (enum sim_access)r);
+			memcpy(p + n, (const uint8_t[]){ 0x80, 0x01, 0x02 }, 3);
+			n += 3;
+			put_sc(p + n, (enum sim_access)u);
+		}
 	return 0;
 }
 
@@ -237,7 +288,9 @@ gba_err sim_fs_build(struct usim_sim *sim)
 	sim->files[F_ADF_ISIM].present = sim->prof.impi[0] != 0;
 	sim->files[F_ADF_ISIM].aid = SIM_AID_ISIM;
 	sim->files[F_ADF_ISIM].aid_len = 16;
-	if (build_mf(sim) || build_usim(sim) || build_isim(sim)) {
+	if (build_mf(sim) || build_usim(sim) || build_isim(sim) ||
+	    build_arr(&sim->files[F_ARR]) || build_arr(&sim->files[F_USIM_ARR]) ||
+	    (sim->files[F_ADF_ISIM].present && build_arr(&sim->files[F_ISIM_ARR]))) {
 		sim_fs_free(sim);
 		return GBA_ERR_NO_MEMORY;
 	}
@@ -303,6 +356,11 @@ static size_t put(uint8_t *out, size_t pos, const uint8_t *b, size_t n)
 
 /* Security attributes as a reference to EF_ARR (8B 03 2F06 rr), the
  * compact form TS 102 221 allows; rr encodes our ALW/PIN/ADM pair. */
+static uint16_t arr_fid(const struct sim_file *f)
+{
+	return f->parent == F_ADF_USIM || f->parent == F_ADF_ISIM ? 0x6F06 : 0x2F06;
+}
+
 static uint8_t arr_record(const struct sim_file *f)
 {
 	return (uint8_t)(1 + f->read * 3 + f->update);
@@ -330,7 +388,10 @@ size_t sim_fs_fcp(const struct usim_sim *sim, int i, uint8_t *out, size_t out_si
 		n = put(b, n, f->aid, f->aid_len);
 	}
 	n = put(b, n, (const uint8_t[]){ 0x8A, 0x01, 0x05 }, 3);   /* activated */
-	n = put(b, n, (const uint8_t[]){ 0x8B, 0x03, 0x2F, 0x06, arr_record(f) }, 5);
+	/* 8B: EF_ARR's FID and the record; an application's files use its own
+	 * EF_ARR 6F06, the MF's files and the ADFs the MF's 2F06. */
+	n = put(b, n, (const uint8_t[]){ 0x8B, 0x03, arr_fid(f) >> 8, arr_fid(f) & 0xFF,
+					 arr_record(f) }, 5);
 	if (is_df(f)) {
 		/* C6: PIN status template (PS_DO 90 01 xx, key reference 01). */
 		n = put(b, n, (const uint8_t[]){ 0xC6, 0x06, 0x90, 0x01,
@@ -338,8 +399,11 @@ size_t sim_fs_fcp(const struct usim_sim *sim, int i, uint8_t *out, size_t out_si
 	} else {
 		n = put(b, n, (const uint8_t[]){ 0x80, 0x02, (uint8_t)(f->size >> 8),
 						 (uint8_t)f->size }, 4);
+		/* No SFI is said (88 00): otherwise the FID's low 5 bits would be one. */
 		if (f->sfi)
 			n = put(b, n, (const uint8_t[]){ 0x88, 0x01, (uint8_t)(f->sfi << 3) }, 3);
+		else
+			n = put(b, n, (const uint8_t[]){ 0x88, 0x00 }, 2);
 	}
 	b[0] = 0x62;
 	b[1] = (uint8_t)(n - 2);

@@ -34,6 +34,13 @@ struct sim_profile {
 	char pin[9];                   /* empty: PIN disabled */
 	unsigned ind_bits;
 	uint64_t sqn_delta;
+	int strict;                    /* T=0 case 4 with Le -> 6700; modem: lowercase hex refused */
+	int modem_channels;            /* modem answers AT+CCHO/CGLA/CCHC (default yes) */
+	int modem_chatty;              /* modem echoes by default and sends URCs */
+	int sw_quirks;                 /* 91xx after TERMINAL PROFILE, 63C1 to UPDATE BINARY */
+	unsigned gbabp_size;           /* EF_GBABP's size (USIM and ISIM) */
+	int isim_own_key;              /* the ISIM has its own K/OPc (isim_k, isim_op[c]) */
+	struct gba_aka_key isim_key;
 };
 
 /* Parse a profile file; errors go to stderr with the line number. */
@@ -50,6 +57,7 @@ enum sim_fid_index {
 	F_ADF_USIM, F_IMSI, F_AD, F_UST, F_GBABP, F_GBANL, F_NAFKCA,
 	F_ADF_ISIM, F_IMPI, F_DOMAIN, F_IMPU, F_IST, F_ISIM_AD,
 	F_ISIM_GBABP, F_ISIM_GBANL, F_ISIM_NAFKCA,
+	F_ARR, F_USIM_ARR, F_ISIM_ARR,
 	F_COUNT
 };
 #define F_NONE (-1)
@@ -76,6 +84,7 @@ extern const uint8_t SIM_AID_ISIM[16];
 /* ---- The card ----------------------------------------------------------- */
 
 #define SIM_GBANL_RECORDS 4
+#define SIM_CHANNELS 4                /* basic + MANAGE CHANNEL 1..3 */
 
 struct sim_gba {
 	int have_ks;
@@ -85,19 +94,34 @@ struct sim_gba {
 	unsigned next_record;         /* round robin when EF_GBANL is full */
 };
 
+/* An application's own AKA state: the ISIM when it has its own K.  While
+ * it runs AUTHENTICATE it is swapped into the card's key, sqn, gba and GBA
+ * files (sim_isim_swap), so the AKA and GBA code is the USIM's. */
+struct sim_app_state {
+	struct gba_usim_sqn sqn;
+	struct sim_gba gba;
+};
+
 struct usim_sim {
 	struct sim_profile prof;
 	char *state_path;
 	struct gba_usim_sqn sqn;
 	struct sim_gba gba;
+	struct sim_app_state isim;     /* used when prof.isim_own_key */
 	struct sim_file files[F_COUNT];
 
-	/* Volatile (reset) state */
+	/* Volatile (reset) state.  cur_* belong to the channel of the command
+	 * being processed; the other channels' are kept in chan[]. */
 	int cur_df;                   /* F_MF or an ADF */
 	int cur_ef;                   /* F_NONE or an EF index */
 	int cur_app;                  /* F_NONE or an ADF: what 7FFF means */
 	unsigned cur_rec;             /* current record of a linear EF, 0: none */
+	struct sim_channel {
+		int open, cur_df, cur_ef, cur_app;
+		unsigned cur_rec;
+	} chan[SIM_CHANNELS];         /* 0 is the basic channel, always open */
 	int pin_verified;
+	int proactive_pending;        /* sw_quirks: 91xx until FETCH */
 	unsigned pin_tries;           /* persistent: 3 down to 0 (blocked) */
 	uint8_t pending[256];         /* GET RESPONSE data */
 	size_t pending_len;
@@ -124,6 +148,10 @@ int sim_fs_by_sfi(const struct usim_sim *sim, uint8_t sfi);
  * card.  Save writes it atomically. */
 gba_err sim_state_load(struct usim_sim *sim);
 gba_err sim_state_save(const struct usim_sim *sim);
+
+/* Exchange the ISIM's own AKA state (key, SQN, Ks, GBA files) with the
+ * card's; a second call swaps back.  Only when prof.isim_own_key. */
+void sim_isim_swap(struct usim_sim *sim);
 
 /* ---- Commands ----------------------------------------------------------- */
 
@@ -154,6 +182,10 @@ void sim_cmd_update_binary(struct usim_sim *sim, const struct sim_apdu *a, struc
 void sim_cmd_read_record(struct usim_sim *sim, const struct sim_apdu *a, struct sim_reply *r);
 void sim_cmd_update_record(struct usim_sim *sim, const struct sim_apdu *a, struct sim_reply *r);
 void sim_cmd_verify(struct usim_sim *sim, const struct sim_apdu *a, struct sim_reply *r);
+void sim_cmd_manage_channel(struct usim_sim *sim, const struct sim_apdu *a,
+			    struct sim_reply *r);
+/* The channel of a CLA (first interindustry: b2-b1; further: 4 + b4-b1). */
+unsigned sim_cla_channel(uint8_t cla);
 /* 1 when the access condition is met now. */
 int sim_access_ok(const struct usim_sim *sim, enum sim_access acc);
 
@@ -173,6 +205,7 @@ int sim_access_ok(const struct usim_sim *sim, enum sim_access acc);
 #define SW_CLA_UNKNOWN     0x6E00
 #define SW_TECHNICAL       0x6F00
 #define SW_CHANNEL_UNSUP   0x6881
+#define SW_NO_MORE_CHANNELS 0x6A81
 #define SW_EOF             0x6282
 #define SW_AUTH_MAC        0x9862
 #define SW_AUTH_CONTEXT    0x9864

@@ -139,6 +139,17 @@ static int card_entry(struct sim_profile *p, const char *key, const char *v, int
 		p->t1 = !strcmp(v, "T=1");
 	} else if (!strcmp(key, "gba")) {
 		*bad = set_yesno(v, &p->gba);
+	} else if (!strcmp(key, "strict")) {
+		*bad = set_yesno(v, &p->strict);
+	} else if (!strcmp(key, "modem_channels")) {
+		*bad = set_yesno(v, &p->modem_channels);
+	} else if (!strcmp(key, "gbabp_size")) {
+		*bad = set_uint(v, 256, &u) || u < 32;
+		p->gbabp_size = (unsigned)u;
+	} else if (!strcmp(key, "sw_quirks")) {
+		*bad = set_yesno(v, &p->sw_quirks);
+	} else if (!strcmp(key, "modem_chatty")) {
+		*bad = set_yesno(v, &p->modem_chatty);
 	} else if (!strcmp(key, "pin")) {
 		*bad = !all_digits(v, 4, 8) || set_str(p->pin, sizeof(p->pin), v);
 	} else if (!strcmp(key, "ind_bits")) {
@@ -153,7 +164,7 @@ static int card_entry(struct sim_profile *p, const char *key, const char *v, int
 	return 0;
 }
 
-static gba_err build_key(struct sim_profile *p, struct raw_keys *rk, const char *path)
+static gba_err build_key(struct gba_aka_key *key, struct raw_keys *rk, const char *path)
 {
 	gba_err e = GBA_OK;
 
@@ -166,12 +177,12 @@ static gba_err build_key(struct sim_profile *p, struct raw_keys *rk, const char 
 			fprintf(stderr, "%s: milenage needs a 16-octet k and op/opc\n", path);
 			return GBA_ERR_PARSE;
 		}
-		gba_aka_key_milenage(&p->key, rk->k, rk->op, !rk->op_is_opc);
+		gba_aka_key_milenage(key, rk->k, rk->op, !rk->op_is_opc);
 	} else {
 		if (rk->op_len != 32)
 			e = GBA_ERR_BAD_LENGTH;
 		else
-			e = gba_aka_key_tuak(&p->key, rk->k, rk->k_len, rk->op, !rk->op_is_opc,
+			e = gba_aka_key_tuak(key, rk->k, rk->k_len, rk->op, !rk->op_is_opc,
 					     rk->tuak_iterations ? rk->tuak_iterations : 1,
 					     rk->res_len ? rk->res_len : 8);
 		if (e != GBA_OK) {
@@ -188,6 +199,8 @@ static void defaults(struct sim_profile *p)
 	memset(p, 0, sizeof(*p));
 	p->mnc_length = 2;
 	p->gba = 1;
+	p->modem_channels = 1;
+	p->gbabp_size = 256;
 	p->ind_bits = 5;
 	p->sqn_delta = UINT64_C(1) << 28;
 	strcpy(p->iccid, "8988211000000000000");
@@ -206,8 +219,8 @@ static gba_err check_complete(const struct sim_profile *p, const char *path)
 	return GBA_OK;
 }
 
-static gba_err parse_line(struct sim_profile *p, struct raw_keys *rk, char *line,
-			  const char *path, unsigned lineno)
+static gba_err parse_line(struct sim_profile *p, struct raw_keys *rk, struct raw_keys *irk,
+			  char *line, const char *path, unsigned lineno)
 {
 	char *s = trim(line), *eq, *key, *v;
 	int bad = 0;
@@ -222,7 +235,10 @@ static gba_err parse_line(struct sim_profile *p, struct raw_keys *rk, char *line
 	*eq = '\0';
 	key = trim(s);
 	v = trim(eq + 1);
-	if (!key_entry(rk, key, v, &bad) && card_entry(p, key, v, &bad) < 0) {
+	/* isim_k, isim_op, isim_opc: the ISIM's own subscription (TS 31.103). */
+	if (!strncmp(key, "isim_", 5) && key_entry(irk, key + 5, v, &bad)) {
+		p->isim_own_key = 1;
+	} else if (!key_entry(rk, key, v, &bad) && card_entry(p, key, v, &bad) < 0) {
 		fprintf(stderr, "%s:%u: unknown key '%s'\n", path, lineno, key);
 		return GBA_ERR_PARSE;
 	}
@@ -235,7 +251,7 @@ static gba_err parse_line(struct sim_profile *p, struct raw_keys *rk, char *line
 
 gba_err sim_profile_load(const char *path, struct sim_profile *p)
 {
-	struct raw_keys rk;
+	struct raw_keys rk, irk;
 	char line[1024];
 	char iobuf[4096];      /* our stdio buffer: it holds K/OPc, so we wipe it */
 	unsigned lineno = 0;
@@ -249,6 +265,7 @@ gba_err sim_profile_load(const char *path, struct sim_profile *p)
 	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
 	defaults(p);
 	memset(&rk, 0, sizeof(rk));
+	memset(&irk, 0, sizeof(irk));
 	while (e == GBA_OK && fgets(line, sizeof(line), f)) {
 		lineno++;
 		if (!strchr(line, '\n') && !feof(f)) {
@@ -256,16 +273,19 @@ gba_err sim_profile_load(const char *path, struct sim_profile *p)
 			e = GBA_ERR_PARSE;
 			break;
 		}
-		e = parse_line(p, &rk, line, path, lineno);
+		e = parse_line(p, &rk, &irk, line, path, lineno);
 	}
 	gba_wipe(line, sizeof(line));
 	fclose(f);
 	gba_wipe(iobuf, sizeof(iobuf));
 	if (e == GBA_OK)
-		e = build_key(p, &rk, path);
+		e = build_key(&p->key, &rk, path);
+	if (e == GBA_OK && p->isim_own_key)
+		e = build_key(&p->isim_key, &irk, path);
 	if (e == GBA_OK)
 		e = check_complete(p, path);
 	gba_wipe(&rk, sizeof(rk));
+	gba_wipe(&irk, sizeof(irk));
 	if (e != GBA_OK)
 		gba_wipe(p, sizeof(*p));
 	return e;

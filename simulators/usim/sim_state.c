@@ -112,6 +112,17 @@ static int load_line(struct usim_sim *sim, char *line)
 	if (!sp)
 		return -1;
 	*sp++ = '\0';
+	if (!strncmp(line, "isim_", 5) && sim->prof.isim_own_key &&
+	    (!strcmp(line + 5, "seq") || !strcmp(line + 5, "ks") ||
+	     !strcmp(line + 5, "ks_int_naf") || !strcmp(line + 5, "gbanl_next"))) {
+		/* The ISIM's own AKA state, loaded through the same code. */
+		int bad;
+		sp[-1] = ' ';
+		sim_isim_swap(sim);
+		bad = load_line(sim, line + 5);
+		sim_isim_swap(sim);
+		return bad;
+	}
 	if (!strcmp(line, "seq"))
 		return load_seq(sim, sp);
 	if (!strcmp(line, "pin_tries"))
@@ -180,13 +191,12 @@ static int put_hex(FILE *f, const uint8_t *b, size_t n)
 	return 0;
 }
 
-static int write_gba(FILE *f, const struct usim_sim *sim)
+static int write_gba(FILE *f, const struct sim_gba *g, const char *pre)
 {
-	const struct sim_gba *g = &sim->gba;
 	int bad = 0;
 
 	if (g->have_ks) {
-		bad |= fputs("ks ", f) < 0 || put_hex(f, g->ks, 32) || fputc(' ', f) < 0 ||
+		bad |= fprintf(f, "%sks ", pre) < 0 || put_hex(f, g->ks, 32) || fputc(' ', f) < 0 ||
 		       put_hex(f, g->rand, 16) || fputc('\n', f) < 0;
 	}
 	for (unsigned i = 0; i < SIM_GBANL_RECORDS; i++) {
@@ -194,10 +204,10 @@ static int write_gba(FILE *f, const struct usim_sim *sim)
 
 		if (gba_ct_equal(g->ks_int_naf[i], zero, 32))
 			continue;
-		bad |= fprintf(f, "ks_int_naf %u ", i) < 0 || put_hex(f, g->ks_int_naf[i], 32) ||
+		bad |= fprintf(f, "%sks_int_naf %u ", pre, i) < 0 || put_hex(f, g->ks_int_naf[i], 32) ||
 		       fputc('\n', f) < 0;
 	}
-	bad |= fprintf(f, "gbanl_next %u\n", g->next_record) < 0;
+	bad |= fprintf(f, "%sgbanl_next %u\n", pre, g->next_record) < 0;
 	return bad ? -1 : 0;
 }
 
@@ -208,7 +218,14 @@ static int write_all(FILE *f, const struct usim_sim *sim)
 	for (unsigned i = 0; i < (1u << sim->sqn.ind_bits); i++)
 		bad |= fprintf(f, "seq %u %" PRIu64 "\n", i, sim->sqn.seq_ms[i]) < 0;
 	bad |= fprintf(f, "pin_tries %u\n", sim->pin_tries) < 0;
-	bad |= write_gba(f, sim);
+	bad |= write_gba(f, &sim->gba, "");
+	if (sim->prof.isim_own_key) {
+		/* The ISIM's own subscription: the same lines, "isim_" before each. */
+		for (unsigned i = 0; i < (1u << sim->isim.sqn.ind_bits); i++)
+			bad |= fprintf(f, "isim_seq %u %" PRIu64 "\n", i,
+				       sim->isim.sqn.seq_ms[i]) < 0;
+		bad |= write_gba(f, &sim->isim.gba, "isim_");
+	}
 	for (int i = 0; i < F_COUNT; i++) {
 		const struct sim_file *e = &sim->files[i];
 

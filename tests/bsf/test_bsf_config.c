@@ -215,7 +215,40 @@ static void test_finish_checks(void **state)
 	strcpy(cfg.zh_origin_host, "bsf.test");
 	strcpy(cfg.zh_origin_realm, "test");
 	strcpy(cfg.zh_hss_realm, "test");
+	/* Zh is TLS unless zh.transport = tcp: its files are required. */
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "zh.tls_cert"));
+	strcpy(cfg.zh_tls_cert, "/c.pem");
+	strcpy(cfg.zh_tls_key, "/k.pem");
+	strcpy(cfg.zh_tls_ca, "/ca.pem");
 	assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+	cfg.zh_transport = 1;
+	cfg.zh_tls_ca[0] = '\0';
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+
+	/* Zn too; with Zn on, Zh shares its node: one transport, one certificate. */
+	config_defaults(&cfg);
+	cfg.zn_enabled = 1;
+	strcpy(cfg.zn_identity, "bsf.test");
+	strcpy(cfg.zn_realm, "test");
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "zn.tls_cert"));
+	strcpy(cfg.zn_tls_cert, "/c.pem");
+	strcpy(cfg.zn_tls_key, "/k.pem");
+	strcpy(cfg.zn_tls_ca, "/ca.pem");
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+	cfg.av_source = AV_SOURCE_ZH;
+	strcpy(cfg.zh_origin_host, "bsf.test");
+	strcpy(cfg.zh_origin_realm, "test");
+	strcpy(cfg.zh_hss_realm, "test");
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.zh_tls_cert, "/c.pem");
+	strcpy(cfg.zh_tls_cert, "/other.pem");
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "shares Zn's Diameter node"));
+	strcpy(cfg.zh_tls_cert, "/c.pem");
+	cfg.zh_transport = 1;
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), -1);
 
 	/* Derived defaults follow state_dir; explicit ones stay. */
 	config_defaults(&cfg);

@@ -173,7 +173,8 @@ def zh_bsf(procs, tools, hss_bin, db):
         "av.source": "zh", "log.level": "info", "ub.retry_after": RETRY_AFTER + "s",
         "zh.origin_host": test_bsf_zh.BSF_ID, "zh.origin_realm": test_bsf_zh.REALM,
         "zh.hss_host": "127.0.0.1", "zh.hss_port": str(port),
-        "zh.hss_realm": test_bsf_zh.REALM, "zh.hss_identity": test_bsf_zh.HSS_ID},
+        "zh.hss_realm": test_bsf_zh.REALM, "zh.hss_identity": test_bsf_zh.HSS_ID,
+        **test_bsf_zh.bsf_tls(procs)},
         env=test_bsf_zh.LSAN_ENV).start()
     test_bsf_zh.wait_for_vectors(bsf)
     return bsf

@@ -23,12 +23,10 @@ import time
 import bsfenv
 import gbatest
 from bsfenv import IMPI, K, OPC
-from test_bsf_zh import LSAN_ENV
+from test_bsf_zh import BSF_ID, HSS_ID, LSAN_ENV, REALM, bsf_tls, test_ca
 
 IMPI2 = "001010000000002@ims.mnc001.mcc001.3gppnetwork.org"
 FIXED_RAND = "23553cbe9637a89d218ae64dae47bf35"   # TS 35.208 test set 1
-HSS_ID = "hss.gba.test"
-REALM = "gba.test"
 
 
 def run_ue(tools, url, state, impi=IMPI, extra=()):
@@ -80,7 +78,7 @@ def test_realm(checks, tools, procs, state):
 def collision(checks, tools, procs, name, hss_port, store, state_dir):
     """Two users, one RAND: the second bootstrap must not take the first's B-TID."""
     bsf = bsfenv.Bsf(procs, tools, name=name, store=store, extra={
-        "av.source": "zh", "zh.origin_host": f"{name}.gba.test", "zh.origin_realm": REALM,
+        "av.source": "zh", "zh.origin_host": BSF_ID, "zh.origin_realm": REALM, **bsf_tls(procs),
         "zh.hss_host": "127.0.0.1", "zh.hss_port": str(hss_port),
         "zh.hss_realm": REALM, "zh.hss_identity": HSS_ID, "zh.timeout_ms": "2000"},
                      env=LSAN_ENV).start()
@@ -133,7 +131,8 @@ def test_collisions(checks, tools, procs, hss_bin):
     bsfenv.add_subscriber(tools, db, impi=IMPI2)
     port = gbatest.free_port()
     procs.start("hss", [hss_bin, "--db", db, "--listen", f"127.0.0.1:{port}",
-                        "--identity", HSS_ID, "--realm", REALM, "--fixed-rand", FIXED_RAND],
+                        "--identity", HSS_ID, "--realm", REALM, "--fixed-rand", FIXED_RAND,
+                        *test_ca(procs).hss_args(HSS_ID)],
                 wait_port=port)
     collision(checks, tools, procs, "bsf-sqlite", port, None, procs.dir)
     collision(checks, tools, procs, "bsf-sqlite-now", port,

@@ -87,7 +87,7 @@ def hss_checks(checks, procs, tools, hss_bin, db, kek, pin, env, state):
     """gba-hss-sim on the wrapped database: refused without --kek, serves with it."""
     port = gbatest.free_port()
     argv = [hss_bin, "--db", db, "--listen", f"127.0.0.1:{port}", "--identity", zh.HSS_ID,
-            "--realm", zh.REALM]
+            "--realm", zh.REALM, *zh.test_ca(procs).hss_args(zh.HSS_ID)]
     proc = procs.start("hss-nokek", argv, env=env)
     code = proc.wait(20)
     log = procs.log("hss-nokek")
@@ -98,7 +98,7 @@ def hss_checks(checks, procs, tools, hss_bin, db, kek, pin, env, state):
     bsf = bsfenv.Bsf(procs, tools, name="bsf-zh", db=db, env=zh.LSAN_ENV, extra={
         "av.source": "zh", "zh.origin_host": zh.BSF_ID, "zh.origin_realm": zh.REALM,
         "zh.hss_host": "127.0.0.1", "zh.hss_port": str(port), "zh.hss_realm": zh.REALM,
-        "zh.hss_identity": zh.HSS_ID}).start()
+        "zh.hss_identity": zh.HSS_ID, **zh.bsf_tls(procs)}).start()
     checks.check("Zh: the BSF reaches gba-hss-sim", zh.wait_for_vectors(bsf))
     rc, out = bsfenv.run_ue(tools, bsf.url, state)
     checks.check("Zh: bootstrap with vectors from gba-hss-sim --kek", rc == 0, str(out))

@@ -33,9 +33,26 @@ LSAN_ENV = {
 }
 
 
+def test_ca(procs):
+    """Zh runs over TLS (the default): the CA of this test's processes, made
+    once per Processes (certtool), certificates for HSS_ID and BSF_ID."""
+    if not hasattr(procs, "zh_ca"):
+        procs.zh_ca = gbatest.TestCA(procs.dir, "zh-ca")
+        procs.zh_bsf = procs.zh_ca.issue(BSF_ID)
+    return procs.zh_ca
+
+
+def bsf_tls(procs):
+    """gba-bsf's zh.tls_* keys (a dict for bsfenv.Bsf's extra)."""
+    ca = test_ca(procs)
+    cert, key = procs.zh_bsf
+    return {"zh.tls_cert": cert, "zh.tls_key": key, "zh.tls_ca": ca.cert}
+
+
 def start_hss(procs, hss_bin, db, port):
     return procs.start("hss", [hss_bin, "--db", db, "--listen", f"127.0.0.1:{port}",
-                               "--identity", HSS_ID, "--realm", REALM], wait_port=port)
+                               "--identity", HSS_ID, "--realm", REALM,
+                               *test_ca(procs).hss_args(HSS_ID)], wait_port=port)
 
 
 def first_request(bsf):
@@ -161,7 +178,7 @@ def main():
             "zh.origin_host": BSF_ID, "zh.origin_realm": REALM,
             "zh.hss_host": "127.0.0.1", "zh.hss_port": str(hss_port),
             "zh.hss_realm": REALM, "zh.hss_identity": HSS_ID,
-            "zh.timeout_ms": str(TIMEOUT_MS)}, env=LSAN_ENV).start()
+            "zh.timeout_ms": str(TIMEOUT_MS), **bsf_tls(procs)}, env=LSAN_ENV).start()
         checks.check("gba-bsf starts in Zh mode and gets vectors", wait_for_vectors(bsf),
                      bsf.log()[-2000:])
         state = os.path.join(procs.dir, "card.sqn")

@@ -180,6 +180,27 @@ class SlowProxy:
         self.thread.join(5)
 
 
+def start_card(procs, tools, name, profile, transport, extra=()):
+    """gba-usim-sim with PROFILE (from the profile dir, tools.extra[1]) on a
+    transport (--vpcd ... or --modem ...); (process, its state file)."""
+    state = os.path.join(procs.dir, name + ".state")
+    argv = [tools.extra[0], "--profile", os.path.join(tools.extra[1], profile),
+            "--state", state, *transport, *extra]
+    return procs.start(name, argv), state
+
+
+def wait_path(path, proc, timeout=10.0):
+    """Until path exists (the modem pty's link), bounded; False if proc died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(path):
+            return True
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.05)
+    return False
+
+
 def wait_pcsc_card(tools, env, tries=50):
     """pcscd notices a new vpcd card on its next poll: wait until gba-client
     can connect to it (bounded: tries x 0.2 s).  True when it could."""

@@ -8,6 +8,10 @@ static gba_client_err sim_transmit(void *ctx, const uint8_t *c, size_t len, uint
 {
 	(void)msg;
 	(void)msg_size;
+	/* What a T=0 reader does (ISO 7816-3 12.2): a case 4 command goes
+	 * without its Le; a strict T=0 card refuses it with 6700 otherwise. */
+	if (!usim_sim_is_t1(ctx) && len > 5 && len == 6u + c[4])
+		len--;
 	gba_err e = usim_sim_apdu(ctx, c, len, r, size, rlen);
 	if (e && e != GBA_ERR_STORE)
 		return GBA_CLIENT_ERR_TRANSPORT;

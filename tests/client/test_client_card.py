@@ -20,10 +20,7 @@ import gbatest
 
 
 def start_card(procs, tools, name, profile, transport, extra=()):
-    state = os.path.join(procs.dir, name + ".state")
-    argv = [tools.extra[0], "--profile", os.path.join(tools.extra[1], profile),
-            "--state", state, *transport, *extra]
-    return procs.start(name, argv)
+    return ce.start_card(procs, tools, name, profile, transport, extra)[0]
 
 
 def pcsc_tests(procs, tools, checks, bsf):
@@ -94,6 +91,7 @@ def pcsc_tests(procs, tools, checks, bsf):
     # card leaves vpcd (SIGUSR1) before the client gets to AUTHENTICATE.
     card = start_card(procs, tools, "card", "demo.conf", ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
     reader.wait_card()
+    ce.wait_pcsc_card(tools, env)   # pcscd polls: the card must be there when the run starts
     proxy = ce.SlowProxy(bsf.port, delay=2.0)
     import subprocess
     run = subprocess.Popen([tools.client, "--card", "pcsc", "--context", os.path.join(d, "rm"),
@@ -133,15 +131,7 @@ def pcsc_tests(procs, tools, checks, bsf):
         reader.wait_no_card()
 
 
-def wait_path(path, proc, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if os.path.exists(path):
-            return True
-        if proc.poll() is not None:
-            return False
-        time.sleep(0.05)
-    return False
+wait_path = ce.wait_path
 
 
 def modem_tests(procs, tools, checks, bsf):

@@ -266,6 +266,39 @@ static void test_t0_wrong_le(void **state)
 	gba_client_card_close(card);
 }
 
+/* Status words real cards send: 91xx is success; a warning to a case 4
+ * command on T=0 has its data fetched with GET RESPONSE Le 00. */
+static void test_real_status_words(void **state)
+{
+	static const char *const answers[] = { "0102910B", "6283", "0A0B9000", "6300", "6985" };
+	struct script s = { answers, 5, 0, { { 0 } }, { 0 } };
+	struct gba_client_card *card;
+	const uint8_t rd[] = { 0x00, 0xB0, 0x00, 0x00, 0x02 };
+	const uint8_t sel[] = { 0x00, 0xA4, 0x00, 0x04, 0x02, 0x6F, 0x07, 0x00 };
+	uint8_t r[GBA_CLIENT_RAPDU_MAX];
+	size_t n;
+	unsigned sw;
+	char msg[256];
+	(void)state;
+	assert_int_equal(gba_client_card_open_custom(&card, &script_ops, &s), 0);
+	assert_int_equal(gba_client_card_apdu(card, rd, sizeof(rd), r, sizeof(r), &n, &sw, msg,
+					      sizeof(msg)), 0);
+	assert_int_equal(sw, 0x9000);                        /* 910B: a normal ending */
+	assert_int_equal(n, 4);
+	assert_int_equal(gba_client_card_apdu(card, sel, sizeof(sel), r, sizeof(r), &n, &sw, msg,
+					      sizeof(msg)), 0);
+	assert_memory_equal(s.sent[2], "\x00\xC0\x00\x00\x00", 5);   /* GET RESPONSE Le 00 */
+	assert_int_equal(sw, 0x6283);                        /* the warning stays */
+	assert_int_equal(n, 4);
+	assert_memory_equal(r, "\x0A\x0B", 2);
+	/* A warning with nothing to fetch: the warning alone. */
+	assert_int_equal(gba_client_card_apdu(card, sel, sizeof(sel), r, sizeof(r), &n, &sw, msg,
+					      sizeof(msg)), 0);
+	assert_int_equal(sw, 0x6300);
+	assert_int_equal(n, 2);
+	gba_client_card_close(card);
+}
+
 static void test_endless_61(void **state)
 {
 	static const char *const answers[] = { "6101", "006101", "006101", "006101", "006101",
@@ -332,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_naf_key_me),
 		cmocka_unit_test(test_t0_get_response),
 		cmocka_unit_test(test_t0_wrong_le),
+		cmocka_unit_test(test_real_status_words),
 		cmocka_unit_test(test_endless_61),
 		cmocka_unit_test(test_authenticate_answers),
 	};

@@ -382,6 +382,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		.identity = "bsf.node.test",
 		.realm = "test",
 		.apps = GBA_DIA_ZH | GBA_DIA_ZN,
+		.transport = GBA_DIA_TCP, /* no peer ever connects: messages come as bytes */
 		.log = quiet,
 		.log_level = GBA_DIA_LOG_ERROR,
 	};

@@ -219,6 +219,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		.identity = "naf.node.test",
 		.realm = "test",
 		.apps = GBA_DIA_ZN,
+		.transport = GBA_DIA_TCP,   /* no connection: messages only */
 		.log = quiet,
 		.log_level = GBA_DIA_LOG_ERROR,
 	};

@@ -168,7 +168,7 @@ static void set_up(void)
 	log_init(&blog, LOG_LVL_ERROR + 1, LOG_IMPI_HIDE);
 	metrics_init(&metrics);
 	snprintf(path, sizeof(path), "%s/subscribers.db", dir);
-	check(av_source_embedded_open(&av, path, 0, 32) == GBA_OK);
+	check(av_source_embedded_open(&av, path, 0, 32, NULL) == GBA_OK);
 	snprintf(uri, sizeof(uri), "sqlite:%s/sessions.db?commit_ms=0", dir);
 	check(gba_session_store_open(&store, uri) == GBA_OK);
 }

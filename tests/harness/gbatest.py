@@ -20,6 +20,21 @@ import tempfile
 import time
 
 
+ASAN_SUPP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "asan-freediameter.supp")
+
+
+def child_env(extra=None):
+    """os.environ plus extra, with ASAN_OPTIONS naming asan-freediameter.supp
+    (a defect of freeDiameter over TLS; see the file)."""
+    env = dict(os.environ)
+    if extra:
+        env.update(extra)
+    opts = env.get("ASAN_OPTIONS", "")
+    if "suppressions=" not in opts:
+        env["ASAN_OPTIONS"] = ":".join(filter(None, [opts, "suppressions=" + ASAN_SUPP]))
+    return env
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -46,8 +61,10 @@ class Processes:
 
     def __init__(self):
         self.procs = {}
-        self.tmp = tempfile.TemporaryDirectory(prefix="gbatest-")
-        self.dir = self.tmp.name
+        # GBATEST_KEEP=1: the folder (logs, databases) stays, for a failure to look at.
+        self.keep = bool(os.environ.get("GBATEST_KEEP"))
+        self.tmp = None if self.keep else tempfile.TemporaryDirectory(prefix="gbatest-")
+        self.dir = tempfile.mkdtemp(prefix="gbatest-") if self.keep else self.tmp.name
 
     def __enter__(self):
         return self
@@ -55,7 +72,10 @@ class Processes:
     def __exit__(self, *exc):
         for name in list(self.procs):
             self.stop(name)
-        self.tmp.cleanup()
+        if self.keep:
+            print(f"gbatest: kept {self.dir}", file=sys.stderr)
+        else:
+            self.tmp.cleanup()
         return False
 
     def log_path(self, name):
@@ -64,11 +84,8 @@ class Processes:
     def start(self, name, argv, wait_port=None, timeout=10.0, env=None):
         """Start argv with stdout+stderr in <dir>/<name>.log."""
         log = open(self.log_path(name), "ab")
-        full_env = dict(os.environ)
-        if env:
-            full_env.update(env)
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=full_env)
+                                stdin=subprocess.DEVNULL, env=child_env(env))
         log.close()
         self.procs[name] = proc
         if wait_port is not None:
@@ -111,7 +128,7 @@ class LineProcess:
         self.procs = procs
         log = open(procs.log_path(name), "ab")
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=log)
+                                     stderr=log, env=child_env())
         log.close()
         procs.procs[name] = self.proc   # stopped by Processes whatever happens
         self.buf = b""
@@ -137,10 +154,74 @@ class LineProcess:
         return self.line(timeout)
 
 
+class TestCA:
+    """A certificate authority made at test time with GnuTLS's certtool
+    (gnutls-bin), in dir: ECDSA P-256 keys (fast), one certificate per
+    Diameter identity, its CN and dNSName the identity (or as told).
+
+        ca = gbatest.TestCA(procs.dir)
+        cert, key = ca.issue("bsf.gba.test")
+        ... --set zn.tls_cert=cert --set zn.tls_key=key --set zn.tls_ca=ca.cert
+    """
+
+    def __init__(self, dir, name="ca"):
+        self.dir = dir
+        self.name = name
+        self.key = self._privkey(name)
+        self.cert = os.path.join(dir, name + "-cert.pem")
+        tmpl = self._template(name, [f"cn = \"GBA test CA {name}\"", "ca",
+                                     "cert_signing_key", "crl_signing_key"])
+        run(["certtool", "--generate-self-signed", "--load-privkey", self.key,
+             "--template", tmpl, "--outfile", self.cert], check=True)
+
+    def _privkey(self, name):
+        path = os.path.join(self.dir, name + "-key.pem")
+        run(["certtool", "--generate-privkey", "--key-type", "ecdsa", "--curve",
+             "secp256r1", "--outfile", path], check=True)
+        os.chmod(path, 0o600)
+        return path
+
+    def _template(self, name, lines):
+        path = os.path.join(self.dir, name + ".tmpl")
+        with open(path, "w") as f:
+            f.write("\n".join(lines + ["expiration_days = 30", "serial = %d" %
+                                        int.from_bytes(os.urandom(7), "big")]) + "\n")
+        return path
+
+    def issue(self, identity, cn=None, dns=None, name=None):
+        """A certificate and key for identity: CN cn (default identity),
+        dNSNames dns (default [identity]; [] for none).  Returns (cert, key)."""
+        name = name or f"{self.name}-{identity}"
+        key = self._privkey(name)
+        cert = os.path.join(self.dir, name + "-cert.pem")
+        lines = [f"cn = \"{cn if cn is not None else identity}\"", "signing_key",
+                 "tls_www_server", "tls_www_client"]
+        lines += [f"dns_name = \"{d}\"" for d in (dns if dns is not None else [identity])]
+        tmpl = self._template(name, lines)
+        run(["certtool", "--generate-certificate", "--load-privkey", key,
+             "--load-ca-certificate", self.cert, "--load-ca-privkey", self.key,
+             "--template", tmpl, "--outfile", cert], check=True)
+        return cert, key
+
+    def bsf_args(self, identity, sections=("zn",)):
+        """gba-bsf --set options: TLS files for identity in each section."""
+        cert, key = self.issue(identity)
+        out = []
+        for sec in sections:
+            out += ["--set", f"{sec}.tls_cert={cert}", "--set", f"{sec}.tls_key={key}",
+                    "--set", f"{sec}.tls_ca={self.cert}"]
+        return out
+
+    def hss_args(self, identity):
+        """gba-hss-sim options: TLS files for identity."""
+        cert, key = self.issue(identity)
+        return ["--zh.tls_cert", cert, "--zh.tls_key", key, "--zh.tls_ca", self.cert]
+
+
 def run(argv, timeout=30.0, check=False, input=None):
     """Run a command to completion; returns CompletedProcess with text output."""
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                          check=check, input=input)
+                          check=check, input=input, env=child_env())
 
 
 class Checks:

@@ -152,11 +152,25 @@ def start(procs, name="pcscd", timeout=10.0, exit_on_unavailable=True, port=None
             print(f"SKIP: private pcscd impossible here: {e}")
             sys.exit(77)
         raise
+    # The free port can be taken by another test between the check and
+    # vpcd's bind (vpcd then says "Address already in use"): another port,
+    # a bounded number of times.
+    for attempt in range(5):
+        try:
+            return _start_once(procs, name, timeout, exit_on_unavailable, prefix,
+                               port or _free_port_pair())
+        except TimeoutError:
+            if port or attempt == 4 or "Address already in use" not in procs.log(name):
+                raise
+            procs.stop(name)
+            os.unlink(procs.log_path(name))
+
+
+def _start_once(procs, name, timeout, exit_on_unavailable, prefix, port):
     base = os.path.join(procs.dir, name)
     rundir = os.path.join(base, "run")
     confdir = os.path.join(base, "reader.conf.d")
     os.makedirs(rundir, exist_ok=True)
-    port = port or _free_port_pair()
     _write_conf(confdir, port)
     sock = os.path.join(rundir, "pcscd.comm")
     for stale in (sock, os.path.join(rundir, "pcscd.pid")):
@@ -177,5 +191,7 @@ def start(procs, name="pcscd", timeout=10.0, exit_on_unavailable=True, port=None
         # Not a connect() probe: vpcd would take it for a card.
         if os.path.exists(sock) and _listening(port):
             return Reader(procs, name, port, sock)
+        if "Address already in use" in procs.log(name):
+            raise TimeoutError(f"vpcd port {port} taken:\n{procs.log(name)}")
         time.sleep(0.05)
     raise TimeoutError(f"private pcscd not ready after {timeout} s:\n{procs.log(name)}")

@@ -382,7 +382,8 @@ static void test_config(void **state)
 	write_file(path, "[naf]\nfqdn = naf.example.org\n[ua]\nua_id = 01 00 01 00 ae\n"
 			 "[policy]\nkey_lifetime = 2h\n[zn]\nidentity = naf.example.org\n"
 			 "realm = example.org\nbsf_identity = bsf.example.org\n"
-			 "bsf_address = 127.0.0.1\n[groups]\nCAE1 = meters\n"
+			 "bsf_address = 127.0.0.1\ntls_cert = /etc/n.pem\ntls_key = /etc/n.key\n"
+			 "tls_ca = /etc/ca.pem\n[groups]\nCAE1 = meters\n"
 			 "[lifetimes]\ngroup:meters = 10m\nCAE2 = 30s\n"
 			 "[targets]\n/in-cse = 000102030405060708090a0b0c0d0e0f\n");
 	ncfg_defaults(c);
@@ -397,6 +398,14 @@ static void test_config(void **state)
 	assert_int_equal(ncfg_set_arg(c, "policy.key_lifetime=5m", err, sizeof(err)), 0);
 	assert_int_equal(c->key_lifetime, 300);
 	assert_int_equal(ncfg_set_arg(c, "policy.nope=1", err, sizeof(err)), -1);
+	/* Zn is TLS unless zn.transport = tcp: without its files, refused. */
+	assert_int_equal(c->zn_transport, 0);
+	assert_int_equal(ncfg_set_arg(c, "zn.tls_ca=", err, sizeof(err)), 0);
+	assert_int_equal(ncfg_finish(c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "tls_ca"));
+	assert_int_equal(ncfg_set_arg(c, "zn.transport=tcp", err, sizeof(err)), 0);
+	assert_int_equal(ncfg_finish(c, err, sizeof(err)), 0);
+	assert_int_equal(ncfg_set_arg(c, "zn.transport=udp", err, sizeof(err)), -1);
 	/* Errors name the line. */
 	write_file(path, "[naf]\nfqdn = a\nbogus = 1\n");
 	ncfg_defaults(c);
@@ -407,7 +416,7 @@ static void test_config(void **state)
 	assert_int_equal(ncfg_load(c, path, err, sizeof(err)), -1);
 	/* A short target PSK is refused. */
 	write_file(path, "[naf]\nfqdn = a\n[zn]\nidentity = a\nrealm = b\nbsf_identity = c\n"
-			 "bsf_address = 127.0.0.1\n[targets]\nx = 0011\n");
+			 "bsf_address = 127.0.0.1\ntransport = tcp\n[targets]\nx = 0011\n");
 	ncfg_defaults(c);
 	assert_int_equal(ncfg_load(c, path, err, sizeof(err)), 0);
 	assert_int_equal(ncfg_finish(c, err, sizeof(err)), -1);

@@ -39,6 +39,7 @@ class Env:
         self.bsf_bin, self.naf_bin, self.subscriber, self.node_bin, self.target_bin = argv[1:6]
         self.client_bin = argv[6] if len(argv) > 6 else None
         self.zn_port = gbatest.free_port()
+        self.ca = gbatest.TestCA(procs.dir)   # Zn over TLS, the default
 
     def start_bsf(self):
         db = os.path.join(self.procs.dir, "subscribers.db")
@@ -47,7 +48,8 @@ class Env:
         extra = {
             "zn.enabled": "on", "zn.listen": "127.0.0.1", "zn.port": str(self.zn_port),
             "zn.identity": "bsf.test.example.org", "zn.realm": "test.example.org",
-            "zn.accept_unknown_peers": "yes", "zn.policy": "allow"}
+            "zn.accept_unknown_peers": "yes", "zn.policy": "allow",
+            **dict(a.split("=", 1) for a in self.ca.bsf_args("bsf.test.example.org")[1::2])}
         # Zn as Nbsp_GBA too, for a gba-naf with zn.transport = nbsp.
         self.pki = testpki.make_certs(os.path.join(self.procs.dir, "pki"),
                                       "bsf.test.example.org", {"naf": FQDN})
@@ -72,6 +74,7 @@ class Env:
     def naf_conf(self, name, ports, fqdn=FQDN, identity=FQDN, store=None, extra=""):
         """gba-naf's config file for these ports (0600, as it holds target PSKs)."""
         conf = os.path.join(self.procs.dir, name + ".conf")
+        cert, key = self.ca.issue(identity, name=name + "-zn")
         with open(conf, "w") as f:
             f.write(f"""# written by test_naf_e2e.py
 [naf]
@@ -94,6 +97,9 @@ bsf_identity = bsf.test.example.org
 bsf_address = 127.0.0.1
 bsf_port = {self.zn_port}
 timeout_ms = 1500
+tls_cert = {cert}
+tls_key = {key}
+tls_ca = {self.ca.cert}
 [targets]
 {TARGET} = {TARGET_PSK}
 {OTHER} = {OTHER_PSK}
@@ -103,12 +109,14 @@ level = debug
         os.chmod(conf, 0o600)
         return conf
 
-    def start_naf(self, name="naf", fqdn=FQDN, identity=FQDN, store=None, extra="", env=None):
-        """A gba-naf on free ports; extra is appended to its config file."""
+    def start_naf(self, name="naf", fqdn=FQDN, identity=FQDN, store=None, extra="", env=None,
+                  args=()):
+        """A gba-naf on free ports; extra is appended to its config file, args are more
+        command-line options (--set ...)."""
         ports = {k: gbatest.free_port() for k in ("digest", "tls", "admin")}
         conf = self.naf_conf(name, ports, fqdn, identity, store, extra)
-        proc = self.procs.start(name, [self.naf_bin, "--config", conf], wait_port=ports["tls"],
-                                env=env)
+        proc = self.procs.start(name, [self.naf_bin, "--config", conf, *args],
+                                wait_port=ports["tls"], env=env)
         gbatest.wait_port(ports["admin"], 10.0, proc)
         gbatest.wait_port(ports["digest"], 10.0, proc)
         return dict(ports, name=name, fqdn=fqdn)
@@ -492,8 +500,12 @@ def main():
     checks.finish()
 
 
-if __name__ == "__main__":
+def require_gnutls_cli():
     if not shutil.which("gnutls-cli"):
         print("gnutls-cli (gnutls-bin) is needed", file=sys.stderr)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    require_gnutls_cli()
     main()

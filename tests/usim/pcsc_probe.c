@@ -12,7 +12,9 @@
  * then for each ITEM: a hex C-APDU is sent and printed as "> <hex>" and
  * its answer as "< <hex>"; on 61xx the probe sends GET RESPONSE itself
  * (pcsc-lite leaves that to the application), shown the same way;
- * "sleep:<ms>" pauses (tests pull the card meanwhile); "repeat:<n>:<hex>"
+ * "sleep:<ms>" pauses (tests pull the card meanwhile); "reset" resets
+ * the card (SCardReconnect with SCARD_RESET_CARD, as another program on a
+ * shared reader may do; prints "reset: ok"); "repeat:<n>:<hex>"
  * sends the APDU n times quietly (with GET RESPONSE as needed) and prints
  * "repeat: <n> exchanges in <ms> ms" (bench/usim_pcsc_bench.py).  Honours
  * PCSCLITE_CSOCK_NAME (a private pcscd).  --wait-card retries the connect
@@ -145,6 +147,16 @@ static int run_item(SCARDHANDLE card, DWORD proto, const char *item, int get_res
 
 	if (!strncmp(item, "repeat:", 7))
 		return run_repeat(card, proto, item + 7);
+	if (!strcmp(item, "reset")) {
+		DWORD p;
+		LONG rv = SCardReconnect(card, SCARD_SHARE_SHARED,
+					 SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, SCARD_RESET_CARD, &p);
+
+		if (rv != SCARD_S_SUCCESS)
+			return fail("SCardReconnect", rv);
+		printf("reset: ok\n");
+		return 0;
+	}
 	if (!strncmp(item, "sleep:", 6)) {
 		long ms = atol(item + 6);
 		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };

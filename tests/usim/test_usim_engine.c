@@ -565,6 +565,126 @@ static void test_files(void **state)
 	usim_sim_close(sim);
 }
 
+/* MANAGE CHANNEL, the channel in CLA, an application per channel. */
+static void test_channels(void **state)
+{
+	struct usim_sim *sim = open_card(profile("demo.conf"));
+	uint8_t d[256];
+	size_t dl;
+
+	(void)state;
+	assert_int_equal(xfer(sim, "0070000001", d, &dl), 0x9000);
+	assert_int_equal(dl, 1);
+	assert_int_equal(d[0], 1);
+	assert_int_equal(xfer(sim, "0070000001", d, &dl), 0x9000);
+	assert_int_equal(d[0], 2);
+	assert_int_equal(xfer(sim, "0070000001", d, &dl), 0x9000);
+	assert_int_equal(d[0], 3);
+	assert_int_equal(xfer(sim, "0070000001", d, &dl), 0x6A81);   /* no fourth */
+	/* The USIM on channel 1, the ISIM on channel 2: STATUS tells them apart. */
+	assert_int_equal(xfer(sim, "01A4040C07A0000000871002", NULL, NULL), 0x9000);
+	assert_int_equal(xfer(sim, "02A4040C07A0000000871004", NULL, NULL), 0x9000);
+	assert_int_equal(xfer(sim, "81F2000100", d, &dl), 0x9000);
+	assert_hex_equal(d, 18, "8410a0000000871002ffffffff8906190000");
+	assert_int_equal(xfer(sim, "82F2000100", d, &dl), 0x9000);
+	assert_hex_equal(d, 18, "8410a0000000871004ffffffff8906190000");
+	/* The basic channel has no application selected: not the USIM's name. */
+	dl = 0;
+	xfer(sim, "80F2000100", d, &dl);
+	assert_false(dl >= 9 && d[0] == 0x84 && !memcmp(d + 2, "\xA0\x00\x00\x00\x87\x10", 6));
+	/* Close channel 2 (from channel 2 itself); it no longer answers. */
+	assert_int_equal(xfer(sim, "02708002", NULL, NULL), 0x9000);
+	assert_int_equal(xfer(sim, "82F2000100", d, &dl), 0x6881);
+	assert_int_equal(xfer(sim, "00708002", NULL, NULL), 0x6881);
+	/* A reset leaves only the basic channel. */
+	usim_sim_reset(sim);
+	assert_int_equal(xfer(sim, "81F2000100", d, &dl), 0x6881);
+	usim_sim_close(sim);
+}
+
+/* The CAT commands a terminal sends during a session, answered as a UICC
+ * without a toolkit application does; sw_quirks: 91xx until FETCH. */
+static void test_cat_and_quirks(void **state)
+{
+	struct usim_sim *sim = open_card(profile("demo.conf"));
+	uint8_t d[256];
+	size_t dl;
+
+	(void)state;
+	select_usim(sim, 1);
+	assert_int_equal(xfer(sim, "8010000002FFFF", NULL, NULL), 0x9000);     /* TERMINAL PROFILE */
+	assert_int_equal(xfer(sim, "80C2000003D10100", NULL, NULL), 0x9000);   /* ENVELOPE */
+	assert_int_equal(xfer(sim, "8012000000", d, &dl), 0x9000);             /* FETCH: nothing */
+	assert_int_equal(dl, 0);
+	assert_int_equal(xfer(sim, "80F2000100", d, &dl), 0x9000);             /* STATUS in session */
+	assert_int_equal(d[0], 0x84);
+	assert_int_equal(xfer(sim, "0010000002FFFF", NULL, NULL), 0x6E00);     /* wrong class */
+	usim_sim_close(sim);
+
+	sim = open_card(profile("sw-quirks.conf"));
+	assert_int_equal(xfer(sim, "00A4000C023F00", NULL, NULL), 0x910B);     /* pending from power-up */
+	assert_int_equal(xfer(sim, "801200000B", d, &dl), 0x9000);             /* FETCH: MORE TIME */
+	assert_int_equal(dl, 11);
+	assert_int_equal(d[0], 0xD0);
+	assert_int_equal(xfer(sim, "00A4000C023F00", NULL, NULL), 0x9000);     /* nothing pending */
+	assert_int_equal(xfer(sim, "8010000002FFFF", NULL, NULL), 0x910B);     /* pending again */
+	usim_sim_close(sim);
+}
+
+/* EF_ARR (2F06 and the USIM's 6F06) holds the records the FCPs' 8B name;
+ * a file without an SFI says 88 00 and cannot be read by its FID's low bits. */
+static void test_arr_and_sfi(void **state)
+{
+	struct usim_sim *sim = open_card(profile("demo.conf"));
+	uint8_t d[256];
+	size_t dl;
+	const uint8_t *v;
+
+	(void)state;
+	select_usim(sim, 1);
+	/* EF_GBABP: 8B 03 6F06 <rec>, 88 00. */
+	assert_int_equal(xfer(sim, "00A40004026FD600", d, &dl), 0x9000);
+	v = memchr(d, 0x8B, dl);
+	assert_non_null(v);
+	assert_int_equal(v[1], 3);
+	assert_int_equal(v[2], 0x6F);
+	assert_int_equal(v[3], 0x06);
+	uint8_t rec = v[4];
+	assert_non_null(memmem(d, dl, "\x88\x00", 2));
+	/* That record of the USIM's EF_ARR: read PIN1, update PIN1. */
+	assert_int_equal(xfer(sim, "00A4000C026F06", NULL, NULL), 0x9000);
+	char cmd[16];
+	snprintf(cmd, sizeof(cmd), "00B2%02X0418", rec);
+	assert_int_equal(xfer(sim, cmd, d, &dl), 0x9000);
+	assert_hex_equal(d, 22, "800101a40683010195010880010" "2a406830101950108");
+	/* EF_GBANL: read PIN1, update ADM1 (the card writes it itself). */
+	assert_int_equal(xfer(sim, "00A40004026FDA00", d, &dl), 0x9000);
+	v = memchr(d, 0x8B, dl);
+	snprintf(cmd, sizeof(cmd), "00B2%02X0418", v[4]);
+	assert_int_equal(xfer(sim, "00A4000C026F06", NULL, NULL), 0x9000);
+	assert_int_equal(xfer(sim, cmd, d, &dl), 0x9000);
+	assert_hex_equal(d, 22, "800101a40683010195010880010" "2a40683010a950108");
+	/* READ BINARY by the implicit SFI of 6FD6 (16): not a file. */
+	assert_int_equal(xfer(sim, "00B0960001", d, &dl), 0x6A82);
+	/* The MF's EF_ARR exists too. */
+	assert_int_equal(xfer(sim, "00A4000C023F00", NULL, NULL), 0x9000);
+	assert_int_equal(xfer(sim, "00A4000C022F06", NULL, NULL), 0x9000);
+	usim_sim_close(sim);
+}
+
+/* Strict T=0: a case 4 command with Le is refused, as strict cards do. */
+static void test_strict_t0(void **state)
+{
+	struct usim_sim *sim = open_card(profile("modem-old.conf"));
+	uint8_t d[256];
+	size_t dl;
+
+	(void)state;
+	assert_int_equal(xfer(sim, "00A4000402" "3F00" "00", d, &dl), 0x6700);
+	assert_int_equal(xfer(sim, "00A4000402" "3F00", d, &dl) >> 8, 0x61);
+	usim_sim_close(sim);
+}
+
 static void test_malformed(void **state)
 {
 	struct usim_sim *sim = open_card(profile("demo.conf"));
@@ -612,7 +732,7 @@ static void test_malformed(void **state)
 		{ "00B2010400", 0x6981, "READ RECORD on a transparent EF" },
 		{ "00A4000C026FDA", 0x9000, "SELECT EF_GBANL" },
 		{ "00B2090400", 0x6A83, "READ RECORD 9 of 4" },
-		{ "00DC010402FFFF", 0x6700, "UPDATE RECORD with the wrong length" },
+		{ "00DC010402FFFF", 0x6982, "UPDATE RECORD EF_GBANL from outside (ADM: the card writes it)" },
 		{ "00B2010700", 0x6A86, "READ RECORD mode 07" },
 	};
 	for (size_t i = 0; i < sizeof(in_app) / sizeof(in_app[0]); i++) {
@@ -801,6 +921,10 @@ int main(void)
 		cmocka_unit_test_setup(test_t0_procedure_bytes, fresh),
 		cmocka_unit_test_setup(test_files, fresh),
 		cmocka_unit_test_setup(test_malformed, fresh),
+		cmocka_unit_test_setup(test_channels, fresh),
+		cmocka_unit_test_setup(test_cat_and_quirks, fresh),
+		cmocka_unit_test_setup(test_arr_and_sfi, fresh),
+		cmocka_unit_test_setup(test_strict_t0, fresh),
 		cmocka_unit_test_setup(test_pin, fresh),
 		cmocka_unit_test_setup(test_faults, fresh),
 		cmocka_unit_test_setup(test_tuak, fresh),

@@ -99,8 +99,25 @@ def main():
         checks.check("AT+CSIM with a wrong length -> ERROR", out.endswith("ERROR\r\n"), repr(out))
         out = port.cmd("AT+CMEE=2")
         out = port.cmd("AT+CCHO=\"A0000000871002\"")
-        checks.check("AT+CCHO -> +CME ERROR: operation not supported",
-                     "+CME ERROR: operation not supported" in out, repr(out))
+        checks.check("AT+CCHO (partial USIM AID) -> session id 1, OK",
+                     out == "\r\n1\r\n\r\nOK\r\n", repr(out))
+        out = port.cmd('AT+CGLA=1,14,"00A4000C026FAD"')
+        checks.check("AT+CGLA SELECT EF_AD on the USIM's channel -> 9000",
+                     '+CGLA: 4,"9000"' in out, repr(out))
+        out = port.cmd('AT+CGLA=1,10,"00B0000004"')
+        checks.check("AT+CGLA READ BINARY EF_AD (channel 1 in CLA) -> MNC length 2",
+                     '+CGLA: 12,"000000029000"' in out, repr(out))
+        out = port.cmd('AT+CSIM=10,"00B0000004"')
+        checks.check("the basic channel keeps its own current file (EF_ICCID from AT+CRSM, "
+                     "not channel 1's EF_AD)", '"988812019000"' in out, repr(out))
+        out = port.cmd("AT+CCHC=1")
+        checks.check("AT+CCHC=1 -> OK", out.endswith("\r\nOK\r\n"), repr(out))
+        out = port.cmd('AT+CGLA=1,10,"00B0000004"')
+        checks.check("AT+CGLA on a closed channel -> +CME ERROR", "+CME ERROR" in out, repr(out))
+        out = port.cmd('AT+CSIM=10,"0070000001"')
+        out2 = port.cmd('AT+CSIM=8,"01708001"')
+        checks.check("MANAGE CHANNEL open -> 01 9000; close on it -> 9000",
+                     '"019000"' in out and '"9000"' in out2, repr(out) + repr(out2))
         out = port.cmd("AT+FOO")
         checks.check("unknown command -> ERROR", out == "\r\nERROR\r\n", repr(out))
         port.close()
@@ -118,6 +135,26 @@ def main():
         checks.check("--modem-fault: AT+CSIM -> ERROR", out.endswith("\r\nERROR\r\n"), repr(out))
         out = port.cmd("AT")
         checks.check("--modem-fault: AT still OK", out.endswith("\r\nOK\r\n"), repr(out))
+        port.close()
+        procs.stop("modem2")
+
+        # An old, strict module: no logical channels, upper-case hex only,
+        # and a T=0 card that refuses the Le of a case 4 command.
+        procs.start("modem3", [SIM, "--profile", os.path.join(PROFILES, "modem-old.conf"),
+                               "--state", state + "3", "--modem", link])
+        port = Port(link)
+        port.cmd("ATE0")
+        port.cmd("AT+CMEE=2")
+        out = port.cmd('AT+CCHO="A0000000871002"')
+        checks.check("modem_channels = no: AT+CCHO -> +CME ERROR: operation not supported",
+                     "+CME ERROR: operation not supported" in out, repr(out))
+        out = port.cmd('AT+CSIM=14,"00a4000c023f00"')
+        checks.check("strict: lowercase hex in AT+CSIM -> +CME ERROR: invalid parameter",
+                     "+CME ERROR: invalid parameter" in out, repr(out))
+        out = port.cmd(f'AT+CSIM={(5 + 16 + 1) * 2},"00A4040410{AID_USIM}00"')
+        checks.check("strict T=0: a case 4 SELECT with Le -> 6700", '"6700"' in out, repr(out))
+        out = port.cmd(f'AT+CSIM={(5 + 16) * 2},"00A4040410{AID_USIM}"')
+        checks.check("strict T=0: the same SELECT without Le -> 61xx", '"61' in out, repr(out))
         port.close()
     checks.finish()
 

@@ -1,6 +1,12 @@
 #!/usr/bin/env python3
 """test_zh.py - the BSF's Zh source against gba-hss-sim, over real
-freeDiameter TCP on 127.0.0.1, each in its own process.
+freeDiameter on 127.0.0.1, each in its own process: TLS with certificates
+from a CA made at test time (certtool), except for the exchanges tshark
+decodes, which run on explicit plain TCP (tshark cannot read inside TLS).
+
+Over TLS the HSS must refuse a BSF that connects over plain TCP, one whose
+certificate (from the CA) names another identity, and one with a
+certificate from another CA.
 
 zh-probe (the BSF's bsf/zh code with a simulated USIM) asks gba-hss-sim for
 vectors and checks each one on the card; then a resynchronisation with the
@@ -19,6 +25,7 @@ import subprocess
 import sys
 import time
 
+import diameter_raw
 import gbatest
 import tshark
 
@@ -35,6 +42,11 @@ TIMEOUT_MS = 800
 
 checks = gbatest.Checks()
 
+# How the HSS and the probes talk: set in main().  The tshark part runs on
+# explicit plain TCP (tshark cannot look inside TLS); everything after it
+# runs over TLS, the default.
+MODE = {"hss": ["--zh.transport", "tcp"], "probe": ["--transport", "tcp"]}
+
 
 class Probe(gbatest.LineProcess):
     """zh-probe run: one command line in, one answer line out, bounded."""
@@ -43,7 +55,7 @@ class Probe(gbatest.LineProcess):
         super().__init__(procs, name, [
             PROBE_BIN, "run", "--hss", f"127.0.0.1:{port}", "--hss-id", HSS_ID,
             "--realm", REALM, "--timeout", str(TIMEOUT_MS),
-            "--secrets", os.path.join(procs.dir, "secrets.txt"), *extra])
+            "--secrets", os.path.join(procs.dir, "secrets.txt"), *MODE["probe"], *extra])
 
     def fetch(self, what="fetch", impi=IMPI):
         """(error name, milliseconds, GUSS length)"""
@@ -64,10 +76,60 @@ class Probe(gbatest.LineProcess):
         return ok
 
 
-def start_hss(procs, db, port):
-    return procs.start("hss", [HSS_BIN, "--db", db, "--listen", f"127.0.0.1:{port}",
-                               "--identity", HSS_ID, "--realm", REALM],
+def start_hss(procs, db, port, name="hss", extra=None):
+    return procs.start(name, [HSS_BIN, "--db", db, "--listen", f"127.0.0.1:{port}",
+                              "--identity", HSS_ID, "--realm", REALM,
+                              *(MODE["hss"] if extra is None else extra)],
                        wait_port=port)
+
+
+def tls_files(cert, key, ca):
+    return ["--tls-cert", cert, "--tls-key", key, "--tls-ca", ca]
+
+
+def tls_peers(procs, db, port, ca):
+    """Over TLS the HSS serves a BSF whose certificate names the identity of
+    its CER, and no other."""
+    name = "bsf.probe.test"
+    good = Probe(procs, "probe-tls", port)
+    checks.check("TLS: probe with its own certificate opens", good.open())
+    good.cmd(f"card {K} {OPC} 100")
+    err, _, _ = good.fetch()
+    checks.check("TLS: vector over TLS", err == "GBA_OK", err)
+    checks.check("TLS: the card takes it", good.cmd("auth") == "auth GBA_OK")
+    checks.check("TLS: probe quits", good.quit())
+    checks.check("TLS: HSS accepted the BSF by its certificate",
+                 f"accepting peer {name} (TLS, certificate names it)" in procs.log("hss"))
+
+    other_cert, other_key = ca.issue("other.probe.test")
+    rogue_ca = gbatest.TestCA(procs.dir, "rogue")
+    rogue_cert, rogue_key = rogue_ca.issue(name)
+    cases = [("plain TCP to the TLS port", ["--transport", "tcp"])]
+    for i, (what, files) in enumerate(cases):
+        p = Probe(procs, f"probe-bad{i}", port, files)
+        opened = p.open()
+        err, _, _ = p.fetch() if opened[0] else ("no-open", 0, 0)
+        checks.check(f"TLS: {what}: refused, no vector", err == "GBA_ERR_UNAVAILABLE", err)
+        checks.check(f"TLS: {what}: probe quits", p.quit())
+    # freeDiameter will not start with a certificate that does not name its
+    # identity: a hand-written client claims bsf.probe.test with the CA's
+    # certificate for other.probe.test.
+    c = diameter_raw.Client(port, name, "probe.test", diameter_raw.APP_ZH,
+                            tls=(other_cert, other_key, ca.cert))
+    code = c.cer()
+    c.close()
+    checks.check("TLS: a certificate from the CA for another identity: CER refused",
+                 code is not None and code != 2001, str(code))
+    # A certificate for the right name from another CA (the client trusts
+    # the HSS's CA; freeDiameter takes one CA chain per file).
+    c = diameter_raw.Client(port, name, "probe.test", diameter_raw.APP_ZH,
+                            tls=(rogue_cert, rogue_key, ca.cert))
+    code = c.cer()
+    c.close()
+    checks.check("TLS: a certificate for its name from another CA: refused",
+                 code is None, f"{code} {c.handshake_error}")
+    checks.check("TLS: HSS logged the refusal of the wrong identity",
+                 f"refusing peer {name}: its certificate does not name it" in procs.log("hss"))
 
 
 def check_capture(cap):
@@ -279,6 +341,14 @@ def main():
             checks.check("tshark saw the whole exchange", cap.stop())
             check_capture(cap)
 
+        # From here on: TLS (the default), certificates from a test CA.
+        procs.stop("hss")
+        ca = gbatest.TestCA(procs.dir)
+        cert, key = ca.issue("bsf.probe.test")
+        MODE["hss"] = ca.hss_args(HSS_ID)
+        MODE["probe"] = tls_files(cert, key, ca.cert)
+        start_hss(procs, db, port)
+        tls_peers(procs, db, port, ca)
         malformed_mars(procs, port)
         timeouts_and_outages(procs, db, port)
         checks.check("HSS log names the outcomes",

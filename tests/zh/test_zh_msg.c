@@ -626,7 +626,8 @@ static void test_config_checks(void **state)
 {
 	(void)state;
 	struct gba_dia *other = NULL;
-	struct gba_dia_config cfg = { .identity = "bsf\".test", .realm = "test" };
+	struct gba_dia_config cfg = { .identity = "bsf\".test", .realm = "test",
+				      .transport = GBA_DIA_TCP };
 	struct gba_dia_peer peer = { .identity = "hss.test", .address = "127.0.0.1" };
 
 	assert_int_equal(gba_dia_open(&other, &cfg), GBA_ERR_INVALID_ARG);
@@ -634,14 +635,16 @@ static void test_config_checks(void **state)
 	cfg.address = "not-an-ip";
 	assert_int_equal(gba_dia_open(&other, &cfg), GBA_ERR_INVALID_ARG);
 	cfg.address = NULL;
-	cfg.tls_cert = "/x.pem";   /* half the TLS files */
+	cfg.transport = GBA_DIA_TLS;   /* TLS (the default) without its files */
 	assert_int_equal(gba_dia_open(&other, &cfg), GBA_ERR_INVALID_ARG);
-	cfg.tls_cert = NULL;
+	cfg.tls_cert = "/x.pem";       /* half of them */
+	cfg.tls_ca = "/ca.pem";
+	assert_int_equal(gba_dia_open(&other, &cfg), GBA_ERR_INVALID_ARG);
+	cfg.transport = (enum gba_dia_transport)7;
+	assert_int_equal(gba_dia_open(&other, &cfg), GBA_ERR_INVALID_ARG);
+	cfg.transport = GBA_DIA_TCP;
 	assert_int_equal(gba_dia_open(&other, &cfg), GBA_ERR_EXISTS);
 	peer.identity = "hss test";
-	assert_int_equal(gba_dia_add_peer(dia, &peer), GBA_ERR_INVALID_ARG);
-	peer.identity = "hss.test";
-	peer.tls = 1;              /* TLS without the node's TLS files */
 	assert_int_equal(gba_dia_add_peer(dia, &peer), GBA_ERR_INVALID_ARG);
 }
 
@@ -651,6 +654,7 @@ static int setup(void **state)
 		.identity = "bsf.node.test",
 		.realm = "test",
 		.apps = GBA_DIA_ZH | GBA_DIA_ZN,
+		.transport = GBA_DIA_TCP,   /* no connection: messages only */
 		.log_level = GBA_DIA_LOG_WARN,
 	};
 

@@ -263,6 +263,10 @@ static int open_source(struct probe *p, struct zh_config *zc, int shared)
 		struct gba_dia_config dc = {
 			.identity = zc->origin_host,
 			.realm = zc->origin_realm,
+			.transport = zc->transport,
+			.tls_cert = zc->tls_cert,
+			.tls_key = zc->tls_key,
+			.tls_ca = zc->tls_ca,
 			.log = log_line,
 			.log_level = GBA_DIA_LOG_INFO,
 		};
@@ -289,6 +293,9 @@ static int cmd_run(int argc, char **argv)
 		{ "hss", required_argument, NULL, 'h' }, { "hss-id", required_argument, NULL, 'i' },
 		{ "realm", required_argument, NULL, 'r' }, { "timeout", required_argument, NULL, 't' },
 		{ "shared-node", no_argument, NULL, 's' }, { "secrets", required_argument, NULL, 'S' },
+		{ "origin", required_argument, NULL, 'o' }, { "transport", required_argument, NULL, 'T' },
+		{ "tls-cert", required_argument, NULL, 'C' }, { "tls-key", required_argument, NULL, 'K' },
+		{ "tls-ca", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct zh_config zc = {
@@ -320,6 +327,14 @@ static int cmd_run(int argc, char **argv)
 		case 't': zc.timeout_ms = (unsigned)atoi(optarg); break;
 		case 's': shared = 1; break;
 		case 'S': p.secrets = fopen(optarg, "a"); break;
+		case 'o': zc.origin_host = optarg; break;
+		case 'T':
+			if (gba_dia_transport_parse(optarg, &zc.transport))
+				return 2;
+			break;
+		case 'C': zc.tls_cert = optarg; break;
+		case 'K': zc.tls_key = optarg; break;
+		case 'A': zc.tls_ca = optarg; break;
 		default: return 2;
 		}
 	}

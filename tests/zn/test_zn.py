@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """test_zn.py - Zn end to end: a real gba-bsf (embedded subscribers, Zn on)
 and libgba-naf's client (zn-probe, one process per NAF) over real
-freeDiameter TCP on 127.0.0.1; bootstraps by gba-test-ue.
+freeDiameter on 127.0.0.1; bootstraps by gba-test-ue.  The first BSF, whose
+exchanges tshark decodes, runs Zn on explicit plain TCP (tshark cannot read
+inside TLS); every other one runs TLS, the default, with certificates from
+CAs the test makes (certtool).
 
 Checked: Ks_NAF from Zn equals gba-test-ue's (GBA_ME) and a value computed
 independently from K, OPc and the B-TID's RAND; GBA_U gives Ks_ext_NAF and
@@ -20,9 +23,15 @@ same keys, another certificate's identity gets 403 (5402), an unknown B-TID
 HTTP/1.1 and every request and answer is checked against
 nbsp_gba.schema.json (python3-jsonschema).
 
-A second gba-bsf then gets its vectors from gba-hss-sim over Zh and serves
-Zn on the same Diameter node (both applications in one CER), and a NAF gets
-the keys of a bootstrap made through it.
+Zn over TLS: a NAF listed in zn.peers is refused at CER, and gets no Ks_NAF,
+when it talks plain TCP to the TLS port, presents the CA's certificate for
+another identity, or a certificate from another CA; with its own
+certificate it gets Ks_NAF.  zn.peers (listed, *.domain, unlisted) over TLS.
+
+A second gba-bsf then gets its vectors from gba-hss-sim over Zh (TLS) and
+serves Zn on the same Diameter node (both applications in one CER), and a NAF
+gets the keys of a bootstrap made through it; a client claiming the HSS's
+identity on the Zn port with a NAF's certificate gets neither keys nor MARs.
 
 Usage: test_zn.py GBA_BSF ZN_PROBE GBA_TEST_UE GBA_SUBSCRIBER TSHARK [GBA_HSS_SIM]
        (TSHARK '' if none; without GBA_HSS_SIM the Zh + Zn part is skipped)
@@ -38,6 +47,7 @@ import sys
 import time
 import urllib.request
 
+import diameter_raw
 import gbatest
 import nbsp_schema
 import testpki
@@ -102,9 +112,12 @@ class Probe(gbatest.LineProcess):
         try:
             self.proc.stdin.write(b"quit\n")
             self.proc.stdin.flush()
-            return self.proc.wait(10) == 0
-        except (OSError, subprocess.TimeoutExpired):
-            return False
+            rc = self.proc.wait(10)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            rc = str(e)
+        if rc != 0:
+            print(f"{self.name}: exit {rc}\n" + self.procs.log(self.name)[-3000:], file=sys.stderr)
+        return rc == 0
 
 
 def ue(procs, url, impi, state, *extra):
@@ -140,12 +153,19 @@ def make_certs(procs):
     return pki
 
 
-def start_bsf(procs, db, store, zn_port, pki=None, name="bsf", extra=()):
+def tls_probe_args(ca, identity):
+    cert, key = ca.issue(identity)
+    return ["--tls-cert", cert, "--tls-key", key, "--tls-ca", ca.cert]
+
+
+def start_bsf(procs, db, store, zn_port, pki=None, name="bsf", extra=(), ca=None):
+    """gba-bsf with Zn on: over TLS with ca's certificates, else (the run
+    tshark decodes) on explicit plain TCP."""
     port, admin = gbatest.free_port(), gbatest.free_port()
-    http = []
+    http = ca.bsf_args(BSF_ID) if ca else ["--set", "zn.transport=tcp"]
     if pki:
         http_port = gbatest.free_port()
-        http = ["--set", f"zn.http_listen=127.0.0.1:{http_port}",
+        http += ["--set", f"zn.http_listen=127.0.0.1:{http_port}",
                 "--set", f"zn.http_tls_cert={pki['bsf'][1]}",
                 "--set", f"zn.http_tls_key={pki['bsf'][0]}",
                 "--set", f"zn.http_tls_ca={pki['ca'][1]}"]
@@ -421,11 +441,13 @@ def test_dead_bsf(procs, a, bsf, btid):
 def test_peer_list(procs, db, store):
     """zn.peers: only the NAFs it names (by identity, or *.domain) may connect."""
     zn_port = gbatest.free_port()
-    start_bsf(procs, db, store, zn_port, name="bsf-peers",
+    ca = gbatest.TestCA(procs.dir, "peers-ca")
+    start_bsf(procs, db, store, zn_port, name="bsf-peers", ca=ca,
               extra=("--set", f"zn.peers=other.example.org {NAF} *.m2m.zn.test"))
-    named = Probe(procs, "naf-listed", zn_port, NAF)
-    wild = Probe(procs, "naf-wild", zn_port, "gw.m2m.zn.test")
-    other = Probe(procs, "naf-unlisted", zn_port, NAF2)
+    named = Probe(procs, "naf-listed", zn_port, NAF, *tls_probe_args(ca, NAF))
+    wild = Probe(procs, "naf-wild", zn_port, "gw.m2m.zn.test",
+                 *tls_probe_args(ca, "gw.m2m.zn.test"))
+    other = Probe(procs, "naf-unlisted", zn_port, NAF2, *tls_probe_args(ca, NAF2))
     for p in (named, wild, other):
         checks.check(f"zn-probe {p.name} ready", p.line() == "ready")
     checks.check("zn.peers: a NAF listed by identity connects",
@@ -444,9 +466,64 @@ def test_peer_list(procs, db, store):
                        "--domain", DOMAIN, "--db", db, "--store", store,
                        "--set", "zn.enabled=on", "--set", f"zn.port={gbatest.free_port()}",
                        "--set", f"zn.identity={BSF_ID}", "--set", f"zn.realm={REALM}",
+                       "--set", "zn.transport=tcp",
                        "--set", "zn.peers=ok.zn.test bad\"name"], timeout=20)
     checks.check("zn.peers with a malformed name: gba-bsf refuses to start",
                  bad.returncode != 0, bad.stdout + bad.stderr)
+
+
+def test_tls_peers(procs, db, store, btid):
+    """Zn over TLS (the default): a NAF listed in zn.peers is let in only
+    with a certificate from zn.tls_ca that names the identity of its CER.
+    The refusals come from a hand-written client (diameter_raw), which
+    does what freeDiameter will not: claim an identity its certificate
+    does not name, or talk plain TCP to the TLS port."""
+    zn_port = gbatest.free_port()
+    ca = gbatest.TestCA(procs.dir, "tls-ca")
+    start_bsf(procs, db, store, zn_port, name="bsf-tls", ca=ca,
+              extra=("--set", f"zn.peers={NAF} {NAF2}", "--set", "zn.policy=allow"))
+    naf_id = NAF.encode() + bytes.fromhex("0100000002")   # HTTP Digest Ua
+    btid = btid or random_btid()
+    good_cert, good_key = ca.issue(NAF)
+    other_cert, other_key = ca.issue(NAF2)
+    rogue = gbatest.TestCA(procs.dir, "rogue-ca")
+    rogue_cert, rogue_key = rogue.issue(NAF)
+    cases = [
+        ("a listed name, no certificate (plain TCP to the TLS port)", None),
+        ("a listed name, the CA's certificate for another listed NAF",
+         (other_cert, other_key, ca.cert)),
+        ("a listed name, a certificate for it from another CA",
+         (rogue_cert, rogue_key, ca.cert)),
+    ]
+    for what, tls in cases:
+        c = diameter_raw.Client(zn_port, NAF, REALM, diameter_raw.APP_ZN, tls=tls)
+        code = c.cer()
+        ans = c.bir(btid, naf_id, BSF_ID, DOMAIN) if c.sock else None
+        c.close()
+        checks.check(f"Zn TLS: {what}: CER refused", code != 2001,
+                     f"{code} {c.handshake_error or ''}")
+        checks.check(f"Zn TLS: {what}: no Ks_NAF", not ans or 405 not in ans, str(ans))
+    checks.check("Zn TLS: the wrong identity is logged",
+                 f"refusing peer {NAF}: its certificate does not name it" in procs.log("bsf-tls"))
+
+    p = Probe(procs, "naf-tls", zn_port, NAF, "--tls-cert", good_cert, "--tls-key", good_key,
+              "--tls-ca", ca.cert)
+    checks.check("Zn TLS: zn-probe with its certificate connects", p.line() == "ready" and
+                 p.cmd("wait-peer 5000") == "wait-peer GBA_OK")
+    if btid:
+        f = p.fetch(btid, NAF)
+        checks.check("Zn TLS: libgba-naf gets Ks_NAF over TLS", f["err"] == "GBA_OK" and
+                     "ks_naf" in f, str(f))
+    checks.check("Zn TLS: zn-probe exits cleanly", p.quit())
+    c = diameter_raw.Client(zn_port, NAF, REALM, diameter_raw.APP_ZN,
+                            tls=(good_cert, good_key, ca.cert))
+    code = c.cer()
+    ans = c.bir(btid, naf_id, BSF_ID, DOMAIN) if code == 2001 else None
+    c.close()
+    checks.check("Zn TLS: the right certificate: CEA 2001", code == 2001, str(code))
+    checks.check("Zn TLS: the right certificate: BIA with Ks_NAF (32 octets)",
+                 ans is not None and len(ans.get(405, [b""])[0]) == 32, str(ans))
+    checks.check("gba-bsf (TLS) stops cleanly", procs.stop("bsf-tls") == 0)
 
 
 def test_tshark(cap):
@@ -482,8 +559,10 @@ def test_tshark(cap):
 def test_zh_and_zn(procs, db, store):
     """gba-bsf with av.source = zh and Zn on: one node, two applications."""
     hss_port, zn_port = gbatest.free_port(), gbatest.free_port()
+    ca = gbatest.TestCA(procs.dir, "zh-ca")
     procs.start("hss", [HSS_BIN, "--db", db, "--listen", f"127.0.0.1:{hss_port}",
-                        "--identity", HSS_ID, "--realm", REALM], wait_port=hss_port)
+                        "--identity", HSS_ID, "--realm", REALM, *ca.hss_args(HSS_ID)],
+                wait_port=hss_port)
     port = gbatest.free_port()
     bsf = procs.start("bsf-zh", [
         BSF_BIN, "--set", "bsf.state_dir=" + procs.dir, "--listen", f"127.0.0.1:{port}",
@@ -491,9 +570,10 @@ def test_zh_and_zn(procs, db, store):
         "--set", f"zh.origin_host={BSF_ID}", "--set", f"zh.origin_realm={REALM}",
         "--set", "zh.hss_host=127.0.0.1", "--set", f"zh.hss_port={hss_port}",
         "--set", f"zh.hss_realm={REALM}", "--set", f"zh.hss_identity={HSS_ID}",
-        "--set", "zn.enabled=on", "--set", f"zn.port={zn_port}"], wait_port=port)
+        "--set", "zn.enabled=on", "--set", f"zn.port={zn_port}",
+        *ca.bsf_args(BSF_ID)], wait_port=port)
     gbatest.wait_port(zn_port, 10.0, bsf)
-    c = Probe(procs, "naf-zh", zn_port, NAF)
+    c = Probe(procs, "naf-zh", zn_port, NAF, *tls_probe_args(ca, NAF))
     checks.check("Zh + Zn: NAF connected to the BSF", c.line() == "ready" and
                  c.cmd("wait-peer 5000") == "wait-peer GBA_OK")
     r = ue(procs, f"http://127.0.0.1:{port}/", ALICE, "alice.sqn", "--naf", NAF)
@@ -504,7 +584,41 @@ def test_zh_and_zn(procs, db, store):
                      f["err"] == "GBA_OK" and f.get("ks_naf") == r["ks_naf_kcv"] and
                      f.get("uid") == CSE_ID, str(f))
     checks.check("Zh + Zn: probe exits cleanly", c.quit())
+    test_hss_impostor(procs, ca, zn_port, port, r.get("btid"))
     checks.check("Zh + Zn: gba-bsf stops cleanly (exit 0)", procs.stop("bsf-zh") == 0)
+
+
+def test_hss_impostor(procs, ca, zn_port, ub_port, btid):
+    """The HSS is a peer the BSF configured, so freeDiameter does not ask
+    the validation callback when a client of the Zn port claims its
+    identity.  With the HSS down, a NAF's certificate claiming to be the HSS
+    gets nowhere: no keys, no MAR routed to it."""
+    procs.stop("hss")
+    cert, key = ca.issue(NAF, name="impostor")
+    deadline = time.monotonic() + 10
+    code = None
+    while time.monotonic() < deadline:   # until the BSF has seen the HSS go
+        c = diameter_raw.Client(zn_port, HSS_ID, REALM, diameter_raw.APP_ZN,
+                                tls=(cert, key, ca.cert))
+        code = c.cer()
+        if code is not None:
+            break
+        c.close()
+        time.sleep(0.3)
+    if code == 2001:
+        ans = c.bir(btid or random_btid(), NAF.encode() + bytes.fromhex("0100010002"), BSF_ID,
+                    DOMAIN)
+        checks.check("HSS impostor (a NAF's certificate): no Ks_NAF for its BIR",
+                     ans is None or 405 not in ans, str(ans))
+        r = ue(procs, f"http://127.0.0.1:{ub_port}/", ALICE, "alice.sqn")
+        checks.check("HSS impostor: no MAR routed to it (the UE gets no challenge from it)",
+                     r.get("result") != "ok", str(r))
+    else:
+        checks.check("HSS impostor: refused at CER", True)
+    c.close()
+    checks.check("HSS impostor: the BSF logs that the certificate does not name it",
+                 f"its certificate does not name {HSS_ID}" in procs.log("bsf-zh"),
+                 procs.log("bsf-zh")[-1500:])
 
 
 def test_no_secrets_in_logs(procs):
@@ -517,7 +631,8 @@ def test_no_secrets_in_logs(procs):
         keys = set()
     logs = "".join(procs.log(n) for n in ("bsf", "naf", "naf2", "bsf-zh", "naf-zh",
                                           "hss", "naf-http", "naf-rogue", "bsf-peers",
-                                          "naf-listed", "naf-wild", "naf-unlisted")).lower()
+                                          "naf-listed", "naf-wild", "naf-unlisted",
+                                          "bsf-tls", "naf-tls")).lower()
     leaked = [k for k in keys if k in logs]
     checks.check(f"no log shows any of the {len(keys)} NAF keys fetched",
                  len(keys) >= 6 and not leaked, str(leaked))
@@ -536,8 +651,11 @@ def main():
         cap = tshark.start(procs, TSHARK, zn_port, "zn.pcap")
         pki = make_certs(procs)
         bsf, url, admin = start_bsf(procs, db, store, zn_port, pki)
-        a = Probe(procs, "naf", zn_port, NAF, "--gba-u-aware", "--store", store)
-        b = Probe(procs, "naf2", zn_port, NAF2, "--cache", "off", "--store", store)
+        # The run tshark decodes: explicit plain TCP (tshark cannot read TLS).
+        a = Probe(procs, "naf", zn_port, NAF, "--gba-u-aware", "--store", store,
+                  "--transport", "tcp")
+        b = Probe(procs, "naf2", zn_port, NAF2, "--cache", "off", "--store", store,
+                  "--transport", "tcp")
         checks.check("zn-probe (NAF, GBA_U-aware) ready", a.line() == "ready")
         checks.check("zn-probe (NAF2, unaware, no cache) ready", b.line() == "ready")
         checks.check("NAF connected to the BSF", a.cmd("wait-peer 5000") == "wait-peer GBA_OK")
@@ -561,13 +679,14 @@ def main():
         checks.check("zn-probe NAF2 exits cleanly", b.quit())
         test_tshark(cap)
         test_peer_list(procs, db, store)
+        test_tls_peers(procs, db, store, btid)
         if HSS_BIN:
             test_zh_and_zn(procs, db, store)
         else:
             print("skip Zh + Zn: no gba-hss-sim")
         test_no_secrets_in_logs(procs)
         if checks.failed:
-            for name in ("bsf", "naf", "naf2", "bsf-zh", "naf-zh", "hss"):
+            for name in ("bsf", "naf", "naf2", "bsf-zh", "naf-zh", "hss", "bsf-tls", "naf-tls"):
                 print(f"---- {name} log (tail)\n" + procs.log(name)[-3000:], file=sys.stderr)
     checks.finish()
 

@@ -390,6 +390,7 @@ static int setup(void **state)
 		.identity = "bsf.node.test",
 		.realm = "test",
 		.apps = GBA_DIA_ZN,
+		.transport = GBA_DIA_TCP,   /* no connection: messages only */
 		.log_level = GBA_DIA_LOG_ERROR,
 	};
 

@@ -342,7 +342,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: zn-probe run --bsf ADDR:PORT --bsf-id ID --id ID --realm R "
 			"[--timeout MS] [--gba-u-aware] [--cache N] [--service S] [--store URI] "
-			"[--secrets FILE]\n"
+			"[--secrets FILE] [--transport tls|tcp] [--tls-cert F --tls-key F --tls-ca F]\n"
 			"       zn-probe run --http https://HOST:PORT --tls-cert F --tls-key F "
 			"--tls-ca F [...]\n");
 	return 2;
@@ -360,7 +360,8 @@ int main(int argc, char **argv)
 		{ "http", required_argument, NULL, 'H' },
 		{ "tls-cert", required_argument, NULL, 'C' },
 		{ "tls-key", required_argument, NULL, 'Y' },
-		{ "tls-ca", required_argument, NULL, 'A' }, { NULL, 0, NULL, 0 },
+		{ "tls-ca", required_argument, NULL, 'A' },
+		{ "transport", required_argument, NULL, 'T' }, { NULL, 0, NULL, 0 },
 	};
 	struct gba_naf_config cfg = { .log_level = GBA_DIA_LOG_INFO };
 	struct probe p = { 0 };
@@ -388,6 +389,10 @@ int main(int argc, char **argv)
 		case 'C': cfg.tls_cert = optarg; break;
 		case 'Y': cfg.tls_key = optarg; break;
 		case 'A': cfg.tls_ca = optarg; break;
+		case 'T':
+			if (gba_dia_transport_parse(optarg, &cfg.transport))
+				return usage();
+			break;
 		case 'K':
 			p.secrets = fopen(optarg, "a");
 			if (!p.secrets)

@@ -41,6 +41,7 @@ struct gba_client_context {
 	enum gba_client_type type;
 	uint8_t ks[32];             /* GBA_ME only; zero for GBA_U */
 	char bsf_url[512];          /* where it was bootstrapped */
+	enum gba_client_app app;    /* USIM or ISIM (file line "app", USIM when absent) */
 };
 
 struct gba_client_options {
@@ -49,6 +50,8 @@ struct gba_client_options {
 	unsigned timeout_ms;        /* per HTTP exchange; 0: 10000 */
 	int force_gba_me;           /* do GBA_ME even when the card offers GBA_U */
 	const char *ca_file;        /* HTTPS trust anchors; NULL: system's */
+	int require_gba_u;          /* GBA_U or nothing: fail (before the BSF) when the
+				     * card cannot, instead of falling back to GBA_ME */
 };
 
 /* What a bootstrap did (for status output and benchmarks). */
@@ -61,11 +64,19 @@ struct gba_client_stats {
 	unsigned resyncs;
 	unsigned long apdus;        /* transport exchanges during the bootstrap */
 	int http_status;            /* the last HTTP status */
+	/* Set when EF_GBABP was too small for GBA_U and GBA_ME was done instead:
+	 * its size and what RAND, the longest B-TID and the lifetime need. */
+	size_t gbabp_size, gbabp_needed;
 };
 
 /*
  * Bootstrap with the card (identity from gba_client_usim_identity) and
- * fill ctx.  stats may be NULL.  Errors: GBA_CLIENT_ERR_MAC_FAILURE,
+ * fill ctx.  Before a GBA_U bootstrap, EF_GBABP's size is checked against
+ * L RAND, the longest B-TID of the BSF's domain (base64(RAND)@host, the
+ * longer of the URL's host and the IMSI-derived BSF name) and L lifetime
+ * (xs:dateTime, 20 characters): too small, GBA_ME is done instead
+ * (stats->gbabp_size/_needed say so), or with opt->require_gba_u
+ * GBA_CLIENT_ERR_UNSUPPORTED before the BSF is contacted.  stats may be NULL.  Errors: GBA_CLIENT_ERR_MAC_FAILURE,
  * _SYNC_FAILURE, _REJECTED, _RSPAUTH, _NETWORK, _TIMEOUT, _PROTOCOL and the
  * card's; msg says which step failed.  ctx is wiped on failure.
  */

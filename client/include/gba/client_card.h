@@ -37,7 +37,16 @@ extern "C" {
  *   atr:      the ATR into atr (size octets), *len its length (0 when the
  *             transport has none, e.g. a modem);
  *   reset:    a warm reset of the card (may be NULL: unsupported);
- *   close:    free ctx (may be NULL).
+ *   close:    free ctx (may be NULL);
+ *   begin/end: exclusive access for one card procedure (PC/SC
+ *             SCardBeginTransaction/EndTransaction), for a reader that
+ *             other programs share (both may be NULL: the card is ours
+ *             alone).  begin sets *was_reset when the card was reset by
+ *             someone else since the last procedure (it has reconnected);
+ *             the library then selects the application again and checks
+ *             PIN1 again.  With begin set, each procedure starts by
+ *             selecting the application (another program may have moved
+ *             the card's current file).
  */
 struct gba_client_card_ops {
 	const char *name;   /* "pcsc", "modem", "soft", or the custom one's */
@@ -48,6 +57,12 @@ struct gba_client_card_ops {
 			      char *msg, size_t msg_size);
 	gba_client_err (*reset)(void *ctx, char *msg, size_t msg_size);
 	void (*close)(void *ctx);
+	gba_client_err (*begin)(void *ctx, int *was_reset, char *msg, size_t msg_size);
+	void (*end)(void *ctx);
+	/* Where the card is, for card-info (may be NULL): reader or device name,
+	 * protocol ("T=0", "T=1", "" when the transport does not say). */
+	void (*describe)(void *ctx, char *where, size_t where_size, char *protocol,
+			 size_t protocol_size);
 };
 
 struct gba_client_card;
@@ -64,9 +79,14 @@ gba_client_err gba_client_card_open_pcsc(struct gba_client_card **card, const ch
 					 char *msg, size_t msg_size);
 
 /*
- * A modem: AT+CSIM (TS 27.007 8.17) on a serial device, raw termios at
- * 115200 8N1.  timeout_ms bounds each command (0: 5000).  ERROR and
- * +CME ERROR answers are transport errors with the modem's text.
+ * A modem on a serial device, raw termios at 115200 8N1; device is
+ * "PATH[,channel=logical|basic]".  logical (default): a logical channel
+ * per application (AT+CCHO/AT+CGLA/AT+CCHC, TS 27.007 8.45/8.43/8.46),
+ * falling back to AT+CSIM (8.17) on the basic channel when the module
+ * answers ERROR/+CME ERROR to AT+CCHO; basic: AT+CSIM.  On the basic
+ * channel the MF is never selected.  timeout_ms bounds each command
+ * (0: 5000).  ERROR and +CME ERROR answers are transport errors with the
+ * modem's text.
  */
 gba_client_err gba_client_card_open_modem(struct gba_client_card **card, const char *device,
 					  unsigned timeout_ms, char *msg, size_t msg_size);
@@ -84,6 +104,26 @@ gba_client_err gba_client_card_open_modem(struct gba_client_card **card, const c
  */
 gba_client_err gba_client_card_open_soft(struct gba_client_card **card, const char *keyfile,
 					 char *msg, size_t msg_size);
+
+/*
+ * PIN1 (TS 102 221 9.5.1).  With a PIN set, the card object verifies PIN1
+ * after selecting an application whose FCP says PIN1 is enabled (once per
+ * card session; after a reset again); a card with PIN1 disabled gets no
+ * VERIFY.  When the card reports one try left, the PIN is not tried
+ * unless flags has GBA_CLIENT_PIN_LAST_TRY (GBA_CLIENT_ERR_PIN instead).
+ * A wrong PIN is GBA_CLIENT_ERR_PIN with the tries left in the message.
+ * The PIN (4-8 digits) is wiped when the card is closed and never put in
+ * a message.  _set_pin_file reads it from a file of one line that must be
+ * ours with mode 0600 (GBA_CLIENT_ERR_FILE otherwise).
+ */
+#define GBA_CLIENT_PIN_LAST_TRY 1u
+gba_client_err gba_client_card_set_pin(struct gba_client_card *card, const char *pin,
+				       unsigned flags, char *msg, size_t msg_size);
+gba_client_err gba_client_card_set_pin_file(struct gba_client_card *card, const char *path,
+					    unsigned flags, char *msg, size_t msg_size);
+/* PIN1 as last seen: *enabled -1 unknown, 0, 1; *tries left, -1 unknown
+ * (also after a successful VERIFY, which resets the counter). */
+void gba_client_card_pin_status(const struct gba_client_card *card, int *enabled, int *tries);
 
 /* Close and free (NULL is fine). */
 void gba_client_card_close(struct gba_client_card *card);
@@ -110,6 +150,21 @@ gba_client_err gba_client_card_apdu(struct gba_client_card *card,
 gba_client_err gba_client_card_atr(struct gba_client_card *card, uint8_t *atr, size_t size,
 				   size_t *len, char *msg, size_t msg_size);
 gba_client_err gba_client_card_reset(struct gba_client_card *card, char *msg, size_t msg_size);
+
+/*
+ * A trace of what the client does with this card: each APDU exchange
+ * ("> CMD" / "< ANSWER SW") and each HTTP exchange of a bootstrap on it
+ * (request line, headers, status, response headers, body length), one
+ * line per call, never key material unless asked: the answers to
+ * AUTHENTICATE (RES, CK, IK, AUTS, Ks_ext_NAF) and the GET RESPONSEs that
+ * carry them show as "[N octets masked]" unless flags has
+ * GBA_CLIENT_TRACE_SHOW_KEYS; VERIFY's PIN is masked always.  fn NULL:
+ * off.
+ */
+#define GBA_CLIENT_TRACE_SHOW_KEYS 1u
+typedef void (*gba_client_trace_fn)(void *ctx, const char *line);
+void gba_client_card_set_trace(struct gba_client_card *card, gba_client_trace_fn fn,
+			       void *ctx, unsigned flags);
 
 /* Transport exchanges so far (each GET RESPONSE counts): for benchmarks. */
 unsigned long gba_client_card_exchanges(const struct gba_client_card *card);

@@ -30,11 +30,15 @@ typedef enum gba_client_err {
 	GBA_CLIENT_ERR_FILE,          /* a file cannot be read/written, or has loose permissions */
 	GBA_CLIENT_ERR_NOT_FOUND,     /* no bootstrapping context, or it has expired */
 	GBA_CLIENT_ERR_UNSUPPORTED,   /* the card or back end cannot do this */
+	GBA_CLIENT_ERR_PIN,           /* PIN1 needed, wrong, blocked, or its last try refused */
 	GBA_CLIENT_ERR__COUNT
 } gba_client_err;
 
 /* A short English description, never NULL; static storage. */
 const char *gba_client_strerror(gba_client_err err);
+
+/* A stable lowercase name for programs ("pin", "card", "network", ...). */
+const char *gba_client_err_name(gba_client_err err);
 
 #ifdef __cplusplus
 }

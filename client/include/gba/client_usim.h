@@ -30,6 +30,14 @@ extern "C" {
 #define GBA_CLIENT_HOST_MAX 255
 #define GBA_CLIENT_AID_MAX 16
 
+/* The application GBA runs on (TS 33.220 5.2.1: the IMPI and the keys
+ * come from the same one). */
+enum gba_client_app {
+	GBA_CLIENT_APP_AUTO = 0,    /* as asked: the ISIM when its IMPI is used and it does GBA */
+	GBA_CLIENT_APP_USIM = 1,
+	GBA_CLIENT_APP_ISIM = 2,
+};
+
 struct gba_client_identity {
 	char imsi[GBA_CLIENT_IMSI_MAX + 1];
 	char mcc[4];
@@ -43,12 +51,27 @@ struct gba_client_identity {
 	size_t usim_aid_len;
 	uint8_t isim_aid[GBA_CLIENT_AID_MAX];
 	size_t isim_aid_len;        /* 0: no ISIM */
+	int isim_gba;               /* EF_IST service 2: the ISIM does GBA */
+	int ust_gba;                /* EF_UST service 68: the USIM does GBA_U */
+	enum gba_client_app app;    /* where AUTHENTICATE goes: USIM or ISIM, never mixed */
 };
 
-/* Read the identity; leaves the USIM application selected. */
+/*
+ * Read the identity and choose the application GBA runs on, never mixed:
+ * the ISIM (its IMPI, its AUTHENTICATE, its EF_GBABP 6FD5) when its IMPI
+ * is usable and EF_IST has service 2 (GBA); otherwise the USIM with the
+ * IMSI-derived IMPI (not the ISIM's).  want forces one: _APP_USIM, or
+ * _APP_ISIM (GBA_CLIENT_ERR_UNSUPPORTED when the ISIM cannot).  gba_u is
+ * then the chosen application's (UST 68 or IST 2).  Leaves it selected.
+ * gba_client_usim_identity() is want = GBA_CLIENT_APP_AUTO.
+ */
 gba_client_err gba_client_usim_identity(struct gba_client_card *card,
 					struct gba_client_identity *id,
 					char *msg, size_t msg_size);
+gba_client_err gba_client_usim_identity_app(struct gba_client_card *card,
+					    struct gba_client_identity *id,
+					    enum gba_client_app want,
+					    char *msg, size_t msg_size);
 
 /*
  * Derivations of TS 23.003 from an IMSI and its MNC length (2 or 3),
@@ -99,6 +122,36 @@ gba_client_err gba_client_usim_ks_ext_naf(struct gba_client_card *card,
 					  const uint8_t *naf_id, size_t naf_id_len,
 					  const char *impi, uint8_t out[32],
 					  char *msg, size_t msg_size);
+
+/* What a lab wants to know about a card (gba_client_card_info). */
+#define GBA_CLIENT_APPS_MAX 8
+struct gba_client_app_entry {
+	uint8_t aid[GBA_CLIENT_AID_MAX];
+	size_t aid_len;
+	char label[33];             /* EF_DIR tag 50, printable ASCII; "" if none */
+};
+
+struct gba_client_card_info {
+	char where[256];            /* reader or device */
+	char protocol[8];           /* "T=0", "T=1", "" */
+	char iccid[21];             /* "" when not read (a modem's basic channel) */
+	int pin1_enabled;           /* -1 unknown, 0, 1 */
+	int pin1_tries;             /* tries left when last asked, -1 unknown (or verified) */
+	struct gba_client_app_entry apps[GBA_CLIENT_APPS_MAX];
+	size_t n_apps;              /* EF_DIR's applications (or USIM/ISIM found by AID) */
+	size_t usim_gbabp_size;     /* EF_GBABP 6FD6, 0: none */
+	size_t isim_gbabp_size;     /* EF_GBABP 6FD5 of the ISIM, 0: none */
+};
+
+/*
+ * Read the lab view of a card whose identity was read (id): where it is,
+ * ICCID, PIN1 state, EF_DIR's applications with labels, EF_GBABP sizes.
+ * Leaves id->app selected.  Fields it cannot read stay empty.
+ */
+gba_client_err gba_client_card_info(struct gba_client_card *card,
+				    const struct gba_client_identity *id,
+				    struct gba_client_card_info *info,
+				    char *msg, size_t msg_size);
 
 #ifdef __cplusplus
 }

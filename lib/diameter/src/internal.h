@@ -6,6 +6,8 @@
 #ifndef GBA_DIA_INTERNAL_H
 #define GBA_DIA_INTERNAL_H
 
+#include <stdatomic.h>
+
 #include <freeDiameter/freeDiameter-host.h>
 #include <freeDiameter/libfdcore.h>
 
@@ -60,6 +62,14 @@ struct dia_zn_server {
 	struct disp_hdl *hdl;
 };
 
+/* A peer added with gba_dia_add_peer, and whether the certificate of its
+ * open connection names it (peer_auth.c; TLS only). */
+#define DIA_CONF_PEERS_MAX 16
+struct dia_conf_peer {
+	char identity[256];
+	atomic_int proven;
+};
+
 struct gba_dia {
 	struct dia_dict dict;
 	struct dia_files files;
@@ -68,7 +78,10 @@ struct gba_dia {
 	unsigned apps;
 	int accept_unknown_peers;
 	char accept_peers[GBA_DIA_ACCEPT_PEERS_MAX + 1];   /* "" or the config's list */
-	int tls_given;   /* the caller gave TLS files: peers may use TLS */
+	enum gba_dia_transport transport;
+	struct dia_conf_peer conf_peers[DIA_CONF_PEERS_MAX];
+	unsigned n_conf_peers;   /* written before gba_dia_start() only */
+	struct fd_rt_out_hdl *rt_out;
 	int started;
 	gba_dia_log_fn *log;
 	void *log_arg;
@@ -77,6 +90,21 @@ struct gba_dia {
 	struct dia_zh_server zh_server;
 	struct dia_zn_server zn_server;
 };
+
+/*
+ * peer_auth.c: the peer's certificate must name its Diameter identity.
+ * dia_cert_names: 1 when certs[0] (DER) has a subject CN or a dNSName
+ * equal to id (len octets, case ignored, no wildcards).
+ * dia_peer_info_proven: the same for a peer's runtime certificate list.
+ * dia_peer_opened: from HOOK_PEER_CONNECT_SUCCESS, before the peer is OPEN.
+ * dia_peer_trusted: 0 for a configured peer whose connection failed that
+ * check (TLS nodes); requests from it are refused, none are routed to it.
+ */
+int dia_cert_names(const gnutls_datum_t *certs, unsigned count, const char *id, size_t len);
+int dia_peer_info_proven(const struct peer_info *info);
+void dia_peer_opened(struct gba_dia *dia, struct peer_hdr *peer);
+int dia_peer_trusted(struct gba_dia *dia, const char *id, size_t len);
+int dia_peer_auth_register(struct gba_dia *dia);
 
 /* dict.c: define what freeDiameter lacks and look up what the roles use. */
 int dia_dict_load(struct dia_dict *d);

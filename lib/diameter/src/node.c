@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,22 @@ static int fd_level_for(enum gba_dia_log_level level)
 	return level == GBA_DIA_LOG_DEBUG ? FD_LOG_DEBUG : 0;
 }
 
+const char *gba_dia_transport_name(enum gba_dia_transport t)
+{
+	return t == GBA_DIA_TCP ? "tcp" : "tls";
+}
+
+int gba_dia_transport_parse(const char *s, enum gba_dia_transport *out)
+{
+	if (s && !strcmp(s, "tls"))
+		*out = GBA_DIA_TLS;
+	else if (s && !strcmp(s, "tcp"))
+		*out = GBA_DIA_TCP;
+	else
+		return -1;
+	return 0;
+}
+
 /* ---- Hooks: summaries instead of freeDiameter's message dumps ------------------ */
 
 static void msg_summary(struct msg *msg, uint32_t *code, uint32_t *app, int *request)
@@ -212,7 +229,10 @@ static void on_hook(enum fd_hook_type type, struct msg *msg, struct peer_hdr *pe
 			    other ? (const char *)other : "connection failed");
 		break;
 	case HOOK_PEER_CONNECT_SUCCESS:
-		gba_dia_log(dia, GBA_DIA_LOG_INFO, "peer %s: connection open", peer_id(peer, NULL));
+		/* Before the peer is OPEN: the certificate check of peer_auth.c. */
+		dia_peer_opened(the_node, peer);
+		gba_dia_log(dia, GBA_DIA_LOG_INFO, "peer %s: connection open%s", peer_id(peer, NULL),
+			    dia && dia->transport == GBA_DIA_TLS ? " (TLS)" : "");
 		break;
 	default:
 		/* Registered only so that freeDiameter's default, which dumps
@@ -245,30 +265,50 @@ static int listed(const char *list, const char *id, size_t n)
 	return 0;
 }
 
-/* Connections from peers nobody added: the node's policy decides. */
+/* Whether the node's policy admits a peer nobody added, by its identity. */
+static int admitted(const struct gba_dia *dia, const struct peer_info *info)
+{
+	if (dia->accept_peers[0])
+		return listed(dia->accept_peers, info->pi_diamid, info->pi_diamidlen);
+	return dia->accept_unknown_peers;
+}
+
+/*
+ * Connections from peers nobody added, after their CER and before any
+ * answer: the node's policy decides, and over TLS the certificate the peer
+ * presented in the handshake must name the identity its CER claims (a
+ * listed name alone proves nothing).  A refusal is firm (auth -1).
+ */
 static int validate_peer(struct peer_info *info, int *auth, int (**cb2)(struct peer_info *))
 {
 	const struct gba_dia *dia = the_node;
-	int accept;
 
 	if (cb2)
 		*cb2 = NULL;
+	*auth = -1;
 	if (!dia)
-		accept = 0;
-	else if (dia->accept_peers[0])
-		accept = listed(dia->accept_peers, info->pi_diamid, info->pi_diamidlen);
-	else
-		accept = dia->accept_unknown_peers;
-	if (!accept) {
-		*auth = 0;   /* no opinion: freeDiameter refuses unknown peers */
-		if (dia)
-			gba_dia_log(dia, GBA_DIA_LOG_WARN, "refusing unknown peer %.*s",
-				    (int)info->pi_diamidlen, info->pi_diamid);
+		return 0;
+	if (!admitted(dia, info)) {
+		gba_dia_log(dia, GBA_DIA_LOG_WARN, "refusing unknown peer %.*s",
+			    (int)info->pi_diamidlen, info->pi_diamid);
 		return 0;
 	}
-	info->config.pic_flags.sec |= PI_SEC_NONE;
+	if (dia->transport == GBA_DIA_TCP) {
+		info->config.pic_flags.sec |= PI_SEC_NONE;
+		*auth = 1;
+		gba_dia_log(dia, GBA_DIA_LOG_INFO, "accepting peer %s (plain TCP)", info->pi_diamid);
+		return 0;
+	}
+	if (!info->runtime.pir_cert_list || !dia_peer_info_proven(info)) {
+		gba_dia_log(dia, GBA_DIA_LOG_WARN, "refusing peer %.*s: %s",
+			    (int)info->pi_diamidlen, info->pi_diamid,
+			    info->runtime.pir_cert_list ? "its certificate does not name it"
+							: "no TLS certificate");
+		return 0;
+	}
 	*auth = 1;
-	gba_dia_log(dia, GBA_DIA_LOG_INFO, "accepting peer %s (plain TCP)", info->pi_diamid);
+	gba_dia_log(dia, GBA_DIA_LOG_INFO, "accepting peer %s (TLS, certificate names it)",
+		    info->pi_diamid);
 	return 0;
 }
 
@@ -355,7 +395,8 @@ gba_err gba_dia_add_peer(struct gba_dia *dia, const struct gba_dia_peer *p)
 	gba_err err = GBA_OK;
 
 	if (!dia || !p || !valid_name(p->identity) || !p->address || !*p->address ||
-	    (p->realm && !valid_name(p->realm)) || (p->tls && !dia->tls_given))
+	    (p->realm && !valid_name(p->realm)) || dia->started ||
+	    dia->n_conf_peers >= DIA_CONF_PEERS_MAX)
 		return GBA_ERR_INVALID_ARG;
 	if (getaddrinfo(p->address, NULL, &hints, &ai) || !ai)
 		return GBA_ERR_INVALID_ARG;
@@ -365,7 +406,9 @@ gba_err gba_dia_add_peer(struct gba_dia *dia, const struct gba_dia_peer *p)
 	info.pi_diamid = (DiamId_t)p->identity;
 	info.pi_diamidlen = strlen(p->identity);
 	info.config.pic_flags.pro4 = PI_P4_TCP;
-	info.config.pic_flags.sec = p->tls ? PI_SEC_DEFAULT : PI_SEC_NONE;
+	/* PI_SEC_DEFAULT: TLS from the start on pic_port, and freeDiameter
+	 * checks that the certificate names the identity (peer_auth.c again). */
+	info.config.pic_flags.sec = dia->transport == GBA_DIA_TLS ? PI_SEC_DEFAULT : PI_SEC_NONE;
 	info.config.pic_flags.persist = PI_PRST_ALWAYS;
 	info.config.pic_realm = (DiamId_t)p->realm;
 	info.config.pic_port = p->port ? p->port : DIAMETER_PORT;
@@ -375,8 +418,12 @@ gba_err gba_dia_add_peer(struct gba_dia *dia, const struct gba_dia_peer *p)
 		err = GBA_ERR_INVALID_ARG;
 	free_endpoints(&info.pi_endpoints);
 	freeaddrinfo(ai);
-	if (!err && !dia->started)
+	if (!err) {
+		struct dia_conf_peer *cp = &dia->conf_peers[dia->n_conf_peers++];
+		snprintf(cp->identity, sizeof(cp->identity), "%s", p->identity);
+		atomic_init(&cp->proven, 0);
 		wait_psm_ready(p->identity);
+	}
 	return err;
 }
 
@@ -419,7 +466,7 @@ static int write_conf(const struct gba_dia *dia, const struct gba_dia_config *cf
 		      const struct dia_files *f, int ipv6)
 {
 	FILE *fp;
-	int fd = open(f->conf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = open(f->conf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), tls;
 
 	if (fd < 0)
 		return -1;
@@ -429,8 +476,13 @@ static int write_conf(const struct gba_dia *dia, const struct gba_dia_config *cf
 		return -1;
 	}
 	fprintf(fp, "Identity = \"%s\";\nRealm = \"%s\";\n", dia->identity, dia->realm);
-	/* Port 0 and SecPort 0: freeDiameter opens no server socket. */
-	fprintf(fp, "Port = %u;\nSecPort = 0;\n", (unsigned)cfg->port);
+	/* Over TLS the one port is freeDiameter's SecPort (TLS from the first
+	 * octet); no plain listener at all.  Port 0 and SecPort 0: no server
+	 * socket. */
+	if (dia->transport == GBA_DIA_TLS)
+		fprintf(fp, "Port = 0;\nSecPort = %u;\n", (unsigned)cfg->port);
+	else
+		fprintf(fp, "Port = %u;\nSecPort = 0;\n", (unsigned)cfg->port);
 	/* No ListenOn: freeDiameter drops loopback addresses given there (see
 	 * add_endpoint). */
 	fprintf(fp, "No_SCTP;\nNoRelay;\n%s", ipv6 ? "No_IP;\n" : "No_IPv6;\n");
@@ -440,9 +492,10 @@ static int write_conf(const struct gba_dia *dia, const struct gba_dia_config *cf
 		cfg->threads ? (cfg->threads < 255 ? cfg->threads : 255) : 4);
 	/* TLS_CA is needed even for our own self-signed certificate: without it
 	 * freeDiameter cannot verify that certificate and refuses to start. */
+	tls = dia->transport == GBA_DIA_TLS;
 	fprintf(fp, "TLS_Cred = \"%s\", \"%s\";\nTLS_CA = \"%s\";\nTLS_DH_File = \"%s\";\n",
-		cfg->tls_cert ? cfg->tls_cert : f->cert, cfg->tls_key ? cfg->tls_key : f->key,
-		cfg->tls_ca ? cfg->tls_ca : f->cert, f->dh);
+		tls ? cfg->tls_cert : f->cert, tls ? cfg->tls_key : f->key,
+		tls ? cfg->tls_ca : f->cert, f->dh);
 	return fclose(fp) ? -1 : 0;
 }
 
@@ -474,8 +527,10 @@ static gba_err check_config(const struct gba_dia_config *cfg, int *ipv6)
 		return GBA_ERR_INVALID_ARG;
 	if (cfg->apps & ~(unsigned)(GBA_DIA_ZH | GBA_DIA_ZN))
 		return GBA_ERR_INVALID_ARG;
-	/* TLS files: all three or none. */
-	if ((cfg->tls_cert || cfg->tls_key || cfg->tls_ca) &&
+	/* TLS: all three files. */
+	if (cfg->transport != GBA_DIA_TLS && cfg->transport != GBA_DIA_TCP)
+		return GBA_ERR_INVALID_ARG;
+	if (cfg->transport == GBA_DIA_TLS &&
 	    !(valid_path(cfg->tls_cert) && valid_path(cfg->tls_key) && valid_path(cfg->tls_ca)))
 		return GBA_ERR_INVALID_ARG;
 	*ipv6 = 0;
@@ -506,7 +561,7 @@ static gba_err configure(struct gba_dia *dia, const struct gba_dia_config *cfg, 
 	struct dia_files *f = &dia->files;
 	int ret;
 
-	if (dia_files_prepare(f, dia->identity, !cfg->tls_cert)) {
+	if (dia_files_prepare(f, dia->identity, dia->transport == GBA_DIA_TCP)) {
 		gba_dia_log(dia, GBA_DIA_LOG_ERROR, "cannot write freeDiameter's start-up files");
 		return GBA_ERR_UNAVAILABLE;
 	}
@@ -525,11 +580,29 @@ static gba_err configure(struct gba_dia *dia, const struct gba_dia_config *cfg, 
 		return GBA_ERR_UNAVAILABLE;
 	}
 	if (fd_hook_register((1u << (HOOK_LAST + 1)) - 1, on_hook, NULL, NULL, &dia->hook) ||
-	    fd_peer_validate_register(validate_peer)) {
+	    fd_peer_validate_register(validate_peer) || dia_peer_auth_register(dia)) {
 		gba_dia_log(dia, GBA_DIA_LOG_ERROR, "cannot register with freeDiameter");
 		return GBA_ERR_UNAVAILABLE;
 	}
 	return GBA_OK;
+}
+
+/*
+ * freeDiameter writes TLS records with a plain send(): a peer that hangs up
+ * while a record (its close_notify at the end, say) is going out raises
+ * SIGPIPE, whose default kills the process (zn-probe did, at exit, in about
+ * one run in six).  A process that left SIGPIPE at its default gets it
+ * ignored; one that handles it keeps its handler.
+ */
+static void ignore_sigpipe(void)
+{
+	struct sigaction old, ign;
+
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	if (!sigaction(SIGPIPE, NULL, &old) && old.sa_handler == SIG_DFL)
+		(void)sigaction(SIGPIPE, &ign, NULL);
 }
 
 gba_err gba_dia_open(struct gba_dia **out, const struct gba_dia_config *cfg)
@@ -555,11 +628,12 @@ gba_err gba_dia_open(struct gba_dia **out, const struct gba_dia_config *cfg)
 	dia->accept_unknown_peers = cfg->accept_unknown_peers;
 	if (cfg->accept_peers)
 		snprintf(dia->accept_peers, sizeof(dia->accept_peers), "%s", cfg->accept_peers);
-	dia->tls_given = cfg->tls_cert != NULL;
+	dia->transport = cfg->transport;
 	dia->log = cfg->log;
 	dia->log_arg = cfg->log_arg;
 	dia->log_level = cfg->log_level;
 
+	ignore_sigpipe();
 	the_node = dia;
 	fd_initialised = 1;
 	fd_log_handler_register(fd_logger);

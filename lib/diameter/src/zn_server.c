@@ -187,7 +187,12 @@ static int serve(struct gba_dia *dia, struct msg *ans, const struct bir_view *v)
 	memset(&bia, 0, sizeof(bia));
 	bia.uss = uss;
 	bia.uss_size = sizeof(uss);
-	err = dia->zn_server.fn(dia->zn_server.arg, &v->bir, &bia);
+	/* A client that took the identity of one of our configured peers (the
+	 * HSS) without a certificate naming it: the handler is not asked. */
+	if (!dia_peer_trusted(dia, v->peer, strlen(v->peer)))
+		err = GBA_ERR_NOT_AUTHORIZED;
+	else
+		err = dia->zn_server.fn(dia->zn_server.arg, &v->bir, &bia);
 	if (!err && !valid_bia(&bia))
 		err = GBA_ERR_INVALID_ARG;
 	switch (err) {

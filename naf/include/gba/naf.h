@@ -101,6 +101,12 @@ struct gba_naf_config {
 	 * identity/realm are not used (log still is).
 	 */
 	const char *bsf_url;
+	/*
+	 * The same three files serve Zn over Diameter: TLS from the first
+	 * octet to the BSF's port, our certificate naming our identity, the
+	 * BSF's certificate checked against tls_ca and its name against
+	 * bsf_identity.  Required unless transport is GBA_DIA_TCP.
+	 */
 	const char *tls_cert;
 	const char *tls_key;
 	const char *tls_ca;
@@ -113,6 +119,8 @@ struct gba_naf_config {
 	gba_naf_wrap_fn *key_wrap;
 	gba_naf_wrap_fn *key_unwrap;
 	void *key_wrap_arg;
+	/* Zn over Diameter: GBA_DIA_TLS (0, the default) or GBA_DIA_TCP. */
+	enum gba_dia_transport transport;
 };
 
 /*

@@ -15,10 +15,16 @@
  *     gba_zh_mar_call(dia, ...);            requests, from any thread
  *     gba_dia_close(dia);                   stop everything
  *
+ * Peers talk TLS (GnuTLS, from the first octet of the connection: RFC 6733
+ * 13.1, freeDiameter's "secure port") with a certificate each, signed by
+ * the node's CA, that must name the Diameter identity the peer claims in
+ * its CER/CEA (subject CN or a dNSName, exactly): a peer that merely sends
+ * a listed Origin-Host is refused.  Plain TCP only when asked for
+ * (GBA_DIA_TCP: a lab, or a link protected by IPsec, NDS/IP TS 33.210).
+ *
  * The node hides freeDiameter's configuration file (written to a private
- * 0600 file and removed once read), its mandatory TLS credentials (an
- * ephemeral self-signed ECDSA certificate when none is given, as on a
- * loopback or IPsec-protected link where Diameter runs over plain TCP) and
+ * 0600 file and removed once read), the TLS credentials freeDiameter insists
+ * on even over plain TCP (an ephemeral self-signed ECDSA certificate) and
  * its message dumps, which would print CK, IK and XRES: the node replaces
  * them with one-line summaries that name no AVP value.
  */
@@ -119,6 +125,17 @@ typedef void gba_dia_log_fn(void *arg, enum gba_dia_log_level level, const char 
 
 #define GBA_DIA_ACCEPT_PEERS_MAX 4096
 
+/* How the node's connections are carried. */
+enum gba_dia_transport {
+	GBA_DIA_TLS = 0,   /* TLS from the first octet, certificates both ways */
+	GBA_DIA_TCP = 1,   /* plain TCP: only on a protected network */
+};
+
+/* "tls", "tcp" */
+const char *gba_dia_transport_name(enum gba_dia_transport t);
+/* Parse "tls" or "tcp": 0, or -1 for anything else. */
+int gba_dia_transport_parse(const char *s, enum gba_dia_transport *out);
+
 struct gba_dia_config {
 	const char *identity;        /* our Diameter identity (Origin-Host), an FQDN */
 	const char *realm;           /* our realm (Origin-Realm) */
@@ -130,24 +147,31 @@ struct gba_dia_config {
 	uint16_t port;               /* TCP port to listen on; 0: do not listen */
 	unsigned apps;               /* enum gba_dia_apps; 0: GBA_DIA_ZH */
 	/*
+	 * GBA_DIA_TLS (0, the default): every connection is TLS; tls_cert,
+	 * tls_key and tls_ca are required.  GBA_DIA_TCP: plain TCP.
+	 */
+	enum gba_dia_transport transport;
+	/*
 	 * Connections from peers that were not added with gba_dia_add_peer:
-	 * refused (0, the default), or accepted over plain TCP (1: a simulator
-	 * or a lab on loopback).
+	 * refused (0, the default), or accepted (1) - over TLS only when the
+	 * peer's certificate names the identity of its CER.
 	 */
 	int accept_unknown_peers;
 	/*
-	 * Peers that may connect without gba_dia_add_peer, over plain TCP: the
-	 * Diameter identities (as sent in CER, compared without regard to case)
+	 * Peers that may connect without gba_dia_add_peer: the Diameter
+	 * identities (as sent in CER, compared without regard to case)
 	 * separated by spaces; an entry "*.example.org" admits every identity
-	 * that ends in ".example.org".  NULL or "": none.  When given, it is
-	 * the whole list: accept_unknown_peers is then not looked at.  At most
-	 * GBA_DIA_ACCEPT_PEERS_MAX octets, each entry a valid name.
+	 * that ends in ".example.org".  Over TLS the peer's certificate must
+	 * name the identity it claims as well.  NULL or "": none.  When given,
+	 * it is the whole list: accept_unknown_peers is then not looked at.
+	 * At most GBA_DIA_ACCEPT_PEERS_MAX octets, each entry a valid name.
 	 */
 	const char *accept_peers;
 	/*
-	 * TLS credentials (PEM files) for peers added with tls = 1.  NULL: an
-	 * ephemeral self-signed certificate is made, which only satisfies
-	 * freeDiameter's start-up checks; peers then use plain TCP.
+	 * TLS (PEM files): the node's certificate (chain), which must name
+	 * identity (CN or dNSName) and verify against tls_ca; its key; the CA
+	 * (bundle) that signs the peers' certificates.  Required with
+	 * GBA_DIA_TLS, not used with GBA_DIA_TCP.
 	 */
 	const char *tls_cert;
 	const char *tls_key;
@@ -165,7 +189,8 @@ struct gba_dia_peer {
 	const char *address;    /* IP address or host name to connect to */
 	uint16_t port;          /* 0: 3868 */
 	const char *realm;      /* its realm, checked in its CEA; NULL: not checked */
-	int tls;                /* 1: TLS (needs the node's tls_* files); 0: plain TCP */
+	/* TLS or plain TCP as the node's transport; over TLS its certificate
+	 * must name identity. */
 };
 
 struct gba_dia;
@@ -178,10 +203,12 @@ struct gba_dia;
  * GBA_ERR_EXISTS when the process already has a node (even a closed one:
  * freeDiameter cannot be initialised twice in one process);
  * GBA_ERR_UNAVAILABLE when freeDiameter refuses to start.
+ * A process whose SIGPIPE is at its default gets it ignored (freeDiameter's
+ * TLS writes to a peer that hung up would otherwise kill it).
  */
 gba_err gba_dia_open(struct gba_dia **out, const struct gba_dia_config *cfg);
 
-/* Add a peer to connect to (and to keep reconnecting to). */
+/* Add a peer to connect to (and to keep reconnecting to); at most 16. */
 gba_err gba_dia_add_peer(struct gba_dia *dia, const struct gba_dia_peer *peer);
 
 /* Listen (if a port was given) and connect to the peers. */

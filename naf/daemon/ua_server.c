@@ -1,0 +1,344 @@
+/*
+ * ua_server.c - one Ua port: the listener thread (accept, admit, sweep)
+ * and the libmicrohttpd daemon behind it (ua_server.h).
+ */
+#define _GNU_SOURCE /* accept4 */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+
+#include "http_util.h"
+#include "log.h"
+#include "ua.h"
+#include "ua_server.h"
+
+#define BACKLOG 1024
+#define SWEEP_MS 250        /* deadlines are kept to within this */
+#define ACCEPT_BATCH 256    /* accepts between two sweeps at most */
+#define CONN_MEMORY 8192
+
+struct ua_server {
+	char name[32];
+	int fd, tls;
+	atomic_int stopping, running;
+	pthread_t thread;
+	struct MHD_Daemon *daemon;
+	struct ua_conns *conns;
+	struct naf_svc *svc;
+	MHD_AccessHandlerCallback handler;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct ua_conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *i =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return i ? i->socket_context : NULL;
+}
+
+/* ---- libmicrohttpd's callbacks --------------------------------------------- */
+
+/*
+ * GnuTLS hook on the Finished message: the handshake is over, the header
+ * deadline starts.  libmicrohttpd links each session to its connection
+ * (gnutls_session_set_ptr; its own PSK callback relies on that too).
+ */
+static int on_finished(gnutls_session_t ss, unsigned type, unsigned when, unsigned incoming,
+		       const gnutls_datum_t *msg)
+{
+	struct MHD_Connection *c = gnutls_session_get_ptr(ss);
+	struct ua_conn *e = c ? conn_of(c) : NULL;
+	(void)type, (void)when, (void)incoming, (void)msg;
+	if (e)
+		ua_conns_secured(e, mono_ms());
+	return 0;
+}
+
+static void watch_handshake(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *i =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (i && i->tls_session)
+		gnutls_handshake_set_hook_function(i->tls_session, GNUTLS_HANDSHAKE_FINISHED,
+						   GNUTLS_HOOK_POST, on_finished);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct ua_server *u = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *i =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = i ? ua_conns_started(u->conns, i->connect_fd) : NULL;
+		if (u->tls) {
+			watch_handshake(c);
+			ua_tls_notify(u->svc, c, socket_context, code);
+		}
+		return;
+	}
+	if (*socket_context)
+		ua_conns_closed(*socket_context);
+	*socket_context = NULL;
+}
+
+/* The handler's last call for a request (the body is all in): it is served now. */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct ua_server *u = cls;
+	struct ua_conn *e;
+	if (*con_cls && !*upload_size && (e = conn_of(c)))
+		ua_conns_busy(e);
+	return u->handler(u->svc, c, url, method, version, upload, upload_size, con_cls);
+}
+
+/* Answered: the connection waits for its next request, under the header deadline. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct ua_conn *e = conn_of(c);
+	req_completed(cls, c, con_cls, toe);
+	if (e)
+		ua_conns_idle(e, mono_ms());
+}
+
+/*
+ * libmicrohttpd's messages.  Once serving, a client can cause one per
+ * connection ("received handshake message out of context" for each
+ * handshake it breaks off): debug level then, so that a flood does not
+ * flood the log too.
+ */
+__attribute__((format(printf, 2, 0)))
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct ua_server *u = cls;
+	char msg[256];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\r\n")] = 0;
+	if (atomic_load(&u->running))
+		nlog_debug("%s: %s", u->name, msg);
+	else
+		nlog_warn("%s: %s", u->name, msg);
+}
+
+/* ---- The listener ------------------------------------------------------------ */
+
+static void admit(struct ua_server *u, int fd, const struct sockaddr_storage *peer,
+		  socklen_t len, int64_t now)
+{
+	struct ua_conn *e = ua_conns_admit(u->conns, fd, (const struct sockaddr *)peer, len, now);
+	if (!e) {
+		close(fd);
+		return;
+	}
+	/*
+	 * Handshake flights and answers are small writes: Nagle must not hold
+	 * one back for the client's delayed ACK (naf_bench: TLS-PSK enrolments
+	 * 2,200-2,700/s without, 2,600-3,600/s with).
+	 */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	/* On failure libmicrohttpd has closed fd, and never started it. */
+	if (MHD_add_connection(u->daemon, fd, (const struct sockaddr *)peer, len) != MHD_YES)
+		ua_conns_forget(u->conns, e);
+}
+
+/*
+ * accept() failed.  Out of descriptors: the oldest waiting connection
+ * makes room (libmicrohttpd closes it in a moment); pause either way so
+ * as not to spin on a listening socket that stays readable.
+ */
+static void accept_failed(struct ua_server *u, int err)
+{
+	static const struct timespec pause = { 0, 2000000L };
+	static atomic_llong last_log;
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)
+		return;
+	int evicted = ua_conns_evict_one(u->conns);
+	long long now = mono_ms() / 1000, then = atomic_load(&last_log);
+	if (now != then && atomic_compare_exchange_strong(&last_log, &then, now))
+		nlog_warn("%s: cannot accept: %s%s", u->name, strerror(err),
+			  evicted ? "; evicted the oldest waiting connection" : "");
+	nanosleep(&pause, NULL);
+}
+
+/* Accept what is waiting; 0 when the table had no room for more. */
+static int accept_some(struct ua_server *u, int64_t now)
+{
+	for (int i = 0; i < ACCEPT_BATCH && !atomic_load(&u->stopping); i++) {
+		if (!ua_conns_has_room(u->conns))
+			return 0;
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		int fd = accept4(u->fd, (struct sockaddr *)&peer, &len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			accept_failed(u, errno);
+			return 1;
+		}
+		admit(u, fd, &peer, len, now);
+	}
+	return 1;
+}
+
+static void *listen_loop(void *arg)
+{
+	struct ua_server *u = arg;
+	static const struct timespec full_pause = { 0, 1000000L };
+	struct pollfd p = { .fd = u->fd, .events = POLLIN };
+	int64_t next_sweep = 0;
+	while (!atomic_load(&u->stopping)) {
+		int n = poll(&p, 1, SWEEP_MS);
+		int64_t now = mono_ms();
+		if (now >= next_sweep) {
+			ua_conns_sweep(u->conns, now);
+			next_sweep = now + SWEEP_MS;
+		}
+		if (n > 0 && !accept_some(u, now))
+			nanosleep(&full_pause, NULL);
+	}
+	return NULL;
+}
+
+/* socket, SO_REUSEADDR (a restart need not wait for TIME_WAIT), bind, listen. */
+static int open_listener(struct ua_server *u, const struct ua_server_opts *o, char *err,
+			 size_t err_size)
+{
+	const int on = 1;
+	u->fd = socket(o->addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (u->fd < 0 || setsockopt(u->fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
+	    (o->addr->ss_family == AF_INET6 &&
+	     setsockopt(u->fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on))) ||
+	    bind(u->fd, (const struct sockaddr *)o->addr, o->addr_len) || listen(u->fd, BACKLOG)) {
+		snprintf(err, err_size, "%s: %s", o->name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- Start and stop ------------------------------------------------------------ */
+
+#define OPT(o, v, p) ((struct MHD_OptionItem){ (o), (intptr_t)(v), (p) })
+
+static struct MHD_Daemon *start_daemon(struct ua_server *u, const struct ua_server_opts *o)
+{
+	struct MHD_OptionItem opts[16];
+	size_t n = 0;
+	/*
+	 * epoll for plain HTTP.  Not for TLS: libmicrohttpd 0.9.75 in epoll
+	 * mode keeps a connection whose handshake waits for the client
+	 * marked readable (GnuTLS reads the socket itself, so MHD never sees
+	 * EAGAIN) and spins on it: a few stalled handshakes burnt a core.
+	 * poll(2) has no such state; each thread polls its share of sockets.
+	 */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | (o->tls ? MHD_USE_POLL : MHD_USE_EPOLL) |
+			 MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
+	const struct ua_conn_limits *lim = &o->limits;
+	/*
+	 * Our table keeps the count below max_total + a quarter (ua_conn.c).
+	 * libmicrohttpd's own limit must never be the one reached: it splits
+	 * it among its threads, and 0.9.75 hangs a thread that reaches it on
+	 * an added connection (issue 15, defect 1).
+	 */
+	unsigned mhd_limit = (lim->max_total + lim->max_total / 4 + 16) * (o->threads + 1);
+	if (o->addr->ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (o->tls) {
+		flags |= MHD_USE_TLS;
+		opts[n++] = OPT(MHD_OPTION_HTTPS_CRED_TYPE, GNUTLS_CRD_PSK, NULL);
+		opts[n++] = OPT(MHD_OPTION_GNUTLS_PSK_CRED_HANDLER, ua_tls_psk, u->svc);
+		opts[n++] = OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)u->svc->cfg->tls_priorities);
+	}
+	opts[n++] = OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, u);
+	opts[n++] = OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL);
+	opts[n++] = OPT(MHD_OPTION_CONNECTION_LIMIT, mhd_limit, NULL);
+	/* A backstop for what our deadlines leave alone: a client not reading its answer. */
+	opts[n++] = OPT(MHD_OPTION_CONNECTION_TIMEOUT,
+			(lim->handshake_ms + lim->header_ms) / 1000 + 1, NULL);
+	opts[n++] = OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, NULL);
+	if (o->threads > 1)
+		opts[n++] = OPT(MHD_OPTION_THREAD_POOL_SIZE, o->threads, NULL);
+	opts[n++] = OPT(MHD_OPTION_END, 0, NULL);
+	/* The logger first, so that MHD reports problems with the others through it. */
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, u,
+				MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, u,
+				MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+}
+
+int ua_server_start(struct ua_server **out, const struct ua_server_opts *o, struct naf_svc *s,
+		    char *err, size_t err_size)
+{
+	struct ua_server *u = calloc(1, sizeof(*u));
+	if (!u || ua_conns_new(&u->conns, &o->limits)) {
+		snprintf(err, err_size, "%s: out of memory", o->name);
+		free(u);
+		return -1;
+	}
+	snprintf(u->name, sizeof(u->name), "%s", o->name);
+	u->tls = o->tls;
+	u->svc = s;
+	u->handler = o->handler;
+	atomic_init(&u->stopping, 0);
+	atomic_init(&u->running, 0);
+	if (open_listener(u, o, err, err_size))
+		goto fail;
+	u->daemon = start_daemon(u, o);
+	if (!u->daemon) {
+		snprintf(err, err_size, "%s: libmicrohttpd does not start", o->name);
+		goto fail;
+	}
+	int rc = pthread_create(&u->thread, NULL, listen_loop, u);
+	if (rc) {
+		snprintf(err, err_size, "%s: no listener thread: %s", o->name, strerror(rc));
+		MHD_stop_daemon(u->daemon);
+		goto fail;
+	}
+	atomic_store(&u->running, 1);
+	*out = u;
+	return 0;
+fail:
+	if (u->fd >= 0)
+		close(u->fd);
+	ua_conns_free(u->conns);
+	free(u);
+	return -1;
+}
+
+void ua_server_stop(struct ua_server *u)
+{
+	if (!u)
+		return;
+	atomic_store(&u->stopping, 1);
+	/* Wakes the thread's poll() (the socket reads as hung up), which then sees stopping. */
+	shutdown(u->fd, SHUT_RDWR);
+	pthread_join(u->thread, NULL);
+	close(u->fd);
+	MHD_stop_daemon(u->daemon);      /* closes the connections, then the table goes */
+	ua_conns_free(u->conns);
+	free(u);
+}
+
+void ua_server_stats(struct ua_server *u, struct ua_conn_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (u)
+		ua_conns_stats(u->conns, out);
+}
