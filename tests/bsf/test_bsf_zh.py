@@ -42,10 +42,11 @@ def test_ca(procs):
     return procs.zh_ca
 
 
-def bsf_tls(procs):
-    """gba-bsf's zh.tls_* keys (a dict for bsfenv.Bsf's extra)."""
+def bsf_tls(procs, identity=None):
+    """gba-bsf's zh.tls_* keys (a dict for bsfenv.Bsf's extra), with a
+    certificate for identity (default BSF_ID)."""
     ca = test_ca(procs)
-    cert, key = procs.zh_bsf
+    cert, key = ca.issue(identity) if identity else procs.zh_bsf
     return {"zh.tls_cert": cert, "zh.tls_key": key, "zh.tls_ca": ca.cert}
 
 
@@ -135,7 +136,7 @@ def test_bounded_stop(checks, tools, procs, db, hss_port):
         "zh.origin_host": "bsf2.gba.test", "zh.origin_realm": REALM,
         "zh.hss_host": "127.0.0.1", "zh.hss_port": str(hss_port),
         "zh.hss_realm": REALM, "zh.hss_identity": HSS_ID,
-        "zh.timeout_ms": "30000"}, env=LSAN_ENV).start()
+        "zh.timeout_ms": "30000", **bsf_tls(procs, "bsf2.gba.test")}, env=LSAN_ENV).start()
     if not checks.check("bounded stop: a second BSF gets vectors", wait_for_vectors(bsf)):
         return
     hss = procs.procs["hss"]

@@ -208,7 +208,8 @@ static int config_with(const char *set, struct naf_config *c)
 	char err[256];
 	const char *base[] = { "naf.fqdn=naf.example.org", "zn.identity=naf.example.org",
 			       "zn.realm=example.org", "zn.bsf_identity=bsf.example.org",
-			       "zn.bsf_address=127.0.0.1" };
+			       "zn.bsf_address=127.0.0.1",
+			       "zn.transport=tcp" /* no certificates needed for these checks */ };
 	ncfg_defaults(c);
 	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
 		assert_int_equal(ncfg_set_arg(c, base[i], err, sizeof(err)), 0);
