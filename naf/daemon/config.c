@@ -21,8 +21,11 @@ void ncfg_defaults(struct naf_config *c)
 	snprintf(c->digest_listen, sizeof(c->digest_listen), "0.0.0.0:8090");
 	snprintf(c->tls_listen, sizeof(c->tls_listen), "0.0.0.0:8443");
 	memcpy(c->ua_id, GBA_UA_TLS12_PSK_AES128_CBC_SHA256, 5);
+	/* TLS 1.2: TLS_PSK_WITH_AES_128_CBC_SHA256 (00AE), _AES_128_GCM_SHA256 (00A8),
+	 * _AES_128_CCM_8 (C0A8); TLS 1.3: external PSK (psk_ke), AES-128-GCM. */
 	snprintf(c->tls_priorities, sizeof(c->tls_priorities), "%s",
-		 "NONE:+VERS-TLS1.2:+PSK:+AES-128-CBC:+SHA256:+COMP-NULL:+SIGN-ALL:+CTYPE-X509");
+		 "NONE:+VERS-TLS1.3:+VERS-TLS1.2:+PSK:+AES-128-CBC:+AES-128-GCM:+AES-128-CCM-8:"
+		 "+SHA256:+AEAD:+COMP-NULL:+SIGN-ALL:+CTYPE-X509:+GROUP-ALL");
 	c->nonce_lifetime = 30;
 	c->max_body = 4096;
 	c->threads = 4;
