@@ -38,7 +38,8 @@ SUITES = [  # (Ua id, gnutls ciphers, openssl cipher)
 ]
 TLS13 = "0100000007"
 GNUTLS_13 = "NONE:+VERS-TLS1.3:+PSK:+AES-128-GCM:+AEAD:+SHA256:+GROUP-ALL:+SIGN-ALL"
-ENROL = f"POST /m2m/enrol HTTP/1.1\r\nHost: {FQDN}\r\nContent-Length: 0\r\n\r\n"
+ENROL = (f"POST /m2m/enrol HTTP/1.1\r\nHost: {FQDN}\r\nContent-Length: 0\r\n"
+         "Connection: close\r\n\r\n")
 
 
 def kcv(hex_key):
