@@ -226,6 +226,13 @@ static gba_client_err check_rspauth(struct run *r, char *msg, size_t msg_size)
 		r->stats->rspauth_body = e ? NULL : "request";
 	}
 	gba_wipe(expect, sizeof(expect));
+	if (r->stats->rspauth_body)
+		client_trace(r->card, "rspauth: verified over the %s body (%s)",
+			     r->stats->rspauth_body, strcmp(r->stats->rspauth_body, "response")
+			     ? "the GET's, empty: the BSF's ub.rspauth_body=request"
+			     : "the 200's BootstrappingInfo, TS 24.109");
+	else
+		client_trace(r->card, "rspauth: verified over neither body");
 	return e ? client_fail(msg, msg_size, GBA_CLIENT_ERR_RSPAUTH,
 			       "rspauth does not verify: the BSF is not authentic")
 		 : GBA_CLIENT_OK;

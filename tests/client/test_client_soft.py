@@ -32,8 +32,11 @@ def main():
         checks.check("card-info: soft card labelled development only",
                      out.get("development_only") is True and "DEVELOPMENT ONLY" in err, err)
 
-        code, out, err = ce.client(tools, base + ["--naf", "naf.example.org", "bootstrap"])
+        code, out, err = ce.client(tools, base + ["--naf", "naf.example.org", "--trace",
+                                                  "bootstrap"])
         checks.check("bootstrap: exit 0", code == 0, err)
+        checks.check("bootstrap --trace: says which body rspauth was verified over",
+                     "rspauth: verified over the response body" in err, err[-1500:])
         btid = out.get("btid", "")
         checks.check("bootstrap: B-TID of the BSF's domain, GBA_ME, two requests",
                      btid.endswith("@" + ce.bsfenv.DOMAIN) and out.get("gba_type") == "GBA_ME"

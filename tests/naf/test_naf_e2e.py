@@ -223,6 +223,11 @@ def client_checks(env, naf, c):
     c("gba-client m2m-enrol (TLS-PSK): KmID = B-TID, Km KCV node == NAF",
       r["_rc"] == 0 and r.get("kmid") == r.get("btid") and r.get("km_kcv")
       and r.get("km_kcv") == r.get("km_kcv_naf") and "km" not in r, r)
+    for form in ("comma", "bare"):
+        r = client(env, naf, "tls", "-o", f"psk-identity={form}", "m2m-enrol")
+        c(f"gba-client m2m-enrol -o psk-identity={form}: KmID = B-TID, Km KCV node == NAF",
+          r["_rc"] == 0 and r.get("kmid") == r.get("btid") and r.get("km_kcv")
+          and r.get("km_kcv") == r.get("km_kcv_naf"), r)
     r = client(env, naf, "digest", "m2m-enrol")
     c("gba-client m2m-enrol (Digest): Km KCV node == NAF",
       r["_rc"] == 0 and r.get("km_kcv") == r.get("km_kcv_naf"), r)
