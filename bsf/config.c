@@ -253,7 +253,9 @@ static const struct key_def keys[] = {
 	ENUM("zn", "policy", zn_policy, zn_policy_names, "guss",
 	     "guss: keys only with a USS for the NAF in the user's GUSS; allow: always"),
 	STR("zn", "http_listen", zn_http_listen, "",
-	    "Zn over HTTPS/JSON (Nbsp_GBA style) on host:port; empty: off"),
+	    "Zn as Nbsp_GBA over HTTPS/1.1 on host:port; empty: off"),
+	STR("zn", "http2_listen", zn_http2_listen, "",
+	    "Zn as Nbsp_GBA over HTTP/2 (TLS, ALPN h2) on host:port; empty: off"),
 	STR("zn", "http_tls_cert", zn_http_tls_cert, "", "PEM certificate of the HTTPS Zn server"),
 	STR("zn", "http_tls_key", zn_http_tls_key, "", "PEM private key of http_tls_cert"),
 	STR("zn", "http_tls_ca", zn_http_tls_ca, "",
@@ -719,6 +721,25 @@ static int check_zh(struct bsf_config *cfg, char *err, size_t err_size)
 	return check_tls("zh", cfg->zh_transport, cfg->zh_tls_cert, cfg->zh_tls_key,
 			 cfg->zh_tls_ca, err, err_size);
 }
+/* An Nbsp_GBA listener: a valid address, and the TLS files that name the NAF. */
+static int check_http_listen(const char *where, const char *key, const struct bsf_config *cfg,
+			     char *err, size_t err_size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char msg[CFG_ERR_MAX];
+
+	if (!*where)
+		return 0;
+	if (config_parse_addr(where, &ss, &len, msg, sizeof(msg)))
+		return fail(err, err_size, "%s: %s", key, msg);
+	/* Mutual TLS is what identifies the NAF: no plain-HTTP Zn. */
+	if (!*cfg->zn_http_tls_cert || !*cfg->zn_http_tls_key || !*cfg->zn_http_tls_ca)
+		return fail(err, err_size, "%s needs zn.http_tls_cert, zn.http_tls_key and "
+					   "zn.http_tls_ca", key);
+	return 0;
+}
+
 
 static int check_zn(struct bsf_config *cfg, char *err, size_t err_size)
 {
@@ -739,18 +760,9 @@ static int check_zn(struct bsf_config *cfg, char *err, size_t err_size)
 	if (check_tls("zn", cfg->zn_transport, cfg->zn_tls_cert, cfg->zn_tls_key, cfg->zn_tls_ca,
 		      err, err_size))
 		return -1;
-	if (*cfg->zn_http_listen) {
-		struct sockaddr_storage ss;
-		socklen_t len;
-		char msg[CFG_ERR_MAX];
-
-		if (config_parse_addr(cfg->zn_http_listen, &ss, &len, msg, sizeof(msg)))
-			return fail(err, err_size, "zn.http_listen: %s", msg);
-		/* Mutual TLS is what identifies the NAF: no plain-HTTP Zn. */
-		if (!*cfg->zn_http_tls_cert || !*cfg->zn_http_tls_key || !*cfg->zn_http_tls_ca)
-			return fail(err, err_size, "zn.http_listen needs zn.http_tls_cert, "
-						   "zn.http_tls_key and zn.http_tls_ca");
-	}
+	if (check_http_listen(cfg->zn_http_listen, "zn.http_listen", cfg, err, err_size) ||
+	    check_http_listen(cfg->zn_http2_listen, "zn.http2_listen", cfg, err, err_size))
+		return -1;
 	return 0;
 }
 

@@ -120,7 +120,8 @@ struct bsf_config {
 	char zn_nafs[CFG_ZN_LIST_MAX];       /* PEER=FQDN|...; ... */
 	char zn_naf_groups[CFG_ZN_LIST_MAX]; /* GROUP=FQDN|...; ... */
 	int zn_policy;                       /* enum zn_policy_kind: 0 guss, 1 allow */
-	char zn_http_listen[CFG_ADDR_MAX + 1]; /* Zn over HTTPS/JSON; "": off */
+	char zn_http_listen[CFG_ADDR_MAX + 1]; /* Zn as Nbsp_GBA, HTTPS/1.1; "": off */
+	char zn_http2_listen[CFG_ADDR_MAX + 1]; /* the same over HTTP/2; "": off */
 	char zn_http_tls_cert[CFG_PATH_MAX];
 	char zn_http_tls_key[CFG_PATH_MAX];
 	char zn_http_tls_ca[CFG_PATH_MAX];   /* CA of the NAFs' client certificates */

@@ -13,6 +13,8 @@ PACKAGES=(
   # servers and clients: HTTP, TLS, Diameter
   libmicrohttpd-dev libgnutls28-dev gnutls-bin libcurl4-gnutls-dev
   libfreediameter-dev
+  # Nbsp_GBA over HTTP/2 (the BSF side; libcurl speaks it on the client side)
+  libnghttp2-dev
   # gba-naf and client/m2m: JSON bodies of the oneM2M key API
   libjansson-dev
   # tests and benchmarks

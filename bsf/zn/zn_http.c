@@ -238,12 +238,16 @@ static enum MHD_Result send_problem(struct MHD_Connection *conn, unsigned status
 
 /* ---- The requester: its client certificate ------------------------------------------- */
 
-/* The verified client certificate's first dNSName, else its CN; -1 if none. */
 static int client_identity(struct MHD_Connection *conn, char *out, size_t size)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	gnutls_session_t tls = ci ? (gnutls_session_t)ci->tls_session : NULL;
+
+	return zn_http_peer(ci ? (gnutls_session_t)ci->tls_session : NULL, out, size);
+}
+
+int zn_http_peer(gnutls_session_t tls, char *out, size_t size)
+{
 	const gnutls_datum_t *certs;
 	gnutls_x509_crt_t crt;
 	unsigned status = 1, n = 0;
@@ -437,6 +441,14 @@ unsigned zn_http_answer(struct zn_server *zn, const char *peer, const char *body
 	*reply = r ? r->data : NULL;
 	*reply_len = r ? r->len : 0;
 	return r ? status : 0;
+}
+
+char *zn_http_problem(unsigned status, const char *cause, const char *detail, size_t *len)
+{
+	struct reply *r = problem(status, cause, detail);
+
+	*len = r ? r->len : 0;
+	return r ? r->data : NULL;
 }
 
 void zn_http_reply_free(char *reply)

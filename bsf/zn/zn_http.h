@@ -31,6 +31,8 @@
 
 #include <stddef.h>
 
+#include <gnutls/gnutls.h>
+
 #include "../log.h"
 #include "zn.h"
 
@@ -66,5 +68,14 @@ void zn_http_stop(struct zn_http *h);
 unsigned zn_http_answer(struct zn_server *zn, const char *peer, const char *body, size_t len,
 			char **reply, size_t *reply_len);
 void zn_http_reply_free(char *reply);
+
+/* A ProblemDetails body (for zn_http_reply_free); NULL when out of memory. */
+char *zn_http_problem(unsigned status, const char *cause, const char *detail, size_t *len);
+
+/*
+ * The requester: the verified client certificate's first dNSName, else its
+ * CN, into out; -1 when there is none (or tls is NULL).
+ */
+int zn_http_peer(gnutls_session_t tls, char *out, size_t size);
 
 #endif /* GBA_BSF_ZN_HTTP_H */

@@ -59,6 +59,7 @@ class Env:
                           "zn.http_tls_cert": self.pki["server"][1],
                           "zn.http_tls_key": self.pki["server"][0],
                           "zn.http_tls_ca": self.pki["ca"][1]})
+        extra.update(getattr(self, "bsf_extra", {}))
         self.bsf = bsfenv.Bsf(self.procs, tools, db=db, extra=extra)
         self.bsf.start()
         gbatest.wait_port(self.zn_port, 10.0, self.bsf.proc)

@@ -34,17 +34,26 @@ def problems(kind, obj):
     return [e.message for e in v.iter_errors(obj)]
 
 
-def post(pki, body, cert=True, url=None, ctype="application/json"):
-    """POST body (str) with curl over HTTP/1.1; (status, content type, JSON or text)."""
+def post(pki, body, cert=True, url=None, ctype="application/json", version="1.1"):
+    """POST body (str) with curl over HTTP/1.1 (pki["url"]) or HTTP/2 (version
+    "2": pki["url2"], ALPN h2; an answer over another version is an error);
+    (status, content type, JSON or text)."""
     curl = shutil.which("curl")
     with tempfile.NamedTemporaryFile(mode="r") as out:
-        args = [curl, "-s", "--http1.1", "-o", out.name, "-w", "%{http_code} %{content_type}",
+        proto = "--http1.1" if version == "1.1" else "--http2"
+        args = [curl, "-s", proto, "-o", out.name,
+                "-w", "%{http_code} %{http_version} %{content_type}",
                 "--cacert", pki["ca"][1], "-H", f"Content-Type: {ctype}", "-d", body]
         if cert:
             args += ["--cert", pki["naf"][1], "--key", pki["naf"][0]]
-        r = gbatest.run(args + [url or pki["url"] + PATH], timeout=20)
-        code, _, ctype = r.stdout.partition(" ")
+        base = pki["url"] if version == "1.1" else pki["url2"]
+        r = gbatest.run(args + [(url or PATH).replace("{base}", base) if url else base + PATH],
+                        timeout=20)
+        code, _, rest = r.stdout.partition(" ")
+        got_version, _, ctype = rest.partition(" ")
         text = out.read()
+    if code and code != "000" and got_version != version:
+        raise RuntimeError(f"curl spoke HTTP/{got_version}, not HTTP/{version}")
     try:
         parsed = json.loads(text)
     except ValueError:

@@ -165,7 +165,9 @@ def start_bsf(procs, db, store, zn_port, pki=None, name="bsf", extra=(), ca=None
     http = ca.bsf_args(BSF_ID) if ca else ["--set", "zn.transport=tcp"]
     if pki:
         http_port = gbatest.free_port()
+        h2_port = gbatest.free_port()
         http += ["--set", f"zn.http_listen=127.0.0.1:{http_port}",
+                 "--set", f"zn.http2_listen=127.0.0.1:{h2_port}",
                 "--set", f"zn.http_tls_cert={pki['bsf'][1]}",
                 "--set", f"zn.http_tls_key={pki['bsf'][0]}",
                 "--set", f"zn.http_tls_ca={pki['ca'][1]}"]
@@ -183,6 +185,8 @@ def start_bsf(procs, db, store, zn_port, pki=None, name="bsf", extra=(), ca=None
     if pki:
         gbatest.wait_port(http_port, 10.0, proc)
         pki["url"] = f"https://127.0.0.1:{http_port}"
+        gbatest.wait_port(h2_port, 10.0, proc)
+        pki["url2"] = f"https://127.0.0.1:{h2_port}"
     return proc, f"http://127.0.0.1:{port}/", admin
 
 
@@ -310,7 +314,8 @@ def test_http(procs, pki, btid):
     checks.check("HTTPS: a certificate naming another NAF -> GBA_ERR_NOT_AUTHORIZED",
                  f["err"] == "GBA_ERR_NOT_AUTHORIZED", str(f))
     checks.check("HTTPS: rogue zn-probe exits cleanly", r.quit())
-    test_nbsp_curl(pki, btid, e.get("ks_naf"))
+    test_nbsp_curl(pki, btid, e.get("ks_naf"), "1.1")
+    test_nbsp_curl(pki, btid, e.get("ks_naf"), "2")
 
 
 def nbsp_request(btid, fqdn=NAF, ua="0100000002", **more):
@@ -326,28 +331,32 @@ def nbsp_answer_ok(status, ctype, body):
         not nbsp_schema.problems("ProblemDetails", body) and body.get("status") == status
 
 
-def test_nbsp_curl(pki, btid, ks_naf):
-    """Nbsp_GBA driven by curl (HTTP/1.1): every request and every answer
-    checked against the JSON Schema; the malformed requests must fail the
-    schema too, so that the BSF and the schema agree."""
+def test_nbsp_curl(pki, btid, ks_naf, version):
+    """Nbsp_GBA driven by curl over HTTP/1.1 (zn.http_listen) or HTTP/2
+    (zn.http2_listen, ALPN h2): every request and every answer checked
+    against the JSON Schema; the malformed requests must fail the schema
+    too, so that the BSF and the schema agree."""
     if not shutil.which("curl"):
         print("skip Nbsp_GBA with curl: no curl")
         return
+
+    def post(body, **kw):
+        return nbsp_schema.post(pki, body, version=version, **kw)
     good = nbsp_request(btid, gsIds=[1], gbaUAware=False)
-    checks.check("Nbsp: the request is a BootstrappingInfoRequest per the schema",
+    checks.check(f"Nbsp/{version}: the request is a BootstrappingInfoRequest per the schema",
                  not nbsp_schema.problems("BootstrappingInfoRequest", good),
                  str(nbsp_schema.problems("BootstrappingInfoRequest", good)))
-    status, ctype, body = nbsp_schema.post(pki, json.dumps(good))
-    checks.check("Nbsp: 200 BootstrappingInfoResponse, valid per the schema",
+    status, ctype, body = post(json.dumps(good))
+    checks.check(f"Nbsp/{version}: 200 BootstrappingInfoResponse, valid per the schema",
                  status == 200 and nbsp_answer_ok(status, ctype, body),
                  f"{status} {ctype} {body} "
                  f"{nbsp_schema.problems('BootstrappingInfoResponse', body)}")
     if isinstance(body, dict):
         me = str(body.get("meKeyMaterial", ""))
-        checks.check("Nbsp: meKeyMaterial is Ks_NAF (64 hex digits; check value as derived)",
+        checks.check(f"Nbsp/{version}: meKeyMaterial is Ks_NAF (64 hex digits; check value as derived)",
                      len(me) == 64 and nbsp_schema.kcv(me) == ks_naf, f"kcv {ks_naf}")
         uss = [u.get("uss", {}) for u in body.get("ussList", [])]
-        checks.check("Nbsp: ussList carries the oneM2M CSE-ID as a ueId, gbaType 3G_GBA, impi",
+        checks.check(f"Nbsp/{version}: ussList carries the oneM2M CSE-ID as a ueId, gbaType 3G_GBA, impi",
                      any({"ueId": CSE_ID} in u.get("ueIds", []) for u in uss) and
                      body.get("gbaType") == "3G_GBA" and body.get("impi") == ALICE, str(body))
     cases = (
@@ -373,20 +382,19 @@ def test_nbsp_curl(pki, btid, ks_naf):
                 req = json.loads(data)
             except ValueError:
                 req = data
-            checks.check(f"Nbsp: {name}: the schema refuses the request too",
+            checks.check(f"Nbsp/{version}: {name}: the schema refuses the request too",
                          bool(nbsp_schema.problems("BootstrappingInfoRequest", req)))
-        status, ctype, body = nbsp_schema.post(pki, data, cert=cert)
-        checks.check(f"Nbsp: {name} -> {want} {cause}, a ProblemDetails per the schema",
+        status, ctype, body = post(data, cert=cert)
+        checks.check(f"Nbsp/{version}: {name} -> {want} {cause}, a ProblemDetails per the schema",
                      status == want and nbsp_answer_ok(status, ctype, body) and
                      body.get("cause") == cause and "meKeyMaterial" not in str(body),
                      f"{status} {ctype} {body}")
-    status, ctype, body = nbsp_schema.post(pki, json.dumps(good),
+    status, ctype, body = post(json.dumps(good),
                                            ctype="text/plain")
-    checks.check("Nbsp: Content-Type text/plain -> 415 ProblemDetails",
+    checks.check(f"Nbsp/{version}: Content-Type text/plain -> 415 ProblemDetails",
                  status == 415 and nbsp_answer_ok(status, ctype, body), f"{status} {body}")
-    status, ctype, body = nbsp_schema.post(pki, json.dumps(good), url=pki["url"] +
-                                           "/nbsp-gba/v1/bootstrapping-info")
-    checks.check("Nbsp: the old path -> 404 ProblemDetails",
+    status, ctype, body = post(json.dumps(good), url="{base}/nbsp-gba/v1/bootstrapping-info")
+    checks.check(f"Nbsp/{version}: the old path -> 404 ProblemDetails",
                  status == 404 and nbsp_answer_ok(status, ctype, body), f"{status} {body}")
 
 
