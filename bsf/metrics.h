@@ -52,6 +52,9 @@ struct bsf_metrics {
 	atomic_uint_fast64_t zn_unknown_btid;     /* 5403 */
 	atomic_uint_fast64_t zn_not_authorized;   /* 5402 */
 	atomic_uint_fast64_t zn_errors;           /* 5012: store or KDF failure */
+	/* GSUP (av.source = gsup, bsf/gsup_link.c): */
+	atomic_uint_fast64_t gsup_outages;        /* times the HLR became unreachable */
+	atomic_uint_fast64_t gsup_dropped;        /* malformed or unexpected messages */
 };
 
 void metrics_init(struct bsf_metrics *m);
