@@ -188,7 +188,8 @@ def test_hlr_trouble(checks, tools, procs, bsf, hlr, state):
 
     hlr.start()
     checks.check("HLR back: the BSF reconnects and challenges again",
-                 wait_for_vectors(bsf, FRESH_IMPI))
+                 wait_for_vectors(bsf, FRESH_IMPI),
+                 bsf.log()[-3000:] + procs.log("hlr")[-2000:])
     rc, out = bsfenv.run_ue(tools, bsf.url, state)
     checks.check("HLR back: a full bootstrap", rc == 0, str(out))
     checks.check("HLR back: logged", "is back" in bsf.log())
