@@ -417,6 +417,9 @@ static void *loop_main(void *arg)
 	pthread_mutex_unlock(&l->lock);
 	on_event(l);   /* what was queued meanwhile */
 	talloc_free(l->ctx);
+	/* The thread's libosmocore contexts (osmo_ctx_init) end with it. */
+	talloc_free(osmo_ctx);
+	osmo_ctx = NULL;
 	return NULL;
 }
 
