@@ -24,7 +24,8 @@
 #include "av_source.h"
 #include "gsup_link.h"
 
-#define SPARE_SLOTS 1024    /* IMSIs with spare vectors at once; a clash evicts */
+#define SPARE_SETS 4096     /* 4096 x 4 IMSIs with spares at once (about 7 MB) */
+#define SPARE_WAYS 4        /* a full set evicts the entry closest to expiry */
 
 struct spare {
 	char imsi[GBA_IMSI_MAX + 1];
@@ -40,7 +41,7 @@ struct av_gsup {
 	unsigned timeout_ms;
 	unsigned spare_ttl;
 	pthread_mutex_t lock;   /* guards spare[] */
-	struct spare spare[SPARE_SLOTS];
+	struct spare spare[SPARE_SETS][SPARE_WAYS];
 };
 
 /* ---- IMPI -> IMSI ----------------------------------------------------------------- */
@@ -96,13 +97,24 @@ static time_t mono_now(void)
 	return ts.tv_sec;
 }
 
-static struct spare *slot_of(struct av_gsup *g, const char *imsi)
+static struct spare *set_of(struct av_gsup *g, const char *imsi)
 {
 	uint32_t h = 2166136261u;
 
 	for (const unsigned char *p = (const unsigned char *)imsi; *p; p++)
 		h = (h ^ *p) * 16777619u;
-	return &g->spare[h % SPARE_SLOTS];
+	return g->spare[h % SPARE_SETS];
+}
+
+/* imsi's entry in its set, or NULL.  Lock held. */
+static struct spare *spare_find(struct av_gsup *g, const char *imsi)
+{
+	struct spare *set = set_of(g, imsi);
+
+	for (unsigned i = 0; i < SPARE_WAYS; i++)
+		if (set[i].n && !strcmp(set[i].imsi, imsi))
+			return &set[i];
+	return NULL;
 }
 
 static void spare_clear(struct spare *s)
@@ -117,8 +129,8 @@ static int spare_take(struct av_gsup *g, const char *imsi, struct gba_av *av)
 	int found = 0;
 
 	pthread_mutex_lock(&g->lock);
-	s = slot_of(g, imsi);
-	if (s->next < s->n && !strcmp(s->imsi, imsi)) {
+	s = spare_find(g, imsi);
+	if (s) {
 		if (s->expires > mono_now()) {
 			*av = s->av[s->next++];
 			found = 1;
@@ -135,10 +147,26 @@ static void spare_drop(struct av_gsup *g, const char *imsi)
 	struct spare *s;
 
 	pthread_mutex_lock(&g->lock);
-	s = slot_of(g, imsi);
-	if (!strcmp(s->imsi, imsi))
+	s = spare_find(g, imsi);
+	if (s)
 		spare_clear(s);
 	pthread_mutex_unlock(&g->lock);
+}
+
+/* Where imsi's new spares go: its old entry, a free way, or the oldest.  Lock held. */
+static struct spare *spare_slot(struct av_gsup *g, const char *imsi)
+{
+	struct spare *set = set_of(g, imsi), *s = spare_find(g, imsi);
+
+	struct spare *oldest = &set[0];
+
+	for (unsigned i = 0; !s && i < SPARE_WAYS; i++) {
+		if (!set[i].n)
+			s = &set[i];
+		else if (set[i].expires < oldest->expires)
+			oldest = &set[i];
+	}
+	return s ? s : oldest;
 }
 
 /* Keep av[1..n) for imsi (av[0] is being used). */
@@ -149,7 +177,7 @@ static void spare_keep(struct av_gsup *g, const char *imsi, const struct gba_av 
 	if (!g->spare_ttl || n < 2)
 		return;
 	pthread_mutex_lock(&g->lock);
-	s = slot_of(g, imsi);
+	s = spare_slot(g, imsi);
 	spare_clear(s);
 	snprintf(s->imsi, sizeof(s->imsi), "%s", imsi);
 	memcpy(s->av, av + 1, (n - 1) * sizeof(*av));

@@ -15,6 +15,7 @@ import random
 import shutil
 import signal
 import socket
+import sqlite3
 import sys
 import time
 
@@ -92,6 +93,13 @@ class Hlr:
                 out += buf
         return out.decode(errors="replace")
 
+    def seq(self, imsi):
+        """SEQ of the subscriber's last SQN in osmo-hlr's database (IND 5 bits)."""
+        with sqlite3.connect(self.db, timeout=5) as db:
+            row = db.execute("SELECT sqn FROM auc_3g JOIN subscriber ON id = subscriber_id"
+                             " WHERE imsi = ?", (imsi,)).fetchone()
+        return row[0] >> 5 if row else None
+
     def add(self, imsi, k, opc):
         return self.vty(f"subscriber imsi {imsi} create",
                         f"subscriber imsi {imsi} update aud3g milenage k {k} opc {opc} "
@@ -122,6 +130,10 @@ def test_bootstraps(checks, tools, bsf, hlr, state):
     rc2, out2 = bsfenv.run_ue(tools, bsf.url, state)
     checks.check("GSUP: a second bootstrap (a spare vector, a fresher SQN)",
                  rc2 == 0 and out2.get("btid") != out.get("btid"), str(out2))
+
+    seq = hlr.seq(IMSI)
+    checks.check("GSUP: three vectors (a challenge, two bootstraps) from one SendAuthInfo: "
+                 "the HLR's SEQ moved by its 5 only", seq == 5, f"SEQ {seq}")
 
     rc, out = bsfenv.run_ue(tools, bsf.url, state, extra=["--sqn-ahead", "500"])
     checks.check("GSUP: resync (AUTS + RAND in SendAuthInfo), fresh vector, then 200",
