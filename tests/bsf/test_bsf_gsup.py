@@ -13,7 +13,9 @@ ahead of the HLR's), an unknown IMSI (403), the HLR frozen (timeout ->
 import os
 import shutil
 import signal
+import socket
 import sys
+import threading
 import time
 
 import bsfenv
@@ -128,6 +130,68 @@ def test_hlr_trouble(checks, tools, procs, bsf, hlr, state):
     checks.check("HLR back: logged", "is back" in bsf.log())
 
 
+class BadHlr(threading.Thread):
+    """A GSUP peer that answers a SendAuthInfo with a malformed message and an
+    unexpected one (bytes the BSF must log and drop, never trust), then nothing."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(1)
+        self.port = self.srv.getsockname()[1]
+        self.got_sai = threading.Event()
+
+    @staticmethod
+    def ipa_gsup(payload):
+        body = b"\x05" + payload            # IPA OSMO extension 5: GSUP
+        return len(body).to_bytes(2, "big") + b"\xee" + body
+
+    def run(self):
+        conn, _ = self.srv.accept()
+        with conn:
+            conn.settimeout(10)
+            buf = b""
+            while b"\xee\x05\x08" not in buf:      # a SendAuthInfo Request
+                d = conn.recv(4096)
+                if not d:
+                    return
+                buf += d
+            self.got_sai.set()
+            imsi_ie = b"\x01\x08" + bytes.fromhex("00010100000000f1")
+            # A SendAuthInfo Result whose auth tuple IE claims 32 octets and has 2.
+            conn.sendall(self.ipa_gsup(b"\x0a" + imsi_ie + b"\x03\x20\x20\x10"))
+            # An Update Location Request: a message a BSF never expects.
+            conn.sendall(self.ipa_gsup(b"\x04" + imsi_ie))
+            time.sleep(3)
+
+
+def test_bad_peer(checks, tools, procs):
+    bad = BadHlr()
+    bad.start()
+    bsf = bsfenv.Bsf(procs, tools, name="bsf-bad-hlr", extra={
+        "av.source": "gsup", "gsup.remote": f"127.0.0.1:{bad.port}",
+        "gsup.timeout_ms": str(TIMEOUT_MS)}).start()
+    deadline = time.monotonic() + 10
+    status, hdrs = None, {}
+    while time.monotonic() < deadline and not bad.got_sai.is_set():
+        status, hdrs, _ = first_request(bsf)
+        time.sleep(0.2)
+    time.sleep(0.5)
+    checks.check("bad GSUP peer: the SendAuthInfo reached it", bad.got_sai.is_set())
+    checks.check("bad GSUP peer: 503 with Retry-After, no vector trusted",
+                 status == 503 and hdrs.get("retry-after", "").isdigit(), f"{status} {hdrs}")
+    m = bsf.metrics()
+    checks.check("bad GSUP peer: both messages counted as dropped",
+                 m.get("gba_bsf_gsup_dropped_total") == 2,
+                 str(m.get("gba_bsf_gsup_dropped_total")))
+    log = bsf.log()
+    checks.check("bad GSUP peer: logged as malformed and as unexpected",
+                 "dropped a malformed message" in log and "dropped an unexpected" in log,
+                 log[-1500:])
+    bsf.check_clean_stop(checks)
+
+
 def main():
     if not shutil.which("osmo-hlr"):
         print("SKIP: osmo-hlr is not installed (scripts/setup.sh)")
@@ -153,6 +217,7 @@ def main():
         log = bsf.log()
         checks.check("the log never shows K or OPc", K not in log and OPC not in log)
         bsf.check_clean_stop(checks)
+        test_bad_peer(checks, tools, procs)
     checks.finish()
 
 
