@@ -58,6 +58,7 @@ struct gsup_link {
 	struct gsup_req *queue, **queue_tail;   /* waiting for the loop */
 	struct gsup_req *inflight;             /* sent, oldest first */
 	int up;                                /* the IPA link is connected */
+	int slow;                              /* a request timed out, none answered since */
 	int stop;
 	int efd;
 	pthread_t thread;
@@ -182,6 +183,14 @@ static size_t copy_vectors(struct gsup_req *r, const struct osmo_gsup_message *m
 static void on_sai_answer(struct gsup_link *l, const struct osmo_gsup_message *m)
 {
 	struct gsup_req *r;
+	int was_slow;
+
+	pthread_mutex_lock(&l->lock);
+	was_slow = l->slow;
+	l->slow = 0;
+	pthread_mutex_unlock(&l->lock);
+	if (was_slow)
+		say(l, 1, "gsup: HLR %s:%u answers again", l->host, l->port);
 
 	pthread_mutex_lock(&l->lock);
 	r = take_inflight(l, m->imsi);
@@ -548,8 +557,18 @@ gba_err gsup_link_sai(struct gsup_link *l, const char *imsi, const uint8_t rand[
 		if (pthread_cond_timedwait(&r->done, &l->lock, &until) == ETIMEDOUT)
 			break;
 	if (r->state != REQ_DONE) {
+		int first = !l->slow;
+
 		r->abandoned = 1;   /* the loop frees it */
+		l->slow = 1;
 		pthread_mutex_unlock(&l->lock);
+		/* Slow is an outage too: logged and counted once, until it answers. */
+		if (first) {
+			say(l, 2, "gsup: HLR %s:%u not answering within %u ms; 503 meanwhile",
+			    l->host, l->port, timeout_ms);
+			if (l->metrics)
+				metrics_inc(&l->metrics->gsup_outages);
+		}
 		return GBA_ERR_TIMEOUT;
 	}
 	pthread_mutex_unlock(&l->lock);

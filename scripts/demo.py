@@ -283,6 +283,9 @@ def main():
         codes = {name: procs.stop(name) for name in ("naf", "bsf", last)}
         print(f"\nStopped gba-naf, gba-bsf, {'osmo-hlr' if hlr else 'gba-hss-sim'}: "
               f"exit codes {codes}.")
+        for name, code in codes.items():
+            if code != 0:   # what went wrong, from the part's own log
+                print(f"--- {name} exited {code}; the end of its log:\n{procs.log(name)[-3000:]}")
         ok = km_ok and kc_ok and all(c == 0 for c in codes.values())
         print("Demo done: every side agrees." if ok else "Demo FAILED.")
         return 0 if ok else 1

@@ -27,6 +27,7 @@ IMSI = IMPI.split("@")[0]
 OTHER_IMSI = "001010000000002"
 # Never bootstrapped before the HLR trouble: no spare vectors to hide it.
 FRESH_IMPI = "001010000000003@ims.mnc001.mcc001.3gppnetwork.org"
+SLOW_IMPI = "001010000000004@ims.mnc001.mcc001.3gppnetwork.org"   # after the freeze
 ISIM_IMPI = "alice@ims.example.org"     # not IMSI-derived: needs a mapping
 TIMEOUT_MS = 1000
 def first_request(bsf, impi=IMPI):
@@ -106,6 +107,13 @@ def test_hlr_trouble(checks, tools, procs, bsf, hlr, state):
         proc.send_signal(signal.SIGCONT)
     checks.check("HLR frozen: 503 with Retry-After", status == 503 and
                  hdrs.get("retry-after", "").isdigit(), f"{status} {hdrs} {body!r}")
+    status, _, _ = first_request(bsf, SLOW_IMPI)
+    log = bsf.log()
+    checks.check("HLR slow: logged once, and once when it answers again",
+                 log.count("not answering") == 1 and log.count("answers again") == 1 and
+                 status == 401, f"{status} " + log[-1500:])
+    checks.check("HLR slow: counted as an outage", bsf.metrics().get(
+        "gba_bsf_gsup_outages_total") == 1)
 
     procs.stop("hlr")
     time.sleep(0.3)
@@ -115,7 +123,7 @@ def test_hlr_trouble(checks, tools, procs, bsf, hlr, state):
                  str([a[:2] for a in answers]))
     checks.check("HLR down: the BSF stays up", bsf.alive())
     m = bsf.metrics()
-    checks.check("HLR down: one outage counted", m.get("gba_bsf_gsup_outages_total") == 1,
+    checks.check("HLR down: one more outage counted", m.get("gba_bsf_gsup_outages_total") == 2,
                  str(m.get("gba_bsf_gsup_outages_total")))
     log = bsf.log()
     checks.check("HLR down: logged once per outage", log.count("unreachable") == 1,
@@ -205,6 +213,7 @@ def main():
         checks.check("osmo-hlr VTY: subscriber created", "Created subscriber" in out, out)
         hlr.add(OTHER_IMSI, OTHER_K, OPC)
         hlr.add(FRESH_IMPI.split("@")[0], K, OPC)
+        hlr.add(SLOW_IMPI.split("@")[0], K, OPC)
         bsf = bsfenv.Bsf(procs, tools, name="bsf-gsup", extra={
             "av.source": "gsup", "bsf.threads": "4", "ub.retry_after": "3s",
             "gsup.remote": f"{hlr.addr}:{GSUP_PORT}", "gsup.name": "bsf-test",
