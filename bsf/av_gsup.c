@@ -32,6 +32,7 @@ struct spare {
 	struct gba_av av[GSUP_LINK_MAX_AV - 1];
 	size_t next, n;         /* av[next..n) are unused */
 	time_t expires;         /* CLOCK_MONOTONIC seconds */
+	uint64_t order;         /* the answer they came in (gsup_link_sai) */
 };
 
 struct av_gsup {
@@ -169,8 +170,13 @@ static struct spare *spare_slot(struct av_gsup *g, const char *imsi)
 	return s ? s : oldest;
 }
 
-/* Keep av[1..n) for imsi (av[0] is being used). */
-static void spare_keep(struct av_gsup *g, const char *imsi, const struct gba_av *av, size_t n)
+/*
+ * Keep av[1..n) for imsi (av[0] is being used), unless spares of a later
+ * answer are there already (two requests for one IMSI at once): older SQNs
+ * handed out after newer ones would only make the card resync.
+ */
+static void spare_keep(struct av_gsup *g, const char *imsi, const struct gba_av *av, size_t n,
+		       uint64_t order)
 {
 	struct spare *s;
 
@@ -178,7 +184,12 @@ static void spare_keep(struct av_gsup *g, const char *imsi, const struct gba_av 
 		return;
 	pthread_mutex_lock(&g->lock);
 	s = spare_slot(g, imsi);
+	if (s->n && !strcmp(s->imsi, imsi) && s->order > order) {
+		pthread_mutex_unlock(&g->lock);
+		return;
+	}
 	spare_clear(s);
+	s->order = order;
 	snprintf(s->imsi, sizeof(s->imsi), "%s", imsi);
 	memcpy(s->av, av + 1, (n - 1) * sizeof(*av));
 	s->next = 0;
@@ -194,11 +205,12 @@ static gba_err ask_hlr(struct av_gsup *g, const char *imsi, const uint8_t *rand,
 {
 	struct gba_av av[GSUP_LINK_MAX_AV];
 	size_t n = 0;
-	gba_err err = gsup_link_sai(g->link, imsi, rand, auts, g->timeout_ms, av, &n);
+	uint64_t order = 0;
+	gba_err err = gsup_link_sai(g->link, imsi, rand, auts, g->timeout_ms, av, &n, &order);
 
 	if (!err) {
 		*out = av[0];
-		spare_keep(g, imsi, av, n);
+		spare_keep(g, imsi, av, n, order);
 	}
 	gba_wipe(av, sizeof(av));
 	/* osmo-hlr answers an AUTS whose MAC-S fails as an unknown IMSI. */

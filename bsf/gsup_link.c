@@ -50,6 +50,7 @@ struct gsup_req {
 	gba_err err;
 	struct gba_av av[GSUP_LINK_MAX_AV];
 	size_t n;
+	uint64_t order;         /* the answer's number (gsup_link_sai) */
 	pthread_cond_t done;
 };
 
@@ -59,6 +60,7 @@ struct gsup_link {
 	struct gsup_req *inflight;             /* sent, oldest first */
 	int up;                                /* the IPA link is connected */
 	int slow;                              /* a request timed out, none answered since */
+	uint64_t answers;                      /* numbers the answers, in arrival order */
 	int stop;
 	int efd;
 	pthread_t thread;
@@ -201,6 +203,7 @@ static void on_sai_answer(struct gsup_link *l, const struct osmo_gsup_message *m
 			metrics_inc(&l->metrics->gsup_dropped);
 		return;
 	}
+	r->order = ++l->answers;
 	if (m->message_type == OSMO_GSUP_MSGT_SEND_AUTH_INFO_RESULT)
 		req_finish(r, copy_vectors(r, m) ? GBA_OK : GBA_ERR_PARSE);
 	else if (m->cause == GMM_CAUSE_IMSI_UNKNOWN)
@@ -534,7 +537,7 @@ static struct timespec deadline_in(unsigned ms)
 
 gba_err gsup_link_sai(struct gsup_link *l, const char *imsi, const uint8_t rand[16],
 		      const uint8_t auts[14], unsigned timeout_ms,
-		      struct gba_av av[GSUP_LINK_MAX_AV], size_t *n)
+		      struct gba_av av[GSUP_LINK_MAX_AV], size_t *n, uint64_t *order)
 {
 	struct timespec until = deadline_in(timeout_ms);
 	struct gsup_req *r;
@@ -576,6 +579,8 @@ gba_err gsup_link_sai(struct gsup_link *l, const char *imsi, const uint8_t rand[
 	if (!err) {
 		memcpy(av, r->av, r->n * sizeof(*av));
 		*n = r->n;
+		if (order)
+			*order = r->order;
 	}
 	req_free(r);
 	return err;

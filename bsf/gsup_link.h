@@ -47,7 +47,9 @@ void gsup_link_close(struct gsup_link *l);
 /*
  * SendAuthInfo for imsi (a resync when rand and auts are set), waiting at
  * most timeout_ms.  On success av[0..*n) hold the UMTS vectors (secret:
- * the caller wipes them), *n >= 1.  Errors:
+ * the caller wipes them), *n >= 1, and *order (may be NULL) numbers the
+ * answer: the HLR answers in order, so a higher number carries fresher
+ * SQNs than a lower one for the same IMSI.  Errors:
  *   GBA_ERR_NOT_FOUND      SendAuthInfo Error "IMSI unknown" (osmo-hlr's
  *                          answer to an AUTS that fails too)
  *   GBA_ERR_UNAVAILABLE    no connection, or another error cause
@@ -56,6 +58,6 @@ void gsup_link_close(struct gsup_link *l);
  */
 gba_err gsup_link_sai(struct gsup_link *l, const char *imsi, const uint8_t rand[16],
 		      const uint8_t auts[14], unsigned timeout_ms,
-		      struct gba_av av[GSUP_LINK_MAX_AV], size_t *n);
+		      struct gba_av av[GSUP_LINK_MAX_AV], size_t *n, uint64_t *order);
 
 #endif /* GBA_BSF_GSUP_LINK_H */
