@@ -6,8 +6,10 @@
 #   bench/run-ub-load.sh [BUILD_DIR]            (default: build)
 #
 # Settings through the environment (defaults in brackets):
-#   MODE=embedded|zh   where vectors come from [embedded]; zh needs the HSS
-#                      simulator (simulators/hss)
+#   MODE=embedded|zh|gsup  where vectors come from [embedded]; zh needs the
+#                      HSS simulator (simulators/hss); gsup runs Debian's
+#                      osmo-hlr with the N subscribers, on a loopback address of
+#                      its own (its ports are fixed)
 #   STORE=sqlite|redis session store [sqlite]; redis starts a redis-server
 #   STORE_OPTS         SQLite store options, e.g. commit_ms=5&exclusive=1
 #                      (docs/session-store.md) [none]
@@ -20,6 +22,9 @@
 #   KEK=softhsm        K and OPc wrapped under a KEK in a SoftHSM2 token made in
 #                      the temporary directory (keys.kek; gba-hss-sim --kek for
 #                      MODE=zh) [none: plain keys]
+#   SPARE_TTL          MODE=gsup: gsup.spare_ttl, seconds the 4 spare vectors
+#                      of each SendAuthInfo answer are kept (0: one SAI per
+#                      bootstrap) [5]
 #   KEEP=1             keep the temporary directory (logs, databases)
 #
 # Figures only: the exit status says whether the run happened, not whether
@@ -51,7 +56,8 @@ done
 case $MODE in
 embedded) ;;
 zh) [ -x "$HSS" ] || { echo "run-ub-load: MODE=zh needs $HSS (simulators/hss)" >&2; exit 1; } ;;
-*) echo "run-ub-load: MODE is embedded or zh" >&2; exit 2 ;;
+gsup) command -v osmo-hlr >/dev/null || { echo "run-ub-load: MODE=gsup needs osmo-hlr" >&2; exit 1; } ;;
+*) echo "run-ub-load: MODE is embedded, zh or gsup" >&2; exit 2 ;;
 esac
 
 tmp=$(mktemp -d /tmp/run-ub-load.XXXXXX)
@@ -123,6 +129,26 @@ if [ "$MODE" = zh ]; then
 		--set zh.origin_host=bsf.bench.test --set zh.origin_realm=bench.test
 		--set zh.tls_cert=$tmp/certs/bsf.bench.test.pem --set zh.tls_key=$tmp/certs/bsf.bench.test.key
 		--set zh.tls_ca=$tmp/certs/ca.pem"
+fi
+
+if [ "$MODE" = gsup ]; then
+	# osmo-hlr makes its database's schema; the same N subscribers (IMSI
+	# 00101 + 10 digits, algo 5 = Milenage) then go in with one statement.
+	hlr_addr=127.$(( $$ % 250 + 1 )).$(od -An -N1 -tu1 /dev/urandom | tr -d ' ').$(( $$ % 200 + 20 ))
+	printf 'log stderr\n logging level main error\n logging level db error\n logging level auc error\nline vty\n bind %s\nctrl\n bind %s\nhlr\n gsup\n  bind ip %s\n' \
+		"$hlr_addr" "$hlr_addr" "$hlr_addr" >"$tmp/osmo-hlr.cfg"
+	osmo-hlr -c "$tmp/osmo-hlr.cfg" -l "$tmp/hlr.db" >"$tmp/hlr.log" 2>&1 &
+	hlr_pid=$!
+	pids="$pids $hlr_pid"
+	more_pids="$more_pids --server-pid $hlr_pid"
+	sleep 1
+	sqlite3 -cmd ".timeout 5000" "$tmp/hlr.db" "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $N)
+		INSERT INTO subscriber(id, imsi) SELECT i + 1, printf('00101%010d', i) FROM n;
+		INSERT INTO auc_3g(subscriber_id, algo_id_3g, k, opc, sqn, ind_bitlen)
+		SELECT id, 5, '$K', '$OPC', 0, 5 FROM subscriber;"
+	# The database keeps only mappings and GUSSs in this mode: a fresh one.
+	source_args="--source gsup --db $tmp/bsf-gsup.db --set gsup.remote=$hlr_addr:4222
+		--set gsup.name=bench-bsf --set gsup.spare_ttl=${SPARE_TTL:-5}"
 fi
 
 port=$(free_port)

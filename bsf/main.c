@@ -80,7 +80,7 @@ static void usage(FILE *out)
 		"      --realm NAME         Digest realm                 (= bsf.realm)\n"
 		"      --db PATH            subscriber database          (= embedded.db)\n"
 		"      --store URI          session store                (= store.uri)\n"
-		"      --source KIND        embedded or zh               (= av.source)\n"
+		"      --source KIND        embedded, zh or gsup         (= av.source)\n"
 		"      --set SECTION.KEY=VALUE  set any key below\n"
 		"      --check              check the configuration, print it, exit\n"
 		"  -h, --help               this text\n"
@@ -287,6 +287,49 @@ static int open_kek(struct bsf *b)
 	return err ? -1 : 0;
 }
 
+#ifdef BSF_HAVE_GSUP
+/* The GSUP link's lines go to the BSF's log. */
+static void gsup_log(void *arg, int level, const char *line)
+{
+	log_msg(arg, (enum log_level)level, "%s", line);
+}
+
+static int open_gsup(struct bsf *b)
+{
+	char host[CFG_ADDR_MAX + 1];
+	struct av_gsup_config gc = {
+		.host = host,
+		.name = b->cfg.gsup_name,
+		.timeout_ms = b->cfg.gsup_timeout_ms,
+		.spare_ttl = b->cfg.gsup_spare_ttl,
+		.db_path = b->cfg.embedded_db,
+		.kek = b->kek,
+		.log = gsup_log,
+		.log_arg = &b->log,
+		.metrics = &b->metrics,
+	};
+	gba_err err;
+
+	if (config_gsup_remote(b->cfg.gsup_remote, host, sizeof(host), &gc.port))
+		return -1;   /* config_finish() checked it */
+	err = av_source_gsup_open(&b->av, &gc);
+	if (err)
+		log_msg(&b->log, LOG_LVL_ERROR, "GSUP toward %s (database %s): %s",
+			b->cfg.gsup_remote, b->cfg.embedded_db, gba_strerror(err));
+	else
+		log_msg(&b->log, LOG_LVL_INFO, "vectors from the HLR at %s over GSUP, as %s",
+			b->cfg.gsup_remote, b->cfg.gsup_name);
+	return err ? -1 : 0;
+}
+#else
+static int open_gsup(struct bsf *b)
+{
+	log_msg(&b->log, LOG_LVL_ERROR, "this gba-bsf was built without GSUP "
+					"(libosmo-gsup-client)");
+	return -1;
+}
+#endif
+
 static int open_av_source(struct bsf *b)
 {
 	char why[2 * GBA_KEK_URI_MAX + 256];
@@ -303,6 +346,8 @@ static int open_av_source(struct bsf *b)
 		}
 		return err ? -1 : 0;
 	}
+	if (b->cfg.av_source == AV_SOURCE_GSUP)
+		return open_kek(b) ? -1 : open_gsup(b);
 	return open_zh(b);
 }
 
@@ -575,7 +620,7 @@ int main(int argc, char **argv)
 		return rc > 0 ? EXIT_SUCCESS : EXIT_USAGE;
 	/* Databases and their journals hold keys: nobody else may read them. */
 	umask(0077);
-	log_init(&b.log, b.cfg.log_level, b.cfg.log_impi);
+	bsf_log_init(&b.log, b.cfg.log_level, b.cfg.log_impi);
 	metrics_init(&b.metrics);
 	block_signals(&set);
 	if (open_parts(&b) || start_servers(&b)) {

@@ -23,6 +23,8 @@ PACKAGES=(
   # long-term keys wrapped under a KEK in a PKCS#11 token: p11-kit finds it;
   # the tests make tokens in SoftHSM2 and keys with pkcs11-tool (opensc)
   libp11-kit-dev p11-kit softhsm2 opensc
+  # av.source = gsup: vectors from Osmocom's HLR (the tests run a real one)
+  libosmo-gsup-client-dev osmo-hlr
 )
 
 missing=()

@@ -47,6 +47,9 @@ static const char usage_text[] =
 	"  list                        one line per subscriber, IMPI order\n"
 	"  show IMPI                   one subscriber's public data\n"
 	"  remove IMPI                 delete a subscriber\n"
+	"  map IMPI IMSI               the IMSI an HLR (av.source = gsup) knows IMPI by\n"
+	"  unmap IMPI                  forget that mapping\n"
+	"  maps                        one line per mapping, IMPI order\n"
 	"  import FILE.csv             add many subscribers, all or none ('-': stdin)\n"
 	"  rewrap --new-kek URI --new-pin-file FILE | --to-plain\n"
 	"                              move every K and OPc to another KEK (from\n"
@@ -517,26 +520,112 @@ static int cmd_list(int argc, char **argv, const char *db_path)
 	return fflush(stdout) ? fail(EXIT_FAILED, "list: %s", strerror(errno)) : EXIT_DONE;
 }
 
+/* show: the IMPI's IMSI mapping for av.source = gsup, if any; 1 when shown. */
+static int show_mapping(struct gba_subdb *db, const char *impi)
+{
+	char imsi[GBA_IMSI_MAX + 1];
+
+	if (gba_subdb_imsi_of(db, impi, imsi))
+		return 0;
+	printf("mapped_imsi: %s\n", imsi);
+	return 1;
+}
+
 static int cmd_show(int argc, char **argv, const char *db_path)
 {
 	struct gba_subscriber_info info;
 	struct gba_subdb *db = NULL;
 	const char *impi = NULL;
 	gba_err err;
-	int rc = one_impi(argc, argv, "show", &impi);
+	int rc = one_impi(argc, argv, "show", &impi), mapped = 0;
 
 	if (!rc)
 		rc = open_db(db_path, 1, &db);
 	if (rc)
 		return rc;
 	err = gba_subdb_get(db, impi, &info);
+	if (!err)
+		show_one(&info);
+	else if (err == GBA_ERR_NOT_FOUND)
+		printf("impi: %s\n", impi);
+	if (!err || err == GBA_ERR_NOT_FOUND)
+		mapped = show_mapping(db, impi);
+	gba_subdb_close(db);
+	if (err == GBA_ERR_NOT_FOUND && !mapped)
+		return fail(EXIT_NOT_FOUND, "%s: no such subscriber", impi);
+	if (err && err != GBA_ERR_NOT_FOUND)
+		return fail(exit_code(err), "show: %s", gba_strerror(err));
+	return EXIT_DONE;
+}
+
+static int cmd_map(int argc, char **argv, const char *db_path)
+{
+	struct gba_subdb *db = NULL;
+	gba_err err;
+	int rc;
+
+	if (argc != 3)
+		return usage_error("map takes an IMPI and an IMSI");
+	rc = open_db(db_path, 0, &db);   /* a GSUP BSF's database may hold only maps */
+	if (rc)
+		return rc;
+	err = gba_subdb_map(db, argv[1], argv[2]);
+	gba_subdb_close(db);
+	if (err == GBA_ERR_INVALID_ARG)
+		return usage_error("map: '%s' is no IMPI or '%s' no IMSI (6 to 15 digits)",
+				   argv[1], argv[2]);
+	if (err)
+		return fail(exit_code(err), "map: %s", gba_strerror(err));
+	printf("mapped %s to %s\n", argv[1], argv[2]);
+	return EXIT_DONE;
+}
+
+static int cmd_unmap(int argc, char **argv, const char *db_path)
+{
+	struct gba_subdb *db = NULL;
+	const char *impi = NULL;
+	gba_err err;
+	int rc = one_impi(argc, argv, "unmap", &impi);
+
+	if (!rc)
+		rc = open_db(db_path, 1, &db);
+	if (rc)
+		return rc;
+	err = gba_subdb_unmap(db, impi);
 	gba_subdb_close(db);
 	if (err == GBA_ERR_NOT_FOUND)
-		return fail(EXIT_NOT_FOUND, "%s: no such subscriber", impi);
+		return fail(EXIT_NOT_FOUND, "%s: no mapping", impi);
 	if (err)
-		return fail(exit_code(err), "show: %s", gba_strerror(err));
-	show_one(&info);
+		return fail(exit_code(err), "unmap: %s", gba_strerror(err));
+	printf("unmapped %s\n", impi);
 	return EXIT_DONE;
+}
+
+static int maps_one(const char *impi, const char *imsi, void *arg)
+{
+	(void)arg;
+	printf("%s\t%s\n", impi, imsi);
+	return 0;
+}
+
+static int cmd_maps(int argc, char **argv, const char *db_path)
+{
+	struct gba_subdb *db = NULL;
+	gba_err err;
+	int rc;
+
+	(void)argv;
+	if (argc != 1)
+		return usage_error("maps takes no argument");
+	rc = open_db(db_path, 1, &db);
+	if (rc)
+		return rc;
+	printf("# impi\timsi\n");
+	err = gba_subdb_map_list(db, maps_one, NULL);
+	gba_subdb_close(db);
+	if (err)
+		return fail(exit_code(err), "maps: %s", gba_strerror(err));
+	return fflush(stdout) ? fail(EXIT_FAILED, "maps: %s", strerror(errno)) : EXIT_DONE;
 }
 
 static int cmd_remove(int argc, char **argv, const char *db_path)
@@ -678,6 +767,12 @@ static int run(const char *cmd, int argc, char **argv, const char **db_path)
 		return cmd_remove(argc, argv, *db_path);
 	if (!strcmp(cmd, "import"))
 		return cmd_import(argc, argv, *db_path);
+	if (!strcmp(cmd, "map"))
+		return cmd_map(argc, argv, *db_path);
+	if (!strcmp(cmd, "unmap"))
+		return cmd_unmap(argc, argv, *db_path);
+	if (!strcmp(cmd, "maps"))
+		return cmd_maps(argc, argv, *db_path);
 	if (!strcmp(cmd, "rewrap"))
 		return cmd_rewrap(argc, argv, *db_path);
 	return usage_error("unknown command '%s'", cmd);

@@ -118,6 +118,27 @@ gba_err gba_subdb_list(struct gba_subdb *db,
 		       int (*fn)(const struct gba_subscriber_info *info, void *arg), void *arg);
 
 /*
+ * IMPI -> IMSI, for an AuC that knows users by IMSI only (av.source =
+ * gsup): map (replacing an earlier mapping), unmap (GBA_ERR_NOT_FOUND when
+ * none), look up (GBA_ERR_NOT_FOUND when none) and list in IMPI order (a
+ * non-zero return of fn stops).  Stored in the database's impi_map table,
+ * created by the first map.
+ */
+gba_err gba_subdb_map(struct gba_subdb *db, const char *impi, const char *imsi);
+gba_err gba_subdb_unmap(struct gba_subdb *db, const char *impi);
+gba_err gba_subdb_imsi_of(struct gba_subdb *db, const char *impi, char imsi[GBA_IMSI_MAX + 1]);
+gba_err gba_subdb_map_list(struct gba_subdb *db,
+			   int (*fn)(const char *impi, const char *imsi, void *arg), void *arg);
+
+/*
+ * The GUSS stored for impi, or else for a subscriber row with this imsi
+ * (NULL or "": none), NUL-terminated in guss (size octets).
+ * GBA_ERR_NOT_FOUND when neither has one.
+ */
+gba_err gba_subdb_guss(struct gba_subdb *db, const char *impi, const char *imsi,
+		       char *guss, size_t size, size_t *len);
+
+/*
  * Import subscribers from CSV, one per line, all in one transaction:
  *   impi,imsi,impus,algo,k,op_or_opc,opc_is_op,amf,sqn[,tuak_iterations,res_len]
  * impus separated by ';' inside the field; algo milenage|tuak; hex keys.
