@@ -232,9 +232,11 @@ int ncfg_finish(struct naf_config *c, char *err, size_t err_size)
 		snprintf(err, err_size, "[naf] state_dir is too long");
 		return -1;
 	}
-	if (strncmp(c->store_uri, "sqlite:", 7) && strncmp(c->store_uri, "redis://", 8)) {
+	if (strncmp(c->store_uri, "sqlite:", 7) && strncmp(c->store_uri, "redis://", 8) &&
+	    strncmp(c->store_uri, "redis-sentinel://", 17)) {
 		snprintf(err, err_size,
-			 "[store] uri: sqlite:<path> or redis://host:port[/db][?options]");
+			 "[store] uri: sqlite:<path>, redis://host:port[/db][?options] or "
+			 "redis-sentinel://host:port[,host:port...]/master[?options]");
 		return -1;
 	}
 	if (c->min_key_lifetime > c->key_lifetime || c->key_lifetime == 0) {
