@@ -1,13 +1,17 @@
 """run_redis.py - run a test program against a real redis-server.
 
-    run_redis.py [--auth] PROGRAM [ARGS...]
+    run_redis.py [--auth | --sentinel] PROGRAM [ARGS...]
 
 Starts redis-server on a free 127.0.0.1 port (no persistence), runs
 PROGRAM ARGS... --redis redis://127.0.0.1:PORT/3, stops the server, and
 exits with the program's status.  With --auth, a second server that wants
 a password (requirepass, and an ACL user "app") runs too, and PROGRAM
 also gets --redis-auth 127.0.0.1:PORT2 DIR (DIR holds default.pass,
-app.pass and wrong.pass).  redis-server is installed by
+app.pass and wrong.pass).  With --sentinel, a Sentinel deployment runs
+too (tests/harness/redis_ha.py: a primary, two replicas, three
+sentinels) and PROGRAM also gets --sentinel URI HOST:PORT (the store's
+redis-sentinel:// URI with wait=1, and the first primary's address).
+redis-server and redis-sentinel are installed by
 scripts/setup.sh; without it this fails, loudly, rather than skip.
 """
 import os
@@ -17,6 +21,7 @@ import subprocess
 import sys
 
 import gbatest
+import redis_ha
 
 
 def start_auth_server(procs, server):
@@ -40,7 +45,8 @@ def start_auth_server(procs, server):
 def main():
     args = sys.argv[1:]
     auth = bool(args) and args[0] == "--auth"
-    if auth:
+    sentinel = bool(args) and args[0] == "--sentinel"
+    if auth or sentinel:
         args = args[1:]
     if not args:
         print("usage: run_redis.py [--auth] PROGRAM [ARGS...]", file=sys.stderr)
@@ -59,12 +65,19 @@ def main():
         extra = []
         if auth:
             extra = ["--redis-auth", start_auth_server(procs, server), procs.dir]
+        ha = None
+        if sentinel:
+            ha = redis_ha.RedisHA(procs).start()
+            extra = ["--sentinel", ha.uri("wait=1&wait_ms=1000&failover_ms=20000"),
+                     f"127.0.0.1:{ha.primary_port()}"]
         try:
             rc = subprocess.run(args + ["--redis", uri] + extra, timeout=300).returncode
         except subprocess.TimeoutExpired:
             print("FAIL the test program ran for more than 300 s", file=sys.stderr)
             rc = 1
         procs.stop("redis")
+        if ha:
+            ha.cont_all()
         if auth:
             procs.stop("redis-auth")
     return rc

@@ -502,6 +502,18 @@ static void test_bad_uris(void **state)
 		"sqlite:/tmp/x.db?exclusive=2", "sqlite:/tmp/x.db?ckpt_pages=99", "sqlite:/tmp/x.db?commit_ms=", "sqlite:/tmp/x.db?=1",
 		"sqlite:/tmp/x.db?commit_ms=1&", "sqlite:/tmp/x.db?commit_ms=1&&batch=2",
 		"redis://127.0.0.1:6379?timeout_ms=0", "redis://127.0.0.1:6379/0?pool=2&",
+		/* Sentinel: a master name and at most 8 sentinels; its options only there. */
+		"redis-sentinel://", "redis-sentinel://127.0.0.1:26379",
+		"redis-sentinel://127.0.0.1:26379/", "redis-sentinel://127.0.0.1:26379/?db=1",
+		"redis-sentinel://127.0.0.1:26379,/m", "redis-sentinel://,127.0.0.1:26379/m",
+		"redis-sentinel://127.0.0.1/m", "redis-sentinel://127.0.0.1:0/m",
+		"redis-sentinel://a:1,b:1,c:1,d:1,e:1,f:1,g:1,h:1,i:1/m",
+		"redis-sentinel://127.0.0.1:26379/m?wait=x", "redis-sentinel://127.0.0.1:26379/m?wait=17",
+		"redis-sentinel://127.0.0.1:26379/m?wait_ms=0", "redis-sentinel://127.0.0.1:26379/m?db=x",
+		"redis-sentinel://127.0.0.1:26379/m?failover_ms=999999",
+		"redis-sentinel://127.0.0.1:26379/m?sentinel_auth_file=/nonexistent/pass",
+		"redis-sentinel://127.0.0.1:26379/m?nope=1", "redis://127.0.0.1:6379?wait=1",
+		"redis://127.0.0.1:6379?sentinel_user=x",
 	};
 
 	(void)state;
@@ -517,6 +529,10 @@ static void test_bad_uris(void **state)
 	assert_int_equal(gba_session_store_open(&st, "sqlite:/nonexistent-dir/x/s.db"),
 			 GBA_ERR_STORE);
 	assert_int_equal(gba_session_store_open(&st, "redis://127.0.0.1:1/0?timeout_ms=500"),
+			 GBA_ERR_UNAVAILABLE);
+	/* No sentinel answers (failover_ms=0: no waiting for one). */
+	assert_int_equal(gba_session_store_open(&st, "redis-sentinel://127.0.0.1:1,127.0.0.1:2/m"
+						     "?failover_ms=0&timeout_ms=200"),
 			 GBA_ERR_UNAVAILABLE);
 	gba_session_store_close(NULL);
 }
