@@ -272,7 +272,12 @@ static int open_av_source(struct bsf *b)
 	if (b->cfg.av_source == AV_SOURCE_EMBEDDED) {
 		err = av_source_embedded_open(&b->av, b->cfg.embedded_db, b->cfg.embedded_ind,
 					      b->cfg.embedded_sqn_block);
-		if (err)
+		if (err == GBA_ERR_UNSUPPORTED)
+			log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s is on a network "
+				"file system (NFS/SMB): refused, SQLite's locks there cannot keep "
+				"BSFs from issuing one SQN twice (docs/deployment.md)",
+				b->cfg.embedded_db);
+		else if (err)
 			log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s: %s",
 				b->cfg.embedded_db, gba_strerror(err));
 		return err ? -1 : 0;

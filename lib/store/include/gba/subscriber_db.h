@@ -55,7 +55,12 @@ struct gba_subscriber_info {
 
 struct gba_subdb;
 
-/* Open (creating the schema if needed) the database file at path. */
+/*
+ * Open (creating the schema if needed) the database file at path.
+ * GBA_ERR_UNSUPPORTED when path is on a network file system (NFS, SMB,
+ * CIFS), where SQLite's locks cannot keep BSFs from issuing one SQN twice
+ * (docs/deployment.md).
+ */
 gba_err gba_subdb_open(struct gba_subdb **out, const char *path);
 void gba_subdb_close(struct gba_subdb *db);
 
