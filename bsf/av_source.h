@@ -59,13 +59,25 @@ static inline void av_source_close(struct av_source *src)
 		src->ops->close(src);
 }
 
+/* The IND slot's lease: holder name and ttl in seconds (0: no lease). */
+struct av_lease {
+	const char *holder;
+	unsigned ttl;
+};
+
+struct gba_subdb_lease;
+
 /*
  * Embedded: the SQLite subscriber database at db_path; SQNs in IND slot
  * ind, reserved sqn_block at a time (1: one transaction per vector; more
- * saves transactions, see docs/subscribers.md "SQN blocks").
+ * saves transactions, see docs/subscribers.md "SQN blocks").  With a
+ * lease (may be NULL), the slot is leased for the BSF's lifetime:
+ * GBA_ERR_EXISTS, with *other (may be NULL) the holder, while another
+ * BSF's lease of it runs; a lapsed lease makes fetch GBA_ERR_UNAVAILABLE.
  */
 gba_err av_source_embedded_open(struct av_source **out, const char *db_path, unsigned ind,
-				unsigned sqn_block);
+				unsigned sqn_block, const struct av_lease *lease,
+				struct gba_subdb_lease *other);
 
 /* Zh: see bsf/zh/zh.h for its configuration. */
 

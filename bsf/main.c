@@ -14,8 +14,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gba/session_store.h>
+#include <gba/subscriber_db.h>
 
 #include "admin.h"
 #include "av_source.h"
@@ -265,23 +267,56 @@ static int open_zh(struct bsf *b)
 }
 #endif
 
-static int open_av_source(struct bsf *b)
+/* The IND lease's holder: embedded.lease_id, or <hostname>/<ub.listen>. */
+static void lease_holder(const struct bsf *b, char *out, size_t size)
 {
+	char host[64] = "";
+
+	if (b->cfg.embedded_lease_id[0]) {
+		snprintf(out, size, "%s", b->cfg.embedded_lease_id);
+		return;
+	}
+	if (gethostname(host, sizeof(host) - 1))
+		strcpy(host, "localhost");
+	/* A long name is cut: it only has to tell this BSF from its peers. */
+	if (snprintf(out, size, "%s/%.60s", host, b->cfg.ub_listen) < 0)
+		out[0] = '\0';
+}
+
+static int open_embedded(struct bsf *b)
+{
+	char holder[GBA_SUBDB_HOLDER_MAX + 1];
+	struct av_lease lease = { holder, b->cfg.embedded_lease_ttl };
+	struct gba_subdb_lease other = { 0 };
 	gba_err err;
 
-	if (b->cfg.av_source == AV_SOURCE_EMBEDDED) {
-		err = av_source_embedded_open(&b->av, b->cfg.embedded_db, b->cfg.embedded_ind,
-					      b->cfg.embedded_sqn_block);
-		if (err == GBA_ERR_UNSUPPORTED)
-			log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s is on a network "
-				"file system (NFS/SMB): refused, SQLite's locks there cannot keep "
-				"BSFs from issuing one SQN twice (docs/deployment.md)",
-				b->cfg.embedded_db);
-		else if (err)
-			log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s: %s",
-				b->cfg.embedded_db, gba_strerror(err));
-		return err ? -1 : 0;
-	}
+	lease_holder(b, holder, sizeof(holder));
+	err = av_source_embedded_open(&b->av, b->cfg.embedded_db, b->cfg.embedded_ind,
+				      b->cfg.embedded_sqn_block, &lease, &other);
+	if (err == GBA_ERR_EXISTS)
+		log_msg(&b->log, LOG_LVL_ERROR, "IND slot %u of %s is leased by %s for %lld s "
+			"more: another BSF issues from it; give this one its own embedded.ind "
+			"(or wait for a crashed one's lease to expire)", b->cfg.embedded_ind,
+			b->cfg.embedded_db, other.holder,
+			(long long)(other.expires - (int64_t)time(NULL)));
+	else if (err == GBA_ERR_UNSUPPORTED)
+		log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s is on a network "
+			"file system (NFS/SMB): refused, SQLite's locks there cannot keep "
+			"BSFs from issuing one SQN twice (docs/deployment.md)",
+			b->cfg.embedded_db);
+	else if (err)
+		log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s: %s",
+			b->cfg.embedded_db, gba_strerror(err));
+	else if (lease.ttl)
+		log_msg(&b->log, LOG_LVL_INFO, "IND slot %u leased as %s, %u s, renewed",
+			b->cfg.embedded_ind, holder, lease.ttl);
+	return err ? -1 : 0;
+}
+
+static int open_av_source(struct bsf *b)
+{
+	if (b->cfg.av_source == AV_SOURCE_EMBEDDED)
+		return open_embedded(b);
 	return open_zh(b);
 }
 

@@ -61,7 +61,11 @@ class Bsf:
             "ub": {"listen": f"127.0.0.1:{self.port}"},
             "admin": {"listen": f"127.0.0.1:{self.admin_port}"},
             "store": {"uri": self.store},
-            "embedded": {"db": self.db},
+            # Many tests run a second BSF on the database in the same IND
+            # slot for one card, one at a time: no slot lease unless the test
+            # asks (test_bsf_sqn_shared does).  Its holder is the test's name
+            # for the BSF, so a restart on new ports takes its lease back.
+            "embedded": {"db": self.db, "lease_id": name, "lease_ttl": "0"},
             "log": {"level": "debug"},
         }
         if tls:

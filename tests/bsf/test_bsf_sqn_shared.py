@@ -4,6 +4,11 @@ and hands them out from memory) under load from four UEs, each bootstrapping
 through both BSFs in turn.  Midway BSF 1 is killed (-9), losing the rest of
 its reserved blocks, and started again on the same file and slot.
 
+The IND slots are leased (lease_ttl 3 s): a third BSF given slot 0 under
+another name refuses to start, naming the holder, while BSF 1's lease runs,
+also right after BSF 1 was killed, and starts once the lease expired
+unrenewed; gba-subscriber leases lists the leases.
+
 Checked: every accepted AUTN's SQN (gba-test-ue prints it, from the slot
 its card's SEQ moved in) is distinct per subscriber; no card ever needed a
 resynchronisation (a SQN issued twice, or out of order within a slot, would
@@ -24,7 +29,8 @@ import gbatest
 
 UES = 4
 PHASE_S = 2.0
-EXTRA = {"embedded.sqn_block": "32"}
+LEASE_TTL = 3
+EXTRA = {"embedded.sqn_block": "32", "embedded.lease_ttl": f"{LEASE_TTL}s"}
 
 
 def impi(i):
@@ -40,11 +46,26 @@ def main():
             bsfenv.add_subscriber(tools, db, impi=impi(i))
         states = [os.path.join(procs.dir, f"card{i}.sqn") for i in range(UES)]
 
-        def bsf(name, ind):
-            return bsfenv.Bsf(procs, tools, name=name, db=db,
-                              extra=dict(EXTRA, **{"embedded.ind": str(ind)})).start()
+        def bsf(name, ind, start=True):
+            b = bsfenv.Bsf(procs, tools, name=name, db=db,
+                           extra=dict(EXTRA, **{"embedded.ind": str(ind),
+                                                "embedded.lease_id": name}))
+            return b.start() if start else b
+
+        def intruder_refused(what):
+            """A BSF under another name in slot 0: exits 1, naming bsf1."""
+            x = bsf("intruder", 0, start=False)
+            r = gbatest.run([tools.bsf, "--config", x.config], timeout=10)
+            checks.check(f"{what}: a second BSF in slot 0 refuses to start, naming the holder",
+                         r.returncode == 1 and "leased by bsf1" in r.stdout + r.stderr,
+                         f"{r.returncode} {r.stdout}{r.stderr}")
 
         bsfs = [bsf("bsf1", 0), bsf("bsf2", 1)]
+        intruder_refused("lease running")
+        r = gbatest.run([tools.subscriber, "--db", db, "leases"])
+        checks.check("gba-subscriber leases lists both slots' holders",
+                     r.returncode == 0 and re.search(r"^0 bsf1 ", r.stdout, re.M) and
+                     re.search(r"^1 bsf2 ", r.stdout, re.M), r.stdout + r.stderr)
         results, lock, stop = [], threading.Lock(), threading.Event()
 
         def worker(i):
@@ -63,8 +84,9 @@ def main():
         try:
             time.sleep(PHASE_S)
             procs.stop("bsf1", sig=signal.SIGKILL)
+            intruder_refused("just after BSF 1 was killed")
             t_restart = time.monotonic()
-            bsfs[0] = bsf("bsf1", 0)
+            bsfs[0] = bsf("bsf1", 0)   # the same holder takes its lease back at once
             time.sleep(PHASE_S)
         finally:
             stop.set()
@@ -93,8 +115,18 @@ def main():
             last = int(m.group(1)) if m else -1
             checks.check(f"subscriber {i}: the database's SQN is past every SQN issued",
                          sqns.get(i) and last >= max(sqns[i]), f"{last} {max(sqns.get(i, [0]))}")
-        for b in bsfs:
+        procs.stop("bsf1", sig=signal.SIGKILL)
+        time.sleep(LEASE_TTL + 1)   # its lease expires unrenewed
+        x = bsf("intruder", 0)
+        checks.check("once BSF 1's lease expired, another BSF takes slot 0", x.alive())
+        r = gbatest.run([tools.subscriber, "--db", db, "leases"])
+        checks.check("gba-subscriber leases shows the new holder",
+                     re.search(r"^0 intruder ", r.stdout, re.M), r.stdout)
+        for b in (bsfs[1], x):
             b.check_clean_stop(checks)
+        r = gbatest.run([tools.subscriber, "--db", db, "leases"])
+        checks.check("a clean stop releases the lease",
+                     not re.search(r"^0 |^1 ", r.stdout, re.M), r.stdout)
     checks.finish()
 
 
