@@ -516,7 +516,8 @@ static void test_registration_bodies(void **state)
  * the old primary turns replica (the sentinels drop its clients): x
  * follows without reopening, its reads still find every key and its
  * writes go to the new primary, and what another handle y writes there
- * is found through x.
+ * is found through x.  A WAIT no replica set can satisfy is
+ * GBA_ERR_STORE_UNWRITABLE.
  */
 static void test_store_sentinel_failover(void **state)
 {
@@ -573,6 +574,16 @@ static void test_store_sentinel_failover(void **state)
 	assert_int_equal(ks_get_key(x, "never@naf", 1000, &gk), GBA_ERR_NOT_FOUND);
 	ks_close(y);
 	ks_close(x);
+
+	/* WAIT for more replicas than there are: the key is not acknowledged
+	 * (gba-naf answers 503 store_unwritable and hands out no Km). */
+	char uri[600];
+	struct keystore *z;
+	snprintf(uri, sizeof(uri), "%s&wait=3&wait_ms=200", sentinel_uri);
+	assert_int_equal(ks_open(&z, uri), GBA_OK);
+	k = a_key("unacked@naf", "CAE1", "/cse-t", 4000000000LL);
+	assert_int_equal(ks_put_key(z, &k), GBA_ERR_STORE_UNWRITABLE);
+	ks_close(z);
 }
 
 int main(int argc, char **argv)
