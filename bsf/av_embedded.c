@@ -105,6 +105,8 @@ static gba_err embedded_fetch(struct av_source *src, const char *impi,
 
 static void lease_stop(struct av_embedded *e)
 {
+	if (!e->ttl)
+		return;   /* no lease */
 	if (e->renewing) {
 		pthread_mutex_lock(&e->lock);
 		e->stopping = 1;
@@ -113,8 +115,7 @@ static void lease_stop(struct av_embedded *e)
 		pthread_join(e->renewer, NULL);
 		e->renewing = 0;
 	}
-	if (e->ttl && atomic_load(&e->lease_until))
-		(void)gba_subdb_release_ind(e->db, e->holder, e->ind);
+	(void)gba_subdb_release_ind(e->db, e->holder, e->ind);
 	pthread_cond_destroy(&e->wake);
 	pthread_mutex_destroy(&e->lock);
 }
@@ -134,31 +135,36 @@ static const struct av_source_ops embedded_ops = {
 	.close = embedded_close,
 };
 
-/* Take the slot's lease and start renewing it (ttl 0: no lease). */
-static gba_err lease_start(struct av_embedded *e, const struct av_lease *lease,
-			   struct gba_subdb_lease *other)
+gba_err av_source_embedded_lease(struct av_source *src, const struct av_lease *lease,
+				 struct gba_subdb_lease *other)
 {
+	struct av_embedded *e = (struct av_embedded *)src;
 	gba_err err;
 
-	if (!lease || !lease->ttl)
+	if (!e || !lease || e->ttl)
+		return GBA_ERR_INVALID_ARG;
+	if (!lease->ttl)
 		return GBA_OK;
 	if (!lease->holder || !*lease->holder ||
 	    strlen(lease->holder) > GBA_SUBDB_HOLDER_MAX)
 		return GBA_ERR_INVALID_ARG;
 	strcpy(e->holder, lease->holder);
-	e->ttl = lease->ttl;
-	err = lease_take(e, other);
+	err = gba_subdb_lease_ind(e->db, e->holder, e->ind, (int64_t)time(NULL), lease->ttl,
+				  other);
 	if (err)
 		return err;
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->wake, NULL);
+	e->ttl = lease->ttl;
+	atomic_store(&e->lease_until, (int64_t)time(NULL) + (int64_t)e->ttl);
 	if (pthread_create(&e->renewer, NULL, renew_loop, e))
-		return GBA_ERR_NO_MEMORY;
+		return GBA_ERR_NO_MEMORY;   /* closing releases the lease */
 	e->renewing = 1;
 	return GBA_OK;
 }
 
 gba_err av_source_embedded_open(struct av_source **out, const char *db_path, unsigned ind,
-				unsigned sqn_block, const struct av_lease *lease,
-				struct gba_subdb_lease *other)
+				unsigned sqn_block)
 {
 	struct av_embedded *e;
 	gba_err err;
@@ -168,21 +174,16 @@ gba_err av_source_embedded_open(struct av_source **out, const char *db_path, uns
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return GBA_ERR_NO_MEMORY;
-	pthread_mutex_init(&e->lock, NULL);
-	pthread_cond_init(&e->wake, NULL);
-	e->ind = ind;
 	err = gba_subdb_open(&e->db, db_path);
 	if (!err && sqn_block > 1)
 		err = gba_subdb_set_sqn_block(e->db, sqn_block);
-	if (!err)
-		err = lease_start(e, lease, other);
 	if (err) {
-		lease_stop(e);
 		gba_subdb_close(e->db);
 		free(e);
 		return err;
 	}
 	e->base.ops = &embedded_ops;
+	e->ind = ind;
 	*out = &e->base;
 	return GBA_OK;
 }

@@ -70,14 +70,19 @@ struct gba_subdb_lease;
 /*
  * Embedded: the SQLite subscriber database at db_path; SQNs in IND slot
  * ind, reserved sqn_block at a time (1: one transaction per vector; more
- * saves transactions, see docs/subscribers.md "SQN blocks").  With a
- * lease (may be NULL), the slot is leased for the BSF's lifetime:
- * GBA_ERR_EXISTS, with *other (may be NULL) the holder, while another
- * BSF's lease of it runs; a lapsed lease makes fetch GBA_ERR_UNAVAILABLE.
+ * saves transactions, see docs/subscribers.md "SQN blocks").
  */
 gba_err av_source_embedded_open(struct av_source **out, const char *db_path, unsigned ind,
-				unsigned sqn_block, const struct av_lease *lease,
-				struct gba_subdb_lease *other);
+				unsigned sqn_block);
+
+/*
+ * Lease the embedded source's IND slot for its lifetime (docs/deployment.md):
+ * taken now, renewed by a thread, released at close.  GBA_ERR_EXISTS, with
+ * *other (may be NULL) the holder, while another BSF's lease of the slot
+ * runs.  Once the lease has lapsed, fetch is GBA_ERR_UNAVAILABLE.
+ */
+gba_err av_source_embedded_lease(struct av_source *src, const struct av_lease *lease,
+				 struct gba_subdb_lease *other);
 
 /* Zh: see bsf/zh/zh.h for its configuration. */
 

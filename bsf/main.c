@@ -283,7 +283,8 @@ static void lease_holder(const struct bsf *b, char *out, size_t size)
 		out[0] = '\0';
 }
 
-static int open_embedded(struct bsf *b)
+/* Lease embedded.ind for this BSF's lifetime (embedded.lease_ttl 0: not). */
+static int lease_slot(struct bsf *b)
 {
 	char holder[GBA_SUBDB_HOLDER_MAX + 1];
 	struct av_lease lease = { holder, b->cfg.embedded_lease_ttl };
@@ -291,22 +292,16 @@ static int open_embedded(struct bsf *b)
 	gba_err err;
 
 	lease_holder(b, holder, sizeof(holder));
-	err = av_source_embedded_open(&b->av, b->cfg.embedded_db, b->cfg.embedded_ind,
-				      b->cfg.embedded_sqn_block, &lease, &other);
+	err = av_source_embedded_lease(b->av, &lease, &other);
 	if (err == GBA_ERR_EXISTS)
 		log_msg(&b->log, LOG_LVL_ERROR, "IND slot %u of %s is leased by %s for %lld s "
 			"more: another BSF issues from it; give this one its own embedded.ind "
 			"(or wait for a crashed one's lease to expire)", b->cfg.embedded_ind,
 			b->cfg.embedded_db, other.holder,
 			(long long)(other.expires - (int64_t)time(NULL)));
-	else if (err == GBA_ERR_UNSUPPORTED)
-		log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s is on a network "
-			"file system (NFS/SMB): refused, SQLite's locks there cannot keep "
-			"BSFs from issuing one SQN twice (docs/deployment.md)",
-			b->cfg.embedded_db);
 	else if (err)
-		log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s: %s",
-			b->cfg.embedded_db, gba_strerror(err));
+		log_msg(&b->log, LOG_LVL_ERROR, "IND slot %u of %s: cannot lease it: %s",
+			b->cfg.embedded_ind, b->cfg.embedded_db, gba_strerror(err));
 	else if (lease.ttl)
 		log_msg(&b->log, LOG_LVL_INFO, "IND slot %u leased as %s, %u s, renewed",
 			b->cfg.embedded_ind, holder, lease.ttl);
@@ -315,8 +310,21 @@ static int open_embedded(struct bsf *b)
 
 static int open_av_source(struct bsf *b)
 {
-	if (b->cfg.av_source == AV_SOURCE_EMBEDDED)
-		return open_embedded(b);
+	gba_err err;
+
+	if (b->cfg.av_source == AV_SOURCE_EMBEDDED) {
+		err = av_source_embedded_open(&b->av, b->cfg.embedded_db, b->cfg.embedded_ind,
+					      b->cfg.embedded_sqn_block);
+		if (err == GBA_ERR_UNSUPPORTED)
+			log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s is on a network "
+				"file system (NFS/SMB): refused, SQLite's locks there cannot keep "
+				"BSFs from issuing one SQN twice (docs/deployment.md)",
+				b->cfg.embedded_db);
+		else if (err)
+			log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s: %s",
+				b->cfg.embedded_db, gba_strerror(err));
+		return err ? -1 : lease_slot(b);
+	}
 	return open_zh(b);
 }
 
