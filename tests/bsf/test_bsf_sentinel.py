@@ -27,6 +27,7 @@ import threading
 import time
 
 import bsfenv
+from bsfenv import card_impi
 import gbatest
 import redis_ha
 
@@ -35,10 +36,6 @@ UES = 4                 # concurrent UEs, each its own subscriber and card
 PHASE_S = 2.0           # load before a fault, and after the new primary is in
 STORE_OPTS = "timeout_ms=500&failover_ms=15000"
 WAIT_OPTS = "wait=1&wait_ms=500&" + STORE_OPTS
-
-
-def impi(i):
-    return f"00101000000{i:04d}@ims.mnc001.mcc001.3gppnetwork.org"
 
 
 class Load:
@@ -55,7 +52,7 @@ class Load:
         deadline = time.monotonic() + 60   # bounded whatever happens
         while not self.stop_ev.is_set() and time.monotonic() < deadline:
             t0 = time.monotonic()
-            rc, out = bsfenv.run_ue(self.tools, self.bsf.url, self.states[i], impi=impi(i),
+            rc, out = bsfenv.run_ue(self.tools, self.bsf.url, self.states[i], impi=card_impi(i),
                                     extra=("--timeout", "20000"), timeout=40)
             with self.lock:
                 self.results.append((t0, time.monotonic(), rc, out.get("btid", "")))
@@ -127,7 +124,7 @@ def cut_primary(checks, ha, tools, a, b, c, states):
                  any(r[0] > t_stop + 0.5 and r[2] == 0 for r in load.results))
 
     # No replica left: WAIT 1 cannot be satisfied, and A must say so.
-    rc, out = bsfenv.run_ue(tools, a.url, states[0], impi=impi(0))
+    rc, out = bsfenv.run_ue(tools, a.url, states[0], impi=card_impi(0))
     checks.check("wait=1 with no replica left: the bootstrap fails", rc != 0, str(out))
     checks.check("... as 503 store_unwritable", a.failures("store_unwritable") >= 1,
                  str(a.metrics()))
@@ -135,7 +132,7 @@ def cut_primary(checks, ha, tools, a, b, c, states):
     ha.wait(lambda: ha.replicas_in_sync(new) >= 1, 20, "the old primary back as a replica")
     ok = False
     for _ in range(20):
-        rc, out = bsfenv.run_ue(tools, a.url, states[0], impi=impi(0))
+        rc, out = bsfenv.run_ue(tools, a.url, states[0], impi=card_impi(0))
         if rc == 0:
             ok = b.session(out.get("btid", ""))[0] == 200
             break
@@ -152,9 +149,7 @@ def main():
     checks = gbatest.Checks()
     with gbatest.Processes() as procs:
         db = os.path.join(procs.dir, "subscribers.db")
-        for i in range(UES):
-            bsfenv.add_subscriber(tools, db, impi=impi(i))
-        states = [os.path.join(procs.dir, f"card{i}.sqn") for i in range(UES)]
+        states = bsfenv.add_cards(tools, procs, db, UES)
         ha = redis_ha.RedisHA(procs).start()
         try:
             ha.kill("sentinel0")   # first in the URI: every lookup must skip it
@@ -164,7 +159,7 @@ def main():
                 bsfs.append(bsfenv.Bsf(procs, tools, name=name, db=db, store=ha.uri(opts),
                                        extra={"embedded.ind": str(n)}).start())
             a, b, c = bsfs
-            rc, out = bsfenv.run_ue(tools, a.url, states[0], impi=impi(0))
+            rc, out = bsfenv.run_ue(tools, a.url, states[0], impi=card_impi(0))
             checks.check("a sentinel down: bootstrap through A", rc == 0, str(out))
             checks.check("... and B finds it", b.session(out.get("btid", ""))[0] == 200)
             failover_under_load(checks, ha, tools, a, b, states)

@@ -25,6 +25,7 @@ import threading
 import time
 
 import bsfenv
+from bsfenv import card_impi
 import gbatest
 
 UES = 4
@@ -33,18 +34,12 @@ LEASE_TTL = 3
 EXTRA = {"embedded.sqn_block": "32", "embedded.lease_ttl": f"{LEASE_TTL}s"}
 
 
-def impi(i):
-    return f"00101000000{i:04d}@ims.mnc001.mcc001.3gppnetwork.org"
-
-
 def main():
     tools = bsfenv.Tools()
     checks = gbatest.Checks()
     with gbatest.Processes() as procs:
         db = os.path.join(procs.dir, "subscribers.db")
-        for i in range(UES):
-            bsfenv.add_subscriber(tools, db, impi=impi(i))
-        states = [os.path.join(procs.dir, f"card{i}.sqn") for i in range(UES)]
+        states = bsfenv.add_cards(tools, procs, db, UES)
 
         def bsf(name, ind, start=True):
             b = bsfenv.Bsf(procs, tools, name=name, db=db,
@@ -74,7 +69,7 @@ def main():
             while not stop.is_set() and time.monotonic() < deadline:
                 b = bsfs[n % 2]
                 n += 1
-                rc, out = bsfenv.run_ue(tools, b.url, states[i], impi=impi(i))
+                rc, out = bsfenv.run_ue(tools, b.url, states[i], impi=card_impi(i))
                 with lock:
                     results.append((i, b.name, time.monotonic(), rc, out))
 
@@ -110,7 +105,7 @@ def main():
             r[1] == "bsf1" and r[2] > t_restart and r[3] == 0 for r in results))
         checks.check("both BSFs issued before the kill", {r[1] for r in ok} == {"bsf1", "bsf2"})
         for i in range(UES):
-            r = gbatest.run([tools.subscriber, "--db", db, "show", impi(i)])
+            r = gbatest.run([tools.subscriber, "--db", db, "show", card_impi(i)])
             m = re.search(r"sqn: (\d+)", r.stdout)
             last = int(m.group(1)) if m else -1
             checks.check(f"subscriber {i}: the database's SQN is past every SQN issued",
