@@ -6,8 +6,10 @@ its reserved blocks, and started again on the same file and slot.
 
 The IND slots are leased (lease_ttl 3 s): a third BSF given slot 0 under
 another name refuses to start, naming the holder, while BSF 1's lease runs,
-also right after BSF 1 was killed, and starts once the lease expired
-unrenewed; gba-subscriber leases lists the leases.
+also right after BSF 1 was killed; when BSF 1 (restarted) is then stopped
+(SIGSTOP) past its lease, the third BSF takes slot 0 and BSF 1, continued,
+answers 503 rather than issue from a slot it no longer holds;
+gba-subscriber leases lists the leases, and a clean stop releases them.
 
 Checked: every accepted AUTN's SQN (gba-test-ue prints it, from the slot
 its card's SEQ moved in) is distinct per subscriber; no card ever needed a
@@ -110,13 +112,25 @@ def main():
             last = int(m.group(1)) if m else -1
             checks.check(f"subscriber {i}: the database's SQN is past every SQN issued",
                          sqns.get(i) and last >= max(sqns[i]), f"{last} {max(sqns.get(i, [0]))}")
-        procs.stop("bsf1", sig=signal.SIGKILL)
-        time.sleep(LEASE_TTL + 1)   # its lease expires unrenewed
-        x = bsf("intruder", 0)
+        # BSF 1 stopped (SIGSTOP) for longer than its lease: another BSF takes
+        # the slot, and BSF 1, continued, must not issue from it any more.
+        bsfs[0].proc.send_signal(signal.SIGSTOP)
+        try:
+            time.sleep(LEASE_TTL + 1)   # its lease expires unrenewed
+            x = bsf("intruder", 0)
+        finally:
+            bsfs[0].proc.send_signal(signal.SIGCONT)
         checks.check("once BSF 1's lease expired, another BSF takes slot 0", x.alive())
         r = gbatest.run([tools.subscriber, "--db", db, "leases"])
         checks.check("gba-subscriber leases shows the new holder",
                      re.search(r"^0 intruder ", r.stdout, re.M), r.stdout)
+        rc, out = bsfenv.run_ue(tools, bsfs[0].url, states[0], impi=card_impi(0))
+        checks.check("BSF 1, its lease lapsed, issues no vector: 503",
+                     rc != 0 and out.get("status") == 503, str(out))
+        rc, out = bsfenv.run_ue(tools, x.url, states[0], impi=card_impi(0))
+        checks.check("the slot's new holder issues, and the card needs no resync",
+                     rc == 0 and out.get("resyncs") == 0, str(out))
+        bsfs[0].check_clean_stop(checks)
         for b in (bsfs[1], x):
             b.check_clean_stop(checks)
         r = gbatest.run([tools.subscriber, "--db", db, "leases"])
