@@ -1243,6 +1243,61 @@ static int run_sqlite(void)
 	return rc;
 }
 
+/* --moved: a sentinel URI, that sentinel's HOST:PORT, the other server B. */
+static const char *moved_uri, *moved_sentinel, *moved_b_uri;
+
+/* Point the sentinel at moved_sentinel to B as gbamaster's primary. */
+static void sentinel_move_to(const char *bhost, int bport)
+{
+	char host[64];
+	int sport = 0;
+	redisReply *r;
+
+	assert_int_equal(sscanf(moved_sentinel, "%63[^:]:%d", host, &sport), 2);
+	redisContext *c = redisConnect(host, sport);
+	assert_true(c && !c->err);
+	r = redisCommand(c, "SENTINEL REMOVE gbamaster");
+	assert_true(r && r->type == REDIS_REPLY_STATUS);
+	freeReplyObject(r);
+	r = redisCommand(c, "SENTINEL MONITOR gbamaster %s %d 1", bhost, bport);
+	assert_true(r && r->type == REDIS_REPLY_STATUS);
+	freeReplyObject(r);
+	redisFree(c);
+}
+
+/*
+ * A get that misses is asked again of the primary the sentinels name now.
+ * Handle x has talked to A, the primary its sentinel named; the sentinel
+ * is then pointed at B (REMOVE + MONITOR: a primary that moved without
+ * x's connections being dropped), where another handle stored a session.
+ * x finds it: its miss on A makes it ask the sentinel, which names B.
+ * Before the move, the same miss is a plain "not found".
+ */
+static void test_sentinel_moved_read(void **state)
+{
+	struct gba_session_store *x, *y;
+	struct gba_session a, b, out;
+	char bhost[64];
+	int bport = 0;
+	(void)state;
+
+	make_session(&a, 1, IMPI, NOW);
+	make_session(&b, 2, IMPI, NOW);
+	assert_int_equal(gba_session_store_open(&x, moved_uri), GBA_OK);
+	for (int i = 0; i < 8; i++)   /* every pooled connection made, to A */
+		assert_int_equal(gba_session_store_put(x, &a, NULL, 0), GBA_OK);
+	assert_int_equal(gba_session_store_open(&y, moved_b_uri), GBA_OK);
+	assert_int_equal(gba_session_store_put(y, &b, NULL, 0), GBA_OK);
+	assert_int_equal(get_s(x, &b, NOW, &out), GBA_ERR_NOT_FOUND);
+
+	assert_int_equal(sscanf(moved_b_uri, "redis://%63[^:]:%d", bhost, &bport), 2);
+	sentinel_move_to(bhost, bport);
+	assert_int_equal(get_s(x, &b, NOW, &out), GBA_OK);
+	assert_same(&b, &out);
+	gba_session_store_close(y);
+	gba_session_store_close(x);
+}
+
 static int run_redis(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1263,6 +1318,13 @@ int main(int argc, char **argv)
 	NOW = (int64_t)time(NULL);
 	if (argc == 4 && !strcmp(argv[1], "--count"))
 		return count_sessions(argv[2], argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "--moved")) {
+		const struct CMUnitTest moved[] = { cmocka_unit_test(test_sentinel_moved_read) };
+		moved_uri = argv[2];
+		moved_sentinel = argv[3];
+		moved_b_uri = argv[4];
+		return cmocka_run_group_tests_name("session store: sentinel", moved, NULL, NULL);
+	}
 	if (argc == 6 && !strcmp(argv[1], "--redis") && !strcmp(argv[3], "--redis-auth")) {
 		redis_uri = argv[2];
 		redis_auth_host = argv[4];
