@@ -24,6 +24,7 @@
 #define WAIT_MAX 16                  /* replicas WAIT may ask for */
 #define DEFAULT_WAIT_MS 1000
 #define RETRY_PAUSE_MS 100           /* between asks while no primary answers */
+#define MOVED_CHECK_MS 100           /* at most one "has it moved?" per this, per pool */
 
 struct redis_conn {
 	pthread_mutex_t lock;
@@ -47,6 +48,7 @@ struct redis_pool {
 	int stale;                     /* ask the sentinels before the next connect */
 	unsigned failover_ms;          /* how long a call retries for a primary */
 	unsigned wait_n, wait_ms;      /* WAIT after each write; 0: none */
+	atomic_llong moved_checked;    /* monotonic ms of the last redis_pool_moved ask */
 };
 
 void redis_cmd_arg(struct redis_cmd *c, const void *p, size_t len)
@@ -372,6 +374,12 @@ int redis_pool_moved(struct redis_pool *p)
 	unsigned before, after;
 
 	if (!p->sentinels)
+		return 0;
+	/* Unknown B-TIDs are common (expired sessions) and may come in floods:
+	 * ask the sentinels at most once per MOVED_CHECK_MS. */
+	long long now = now_ms(), last = atomic_load(&p->moved_checked);
+	if (now - last < MOVED_CHECK_MS ||
+	    !atomic_compare_exchange_strong(&p->moved_checked, &last, now))
 		return 0;
 	before = current_gen(p);
 	mark_stale(p, before);

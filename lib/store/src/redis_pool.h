@@ -76,7 +76,9 @@ gba_err redis_pool_write(struct redis_pool *p, const struct redis_cmd *cmds, siz
 /*
  * After a read that found nothing: with sentinels, ask them whether the
  * primary has moved since we connected; 1 when it has (the caller reads
- * once more, from the new primary), 0 when not or without sentinels.
+ * once more, from the new primary), 0 when not or without sentinels.  At
+ * most one ask per 100 ms per pool (a flood of unknown B-TIDs must not
+ * become a flood of sentinel queries); misses in between answer 0.
  */
 int redis_pool_moved(struct redis_pool *p);
 
