@@ -10,7 +10,11 @@
 #                      HSS simulator (simulators/hss); gsup runs Debian's
 #                      osmo-hlr with the N subscribers, on a loopback address of
 #                      its own (its ports are fixed)
-#   STORE=sqlite|redis session store [sqlite]; redis starts a redis-server
+#   STORE=sqlite|redis|sentinel  session store [sqlite]; redis starts a
+#                      redis-server; sentinel a primary, two replicas and
+#                      three redis-sentinel (redis-sentinel:// URI)
+#   WAIT               with STORE=sentinel: replicas each write waits for
+#                      (the URI's wait=N, wait_ms=1000) [0]
 #   STORE_OPTS         SQLite store options, e.g. commit_ms=5&exclusive=1
 #                      (docs/session-store.md) [none]
 #   N                  subscribers [10000]
@@ -67,6 +71,40 @@ RUN_NAME=run-ub-load
 # shellcheck source=bench/run-lib.sh
 . "$(dirname "$0")/run-lib.sh"
 
+# A primary, two replicas and three sentinels (quorum 2), nothing saved;
+# sets redis_pid (the primary) and sentinel_hosts.
+start_sentinel_set() {
+	primary_port=$(free_port)
+	for i in 0 1 2; do
+		port_i=$(free_port)
+		[ "$i" = 0 ] && port_i=$primary_port
+		replica=""
+		[ "$i" = 0 ] || replica="--replicaof 127.0.0.1 $primary_port"
+		# shellcheck disable=SC2086  # replica is a word list on purpose
+		redis-server --port "$port_i" --bind 127.0.0.1 --save '' --appendonly no \
+			--dir "$tmp" --dbfilename "r$i.rdb" $replica >"$tmp/redis$i.log" 2>&1 &
+		pids="$pids $!"
+		[ "$i" = 0 ] && redis_pid=$!
+		wait_port "$port_i" "$!"
+	done
+	sentinel_hosts=""
+	for i in 0 1 2; do
+		sport=$(free_port)
+		printf 'port %s\nbind 127.0.0.1\ndir %s\nsentinel monitor benchmaster 127.0.0.1 %s 2\nsentinel down-after-milliseconds benchmaster 1000\nsentinel failover-timeout benchmaster 5000\n' \
+			"$sport" "$tmp" "$primary_port" >"$tmp/sentinel$i.conf"
+		redis-sentinel "$tmp/sentinel$i.conf" >"$tmp/sentinel$i.log" 2>&1 &
+		pids="$pids $!"
+		wait_port "$sport" "$!"
+		sentinel_hosts="$sentinel_hosts${sentinel_hosts:+,}127.0.0.1:$sport"
+	done
+	i=0
+	until [ "$(redis-cli -p "$primary_port" INFO replication | grep -c 'state=online')" = 2 ]; do
+		i=$((i + 1))
+		[ "$i" -lt 100 ] || { echo "run-ub-load: replicas not in sync" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+
 # KEK=softhsm: a token of our own, an AES-256 key that never leaves it.
 kek_args=""
 kek_set=""
@@ -107,7 +145,12 @@ redis)
 	wait_port "$redis_port" "$redis_pid"
 	store_uri="redis://127.0.0.1:$redis_port/0"
 	;;
-*) echo "run-ub-load: STORE is sqlite or redis" >&2; exit 2 ;;
+sentinel)
+	start_sentinel_set
+	store_uri="redis-sentinel://$sentinel_hosts/benchmaster${WAIT:+?wait=$WAIT&wait_ms=1000}"
+	more_pids="--server-pid $redis_pid"
+	;;
+*) echo "run-ub-load: STORE is sqlite, redis or sentinel" >&2; exit 2 ;;
 esac
 
 source_args="--source embedded --db $tmp/subscribers.db"

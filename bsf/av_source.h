@@ -61,6 +61,14 @@ static inline void av_source_close(struct av_source *src)
 		src->ops->close(src);
 }
 
+/* The IND slot's lease: holder name and ttl in seconds (0: no lease). */
+struct av_lease {
+	const char *holder;
+	unsigned ttl;
+};
+
+struct gba_subdb_lease;
+
 /*
  * Embedded: the SQLite subscriber database at db_path; SQNs in IND slot
  * ind, reserved sqn_block at a time (1: one transaction per vector; more
@@ -69,6 +77,15 @@ static inline void av_source_close(struct av_source *src)
  */
 gba_err av_source_embedded_open(struct av_source **out, const char *db_path, unsigned ind,
 				unsigned sqn_block, struct gba_kek *kek);
+
+/*
+ * Lease the embedded source's IND slot for its lifetime (docs/deployment.md):
+ * taken now, renewed by a thread, released at close.  GBA_ERR_EXISTS, with
+ * *other (may be NULL) the holder, while another BSF's lease of the slot
+ * runs.  Once the lease has lapsed, fetch is GBA_ERR_UNAVAILABLE.
+ */
+gba_err av_source_embedded_lease(struct av_source *src, const struct av_lease *lease,
+				 struct gba_subdb_lease *other);
 
 /* Zh: see bsf/zh/zh.h for its configuration. */
 

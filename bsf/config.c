@@ -192,6 +192,10 @@ static const struct key_def keys[] = {
 	     "SQN IND slot of this BSF (distinct per BSF sharing the database)"),
 	UINT("embedded", "sqn_block", embedded_sqn_block, 1, 1024, "1",
 	     "SQNs reserved per database transaction (1: one transaction per vector)"),
+	DUR("embedded", "lease_ttl", embedded_lease_ttl, 0, 3600, "30s",
+	    "lease of the IND slot in the database, renewed every third of it (0: none)"),
+	STR("embedded", "lease_id", embedded_lease_id, "",
+	    "who holds the lease, stable across restarts (default <hostname>/<ub.listen>)"),
 
 	STR("keys", "kek", keys_kek, "",
 	    "KEK in a PKCS#11 token that wraps the database's K and OPc: pkcs11:token=..;object=.."),

@@ -79,6 +79,8 @@ struct bsf_config {
 	char embedded_db[CFG_PATH_MAX];
 	unsigned embedded_ind;
 	unsigned embedded_sqn_block;   /* SQNs reserved per transaction */
+	unsigned embedded_lease_ttl;   /* seconds; 0: the IND slot is not leased */
+	char embedded_lease_id[128];   /* the lease's holder; "": host/ub.listen */
 
 	/* [keys]: K and OPc of the embedded database wrapped under a KEK */
 	char keys_kek[CFG_PATH_MAX];        /* pkcs11: URI, "" for plain keys */

@@ -330,6 +330,47 @@ static int open_gsup(struct bsf *b)
 }
 #endif
 
+/* The IND lease's holder: embedded.lease_id, or <hostname>/<ub.listen>. */
+static void lease_holder(const struct bsf *b, char *out, size_t size)
+{
+	char host[64] = "";
+
+	if (b->cfg.embedded_lease_id[0]) {
+		snprintf(out, size, "%s", b->cfg.embedded_lease_id);
+		return;
+	}
+	if (gethostname(host, sizeof(host) - 1))
+		strcpy(host, "localhost");
+	/* A long name is cut: it only has to tell this BSF from its peers. */
+	if (snprintf(out, size, "%s/%.60s", host, b->cfg.ub_listen) < 0)
+		out[0] = '\0';
+}
+
+/* Lease embedded.ind for this BSF's lifetime (embedded.lease_ttl 0: not). */
+static int lease_slot(struct bsf *b)
+{
+	char holder[GBA_SUBDB_HOLDER_MAX + 1];
+	struct av_lease lease = { holder, b->cfg.embedded_lease_ttl };
+	struct gba_subdb_lease other = { 0 };
+	gba_err err;
+
+	lease_holder(b, holder, sizeof(holder));
+	err = av_source_embedded_lease(b->av, &lease, &other);
+	if (err == GBA_ERR_EXISTS)
+		log_msg(&b->log, LOG_LVL_ERROR, "IND slot %u of %s is leased by %s for %lld s "
+			"more: another BSF issues from it; give this one its own embedded.ind "
+			"(or wait for a crashed one's lease to expire)", b->cfg.embedded_ind,
+			b->cfg.embedded_db, other.holder,
+			(long long)(other.expires - (int64_t)time(NULL)));
+	else if (err)
+		log_msg(&b->log, LOG_LVL_ERROR, "IND slot %u of %s: cannot lease it: %s",
+			b->cfg.embedded_ind, b->cfg.embedded_db, gba_strerror(err));
+	else if (lease.ttl)
+		log_msg(&b->log, LOG_LVL_INFO, "IND slot %u leased as %s, %u s, renewed",
+			b->cfg.embedded_ind, holder, lease.ttl);
+	return err ? -1 : 0;
+}
+
 static int open_av_source(struct bsf *b)
 {
 	char why[2 * GBA_KEK_URI_MAX + 256];
@@ -340,11 +381,16 @@ static int open_av_source(struct bsf *b)
 			return -1;
 		err = av_source_embedded_open(&b->av, b->cfg.embedded_db, b->cfg.embedded_ind,
 					      b->cfg.embedded_sqn_block, b->kek);
-		if (err) {
+		if (err == GBA_ERR_UNSUPPORTED && !b->kek)
+			log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s is on a network "
+				"file system (NFS/SMB): refused, SQLite's locks there cannot keep "
+				"BSFs from issuing one SQN twice (docs/deployment.md)",
+				b->cfg.embedded_db);
+		else if (err) {
 			gba_subdb_kek_explain(b->cfg.embedded_db, b->kek, err, why, sizeof(why));
 			log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s", why);
 		}
-		return err ? -1 : 0;
+		return err ? -1 : lease_slot(b);
 	}
 	if (b->cfg.av_source == AV_SOURCE_GSUP)
 		return open_kek(b) ? -1 : open_gsup(b);

@@ -8,8 +8,8 @@ PACKAGES=(
   build-essential meson ninja-build pkg-config clang libclang-rt-14-dev python3
   # libgba
   nettle-dev libxml2-dev
-  # stores: SQLite (embedded default), Redis (shared)
-  libsqlite3-dev sqlite3 libhiredis-dev redis-server
+  # stores: SQLite (embedded default), Redis (shared), Redis Sentinel (HA)
+  libsqlite3-dev sqlite3 libhiredis-dev redis-server redis-sentinel
   # servers and clients: HTTP, TLS, Diameter
   libmicrohttpd-dev libgnutls28-dev gnutls-bin libcurl4-gnutls-dev
   libfreediameter-dev

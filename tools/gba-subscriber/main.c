@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gba/kek.h>
@@ -45,6 +46,7 @@ static const char usage_text[] =
 	"Commands:\n"
 	"  add --impi IMPI [options]   add one subscriber (options below)\n"
 	"  list                        one line per subscriber, IMPI order\n"
+	"  leases                      the BSFs' IND slot leases: slot, holder, expiry\n"
 	"  show IMPI                   one subscriber's public data\n"
 	"  remove IMPI                 delete a subscriber\n"
 	"  map IMPI IMSI               the IMSI an HLR (av.source = gsup) knows IMPI by\n"
@@ -531,6 +533,37 @@ static int show_mapping(struct gba_subdb *db, const char *impi)
 	return 1;
 }
 
+/* One lease: "IND HOLDER EXPIRES-UNIX live|expired". */
+static int lease_one(const struct gba_subdb_lease *l, void *arg)
+{
+	int64_t now = *(const int64_t *)arg;
+
+	printf("%u %s %lld %s\n", l->ind, l->holder, (long long)l->expires,
+	       l->expires > now ? "live" : "expired");
+	return 0;
+}
+
+static int cmd_leases(int argc, char **argv, const char *db_path)
+{
+	struct gba_subdb *db = NULL;
+	int64_t now = (int64_t)time(NULL);
+	gba_err err;
+	int rc;
+
+	(void)argv;
+	if (argc != 1)
+		return usage_error("leases takes no argument");
+	rc = open_db(db_path, 1, &db);
+	if (rc)
+		return rc;
+	printf("# ind\tholder\texpires (Unix s)\tstate\n");
+	err = gba_subdb_leases(db, lease_one, &now);
+	gba_subdb_close(db);
+	if (err)
+		return fail(exit_code(err), "leases: %s", gba_strerror(err));
+	return fflush(stdout) ? fail(EXIT_FAILED, "leases: %s", strerror(errno)) : EXIT_DONE;
+}
+
 static int cmd_show(int argc, char **argv, const char *db_path)
 {
 	struct gba_subscriber_info info;
@@ -763,6 +796,8 @@ static int run(const char *cmd, int argc, char **argv, const char **db_path)
 		return cmd_list(argc, argv, *db_path);
 	if (!strcmp(cmd, "show"))
 		return cmd_show(argc, argv, *db_path);
+	if (!strcmp(cmd, "leases"))
+		return cmd_leases(argc, argv, *db_path);
 	if (!strcmp(cmd, "remove"))
 		return cmd_remove(argc, argv, *db_path);
 	if (!strcmp(cmd, "import"))
@@ -799,7 +834,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return usage_error("no command (add, list, show, remove, import, rewrap)");
+		return usage_error("no command (add, list, show, leases, remove, import, rewrap)");
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
