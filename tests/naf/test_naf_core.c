@@ -467,7 +467,8 @@ static void test_config_line_bytes(void **state)
 {
 	(void)state;
 	static const char nul[] = "[naf]\nfqdn = evil.example.org\0.good\n";
-	char path[64], err[512], *text = malloc(5100);
+	static char text[5100];
+	char path[64], err[512];
 	struct naf_config *c = calloc(1, sizeof(*c));
 	FILE *f;
 
@@ -503,7 +504,6 @@ static void test_config_line_bytes(void **state)
 	assert_int_equal(ncfg_load(c, path, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, ":2: NUL octet"));
 	unlink(path);
-	free(text);
 	free(c);
 }
 
