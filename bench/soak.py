@@ -3,7 +3,9 @@
 
     bench/soak.py [BUILD_DIR]        DURATION=600 (s), SUBSCRIBERS=100 per BSF,
                                      UE_THREADS=2 and RATE=150 bootstraps/s per BSF,
-                                     SMOKE=1: exit 1 unless every fault kind ran
+                                     SMOKE=1: exit 1 unless every fault kind ran,
+                                     KEEP_DIR=D: copy logs and databases to D,
+                                     LOG_LEVEL=info: the BSFs' log level (warn)
 
 Two BSFs, each with Zn on:
   bsf-zh     vectors from gba-hss-sim over Zh, SQLite session store, commit_ms=0
@@ -141,7 +143,7 @@ class Daemons:
             "zn": {"enabled": "on", "listen": "127.0.0.1", "port": str(self.port[name + "-zn"]),
                    "identity": identity, "realm": REALM, "accept_unknown_peers": "yes",
                    "policy": "allow", "threads": "2"},
-            "log": {"level": "warn"},
+            "log": {"level": os.environ.get("LOG_LEVEL", "warn")},
         }
 
     def _start_bsf(self, name, sections):
@@ -422,6 +424,9 @@ def main():
             missing = [f for f in FAULTS if not counts.v.get(f"fault {f}")]
             if missing:
                 broken.append(f"faults not injected: {missing}")
+        if os.environ.get("KEEP_DIR"):
+            subprocess.run(["cp", "-r", d.dir, os.environ["KEEP_DIR"]], check=False)
+            print(f"soak: logs and databases copied to {os.environ['KEEP_DIR']}")
         if broken:
             sys.exit("soak: broken: " + "; ".join(broken))
 

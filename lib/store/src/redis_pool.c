@@ -170,6 +170,35 @@ static int pipeline_once(redisContext *c, const struct redis_cmd *cmds, size_t n
 	return 0;
 }
 
+/*
+ * An error reply that says "not now" rather than "no": a server loading
+ * its data after a restart (LOADING), busy with a script (BUSY), a
+ * replica without its master (MASTERDOWN), a cluster slot moving
+ * (TRYAGAIN).  The caller answers 503 for these, as for a server that is
+ * down, instead of taking them for a bad store (500).
+ */
+static int transient(const redisReply *r)
+{
+	static const char *const words[] = { "LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN" };
+
+	if (r->type != REDIS_REPLY_ERROR || !r->str)
+		return 0;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		size_t n = strlen(words[i]);
+		if (!strncmp(r->str, words[i], n) && (r->str[n] == ' ' || r->str[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+static int any_transient(redisReply **rep, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (transient(rep[i]))
+			return 1;
+	return 0;
+}
+
 gba_err redis_pool_run(struct redis_pool *p, const struct redis_cmd *cmds, size_t n,
 		       redisReply **rep)
 {
@@ -183,6 +212,10 @@ gba_err redis_pool_run(struct redis_pool *p, const struct redis_cmd *cmds, size_
 			break;
 		if (!pipeline_once(rc->c, cmds, n, rep)) {
 			err = GBA_OK;
+			if (any_transient(rep, n)) {
+				redis_free_replies(rep, n);
+				err = GBA_ERR_UNAVAILABLE;
+			}
 			break;
 		}
 		err = GBA_ERR_UNAVAILABLE;
