@@ -259,6 +259,35 @@ static int any_not_primary(redisReply **rep, size_t n)
 }
 
 /*
+ * An error reply that says "not now" rather than "no": a server loading
+ * its data after a restart (LOADING), busy with a script (BUSY), a
+ * replica without its master (MASTERDOWN), a cluster slot moving
+ * (TRYAGAIN).  The caller answers 503 for these, as for a server that is
+ * down, instead of taking them for a bad store (500).
+ */
+static int transient(const redisReply *r)
+{
+	static const char *const words[] = { "LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN" };
+
+	if (r->type != REDIS_REPLY_ERROR || !r->str)
+		return 0;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		size_t n = strlen(words[i]);
+		if (!strncmp(r->str, words[i], n) && (r->str[n] == ' ' || r->str[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+static int any_transient(redisReply **rep, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (transient(rep[i]))
+			return 1;
+	return 0;
+}
+
+/*
  * WAIT wait_n wait_ms on the connection that wrote: GBA_OK when that many
  * replicas have the write, GBA_ERR_STORE_UNWRITABLE when fewer do in time
  * (the primary has it, but a failover now could lose it: the caller must
@@ -312,6 +341,11 @@ static gba_err try_once(struct redis_pool *p, struct redis_conn *rc,
 		/* Refused before it ran: safe to send again to the new primary. */
 		redis_free_replies(rep, n);
 		err = GBA_ERR_UNAVAILABLE;
+	} else if (any_transient(rep, n)) {
+		/* "Not now" (a restarted Redis still loading): 503, not 500; the
+		 * connection is sound, so it is kept. */
+		redis_free_replies(rep, n);
+		return GBA_ERR_UNAVAILABLE;
 	} else {
 		if (!write || !p->wait_n)
 			return GBA_OK;

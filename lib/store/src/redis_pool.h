@@ -64,7 +64,10 @@ gba_err redis_pool_open_sentinel(struct redis_pool **out, const char *spec);
 void redis_pool_close(struct redis_pool *p);
 
 /* Send n commands in one write and read their n replies into rep (the
- * caller frees them with redis_free_replies). */
+ * caller frees them with redis_free_replies).  GBA_ERR_UNAVAILABLE (rep
+ * freed) when the server is down, or answers one of them with an error
+ * that means "not now" (LOADING after a restart, BUSY, MASTERDOWN,
+ * TRYAGAIN). */
 gba_err redis_pool_run(struct redis_pool *p, const struct redis_cmd *cmds, size_t n,
 		       redisReply **rep);
 
