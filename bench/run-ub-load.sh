@@ -6,9 +6,15 @@
 #   bench/run-ub-load.sh [BUILD_DIR]            (default: build)
 #
 # Settings through the environment (defaults in brackets):
-#   MODE=embedded|zh   where vectors come from [embedded]; zh needs the HSS
-#                      simulator (simulators/hss)
-#   STORE=sqlite|redis session store [sqlite]; redis starts a redis-server
+#   MODE=embedded|zh|gsup  where vectors come from [embedded]; zh needs the
+#                      HSS simulator (simulators/hss); gsup runs Debian's
+#                      osmo-hlr with the N subscribers, on a loopback address of
+#                      its own (its ports are fixed)
+#   STORE=sqlite|redis|sentinel  session store [sqlite]; redis starts a
+#                      redis-server; sentinel a primary, two replicas and
+#                      three redis-sentinel (redis-sentinel:// URI)
+#   WAIT               with STORE=sentinel: replicas each write waits for
+#                      (the URI's wait=N, wait_ms=1000) [0]
 #   STORE_OPTS         SQLite store options, e.g. commit_ms=5&exclusive=1
 #                      (docs/session-store.md) [none]
 #   N                  subscribers [10000]
@@ -20,6 +26,9 @@
 #   KEK=softhsm        K and OPc wrapped under a KEK in a SoftHSM2 token made in
 #                      the temporary directory (keys.kek; gba-hss-sim --kek for
 #                      MODE=zh) [none: plain keys]
+#   SPARE_TTL          MODE=gsup: gsup.spare_ttl, seconds the 4 spare vectors
+#                      of each SendAuthInfo answer are kept (0: one SAI per
+#                      bootstrap) [5]
 #   KEEP=1             keep the temporary directory (logs, databases)
 #
 # Figures only: the exit status says whether the run happened, not whether
@@ -51,7 +60,8 @@ done
 case $MODE in
 embedded) ;;
 zh) [ -x "$HSS" ] || { echo "run-ub-load: MODE=zh needs $HSS (simulators/hss)" >&2; exit 1; } ;;
-*) echo "run-ub-load: MODE is embedded or zh" >&2; exit 2 ;;
+gsup) command -v osmo-hlr >/dev/null || { echo "run-ub-load: MODE=gsup needs osmo-hlr" >&2; exit 1; } ;;
+*) echo "run-ub-load: MODE is embedded, zh or gsup" >&2; exit 2 ;;
 esac
 
 tmp=$(mktemp -d /tmp/run-ub-load.XXXXXX)
@@ -60,6 +70,40 @@ more_pids=""   # other servers whose CPU per bootstrap ub-load reports
 RUN_NAME=run-ub-load
 # shellcheck source=bench/run-lib.sh
 . "$(dirname "$0")/run-lib.sh"
+
+# A primary, two replicas and three sentinels (quorum 2), nothing saved;
+# sets redis_pid (the primary) and sentinel_hosts.
+start_sentinel_set() {
+	primary_port=$(free_port)
+	for i in 0 1 2; do
+		port_i=$(free_port)
+		[ "$i" = 0 ] && port_i=$primary_port
+		replica=""
+		[ "$i" = 0 ] || replica="--replicaof 127.0.0.1 $primary_port"
+		# shellcheck disable=SC2086  # replica is a word list on purpose
+		redis-server --port "$port_i" --bind 127.0.0.1 --save '' --appendonly no \
+			--dir "$tmp" --dbfilename "r$i.rdb" $replica >"$tmp/redis$i.log" 2>&1 &
+		pids="$pids $!"
+		[ "$i" = 0 ] && redis_pid=$!
+		wait_port "$port_i" "$!"
+	done
+	sentinel_hosts=""
+	for i in 0 1 2; do
+		sport=$(free_port)
+		printf 'port %s\nbind 127.0.0.1\ndir %s\nsentinel monitor benchmaster 127.0.0.1 %s 2\nsentinel down-after-milliseconds benchmaster 1000\nsentinel failover-timeout benchmaster 5000\n' \
+			"$sport" "$tmp" "$primary_port" >"$tmp/sentinel$i.conf"
+		redis-sentinel "$tmp/sentinel$i.conf" >"$tmp/sentinel$i.log" 2>&1 &
+		pids="$pids $!"
+		wait_port "$sport" "$!"
+		sentinel_hosts="$sentinel_hosts${sentinel_hosts:+,}127.0.0.1:$sport"
+	done
+	i=0
+	until [ "$(redis-cli -p "$primary_port" INFO replication | grep -c 'state=online')" = 2 ]; do
+		i=$((i + 1))
+		[ "$i" -lt 100 ] || { echo "run-ub-load: replicas not in sync" >&2; exit 1; }
+		sleep 0.1
+	done
+}
 
 # KEK=softhsm: a token of our own, an AES-256 key that never leaves it.
 kek_args=""
@@ -101,7 +145,12 @@ redis)
 	wait_port "$redis_port" "$redis_pid"
 	store_uri="redis://127.0.0.1:$redis_port/0"
 	;;
-*) echo "run-ub-load: STORE is sqlite or redis" >&2; exit 2 ;;
+sentinel)
+	start_sentinel_set
+	store_uri="redis-sentinel://$sentinel_hosts/benchmaster${WAIT:+?wait=$WAIT&wait_ms=1000}"
+	more_pids="--server-pid $redis_pid"
+	;;
+*) echo "run-ub-load: STORE is sqlite, redis or sentinel" >&2; exit 2 ;;
 esac
 
 source_args="--source embedded --db $tmp/subscribers.db"
@@ -123,6 +172,26 @@ if [ "$MODE" = zh ]; then
 		--set zh.origin_host=bsf.bench.test --set zh.origin_realm=bench.test
 		--set zh.tls_cert=$tmp/certs/bsf.bench.test.pem --set zh.tls_key=$tmp/certs/bsf.bench.test.key
 		--set zh.tls_ca=$tmp/certs/ca.pem"
+fi
+
+if [ "$MODE" = gsup ]; then
+	# osmo-hlr makes its database's schema; the same N subscribers (IMSI
+	# 00101 + 10 digits, algo 5 = Milenage) then go in with one statement.
+	hlr_addr=127.$(( $$ % 250 + 1 )).$(od -An -N1 -tu1 /dev/urandom | tr -d ' ').$(( $$ % 200 + 20 ))
+	printf 'log stderr\n logging level main error\n logging level db error\n logging level auc error\nline vty\n bind %s\nctrl\n bind %s\nhlr\n gsup\n  bind ip %s\n' \
+		"$hlr_addr" "$hlr_addr" "$hlr_addr" >"$tmp/osmo-hlr.cfg"
+	osmo-hlr -c "$tmp/osmo-hlr.cfg" -l "$tmp/hlr.db" >"$tmp/hlr.log" 2>&1 &
+	hlr_pid=$!
+	pids="$pids $hlr_pid"
+	more_pids="$more_pids --server-pid $hlr_pid"
+	sleep 1
+	sqlite3 -cmd ".timeout 5000" "$tmp/hlr.db" "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $N)
+		INSERT INTO subscriber(id, imsi) SELECT i + 1, printf('00101%010d', i) FROM n;
+		INSERT INTO auc_3g(subscriber_id, algo_id_3g, k, opc, sqn, ind_bitlen)
+		SELECT id, 5, '$K', '$OPC', 0, 5 FROM subscriber;"
+	# The database keeps only mappings and GUSSs in this mode: a fresh one.
+	source_args="--source gsup --db $tmp/bsf-gsup.db --set gsup.remote=$hlr_addr:4222
+		--set gsup.name=bench-bsf --set gsup.spare_ttl=${SPARE_TTL:-5}"
 fi
 
 port=$(free_port)

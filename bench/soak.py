@@ -3,7 +3,9 @@
 
     bench/soak.py [BUILD_DIR]        DURATION=600 (s), SUBSCRIBERS=100 per BSF,
                                      UE_THREADS=2 and RATE=150 bootstraps/s per BSF,
-                                     SMOKE=1: exit 1 unless every fault kind ran
+                                     SMOKE=1: exit 1 unless every fault kind ran,
+                                     KEEP_DIR=D: copy logs and databases to D,
+                                     LOG_LEVEL=info: the BSFs' log level (warn)
 
 Two BSFs, each with Zn on:
   bsf-zh     vectors from gba-hss-sim over Zh, SQLite session store, commit_ms=0
@@ -25,7 +27,9 @@ the load's counts, and RSS and open file descriptors of each daemon at
 start and at the end.  A figure printer: it exits non-zero only when the
 soak itself breaks (a process does not start, a tool fails).
 
-How the daemons are started is in class Daemons, and only there.
+How the daemons are started is in class Daemons, and only there.  Zn and Zh
+run plain TCP (zn.transport = tcp where TLS is the default): zn-load writes
+Diameter by hand and speaks no TLS, as for bench/run-zn-load.sh.
 """
 import json
 import os
@@ -91,6 +95,9 @@ class Daemons:
         self.n_subs = n_subs
         self.first_pid = {}
         self.restarts = {}
+        # Zn and Zh in plain TCP where TLS is the default (zn.transport): zn-load
+        # writes Diameter by hand and speaks no TLS (as bench/run-zn-load.sh).
+        self.plain = "transport" in gbatest.run([tools.bsf, "--help"]).stdout
 
     # -- subscribers: 1..N (+ 4 for the NAF) in the HSS, N+1..2N in bsf-redis
     def make_subscribers(self):
@@ -128,9 +135,10 @@ class Daemons:
             "--dir", self.dir, "--protected-mode", "yes"], wait_port=self.port["redis"])
 
     def _start_hss(self):
+        plain = ["--zh.transport", "tcp"] if self.plain else []
         self.procs.start("hss", [
             self.t.hss, "--db", self.hss_db, "--listen", f"127.0.0.1:{self.port['hss']}",
-            "--identity", HSS_ID, "--realm", REALM], wait_port=self.port["hss"])
+            "--identity", HSS_ID, "--realm", REALM, *plain], wait_port=self.port["hss"])
 
     def _bsf_sections(self, name, identity):
         return {
@@ -141,10 +149,14 @@ class Daemons:
             "zn": {"enabled": "on", "listen": "127.0.0.1", "port": str(self.port[name + "-zn"]),
                    "identity": identity, "realm": REALM, "accept_unknown_peers": "yes",
                    "policy": "allow", "threads": "2"},
-            "log": {"level": "warn"},
+            "log": {"level": os.environ.get("LOG_LEVEL", "warn")},
         }
 
     def _start_bsf(self, name, sections):
+        if self.plain:
+            sections["zn"]["transport"] = "tcp"
+            if "zh" in sections:
+                sections["zh"]["transport"] = "tcp"
         conf = os.path.join(self.dir, name + ".conf")
         write_conf(conf, sections)
         proc = self.procs.start(name, [self.t.bsf, "--config", conf], wait_port=self.port[name])
@@ -176,7 +188,7 @@ class Daemons:
             "policy": {"key_lifetime": "1h", "min_key_lifetime": "1"},
             "zn": {"identity": NAF_FQDN, "realm": REALM, "bsf_identity": BSF_ZH_ID,
                    "bsf_address": "127.0.0.1", "bsf_port": str(self.port["bsf-zh-zn"]),
-                   "timeout_ms": "2000"},
+                   "timeout_ms": "2000", **({"transport": "tcp"} if self.plain else {})},
         })
         self.procs.start("naf", [self.t.naf, "--config", conf], wait_port=self.port["naf-tls"])
         gbatest.wait_port(self.port["naf-digest"], 10.0, self.procs.procs["naf"])
@@ -422,6 +434,9 @@ def main():
             missing = [f for f in FAULTS if not counts.v.get(f"fault {f}")]
             if missing:
                 broken.append(f"faults not injected: {missing}")
+        if os.environ.get("KEEP_DIR"):
+            subprocess.run(["cp", "-r", d.dir, os.environ["KEEP_DIR"]], check=False)
+            print(f"soak: logs and databases copied to {os.environ['KEEP_DIR']}")
         if broken:
             sys.exit("soak: broken: " + "; ".join(broken))
 

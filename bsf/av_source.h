@@ -22,6 +22,7 @@
 #include <gba/error.h>
 #include <gba/kek.h>
 #include <gba/session_store.h>
+#include <gba/subscriber_db.h>
 
 struct av_answer {
 	struct gba_av av;                 /* secret: wipe after use */
@@ -32,7 +33,7 @@ struct av_answer {
 struct av_source;
 
 struct av_source_ops {
-	const char *name;   /* "embedded", "zh" */
+	const char *name;   /* "embedded", "zh", "gsup" */
 	/*
 	 * A vector for impi.  For a resynchronisation, resync_rand is the RAND
 	 * of the failed challenge and auts the UE's AUTS (both else NULL).
@@ -60,6 +61,14 @@ static inline void av_source_close(struct av_source *src)
 		src->ops->close(src);
 }
 
+/* The IND slot's lease: holder name and ttl in seconds (0: no lease). */
+struct av_lease {
+	const char *holder;
+	unsigned ttl;
+};
+
+struct gba_subdb_lease;
+
 /*
  * Embedded: the SQLite subscriber database at db_path; SQNs in IND slot
  * ind, reserved sqn_block at a time (1: one transaction per vector; more
@@ -69,6 +78,38 @@ static inline void av_source_close(struct av_source *src)
 gba_err av_source_embedded_open(struct av_source **out, const char *db_path, unsigned ind,
 				unsigned sqn_block, struct gba_kek *kek);
 
+/*
+ * Lease the embedded source's IND slot for its lifetime (docs/deployment.md):
+ * taken now, renewed by a thread, released at close.  GBA_ERR_EXISTS, with
+ * *other (may be NULL) the holder, while another BSF's lease of the slot
+ * runs.  Once the lease has lapsed, fetch is GBA_ERR_UNAVAILABLE.
+ */
+gba_err av_source_embedded_lease(struct av_source *src, const struct av_lease *lease,
+				 struct gba_subdb_lease *other);
+
 /* Zh: see bsf/zh/zh.h for its configuration. */
+
+/*
+ * GSUP: osmo-hlr's vectors (bsf/av_gsup.c, bsf/gsup_link.h).  db_path is
+ * the BSF's own database (IMPI -> IMSI table, GUSS), opened with kek.
+ */
+struct bsf_metrics;
+struct av_gsup_config {
+	const char *host;           /* the HLR */
+	unsigned port;
+	const char *name;           /* IPA unit name (osmo-hlr's IND slot) */
+	unsigned timeout_ms;        /* wait for an answer at most this long */
+	unsigned spare_ttl;         /* seconds spare vectors are kept; 0: never */
+	const char *db_path;
+	struct gba_kek *kek;
+	void (*log)(void *arg, int level, const char *line);
+	void *log_arg;
+	struct bsf_metrics *metrics;
+};
+
+gba_err av_source_gsup_open(struct av_source **out, const struct av_gsup_config *cfg);
+
+/* The IMSI of an IMSI-derived IMPI (TS 23.003 13.3); -1 for any other. */
+int gsup_imsi_by_rule(const char *impi, char imsi[GBA_IMSI_MAX + 1]);
 
 #endif /* GBA_BSF_AV_SOURCE_H */

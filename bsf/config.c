@@ -76,6 +76,7 @@ static const struct enum_name realm_check_names[] = {
 static const struct enum_name source_names[] = {
 	{ "embedded", AV_SOURCE_EMBEDDED },
 	{ "zh", AV_SOURCE_ZH },
+	{ "gsup", AV_SOURCE_GSUP },
 	{ NULL, 0 },
 };
 
@@ -192,7 +193,7 @@ static const struct key_def keys[] = {
 	    "how often expired sessions are removed"),
 
 	ENUM("av", "source", av_source, source_names, "embedded",
-	     "where vectors come from: embedded or zh"),
+	     "where vectors come from: embedded, zh or gsup"),
 
 	STR("embedded", "db", embedded_db, "",
 	    "subscriber database (default <state_dir>/subscribers.db)"),
@@ -200,6 +201,10 @@ static const struct key_def keys[] = {
 	     "SQN IND slot of this BSF (distinct per BSF sharing the database)"),
 	UINT("embedded", "sqn_block", embedded_sqn_block, 1, 1024, "1",
 	     "SQNs reserved per database transaction (1: one transaction per vector)"),
+	DUR("embedded", "lease_ttl", embedded_lease_ttl, 0, 3600, "30s",
+	    "lease of the IND slot in the database, renewed every third of it (0: none)"),
+	STR("embedded", "lease_id", embedded_lease_id, "",
+	    "who holds the lease, stable across restarts (default <hostname>/<ub.listen>)"),
 
 	STR("keys", "kek", keys_kek, "",
 	    "KEK in a PKCS#11 token that wraps the database's K and OPc: pkcs11:token=..;object=.."),
@@ -225,6 +230,15 @@ static const struct key_def keys[] = {
 	    "PEM certificate naming zh.origin_host (with Zn on: zn.tls_cert)"),
 	STR("zh", "tls_key", zh_tls_key, "", "PEM private key of zh.tls_cert"),
 	STR("zh", "tls_ca", zh_tls_ca, "", "PEM CA that signs the HSS's certificate"),
+
+	STR("gsup", "remote", gsup_remote, "127.0.0.1:4222",
+	    "the HLR's GSUP address, host[:port] (port 4222 when not given)"),
+	STR("gsup", "name", gsup_name, "gba-bsf",
+	    "IPA unit name: osmo-hlr ties an IND slot to it (one per BSF)"),
+	UINT("gsup", "timeout_ms", gsup_timeout_ms, 10, 600000, "2000",
+	     "how long to wait for a SendAuthInfo answer; then 503"),
+	DUR("gsup", "spare_ttl", gsup_spare_ttl, 0, 60, "5s",
+	    "how long the spare vectors of an answer are kept (0: not kept)"),
 
 	ENUM("zn", "enabled", zn_enabled, on_off_names, "off",
 	     "answer NAFs' Bootstrapping-Info-Requests over Diameter: on or off"),
@@ -766,6 +780,40 @@ static int check_zn(struct bsf_config *cfg, char *err, size_t err_size)
 	return 0;
 }
 
+int config_gsup_remote(const char *text, char *host, size_t size, unsigned *port)
+{
+	const char *colon = strrchr(text, ':');
+	size_t n = colon ? (size_t)(colon - text) : strlen(text);
+	char *end;
+	unsigned long p = 4222;
+
+	if (colon) {
+		errno = 0;
+		p = strtoul(colon + 1, &end, 10);
+		if (errno || end == colon + 1 || *end || p < 1 || p > 65535)
+			return -1;
+	}
+	if (n == 0 || n >= size || memchr(text, ':', n))
+		return -1;
+	memcpy(host, text, n);
+	host[n] = '\0';
+	*port = (unsigned)p;
+	return 0;
+}
+
+static int check_gsup(const struct bsf_config *cfg, char *err, size_t err_size)
+{
+	char host[CFG_ADDR_MAX + 1];
+	unsigned port;
+
+	if (config_gsup_remote(cfg->gsup_remote, host, sizeof(host), &port))
+		return fail(err, err_size, "gsup.remote: '%s' is not host[:port]",
+			    cfg->gsup_remote);
+	if (!*cfg->gsup_name || strlen(cfg->gsup_name) > 63)
+		return fail(err, err_size, "gsup.name: 1 to 63 characters");
+	return 0;
+}
+
 int config_finish(struct bsf_config *cfg, char *err, size_t err_size)
 {
 	struct sockaddr_storage ss;
@@ -796,6 +844,8 @@ int config_finish(struct bsf_config *cfg, char *err, size_t err_size)
 	if (cfg->zn_enabled && check_zn(cfg, err, err_size))
 		return -1;
 	if (cfg->av_source == AV_SOURCE_ZH && check_zh(cfg, err, err_size))
+		return -1;
+	if (cfg->av_source == AV_SOURCE_GSUP && check_gsup(cfg, err, err_size))
 		return -1;
 	return 0;
 }

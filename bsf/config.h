@@ -27,6 +27,7 @@
 enum av_source_kind {
 	AV_SOURCE_EMBEDDED = 0,
 	AV_SOURCE_ZH = 1,
+	AV_SOURCE_GSUP = 2,    /* osmo-hlr over GSUP (bsf/av_gsup.c) */
 };
 
 /* Which entity body enters rspauth's HA2 with qop=auth-int. */
@@ -85,6 +86,8 @@ struct bsf_config {
 	char embedded_db[CFG_PATH_MAX];
 	unsigned embedded_ind;
 	unsigned embedded_sqn_block;   /* SQNs reserved per transaction */
+	unsigned embedded_lease_ttl;   /* seconds; 0: the IND slot is not leased */
+	char embedded_lease_id[128];   /* the lease's holder; "": host/ub.listen */
 
 	/* [keys]: K and OPc of the embedded database wrapped under a KEK */
 	char keys_kek[CFG_PATH_MAX];        /* pkcs11: URI, "" for plain keys */
@@ -103,6 +106,12 @@ struct bsf_config {
 	char zh_tls_cert[CFG_PATH_MAX];      /* names zh.origin_host */
 	char zh_tls_key[CFG_PATH_MAX];
 	char zh_tls_ca[CFG_PATH_MAX];        /* CA of the HSS's certificate */
+
+	/* [gsup] (bsf/av_gsup.c, docs/core-network.md) */
+	char gsup_remote[CFG_ADDR_MAX + 1];  /* host[:port] of the HLR */
+	char gsup_name[CFG_NAME_MAX + 1];    /* IPA unit name */
+	unsigned gsup_timeout_ms;
+	unsigned gsup_spare_ttl;             /* seconds a spare vector is kept */
 
 	/* [zn] (bsf/zn/zn.h, docs/zn.md) */
 	int zn_enabled;                      /* 0: no Zn, no Diameter listener */
@@ -167,6 +176,13 @@ void config_print_keys(FILE *out);
 
 /* Print the effective configuration as a config file (for --check). */
 void config_print(const struct bsf_config *cfg, FILE *out);
+
+/*
+ * gsup.remote: "host" or "host:port" (an IPv4 address or a name; port
+ * 4222 when not given) into host (size octets) and *port.  -1 when
+ * malformed.
+ */
+int config_gsup_remote(const char *text, char *host, size_t size, unsigned *port);
 
 /*
  * Parse "host:port", "[v6]:port" or "*:port" (numeric addresses only)

@@ -17,7 +17,7 @@
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
-void log_init(struct bsf_log *log, enum log_level level, enum log_impi_mode impi_mode)
+void bsf_log_init(struct bsf_log *log, enum log_level level, enum log_impi_mode impi_mode)
 {
 	log->level = level;
 	log->impi_mode = impi_mode;

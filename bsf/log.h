@@ -34,7 +34,7 @@ struct bsf_log {
 	int fd;               /* normally 2 */
 };
 
-void log_init(struct bsf_log *log, enum log_level level, enum log_impi_mode impi_mode);
+void bsf_log_init(struct bsf_log *log, enum log_level level, enum log_impi_mode impi_mode);
 
 static inline int log_enabled(const struct bsf_log *log, enum log_level level)
 {

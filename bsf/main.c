@@ -82,7 +82,7 @@ static void usage(FILE *out)
 		"      --realm NAME         Digest realm                 (= bsf.realm)\n"
 		"      --db PATH            subscriber database          (= embedded.db)\n"
 		"      --store URI          session store                (= store.uri)\n"
-		"      --source KIND        embedded or zh               (= av.source)\n"
+		"      --source KIND        embedded, zh or gsup         (= av.source)\n"
 		"      --set SECTION.KEY=VALUE  set any key below\n"
 		"      --check              check the configuration, print it, exit\n"
 		"  -h, --help               this text\n"
@@ -289,6 +289,90 @@ static int open_kek(struct bsf *b)
 	return err ? -1 : 0;
 }
 
+#ifdef BSF_HAVE_GSUP
+/* The GSUP link's lines go to the BSF's log. */
+static void gsup_log(void *arg, int level, const char *line)
+{
+	log_msg(arg, (enum log_level)level, "%s", line);
+}
+
+static int open_gsup(struct bsf *b)
+{
+	char host[CFG_ADDR_MAX + 1];
+	struct av_gsup_config gc = {
+		.host = host,
+		.name = b->cfg.gsup_name,
+		.timeout_ms = b->cfg.gsup_timeout_ms,
+		.spare_ttl = b->cfg.gsup_spare_ttl,
+		.db_path = b->cfg.embedded_db,
+		.kek = b->kek,
+		.log = gsup_log,
+		.log_arg = &b->log,
+		.metrics = &b->metrics,
+	};
+	gba_err err;
+
+	if (config_gsup_remote(b->cfg.gsup_remote, host, sizeof(host), &gc.port))
+		return -1;   /* config_finish() checked it */
+	err = av_source_gsup_open(&b->av, &gc);
+	if (err)
+		log_msg(&b->log, LOG_LVL_ERROR, "GSUP toward %s (database %s): %s",
+			b->cfg.gsup_remote, b->cfg.embedded_db, gba_strerror(err));
+	else
+		log_msg(&b->log, LOG_LVL_INFO, "vectors from the HLR at %s over GSUP, as %s",
+			b->cfg.gsup_remote, b->cfg.gsup_name);
+	return err ? -1 : 0;
+}
+#else
+static int open_gsup(struct bsf *b)
+{
+	log_msg(&b->log, LOG_LVL_ERROR, "this gba-bsf was built without GSUP "
+					"(libosmo-gsup-client)");
+	return -1;
+}
+#endif
+
+/* The IND lease's holder: embedded.lease_id, or <hostname>/<ub.listen>. */
+static void lease_holder(const struct bsf *b, char *out, size_t size)
+{
+	char host[64] = "";
+
+	if (b->cfg.embedded_lease_id[0]) {
+		snprintf(out, size, "%s", b->cfg.embedded_lease_id);
+		return;
+	}
+	if (gethostname(host, sizeof(host) - 1))
+		strcpy(host, "localhost");
+	/* A long name is cut: it only has to tell this BSF from its peers. */
+	if (snprintf(out, size, "%s/%.60s", host, b->cfg.ub_listen) < 0)
+		out[0] = '\0';
+}
+
+/* Lease embedded.ind for this BSF's lifetime (embedded.lease_ttl 0: not). */
+static int lease_slot(struct bsf *b)
+{
+	char holder[GBA_SUBDB_HOLDER_MAX + 1];
+	struct av_lease lease = { holder, b->cfg.embedded_lease_ttl };
+	struct gba_subdb_lease other = { 0 };
+	gba_err err;
+
+	lease_holder(b, holder, sizeof(holder));
+	err = av_source_embedded_lease(b->av, &lease, &other);
+	if (err == GBA_ERR_EXISTS)
+		log_msg(&b->log, LOG_LVL_ERROR, "IND slot %u of %s is leased by %s for %lld s "
+			"more: another BSF issues from it; give this one its own embedded.ind "
+			"(or wait for a crashed one's lease to expire)", b->cfg.embedded_ind,
+			b->cfg.embedded_db, other.holder,
+			(long long)(other.expires - (int64_t)time(NULL)));
+	else if (err)
+		log_msg(&b->log, LOG_LVL_ERROR, "IND slot %u of %s: cannot lease it: %s",
+			b->cfg.embedded_ind, b->cfg.embedded_db, gba_strerror(err));
+	else if (lease.ttl)
+		log_msg(&b->log, LOG_LVL_INFO, "IND slot %u leased as %s, %u s, renewed",
+			b->cfg.embedded_ind, holder, lease.ttl);
+	return err ? -1 : 0;
+}
+
 static int open_av_source(struct bsf *b)
 {
 	char why[2 * GBA_KEK_URI_MAX + 256];
@@ -299,12 +383,19 @@ static int open_av_source(struct bsf *b)
 			return -1;
 		err = av_source_embedded_open(&b->av, b->cfg.embedded_db, b->cfg.embedded_ind,
 					      b->cfg.embedded_sqn_block, b->kek);
-		if (err) {
+		if (err == GBA_ERR_UNSUPPORTED && !b->kek)
+			log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s is on a network "
+				"file system (NFS/SMB): refused, SQLite's locks there cannot keep "
+				"BSFs from issuing one SQN twice (docs/deployment.md)",
+				b->cfg.embedded_db);
+		else if (err) {
 			gba_subdb_kek_explain(b->cfg.embedded_db, b->kek, err, why, sizeof(why));
 			log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s", why);
 		}
-		return err ? -1 : 0;
+		return err ? -1 : lease_slot(b);
 	}
+	if (b->cfg.av_source == AV_SOURCE_GSUP)
+		return open_kek(b) ? -1 : open_gsup(b);
 	return open_zh(b);
 }
 
@@ -588,7 +679,7 @@ int main(int argc, char **argv)
 		return rc > 0 ? EXIT_SUCCESS : EXIT_USAGE;
 	/* Databases and their journals hold keys: nobody else may read them. */
 	umask(0077);
-	log_init(&b.log, b.cfg.log_level, b.cfg.log_impi);
+	bsf_log_init(&b.log, b.cfg.log_level, b.cfg.log_impi);
 	metrics_init(&b.metrics);
 	block_signals(&set);
 	if (open_parts(&b) || start_servers(&b)) {

@@ -55,6 +55,8 @@ void metrics_init(struct bsf_metrics *m)
 	atomic_init(&m->challenges_reused, 0);
 	atomic_init(&m->challenges_refused_rate, 0);
 	atomic_init(&m->challenges_refused_per_ip, 0);
+	atomic_init(&m->gsup_outages, 0);
+	atomic_init(&m->gsup_dropped, 0);
 	for (size_t i = 0; i < CAUSE__COUNT; i++)
 		atomic_init(&m->failures[i], 0);
 	for (size_t i = 0; i <= METRICS_BUCKETS; i++)
@@ -202,6 +204,16 @@ static void put_limits(struct out_buf *b, const struct bsf_metrics *m)
 	    (unsigned long long)load(&m->challenges_refused_per_ip));
 }
 
+/* The GSUP link's trouble (av.source = gsup); the 503s are failures{cause="hss_unavailable"}. */
+static void put_gsup(struct out_buf *b, const struct bsf_metrics *m)
+{
+	put_counter(b, "gba_bsf_gsup_outages_total",
+		    "Times the GSUP link to the HLR went down (av.source = gsup).",
+		    load(&m->gsup_outages));
+	put_counter(b, "gba_bsf_gsup_dropped_total",
+		    "Malformed or unexpected GSUP messages dropped.", load(&m->gsup_dropped));
+}
+
 size_t metrics_render(const struct bsf_metrics *m, const struct metrics_gauges *g,
 		      char *out, size_t out_size)
 {
@@ -229,6 +241,7 @@ size_t metrics_render(const struct bsf_metrics *m, const struct metrics_gauges *
 	put_latency(&b, m);
 	put_zn(&b, m);
 	put_limits(&b, m);
+	put_gsup(&b, m);
 	put(&b, "# HELP process_cpu_seconds_total User and system CPU time of the BSF.\n"
 		"# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.6f\n",
 	    g->cpu_seconds);

@@ -63,6 +63,9 @@ struct bsf_metrics {
 	atomic_uint_fast64_t challenges_reused;     /* sent again instead of a new vector */
 	atomic_uint_fast64_t challenges_refused_rate;    /* 503: IMPI over its rate */
 	atomic_uint_fast64_t challenges_refused_per_ip;  /* 503: address at its cap */
+	/* GSUP (av.source = gsup, bsf/gsup_link.c): */
+	atomic_uint_fast64_t gsup_outages;        /* times the HLR became unreachable */
+	atomic_uint_fast64_t gsup_dropped;        /* malformed or unexpected messages */
 };
 
 void metrics_init(struct bsf_metrics *m);

@@ -20,7 +20,13 @@ process on 127.0.0.1, in a temporary folder removed at the end:
   7. gba-client registers a session key for a target CSE, and gba-target
      retrieves it; all sides must agree (compared by check value).
 
-Usage: demo.py BUILD_DIR
+With --hlr osmo, Debian's osmo-hlr (Osmocom's HLR, over GSUP) takes the
+HSS simulator's place in step 1: the subscriber's K and OPc go into it through
+its VTY, as a lab provisions its SIMs, and gba-bsf asks it for vectors
+(av.source = gsup, docs/core-network.md); the GUSS stays in the BSF's own
+database, which osmo-hlr has none of.
+
+Usage: demo.py BUILD_DIR [--hlr osmo]
 """
 import json
 import os
@@ -31,6 +37,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "harness"))
 import gbatest  # noqa: E402
+import osmohlr  # noqa: E402
 import pcscd  # noqa: E402
 
 IMPI = "001010000000001@ims.mnc001.mcc001.3gppnetwork.org"
@@ -96,6 +103,42 @@ class Demo:
               f"subscriber {IMPI},")
         print(f"   GUSS with a USS for {NAF} naming the node {NODE_ID}")
 
+    def start_osmo_hlr(self):
+        """osmo-hlr with the subscriber; the GUSS in the BSF's own database."""
+        self.hlr = osmohlr.Hlr(self.procs, osmohlr.free_loopback())
+        self.hlr.start()
+        self.hlr.add(IMSI, K, OPC)
+        self.bsf_db = os.path.join(self.dir, "bsf-subscribers.db")
+        # A row for the GUSS only: its keys are random and never used, the HLR's are.
+        keys = self.private("unused-keys", f"k={os.urandom(16).hex()}\nopc={os.urandom(16).hex()}\n")
+        gbatest.run([self.prog("tools", "gba-subscriber"), "--db", self.bsf_db, "add",
+                     "--impi", IMPI, "--imsi", IMSI, "--k-file", keys,
+                     "--guss-file", self.private("guss.xml", GUSS)], check=True)
+        print(f"1. osmo-hlr (GSUP) on {self.hlr.addr}:{osmohlr.GSUP_PORT}: IMSI {IMSI} "
+              "provisioned through its VTY;")
+        print(f"   the GUSS (a USS for {NAF} naming {NODE_ID}) in the BSF's database")
+
+    def av_config(self):
+        if getattr(self, "hlr", None):
+            return f"""[av]
+source = gsup
+[gsup]
+remote = {self.hlr.addr}:{osmohlr.GSUP_PORT}
+name = gba-bsf-demo
+[embedded]
+db = {self.bsf_db}
+"""
+        return f"""[av]
+source = zh
+[zh]
+origin_host = bsf.{REALM}
+origin_realm = {REALM}
+hss_host = 127.0.0.1
+hss_port = {self.hss_port}
+hss_realm = {REALM}
+hss_identity = hss.{REALM}
+"""
+
     def start_bsf(self):
         self.ub, self.zn = gbatest.free_port(), gbatest.free_port()
         admin = gbatest.free_port()
@@ -109,16 +152,7 @@ listen = 127.0.0.1:{self.ub}
 listen = 127.0.0.1:{admin}
 [store]
 uri = sqlite:{self.dir}/bsf-sessions.db
-[av]
-source = zh
-[zh]
-origin_host = bsf.{REALM}
-origin_realm = {REALM}
-hss_host = 127.0.0.1
-hss_port = {self.hss_port}
-hss_realm = {REALM}
-hss_identity = hss.{REALM}
-[zn]
+{self.av_config()}[zn]
 enabled = on
 listen = 127.0.0.1
 port = {self.zn}
@@ -133,8 +167,9 @@ tls_ca = {self.ca.cert}
         self.procs.start("bsf", [self.prog("bsf", "gba-bsf"), "--config", conf],
                          wait_port=self.ub)
         gbatest.wait_port(self.zn, 10.0)
-        print(f"2. gba-bsf: Ub http://127.0.0.1:{self.ub}/, Zh to the HSS, "
-              f"Zn on 127.0.0.1:{self.zn} (both TLS, certificates from a demo CA)")
+        via = "GSUP to osmo-hlr" if getattr(self, "hlr", None) else "Zh to the HSS"
+        print(f"2. gba-bsf: Ub http://127.0.0.1:{self.ub}/, {via}, "
+              f"Zn on 127.0.0.1:{self.zn} (TLS, certificates from a demo CA)")
 
     def start_naf(self):
         self.naf_tls, digest, admin = (gbatest.free_port() for _ in range(3))
@@ -213,10 +248,21 @@ tls_ca = {self.ca.cert}
 
 
 def main():
-    build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+    args = sys.argv[1:]
+    hlr = None
+    if "--hlr" in args:
+        i = args.index("--hlr")
+        hlr = args[i + 1] if i + 1 < len(args) else ""
+        del args[i:i + 2]
+        if hlr != "osmo":
+            raise SystemExit("demo: --hlr takes osmo")
+    build = os.path.abspath(args[0] if args else "build")
     with gbatest.Processes() as procs:
         d = Demo(build, procs)
-        d.start_hss()
+        if hlr:
+            d.start_osmo_hlr()
+        else:
+            d.start_hss()
         d.start_bsf()
         d.start_naf()
         card = d.start_card()
@@ -246,8 +292,13 @@ def main():
               f"{'all agree' if kc_ok else 'DIFFER'}")
         print(f"   gba-target retrieved it, and learns the node: {got.get('node_id')}")
 
-        codes = {name: procs.stop(name) for name in ("naf", "bsf", "hss")}
-        print(f"\nStopped gba-naf, gba-bsf, gba-hss-sim: exit codes {codes}.")
+        last = "hlr" if hlr else "hss"
+        codes = {name: procs.stop(name) for name in ("naf", "bsf", last)}
+        print(f"\nStopped gba-naf, gba-bsf, {'osmo-hlr' if hlr else 'gba-hss-sim'}: "
+              f"exit codes {codes}.")
+        for name, code in codes.items():
+            if code != 0:   # what went wrong, from the part's own log
+                print(f"--- {name} exited {code}; the end of its log:\n{procs.log(name)[-3000:]}")
         ok = km_ok and kc_ok and all(c == 0 for c in codes.values())
         print("Demo done: every side agrees." if ok else "Demo FAILED.")
         return 0 if ok else 1

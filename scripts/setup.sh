@@ -8,8 +8,8 @@ PACKAGES=(
   build-essential meson ninja-build pkg-config clang libclang-rt-14-dev python3
   # libgba
   nettle-dev libxml2-dev
-  # stores: SQLite (embedded default), Redis (shared)
-  libsqlite3-dev sqlite3 libhiredis-dev redis-server
+  # stores: SQLite (embedded default), Redis (shared), Redis Sentinel (HA)
+  libsqlite3-dev sqlite3 libhiredis-dev redis-server redis-sentinel
   # servers and clients: HTTP, TLS, Diameter
   libmicrohttpd-dev libgnutls28-dev gnutls-bin libcurl4-gnutls-dev
   libfreediameter-dev
@@ -27,6 +27,8 @@ PACKAGES=(
   # long-term keys wrapped under a KEK in a PKCS#11 token: p11-kit finds it;
   # the tests make tokens in SoftHSM2 and keys with pkcs11-tool (opensc)
   libp11-kit-dev p11-kit softhsm2 opensc
+  # av.source = gsup: vectors from Osmocom's HLR (the tests run a real one)
+  libosmo-gsup-client-dev osmo-hlr
 )
 
 missing=()

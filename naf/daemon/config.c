@@ -292,9 +292,11 @@ int ncfg_finish(struct naf_config *c, char *err, size_t err_size)
 		snprintf(err, err_size, "[keys] kek needs pin_file");
 		return -1;
 	}
-	if (strncmp(c->store_uri, "sqlite:", 7) && strncmp(c->store_uri, "redis://", 8)) {
+	if (strncmp(c->store_uri, "sqlite:", 7) && strncmp(c->store_uri, "redis://", 8) &&
+	    strncmp(c->store_uri, "redis-sentinel://", 17)) {
 		snprintf(err, err_size,
-			 "[store] uri: sqlite:<path> or redis://host:port[/db][?options]");
+			 "[store] uri: sqlite:<path>, redis://host:port[/db][?options] or "
+			 "redis-sentinel://host:port[,host:port...]/master[?options]");
 		return -1;
 	}
 	if (c->threads < 1 || c->threads > 64 || c->max_connections < 1 ||

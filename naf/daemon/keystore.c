@@ -16,7 +16,9 @@ gba_err ks_open(struct keystore **out, const char *uri)
 	if (!out || !uri || !*uri)
 		return GBA_ERR_INVALID_ARG;
 	if (!strncmp(uri, "redis://", 8))
-		return ks_redis_open(out, uri + 8);
+		return ks_redis_open(out, uri + 8, 0);
+	if (!strncmp(uri, "redis-sentinel://", 17))
+		return ks_redis_open(out, uri + 17, 1);
 	if (!strncmp(uri, "sqlite:", 7))
 		return ks_sqlite_open(out, uri + 7);
 	if (strstr(uri, "://"))

@@ -35,7 +35,7 @@ struct keystore {
 
 /* path: a file name (sqlite:PATH without the scheme). */
 gba_err ks_sqlite_open(struct keystore **out, const char *path);
-/* spec: HOST:PORT[/DB][?options] (redis:// without the scheme). */
-gba_err ks_redis_open(struct keystore **out, const char *spec);
+/* spec: what follows redis:// or redis-sentinel:// (sentinel 1). */
+gba_err ks_redis_open(struct keystore **out, const char *spec, int sentinel);
 
 #endif /* GBA_NAF_KEYSTORE_BACKEND_H */

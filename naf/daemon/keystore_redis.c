@@ -1,6 +1,7 @@
 /*
  * keystore_redis.c - gba-naf's key store on Redis (hiredis), store URI
  *   redis://HOST:PORT[/DB][?pool=N&timeout_ms=N]
+ *   redis-sentinel://HOST:PORT[,HOST:PORT...]/MASTER[?db=N&wait=N&...]
  *
  * Several gba-naf processes behind one address point at one Redis and so
  * share enrolments, session keys and revocations: a node may enrol and
@@ -47,7 +48,9 @@
  * The URI, the connection pool and the retry of a dropped connection are
  * lib/store's redis_pool.h, shared with the BSF's session store.  Every
  * command here may run twice: a register that did run the first time
- * answers "exists" and the daemon picks another key id.
+ * answers "exists" and the daemon picks another key id.  With
+ * redis-sentinel:// a write is followed by WAIT when wait=N is set, and
+ * fewer replicas in time gives GBA_ERR_STORE_UNWRITABLE (503, no Km).
  */
 #define _POSIX_C_SOURCE 200809L /* strnlen */
 
@@ -258,7 +261,7 @@ static gba_err rd_put_node(struct keystore *base, const struct ks_node *n)
 		redis_cmd_str(&cmd[c++], "GT");
 	}
 	redis_cmd_str(&cmd[c++], "EXEC");
-	gba_err err = redis_pool_run(r->pool, cmd, c, rep);
+	gba_err err = redis_pool_write(r->pool, cmd, c, rep);
 	if (err)
 		return err;
 	err = redis_exec_result(rep[c - 1]);
@@ -266,9 +269,8 @@ static gba_err rd_put_node(struct keystore *base, const struct ks_node *n)
 	return err;
 }
 
-static gba_err rd_get_node(struct keystore *base, const char *kmid, struct ks_node *out)
+static gba_err get_node_once(struct redis_ks *r, const char *kmid, struct ks_node *out)
 {
-	struct redis_ks *r = from_base(base);
 	struct rkey kn;
 	struct redis_cmd cmd = { 0 };
 	redisReply *rep = NULL;
@@ -298,6 +300,17 @@ static gba_err rd_get_node(struct keystore *base, const char *kmid, struct ks_no
 	else
 		snprintf(out->kmid, sizeof(out->kmid), "%s", kmid);
 	freeReplyObject(rep);
+	return err;
+}
+
+/* A miss just after a failover is asked of the new primary (redis_pool_moved). */
+static gba_err rd_get_node(struct keystore *base, const char *kmid, struct ks_node *out)
+{
+	struct redis_ks *r = from_base(base);
+	gba_err err = get_node_once(r, kmid, out);
+
+	if (err == GBA_ERR_NOT_FOUND && redis_pool_moved(r->pool))
+		err = get_node_once(r, kmid, out);
 	return err;
 }
 
@@ -333,7 +346,7 @@ static gba_err rd_put_key(struct keystore *base, const struct ks_key *k)
 	redis_cmd_arg(&cmd, kc, kc_len);
 	redis_cmd_str(&cmd, exp);
 	redis_cmd_str(&cmd, exat);
-	gba_err err = redis_pool_run(r->pool, &cmd, 1, &rep);
+	gba_err err = redis_pool_write(r->pool, &cmd, 1, &rep);
 	if (err)
 		return err;
 	if (rep->type != REDIS_REPLY_INTEGER)
@@ -353,16 +366,15 @@ static gba_err del_key(struct redis_ks *r, const struct rkey *kk)
 
 	redis_cmd_str(&cmd, "DEL");
 	cmd_key(&cmd, kk);
-	gba_err err = redis_pool_run(r->pool, &cmd, 1, &rep);
+	gba_err err = redis_pool_write(r->pool, &cmd, 1, &rep);
 	if (!err)
 		freeReplyObject(rep);
 	return err;
 }
 
-static gba_err rd_get_key(struct keystore *base, const char *key_id, int64_t now,
-			  struct ks_key *out)
+static gba_err get_key_once(struct redis_ks *r, const char *key_id, int64_t now,
+			   struct ks_key *out)
 {
-	struct redis_ks *r = from_base(base);
 	struct rkey kk;
 	struct redis_cmd cmd = { 0 };
 	redisReply *rep = NULL;
@@ -404,6 +416,17 @@ static gba_err rd_get_key(struct keystore *base, const char *key_id, int64_t now
 	return err;
 }
 
+static gba_err rd_get_key(struct keystore *base, const char *key_id, int64_t now,
+			  struct ks_key *out)
+{
+	struct redis_ks *r = from_base(base);
+	gba_err err = get_key_once(r, key_id, now, out);
+
+	if (err == GBA_ERR_NOT_FOUND && redis_pool_moved(r->pool))
+		err = get_key_once(r, key_id, now, out);
+	return err;
+}
+
 static gba_err rd_revoke(struct keystore *base, const char *who, char (*kmids)[KS_ID_MAX + 1],
 			 unsigned max_kmids, unsigned *n_kmids)
 {
@@ -421,7 +444,7 @@ static gba_err rd_revoke(struct keystore *base, const char *who, char (*kmids)[K
 	redis_cmd_str(&cmd, "0");
 	redis_cmd_str(&cmd, who);
 	redis_cmd_str(&cmd, now);
-	gba_err err = redis_pool_run(r->pool, &cmd, 1, &rep);
+	gba_err err = redis_pool_write(r->pool, &cmd, 1, &rep);
 	if (err)
 		return err;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
@@ -447,7 +470,7 @@ static gba_err rd_reinstate(struct keystore *base, const char *who)
 		return GBA_ERR_NOT_FOUND;
 	redis_cmd_str(&cmd, "DEL");
 	cmd_key(&cmd, &kr);
-	gba_err err = redis_pool_run(r->pool, &cmd, 1, &rep);
+	gba_err err = redis_pool_write(r->pool, &cmd, 1, &rep);
 	if (err)
 		return err;
 	if (rep->type != REDIS_REPLY_INTEGER)
@@ -563,13 +586,14 @@ static const struct ks_ops redis_ops = {
 
 /* ---- opening ----------------------------------------------------------- */
 
-gba_err ks_redis_open(struct keystore **out, const char *spec)
+gba_err ks_redis_open(struct keystore **out, const char *spec, int sentinel)
 {
 	struct redis_ks *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return GBA_ERR_NO_MEMORY;
-	gba_err err = redis_pool_open(&r->pool, spec);
+	gba_err err = sentinel ? redis_pool_open_sentinel(&r->pool, spec)
+			       : redis_pool_open(&r->pool, spec);
 	if (err) {
 		free(r);
 		return err;

@@ -45,7 +45,11 @@ struct svc_error svc_store_error(gba_err err)
 
 	if (err == GBA_ERR_STORE_UNWRITABLE) {
 		e = ERR(503, "store_unwritable",
-			"the key store cannot write (disk full); nothing was stored, try again later");
+			"the key store cannot write (disk full, or too few Redis replicas "
+			"acknowledged it); nothing was acknowledged, try again later");
+	} else if (err == GBA_ERR_UNAVAILABLE || err == GBA_ERR_TIMEOUT) {
+		/* Redis down, or no primary found within failover_ms. */
+		e = ERR(503, "store_unavailable", "the key store is unreachable, try again later");
 	}
 	return e;
 }

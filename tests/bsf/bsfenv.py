@@ -43,6 +43,19 @@ def add_subscriber(tools, db, impi=IMPI, k=K, opc=OPC, sqn=0):
         raise RuntimeError(f"gba-subscriber add failed: {r.stdout}{r.stderr}")
 
 
+def card_impi(i):
+    """The IMPI of numbered test subscriber i, for tests with several UEs."""
+    return f"00101000000{i:04d}@ims.mnc001.mcc001.3gppnetwork.org"
+
+
+def add_cards(tools, procs, db, n):
+    """n numbered subscribers (card_impi) in db; returns a card state file
+    path for each, in procs.dir."""
+    for i in range(n):
+        add_subscriber(tools, db, impi=card_impi(i))
+    return [os.path.join(procs.dir, f"card{i}.sqn") for i in range(n)]
+
+
 class Bsf:
     """One gba-bsf process with its config file and ports."""
 
@@ -61,7 +74,11 @@ class Bsf:
             "ub": {"listen": f"127.0.0.1:{self.port}"},
             "admin": {"listen": f"127.0.0.1:{self.admin_port}"},
             "store": {"uri": self.store},
-            "embedded": {"db": self.db},
+            # Many tests run a second BSF on the database in the same IND
+            # slot for one card, one at a time: no slot lease unless the test
+            # asks (test_bsf_sqn_shared does).  Its holder is the test's name
+            # for the BSF, so a restart on new ports takes its lease back.
+            "embedded": {"db": self.db, "lease_id": name, "lease_ttl": "0"},
             "log": {"level": "debug"},
         }
         if tls:

@@ -79,7 +79,12 @@ static const char *const impis[SUBSCRIBERS + 1] = {
 
 static char dir[64];
 static struct bsf_config cfg;
-static struct bsf_log blog;
+/* Set directly, a level above error: the fuzzer's output stays quiet. */
+static struct bsf_log blog = {
+	.level = (enum log_level)(LOG_LVL_ERROR + 1),
+	.impi_mode = LOG_IMPI_HIDE,
+	.fd = 2,
+};
 static struct bsf_metrics metrics;
 static struct av_source *av;
 static struct gba_session_store *store;
@@ -89,6 +94,7 @@ static struct gba_usim_sqn cards[SUBSCRIBERS];     /* their SQN memory */
 /* A challenge this input received, and what the card made of it. */
 struct seen_challenge {
 	char nonce[NONCE_TEXT_LEN + 1];
+	uint8_t raw[NONCE_RAW_LEN];  /* RAND, AUTN, slot, expiry, tag */
 	int who;                   /* index into impis */
 	gba_err usim;              /* GBA_OK, GBA_ERR_SYNC_FAILURE, ... */
 	struct gba_usim_answer ans;
@@ -165,7 +171,6 @@ static void set_up(void)
 	snprintf(cfg.domain, sizeof(cfg.domain), "bsf.fuzz.test");
 	snprintf(cfg.realm, sizeof(cfg.realm), "realm.fuzz.test");
 	cfg.algorithm = GBA_DIGEST_ALG_AKAV1_MD5;
-	log_init(&blog, LOG_LVL_ERROR + 1, LOG_IMPI_HIDE);
 	metrics_init(&metrics);
 	snprintf(path, sizeof(path), "%s/subscribers.db", dir);
 	check(av_source_embedded_open(&av, path, 0, 32, NULL) == GBA_OK);
@@ -232,6 +237,7 @@ static void record_challenge(struct run *r, const char *nonce, int who)
 	c->who = who;
 	check(gba_base64_decode(raw, sizeof(raw), &n, nonce, NONCE_TEXT_LEN) == GBA_OK &&
 	      n == NONCE_RAW_LEN);
+	memcpy(c->raw, raw, sizeof(raw));
 	c->usim = who < SUBSCRIBERS ? gba_usim_authenticate(&key, &cards[who], raw, raw + 16, &c->ans)
 				    : GBA_ERR_NOT_FOUND;
 }
@@ -287,10 +293,21 @@ static void expected_response(const struct seen_challenge *c, const struct gba_d
 		      gba_digest_response_ha1(out, ha1, &in) == GBA_OK);
 }
 
+/*
+ * The challenge a nonce names as the BSF finds it: by RAND and slot (the
+ * pending table decides, not the rest of the nonce: see bsf/nonce.h), so
+ * a nonce whose expiry or tag was changed still names its challenge.
+ */
 static struct seen_challenge *find_challenge(struct run *r, const struct gba_str *nonce)
 {
+	uint8_t raw[NONCE_RAW_LEN + 3];
+	size_t n = 0;
+
+	if (!nonce->ptr || gba_base64_decode(raw, sizeof(raw), &n, nonce->ptr, nonce->len) ||
+	    n != NONCE_RAW_LEN)
+		return NULL;
 	for (int i = 0; i < r->n_ch; i++)
-		if (nonce->len == NONCE_TEXT_LEN && !memcmp(nonce->ptr, r->ch[i].nonce, NONCE_TEXT_LEN))
+		if (!memcmp(raw, r->ch[i].raw, 16) && !memcmp(raw + 32, r->ch[i].raw + 32, 4))
 			return &r->ch[i];
 	return NULL;
 }

@@ -3,11 +3,15 @@
  * single-use nonces, the key store (nodes, keys, expiry, revocation) and
  * the configuration parser.
  *
- *     test_naf_core [--redis redis://127.0.0.1:PORT/DB]
+ *     test_naf_core [--redis redis://127.0.0.1:PORT/DB
+ *                    [--sentinel redis-sentinel://... HOST:PORT]]
  *
  * The key store tests run on SQLite, and with --redis (run_redis.py starts
  * a redis-server and passes it) on Redis too, which they empty first; the
- * Redis run adds two handles sharing one server, as two gba-naf do.
+ * Redis run adds two handles sharing one server, as two gba-naf do.  With
+ * --sentinel (run_redis.py --sentinel starts a primary, two replicas and
+ * three sentinels; HOST:PORT is the primary) the key store follows a
+ * SENTINEL FAILOVER without reopening.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -126,6 +131,35 @@ static int flush_redis(void)
 		freeReplyObject(r2);
 	redisFree(c);
 	return ok ? 0 : -1;
+}
+
+static const char *sentinel_uri;     /* --sentinel: the key store on Redis Sentinel */
+static const char *sentinel_primary; /* its first primary, HOST:PORT */
+
+/* A raw hiredis connection to "HOST:PORT...", or NULL. */
+static redisContext *raw_connect(const char *addr)
+{
+	char host[64];
+	int port = 0;
+	if (sscanf(addr, "%63[^:]:%d", host, &port) != 2)
+		return NULL;
+	redisContext *c = redisConnect(host, port);
+	if (c && c->err) {
+		redisFree(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* The first reply string of a command on c ("" when none), into out. */
+static void raw_first(redisContext *c, const char *cmd, char *out, size_t size)
+{
+	redisReply *r = redisCommand(c, cmd);
+	const redisReply *e = r && r->type == REDIS_REPLY_ARRAY && r->elements ? r->element[0] : r;
+	snprintf(out, size, "%s", e && (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS)
+					  ? e->str : "");
+	if (r)
+		freeReplyObject(r);
 }
 
 static int make_store(void **state)
@@ -433,7 +467,8 @@ static void test_config_line_bytes(void **state)
 {
 	(void)state;
 	static const char nul[] = "[naf]\nfqdn = evil.example.org\0.good\n";
-	char path[64], err[512], *text = malloc(5100);
+	static char text[5100];
+	char path[64], err[512];
 	struct naf_config *c = calloc(1, sizeof(*c));
 	FILE *f;
 
@@ -469,7 +504,6 @@ static void test_config_line_bytes(void **state)
 	assert_int_equal(ncfg_load(c, path, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, ":2: NUL octet"));
 	unlink(path);
-	free(text);
 	free(c);
 }
 
@@ -534,10 +568,92 @@ static void test_registration_bodies(void **state)
 	}
 }
 
+/*
+ * gba-naf's key store on Redis Sentinel, wait=1.  Handle x has talked to
+ * the first primary when a SENTINEL FAILOVER hands over to a replica and
+ * the old primary turns replica (the sentinels drop its clients): x
+ * follows without reopening, its reads still find every key and its
+ * writes go to the new primary, and what another handle y writes there
+ * is found through x.  A WAIT no replica set can satisfy is
+ * GBA_ERR_STORE_UNWRITABLE.
+ */
+static void test_store_sentinel_failover(void **state)
+{
+	struct keystore *x, *y;
+	struct ks_key k, gk;
+	char id[32], role[16] = "", admin[80];
+	(void)state;
+	if (!sentinel_uri)
+		skip();
+	redisContext *old = raw_connect(sentinel_primary);
+	assert_non_null(old);
+	redisReply *r = redisCommand(old, "FLUSHALL");
+	assert_non_null(r);
+	freeReplyObject(r);
+	assert_int_equal(ks_open(&x, sentinel_uri), GBA_OK);
+	for (int i = 0; i < 8; i++) {
+		snprintf(id, sizeof(id), "before%d@naf", i);
+		k = a_key(id, "CAE1", "/cse-t", 4000000000LL);
+		assert_int_equal(ks_put_key(x, &k), GBA_OK);
+	}
+	/* SENTINEL FAILOVER through the first sentinel of the URI. */
+	assert_int_equal(sscanf(sentinel_uri, "redis-sentinel://%79[^,/]", admin), 1);
+	redisContext *sen = raw_connect(admin);
+	assert_non_null(sen);
+	r = redisCommand(sen, "SENTINEL FAILOVER gbamaster");
+	assert_true(r && r->type == REDIS_REPLY_STATUS);
+	freeReplyObject(r);
+	redisFree(sen);
+	redisFree(old);
+	/* The sentinels kill the old primary's clients when they demote it. */
+	for (int i = 0; i < 200 && strcmp(role, "slave"); i++) {
+		struct timespec pause = { 0, 100 * 1000 * 1000 };
+		nanosleep(&pause, NULL);
+		if ((old = raw_connect(sentinel_primary))) {
+			raw_first(old, "ROLE", role, sizeof(role));
+			redisFree(old);
+		}
+	}
+	assert_string_equal(role, "slave");
+
+	assert_int_equal(ks_open(&y, sentinel_uri), GBA_OK);
+	k = a_key("by-y@naf", "CAE1", "/cse-t", 4000000000LL);
+	assert_int_equal(ks_put_key(y, &k), GBA_OK);
+	assert_int_equal(ks_get_key(x, "by-y@naf", 1000, &gk), GBA_OK);
+	for (int i = 0; i < 8; i++) {
+		snprintf(id, sizeof(id), "after%d@naf", i);
+		k = a_key(id, "CAE1", "/cse-t", 4000000000LL);
+		assert_int_equal(ks_put_key(x, &k), GBA_OK);
+		assert_int_equal(ks_get_key(y, id, 1000, &gk), GBA_OK);
+		snprintf(id, sizeof(id), "before%d@naf", i);
+		assert_int_equal(ks_get_key(x, id, 1000, &gk), GBA_OK);
+		assert_memory_equal(gk.kc, k.kc, 32);
+	}
+	assert_int_equal(ks_get_key(x, "never@naf", 1000, &gk), GBA_ERR_NOT_FOUND);
+	ks_close(y);
+	ks_close(x);
+
+	/* WAIT for more replicas than there are: the key is not acknowledged
+	 * (gba-naf answers 503 store_unwritable and hands out no Km). */
+	char uri[600];
+	struct keystore *z;
+	snprintf(uri, sizeof(uri), "%s&wait=3&wait_ms=200", sentinel_uri);
+	assert_int_equal(ks_open(&z, uri), GBA_OK);
+	k = a_key("unacked@naf", "CAE1", "/cse-t", 4000000000LL);
+	assert_int_equal(ks_put_key(z, &k), GBA_ERR_STORE_UNWRITABLE);
+	ks_close(z);
+}
+
 int main(int argc, char **argv)
 {
-	if (argc == 3 && !strcmp(argv[1], "--redis")) {
+	if ((argc == 3 || argc == 6) && !strcmp(argv[1], "--redis")) {
 		redis_uri = argv[2];
+		if (argc == 6 && strcmp(argv[3], "--sentinel"))
+			return 2;
+		if (argc == 6) {
+			sentinel_uri = argv[4];
+			sentinel_primary = argv[5];
+		}
 	} else if (argc != 1) {
 		fprintf(stderr, "usage: test_naf_core [--redis redis://HOST:PORT/DB]\n");
 		return 2;
@@ -563,6 +679,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_store_revoke, make_store, drop_store),
 		cmocka_unit_test_setup_teardown(test_store_purge, make_store, drop_store),
 		cmocka_unit_test_setup_teardown(test_store_redis_shared, make_store, drop_store),
+		cmocka_unit_test(test_store_sentinel_failover),
 	};
 	int failed = cmocka_run_group_tests_name("naf_core", tests, NULL, NULL);
 	if (redis_uri) {

@@ -44,7 +44,7 @@ def has_secret(text):
 def test_help(c, t):
     r = t.run("--help", db=False)
     c.check("--help exits 0", r.returncode == EXIT_DONE, r.stderr)
-    for word in ["add", "list", "show", "remove", "import", "--impi", "--imsi", "--impu",
+    for word in ["add", "list", "show", "remove", "import", "map", "unmap", "maps", "--impi", "--imsi", "--impu",
                  "--k", "--k-file", "--op", "--opc", "--amf", "--algo", "--tuak-iterations",
                  "--res-len", "--sqn", "--ind-bits", "--guss-file", "Exit codes"]:
         c.check(f"--help mentions {word}", word in r.stdout)
@@ -203,6 +203,36 @@ def test_remove(c, t):
     c.check("remove without IMPI: exit 2", r.returncode == EXIT_USAGE)
 
 
+def test_map(c, t, tmp):
+    """IMPI -> IMSI mappings for av.source = gsup: map, show, maps, unmap."""
+    fresh = Runner(t.prog, os.path.join(tmp, "maps-only.db"))
+    r = fresh.run("map", "alice@ims.example.org", "001010000000002")
+    c.check("map: a database with no subscribers is created", r.returncode == EXIT_DONE,
+            r.stderr)
+    r = fresh.run("map", "alice@ims.example.org", "001010000000003")
+    c.check("map again: replaces", r.returncode == EXIT_DONE, r.stderr)
+    r = fresh.run("show", "alice@ims.example.org")
+    c.check("show: a mapped IMPI without a subscriber row",
+            r.returncode == EXIT_DONE and "mapped_imsi: 001010000000003" in r.stdout, r.stdout)
+    r = fresh.run("map", "bob@ims.example.org", "00101x")
+    c.check("map: an IMSI that is not 6 to 15 digits: exit 2", r.returncode == EXIT_USAGE)
+    r = fresh.run("map", "bob@ims.example.org")
+    c.check("map without an IMSI: exit 2", r.returncode == EXIT_USAGE)
+    r = fresh.run("maps")
+    c.check("maps: one line per mapping",
+            r.returncode == EXIT_DONE and "alice@ims.example.org\t001010000000003" in r.stdout
+            and "bob@" not in r.stdout, r.stdout)
+    r = fresh.run("unmap", "alice@ims.example.org")
+    c.check("unmap: exit 0", r.returncode == EXIT_DONE, r.stderr)
+    r = fresh.run("unmap", "alice@ims.example.org")
+    c.check("unmap again: exit 3", r.returncode == EXIT_NOT_FOUND)
+    r = fresh.run("show", "alice@ims.example.org")
+    c.check("show after unmap: exit 3", r.returncode == EXIT_NOT_FOUND)
+    r = t.run("maps")
+    c.check("maps on a database never mapped: just the header",
+            r.returncode == EXIT_DONE and r.stdout.strip() == "# impi\timsi", r.stdout)
+
+
 def count(t):
     r = t.run("list")
     return len([l for l in r.stdout.splitlines() if not l.startswith("#")])
@@ -281,6 +311,7 @@ def main():
         test_remove(c, t)
         test_import(c, t, procs.dir)
         test_op_not_stored(c, t)
+        test_map(c, t, procs.dir)
         leaks = [o for o in t.output if has_secret(o)]
         c.check(f"no output of {len(t.output)} runs shows K, OP or OPc", not leaks,
                 leaks[0] if leaks else "")

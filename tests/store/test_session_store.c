@@ -519,6 +519,18 @@ static void test_bad_uris(void **state)
 		"sqlite:/tmp/x.db?exclusive=2", "sqlite:/tmp/x.db?ckpt_pages=99", "sqlite:/tmp/x.db?commit_ms=", "sqlite:/tmp/x.db?=1",
 		"sqlite:/tmp/x.db?commit_ms=1&", "sqlite:/tmp/x.db?commit_ms=1&&batch=2",
 		"redis://127.0.0.1:6379?timeout_ms=0", "redis://127.0.0.1:6379/0?pool=2&",
+		/* Sentinel: a master name and at most 8 sentinels; its options only there. */
+		"redis-sentinel://", "redis-sentinel://127.0.0.1:26379",
+		"redis-sentinel://127.0.0.1:26379/", "redis-sentinel://127.0.0.1:26379/?db=1",
+		"redis-sentinel://127.0.0.1:26379,/m", "redis-sentinel://,127.0.0.1:26379/m",
+		"redis-sentinel://127.0.0.1/m", "redis-sentinel://127.0.0.1:0/m",
+		"redis-sentinel://a:1,b:1,c:1,d:1,e:1,f:1,g:1,h:1,i:1/m",
+		"redis-sentinel://127.0.0.1:26379/m?wait=x", "redis-sentinel://127.0.0.1:26379/m?wait=17",
+		"redis-sentinel://127.0.0.1:26379/m?wait_ms=0", "redis-sentinel://127.0.0.1:26379/m?db=x",
+		"redis-sentinel://127.0.0.1:26379/m?failover_ms=999999",
+		"redis-sentinel://127.0.0.1:26379/m?sentinel_auth_file=/nonexistent/pass",
+		"redis-sentinel://127.0.0.1:26379/m?nope=1", "redis://127.0.0.1:6379?wait=1",
+		"redis://127.0.0.1:6379?sentinel_user=x",
 	};
 
 	(void)state;
@@ -534,6 +546,10 @@ static void test_bad_uris(void **state)
 	assert_int_equal(gba_session_store_open(&st, "sqlite:/nonexistent-dir/x/s.db"),
 			 GBA_ERR_STORE);
 	assert_int_equal(gba_session_store_open(&st, "redis://127.0.0.1:1/0?timeout_ms=500"),
+			 GBA_ERR_UNAVAILABLE);
+	/* No sentinel answers (failover_ms=0: no waiting for one). */
+	assert_int_equal(gba_session_store_open(&st, "redis-sentinel://127.0.0.1:1,127.0.0.1:2/m"
+						     "?failover_ms=0&timeout_ms=200"),
 			 GBA_ERR_UNAVAILABLE);
 	gba_session_store_close(NULL);
 }
@@ -1286,6 +1302,64 @@ static int run_sqlite(void)
 	return rc;
 }
 
+/* --moved: a sentinel URI, that sentinel's HOST:PORT, the other server B. */
+static const char *moved_uri, *moved_sentinel, *moved_b_uri;
+
+/* Point the sentinel at moved_sentinel to B as gbamaster's primary. */
+static void sentinel_move_to(const char *bhost, int bport)
+{
+	char host[64];
+	int sport = 0;
+	redisReply *r;
+
+	assert_int_equal(sscanf(moved_sentinel, "%63[^:]:%d", host, &sport), 2);
+	redisContext *c = redisConnect(host, sport);
+	assert_true(c && !c->err);
+	r = redisCommand(c, "SENTINEL REMOVE gbamaster");
+	assert_true(r && r->type == REDIS_REPLY_STATUS);
+	freeReplyObject(r);
+	r = redisCommand(c, "SENTINEL MONITOR gbamaster %s %d 1", bhost, bport);
+	assert_true(r && r->type == REDIS_REPLY_STATUS);
+	freeReplyObject(r);
+	redisFree(c);
+}
+
+/*
+ * A get that misses is asked again of the primary the sentinels name now.
+ * Handle x has talked to A, the primary its sentinel named; the sentinel
+ * is then pointed at B (REMOVE + MONITOR: a primary that moved without
+ * x's connections being dropped), where another handle stored a session.
+ * x finds it: its miss on A makes it ask the sentinel, which names B.
+ * Before the move, the same miss is a plain "not found".
+ */
+static void test_sentinel_moved_read(void **state)
+{
+	struct gba_session_store *x, *y;
+	struct gba_session a, b, out;
+	char bhost[64];
+	int bport = 0;
+	(void)state;
+
+	make_session(&a, 1, IMPI, NOW);
+	make_session(&b, 2, IMPI, NOW);
+	assert_int_equal(gba_session_store_open(&x, moved_uri), GBA_OK);
+	for (int i = 0; i < 8; i++)   /* every pooled connection made, to A */
+		assert_int_equal(gba_session_store_put(x, &a, NULL, 0), GBA_OK);
+	assert_int_equal(gba_session_store_open(&y, moved_b_uri), GBA_OK);
+	assert_int_equal(gba_session_store_put(y, &b, NULL, 0), GBA_OK);
+	assert_int_equal(get_s(x, &b, NOW, &out), GBA_ERR_NOT_FOUND);
+
+	assert_int_equal(sscanf(moved_b_uri, "redis://%63[^:]:%d", bhost, &bport), 2);
+	sentinel_move_to(bhost, bport);
+	/* The store asks the sentinels at most once per 100 ms after misses. */
+	struct timespec pause = { 0, 200 * 1000 * 1000 };
+	nanosleep(&pause, NULL);
+	assert_int_equal(get_s(x, &b, NOW, &out), GBA_OK);
+	assert_same(&b, &out);
+	gba_session_store_close(y);
+	gba_session_store_close(x);
+}
+
 static int run_redis(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1306,6 +1380,13 @@ int main(int argc, char **argv)
 	NOW = (int64_t)time(NULL);
 	if (argc == 4 && !strcmp(argv[1], "--count"))
 		return count_sessions(argv[2], argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "--moved")) {
+		const struct CMUnitTest moved[] = { cmocka_unit_test(test_sentinel_moved_read) };
+		moved_uri = argv[2];
+		moved_sentinel = argv[3];
+		moved_b_uri = argv[4];
+		return cmocka_run_group_tests_name("session store: sentinel", moved, NULL, NULL);
+	}
 	if (argc == 6 && !strcmp(argv[1], "--redis") && !strcmp(argv[3], "--redis-auth")) {
 		redis_uri = argv[2];
 		redis_auth_host = argv[4];

@@ -1232,6 +1232,64 @@ static void test_open_errors(void **state)
 	gba_subdb_close(NULL);
 }
 
+static int count_lease(const struct gba_subdb_lease *l, void *arg)
+{
+	struct gba_subdb_lease *last = arg;
+	*last = *l;
+	last->ind += 100;   /* mark: called */
+	return 0;
+}
+
+/*
+ * IND slot leases: a holder takes a free slot and renews it; another
+ * holder is refused (and told who holds it) until the lease expires, then
+ * takes it; the same holder, "restarted", takes its own back at once; two
+ * handles (two BSFs) see one table; release frees the slot.
+ */
+static void test_ind_leases(void **state)
+{
+	struct gba_subdb *a = open_fresh(), *b = open_again();
+	struct gba_subdb_lease other, last;
+	const int64_t t = 1000000;
+	(void)state;
+
+	assert_int_equal(gba_subdb_lease_ind(a, "bsf-a", 0, t, 30, NULL), GBA_OK);
+	assert_int_equal(gba_subdb_lease_ind(b, "bsf-b", 1, t, 30, NULL), GBA_OK);
+	memset(&other, 0, sizeof(other));
+	assert_int_equal(gba_subdb_lease_ind(b, "bsf-b", 0, t + 10, 30, &other), GBA_ERR_EXISTS);
+	assert_string_equal(other.holder, "bsf-a");
+	assert_int_equal(other.ind, 0);
+	assert_int_equal(other.expires, t + 30);
+	/* Renewed by its holder: still refused to b past the first expiry. */
+	assert_int_equal(gba_subdb_lease_ind(a, "bsf-a", 0, t + 20, 30, NULL), GBA_OK);
+	assert_int_equal(gba_subdb_lease_ind(b, "bsf-b", 0, t + 31, 30, NULL), GBA_ERR_EXISTS);
+	/* a crashed (no renewal): b takes the slot only once the lease expired. */
+	assert_int_equal(gba_subdb_lease_ind(b, "bsf-c", 0, t + 49, 30, NULL), GBA_ERR_EXISTS);
+	assert_int_equal(gba_subdb_lease_ind(b, "bsf-c", 0, t + 50, 30, NULL), GBA_OK);
+	/* The same holder, restarted, takes its own lease back at once. */
+	assert_int_equal(gba_subdb_lease_ind(a, "bsf-c", 0, t + 51, 30, NULL), GBA_OK);
+	memset(&last, 0, sizeof(last));
+	assert_int_equal(gba_subdb_leases(a, count_lease, &last), GBA_OK);
+	assert_int_equal(last.ind, 101);   /* slot order: slot 1 last */
+	assert_string_equal(last.holder, "bsf-b");
+	assert_int_equal(gba_subdb_release_ind(a, "bsf-a", 1), GBA_ERR_NOT_FOUND);   /* not a's */
+	assert_int_equal(gba_subdb_release_ind(b, "bsf-b", 1), GBA_OK);
+	assert_int_equal(gba_subdb_lease_ind(a, "bsf-a", 1, t + 52, 30, NULL), GBA_OK);
+	/* Arguments. */
+	assert_int_equal(gba_subdb_lease_ind(a, "", 2, t, 30, NULL), GBA_ERR_INVALID_ARG);
+	assert_int_equal(gba_subdb_lease_ind(a, NULL, 2, t, 30, NULL), GBA_ERR_INVALID_ARG);
+	assert_int_equal(gba_subdb_lease_ind(a, "x", GBA_IND_SLOTS_MAX, t, 30, NULL),
+			 GBA_ERR_INVALID_ARG);
+	assert_int_equal(gba_subdb_lease_ind(a, "x", 2, t, 0, NULL), GBA_ERR_INVALID_ARG);
+	char longname[GBA_SUBDB_HOLDER_MAX + 2];
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(gba_subdb_lease_ind(a, longname, 2, t, 30, NULL), GBA_ERR_INVALID_ARG);
+	assert_int_equal(gba_subdb_leases(a, NULL, NULL), GBA_ERR_INVALID_ARG);
+	gba_subdb_close(b);
+	gba_subdb_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1250,6 +1308,7 @@ int main(void)
 		cmocka_unit_test(test_sqn_processes),
 		cmocka_unit_test(test_sqn_block),
 		cmocka_unit_test(test_sqn_block_resync),
+		cmocka_unit_test(test_ind_leases),
 		cmocka_unit_test(test_full_disk),
 		cmocka_unit_test(test_full_disk_sqn_block),
 		cmocka_unit_test(test_resync_card_ahead),

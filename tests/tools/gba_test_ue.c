@@ -89,7 +89,21 @@ static void kcv(char out[7], const uint8_t *key, size_t len)
 	gba_hex_encode(out, 7, d, 3);
 }
 
-static int report_success(const struct ub_session *s, const struct options *o)
+/*
+ * The SQN of the AUTN the card accepted: the one slot whose SEQ moved
+ * (SQN = SEQ << ind_bits | IND), or -1 when none did.  Lets a test check
+ * that no SQN is ever issued twice across BSFs.
+ */
+static long long accepted_sqn(const struct gba_usim_sqn *before,
+			      const struct gba_usim_sqn *after)
+{
+	for (unsigned i = 0; i < (1u << after->ind_bits) && i < GBA_IND_SLOTS_MAX; i++)
+		if (after->seq_ms[i] != before->seq_ms[i])
+			return (long long)((after->seq_ms[i] << after->ind_bits) | i);
+	return -1;
+}
+
+static int report_success(const struct ub_session *s, const struct options *o, long long sqn)
 {
 	char when[GBA_XS_DATETIME_MAX], ks_kcv[7], naf_kcv[7];
 	uint8_t ks_naf[32];
@@ -107,8 +121,8 @@ static int report_success(const struct ub_session *s, const struct options *o)
 	printf("{\"result\":\"ok\",\"status\":%d", s->result.status);
 	json_field("btid", s->info.btid);
 	json_field("lifetime", when);
-	printf(",\"lifetime_unix\":%lld,\"rounds\":%u,\"resyncs\":%u",
-	       (long long)s->info.lifetime, s->rounds, s->resyncs);
+	printf(",\"lifetime_unix\":%lld,\"rounds\":%u,\"resyncs\":%u,\"sqn\":%lld",
+	       (long long)s->info.lifetime, s->rounds, s->resyncs, sqn);
 	json_field("algorithm", gba_digest_algorithm_name(s->algorithm));
 	json_field("gba_type", o->gba_u ? "GBA_U" : "GBA_ME");
 	json_field("ks_kcv", ks_kcv);
@@ -392,6 +406,7 @@ static int run(const struct options *o, const struct gba_aka_key *key)
 		.fault = o->fault,
 		.stale_seconds = o->stale_seconds,
 	};
+	struct gba_usim_sqn before = sqn;
 	ub_session_begin(s, &p, 0);
 	ub_net_run(s, &addr, &fd, o->timeout_ms);
 	if (fd >= 0)
@@ -403,7 +418,7 @@ static int run(const struct options *o, const struct gba_aka_key *key)
 	if (o->state && usim_state_save(o->state, &sqn))
 		rc = report_error("state", s->result.status, "cannot save the state file");
 	else if (s->result.fail == UB_OK)
-		rc = report_success(s, o);
+		rc = report_success(s, o, accepted_sqn(&before, &sqn));
 	else
 		rc = report_failure(s);
 	ub_session_wipe(s);

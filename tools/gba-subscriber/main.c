@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gba/kek.h>
@@ -45,8 +46,12 @@ static const char usage_text[] =
 	"Commands:\n"
 	"  add --impi IMPI [options]   add one subscriber (options below)\n"
 	"  list                        one line per subscriber, IMPI order\n"
+	"  leases                      the BSFs' IND slot leases: slot, holder, expiry\n"
 	"  show IMPI                   one subscriber's public data\n"
 	"  remove IMPI                 delete a subscriber\n"
+	"  map IMPI IMSI               the IMSI an HLR (av.source = gsup) knows IMPI by\n"
+	"  unmap IMPI                  forget that mapping\n"
+	"  maps                        one line per mapping, IMPI order\n"
 	"  import FILE.csv             add many subscribers, all or none ('-': stdin)\n"
 	"  rewrap --new-kek URI --new-pin-file FILE | --to-plain\n"
 	"                              move every K and OPc to another KEK (from\n"
@@ -517,26 +522,143 @@ static int cmd_list(int argc, char **argv, const char *db_path)
 	return fflush(stdout) ? fail(EXIT_FAILED, "list: %s", strerror(errno)) : EXIT_DONE;
 }
 
+/* show: the IMPI's IMSI mapping for av.source = gsup, if any; 1 when shown. */
+static int show_mapping(struct gba_subdb *db, const char *impi)
+{
+	char imsi[GBA_IMSI_MAX + 1];
+
+	if (gba_subdb_imsi_of(db, impi, imsi))
+		return 0;
+	printf("mapped_imsi: %s\n", imsi);
+	return 1;
+}
+
+/* One lease: "IND HOLDER EXPIRES-UNIX live|expired". */
+static int lease_one(const struct gba_subdb_lease *l, void *arg)
+{
+	int64_t now = *(const int64_t *)arg;
+
+	printf("%u %s %lld %s\n", l->ind, l->holder, (long long)l->expires,
+	       l->expires > now ? "live" : "expired");
+	return 0;
+}
+
+static int cmd_leases(int argc, char **argv, const char *db_path)
+{
+	struct gba_subdb *db = NULL;
+	int64_t now = (int64_t)time(NULL);
+	gba_err err;
+	int rc;
+
+	(void)argv;
+	if (argc != 1)
+		return usage_error("leases takes no argument");
+	rc = open_db(db_path, 1, &db);
+	if (rc)
+		return rc;
+	printf("# ind\tholder\texpires (Unix s)\tstate\n");
+	err = gba_subdb_leases(db, lease_one, &now);
+	gba_subdb_close(db);
+	if (err)
+		return fail(exit_code(err), "leases: %s", gba_strerror(err));
+	return fflush(stdout) ? fail(EXIT_FAILED, "leases: %s", strerror(errno)) : EXIT_DONE;
+}
+
 static int cmd_show(int argc, char **argv, const char *db_path)
 {
 	struct gba_subscriber_info info;
 	struct gba_subdb *db = NULL;
 	const char *impi = NULL;
 	gba_err err;
-	int rc = one_impi(argc, argv, "show", &impi);
+	int rc = one_impi(argc, argv, "show", &impi), mapped = 0;
 
 	if (!rc)
 		rc = open_db(db_path, 1, &db);
 	if (rc)
 		return rc;
 	err = gba_subdb_get(db, impi, &info);
+	if (!err)
+		show_one(&info);
+	else if (err == GBA_ERR_NOT_FOUND)
+		printf("impi: %s\n", impi);
+	if (!err || err == GBA_ERR_NOT_FOUND)
+		mapped = show_mapping(db, impi);
+	gba_subdb_close(db);
+	if (err == GBA_ERR_NOT_FOUND && !mapped)
+		return fail(EXIT_NOT_FOUND, "%s: no such subscriber", impi);
+	if (err && err != GBA_ERR_NOT_FOUND)
+		return fail(exit_code(err), "show: %s", gba_strerror(err));
+	return EXIT_DONE;
+}
+
+static int cmd_map(int argc, char **argv, const char *db_path)
+{
+	struct gba_subdb *db = NULL;
+	gba_err err;
+	int rc;
+
+	if (argc != 3)
+		return usage_error("map takes an IMPI and an IMSI");
+	rc = open_db(db_path, 0, &db);   /* a GSUP BSF's database may hold only maps */
+	if (rc)
+		return rc;
+	err = gba_subdb_map(db, argv[1], argv[2]);
+	gba_subdb_close(db);
+	if (err == GBA_ERR_INVALID_ARG)
+		return usage_error("map: '%s' is no IMPI or '%s' no IMSI (6 to 15 digits)",
+				   argv[1], argv[2]);
+	if (err)
+		return fail(exit_code(err), "map: %s", gba_strerror(err));
+	printf("mapped %s to %s\n", argv[1], argv[2]);
+	return EXIT_DONE;
+}
+
+static int cmd_unmap(int argc, char **argv, const char *db_path)
+{
+	struct gba_subdb *db = NULL;
+	const char *impi = NULL;
+	gba_err err;
+	int rc = one_impi(argc, argv, "unmap", &impi);
+
+	if (!rc)
+		rc = open_db(db_path, 1, &db);
+	if (rc)
+		return rc;
+	err = gba_subdb_unmap(db, impi);
 	gba_subdb_close(db);
 	if (err == GBA_ERR_NOT_FOUND)
-		return fail(EXIT_NOT_FOUND, "%s: no such subscriber", impi);
+		return fail(EXIT_NOT_FOUND, "%s: no mapping", impi);
 	if (err)
-		return fail(exit_code(err), "show: %s", gba_strerror(err));
-	show_one(&info);
+		return fail(exit_code(err), "unmap: %s", gba_strerror(err));
+	printf("unmapped %s\n", impi);
 	return EXIT_DONE;
+}
+
+static int maps_one(const char *impi, const char *imsi, void *arg)
+{
+	(void)arg;
+	printf("%s\t%s\n", impi, imsi);
+	return 0;
+}
+
+static int cmd_maps(int argc, char **argv, const char *db_path)
+{
+	struct gba_subdb *db = NULL;
+	gba_err err;
+	int rc;
+
+	(void)argv;
+	if (argc != 1)
+		return usage_error("maps takes no argument");
+	rc = open_db(db_path, 1, &db);
+	if (rc)
+		return rc;
+	printf("# impi\timsi\n");
+	err = gba_subdb_map_list(db, maps_one, NULL);
+	gba_subdb_close(db);
+	if (err)
+		return fail(exit_code(err), "maps: %s", gba_strerror(err));
+	return fflush(stdout) ? fail(EXIT_FAILED, "maps: %s", strerror(errno)) : EXIT_DONE;
 }
 
 static int cmd_remove(int argc, char **argv, const char *db_path)
@@ -674,10 +796,18 @@ static int run(const char *cmd, int argc, char **argv, const char **db_path)
 		return cmd_list(argc, argv, *db_path);
 	if (!strcmp(cmd, "show"))
 		return cmd_show(argc, argv, *db_path);
+	if (!strcmp(cmd, "leases"))
+		return cmd_leases(argc, argv, *db_path);
 	if (!strcmp(cmd, "remove"))
 		return cmd_remove(argc, argv, *db_path);
 	if (!strcmp(cmd, "import"))
 		return cmd_import(argc, argv, *db_path);
+	if (!strcmp(cmd, "map"))
+		return cmd_map(argc, argv, *db_path);
+	if (!strcmp(cmd, "unmap"))
+		return cmd_unmap(argc, argv, *db_path);
+	if (!strcmp(cmd, "maps"))
+		return cmd_maps(argc, argv, *db_path);
 	if (!strcmp(cmd, "rewrap"))
 		return cmd_rewrap(argc, argv, *db_path);
 	return usage_error("unknown command '%s'", cmd);
@@ -704,7 +834,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return usage_error("no command (add, list, show, remove, import, rewrap)");
+		return usage_error("no command (add, list, show, leases, remove, import, rewrap)");
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;

@@ -46,7 +46,7 @@ struct gba_session_store {
 
 /* Open a back end; spec is the URI without its scheme. */
 gba_err session_sqlite_open(struct gba_session_store **out, const char *spec);
-gba_err session_redis_open(struct gba_session_store **out, const char *spec);
+gba_err session_redis_open(struct gba_session_store **out, const char *spec, int sentinel);
 
 
 /*

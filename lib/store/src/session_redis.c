@@ -1,6 +1,7 @@
 /*
  * session_redis.c - the Redis session store (hiredis), URI
  *   redis://HOST:PORT[/DB][?pool=N&timeout_ms=N]
+ *   redis-sentinel://HOST:PORT[,HOST:PORT...]/MASTER[?db=N&wait=N&...]
  *
  * Several BSF processes pointed at one Redis share their sessions.  Each
  * session is one string key whose TTL ends with the session (SET ... EXAT),
@@ -18,7 +19,10 @@
  *
  * The URI, the connection pool and the retry of a dropped connection are
  * redis_pool.h's (shared with gba-naf's key store): every pipeline here may
- * safely run twice.
+ * safely run twice (SET and EXPIREAT of the same values; INCR of d:seq
+ * only wastes an id; HSETNX that finds its own earlier write reads the id
+ * back).  With redis-sentinel:// the same holds across a failover, and a
+ * write is acknowledged only once WAIT says enough replicas have it.
  */
 #define _POSIX_C_SOURCE 200809L /* strnlen */
 
@@ -203,7 +207,7 @@ static gba_err domain_add(struct redis_store *r, const struct btid_key *key, uin
 
 	redis_cmd_str(&cmd, "INCR");
 	redis_cmd_str(&cmd, "d:seq");
-	err = redis_pool_run(r->pool, &cmd, 1, &rep);
+	err = redis_pool_write(r->pool, &cmd, 1, &rep);
 	if (err)
 		return err;
 	err = reply_id(rep, &fresh) ? GBA_ERR_STORE : GBA_OK;
@@ -216,7 +220,7 @@ static gba_err domain_add(struct redis_store *r, const struct btid_key *key, uin
 	redis_cmd_str(&cmd, "d");
 	redis_cmd_arg(&cmd, key->domain, key->domain_len);
 	redis_cmd_str(&cmd, num);
-	err = redis_pool_run(r->pool, &cmd, 1, &rep);
+	err = redis_pool_write(r->pool, &cmd, 1, &rep);
 	if (err)
 		return err;
 	if (rep->type != REDIS_REPLY_INTEGER)
@@ -323,7 +327,7 @@ static gba_err redis_put(struct gba_session_store *base, const struct gba_sessio
 	redis_cmd_str(&cmd[n], exat);
 	redis_cmd_str(&cmd[n++], "GT");
 	redis_cmd_str(&cmd[n++], "EXEC");
-	err = redis_pool_run(r->pool, cmd, n, rep);
+	err = redis_pool_write(r->pool, cmd, n, rep);
 	gba_wipe(value, sizeof(value));
 	if (err)
 		return err;
@@ -369,13 +373,14 @@ static gba_err session_command(struct redis_store *r, const struct btid_key *key
 		return err;
 	redis_cmd_str(&cmd, verb);
 	redis_cmd_arg(&cmd, skey, session_key(skey, key->rand, domain));
+	if (!strcmp(verb, "DEL"))
+		return redis_pool_write(r->pool, &cmd, 1, rep);
 	return redis_pool_run(r->pool, &cmd, 1, rep);
 }
 
-static gba_err redis_get(struct gba_session_store *base, const struct btid_key *key,
-			 int64_t now, struct gba_session *out, const struct guss_out *g)
+static gba_err get_once(struct redis_store *r, const struct btid_key *key, int64_t now,
+		       struct gba_session *out, const struct guss_out *g)
 {
-	struct redis_store *r = from_base(base);
 	redisReply *rep = NULL;
 	gba_err err = session_command(r, key, "GET", &rep);
 
@@ -398,6 +403,21 @@ static gba_err redis_get(struct gba_session_store *base, const struct btid_key *
 	/* The GUSS key is named by the IMPI in the value: a second round trip. */
 	if (g->buf || g->len)
 		err = get_guss(r, out->impi, g);
+	return err;
+}
+
+/*
+ * A miss just after a failover may come from a node that was the primary
+ * when we connected: when the sentinels name another one now, read again.
+ */
+static gba_err redis_get(struct gba_session_store *base, const struct btid_key *key,
+			 int64_t now, struct gba_session *out, const struct guss_out *g)
+{
+	struct redis_store *r = from_base(base);
+	gba_err err = get_once(r, key, now, out, g);
+
+	if (err == GBA_ERR_NOT_FOUND && redis_pool_moved(r->pool))
+		err = get_once(r, key, now, out, g);
 	return err;
 }
 
@@ -522,14 +542,14 @@ static const struct session_backend_ops redis_ops = {
 
 /* ---- opening ----------------------------------------------------------- */
 
-gba_err session_redis_open(struct gba_session_store **out, const char *spec)
+gba_err session_redis_open(struct gba_session_store **out, const char *spec, int sentinel)
 {
 	struct redis_store *r = calloc(1, sizeof(*r));
 	gba_err err;
 
 	if (!r)
 		return GBA_ERR_NO_MEMORY;
-	err = redis_pool_open(&r->pool, spec);
+	err = sentinel ? redis_pool_open_sentinel(&r->pool, spec) : redis_pool_open(&r->pool, spec);
 	if (err) {
 		free(r);
 		return err;

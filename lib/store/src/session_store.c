@@ -23,7 +23,9 @@ gba_err gba_session_store_open(struct gba_session_store **out, const char *uri)
 	if (!strncmp(uri, "sqlite:", 7))
 		return session_sqlite_open(out, uri + 7);
 	if (!strncmp(uri, "redis://", 8))
-		return session_redis_open(out, uri + 8);
+		return session_redis_open(out, uri + 8, 0);
+	if (!strncmp(uri, "redis-sentinel://", 17))
+		return session_redis_open(out, uri + 17, 1);
 	return GBA_ERR_INVALID_ARG;
 }
 

@@ -28,6 +28,7 @@
 
 #include "auc_cache.h"
 #include "guss_out.h"
+#include "local_fs.h"
 #include "sqlite_util.h"
 #include "subscriber_internal.h"
 #include "subscriber_keys.h"
@@ -121,7 +122,10 @@ gba_err gba_subdb_open_kek(struct gba_subdb **out, const char *path, struct gba_
 		free(db);
 		return GBA_ERR_NO_MEMORY;
 	}
-	err = store_sqlite_open(&db->db, path, "ON", 0);
+	/* SQN safety across processes rests on SQLite's locks: local only. */
+	err = store_check_local_fs(path);
+	if (!err)
+		err = store_sqlite_open(&db->db, path, "ON", 0);
 	if (!err)
 		err = store_sqlite_schema_steps(db->db, schema_sql, SCHEMA_VERSION, schema_steps);
 	if (!err)

@@ -60,6 +60,9 @@ struct gba_subdb;
  * Open (creating the schema if needed) the database file at path.  A file
  * whose keys are wrapped under a KEK is refused (GBA_ERR_NOT_AUTHORIZED):
  * open it with gba_subdb_open_kek().  A version-1 file is upgraded.
+ * GBA_ERR_UNSUPPORTED when path is on a network file system (NFS, SMB,
+ * CIFS), where SQLite's locks cannot keep BSFs from issuing one SQN twice
+ * (docs/deployment.md).
  */
 gba_err gba_subdb_open(struct gba_subdb **out, const char *path);
 
@@ -116,6 +119,62 @@ gba_err gba_subdb_get(struct gba_subdb *db, const char *impi, struct gba_subscri
 /* Call fn for each subscriber in IMPI order; a non-zero return stops. */
 gba_err gba_subdb_list(struct gba_subdb *db,
 		       int (*fn)(const struct gba_subscriber_info *info, void *arg), void *arg);
+
+/*
+ * IMPI -> IMSI, for an AuC that knows users by IMSI only (av.source =
+ * gsup): map (replacing an earlier mapping), unmap (GBA_ERR_NOT_FOUND when
+ * none), look up (GBA_ERR_NOT_FOUND when none) and list in IMPI order (a
+ * non-zero return of fn stops).  Stored in the database's impi_map table,
+ * created by the first map.
+ */
+gba_err gba_subdb_map(struct gba_subdb *db, const char *impi, const char *imsi);
+gba_err gba_subdb_unmap(struct gba_subdb *db, const char *impi);
+gba_err gba_subdb_imsi_of(struct gba_subdb *db, const char *impi, char imsi[GBA_IMSI_MAX + 1]);
+gba_err gba_subdb_map_list(struct gba_subdb *db,
+			   int (*fn)(const char *impi, const char *imsi, void *arg), void *arg);
+
+/*
+ * The GUSS stored for impi, or else for a subscriber row with this imsi
+ * (NULL or "": none), NUL-terminated in guss (size octets).
+ * GBA_ERR_NOT_FOUND when neither has one.
+ */
+gba_err gba_subdb_guss(struct gba_subdb *db, const char *impi, const char *imsi,
+		       char *guss, size_t size, size_t *len);
+
+/*
+ * IND slot leases (docs/deployment.md, layout B).  BSFs sharing one
+ * database must issue from distinct IND slots, or their SQNs reach a card
+ * out of order; a lease makes that explicit: a BSF leases its slot under
+ * a holder name (stable across its restarts) until now + ttl seconds
+ * (wall clock: the processes share only the file), renews it well before
+ * then, and releases it when it stops.  A crashed BSF's lease stays until
+ * it expires, so no other holder takes the slot while the crashed one's
+ * SQN blocks might still be in flight; the same holder, restarted, takes
+ * it back at once.
+ */
+#define GBA_SUBDB_HOLDER_MAX 127
+
+struct gba_subdb_lease {
+	unsigned ind;
+	char holder[GBA_SUBDB_HOLDER_MAX + 1];
+	int64_t expires;   /* Unix seconds */
+};
+
+/*
+ * Take or renew holder's lease of slot ind until now + ttl, in one write
+ * transaction.  GBA_ERR_EXISTS (and *other, may be NULL, filled) when
+ * another holder's lease has not expired at now; GBA_ERR_INVALID_ARG for
+ * an empty or too long holder, ind >= GBA_IND_SLOTS_MAX or ttl 0.
+ */
+gba_err gba_subdb_lease_ind(struct gba_subdb *db, const char *holder, unsigned ind,
+			    int64_t now, unsigned ttl, struct gba_subdb_lease *other);
+
+/* Drop holder's lease of slot ind (GBA_ERR_NOT_FOUND when it has none). */
+gba_err gba_subdb_release_ind(struct gba_subdb *db, const char *holder, unsigned ind);
+
+/* Call fn for each lease, live or expired, in slot order. */
+gba_err gba_subdb_leases(struct gba_subdb *db,
+			 int (*fn)(const struct gba_subdb_lease *lease, void *arg), void *arg);
 
 /*
  * Import subscribers from CSV, one per line, all in one transaction:
