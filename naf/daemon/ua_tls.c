@@ -238,6 +238,18 @@ static enum MHD_Result register_key(struct naf_svc *s, struct MHD_Connection *c,
 	return err ? reply_error(c, &e) : reply_json(c, MHD_HTTP_CREATED, json, NULL);
 }
 
+/* Which TLS the enrolment came over: the version, the suite, Km's Ua id. */
+static void log_handshake(gnutls_session_t ss, const uint8_t ua[5], const char *btid)
+{
+	char hex[11];
+	const char *suite = gnutls_ciphersuite_get(ss);
+
+	gba_hex_encode(hex, sizeof(hex), ua, 5);
+	nlog_info("TLS-PSK Ua: KmID %s over %s, %s, Km's Ua id %s", btid,
+		  gnutls_protocol_get_name(gnutls_protocol_get_version(ss)),
+		  suite ? suite : "?", hex);
+}
+
 static enum MHD_Result route(struct naf_svc *s, struct MHD_Connection *c, const char *url,
 			     const char *method, gnutls_session_t ss, const struct req *rq)
 {
@@ -253,8 +265,10 @@ static enum MHD_Result route(struct naf_svc *s, struct MHD_Connection *c, const 
 			e = (struct svc_error){ 403, "not_a_node", "only a node enrols" };
 		else if (handshake_ua_id(ss, ua))
 			e = (struct svc_error){ 500, "internal", "the suite has no Ua id" };
-		else if (!svc_enrol(s, id.name, ua, id.who == PSK_NODE_UICC, json, sizeof(json), &e))
+		else if (!svc_enrol(s, id.name, ua, id.who == PSK_NODE_UICC, json, sizeof(json), &e)) {
+			log_handshake(ss, ua, id.name);
 			return reply_json(c, MHD_HTTP_OK, json, NULL);
+		}
 	} else if (!strcmp(url, "/m2m/keys") && !strcmp(method, "POST")) {
 		if (node)
 			return register_key(s, c, ss, &id, rq);

@@ -155,6 +155,9 @@ def main():
         log = procs.log(naf["name"])
         c("gba-naf: SIGTERM, exit 0, no sanitizer report", code == 0 and
           "Sanitizer" not in log and "runtime error" not in log, f"exit {code} {log[-2000:]}")
+        c("gba-naf logs which TLS each enrolment used (TLS1.3, TLS1.2 with its suite)",
+          "over TLS1.3" in log and "Km's Ua id 0100000007" in log and
+          "TLS_PSK_WITH_AES_128_CCM_8, Km's Ua id 010001c0a8" in log, log[-2000:])
         c("gba-naf logs each refusal with its cause",
           "GBA_Digest is not supported" in log and "bad_record_mac sent" in log, log[-2000:])
     checks.finish()

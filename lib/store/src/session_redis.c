@@ -19,9 +19,10 @@
  *
  * The URI, the connection pool and the retry of a dropped connection are
  * redis_pool.h's (shared with gba-naf's key store): every pipeline here may
- * safely run twice (SET and EXPIREAT of the same values; INCR of d:seq
- * only wastes an id; HSETNX that finds its own earlier write reads the id
- * back).  With redis-sentinel:// the same holds across a failover, and a
+ * safely run twice (EXPIREAT of the same values; a session's SET NX that
+ * finds its own earlier write, byte for byte, takes it for done; INCR of
+ * d:seq only wastes an id; HSETNX that finds its own earlier write reads
+ * the id back).  SET NX is what keeps a B-TID to one live session.  With redis-sentinel:// the same holds across a failover, and a
  * write is acknowledged only once WAIT says enough replicas have it.
  */
 #define _POSIX_C_SOURCE 200809L /* strnlen */
