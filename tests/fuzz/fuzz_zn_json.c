@@ -44,15 +44,7 @@
 #include "zn.h"
 #include "zn_http.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void fail(int line, const char *what)
-{
-	fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, line, what);
-	abort();
-}
-#define check(cond) ((cond) ? (void)0 : fail(__LINE__, #cond))
+#include "fuzz_check.h"
 
 #define DOMAIN "bsf.fuzz.test"
 #define NAFS "naf.node.test = naf.example.org | naf2.example.org; all.node.test = *"
