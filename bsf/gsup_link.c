@@ -216,17 +216,20 @@ static void on_sai_answer(struct gsup_link *l, const struct osmo_gsup_message *m
 		say(l, 2, "gsup: SendAuthInfo error, cause %d", (int)m->cause);
 }
 
-/* libosmo-gsup-client hands over each GSUP message; ours to free. */
-static int on_read(struct osmo_gsup_client *gc, struct msgb *msg)
+/*
+ * One GSUP message from the HLR, after the IPA layer: answer the oldest
+ * request waiting for its IMSI, or log and count it as dropped.  Apart
+ * from on_read, tests/fuzz/fuzz_gsup.c calls this, without sockets.
+ */
+void gsup_link_receive(struct gsup_link *l, const uint8_t *data, size_t len)
 {
-	struct gsup_link *l = gc->data;
 	struct osmo_gsup_message m;
 	int rc;
 
 	memset(&m, 0, sizeof(m));
-	rc = osmo_gsup_decode(msgb_l2(msg), msgb_l2len(msg), &m);
+	rc = osmo_gsup_decode(data, len, &m);
 	if (rc < 0) {
-		say(l, 2, "gsup: dropped a malformed message (%d octets)", msgb_l2len(msg));
+		say(l, 2, "gsup: dropped a malformed message (%zu octets)", len);
 		if (l->metrics)
 			metrics_inc(&l->metrics->gsup_dropped);
 	} else if (m.message_type == OSMO_GSUP_MSGT_SEND_AUTH_INFO_RESULT ||
@@ -239,6 +242,12 @@ static int on_read(struct osmo_gsup_client *gc, struct msgb *msg)
 			metrics_inc(&l->metrics->gsup_dropped);
 	}
 	gba_wipe(m.auth_vectors, sizeof(m.auth_vectors));
+}
+
+/* libosmo-gsup-client hands over each GSUP message; ours to free. */
+static int on_read(struct osmo_gsup_client *gc, struct msgb *msg)
+{
+	gsup_link_receive(gc->data, msgb_l2(msg), msgb_l2len(msg));
 	msgb_free(msg);
 	return 0;
 }
