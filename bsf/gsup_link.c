@@ -159,6 +159,29 @@ static void fail_all_inflight(struct gsup_link *l, gba_err err)
 
 /* ---- answers from the HLR (loop thread) ----------------------------------------- */
 
+static int all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return !acc;
+}
+
+/*
+ * libosmocore's decoder marks a vector UMTS on any one of IK, CK, AUTN or
+ * RES and leaves the parts that were absent zero: a vector missing one
+ * would give the UE a zero RAND or AUTN and Ks a zero half.  A real one
+ * has none of them all zero (2^-128 each).
+ */
+static int umts_whole(const struct osmo_auth_vector *v)
+{
+	return (v->auth_types & OSMO_AUTH_TYPE_UMTS) && v->res_len >= 4 &&
+	       v->res_len <= GBA_RES_MAX && !all_zero(v->rand, sizeof(v->rand)) &&
+	       !all_zero(v->autn, sizeof(v->autn)) && !all_zero(v->ck, sizeof(v->ck)) &&
+	       !all_zero(v->ik, sizeof(v->ik));
+}
+
 static size_t copy_vectors(struct gsup_req *r, const struct osmo_gsup_message *m)
 {
 	r->n = 0;
@@ -166,9 +189,8 @@ static size_t copy_vectors(struct gsup_req *r, const struct osmo_gsup_message *m
 		const struct osmo_auth_vector *v = &m->auth_vectors[i];
 		struct gba_av *a = &r->av[r->n];
 
-		/* A GSM triplet has no AUTN: GBA needs UMTS AKA. */
-		if (!(v->auth_types & OSMO_AUTH_TYPE_UMTS) || v->res_len < 4 ||
-		    v->res_len > sizeof(a->xres))
+		/* A GSM triplet has no AUTN: GBA needs UMTS AKA, all of it. */
+		if (!umts_whole(v))
 			continue;
 		memcpy(a->rand, v->rand, 16);
 		memcpy(a->autn, v->autn, 16);
