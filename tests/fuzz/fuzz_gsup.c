@@ -46,8 +46,7 @@
 
 #include "../../bsf/gsup_link.c"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_check.h"
 
 #define REQ_MAX 6
 #define MSG_MAX 8
@@ -57,13 +56,6 @@ static const char *const imsis[4] = {
 	"001010000000001", "001010000000002", "262420123456789", "90170000000001",
 };
 
-static void fail(int line, const char *what)
-{
-	fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, line, what);
-	abort();
-}
-
-#define CHECK(c) do { if (!(c)) fail(__LINE__, #c); } while (0)
 
 /* ---- the oracle: complete UMTS tuples, from the raw octets ----------------------- */
 
@@ -211,27 +203,27 @@ static void check_finished(const struct tracked *t, const struct osmo_gsup_messa
 	struct tuple tu[TUPLE_MAX];
 	size_t nt = complete_tuples(msg, len, tu);
 
-	CHECK(!t->queued);
-	CHECK(!strcmp(r->imsi, m->imsi));
-	CHECK(r->state == REQ_DONE);
-	CHECK(r->order == answers_before + 1);
+	check(!t->queued);
+	check(!strcmp(r->imsi, m->imsi));
+	check(r->state == REQ_DONE);
+	check(r->order == answers_before + 1);
 	if (m->message_type == OSMO_GSUP_MSGT_SEND_AUTH_INFO_ERROR) {
-		CHECK(r->err == (m->cause == GMM_CAUSE_IMSI_UNKNOWN ? GBA_ERR_NOT_FOUND :
+		check(r->err == (m->cause == GMM_CAUSE_IMSI_UNKNOWN ? GBA_ERR_NOT_FOUND :
 				 GBA_ERR_UNAVAILABLE));
-		CHECK(r->n == 0);
+		check(r->n == 0);
 		return;
 	}
-	CHECK(m->message_type == OSMO_GSUP_MSGT_SEND_AUTH_INFO_RESULT);
+	check(m->message_type == OSMO_GSUP_MSGT_SEND_AUTH_INFO_RESULT);
 	if (r->err) {
-		CHECK(r->err == GBA_ERR_PARSE);
-		CHECK(r->n == 0);
-		CHECK(!usable_tuple(tu, nt));
+		check(r->err == GBA_ERR_PARSE);
+		check(r->n == 0);
+		check(!usable_tuple(tu, nt));
 		return;
 	}
-	CHECK(r->n >= 1 && r->n <= GSUP_LINK_MAX_AV);
+	check(r->n >= 1 && r->n <= GSUP_LINK_MAX_AV);
 	for (size_t i = 0; i < r->n; i++) {
-		CHECK(r->av[i].xres_len >= 4 && r->av[i].xres_len <= 16);
-		CHECK(av_is_tuple(&r->av[i], tu, nt));
+		check(r->av[i].xres_len >= 4 && r->av[i].xres_len <= 16);
+		check(av_is_tuple(&r->av[i], tu, nt));
 	}
 }
 
@@ -257,27 +249,27 @@ static void feed(struct gsup_link *l, struct tracked *t, size_t nt, const uint8_
 			gone++;
 			which = i;
 		}
-	CHECK(gone <= 1);
+	check(gone <= 1);
 	for (struct gsup_req *r = l->queue; r; r = r->next)
-		CHECK(r->state == REQ_QUEUED && r->n == 0);
+		check(r->state == REQ_QUEUED && r->n == 0);
 	if (!gone) {
-		CHECK(atomic_load(&l->metrics->gsup_dropped) == dropped + 1);
-		CHECK(l->answers == answers);
+		check(atomic_load(&l->metrics->gsup_dropped) == dropped + 1);
+		check(l->answers == answers);
 		gba_wipe(&m, sizeof(m));
 		return;
 	}
-	CHECK(atomic_load(&l->metrics->gsup_dropped) == dropped);
-	CHECK(decoded);
-	CHECK(!l->slow);
+	check(atomic_load(&l->metrics->gsup_dropped) == dropped);
+	check(decoded);
+	check(!l->slow);
 	/* The oldest waiting one of that IMSI, and none before it had it. */
 	for (size_t i = 0; i < which; i++)
-		CHECK(strcmp(before[i]->imsi, m.imsi));
+		check(strcmp(before[i]->imsi, m.imsi));
 	for (size_t i = 0; i < nt; i++) {
 		if (t[i].r != before[which])
 			continue;
 		if (t[i].abandoned) {
 			t[i].r = NULL;   /* freed by the link */
-			CHECK(!strcmp(imsis[t[i].imsi], m.imsi));
+			check(!strcmp(imsis[t[i].imsi], m.imsi));
 		} else {
 			check_finished(&t[i], &m, msg, len, answers);
 		}
