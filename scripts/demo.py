@@ -20,7 +20,11 @@ process on 127.0.0.1, in a temporary folder removed at the end:
   7. gba-client registers a session key for a target CSE, and gba-target
      retrieves it; all sides must agree (compared by check value).
 
-Usage: demo.py BUILD_DIR
+Usage: demo.py BUILD_DIR          the programs of a meson build directory
+       demo.py --installed ROOT  the installed programs: ROOT/usr/bin/gba-*,
+                                 the card profiles in ROOT/usr/share/gba/profiles
+                                 (ROOT '/' for an installed system; the packaging
+                                 test passes the packages' files extracted there)
 """
 import json
 import os
@@ -56,14 +60,22 @@ GUSS = f"""<guss xmlns="uri:3gpp-gba" id="demo">
 
 
 class Demo:
-    def __init__(self, build, procs):
-        self.build, self.procs, self.dir = build, procs, procs.dir
+    def __init__(self, build, procs, root=None):
+        self.build, self.root, self.procs, self.dir = build, root, procs, procs.dir
         self.env = dict(os.environ)
         # Zh and Zn over TLS: a CA made now, a certificate per Diameter peer.
         self.ca = gbatest.TestCA(self.dir, "diameter-ca")
 
     def prog(self, *path):
+        """A program by its build-tree path; installed, by its name only."""
+        if self.root is not None:
+            return os.path.join(self.root, "usr", "bin", path[-1])
         return os.path.join(self.build, *path)
+
+    def profile(self, name):
+        if self.root is not None:
+            return os.path.join(self.root, "usr", "share", "gba", "profiles", name)
+        return os.path.join(HERE, "..", "simulators", "usim", "profiles", name)
 
     def private(self, name, text):
         path = os.path.join(self.dir, name)
@@ -176,7 +188,7 @@ tls_ca = {self.ca.cert}
                                 f"k = {K}\nopc = {OPC}\n")
             print(f"4. no private pcscd here ({e}): the soft card stands in for the USIM")
             return ["--card", "soft:" + card]
-        profile = os.path.join(HERE, "..", "simulators", "usim", "profiles", "demo.conf")
+        profile = self.profile("demo.conf")
         self.procs.start("usim", [self.prog("simulators", "usim", "gba-usim-sim"),
                                   "--profile", profile,
                                   "--state", os.path.join(self.dir, "usim.state"),
@@ -213,9 +225,15 @@ tls_ca = {self.ca.cert}
 
 
 def main():
-    build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+    args, root = sys.argv[1:], None
+    if args[:1] == ["--installed"] and len(args) == 2:
+        build, root = None, os.path.abspath(args[1])
+    elif len(args) <= 1 and not args[:1] == ["--installed"]:
+        build = os.path.abspath(args[0] if args else "build")
+    else:
+        raise SystemExit("usage: demo.py [BUILD_DIR] | demo.py --installed ROOT")
     with gbatest.Processes() as procs:
-        d = Demo(build, procs)
+        d = Demo(build, procs, root)
         d.start_hss()
         d.start_bsf()
         d.start_naf()

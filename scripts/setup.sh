@@ -23,6 +23,8 @@ PACKAGES=(
   # long-term keys wrapped under a KEK in a PKCS#11 token: p11-kit finds it;
   # the tests make tokens in SoftHSM2 and keys with pkcs11-tool (opensc)
   libp11-kit-dev p11-kit softhsm2 opensc
+  # the Debian packages (debian/): built and checked by the 'packaging' suite
+  debhelper dpkg-dev lintian
 )
 
 missing=()
