@@ -77,6 +77,7 @@ struct bsf_config {
 	/* [embedded] */
 	char embedded_db[CFG_PATH_MAX];
 	unsigned embedded_ind;
+	int embedded_create_db;        /* 1: a missing file becomes an empty database */
 	unsigned embedded_sqn_block;   /* SQNs reserved per transaction */
 
 	/* [keys]: K and OPc of the embedded database wrapped under a KEK */

@@ -21,11 +21,8 @@
 #include <gba/tuak.h>
 #include <gba/util.h>
 
+#include "gba_cli.h"
 #include "keys.h"
-
-#ifndef GBA_VERSION
-#define GBA_VERSION "unknown"
-#endif
 
 /* Exit codes (documented in --help and docs/subscribers.md). */
 enum {
@@ -60,7 +57,7 @@ static const char usage_text[] =
 	"  --pin-file FILE             the token's user PIN (file ours, mode 0600)\n"
 	"  --kek-module PATH           the PKCS#11 module [every module p11-kit knows]\n"
 	"  -h, --help                  this text\n"
-	"  --version                   the version\n"
+	"  -V, --version               the version\n"
 	"\n"
 	"add options:\n"
 	"  --impi IMPI                 private identity (required)\n"
@@ -692,15 +689,20 @@ int main(int argc, char **argv)
 		db_path = "";
 	/* '+': stop at the command; its options are its own. */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:h", global_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:hV", global_options, NULL)) != -1) {
 		switch (opt) {
 		case O_DB: db_path = optarg; break;
 		case O_KEK: kek_opt.uri = optarg; break;
 		case O_PIN_FILE: kek_opt.pin_file = optarg; break;
 		case O_KEK_MODULE: kek_opt.module = optarg; break;
 		case 'h': fputs(usage_text, stdout); return EXIT_DONE;
-		case O_VERSION: printf("gba-subscriber %s\n", GBA_VERSION); return EXIT_DONE;
-		default: return bad_option(opt, argv);
+		case 'V':
+		case O_VERSION: gba_cli_version("gba-subscriber"); return EXIT_DONE;
+		default:
+			rc = bad_option(opt, argv);
+			if (opt == '?')
+				gba_cli_unknown("gba-subscriber", global_options, "hV");
+			return rc;
 		}
 	}
 	if (optind >= argc)
