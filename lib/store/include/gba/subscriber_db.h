@@ -113,6 +113,36 @@ gba_err gba_subdb_add(struct gba_subdb *db, const struct gba_subscriber *sub);
 gba_err gba_subdb_remove(struct gba_subdb *db, const char *impi);
 gba_err gba_subdb_get(struct gba_subdb *db, const char *impi, struct gba_subscriber_info *out);
 
+/*
+ * Set the last SQN issued (SEQ || IND, at most GBA_SQN_MAX); 0 is a reset,
+ * as for a new card.  GBA_ERR_NOT_FOUND for an unknown IMPI.  Another
+ * process with SQN blocks (gba_subdb_set_sqn_block) may go on from its
+ * reserved block for up to 5 s.
+ */
+gba_err gba_subdb_set_sqn(struct gba_subdb *db, const char *impi, uint64_t sqn);
+
+/* What gba_subdb_update() changes (flags of .what). */
+#define GBA_SUBDB_UPDATE_KEY  1u   /* algorithm, K, OPc/TOPc, TUAK parameters */
+#define GBA_SUBDB_UPDATE_AMF  2u
+#define GBA_SUBDB_UPDATE_GUSS 4u   /* guss_len 0: none */
+
+struct gba_subscriber_update {
+	unsigned what;
+	struct gba_aka_key key;   /* secret: wipe after use */
+	uint8_t amf[2];
+	const char *guss;
+	size_t guss_len;
+};
+
+/*
+ * Change the fields u->what names, in one transaction; keys are wrapped
+ * under the handle's KEK when the file has one, as gba_subdb_add() does.
+ * The values are checked as gba_subdb_check() checks a subscriber (*field,
+ * may be NULL, names the bad one).  GBA_ERR_NOT_FOUND for an unknown IMPI.
+ */
+gba_err gba_subdb_update(struct gba_subdb *db, const char *impi,
+			 const struct gba_subscriber_update *u, const char **field);
+
 /* Call fn for each subscriber in IMPI order; a non-zero return stops. */
 gba_err gba_subdb_list(struct gba_subdb *db,
 		       int (*fn)(const struct gba_subscriber_info *info, void *arg), void *arg);
