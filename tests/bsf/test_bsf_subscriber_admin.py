@@ -3,8 +3,10 @@
 show by IMPI or IMSI, export CSV/JSON, update, set-sqn, reset-sqn), checked
 on the database and by their effect on real bootstraps through gba-bsf with
 gba-test-ue: a new K works and the old one stops working after update; after
-reset-sqn the card is ahead and the next bootstrap resynchronises.  No
-output carries K, OP or OPc.
+reset-sqn the card is ahead and the next bootstrap resynchronises.  On a
+file whose keys are wrapped under a KEK in SoftHSM2, update stores the new
+keys wrapped (not in the file in clear) and gba-bsf with the KEK bootstraps
+with them.  No output carries K, OP or OPc.
 
     test_bsf_subscriber_admin.py GBA_BSF GBA_TEST_UE GBA_SUBSCRIBER
 """
@@ -12,9 +14,11 @@ import csv
 import io
 import json
 import os
+import subprocess
 
 import bsfenv
 import gbatest
+import softhsm
 
 K2 = "0396eb317b6d1c36f19c1c84cd6ffd16"     # TS 35.208 set 2: published, not a real key
 OPC2 = "53c15671c60a4b731c55b4a441c0bde2"
@@ -152,6 +156,39 @@ def test_update(c, t, tools, bsf, d):
         c.check(f"update, {what}: exit {code}", r.returncode == code, r.stderr)
 
 
+def test_update_kek(c, tools, procs, d):
+    """update on a wrapped file: the new keys wrapped too, and they work."""
+    pin_code, kek = "11223344", "pkcs11:token=gba;object=kek"
+    box = softhsm.Box(os.path.join(d, "box"))
+    box.token("gba", pin_code)
+    box.aes_key("gba", "kek", pin_code)
+    env = box.env()
+    pin = softhsm.pin_file(os.path.join(d, "pin"), pin_code)
+    db = os.path.join(d, "wrapped.db")
+    run = [tools.subscriber, "--db", db, "--kek", kek, "--pin-file", pin]
+    keys = key_file(d, "kek-s1.keys", bsfenv.K, bsfenv.OPC)
+    r = subprocess.run(run + ["add", "--impi", IMPI2, "--k-file", keys],
+                       capture_output=True, text=True, env=gbatest.child_env(env))
+    c.check("add --kek", r.returncode == 0, r.stderr)
+    r = subprocess.run(run + ["update", IMPI2, "--k-file",
+                              key_file(d, "kek-new.keys", K2, OPC2)],
+                       capture_output=True, text=True, env=gbatest.child_env(env))
+    c.check("update --kek --k-file: exit 0", r.returncode == 0, r.stderr)
+    r = gbatest.run([tools.subscriber, "--db", db, "update", IMPI2, "--amf", "0001"])
+    c.check("update of a wrapped file without its KEK: refused (exit 1)", r.returncode == 1,
+            r.stderr)
+    with open(db, "rb") as f:
+        data = f.read()
+    c.check("the new K and OPc are not in the file in clear",
+            bytes.fromhex(K2) not in data and bytes.fromhex(OPC2) not in data)
+    bsf = bsfenv.Bsf(procs, tools, name="bsf-kek", db=db, env=env,
+                     extra={"keys.kek": kek, "keys.pin_file": pin}).start()
+    rc, out = bsfenv.run_ue(tools, bsf.url, os.path.join(d, "kek-card.state"), impi=IMPI2,
+                            k=K2, opc=OPC2)
+    c.check("gba-bsf with the KEK bootstraps with the updated keys",
+            rc == 0 and out.get("result") == "ok", str(out))
+
+
 def main():
     tools = bsfenv.Tools()
     c = gbatest.Checks()
@@ -164,6 +201,10 @@ def main():
         bsf = bsfenv.Bsf(procs, tools, db=db).start()
         test_sqn(c, t, tools, bsf, d)
         test_update(c, t, tools, bsf, d)
+        if not softhsm.missing():
+            test_update_kek(c, tools, procs, d)
+        else:
+            print("SoftHSM2 missing: the KEK case is not run")
     c.check("no output carries K or OPc",
             not any(s in o.lower() for o in t.output for s in SECRETS))
     c.finish()
