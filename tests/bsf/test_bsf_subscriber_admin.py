@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """test_bsf_subscriber_admin - gba-subscriber's lab commands (list --json,
-show by IMPI or IMSI, export CSV/JSON, update, set-sqn, reset-sqn), checked
+show by IMPI or IMSI, export CSV/JSON, update, set-sqn, reset-sqn, import
+with RFC 4180 quoting, header rows, --upsert and --skip-existing), checked
 on the database and by their effect on real bootstraps through gba-bsf with
 gba-test-ue: a new K works and the old one stops working after update; after
 reset-sqn the card is ahead and the next bootstrap resynchronises.  On a
@@ -22,10 +23,11 @@ import softhsm
 
 K2 = "0396eb317b6d1c36f19c1c84cd6ffd16"     # TS 35.208 set 2: published, not a real key
 OPC2 = "53c15671c60a4b731c55b4a441c0bde2"
+OP = "cdc202d5123e20f62b6d676ac72cb318"     # set 1's OP (bsfenv.K's)
 IMSI = "001010000000001"
 IMPI2 = "second@ims.example.org"
 IMPI3 = 'quo"te@ims.example.org'   # a quote: RFC 4180 and JSON escaping
-SECRETS = [bsfenv.K, bsfenv.OPC, K2, OPC2]
+SECRETS = [bsfenv.K, bsfenv.OPC, K2, OPC2, "cdc202d5123e20f62b6d676ac72cb318"]
 
 
 class Tool:
@@ -156,6 +158,74 @@ def test_update(c, t, tools, bsf, d):
         c.check(f"update, {what}: exit {code}", r.returncode == code, r.stderr)
 
 
+def write(d, name, text):
+    path = os.path.join(d, name)
+    with open(path, "w", newline="") as f:
+        f.write(text)
+    return path
+
+
+def test_import(c, prog, d):
+    """RFC 4180 quoting, header rows with card-file column names, the
+    IMPI from the IMSI, --upsert, --skip-existing, all or nothing."""
+    t = Tool(prog, os.path.join(d, "import.db"))
+    k, opc = bsfenv.K, bsfenv.OPC
+    r = t.run("import", write(d, "quoted.csv",
+                              f'"alice@ims.example.org",001010000000011,'
+                              f'"sip:alice@x,tel:+1555",milenage,"{k}",{opc},0,0000,0\r\n'
+                              f'"bob""b""@ims.example.org",,,milenage,{k},{opc},0,,\r\n'))
+    c.check("import: a quoted IMPI is stored without its quotes (before: with them)",
+            r.returncode == 0 and t.run("show", "alice@ims.example.org").returncode == 0,
+            r.stderr)
+    c.check("import: a quoted field with a comma and one with \"\" read per RFC 4180",
+            json.loads(t.run("show", "alice@ims.example.org", "--json").stdout)["impus"] ==
+            ["sip:alice@x", "tel:+1555"] and
+            t.run("show", 'bob"b"@ims.example.org').returncode == 0)
+    pysim = write(d, "pysim.csv", "ICCID,IMSI,Ki,OPc,ADM1,PIN1\n"
+                  f"8988211000000000011,001010000000021,{k},{opc},12345678,1234\n")
+    r = t.run("import", pysim)
+    c.check("import: a card file without IMPI or MNC column needs --mnc-len (exit 2)",
+            r.returncode == 2, r.stderr)
+    r = t.run("import", "--mnc-len", "2", pysim)
+    c.check("import --mnc-len 2: pySim's columns mapped, the IMPI from the IMSI",
+            r.returncode == 0 and t.run("show", "001010000000021@ims.mnc001.mcc001."
+                                        "3gppnetwork.org").returncode == 0, r.stderr)
+    r = t.run("import", write(d, "vendor.csv", "imsi,mcc,mnc,KI,OP\n"
+                              f"310150000000031,310,150,{k},{OP}\n"))
+    c.check("import: a vendor header with an MNC column (3 digits) and OP",
+            r.returncode == 0 and t.run("show", "310150000000031@ims.mnc150.mcc310."
+                                        "3gppnetwork.org").returncode == 0, r.stderr)
+    before = t.run("list", "--json").stdout
+    dup = write(d, "dup.csv", "impi,k,opc,amf\n"
+                f"new@ims.example.org,{k},{opc},0000\nalice@ims.example.org,{k},{opc},8000\n")
+    r = t.run("import", dup)
+    c.check("import of a known IMPI: exit 4, nothing imported",
+            r.returncode == 4 and ":3:" in r.stderr and t.run("list", "--json").stdout == before,
+            r.stderr)
+    t.run("set-sqn", "alice@ims.example.org", "640")
+    r = t.run("import", "--skip-existing", dup)
+    alice = json.loads(t.run("show", "alice@ims.example.org", "--json").stdout)
+    c.check("import --skip-existing: the new one added, the known one untouched",
+            r.returncode == 0 and "1 added, 0 updated, 1 skipped" in r.stdout and
+            alice["amf"] == "0000", r.stdout + r.stderr)
+    r = t.run("import", "--upsert", dup)
+    alice = json.loads(t.run("show", "alice@ims.example.org", "--json").stdout)
+    c.check("import --upsert: the known ones take the file's values, the SQN stays",
+            r.returncode == 0 and "0 added, 2 updated" in r.stdout and alice["amf"] == "8000"
+            and alice["sqn"] == 640, r.stdout + r.stderr)
+    before = t.run("list", "--json").stdout
+    for name, text in (("stray quote", f'x@y,,,milenage,{k},{opc},0,0000,0\nbad"q@y,,,'
+                        f'milenage,{k},{opc},0,0000,0\n'),
+                       ("quote not closed", f'x@y,,,milenage,{k},{opc},0,0000,0\n"z@y,,,'
+                        f'milenage,{k},{opc},0,0000,0\n'),
+                       ("header without a K column", "impi,imsi\nx@y,001010000000041\n")):
+        r = t.run("import", write(d, "bad.csv", text))
+        c.check(f"import, {name}: exit 2, nothing imported",
+                r.returncode == 2 and t.run("list", "--json").stdout == before, r.stderr)
+    r = t.run("import", "--upsert", "--skip-existing", dup)
+    c.check("import --upsert --skip-existing: exit 2", r.returncode == 2)
+
+
 def test_update_kek(c, tools, procs, d):
     """update on a wrapped file: the new keys wrapped too, and they work."""
     pin_code, kek = "11223344", "pkcs11:token=gba;object=kek"
@@ -198,6 +268,7 @@ def main():
         t = Tool(tools.subscriber, db)
         setup(t, d)
         test_views(c, t, d)
+        test_import(c, tools.subscriber, d)
         bsf = bsfenv.Bsf(procs, tools, db=db).start()
         test_sqn(c, t, tools, bsf, d)
         test_update(c, t, tools, bsf, d)

@@ -46,6 +46,8 @@ int one_impi(int argc, char **argv, const char *cmd, const char **impi);
 int cmd_list(int argc, char **argv, const char *db_path);
 int cmd_show(int argc, char **argv, const char *db_path);
 int cmd_export(int argc, char **argv, const char *db_path);
+/* cmd_import.c */
+int cmd_import(int argc, char **argv, const char *db_path);
 /* cmd_admin.c */
 int cmd_update(int argc, char **argv, const char *db_path);
 int cmd_set_sqn(int argc, char **argv, const char *db_path);

@@ -45,7 +45,9 @@ static const char usage_text[] =
 	"  set-sqn IMPI N, reset-sqn IMPI\n"
 	"                              set the last SQN issued (reset: 0)\n"
 	"  remove IMPI                 delete a subscriber\n"
-	"  import FILE.csv             add many subscribers, all or none ('-': stdin)\n"
+	"  import [--upsert|--skip-existing] [--mnc-len 2|3] FILE.csv\n"
+	"                              many subscribers, all or none ('-': stdin);\n"
+	"                              RFC 4180, a header row names the columns\n"
 	"  rewrap --new-kek URI --new-pin-file FILE | --to-plain\n"
 	"                              move every K and OPc to another KEK (from\n"
 	"                              --kek, or from plain keys), or out of the token\n"
@@ -474,40 +476,6 @@ static int cmd_remove(int argc, char **argv, const char *db_path)
 		return fail(exit_code(err), "remove: %s", gba_strerror(err));
 	printf("removed %s\n", impi);
 	return EXIT_DONE;
-}
-
-static int cmd_import(int argc, char **argv, const char *db_path)
-{
-	struct gba_subdb *db = NULL;
-	size_t imported = 0, bad_line = 0;
-	const char *path;
-	FILE *f;
-	gba_err err;
-	int rc;
-
-	if (argc != 2)
-		return usage_error("import takes one CSV file ('-' for stdin)");
-	path = argv[1];
-	f = strcmp(path, "-") ? fopen(path, "re") : stdin;
-	if (!f)
-		return fail(EXIT_USAGE, "%s: %s", path, strerror(errno));
-	rc = open_db(db_path, 0, &db);
-	if (!rc) {
-		err = gba_subdb_import_csv(db, f, &imported, &bad_line);
-		if (err && bad_line)
-			rc = fail(exit_code(err), "%s:%zu: %s; nothing imported", path, bad_line,
-				  err == GBA_ERR_EXISTS ? "this IMPI exists already"
-							: gba_strerror(err));
-		else if (err)
-			rc = fail(exit_code(err), "%s: %s; nothing imported", path,
-				  gba_strerror(err));
-		else
-			printf("imported %zu subscribers from %s\n", imported, path);
-	}
-	gba_subdb_close(db);
-	if (f != stdin)
-		fclose(f);
-	return rc;
 }
 
 /* ---- rewrap ------------------------------------------------------------- */

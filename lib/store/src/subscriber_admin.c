@@ -169,3 +169,43 @@ gba_err gba_subdb_update(struct gba_subdb *db, const char *impi,
 	pthread_mutex_unlock(&db->lock);
 	return err;
 }
+
+/* ---- import --upsert: a whole row, in the importer's transaction ------- */
+
+struct row_bind {
+	const struct gba_subscriber *sub;
+	const struct subkey_sealed *sealed;
+	int set_sqn;
+};
+
+static void bind_row(sqlite3_stmt *st, const void *arg)
+{
+	const struct row_bind *b = arg;
+	const struct gba_aka_key *key = &b->sub->key;
+
+	sqlite3_bind_text(st, 2, b->sub->imsi, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, b->sub->impus, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, (int)key->algo);
+	subkeys_bind(st, 5, 6, key, b->sealed);
+	sqlite3_bind_int(st, 7, (int)(key->algo == GBA_AKA_TUAK ? key->tuak_iterations : 0));
+	sqlite3_bind_int(st, 8, (int)key->res_len);
+	sqlite3_bind_blob(st, 9, b->sub->amf, 2, SQLITE_STATIC);
+	sqlite3_bind_int(st, 10, b->sealed->on);
+	sqlite3_bind_int(st, 11, b->set_sqn);
+	sqlite3_bind_int64(st, 12, (sqlite3_int64)b->sub->sqn);
+}
+
+gba_err subdb_overwrite(struct gba_subdb *db, const struct gba_subscriber *sub, int set_sqn)
+{
+	struct subkey_sealed w = { 0 };
+	struct row_bind b = { sub, &w, set_sqn };
+	gba_err err = db->kek ? subkeys_seal(db->kek, &sub->key, &w) : GBA_OK;
+
+	if (!err)
+		err = update_row(db, "UPDATE subscriber SET imsi = ?2, impus = ?3, algo = ?4,"
+				 " k = ?5, opc = ?6, tuak_iterations = ?7, res_len = ?8, amf = ?9,"
+				 " wrapped = ?10, sqn = CASE WHEN ?11 THEN ?12 ELSE sqn END"
+				 " WHERE impi = ?1", sub->impi, bind_row, &b);
+	gba_wipe(&w, sizeof(w));
+	return err;
+}

@@ -157,6 +157,38 @@ gba_err gba_subdb_list(struct gba_subdb *db,
 gba_err gba_subdb_import_csv(struct gba_subdb *db, FILE *csv, size_t *imported,
 			     size_t *bad_line);
 
+/* What an import does with an IMPI the database has already. */
+enum gba_subdb_import_mode {
+	GBA_SUBDB_IMPORT_ADD,            /* refuse the file (GBA_ERR_EXISTS) */
+	GBA_SUBDB_IMPORT_UPSERT,         /* take the line's IMSI, IMPUs, keys, AMF, and
+					    its SQN when the line has one */
+	GBA_SUBDB_IMPORT_SKIP_EXISTING,  /* leave the subscriber as it is */
+};
+
+struct gba_subdb_import_opts {
+	enum gba_subdb_import_mode mode;
+	unsigned mnc_len;   /* 2 or 3: derive IMPIs from IMSIs (a header without an
+			       IMPI or MNC column); 0: such a file is refused */
+};
+
+struct gba_subdb_import_result {
+	size_t added, updated, skipped;
+	size_t bad_line;    /* on error: the line of the bad record (0: none) */
+};
+
+/*
+ * gba_subdb_import_csv with RFC 4180 quoting, and a header row when the
+ * first record names its columns: impi, imsi, impus, algo(rithm), k or Ki,
+ * opc or op, amf, sqn, tuak_iterations, res_len, mnc (any case; other
+ * columns such as ICCID, PIN1 or ADM1 are ignored); without an impi column
+ * the IMPI is IMSI@ims.mnc<MNC>.mcc<MCC>.3gppnetwork.org (TS 23.003 13.3),
+ * the MNC's length from an mnc column or opts->mnc_len.  All or nothing:
+ * on error nothing is stored and res (may be NULL) counts nothing.
+ */
+gba_err gba_subdb_import_csv_opts(struct gba_subdb *db, FILE *csv,
+				  const struct gba_subdb_import_opts *opts,
+				  struct gba_subdb_import_result *res);
+
 /*
  * The AuC: issue the next vector for impi in IND slot ind with the given
  * RAND, atomically moving the subscriber's SQN on.  GBA_ERR_NOT_FOUND for
