@@ -125,6 +125,33 @@ def test_sqn(c, t, tools, bsf, d):
         c.check(f"set-sqn/reset-sqn, {what}: exit {code}", r.returncode == code, r.stderr)
 
 
+def keyed_rows(path):
+    with open(path, newline="") as f:
+        return {row["impi"]: row for row in csv.DictReader(f)}
+
+
+def test_export_keys(c, t, d):
+    """export --with-keys: to a new 0600 file only; it reads back with import."""
+    r = t.run("export", "--with-keys")
+    c.check("export --with-keys without --out: exit 2, nothing on stdout",
+            r.returncode == 2 and not r.stdout, r.stderr)
+    out = os.path.join(d, "keys.csv")
+    r = t.run("export", "--with-keys", "--out", out)
+    rows = keyed_rows(out) if r.returncode == 0 else {}
+    c.check("export --with-keys --out: a file of mode 0600",
+            r.returncode == 0 and (os.stat(out).st_mode & 0o777) == 0o600, r.stderr)
+    c.check("export --with-keys: each subscriber's K and OPc (the updated ones too)",
+            rows.get(IMPI2, {}).get("k") == K2 and rows.get(IMPI2, {}).get("opc") == OPC2 and
+            rows.get(bsfenv.IMPI, {}).get("k") == bsfenv.K, str(rows.get(IMPI2)))
+    r = t.run("export", "--with-keys", "--out", out)
+    c.check("export --with-keys onto an existing file: refused (exit 1)", r.returncode == 1)
+    back = Tool(t.prog, os.path.join(d, "back.db"))
+    r = back.run("import", out)
+    c.check("the export with keys reads back with import",
+            r.returncode == 0 and json.loads(back.run("list", "--json").stdout) ==
+            json.loads(t.run("list", "--json").stdout), r.stderr)
+
+
 def test_update(c, t, tools, bsf, d):
     r = t.run("update", bsfenv.IMPI, "--amf", "8000")
     c.check("update --amf: shown", r.returncode == 0 and
@@ -149,6 +176,7 @@ def test_update(c, t, tools, bsf, d):
             str(out))
     rc, out = bsfenv.run_ue(tools, bsf.url, os.path.join(d, "card3.state"), impi=IMPI2)
     c.check("after update the old K does not", rc != 0, str(out))
+    test_export_keys(c, t, d)
     for args, code, what in ((["update", IMPI2], 2, "nothing to change"),
                              (["update", IMPI2, "--algo", "tuak"], 2, "--algo without keys"),
                              (["update", "nobody@x", "--amf", "0001"], 3, "unknown IMPI"),
@@ -251,6 +279,11 @@ def test_update_kek(c, tools, procs, d):
         data = f.read()
     c.check("the new K and OPc are not in the file in clear",
             bytes.fromhex(K2) not in data and bytes.fromhex(OPC2) not in data)
+    out = os.path.join(d, "wrapped-keys.csv")
+    r = subprocess.run(run + ["export", "--with-keys", "--out", out], capture_output=True,
+                       text=True, env=gbatest.child_env(env))
+    c.check("export --with-keys --kek: the keys unwrapped into the 0600 file",
+            r.returncode == 0 and keyed_rows(out).get(IMPI2, {}).get("k") == K2, r.stderr)
     bsf = bsfenv.Bsf(procs, tools, name="bsf-kek", db=db, env=env,
                      extra={"keys.kek": kek, "keys.pin_file": pin}).start()
     rc, out = bsfenv.run_ue(tools, bsf.url, os.path.join(d, "kek-card.state"), impi=IMPI2,

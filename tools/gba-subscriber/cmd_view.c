@@ -1,17 +1,21 @@
 /*
  * cmd_view.c - gba-subscriber's read-only commands: list and show (text or
  * --json; show by IMPI or IMSI) and export (CSV or JSON, to stdout or a
- * file).  None prints K, OP or OPc: the database gives none out.
+ * file).  K and OPc appear only in export --with-keys, which writes them
+ * to a new file of mode 0600 and never to stdout.
  */
 #define _GNU_SOURCE /* getopt_long */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gba/subscriber_db.h>
+#include <gba/util.h>
 
 #include "cli.h"
 
@@ -34,7 +38,32 @@ static void json_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static void json_one(FILE *out, const struct gba_subscriber_info *info)
+/* Hex of n octets (keys of --with-keys only). */
+static void hex_out(FILE *out, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%02x", b[i]);
+}
+
+static size_t opc_len(const struct gba_aka_key *key)
+{
+	return key->algo == GBA_AKA_TUAK ? 32 : 16;
+}
+
+static void json_keys(FILE *out, const struct gba_aka_key *key)
+{
+	fputs(", \"k\": \"", out);
+	hex_out(out, key->k, key->k_len);
+	fputs("\", \"opc\": \"", out);
+	hex_out(out, key->opc, opc_len(key));
+	fputc('"', out);
+	if (key->algo == GBA_AKA_TUAK)
+		fprintf(out, ", \"tuak_iterations\": %u, \"res_len\": %zu", key->tuak_iterations,
+			key->res_len);
+}
+
+static void json_one(FILE *out, const struct gba_subscriber_info *info,
+		     const struct gba_aka_key *key)
 {
 	uint64_t ind_mask = (UINT64_C(1) << info->ind_bits) - 1;
 	const char *p = info->impus;
@@ -59,10 +88,13 @@ static void json_one(FILE *out, const struct gba_subscriber_info *info)
 			fputs(", ", out);
 	}
 	fprintf(out, "], \"algorithm\": \"%s\", \"amf\": \"%02x%02x\", \"sqn\": %llu, "
-		"\"seq\": %llu, \"ind\": %llu, \"ind_bits\": %u, \"guss_octets\": %zu}",
+		"\"seq\": %llu, \"ind\": %llu, \"ind_bits\": %u, \"guss_octets\": %zu",
 		algo_name(info->algo), info->amf[0], info->amf[1],
 		(unsigned long long)info->sqn, (unsigned long long)(info->sqn >> info->ind_bits),
 		(unsigned long long)(info->sqn & ind_mask), info->ind_bits, info->guss_len);
+	if (key)
+		json_keys(out, key);
+	fputc('}', out);
 }
 
 /* An RFC 4180 field: quoted when it holds a quote, a comma or a line end. */
@@ -81,7 +113,8 @@ static void csv_field(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static void csv_one(FILE *out, const struct gba_subscriber_info *info)
+static void csv_one(FILE *out, const struct gba_subscriber_info *info,
+		    const struct gba_aka_key *key)
 {
 	char impus[GBA_IMPU_LIST_MAX + 1];
 
@@ -95,8 +128,21 @@ static void csv_one(FILE *out, const struct gba_subscriber_info *info)
 	csv_field(out, info->imsi);
 	fputc(',', out);
 	csv_field(out, impus);
-	fprintf(out, ",%s,%02x%02x,%llu,%u,%zu\r\n", algo_name(info->algo), info->amf[0],
-		info->amf[1], (unsigned long long)info->sqn, info->ind_bits, info->guss_len);
+	fprintf(out, ",%s,", algo_name(info->algo));
+	if (key) {
+		/* import's header names: the file reads back with import */
+		hex_out(out, key->k, key->k_len);
+		fputc(',', out);
+		hex_out(out, key->opc, opc_len(key));
+		fputc(',', out);
+	}
+	fprintf(out, "%02x%02x,%llu,%u,%zu", info->amf[0], info->amf[1],
+		(unsigned long long)info->sqn, info->ind_bits, info->guss_len);
+	if (key && key->algo == GBA_AKA_TUAK)
+		fprintf(out, ",%u,%zu", key->tuak_iterations, key->res_len);
+	else if (key)
+		fputc(',', out);
+	fputs("\r\n", out);
 }
 
 static void text_one(FILE *out, const struct gba_subscriber_info *info)
@@ -124,6 +170,7 @@ struct rows {
 	enum view_format fmt;
 	const char *imsi;   /* show by IMSI: only these rows */
 	size_t n;
+	const struct gba_aka_key *key;   /* export --with-keys: this row's keys */
 };
 
 static int row(const struct gba_subscriber_info *info, void *arg)
@@ -134,9 +181,9 @@ static int row(const struct gba_subscriber_info *info, void *arg)
 		return 0;
 	if (r->fmt == FMT_JSON) {
 		fputs(r->n ? ",\n  " : "[\n  ", r->out);
-		json_one(r->out, info);
+		json_one(r->out, info, r->key);
 	} else if (r->fmt == FMT_CSV) {
-		csv_one(r->out, info);
+		csv_one(r->out, info, r->key);
 	} else if (r->imsi) {
 		if (r->n)
 			fputc('\n', r->out);
@@ -152,7 +199,10 @@ static int row(const struct gba_subscriber_info *info, void *arg)
 
 static void rows_begin(struct rows *r)
 {
-	if (r->fmt == FMT_CSV)
+	if (r->fmt == FMT_CSV && r->key)
+		fputs("impi,imsi,impus,algorithm,k,opc,amf,sqn,ind_bits,guss_octets,"
+		      "tuak_iterations,res_len\r\n", r->out);
+	else if (r->fmt == FMT_CSV)
 		fputs("impi,imsi,impus,algorithm,amf,sqn,ind_bits,guss_octets\r\n", r->out);
 	else if (r->fmt == FMT_TEXT && !r->imsi)
 		fputs("# impi\timsi\talgorithm\tsqn\timpus\n", r->out);
@@ -202,7 +252,7 @@ static int json_flag(int *argc, char **argv, enum view_format *fmt)
 
 int cmd_list(int argc, char **argv, const char *db_path)
 {
-	struct rows r = { stdout, FMT_TEXT, NULL, 0 };
+	struct rows r = { stdout, FMT_TEXT, NULL, 0, NULL };
 	int rc = json_flag(&argc, argv, &r.fmt);
 
 	if (!rc && argc != 1)
@@ -220,7 +270,7 @@ static int all_digits(const char *s)
 /* show IMPI, or show IMSI: every subscriber with that IMSI. */
 int cmd_show(int argc, char **argv, const char *db_path)
 {
-	struct rows r = { stdout, FMT_TEXT, NULL, 0 };
+	struct rows r = { stdout, FMT_TEXT, NULL, 0, NULL };
 	struct gba_subscriber_info info;
 	struct gba_subdb *db = NULL;
 	const char *id = NULL;
@@ -247,7 +297,7 @@ int cmd_show(int argc, char **argv, const char *db_path)
 	if (err)
 		return fail(exit_code(err), "show: %s", gba_strerror(err));
 	if (r.fmt == FMT_JSON) {
-		json_one(stdout, &info);
+		json_one(stdout, &info, NULL);
 		fputc('\n', stdout);
 	} else {
 		text_one(stdout, &info);
@@ -258,19 +308,118 @@ int cmd_show(int argc, char **argv, const char *db_path)
 static const struct option export_options[] = {
 	{ "format", required_argument, NULL, 'f' },
 	{ "out", required_argument, NULL, 'o' },
+	{ "with-keys", no_argument, NULL, 'k' },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* export [--format csv|json] [--out FILE]: every subscriber's public data. */
+/* The IMPIs, gathered first: keys cannot be read inside gba_subdb_list. */
+struct impis {
+	char (*impi)[GBA_IMPI_MAX + 1];
+	size_t n, cap;
+};
+
+static int gather(const struct gba_subscriber_info *info, void *arg)
+{
+	struct impis *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 256;
+		void *p = realloc(l->impi, cap * sizeof(*l->impi));
+
+		if (!p)
+			return -1;
+		l->impi = p;
+		l->cap = cap;
+	}
+	memcpy(l->impi[l->n++], info->impi, sizeof(*l->impi));
+	return 0;
+}
+
+/* Each subscriber with its K and OPc, wiped after its row. */
+static gba_err keyed_rows(struct gba_subdb *db, struct rows *r)
+{
+	struct impis l = { NULL, 0, 0 };
+	struct gba_subscriber_info info;
+	struct gba_aka_key key;
+	gba_err err = gba_subdb_list(db, gather, &l);
+
+	for (size_t i = 0; !err && i < l.n; i++) {
+		err = gba_subdb_get(db, l.impi[i], &info);
+		if (!err)
+			err = gba_subdb_get_keys(db, l.impi[i], &key);
+		if (!err) {
+			r->key = &key;
+			row(&info, r);
+		}
+		gba_wipe(&key, sizeof(key));
+	}
+	free(l.impi);
+	return err;
+}
+
+/* A new file of mode 0600, whatever the umask; an existing one is refused. */
+static FILE *private_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "w");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+static int export_keys(const char *db_path, struct rows *r, const char *path)
+{
+	static const struct gba_aka_key marker;
+	struct gba_subdb *db = NULL;
+	gba_err err;
+	int rc = open_db(db_path, 1, &db);
+
+	if (rc)
+		return rc;
+	r->out = private_file(path);
+	if (!r->out) {
+		gba_subdb_close(db);
+		return fail(EXIT_FAILED, "export: %s: %s (a new file is made, mode 0600)", path,
+			    strerror(errno));
+	}
+	r->key = &marker;   /* the header with key columns */
+	rows_begin(r);
+	err = keyed_rows(db, r);
+	gba_subdb_close(db);
+	if (!err)
+		rows_end(r);
+	if (fclose(r->out) && !err)
+		return fail(EXIT_FAILED, "export: %s: %s", path, strerror(errno));
+	if (err) {
+		unlink(path);
+		return err == GBA_ERR_NOT_AUTHORIZED
+			? fail(EXIT_FAILED, "export: the keys are wrapped: give the file's --kek")
+			: fail(exit_code(err), "export: %s", gba_strerror(err));
+	}
+	fprintf(stderr, "exported %zu subscribers with their keys to %s (mode 0600)\n", r->n,
+		path);
+	return EXIT_DONE;
+}
+
+/* export [--format csv|json] [--out FILE] [--with-keys]: every subscriber's
+ * public data, and with --with-keys (to --out only) K and OPc too. */
 int cmd_export(int argc, char **argv, const char *db_path)
 {
-	struct rows r = { stdout, FMT_CSV, NULL, 0 };
+	struct rows r = { stdout, FMT_CSV, NULL, 0, NULL };
 	const char *path = NULL;
-	int opt, rc = EXIT_DONE;
+	int opt, rc = EXIT_DONE, with_keys = 0;
 
 	optind = 0;
 	opterr = 0;
 	while (!rc && (opt = getopt_long(argc, argv, ":", export_options, NULL)) != -1) {
+		if (opt == 'k') {
+			with_keys = 1;
+			continue;
+		}
 		if (opt == 'f' && !strcmp(optarg, "csv"))
 			r.fmt = FMT_CSV;
 		else if (opt == 'f' && !strcmp(optarg, "json"))
@@ -286,6 +435,10 @@ int cmd_export(int argc, char **argv, const char *db_path)
 		rc = usage_error("export: unexpected argument '%s'", argv[optind]);
 	if (rc)
 		return rc;
+	if (with_keys && !path)
+		return usage_error("export --with-keys writes to a file only: give --out FILE");
+	if (with_keys)
+		return export_keys(db_path, &r, path);
 	if (path && !(r.out = fopen(path, "we")))
 		return fail(EXIT_FAILED, "export: %s: %s", path, strerror(errno));
 	rc = emit(db_path, &r, "export");

@@ -143,6 +143,14 @@ struct gba_subscriber_update {
 gba_err gba_subdb_update(struct gba_subdb *db, const char *impi,
 			 const struct gba_subscriber_update *u, const char **field);
 
+/*
+ * A subscriber's K and OPc/TOPc in clear, with its algorithm parameters
+ * (unwrapped with the handle's KEK when the file has one), for an export
+ * that asked for keys (gba-subscriber export --with-keys) and nothing
+ * else: the BSF never calls it.  Wipe *out after use.
+ */
+gba_err gba_subdb_get_keys(struct gba_subdb *db, const char *impi, struct gba_aka_key *out);
+
 /* Call fn for each subscriber in IMPI order; a non-zero return stops. */
 gba_err gba_subdb_list(struct gba_subdb *db,
 		       int (*fn)(const struct gba_subscriber_info *info, void *arg), void *arg);
