@@ -95,8 +95,9 @@ class Demo:
     def start_hss(self):
         db = os.path.join(self.dir, "hss-subscribers.db")
         guss = self.private("guss.xml", GUSS)
+        keys = self.private("subscriber.keys", f"k = {K}\nop = {OP}\n")   # never argv
         gbatest.run([self.prog("tools", "gba-subscriber"), "--db", db, "add", "--impi", IMPI,
-                     "--imsi", IMSI, "--k", K, "--op", OP, "--amf", "0000",
+                     "--imsi", IMSI, "--k-file", keys, "--amf", "0000",
                      "--guss-file", guss], check=True)
         self.hss_port = gbatest.free_port()
         self.procs.start("hss", [self.prog("simulators", "hss", "gba-hss-sim"), "--db", db,
