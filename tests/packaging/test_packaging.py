@@ -99,9 +99,10 @@ def check_contents(c, found):
         if pkg in DAEMONS:
             unit = f"/lib/systemd/system/{DAEMONS[pkg]}.service"
             c.check(f"{pkg}: ships {unit}", unit in files)
-            c.check(f"{pkg}: postinst makes the system user _gba",
-                    "adduser --system" in deb_field(path, "postinst") and
-                    "_gba" in deb_field(path, "postinst"))
+            post = deb_field(path, "postinst")
+            c.check(f"{pkg}: postinst makes the system user _gba and its state directory",
+                    "adduser --system" in post and "_gba" in post and
+                    f"-o _gba -g _gba -m 0700 /var/lib/{DAEMONS[pkg]}" in post)
 
 
 def check_units(c, root):
