@@ -17,9 +17,21 @@ static int short_of(const struct option *o, const char *shorts)
 	       strchr(shorts, o->val) ? o->val : 0;
 }
 
+/* A short option no long one stands for (gba-client's -o). */
+static int short_only(const struct option *opts, char c)
+{
+	for (const struct option *o = opts; o->name; o++)
+		if (o->flag == NULL && o->val == c)
+			return 0;
+	return c != ':' && c != '+';
+}
+
 int gba_cli_unknown(const char *prog, const struct option *opts, const char *shorts)
 {
 	fprintf(stderr, "%s: known options:", prog);
+	for (const char *s = shorts ? shorts : ""; *s; s++)
+		if (short_only(opts, *s))
+			fprintf(stderr, " -%c", *s);
 	for (const struct option *o = opts; o->name; o++) {
 		int c = short_of(o, shorts);
 
