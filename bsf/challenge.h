@@ -51,6 +51,8 @@ struct challenge {
 	uint8_t rand[16];
 	uint8_t autn[16];         /* kept to send the same challenge again */
 	uint8_t ha1[16];          /* secret: MD5(IMPI ":" realm ":" password) */
+	uint8_t password[24];     /* secret: kept for ub.realm_check=lenient only */
+	uint8_t password_len;     /* 0: not kept */
 	uint8_t ck[16], ik[16];   /* secret */
 	int64_t expiry_ms;        /* Unix milliseconds */
 	char *guss;               /* the user's GUSS (malloc'ed) or NULL; owned */

@@ -50,6 +50,7 @@ struct key_def {
 
 _Static_assert(sizeof(enum gba_digest_algorithm) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum rspauth_body) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum realm_check) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum av_source_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum log_level) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum log_impi_mode) == sizeof(int), "enum size");
@@ -63,6 +64,12 @@ static const struct enum_name algorithm_names[] = {
 static const struct enum_name rspauth_names[] = {
 	{ "response", RSPAUTH_BODY_RESPONSE },
 	{ "request", RSPAUTH_BODY_REQUEST },
+	{ NULL, 0 },
+};
+
+static const struct enum_name realm_check_names[] = {
+	{ "strict", REALM_CHECK_STRICT },
+	{ "lenient", REALM_CHECK_LENIENT },
 	{ NULL, 0 },
 };
 
@@ -161,8 +168,10 @@ static const struct key_def keys[] = {
 	     "request line and headers, octets; larger gets 431"),
 	UINT("ub", "max_body_size", max_body_size, 0, 1u << 20, "4096",
 	     "request body, octets; larger gets 413"),
-	ENUM("ub", "rspauth_body", rspauth_body, rspauth_names, "request",
-	     "body hashed into rspauth for auth-int: request or response"),
+	ENUM("ub", "rspauth_body", rspauth_body, rspauth_names, "response",
+	     "body hashed into rspauth for auth-int: response (the 200's) or request"),
+	ENUM("ub", "realm_check", realm_check, realm_check_names, "strict",
+	     "second request's realm: strict (the challenge's) or lenient (any, logged)"),
 	DUR("ub", "retry_after", retry_after, 1, 3600, "5s",
 	    "Retry-After of 503 answers (HSS down, table full)"),
 	UINT("ub", "max_challenges_per_impi", max_challenges_per_impi, 1, 1024, "4",
@@ -261,7 +270,9 @@ static const struct key_def keys[] = {
 	ENUM("zn", "policy", zn_policy, zn_policy_names, "guss",
 	     "guss: keys only with a USS for the NAF in the user's GUSS; allow: always"),
 	STR("zn", "http_listen", zn_http_listen, "",
-	    "Zn over HTTPS/JSON (Nbsp_GBA style) on host:port; empty: off"),
+	    "Zn as Nbsp_GBA over HTTPS/1.1 on host:port; empty: off"),
+	STR("zn", "http2_listen", zn_http2_listen, "",
+	    "Zn as Nbsp_GBA over HTTP/2 (TLS, ALPN h2) on host:port; empty: off"),
 	STR("zn", "http_tls_cert", zn_http_tls_cert, "", "PEM certificate of the HTTPS Zn server"),
 	STR("zn", "http_tls_key", zn_http_tls_key, "", "PEM private key of http_tls_cert"),
 	STR("zn", "http_tls_ca", zn_http_tls_ca, "",
@@ -727,6 +738,25 @@ static int check_zh(struct bsf_config *cfg, char *err, size_t err_size)
 	return check_tls("zh", cfg->zh_transport, cfg->zh_tls_cert, cfg->zh_tls_key,
 			 cfg->zh_tls_ca, err, err_size);
 }
+/* An Nbsp_GBA listener: a valid address, and the TLS files that name the NAF. */
+static int check_http_listen(const char *where, const char *key, const struct bsf_config *cfg,
+			     char *err, size_t err_size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char msg[CFG_ERR_MAX];
+
+	if (!*where)
+		return 0;
+	if (config_parse_addr(where, &ss, &len, msg, sizeof(msg)))
+		return fail(err, err_size, "%s: %s", key, msg);
+	/* Mutual TLS is what identifies the NAF: no plain-HTTP Zn. */
+	if (!*cfg->zn_http_tls_cert || !*cfg->zn_http_tls_key || !*cfg->zn_http_tls_ca)
+		return fail(err, err_size, "%s needs zn.http_tls_cert, zn.http_tls_key and "
+					   "zn.http_tls_ca", key);
+	return 0;
+}
+
 
 static int check_zn(struct bsf_config *cfg, char *err, size_t err_size)
 {
@@ -747,18 +777,9 @@ static int check_zn(struct bsf_config *cfg, char *err, size_t err_size)
 	if (check_tls("zn", cfg->zn_transport, cfg->zn_tls_cert, cfg->zn_tls_key, cfg->zn_tls_ca,
 		      err, err_size))
 		return -1;
-	if (*cfg->zn_http_listen) {
-		struct sockaddr_storage ss;
-		socklen_t len;
-		char msg[CFG_ERR_MAX];
-
-		if (config_parse_addr(cfg->zn_http_listen, &ss, &len, msg, sizeof(msg)))
-			return fail(err, err_size, "zn.http_listen: %s", msg);
-		/* Mutual TLS is what identifies the NAF: no plain-HTTP Zn. */
-		if (!*cfg->zn_http_tls_cert || !*cfg->zn_http_tls_key || !*cfg->zn_http_tls_ca)
-			return fail(err, err_size, "zn.http_listen needs zn.http_tls_cert, "
-						   "zn.http_tls_key and zn.http_tls_ca");
-	}
+	if (check_http_listen(cfg->zn_http_listen, "zn.http_listen", cfg, err, err_size) ||
+	    check_http_listen(cfg->zn_http2_listen, "zn.http2_listen", cfg, err, err_size))
+		return -1;
 	return 0;
 }
 

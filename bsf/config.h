@@ -36,6 +36,12 @@ enum rspauth_body {
 	RSPAUTH_BODY_REQUEST = 1,    /* the request's body, as some UEs compute it */
 };
 
+/* Whether the second request's realm must be the challenge's. */
+enum realm_check {
+	REALM_CHECK_STRICT = 0,      /* RFC 2617: echo the challenge's realm */
+	REALM_CHECK_LENIENT = 1,     /* labs: any realm (some UEs send their Host), logged */
+};
+
 struct bsf_config {
 	/* [bsf] */
 	char state_dir[CFG_PATH_MAX];
@@ -59,6 +65,7 @@ struct bsf_config {
 	unsigned max_header_size;
 	unsigned max_body_size;
 	enum rspauth_body rspauth_body;
+	enum realm_check realm_check;
 	unsigned retry_after;                /* seconds, in 503 answers */
 	unsigned max_challenges_per_impi;    /* pending per IMPI; a new one replaces the oldest */
 	unsigned impi_challenge_rate;        /* fresh vectors per second per IMPI; 0: no limit */
@@ -123,7 +130,8 @@ struct bsf_config {
 	char zn_nafs[CFG_ZN_LIST_MAX];       /* PEER=FQDN|...; ... */
 	char zn_naf_groups[CFG_ZN_LIST_MAX]; /* GROUP=FQDN|...; ... */
 	int zn_policy;                       /* enum zn_policy_kind: 0 guss, 1 allow */
-	char zn_http_listen[CFG_ADDR_MAX + 1]; /* Zn over HTTPS/JSON; "": off */
+	char zn_http_listen[CFG_ADDR_MAX + 1]; /* Zn as Nbsp_GBA, HTTPS/1.1; "": off */
+	char zn_http2_listen[CFG_ADDR_MAX + 1]; /* the same over HTTP/2; "": off */
 	char zn_http_tls_cert[CFG_PATH_MAX];
 	char zn_http_tls_key[CFG_PATH_MAX];
 	char zn_http_tls_ca[CFG_PATH_MAX];   /* CA of the NAFs' client certificates */

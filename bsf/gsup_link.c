@@ -159,6 +159,29 @@ static void fail_all_inflight(struct gsup_link *l, gba_err err)
 
 /* ---- answers from the HLR (loop thread) ----------------------------------------- */
 
+static int all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return !acc;
+}
+
+/*
+ * libosmocore's decoder marks a vector UMTS on any one of IK, CK, AUTN or
+ * RES and leaves the parts that were absent zero: a vector missing one
+ * would give the UE a zero RAND or AUTN and Ks a zero half.  A real one
+ * has none of them all zero (2^-128 each).
+ */
+static int umts_whole(const struct osmo_auth_vector *v)
+{
+	return (v->auth_types & OSMO_AUTH_TYPE_UMTS) && v->res_len >= 4 &&
+	       v->res_len <= GBA_RES_MAX && !all_zero(v->rand, sizeof(v->rand)) &&
+	       !all_zero(v->autn, sizeof(v->autn)) && !all_zero(v->ck, sizeof(v->ck)) &&
+	       !all_zero(v->ik, sizeof(v->ik));
+}
+
 static size_t copy_vectors(struct gsup_req *r, const struct osmo_gsup_message *m)
 {
 	r->n = 0;
@@ -166,9 +189,8 @@ static size_t copy_vectors(struct gsup_req *r, const struct osmo_gsup_message *m
 		const struct osmo_auth_vector *v = &m->auth_vectors[i];
 		struct gba_av *a = &r->av[r->n];
 
-		/* A GSM triplet has no AUTN: GBA needs UMTS AKA. */
-		if (!(v->auth_types & OSMO_AUTH_TYPE_UMTS) || v->res_len < 4 ||
-		    v->res_len > sizeof(a->xres))
+		/* A GSM triplet has no AUTN: GBA needs UMTS AKA, all of it. */
+		if (!umts_whole(v))
 			continue;
 		memcpy(a->rand, v->rand, 16);
 		memcpy(a->autn, v->autn, 16);
@@ -216,17 +238,20 @@ static void on_sai_answer(struct gsup_link *l, const struct osmo_gsup_message *m
 		say(l, 2, "gsup: SendAuthInfo error, cause %d", (int)m->cause);
 }
 
-/* libosmo-gsup-client hands over each GSUP message; ours to free. */
-static int on_read(struct osmo_gsup_client *gc, struct msgb *msg)
+/*
+ * One GSUP message from the HLR, after the IPA layer: answer the oldest
+ * request waiting for its IMSI, or log and count it as dropped.  Apart
+ * from on_read, tests/fuzz/fuzz_gsup.c calls this, without sockets.
+ */
+void gsup_link_receive(struct gsup_link *l, const uint8_t *data, size_t len)
 {
-	struct gsup_link *l = gc->data;
 	struct osmo_gsup_message m;
 	int rc;
 
 	memset(&m, 0, sizeof(m));
-	rc = osmo_gsup_decode(msgb_l2(msg), msgb_l2len(msg), &m);
+	rc = osmo_gsup_decode(data, len, &m);
 	if (rc < 0) {
-		say(l, 2, "gsup: dropped a malformed message (%d octets)", msgb_l2len(msg));
+		say(l, 2, "gsup: dropped a malformed message (%zu octets)", len);
 		if (l->metrics)
 			metrics_inc(&l->metrics->gsup_dropped);
 	} else if (m.message_type == OSMO_GSUP_MSGT_SEND_AUTH_INFO_RESULT ||
@@ -239,6 +264,12 @@ static int on_read(struct osmo_gsup_client *gc, struct msgb *msg)
 			metrics_inc(&l->metrics->gsup_dropped);
 	}
 	gba_wipe(m.auth_vectors, sizeof(m.auth_vectors));
+}
+
+/* libosmo-gsup-client hands over each GSUP message; ours to free. */
+static int on_read(struct osmo_gsup_client *gc, struct msgb *msg)
+{
+	gsup_link_receive(gc->data, msgb_l2(msg), msgb_l2len(msg));
 	msgb_free(msg);
 	return 0;
 }

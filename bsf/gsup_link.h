@@ -60,4 +60,11 @@ gba_err gsup_link_sai(struct gsup_link *l, const char *imsi, const uint8_t rand[
 		      const uint8_t auts[14], unsigned timeout_ms,
 		      struct gba_av av[GSUP_LINK_MAX_AV], size_t *n, uint64_t *order);
 
+/*
+ * The loop thread's handling of one received GSUP message (the octets
+ * after the IPA header); not for other threads.  Exported for
+ * tests/fuzz/fuzz_gsup.c, which feeds it without sockets.
+ */
+void gsup_link_receive(struct gsup_link *l, const uint8_t *data, size_t len);
+
 #endif /* GBA_BSF_GSUP_LINK_H */

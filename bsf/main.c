@@ -35,6 +35,7 @@
 #endif
 #ifdef BSF_HAVE_ZN
 #include "zn.h"
+#include "zn_h2.h"
 #include "zn_http.h"
 #endif
 
@@ -64,6 +65,7 @@ struct bsf {
 	struct gba_dia *dia;
 	struct zn_server *zn;
 	struct zn_http *zn_http;    /* Zn over HTTPS/JSON, when zn.http_listen is set */
+	struct zn_h2 *zn_h2;        /* the same over HTTP/2, when zn.http2_listen is set */
 };
 
 /* ---- Command line ------------------------------------------------------------- */
@@ -459,13 +461,23 @@ static int start_zn_http(struct bsf *b)
 	};
 	char err[CFG_ERR_MAX];
 
-	if (!*b->cfg.zn_http_listen)
-		return 0;
-	if (zn_http_start(&b->zn_http, &hc, b->zn, &b->log, err, sizeof(err))) {
-		log_msg(&b->log, LOG_LVL_ERROR, "%s", err);
-		return -1;
+	if (*b->cfg.zn_http_listen) {
+		if (zn_http_start(&b->zn_http, &hc, b->zn, &b->log, err, sizeof(err))) {
+			log_msg(&b->log, LOG_LVL_ERROR, "%s", err);
+			return -1;
+		}
+		log_msg(&b->log, LOG_LVL_INFO, "Zn as Nbsp_GBA (HTTP/1.1) on %s",
+			b->cfg.zn_http_listen);
 	}
-	log_msg(&b->log, LOG_LVL_INFO, "Zn over HTTPS on %s", b->cfg.zn_http_listen);
+	if (*b->cfg.zn_http2_listen) {
+		hc.listen = b->cfg.zn_http2_listen;
+		if (zn_h2_start(&b->zn_h2, &hc, b->zn, &b->log, err, sizeof(err))) {
+			log_msg(&b->log, LOG_LVL_ERROR, "%s", err);
+			return -1;
+		}
+		log_msg(&b->log, LOG_LVL_INFO, "Zn as Nbsp_GBA (HTTP/2) on %s",
+			b->cfg.zn_http2_listen);
+	}
 	return 0;
 }
 
@@ -500,6 +512,7 @@ static void close_dia(struct bsf *b)
 {
 	/* The front ends first: their threads call the handler, which uses the store. */
 	zn_http_stop(b->zn_http);
+	zn_h2_stop(b->zn_h2);
 	b->zn_http = NULL;
 	if (b->dia)
 		gba_dia_close(b->dia);

@@ -21,6 +21,7 @@ static const char *const cause_names[CAUSE__COUNT] = {
 	[CAUSE_OVERLOAD] = "overload",
 	[CAUSE_STORE] = "store_error",
 	[CAUSE_STORE_UNWRITABLE] = "store_unwritable",
+	[CAUSE_BTID_COLLISION] = "btid_collision",
 	[CAUSE_INTERNAL] = "internal",
 };
 

@@ -27,6 +27,7 @@ enum bsf_cause {
 	CAUSE_OVERLOAD,         /* the pending-challenge table is full (503) */
 	CAUSE_STORE,            /* the session store failed */
 	CAUSE_STORE_UNWRITABLE, /* a store cannot write now: disk full (503) */
+	CAUSE_BTID_COLLISION,   /* the vector's RAND is the B-TID of a live session (500) */
 	CAUSE_INTERNAL,         /* anything else (500) */
 	CAUSE__COUNT
 };

@@ -196,27 +196,56 @@ static void fail_av(struct ub_ctx *x, gba_err err)
 
 /* ---- Challenges -------------------------------------------------------------- */
 
-/* HA1 with the password the UE will use: RES (AKAv1) or its RFC 4169 form. */
-static gba_err challenge_ha1(struct ub_ctx *x, const struct gba_av *av, uint8_t ha1[16])
+/*
+ * The password the UE will use: RES (AKAv1) or its RFC 4169 form (24
+ * octets, written with a NUL after them) into pw.
+ */
+static gba_err challenge_password(struct ub_ctx *x, const struct gba_av *av, uint8_t pw[25],
+				  size_t *pw_len)
+{
+	if (x->srv->cfg->algorithm == GBA_DIGEST_ALG_AKAV2_MD5) {
+		*pw_len = 24;
+		return gba_digest_akav2_password((char *)pw, av->xres, av->xres_len, av->ik,
+						 av->ck);
+	}
+	if (av->xres_len > 24)
+		return GBA_ERR_BAD_LENGTH;
+	memcpy(pw, av->xres, av->xres_len);
+	*pw_len = av->xres_len;
+	return GBA_OK;
+}
+
+/* HA1 over realm with the password pw. */
+static gba_err ha1_for(struct ub_ctx *x, struct gba_str realm, const uint8_t *pw, size_t pw_len,
+		       uint8_t ha1[16])
 {
 	struct gba_digest_input in = { 0 };
-	char akav2[25];
-	gba_err err;
 
 	in.username = str_n(x->impi, x->impi_len);
-	in.realm = str_n(x->srv->cfg->realm, x->srv->realm_len);
-	if (x->srv->cfg->algorithm == GBA_DIGEST_ALG_AKAV2_MD5) {
-		err = gba_digest_akav2_password(akav2, av->xres, av->xres_len, av->ik, av->ck);
-		if (err)
-			return err;
-		in.password = (const uint8_t *)akav2;
-		in.password_len = 24;
-	} else {
-		in.password = av->xres;
-		in.password_len = av->xres_len;
+	in.realm = realm;
+	in.password = pw;
+	in.password_len = pw_len;
+	return gba_digest_ha1(ha1, &in);
+}
+
+/*
+ * HA1 with the configured realm; with ub.realm_check=lenient the password
+ * is kept too, for an answer that names another realm.
+ */
+static gba_err challenge_ha1(struct ub_ctx *x, const struct gba_av *av, struct challenge *c)
+{
+	uint8_t pw[25];
+	size_t pw_len = 0;
+	gba_err err = challenge_password(x, av, pw, &pw_len);
+
+	if (!err)
+		err = ha1_for(x, str_n(x->srv->cfg->realm, x->srv->realm_len), pw, pw_len, c->ha1);
+	c->password_len = 0;
+	if (!err && x->srv->cfg->realm_check == REALM_CHECK_LENIENT) {
+		memcpy(c->password, pw, pw_len);
+		c->password_len = (uint8_t)pw_len;
 	}
-	err = gba_digest_ha1(ha1, &in);
-	gba_wipe(akav2, sizeof(akav2));
+	gba_wipe(pw, sizeof(pw));
 	return err;
 }
 
@@ -281,7 +310,7 @@ static void publish_challenge(struct ub_ctx *x, uint32_t slot, struct av_answer 
 	memcpy(c.ck, ans->av.ck, 16);
 	memcpy(c.ik, ans->av.ik, 16);
 	c.expiry_ms = now_ms() + (int64_t)x->srv->cfg->nonce_lifetime * 1000;
-	if (challenge_ha1(x, &ans->av, c.ha1) || copy_guss(&c, ans)) {
+	if (challenge_ha1(x, &ans->av, &c) || copy_guss(&c, ans)) {
 		gba_wipe(&c, sizeof(c));
 		challenge_cancel(x->srv->pending, slot, now_ms());
 		fail(x, 500, CAUSE_INTERNAL, "cannot build the challenge");
@@ -402,14 +431,32 @@ static int uri_ok(const struct ub_ctx *x)
 	       str_eq(&x->cred.uri, x->req->target, x->req->target_len);
 }
 
+/* ub.realm_check=lenient let another realm through: say which (printable only). */
+static void log_lenient_realm(const struct ub_ctx *x, const struct gba_str *realm)
+{
+	char text[128];
+	size_t i, n = realm->len < sizeof(text) - 1 ? realm->len : sizeof(text) - 1;
+
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)realm->ptr[i];
+		text[i] = ch >= 0x20 && ch < 0x7f && ch != '"' ? (char)ch : '?';
+	}
+	text[n] = '\0';
+	log_msg(x->srv->log, LOG_LVL_INFO, "ub.realm_check=lenient: realm \"%s\" accepted in "
+		"place of the challenge's", text);
+}
+
 /* The checks of a second request that need no state. */
 static int second_request_ok(struct ub_ctx *x)
 {
 	const struct gba_digest_credentials *c = &x->cred;
 
 	if (!str_eq(&c->realm, x->srv->cfg->realm, x->srv->realm_len)) {
-		fail(x, 400, CAUSE_MALFORMED, "realm is not the one of the challenge");
-		return 0;
+		if (x->srv->cfg->realm_check != REALM_CHECK_LENIENT) {
+			fail(x, 400, CAUSE_MALFORMED, "realm is not the one of the challenge");
+			return 0;
+		}
+		log_lenient_realm(x, &c->realm);
 	}
 	if (!str_eq(&c->opaque, x->srv->opaque, 16)) {
 		fail(x, 400, CAUSE_MALFORMED, "opaque missing or not the one of the challenge");
@@ -487,6 +534,21 @@ static void log_success(struct ub_ctx *x, const struct gba_session *s)
 		s->type == GBA_TYPE_U ? "GBA_U" : "GBA_ME");
 }
 
+/*
+ * The AV source gave a RAND that is already the B-TID of a live session (a
+ * stored-vector HSS repeats them).  TS 33.220 4.5.2: a B-TID names one
+ * session, so the other one stays and this bootstrap fails.
+ */
+static void btid_collision(struct ub_ctx *x, const char *btid)
+{
+	char impi[LOG_IMPI_TEXT_MAX + 1];
+
+	log_msg(x->srv->log, LOG_LVL_WARN, "B-TID collision: btid=%s is a live session's; "
+		"bootstrap of impi=%s refused, the AV source repeats RANDs", btid,
+		log_impi(x->srv->log, impi, x->impi, x->impi_len));
+	fail(x, 500, CAUSE_BTID_COLLISION, "B-TID collision: the vector's RAND is in use");
+}
+
 static void store_error(struct ub_ctx *x, gba_err err)
 {
 	if (err == GBA_ERR_STORE_UNWRITABLE) {
@@ -518,6 +580,10 @@ static void succeed(struct ub_ctx *x, const struct challenge *c,
 	if (!err)
 		err = gba_session_store_put(x->srv->store, &s, c->guss, c->guss_len);
 	gba_wipe(s.ks, sizeof(s.ks));
+	if (err == GBA_ERR_EXISTS) {
+		btid_collision(x, s.btid);
+		return;
+	}
 	if (err) {
 		store_error(x, err);
 		return;
@@ -563,11 +629,18 @@ static int is_mac_failure(struct ub_ctx *x, const struct gba_digest_input *in)
 	return gba_digest_verify(expect, x->cred.response.ptr, x->cred.response.len) == GBA_OK;
 }
 
-static void verify(struct ub_ctx *x, const struct challenge *c)
+static void verify(struct ub_ctx *x, struct challenge *c)
 {
 	const struct gba_digest_credentials *cr = &x->cred;
 	struct gba_digest_input in = { 0 };
 	char expect[33];
+
+	/* Lenient realm: the UE's HA1 (and so rspauth's) is over its realm. */
+	if (c->password_len && !str_eq(&cr->realm, x->srv->cfg->realm, x->srv->realm_len) &&
+	    ha1_for(x, cr->realm, c->password, c->password_len, c->ha1)) {
+		fail(x, 500, CAUSE_INTERNAL, "cannot compute HA1");
+		return;
+	}
 
 	in.username = cr->username;
 	in.realm = cr->realm;

@@ -13,10 +13,14 @@ PACKAGES=(
   # servers and clients: HTTP, TLS, Diameter
   libmicrohttpd-dev libgnutls28-dev gnutls-bin libcurl4-gnutls-dev
   libfreediameter-dev
+  # Nbsp_GBA over HTTP/2 (the BSF side; libcurl speaks it on the client side)
+  libnghttp2-dev
   # gba-naf and client/m2m: JSON bodies of the oneM2M key API
   libjansson-dev
   # tests and benchmarks
   libcmocka-dev libosmocore-dev tshark
+  # Nbsp_GBA bodies checked against tests/zn/nbsp_gba.schema.json
+  python3-jsonschema
   # smart cards: a private pcscd with the virtual reader the USIM simulator
   # plugs into; ss (iproute2) lets the harness watch the vpcd port
   pcscd vsmartcard-vpcd libpcsclite-dev iproute2

@@ -1,9 +1,10 @@
 /*
- * zn_http.c - Zn over HTTPS/JSON (zn_http.h): libmicrohttpd with mutual
- * TLS, the request parsed with jansson, the answer from zn_server_answer()
- * written by hand so that every buffer that held a key is wiped: the
- * response body is ours until libmicrohttpd hands it back to a callback
- * that wipes it.
+ * zn_http.c - Zn as Nbsp_GBA over HTTPS (zn_http.h): libmicrohttpd with
+ * mutual TLS, the BootstrappingInfoRequest parsed with jansson, the answer
+ * from zn_server_answer() written by hand so that every buffer that held
+ * a key is wiped: the response body is ours until libmicrohttpd hands it
+ * back to a callback that wipes it.  (The USS list holds no key: jansson
+ * writes it.)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +24,7 @@
 
 #include "../config.h"
 #include "zn_http.h"
+#include "zn_nbsp_uss.h"
 
 #define BODY_MAX 4096
 #define REPLY_MAX (8 * GBA_ZN_USS_MAX + 4096)   /* the USS list, escaped, and the rest */
@@ -110,15 +112,15 @@ static void put_field(struct reply *r, const char *name, const char *v, size_t n
 	put_str(r, v, n);
 }
 
+/* A key as 64 hex digits (TS 29.309's KeyMaterial). */
 static void put_key(struct reply *r, const char *name, const uint8_t key[32])
 {
-	char b64[64];
-	size_t n = 0;
+	char hex[65];
 
-	if (gba_base64_encode(b64, sizeof(b64), &n, key, 32))
-		n = 0;
-	put_field(r, name, b64, n, 0);
-	gba_wipe(b64, sizeof(b64));
+	if (gba_hex_encode(hex, sizeof(hex), key, 32))
+		hex[0] = '\0';
+	put_field(r, name, hex, strlen(hex), 0);
+	gba_wipe(hex, sizeof(hex));
 }
 
 static void put_time(struct reply *r, const char *name, int64_t t)
@@ -130,7 +132,28 @@ static void put_time(struct reply *r, const char *name, int64_t t)
 	put_field(r, name, when, strlen(when), 0);
 }
 
-static void write_keys(struct reply *r, const struct gba_zn_bia *bia)
+/* The USS list as JSON (no key in it); -1 when the BIA's list is not XML. */
+static int put_uss_list(struct reply *r, const struct gba_zn_bia *bia)
+{
+	json_t *list = NULL;
+	char *text;
+
+	if (!bia->uss_len)
+		return 0;
+	if (zn_nbsp_uss_list(bia->uss, bia->uss_len, &list))
+		return -1;
+	text = json_dumps(list, JSON_COMPACT);
+	json_decref(list);
+	if (!text)
+		return -1;
+	put(r, ",\"ussList\":", 11);
+	put(r, text, strlen(text));
+	free(text);
+	return 0;
+}
+
+/* BootstrappingInfoResponse; -1 when it cannot be written. */
+static int write_keys(struct reply *r, const struct gba_zn_bia *bia)
 {
 	put(r, "{", 1);
 	put_field(r, "impi", bia->impi, strlen(bia->impi), 1);
@@ -138,11 +161,12 @@ static void write_keys(struct reply *r, const struct gba_zn_bia *bia)
 	if (bia->has_uicc_key)
 		put_key(r, "uiccKeyMaterial", bia->uicc_key);
 	put_time(r, "keyExpiryTime", bia->expiry);
-	put_time(r, "bootstrapInfoCreationTime", bia->created);
-	put_field(r, "gbaType", "3G", 2, 0);
-	if (bia->uss_len)
-		put_field(r, "ussList", bia->uss, bia->uss_len, 0);
+	put_time(r, "bootstrappingInfoCreationTime", bia->created);
+	put_field(r, "gbaType", "3G_GBA", 6, 0);
+	if (put_uss_list(r, bia))
+		return -1;
 	put(r, "}", 1);
+	return 0;
 }
 
 static struct reply *reply_of(void *data)
@@ -160,6 +184,7 @@ static void free_reply(void *data)
 
 static enum MHD_Result send_reply(struct MHD_Connection *conn, unsigned status, struct reply *r)
 {
+	const char *type = status == 200 ? "application/json" : ZN_HTTP_PROBLEM;
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
@@ -168,7 +193,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, unsigned status, 
 		free_reply(r->data);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "Content-Type", type);
 	ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -185,15 +210,18 @@ static struct reply *reply_new(size_t cap)
 	return r;
 }
 
-/* {"cause": ..., "detail": ...} (TS 29.571 ProblemDetails, the two fields used). */
-static struct reply *problem(const char *cause, const char *detail)
+/* TS 29.571 ProblemDetails: {"status", "cause", "detail"} (the fields used). */
+static struct reply *problem(unsigned status, const char *cause, const char *detail)
 {
 	struct reply *r = reply_new(512);
+	char num[16];
 
 	if (!r)
 		return NULL;
-	put(r, "{", 1);
-	put_field(r, "cause", cause, strlen(cause), 1);
+	snprintf(num, sizeof(num), "%u", status);
+	put(r, "{\"status\":", 10);
+	put(r, num, strlen(num));
+	put_field(r, "cause", cause, strlen(cause), 0);
 	if (detail)
 		put_field(r, "detail", detail, strlen(detail), 0);
 	put(r, "}", 1);
@@ -203,19 +231,23 @@ static struct reply *problem(const char *cause, const char *detail)
 static enum MHD_Result send_problem(struct MHD_Connection *conn, unsigned status,
 				    const char *cause, const char *detail)
 {
-	struct reply *r = problem(cause, detail);
+	struct reply *r = problem(status, cause, detail);
 
 	return r ? send_reply(conn, status, r) : MHD_NO;
 }
 
 /* ---- The requester: its client certificate ------------------------------------------- */
 
-/* The verified client certificate's first dNSName, else its CN; -1 if none. */
 static int client_identity(struct MHD_Connection *conn, char *out, size_t size)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	gnutls_session_t tls = ci ? (gnutls_session_t)ci->tls_session : NULL;
+
+	return zn_http_peer(ci ? (gnutls_session_t)ci->tls_session : NULL, out, size);
+}
+
+int zn_http_peer(gnutls_session_t tls, char *out, size_t size)
+{
 	const gnutls_datum_t *certs;
 	gnutls_x509_crt_t crt;
 	unsigned status = 1, n = 0;
@@ -265,38 +297,88 @@ static int printable(const char *s)
 	return 1;
 }
 
-/* The JSON body as a BIR; NULL or what is wrong with it. */
-static const char *parse_body(const char *data, size_t len, struct http_bir *b)
+/* nafId {nafFqdn, uaSecProtId} as NAF_Id = FQDN || Ua id; NULL or what is wrong. */
+static const char *parse_naf_id(json_t *naf, struct http_bir *b)
+{
+	const char *fqdn = NULL, *ua = NULL;
+	size_t n = 0, fqdn_len;
+
+	if (json_unpack(naf, "{s:s, s:s}", "nafFqdn", &fqdn, "uaSecProtId", &ua))
+		return "nafId needs nafFqdn and uaSecProtId (strings)";
+	fqdn_len = strlen(fqdn);
+	if (!fqdn_len || fqdn_len > GBA_ZN_NAF_ID_MAX - 5 || !printable(fqdn) ||
+	    fqdn_len != json_string_length(json_object_get(naf, "nafFqdn")))
+		return "nafId.nafFqdn is not an FQDN";
+	if (strlen(ua) != 10 || gba_hex_decode(b->naf_id + fqdn_len, 5, &n, ua, 10) || n != 5)
+		return "nafId.uaSecProtId is not 10 hex digits";
+	memcpy(b->naf_id, fqdn, fqdn_len);
+	b->bir.naf_id = b->naf_id;
+	b->bir.naf_id_len = fqdn_len + 5;
+	return NULL;
+}
+
+/* gsIds [uint32, ...]: the first is the GAA-Service-Identifier. */
+static const char *parse_gs_ids(json_t *ids, struct http_bir *b)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(ids))
+		return "gsIds is not an array";
+	json_array_foreach(ids, i, v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > (json_int_t)UINT32_MAX)
+			return "gsIds holds an item that is not a uint32";
+	}
+	if (json_array_size(ids)) {
+		snprintf(b->service, sizeof(b->service), "%lld",
+			 (long long)json_integer_value(json_array_get(ids, 0)));
+		b->bir.gaa_service_id = b->service;
+	}
+	return NULL;
+}
+
+/*
+ * The BootstrappingInfoRequest as a BIR; NULL or what is wrong with it
+ * (*missing: a required member is absent).
+ */
+static const char *parse_body(const char *data, size_t len, struct http_bir *b, int *missing)
 {
 	json_error_t jerr;
 	json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-	const char *btid = NULL, *naf_id = NULL, *service = NULL, *why = NULL;
-	int aware = 0;
-	size_t n = 0;
+	json_t *btid, *naf, *aware, *ids;
+	const char *why = NULL;
 
-	if (!root)
-		return "body is not JSON";
-	if (json_unpack(root, "{s:s, s:s, s?b, s?s}", "btid", &btid, "nafId", &naf_id,
-			"gbaUAwareness", &aware, "gaaServiceId", &service))
-		why = "btid and nafId (strings) are required";
-	else if (!*btid || strlen(btid) > GBA_ZN_BTID_MAX || !printable(btid))
-		why = "btid is not a B-TID";
-	else if (gba_base64_decode(b->naf_id, sizeof(b->naf_id), &n, naf_id, strlen(naf_id)) ||
-		 n < GBA_ZN_NAF_ID_MIN || n > GBA_ZN_NAF_ID_MAX)
-		why = "nafId is not base64 of FQDN || Ua security protocol id";
-	else if (service && (strlen(service) >= sizeof(b->service) || !printable(service)))
-		why = "gaaServiceId is not printable text";
+	*missing = 0;
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return "body is not a JSON object";
+	}
+	btid = json_object_get(root, "btId");
+	naf = json_object_get(root, "nafId");
+	aware = json_object_get(root, "gbaUAware");
+	ids = json_object_get(root, "gsIds");
+	if (!btid || !naf) {
+		*missing = 1;
+		why = "btId and nafId are required";
+	} else if (!json_is_string(btid) || !json_string_length(btid) ||
+		   json_string_length(btid) > GBA_ZN_BTID_MAX || !printable(json_string_value(btid)) ||
+		   strlen(json_string_value(btid)) != json_string_length(btid)) {
+		why = "btId is not a B-TID";
+	} else if (aware && !json_is_boolean(aware)) {
+		why = "gbaUAware is not a boolean";
+	} else if (!json_is_object(naf)) {
+		why = "nafId is not a NafId object";
+	} else {
+		why = parse_naf_id(naf, b);
+	}
+	if (!why && ids)
+		why = parse_gs_ids(ids, b);
 	if (!why) {
-		strcpy(b->btid, btid);
+		strcpy(b->btid, json_string_value(btid));
 		b->bir.btid = b->btid;
-		b->bir.btid_len = strlen(btid);
-		b->bir.naf_id = b->naf_id;
-		b->bir.naf_id_len = n;
-		b->bir.gba_u_aware = aware;
-		if (service) {
-			strcpy(b->service, service);
-			b->bir.gaa_service_id = b->service;
-		}
+		b->bir.btid_len = strlen(b->btid);
+		b->bir.gba_u_aware = aware && json_is_true(aware);
 	}
 	json_decref(root);
 	return why;
@@ -317,21 +399,21 @@ static unsigned answer(struct zn_server *zn, struct http_bir *b, struct reply **
 	bia.uss_size = sizeof(uss);
 	err = zn_server_answer(zn, &b->bir, &bia);
 	if (err == GBA_ERR_NOT_FOUND) {
-		*out = problem("BTID_NOT_FOUND", NULL);
+		*out = problem(404, "BTID_NOT_FOUND", "no live session for btId");
 		return 404;
 	}
 	if (err == GBA_ERR_NOT_AUTHORIZED) {
-		*out = problem("NAF_NOT_AUTHORIZED", NULL);
+		*out = problem(403, "NAF_NOT_AUTHORIZED", "this NAF may not have keys for btId");
 		return 403;
 	}
 	r = err ? NULL : reply_new(REPLY_MAX);
-	if (r)
-		write_keys(r, &bia);
+	if (r && write_keys(r, &bia))
+		r->len = r->cap;
 	gba_wipe(&bia, sizeof(bia));
 	if (!r || r->len >= r->cap) {
 		if (r)
 			free_reply(r->data);
-		*out = problem("SYSTEM_FAILURE", NULL);
+		*out = problem(500, "SYSTEM_FAILURE", NULL);
 		return 500;
 	}
 	*out = r;
@@ -345,12 +427,13 @@ unsigned zn_http_answer(struct zn_server *zn, const char *peer, const char *body
 	struct reply *r = NULL;
 	const char *why;
 	unsigned status;
+	int missing;
 
 	memset(&b, 0, sizeof(b));
 	snprintf(b.peer, sizeof(b.peer), "%s", peer);
-	why = parse_body(body, len, &b);
+	why = parse_body(body, len, &b, &missing);
 	if (why) {
-		r = problem("MANDATORY_IE_INCORRECT", why);
+		r = problem(400, missing ? "MANDATORY_IE_MISSING" : "MANDATORY_IE_INCORRECT", why);
 		status = 400;
 	} else {
 		status = answer(zn, &b, &r);
@@ -360,10 +443,28 @@ unsigned zn_http_answer(struct zn_server *zn, const char *peer, const char *body
 	return r ? status : 0;
 }
 
+char *zn_http_problem(unsigned status, const char *cause, const char *detail, size_t *len)
+{
+	struct reply *r = problem(status, cause, detail);
+
+	*len = r ? r->len : 0;
+	return r ? r->data : NULL;
+}
+
 void zn_http_reply_free(char *reply)
 {
 	if (reply)
 		free_reply(reply);
+}
+
+/* application/json, parameters allowed (TS 29.500 5.4). */
+static int content_type_ok(struct MHD_Connection *conn)
+{
+	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+	size_t n = strlen("application/json");
+
+	return ct && !strncasecmp(ct, "application/json", n) &&
+	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
 static enum MHD_Result serve(struct zn_http *h, struct MHD_Connection *conn,
@@ -378,6 +479,9 @@ static enum MHD_Result serve(struct zn_http *h, struct MHD_Connection *conn,
 				    "no verified client certificate");
 	if (u->too_large)
 		return send_problem(conn, 413, "MANDATORY_IE_INCORRECT", "body too large");
+	if (!content_type_ok(conn))
+		return send_problem(conn, 415, "UNSUPPORTED_MEDIA_TYPE",
+				    "Content-Type must be application/json");
 	status = zn_http_answer(h->zn, peer, u->data, u->len, &body, &len);
 	if (!status)
 		return MHD_NO;

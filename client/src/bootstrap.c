@@ -183,6 +183,14 @@ static gba_client_err run_card(struct run *r, const uint8_t autn[16], char *msg,
 	return err ? err : GBA_CLIENT_ERR_SYNC_FAILURE;
 }
 
+static gba_err verify_rspauth(char expect[33], const struct gba_digest_input *in,
+			      const struct gba_digest_auth_info *ai)
+{
+	gba_err e = gba_digest_rspauth(expect, in);
+
+	return e ? e : gba_digest_verify(expect, ai->rspauth.ptr, ai->rspauth.len);
+}
+
 static gba_client_err check_rspauth(struct run *r, char *msg, size_t msg_size)
 {
 	struct gba_digest_auth_info ai;
@@ -202,18 +210,29 @@ static gba_client_err check_rspauth(struct run *r, char *msg, size_t msg_size)
 				   "Authentication-Info does not echo our cnonce and nc");
 	pw = password(r, &pw_len);
 	in = input(r, "", pw, pw_len);
-	e = gba_digest_rspauth(expect, &in);
-	if (!e)
-		e = gba_digest_verify(expect, ai.rspauth.ptr, ai.rspauth.len);
-	if (e == GBA_ERR_AUTH_FAILED && r->qop == GBA_QOP_AUTH_INT && r->resp.body_len) {
-		/* RFC 2617 3.2.3 is read both ways: the entity body may be the response's. */
+	/* RFC 2617 3.2.3 is read both ways: the 200's own body (TS 24.109's
+	 * examples) first, then the GET's (empty) one. */
+	e = GBA_ERR_AUTH_FAILED;
+	if (r->qop == GBA_QOP_AUTH_INT && r->resp.body_len) {
 		in.body = (const uint8_t *)r->resp.body;
 		in.body_len = r->resp.body_len;
-		e = gba_digest_rspauth(expect, &in);
-		if (!e)
-			e = gba_digest_verify(expect, ai.rspauth.ptr, ai.rspauth.len);
+		e = verify_rspauth(expect, &in, &ai);
+		r->stats->rspauth_body = "response";
+	}
+	if (e == GBA_ERR_AUTH_FAILED) {
+		in.body = NULL;
+		in.body_len = 0;
+		e = verify_rspauth(expect, &in, &ai);
+		r->stats->rspauth_body = e ? NULL : "request";
 	}
 	gba_wipe(expect, sizeof(expect));
+	if (r->stats->rspauth_body)
+		client_trace(r->card, "rspauth: verified over the %s body (%s)",
+			     r->stats->rspauth_body, strcmp(r->stats->rspauth_body, "response")
+			     ? "the GET's, empty: the BSF's ub.rspauth_body=request"
+			     : "the 200's BootstrappingInfo, TS 24.109");
+	else
+		client_trace(r->card, "rspauth: verified over neither body");
 	return e ? client_fail(msg, msg_size, GBA_CLIENT_ERR_RSPAUTH,
 			       "rspauth does not verify: the BSF is not authentic")
 		 : GBA_CLIENT_OK;

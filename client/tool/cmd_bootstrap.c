@@ -24,6 +24,8 @@ int cmd_bootstrap(const struct cmd_opts *o)
 		out_begin(&w, o);
 		out_str(&w, "card", gba_client_card_backend(s.card));
 		out_context(&w, &s);
+		if (s.stats.rspauth_body)
+			out_str(&w, "rspauth_body", s.stats.rspauth_body);
 		out_int(&w, "http_requests", s.stats.http_requests);
 		out_int(&w, "resyncs", s.stats.resyncs);
 		out_int(&w, "apdus", (long long)s.stats.apdus);

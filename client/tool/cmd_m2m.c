@@ -3,6 +3,7 @@
  * MAF; docs/naf.md) with client/m2m:
  *
  *   gba-client m2m-enrol   --naf FQDN [-o via=tls|digest] [-o naf-addr=HOST:PORT]
+ *                          [-o psk-identity=dot|comma|bare]
  *   gba-client m2m-session --naf FQDN -o target=CSE-ID [-o suid=S] [-o lifetime=SECONDS]
  *                          [-o naf-addr=HOST:PORT]
  *
@@ -13,6 +14,9 @@
  * prints its key id and Kc's check value.  Keys only with --show-key.  An
  * unknown or expired B-TID at the BSF (the NAF says so) makes it bootstrap
  * again once.  naf-addr defaults to FQDN:8443 (TLS) or FQDN:8090 (Digest).
+ * The TLS-PSK identity is "3GPP-bootstrapping." + B-TID (TS 36.508 Table
+ * 4.7H-5) unless psk-identity says "comma" (',' instead of '.') or "bare"
+ * (the B-TID alone, oneM2M's KmID).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,13 +35,29 @@ struct m2m_run {
 	struct gba_m2m_peer peer;
 	uint8_t km_ua_id[5];
 	int digest;
+	const char *psk_prefix;    /* before the B-TID in the PSK identity */
+	char identity[GBA_BTID_MAX + 32];
 };
+
+/* The PSK identity for btid, in m->identity. */
+static const char *psk_identity(struct m2m_run *m, const char *btid)
+{
+	snprintf(m->identity, sizeof(m->identity), "%s%s", m->psk_prefix, btid);
+	return m->identity;
+}
 
 static int setup(struct m2m_run *m, const struct cmd_opts *o, const char *cmd)
 {
 	const char *via = cmd_opt(o, "via"), *addr = cmd_opt(o, "naf-addr");
-	const char *ua = cmd_opt(o, "km-ua-id");
+	const char *ua = cmd_opt(o, "km-ua-id"), *form = cmd_opt(o, "psk-identity");
 	m->o = o;
+	m->psk_prefix = !form || !strcmp(form, "dot") ? "3GPP-bootstrapping."
+			: !strcmp(form, "comma") ? "3GPP-bootstrapping," : !strcmp(form, "bare") ? ""
+			: NULL;
+	if (!m->psk_prefix) {
+		fprintf(stderr, "gba-client: -o psk-identity=dot|comma|bare\n");
+		return -1;
+	}
 	m->fqdn = o->naf_fqdn ? o->naf_fqdn : (o->argc > 0 ? o->argv[0] : NULL);
 	m->digest = via && !strcmp(via, "digest");
 	memcpy(m->km_ua_id, GBA_UA_TLS12_PSK_AES128_CBC_SHA256, 5);
@@ -87,7 +107,7 @@ static gba_err enrol_once(struct m2m_run *m, struct cmd_session *s, uint8_t km[3
 		return GBA_ERR_INVALID_ARG;
 	}
 	if (!m->digest)
-		return gba_m2m_enrol_psk(&m->peer, m->fqdn, s->ctx.btid, km, r);
+		return gba_m2m_enrol_psk(&m->peer, m->fqdn, psk_identity(m, s->ctx.btid), km, r);
 	cerr = cmd_naf_key(s, m->fqdn, GBA_UA_HTTP_DIGEST, ks_naf);
 	gba_err err = cerr ? GBA_ERR_INVALID_ARG
 			   : gba_m2m_digest_request(&m->peer, m->fqdn, s->ctx.btid, ks_naf, 0,
@@ -184,7 +204,8 @@ int cmd_m2m_session(const struct cmd_opts *o)
 	/* Registration needs an enrolment: enrol (cheap when done) first. */
 	gba_err err = cerr ? GBA_OK : enrol(&m, &s, km, r);
 	if (!cerr && !err)
-		err = gba_m2m_register_key(&m.peer, m.fqdn, s.ctx.btid, km, &req, &a, r);
+		err = gba_m2m_register_key(&m.peer, m.fqdn, psk_identity(&m, s.ctx.btid), km, &req,
+					   &a, r);
 	if (cerr) {
 		rc = cmd_fail(o, cerr, s.msg);
 	} else if (err) {

@@ -21,8 +21,11 @@ void ncfg_defaults(struct naf_config *c)
 	snprintf(c->digest_listen, sizeof(c->digest_listen), "0.0.0.0:8090");
 	snprintf(c->tls_listen, sizeof(c->tls_listen), "0.0.0.0:8443");
 	memcpy(c->ua_id, GBA_UA_TLS12_PSK_AES128_CBC_SHA256, 5);
+	/* TLS 1.2: TLS_PSK_WITH_AES_128_CBC_SHA256 (00AE), _AES_128_GCM_SHA256 (00A8),
+	 * _AES_128_CCM_8 (C0A8); TLS 1.3: external PSK (psk_ke), AES-128-GCM. */
 	snprintf(c->tls_priorities, sizeof(c->tls_priorities), "%s",
-		 "NONE:+VERS-TLS1.2:+PSK:+AES-128-CBC:+SHA256:+COMP-NULL:+SIGN-ALL:+CTYPE-X509");
+		 "NONE:+VERS-TLS1.3:+VERS-TLS1.2:+PSK:+AES-128-CBC:+AES-128-GCM:+AES-128-CCM-8:"
+		 "+SHA256:+AEAD:+COMP-NULL:+SIGN-ALL:+CTYPE-X509:+GROUP-ALL");
 	c->nonce_lifetime = 30;
 	c->max_body = 4096;
 	c->threads = 4;
@@ -98,13 +101,17 @@ static int set_ua_id(uint8_t out[5], const char *v)
 	return gba_hex_decode(out, 5, &got, hex, 10) || got != 5 ? -1 : 0;
 }
 
-/* Zn's transport: "tls" (0, as GBA_DIA_TLS) or "tcp" (1, GBA_DIA_TCP). */
-static int set_transport(int *dst, const char *v)
+/*
+ * Zn's transport: "tls" (0, as GBA_DIA_TLS) or "tcp" (1, GBA_DIA_TCP) for
+ * Diameter; "nbsp" for Nbsp_GBA (TS 29.309) over HTTPS instead.
+ */
+static int set_transport(struct naf_config *c, const char *v)
 {
-	if (!strcmp(v, "tls"))
-		*dst = 0;
+	c->zn_nbsp = !strcmp(v, "nbsp");
+	if (!strcmp(v, "tls") || c->zn_nbsp)
+		c->zn_transport = 0;
 	else if (!strcmp(v, "tcp"))
-		*dst = 1;
+		c->zn_transport = 1;
 	else
 		return -1;
 	return 0;
@@ -147,7 +154,8 @@ static int set_scalar(struct naf_config *c, const char *sec, const char *key, co
 	if (IS("zn", "bsf_port")) return ncfg_parse_duration(v, &c->zn_bsf_port);
 	if (IS("zn", "timeout_ms")) return ncfg_parse_duration(v, &c->zn_timeout_ms);
 	if (IS("zn", "gba_u_aware")) return set_bool(&c->zn_gba_u_aware, v);
-	if (IS("zn", "transport")) return set_transport(&c->zn_transport, v);
+	if (IS("zn", "transport")) return set_transport(c, v);
+	if (IS("zn", "api_root")) return set_str(c->zn_api_root, sizeof(c->zn_api_root), v);
 	if (IS("zn", "tls_cert")) return set_str(c->zn_tls_cert, sizeof(c->zn_tls_cert), v);
 	if (IS("zn", "tls_key")) return set_str(c->zn_tls_key, sizeof(c->zn_tls_key), v);
 	if (IS("zn", "tls_ca")) return set_str(c->zn_tls_ca, sizeof(c->zn_tls_ca), v);
@@ -309,6 +317,15 @@ int ncfg_finish(struct naf_config *c, char *err, size_t err_size)
 				 c->targets.key[i]);
 			return -1;
 		}
+	}
+	if (c->zn_nbsp) {
+		if (strncmp(c->zn_api_root, "https://", 8) || !c->zn_tls_cert[0] ||
+		    !c->zn_tls_key[0] || !c->zn_tls_ca[0]) {
+			snprintf(err, err_size, "[zn] transport = nbsp needs api_root (https://...), "
+						"tls_cert, tls_key and tls_ca");
+			return -1;
+		}
+		return 0;
 	}
 	if (!c->zn_identity[0] || !c->zn_realm[0] || !c->zn_bsf_identity[0] ||
 	    !c->zn_bsf_address[0]) {

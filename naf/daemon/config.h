@@ -60,6 +60,8 @@ struct naf_config {
 	char zn_tls_cert[NCFG_PATH];       /* our certificate: names zn.identity */
 	char zn_tls_key[NCFG_PATH];
 	char zn_tls_ca[NCFG_PATH];         /* the CA of the BSF's certificate */
+	int zn_nbsp;                       /* zn.transport = nbsp: Nbsp_GBA, not Diameter */
+	char zn_api_root[NCFG_PATH];       /* Nbsp_GBA apiRoot: https://host:port[/prefix] */
 	/* [log] */
 	int log_debug;
 	/* Tables */

@@ -130,6 +130,8 @@ static gba_err open_zn(struct naf_svc *s, const struct naf_config *cfg, struct g
 		.bsf_identity = cfg->zn_bsf_identity, .bsf_address = cfg->zn_bsf_address,
 		.bsf_port = (uint16_t)cfg->zn_bsf_port, .timeout_ms = cfg->zn_timeout_ms,
 		.gba_u_aware = cfg->zn_gba_u_aware,
+		/* zn.transport = nbsp: libgba-naf speaks Nbsp_GBA to the apiRoot. */
+		.bsf_url = cfg->zn_nbsp ? cfg->zn_api_root : NULL,
 		.key_wrap = kek ? kek_wrap : NULL, .key_unwrap = kek ? kek_unwrap : NULL,
 		.key_wrap_arg = kek,
 		.transport = (enum gba_dia_transport)cfg->zn_transport,

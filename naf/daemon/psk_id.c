@@ -8,9 +8,10 @@
 
 #include "psk_id.h"
 
-#define PFX_ME "3GPP-bootstrapping,"
-#define PFX_UICC "3GPP-bootstrapping-uicc,"
-#define PFX_DIGEST "3GPP-bootstrapping-digest,"
+/* TS 33.222's prefixes; the separator before the B-TID is '.', ',' or none. */
+#define PFX_ME "3GPP-bootstrapping"
+#define PFX_UICC "3GPP-bootstrapping-uicc"
+#define PFX_DIGEST "3GPP-bootstrapping-digest"
 #define PFX_TARGET "oneM2M-target,"
 
 int psk_id_valid_name(const char *s, size_t len, size_t max)
@@ -40,15 +41,31 @@ static struct psk_id node(enum psk_who who, const char *btid)
 	return r;
 }
 
+/*
+ * identity starts with prefix; *rest gets what follows the prefix and its
+ * separator ('.' as TS 36.508 Table 4.7H-5, ',' or none: base64 has
+ * neither, so the three readings never clash).
+ */
+static int prefixed(const char *identity, const char *prefix, const char **rest)
+{
+	size_t n = strlen(prefix);
+
+	if (strncmp(identity, prefix, n))
+		return 0;
+	*rest = identity + n + (identity[n] == '.' || identity[n] == ',');
+	return 1;
+}
+
 struct psk_id psk_id_parse(const char *identity)
 {
+	const char *rest;
+
 	if (!identity || !*identity)
 		return bad("empty identity");
-	if (!strncmp(identity, PFX_ME, strlen(PFX_ME)))
-		return node(PSK_NODE, identity + strlen(PFX_ME));
-	if (!strncmp(identity, PFX_UICC, strlen(PFX_UICC)))
-		return node(PSK_NODE_UICC, identity + strlen(PFX_UICC));
-	if (!strncmp(identity, PFX_DIGEST, strlen(PFX_DIGEST)))
+	/* The longer prefixes first: "3GPP-bootstrapping" starts them all. */
+	if (prefixed(identity, PFX_UICC, &rest))
+		return node(PSK_NODE_UICC, rest);
+	if (prefixed(identity, PFX_DIGEST, &rest))
 		return bad("GBA_Digest is not supported");
 	if (!strncmp(identity, PFX_TARGET, strlen(PFX_TARGET))) {
 		const char *id = identity + strlen(PFX_TARGET);
@@ -57,5 +74,7 @@ struct psk_id psk_id_parse(const char *identity)
 		struct psk_id r = { .who = PSK_TARGET, .name = id, .name_len = strlen(id) };
 		return r;
 	}
+	if (prefixed(identity, PFX_ME, &rest))
+		return node(PSK_NODE, rest);
 	return node(PSK_NODE, identity);
 }

@@ -2,12 +2,15 @@
  * psk_id.h - who a TLS-PSK psk_identity names.
  *
  *   <B-TID>                          a node, KmID = B-TID (oneM2M TS-0003 8.3.2.3)
- *   3GPP-bootstrapping,<B-TID>       a node, GBA_ME: PSK = Ks_NAF (TS 33.222)
- *   3GPP-bootstrapping-uicc,<B-TID>  a node, GBA_U: PSK = Ks_int_NAF
+ *   3GPP-bootstrapping.<B-TID>       a node: PSK = Ks_NAF or Ks_ext_NAF (TS 33.222;
+ *                                    '.' as TS 36.508 Table 4.7H-5; ',' or no
+ *                                    separator are accepted as well)
+ *   3GPP-bootstrapping-uicc.<B-TID>  a node: PSK = Ks_int_NAF (same separators)
  *   oneM2M-target,<CSE-ID>           a target CSE with a PSK configured in gba-naf
  *
- * "3GPP-bootstrapping-digest," (GBA_Digest) and anything else is refused.
- * A B-TID must parse as base64(RAND) "@" domain.
+ * "3GPP-bootstrapping-digest" (GBA_Digest) and anything else is refused
+ * (the handshake then ends with the unknown_psk_identity alert).  A B-TID
+ * must parse as base64(RAND) "@" domain.
  */
 #ifndef GBA_NAF_PSK_ID_H
 #define GBA_NAF_PSK_ID_H

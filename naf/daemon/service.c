@@ -125,10 +125,18 @@ static void node_id_for(struct naf_svc *s, const struct gba_naf_key *key,
 		out[KS_ID_MAX] = 0;
 }
 
-gba_err svc_node_key(struct naf_svc *s, const char *btid, struct gba_naf_key *key,
-		     char node_id[KS_ID_MAX + 1])
+gba_err svc_node_key(struct naf_svc *s, const char *btid, const uint8_t *ua_id,
+		     struct gba_naf_key *key, char node_id[KS_ID_MAX + 1])
 {
-	gba_err err = gba_naf_fetch_key(s->zn, btid, s->naf_id_km, s->naf_id_km_len, key);
+	uint8_t naf_id[GBA_NAF_ID_MAX];
+	size_t len = s->naf_id_km_len;
+	gba_err err;
+
+	/* NAF_Id = FQDN || the Ua id: the configured one's last 5 octets replaced. */
+	memcpy(naf_id, s->naf_id_km, len);
+	if (ua_id)
+		memcpy(naf_id + len - 5, ua_id, 5);
+	err = gba_naf_fetch_key(s->zn, btid, naf_id, len, key);
 	if (err)
 		return err;
 	node_id_for(s, key, node_id);
@@ -149,13 +157,13 @@ gba_err svc_target_psk(struct naf_svc *s, const char *cse_id, uint8_t *out, size
 	return gba_hex_decode(out, out_size, out_len, hex, strlen(hex));
 }
 
-gba_err svc_enrol(struct naf_svc *s, const char *btid, int uicc, char *json, size_t json_size,
-		  struct svc_error *e)
+gba_err svc_enrol(struct naf_svc *s, const char *btid, const uint8_t *ua_id, int uicc,
+		  char *json, size_t json_size, struct svc_error *e)
 {
 	struct gba_naf_key key;
 	struct ks_node n = { 0 };
 	char when[32], uid[KS_ID_MAX + 1];
-	gba_err err = svc_node_key(s, btid, &key, uid);
+	gba_err err = svc_node_key(s, btid, ua_id, &key, uid);
 	if (err) {
 		*e = svc_zn_error(err);
 		return err;
@@ -176,7 +184,7 @@ gba_err svc_enrol(struct naf_svc *s, const char *btid, int uicc, char *json, siz
 		return err;
 	}
 	char ua[11];
-	gba_hex_encode(ua, sizeof(ua), s->cfg->ua_id, 5);
+	gba_hex_encode(ua, sizeof(ua), ua_id ? ua_id : s->cfg->ua_id, 5);
 	format_time(n.expires, when);
 	nlog_info("enrolled node %s, KmID %s, expires %s", n.node_id, n.kmid, when);
 	if (dump(json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s}",

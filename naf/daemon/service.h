@@ -56,12 +56,14 @@ void svc_store_result(struct naf_svc *s, gba_err err);
 gba_err svc_digest_key(struct naf_svc *s, const char *btid, int uicc, uint8_t out[32]);
 
 /*
- * Km and what Zn says about the node (NAF_Id = FQDN || Ua id): key->ks_naf
- * is Km (or key->ks_int_naf with uicc).  Refuses a revoked node with
- * GBA_ERR_NOT_AUTHORIZED.  node_id receives the node's CSE-ID/AE-ID.
+ * Km and what Zn says about the node (NAF_Id = FQDN || ua_id, the Ua
+ * security protocol id of the handshake that delivers it; NULL: ua.ua_id):
+ * key->ks_naf is Km (or key->ks_int_naf with uicc).  Refuses a revoked
+ * node with GBA_ERR_NOT_AUTHORIZED.  node_id receives the node's
+ * CSE-ID/AE-ID.
  */
-gba_err svc_node_key(struct naf_svc *s, const char *btid, struct gba_naf_key *key,
-		     char node_id[KS_ID_MAX + 1]);
+gba_err svc_node_key(struct naf_svc *s, const char *btid, const uint8_t *ua_id,
+		     struct gba_naf_key *key, char node_id[KS_ID_MAX + 1]);
 
 /* The PSK a target CSE was configured with.  GBA_ERR_NOT_FOUND when none. */
 gba_err svc_target_psk(struct naf_svc *s, const char *cse_id, uint8_t *out, size_t out_size,
@@ -70,10 +72,11 @@ gba_err svc_target_psk(struct naf_svc *s, const char *cse_id, uint8_t *out, size
 /*
  * Enrol the node holding btid (already authenticated by Ua): record it in
  * the key store and write the JSON answer (KmID, expiry, identities,
- * Km's check value; never Km) into json.
+ * Km's check value and the Ua id of its NAF_Id; never Km) into json.
+ * ua_id as for svc_node_key.
  */
-gba_err svc_enrol(struct naf_svc *s, const char *btid, int uicc, char *json, size_t json_size,
-		  struct svc_error *e);
+gba_err svc_enrol(struct naf_svc *s, const char *btid, const uint8_t *ua_id, int uicc,
+		  char *json, size_t json_size, struct svc_error *e);
 
 /*
  * MAF Key Registration: the node holding btid registers kc (from the

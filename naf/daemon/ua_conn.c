@@ -32,6 +32,7 @@ struct ua_conn {
 	int64_t since, deadline;         /* monotonic ms */
 	int fd;
 	unsigned char state, started, done;
+	unsigned char suite[2], has_suite;   /* the TLS suite of its ServerHello */
 };
 
 struct ua_conns {
@@ -264,10 +265,29 @@ struct ua_conn *ua_conns_started(struct ua_conns *t, int fd)
 	/* Started soon after admission: look from the newest. */
 	for (c = t->tail; c && (c->started || c->fd != fd); c = c->prev)
 		;
-	if (c)
+	if (c) {
 		c->started = 1;
+		c->has_suite = 0;
+	}
 	pthread_mutex_unlock(&t->lock);
 	return c;
+}
+
+/* Written and read by the connection's own thread (its handshake). */
+void ua_conn_set_suite(struct ua_conn *c, const unsigned char suite[2])
+{
+	c->suite[0] = suite[0];
+	c->suite[1] = suite[1];
+	c->has_suite = 1;
+}
+
+int ua_conn_suite(const struct ua_conn *c, unsigned char suite[2])
+{
+	if (!c || !c->has_suite)
+		return -1;
+	suite[0] = c->suite[0];
+	suite[1] = c->suite[1];
+	return 0;
 }
 
 /* A state change of a connection still open (not shut down by us meanwhile). */

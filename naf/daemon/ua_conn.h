@@ -71,6 +71,14 @@ void ua_conns_forget(struct ua_conns *t, struct ua_conn *c);
 /* The HTTP server took the socket fd: its connection, or NULL when unknown. */
 struct ua_conn *ua_conns_started(struct ua_conns *t, int fd);
 
+/*
+ * The TLS cipher suite its ServerHello carried (ua_server.c's handshake
+ * hook), for the Ua id of TLS-PSK (TS 33.220 H.3): gnutls tells the suite
+ * by name only once the handshake is over.  ua_conn_suite: -1 when none.
+ */
+void ua_conn_set_suite(struct ua_conn *c, const unsigned char suite[2]);
+int ua_conn_suite(const struct ua_conn *c, unsigned char suite[2]);
+
 /* The steps of a started connection (any thread; it knows its table). */
 void ua_conns_secured(struct ua_conn *c, int64_t now_ms);
 void ua_conns_busy(struct ua_conn *c);

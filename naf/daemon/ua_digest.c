@@ -181,7 +181,7 @@ static enum MHD_Result authenticate(struct naf_svc *s, struct MHD_Connection *c,
 		return challenge(s, c, &e);
 	}
 	enum MHD_Result rc;
-	if (svc_enrol(s, k.btid, k.uicc, json, sizeof(json), &e))
+	if (svc_enrol(s, k.btid, NULL, k.uicc, json, sizeof(json), &e))
 		rc = e.status == 401 ? challenge(s, c, &e) : reply_error(c, &e);
 	else
 		rc = success(c, &k, ks, json);

@@ -56,17 +56,39 @@ static struct ua_conn *conn_of(struct MHD_Connection *c)
 /* ---- libmicrohttpd's callbacks --------------------------------------------- */
 
 /*
- * GnuTLS hook on the Finished message: the handshake is over, the header
- * deadline starts.  libmicrohttpd links each session to its connection
- * (gnutls_session_set_ptr; its own PSK callback relies on that too).
+ * The suite of an outgoing ServerHello: legacy_version (2), random (32),
+ * session id (1 + n), cipher_suite (2).  -1 when the message is short.
  */
-static int on_finished(gnutls_session_t ss, unsigned type, unsigned when, unsigned incoming,
-		       const gnutls_datum_t *msg)
+static int server_hello_suite(const gnutls_datum_t *msg, unsigned char suite[2])
+{
+	size_t at = 2 + 32;
+
+	if (!msg || msg->size < at + 1 || msg->size < at + 1 + msg->data[at] + 2)
+		return -1;
+	at += 1 + msg->data[at];
+	suite[0] = msg->data[at];
+	suite[1] = msg->data[at + 1];
+	return 0;
+}
+
+/*
+ * GnuTLS hook (one per session, so one function): the ServerHello we send
+ * tells the suite for TLS-PSK's Ua id; the Finished message ends the
+ * handshake and starts the header deadline.  libmicrohttpd links each
+ * session to its connection (gnutls_session_set_ptr; its own PSK callback
+ * relies on that too).
+ */
+static int on_handshake_msg(gnutls_session_t ss, unsigned type, unsigned when,
+			    unsigned incoming, const gnutls_datum_t *msg)
 {
 	struct MHD_Connection *c = gnutls_session_get_ptr(ss);
 	struct ua_conn *e = c ? conn_of(c) : NULL;
-	(void)type, (void)when, (void)incoming, (void)msg;
-	if (e)
+	unsigned char suite[2];
+	(void)when;
+	if (e && type == GNUTLS_HANDSHAKE_SERVER_HELLO && !incoming &&
+	    !server_hello_suite(msg, suite))
+		ua_conn_set_suite(e, suite);
+	else if (e && type == GNUTLS_HANDSHAKE_FINISHED)
 		ua_conns_secured(e, mono_ms());
 	return 0;
 }
@@ -76,8 +98,8 @@ static void watch_handshake(struct MHD_Connection *c)
 	const union MHD_ConnectionInfo *i =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	if (i && i->tls_session)
-		gnutls_handshake_set_hook_function(i->tls_session, GNUTLS_HANDSHAKE_FINISHED,
-						   GNUTLS_HOOK_POST, on_finished);
+		gnutls_handshake_set_hook_function(i->tls_session, GNUTLS_HANDSHAKE_ANY,
+						   GNUTLS_HOOK_POST, on_handshake_msg);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,

@@ -6,9 +6,12 @@
  *   POST /m2m/keys         a node: MAF Key Registration   -> key id, expiry
  *   GET  /m2m/keys/<id>    a target CSE: MAF Key Retrieval -> Kc, node id
  *
- * A node's PSK is Km = Ks_(ext)_NAF for NAF_Id = FQDN || the configured Ua id
- * (Ks_int_NAF for the "3GPP-bootstrapping-uicc," form), fetched over Zn in
- * the handshake; a target's PSK is configured ([targets]).  The client must
+ * A node's PSK is Km = Ks_(ext)_NAF for NAF_Id = FQDN || the Ua security
+ * protocol id of this very handshake (TS 33.220 H.3: 01 00 01 + the TLS 1.2
+ * cipher suite actually negotiated; TS 33.222 5.4.0.2: 01 00 00 00 07 for
+ * TLS 1.3 with an external PSK), Ks_int_NAF for the "3GPP-bootstrapping-uicc"
+ * forms, fetched over Zn in the handshake once the suite is known; a
+ * target's PSK is configured ([targets]).  The client must
  * send SNI = the NAF FQDN.  Kc comes from the RFC 5705 exporter of the very
  * session that carries the registration.
  */
@@ -20,6 +23,7 @@
 
 #include <gnutls/gnutls.h>
 
+#include <gba/kdf.h>
 #include <gba/m2m.h>
 #include <gba/util.h>
 
@@ -27,6 +31,7 @@
 #include "log.h"
 #include "psk_id.h"
 #include "ua.h"
+#include "ua_conn.h"
 
 #define JSON_MAX 4096
 #define KEYS_PREFIX "/m2m/keys/"
@@ -49,30 +54,114 @@ static int sni_ok(const struct naf_svc *s, gnutls_session_t ss)
 	return len < sizeof(name) && !strcasecmp(name, s->cfg->fqdn);
 }
 
+/*
+ * libmicrohttpd's PSK credentials, one per daemon (an event loop each):
+ * what tells a Ua session from the process's other TLS sessions (Zn's,
+ * in freeDiameter) in GnuTLS's global audit callback.
+ */
+#define PSK_CREDS_MAX 64
+static _Atomic(void *) psk_creds[PSK_CREDS_MAX];
+
+static int is_ua_cred(const void *cred)
+{
+	for (int i = 0; cred && i < PSK_CREDS_MAX; i++)
+		if (atomic_load(&psk_creds[i]) == cred)
+			return 1;
+	return 0;
+}
+
+/* 1 when cred is new (then remembered). */
+static int remember_cred(void *cred)
+{
+	for (int i = 0; i < PSK_CREDS_MAX; i++) {
+		void *none = NULL;
+		if (atomic_load(&psk_creds[i]) == cred)
+			return 0;
+		if (atomic_compare_exchange_strong(&psk_creds[i], &none, cred))
+			return 1;
+		if (none == cred)
+			return 0;
+	}
+	return 0;
+}
+
+/*
+ * GnuTLS reports a record it could not decrypt here (the client's
+ * Finished under another key: a wrong PSK), and libmicrohttpd then closes
+ * the failed handshake without an alert.  Send the one GnuTLS's
+ * gnutls_alert_send_appropriate() would, bad_record_mac, and log it.
+ */
+static void on_audit(gnutls_session_t ss, const char *msg)
+{
+	void *cred = NULL;
+
+	if (!ss || !strstr(msg, "invalid decryption") ||
+	    gnutls_credentials_get(ss, GNUTLS_CRD_PSK, &cred) || !is_ua_cred(cred))
+		return;
+	nlog_info("TLS-PSK handshake failed: the client's key is not Km for this NAF_Id "
+		  "(bad_record_mac sent)");
+	(void)gnutls_alert_send(ss, GNUTLS_AL_FATAL, GNUTLS_A_BAD_RECORD_MAC);
+}
+
 void ua_tls_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 		   enum MHD_ConnectionNotificationCode toe)
 {
-	static atomic_int hint_set;
+	static atomic_int audit_set;
 	void *cred = NULL;
 	(void)cls, (void)socket_context;
-	if (toe != MHD_CONNECTION_NOTIFY_STARTED || atomic_load(&hint_set))
+	if (toe != MHD_CONNECTION_NOTIFY_STARTED)
 		return;
+	if (!atomic_exchange(&audit_set, 1))
+		gnutls_global_set_audit_log_function(on_audit);
 	/*
 	 * libmicrohttpd has no option for the PSK identity hint, but its PSK
 	 * credentials are set on each session before the handshake: set the
-	 * hint on them once, before the first ServerKeyExchange is sent.
+	 * hint on each daemon's once, before its first ServerKeyExchange.
 	 */
 	gnutls_session_t ss = tls_of(c);
 	if (ss && !gnutls_credentials_get(ss, GNUTLS_CRD_PSK, &cred) && cred &&
-	    !atomic_exchange(&hint_set, 1))
+	    remember_cred(cred))
 		gnutls_psk_set_server_credentials_hint(cred, GBA_M2M_PSK_HINT);
 }
 
-static int node_psk(struct naf_svc *s, const struct psk_id *id, uint8_t out[32])
+/*
+ * The Ua security protocol id of the handshake (gnutls knows the version
+ * and the suite by the time it asks for the PSK): TLS 1.3 01 00 00 00 07;
+ * TLS 1.2 01 00 01 yy zz, yy zz the suite.  -1: neither.
+ */
+static int handshake_ua_id(gnutls_session_t ss, uint8_t out[5])
+{
+	struct MHD_Connection *c = ss ? gnutls_session_get_ptr(ss) : NULL;
+	const union MHD_ConnectionInfo *i =
+		c ? MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+	unsigned char suite[2];
+
+	if (!ss)
+		return -1;
+	if (gnutls_protocol_get_version(ss) == GNUTLS_TLS1_3) {
+		memcpy(out, GBA_UA_TLS13, 5);
+		return 0;
+	}
+	/* The suite as our ServerHello sent it (ua_server.c's hook). */
+	if (!i || ua_conn_suite(i->socket_context, suite))
+		return -1;
+	out[0] = 0x01, out[1] = 0x00, out[2] = 0x01, out[3] = suite[0], out[4] = suite[1];
+	return 0;
+}
+
+static int node_psk(struct naf_svc *s, gnutls_session_t ss, const struct psk_id *id,
+		    uint8_t out[32])
 {
 	struct gba_naf_key key;
 	char node[KS_ID_MAX + 1];
-	gba_err err = svc_node_key(s, id->name, &key, node);
+	uint8_t ua[5];
+	gba_err err;
+
+	if (!ss || handshake_ua_id(ss, ua)) {
+		nlog_info("TLS-PSK refused: no Ua id for the negotiated suite");
+		return -1;
+	}
+	err = svc_node_key(s, id->name, ua, &key, node);
 	if (!err && id->who == PSK_NODE_UICC && !key.has_int_naf)
 		err = GBA_ERR_NOT_FOUND;
 	if (!err)
@@ -81,6 +170,20 @@ static int node_psk(struct naf_svc *s, const struct psk_id *id, uint8_t out[32])
 	if (err)
 		nlog_info("TLS-PSK: no Km for B-TID %s: %s", id->name, svc_zn_error(err).code);
 	return err ? -1 : 32;
+}
+
+/*
+ * No key for this identity: end the handshake with a fatal alert
+ * (unknown_psk_identity, RFC 4279 2; unrecognized_name for a wrong SNI),
+ * not a silent close.  It is sent
+ * from here, inside the handshake, as libmicrohttpd closes a failed
+ * handshake without one.  Returns -1 for the callback.
+ */
+static int refuse(gnutls_session_t ss, gnutls_alert_description_t alert)
+{
+	if (ss)
+		(void)gnutls_alert_send(ss, GNUTLS_AL_FATAL, alert);
+	return -1;
 }
 
 int ua_tls_psk(void *cls, const struct MHD_Connection *c, const char *username,
@@ -92,11 +195,11 @@ int ua_tls_psk(void *cls, const struct MHD_Connection *c, const char *username,
 	int n = -1;
 	if (!sni_ok(s, tls_of(c))) {
 		nlog_info("TLS-PSK refused: no SNI, or SNI is not %s", s->cfg->fqdn);
-		return -1;
+		return refuse(tls_of(c), GNUTLS_A_UNRECOGNIZED_NAME);
 	}
 	struct psk_id id = psk_id_parse(username);
 	if (id.who == PSK_NODE || id.who == PSK_NODE_UICC) {
-		n = node_psk(s, &id, key);
+		n = node_psk(s, tls_of(c), &id, key);
 	} else if (id.who == PSK_TARGET) {
 		n = svc_target_psk(s, id.name, key, sizeof(key), &len) ? -1 : (int)len;
 		if (n < 0)
@@ -105,7 +208,7 @@ int ua_tls_psk(void *cls, const struct MHD_Connection *c, const char *username,
 		nlog_info("TLS-PSK refused: bad psk_identity (%s)", id.why);
 	}
 	if (n < 0)
-		return -1;
+		return refuse(tls_of(c), GNUTLS_A_UNKNOWN_PSK_IDENTITY);
 	/* libmicrohttpd copies it into GnuTLS's own buffer and frees ours. */
 	*psk = malloc((size_t)n);
 	if (*psk)
@@ -135,6 +238,18 @@ static enum MHD_Result register_key(struct naf_svc *s, struct MHD_Connection *c,
 	return err ? reply_error(c, &e) : reply_json(c, MHD_HTTP_CREATED, json, NULL);
 }
 
+/* Which TLS the enrolment came over: the version, the suite, Km's Ua id. */
+static void log_handshake(gnutls_session_t ss, const uint8_t ua[5], const char *btid)
+{
+	char hex[11];
+	const char *suite = gnutls_ciphersuite_get(ss);
+
+	gba_hex_encode(hex, sizeof(hex), ua, 5);
+	nlog_info("TLS-PSK Ua: KmID %s over %s, %s, Km's Ua id %s", btid,
+		  gnutls_protocol_get_name(gnutls_protocol_get_version(ss)),
+		  suite ? suite : "?", hex);
+}
+
 static enum MHD_Result route(struct naf_svc *s, struct MHD_Connection *c, const char *url,
 			     const char *method, gnutls_session_t ss, const struct req *rq)
 {
@@ -144,11 +259,16 @@ static enum MHD_Result route(struct naf_svc *s, struct MHD_Connection *c, const 
 	struct psk_id id = psk_id_parse(user);
 	int node = id.who == PSK_NODE || id.who == PSK_NODE_UICC;
 	enum MHD_Result rc;
+	uint8_t ua[5];
 	if (!strcmp(url, "/m2m/enrol") && !strcmp(method, "POST")) {
 		if (!node)
 			e = (struct svc_error){ 403, "not_a_node", "only a node enrols" };
-		else if (!svc_enrol(s, id.name, id.who == PSK_NODE_UICC, json, sizeof(json), &e))
+		else if (handshake_ua_id(ss, ua))
+			e = (struct svc_error){ 500, "internal", "the suite has no Ua id" };
+		else if (!svc_enrol(s, id.name, ua, id.who == PSK_NODE_UICC, json, sizeof(json), &e)) {
+			log_handshake(ss, ua, id.name);
 			return reply_json(c, MHD_HTTP_OK, json, NULL);
+		}
 	} else if (!strcmp(url, "/m2m/keys") && !strcmp(method, "POST")) {
 		if (node)
 			return register_key(s, c, ss, &id, rq);

@@ -1,8 +1,10 @@
 /*
- * http.c - Zn over HTTPS/JSON from the NAF: one libcurl easy handle per
- * request (so any thread may fetch), the answer read with jansson.  The
- * buffers that held key material - the response body and jansson's copies
- * of the two base64 strings - are wiped before they are freed.
+ * http.c - Zn as Nbsp_GBA (TS 29.309) from the NAF: one libcurl easy
+ * handle per request (so any thread may fetch), POST of a
+ * BootstrappingInfoRequest, the BootstrappingInfoResponse read with
+ * jansson.  The buffers that held key material - the response body and
+ * jansson's copies of the two hex strings - are wiped before they are
+ * freed.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -36,13 +38,23 @@ static void init_curl(void)
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* The apiRoot without its trailing slashes. */
+static size_t api_root_len(const char *url)
+{
+	size_t n = strlen(url);
+
+	while (n > 8 && url[n - 1] == '/')
+		n--;
+	return n;
+}
+
 gba_err naf_http_open(struct naf_http **out, const struct gba_naf_config *cfg)
 {
 	struct naf_http *h;
 
 	*out = NULL;
 	if (!cfg->tls_cert || !cfg->tls_key || !cfg->tls_ca ||
-	    strncmp(cfg->bsf_url, "https://", 8) ||
+	    strncmp(cfg->bsf_url, "https://", 8) || strchr(cfg->bsf_url, '?') ||
 	    strlen(cfg->bsf_url) + sizeof(NAF_HTTP_PATH) > sizeof(h->url))
 		return GBA_ERR_INVALID_ARG;
 	pthread_once(&curl_once, init_curl);
@@ -51,8 +63,9 @@ gba_err naf_http_open(struct naf_http **out, const struct gba_naf_config *cfg)
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return GBA_ERR_NO_MEMORY;
-	snprintf(h->url, sizeof(h->url), "%.*s%s", (int)strcspn(cfg->bsf_url + 8, "/") + 8,
-		 cfg->bsf_url, NAF_HTTP_PATH);
+	/* bsf_url is the apiRoot (TS 29.501 4.4.1): scheme, authority, maybe a prefix. */
+	snprintf(h->url, sizeof(h->url), "%.*s%s", (int)api_root_len(cfg->bsf_url), cfg->bsf_url,
+		 NAF_HTTP_PATH);
 	h->cert = strdup(cfg->tls_cert);
 	h->key = strdup(cfg->tls_key);
 	h->ca = strdup(cfg->tls_ca);
@@ -101,19 +114,31 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* BootstrappingInfoRequest: NAF_Id split into nafFqdn and uaSecProtId. */
 static char *request_json(const struct naf_http *h, const char *btid, const uint8_t *naf_id,
 			  size_t naf_id_len)
 {
-	char b64[GBA_NAF_ID_MAX * 2];
-	size_t n = 0;
-	json_t *o;
+	char ua[11];
+	json_t *o, *ids = NULL;
 	char *text = NULL;
+	unsigned long gs = 0;
+	char *end = NULL;
 
-	if (gba_base64_encode(b64, sizeof(b64), &n, naf_id, naf_id_len))
+	if (naf_id_len < 6 || gba_hex_encode(ua, sizeof(ua), naf_id + naf_id_len - 5, 5))
 		return NULL;
-	o = json_pack("{s:s, s:s, s:b}", "btid", btid, "nafId", b64, "gbaUAwareness", h->aware);
-	if (o && h->service && json_object_set_new(o, "gaaServiceId", json_string(h->service)))
+	/* gaa_service_id: a GAA service id, sent as gsIds when it is a uint32. */
+	if (h->service) {
+		gs = strtoul(h->service, &end, 10);
+		if (*h->service >= '0' && *h->service <= '9' && !*end && gs <= UINT32_MAX)
+			ids = json_pack("[I]", (json_int_t)gs);
+	}
+	o = json_pack("{s:s, s:{s:s%, s:s}, s:b}", "btId", btid, "nafId", "nafFqdn",
+		      (const char *)naf_id, naf_id_len - 5, "uaSecProtId", ua, "gbaUAware",
+		      h->aware);
+	if (o && ids && json_object_set_new(o, "gsIds", ids))
 		json_object_clear(o);
+	else if (!o)
+		json_decref(ids);
 	if (o)
 		text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -159,7 +184,7 @@ static gba_err post(const struct naf_http *h, const char *json, struct body *b, 
 								    : curl_err(rc));
 }
 
-/* A base64 key of 32 octets; the string jansson holds is wiped either way. */
+/* A key as 64 hex digits; the string jansson holds is wiped either way. */
 static int read_key(json_t *v, uint8_t out[32])
 {
 	char *s = v && json_is_string(v) ? (char *)json_string_value(v) : NULL;
@@ -168,9 +193,21 @@ static int read_key(json_t *v, uint8_t out[32])
 
 	if (!s)
 		return -1;
-	ok = !gba_base64_decode(out, 32, &n, s, strlen(s)) && n == 32;
+	ok = strlen(s) == 64 && !gba_hex_decode(out, 32, &n, s, 64) && n == 32;
 	gba_wipe(s, strlen(s));
 	return ok ? 0 : -1;
+}
+
+/* Append a literal; -1 when it does not fit in room (NUL included). */
+static int append(char *out, size_t room, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*len + n >= room)
+		return -1;
+	memcpy(out + *len, s, n + 1);
+	*len += n;
+	return 0;
 }
 
 static int read_time(json_t *v, int64_t *out)
@@ -184,14 +221,104 @@ static int read_time(json_t *v, int64_t *out)
 	return 0;
 }
 
+/* XML text, escaped, at most room octets (-1: it does not fit). */
+static int put_xml(char *out, size_t room, size_t *len, const char *s)
+{
+	for (; *s; s++) {
+		const char *e = *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : *s == '&' ? "&amp;"
+			      : *s == '"' ? "&quot;" : NULL;
+		size_t n = e ? strlen(e) : 1;
+		if (*len + n >= room)
+			return -1;
+		memcpy(out + *len, e ? e : s, n);
+		*len += n;
+	}
+	out[*len] = '\0';
+	return 0;
+}
+
+/* One {"uss": {...}} as <uss id type nafGroup><uids/><flags/></uss>. */
+static int uss_xml(json_t *item, char *out, size_t room, size_t *len)
+{
+	json_t *u = json_object_get(item, "uss"), *v;
+	static const char *const attrs[][2] = {
+		{ "gsId", " id=\"" }, { "gsType", " type=\"" }, { "nafGroup", " nafGroup=\"" },
+	};
+	char num[24];
+	size_t i;
+	int bad = !json_is_object(u) || append(out, room, len, "<uss");
+
+	for (i = 0; !bad && i < 3; i++) {
+		v = json_object_get(u, attrs[i][0]);
+		if (!v)
+			continue;
+		bad = !json_is_string(v);
+		bad = bad || append(out, room, len, attrs[i][1]) ||
+		      put_xml(out, room, len, json_string_value(v)) || append(out, room, len, "\"");
+	}
+	bad = bad || append(out, room, len, "><uids>");
+	json_array_foreach(json_object_get(u, "ueIds"), i, v) {
+		const char *id = json_string_value(json_object_get(v, "ueId"));
+		bad = bad || !id || append(out, room, len, "<uid>") || put_xml(out, room, len, id) ||
+		      append(out, room, len, "</uid>");
+	}
+	bad = bad || append(out, room, len, "</uids><flags>");
+	json_array_foreach(json_object_get(u, "flags"), i, v) {
+		json_t *f = json_object_get(v, "flag");
+		bad = bad || !json_is_integer(f) || json_integer_value(f) < 0;
+		if (!bad)
+			snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(f));
+		bad = bad || append(out, room, len, "<flag>") || append(out, room, len, num) ||
+		      append(out, room, len, "</flag>");
+	}
+	return bad || append(out, room, len, "</flags></uss>") ? -1 : 0;
+}
+
+/* ussList (absent or an array) back into XML in out->uss. */
+static int read_uss_list(json_t *list, struct gba_naf_key *out)
+{
+	size_t i, len = 0, room = sizeof(out->uss);
+	json_t *item;
+
+	out->uss[0] = '\0';
+	out->uss_len = 0;
+	if (!list || !json_array_size(list))
+		return list && !json_is_array(list) ? -1 : 0;
+	if (append(out->uss, room, &len, "<ussList xmlns=\"uri:3gpp-gba\">"))
+		return -1;
+	json_array_foreach(list, i, item)
+		if (uss_xml(item, out->uss, room, &len))
+			return -1;
+	if (append(out->uss, room, &len, "</ussList>"))
+		return -1;
+	out->uss_len = len;
+	return 0;
+}
+
+/* gbaType: 3G_GBA 0, 2G_GBA 1, GBA_DIGEST 2; absent -1. */
+static int read_gba_type(json_t *v, int *out)
+{
+	const char *s = json_string_value(v);
+
+	*out = -1;
+	if (!v)
+		return 0;
+	if (s && !strcmp(s, "3G_GBA"))
+		*out = 0;
+	else if (s && !strcmp(s, "2G_GBA"))
+		*out = 1;
+	else if (s && !strcmp(s, "GBA_DIGEST"))
+		*out = 2;
+	return *out < 0 ? -1 : 0;
+}
+
 gba_err naf_http_read_answer(const char *data, size_t len, struct gba_naf_key *out)
 {
 	json_t *root = json_loadb(data, len, 0, NULL);
 	json_t *uicc = root ? json_object_get(root, "uiccKeyMaterial") : NULL;
+	json_t *created = json_object_get(root, "bootstrappingInfoCreationTime");
 	const char *impi = json_string_value(json_object_get(root, "impi"));
-	const char *uss = json_string_value(json_object_get(root, "ussList"));
-	const char *type = json_string_value(json_object_get(root, "gbaType"));
-	int bad = !root || !impi || !*impi || strlen(impi) > GBA_NAF_IMPI_MAX;
+	int bad = !json_is_object(root) || !impi || !*impi || strlen(impi) > GBA_NAF_IMPI_MAX;
 
 	/* Both keys are read (and so wiped in jansson's copy) whatever else is wrong. */
 	bad |= read_key(json_object_get(root, "meKeyMaterial"), out->ks_naf);
@@ -200,16 +327,13 @@ gba_err naf_http_read_answer(const char *data, size_t len, struct gba_naf_key *o
 		out->has_int_naf = out->gba_u = 1;
 	}
 	bad |= read_time(json_object_get(root, "keyExpiryTime"), &out->expiry);
-	if (json_object_get(root, "bootstrapInfoCreationTime"))
-		bad |= read_time(json_object_get(root, "bootstrapInfoCreationTime"), &out->created);
-	if (uss && strlen(uss) > GBA_NAF_USS_MAX)
-		bad = 1;
-	if (!bad) {
+	if (created)
+		bad |= read_time(created, &out->created);
+	bad |= read_gba_type(json_object_get(root, "gbaType"), &out->gba_type);
+	if (!bad)
+		bad = read_uss_list(json_object_get(root, "ussList"), out);
+	if (!bad)
 		strcpy(out->impi, impi);
-		out->gba_type = type && !strcmp(type, "2G") ? 1 : 0;
-		out->uss_len = uss ? strlen(uss) : 0;
-		memcpy(out->uss, uss ? uss : "", out->uss_len + 1);
-	}
 	json_decref(root);
 	return bad ? GBA_ERR_PARSE : GBA_OK;
 }

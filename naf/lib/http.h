@@ -1,14 +1,14 @@
 /*
- * http.h - libgba-naf's second transport: Zn over HTTPS/JSON with a client
- * certificate (the BSF side is bsf/zn/zn_http.h, which describes the
- * exchange).  Not installed.
+ * http.h - libgba-naf's second transport: Zn as Nbsp_GBA (TS 29.309) over
+ * HTTPS with a client certificate (the BSF side is bsf/zn/zn_http.h,
+ * which describes the exchange).  Not installed.
  */
 #ifndef GBA_NAF_HTTP_H
 #define GBA_NAF_HTTP_H
 
 #include <gba/naf.h>
 
-#define NAF_HTTP_PATH "/nbsp-gba/v1/bootstrapping-info"
+#define NAF_HTTP_PATH "/nbsp-gba/v1/bootstrapping-info-retrieval"
 
 struct naf_http;
 
@@ -24,8 +24,10 @@ gba_err naf_http_fetch(struct naf_http *h, const char *btid, const uint8_t *naf_
 		       size_t naf_id_len, struct gba_naf_key *out);
 
 /*
- * The BSF's 200 answer (a JSON body of len octets) into out: GBA_OK, or
- * GBA_ERR_PARSE (out's keys may be written: the caller wipes them).
+ * The BSF's 200 answer (a BootstrappingInfoResponse of len octets) into
+ * out, its ussList turned back into the <ussList> XML the rest of the
+ * library reads: GBA_OK, or GBA_ERR_PARSE (out's keys may be written: the
+ * caller wipes them).
  * Apart from the network for the fuzz target (tests/fuzz/fuzz_zn_json.c).
  */
 gba_err naf_http_read_answer(const char *data, size_t len, struct gba_naf_key *out);

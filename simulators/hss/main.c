@@ -40,12 +40,15 @@ struct hss_options {
 	const char *tls_cert, *tls_key, *tls_ca;
 	int create_db;   /* --create-db: a missing --db becomes an empty database */
 	int check;       /* --check: check the options and the database, exit */
+	int fixed_rand;                /* --fixed-rand: every vector gets rand */
+	uint8_t rand[16];
 };
 
 struct hss {
 	struct gba_subdb *db;
 	struct gba_kek *kek;   /* --kek: the database's K and OPc are wrapped */
 	unsigned ind;
+	const uint8_t *fixed_rand;   /* NULL: a fresh random RAND per vector */
 };
 
 static void usage(FILE *out)
@@ -71,6 +74,8 @@ static void usage(FILE *out)
 		"  --zh.tls_cert FILE    PEM certificate naming --identity (required with tls)\n"
 		"  --zh.tls_key FILE     its PEM private key\n"
 		"  --zh.tls_ca FILE      PEM CA that signs the BSFs' certificates\n"
+		"  --fixed-rand HEX      every vector gets this RAND (16 octets), as a\n"
+		"                        stored-vector test HSS does: for B-TID collision tests\n"
 		"  --check               check the options and open the database, then exit\n"
 		"  -h, --help, -V, --version\n"
 		"\n"
@@ -123,6 +128,17 @@ static int parse_level(const char *s, enum gba_dia_log_level *level)
 	return -1;
 }
 
+/* 32 hex digits: the RAND every vector gets. */
+static int parse_rand(const char *s, struct hss_options *o)
+{
+	size_t n = 0;
+
+	if (gba_hex_decode(o->rand, sizeof(o->rand), &n, s, strlen(s)) || n != sizeof(o->rand))
+		return -1;
+	o->fixed_rand = 1;
+	return 0;
+}
+
 /* 0: run; 1: exit 0 (help/version); -1: exit 2. */
 static int parse_args(int argc, char **argv, struct hss_options *o)
 {
@@ -143,6 +159,7 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 		{ "zh.tls_ca", required_argument, NULL, 'A' },
 		{ "create-db", no_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'x' },
+		{ "fixed-rand", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -172,6 +189,7 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 		case 'A': o->tls_ca = optarg; break;
 		case 'c': o->create_db = 1; break;
 		case 'x': o->check = 1; break;
+		case 'R': if (parse_rand(optarg, o)) bad = "--fixed-rand"; break;
 		case 'h': usage(stdout); return 1;
 		case 'V': gba_cli_version("gba-hss-sim"); return 1;
 		default: gba_cli_unknown("gba-hss-sim", longopts, "hV"); return -1;
@@ -224,8 +242,12 @@ static gba_err serve_mar(void *arg, const struct gba_zh_mar *mar, struct gba_av 
 {
 	struct hss *h = arg;
 	uint8_t rand[16];
-	gba_err err = gba_random_rand(rand);
+	gba_err err = GBA_OK;
 
+	if (h->fixed_rand)
+		memcpy(rand, h->fixed_rand, sizeof(rand));
+	else
+		err = gba_random_rand(rand);
 	if (err)
 		return err;
 	if (mar->auts)
@@ -340,6 +362,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	h.ind = o.ind;
+	h.fixed_rand = o.fixed_rand ? o.rand : NULL;
 	rc = run(&o, &h, &stop);
 	gba_subdb_close(h.db);
 	gba_kek_close(h.kek);

@@ -32,12 +32,17 @@ def main():
         checks.check("card-info: soft card labelled development only",
                      out.get("development_only") is True and "DEVELOPMENT ONLY" in err, err)
 
-        code, out, err = ce.client(tools, base + ["--naf", "naf.example.org", "bootstrap"])
+        code, out, err = ce.client(tools, base + ["--naf", "naf.example.org", "--trace",
+                                                  "bootstrap"])
         checks.check("bootstrap: exit 0", code == 0, err)
+        checks.check("bootstrap --trace: says which body rspauth was verified over",
+                     "rspauth: verified over the response body" in err, err[-1500:])
         btid = out.get("btid", "")
         checks.check("bootstrap: B-TID of the BSF's domain, GBA_ME, two requests",
                      btid.endswith("@" + ce.bsfenv.DOMAIN) and out.get("gba_type") == "GBA_ME"
                      and out.get("http_requests") == 2 and out.get("resyncs") == 0, out)
+        checks.check("bootstrap: rspauth matched over the 200's body (the BSF's default)",
+                     out.get("rspauth_body") == "response", out)
         status, sess = bsf.session(btid)
         checks.check("bootstrap: the BSF holds the session (GBA_ME, our IMPI)",
                      status == 200 and sess and sess.get("type") == "GBA_ME" and

@@ -34,20 +34,12 @@
 #include <gba/client_card.h>
 #include <gba/client_usim.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_check.h"
 
 struct stream {
 	const uint8_t *data;
 	size_t size, pos;
 };
-
-/* abort() with the failed property, for libFuzzer to record the input. */
-static void fail(int line, const char *what)
-{
-	fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, line, what);
-	abort();
-}
-#define check(cond) ((cond) ? (void)0 : fail(__LINE__, #cond))
 
 /* ISO 7816-3 short APDU cases 1-4 (Lc 0 is not short). */
 static int well_formed(const uint8_t *c, size_t n)

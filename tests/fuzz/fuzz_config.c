@@ -26,15 +26,7 @@
 #include "../../bsf/config.h"
 #include "../../naf/daemon/config.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void fail(int line, const char *what)
-{
-	fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, line, what);
-	abort();
-}
-#define check(cond) ((cond) ? (void)0 : fail(__LINE__, #cond))
+#include "fuzz_check.h"
 
 #define NAF_LINE_MAX 4096   /* longest line ncfg_load takes, as gba-bsf's reader */
 

@@ -42,15 +42,7 @@
 
 #include "../../lib/diameter/src/internal.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void fail(int line, const char *what)
-{
-	fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, line, what);
-	abort();
-}
-#define check(cond) ((cond) ? (void)0 : fail(__LINE__, #cond))
+#include "fuzz_check.h"
 
 static struct gba_dia *dia;
 static unsigned outcome;   /* what the handlers answer: bits 2-3 of the selector */

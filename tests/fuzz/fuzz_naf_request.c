@@ -41,16 +41,7 @@
 #include "../../lib/diameter/src/internal.h"
 #endif
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* abort() with the failed property, for libFuzzer to record the input. */
-static void fail(int line, const char *what)
-{
-	fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, line, what);
-	abort();
-}
-#define check(cond) ((cond) ? (void)0 : fail(__LINE__, #cond))
+#include "fuzz_check.h"
 
 static char *cstring(const uint8_t *data, size_t size)
 {

@@ -38,8 +38,7 @@
 
 #include "usim_sim.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_check.h"
 
 /* TS 35.208 set 1's K and OP (public), as the demo profiles. */
 #define PROFILE_COMMON                                                     \
@@ -65,14 +64,6 @@ struct card {
 static char dir[256];
 static struct card cards[2];          /* [0] T=0, [1] T=1 */
 static uint8_t *rapdu;
-
-/* abort() with the failed property, for libFuzzer to record the input. */
-static void fail(int line, const char *what)
-{
-	fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, line, what);
-	abort();
-}
-#define check(cond) ((cond) ? (void)0 : fail(__LINE__, #cond))
 
 static ino_t state_inode(const struct card *c)
 {

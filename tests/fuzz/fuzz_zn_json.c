@@ -1,15 +1,15 @@
 /*
- * fuzz_zn_json.c - libFuzzer target for Zn over HTTPS/JSON (the Nbsp_GBA
- * style of bsf/zn/zn_http.h), both ends, without sockets or TLS.  The first
- * octet chooses; the rest is the body:
+ * fuzz_zn_json.c - libFuzzer target for Zn as Nbsp_GBA (TS 29.309,
+ * bsf/zn/zn_http.h), both ends, without sockets or TLS.  The first octet
+ * chooses; the rest is the body:
  *
- *   bit 0 = 0  the BSF: a request body from a NAF whose certificate named
+ *   bit 0 = 0  the BSF: a BootstrappingInfoRequest from a NAF whose certificate named
  *              peer (bits 1-2: naf.example.org, naf.node.test,
  *              all.node.test, other.node.test), answered by
  *              zn_http_answer() with the real zn_server_answer() on a
  *              SQLite session store in a mkdtemp directory on /dev/shm,
  *              under zn.policy guss or allow (bit 3)
- *   bit 0 = 1  the NAF: the body of a BSF's 200, read by libgba-naf's
+ *   bit 0 = 1  the NAF: a BootstrappingInfoResponse (a BSF's 200), read by libgba-naf's
  *              naf_http_read_answer (naf/lib/http.c)
  *
  * The store holds two sessions: alice's (GBA_ME, a GUSS with a USS for
@@ -17,7 +17,8 @@
  *
  * Properties checked (abort() on violation), besides "no crash, no leak":
  *  - the BSF answers 200, 400, 403 or 404 (never 500), always with a JSON
- *    object, a "cause" in every error;
+ *    object; every error a ProblemDetails with its "status" and a "cause";
+ *    keys as 64 hex digits;
  *  - a 200 is for a stored B-TID, to a peer allowed the FQDN it asked
  *    for; its keys are those of TS 33.220 Annex B computed here from the
  *    stored Ks, RAND, IMPI and the NAF_Id asked for (Ks_int_NAF only for
@@ -43,15 +44,7 @@
 #include "zn.h"
 #include "zn_http.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void fail(int line, const char *what)
-{
-	fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, line, what);
-	abort();
-}
-#define check(cond) ((cond) ? (void)0 : fail(__LINE__, #cond))
+#include "fuzz_check.h"
 
 #define DOMAIN "bsf.fuzz.test"
 #define NAFS "naf.node.test = naf.example.org | naf2.example.org; all.node.test = *"
@@ -141,8 +134,23 @@ static void check_key(json_t *v, const uint8_t want[32])
 	uint8_t got[32];
 	size_t n = 0;
 
-	check(s && gba_base64_decode(got, sizeof(got), &n, s, strlen(s)) == GBA_OK && n == 32);
+	check(s && strlen(s) == 64 && gba_hex_decode(got, sizeof(got), &n, s, 64) == GBA_OK &&
+	      n == 32);
 	check(!memcmp(got, want, 32));
+}
+
+/* The request's NAF_Id: nafFqdn || uaSecProtId (10 hex digits). */
+static size_t request_naf_id(json_t *req, uint8_t *naf_id, size_t size)
+{
+	const char *fqdn = NULL, *ua = NULL;
+	size_t n = 0, len;
+
+	check(!json_unpack(req, "{s:{s:s, s:s}}", "nafId", "nafFqdn", &fqdn, "uaSecProtId", &ua));
+	len = strlen(fqdn);
+	check(len + 5 <= size);
+	memcpy(naf_id, fqdn, len);
+	check(gba_hex_decode(naf_id + len, 5, &n, ua, strlen(ua)) == GBA_OK && n == 5);
+	return len + 5;
 }
 
 /* A 200: for a stored session, with the keys of Annex B; readable by the NAF. */
@@ -150,17 +158,15 @@ static void check_keys(const uint8_t *body, size_t len, const char *peer, json_t
 		       const char *reply, size_t reply_len)
 {
 	json_t *req = json_loadb((const char *)body, len, 0, NULL);
-	const char *btid = NULL, *naf_id_b64 = NULL;
+	const char *btid = NULL;
 	int aware = 0, gba_u;
 	uint8_t naf_id[300], ks_naf[32], ks_int[32];
-	size_t naf_id_len = 0;
+	size_t naf_id_len;
 	struct gba_session s;
 	struct gba_naf_key k;
 
-	check(req && !json_unpack(req, "{s:s, s:s, s?b}", "btid", &btid, "nafId", &naf_id_b64,
-				  "gbaUAwareness", &aware));
-	check(gba_base64_decode(naf_id, sizeof(naf_id), &naf_id_len, naf_id_b64,
-				strlen(naf_id_b64)) == GBA_OK);
+	check(req && !json_unpack(req, "{s:s, s?b}", "btId", &btid, "gbaUAware", &aware));
+	naf_id_len = request_naf_id(req, naf_id, sizeof(naf_id));
 	check(gba_session_store_get(store, btid, strlen(btid), time(NULL), &s, NULL, 0, NULL) ==
 	      GBA_OK);
 	/* The peer's own FQDN, or one zn.nafs gives it. */
@@ -199,7 +205,8 @@ static void fuzz_bsf(const uint8_t *body, size_t len, const char *peer, int poli
 	if (status == 200)
 		check_keys(body, len, peer, answer, reply, reply_len);
 	else
-		check(json_is_string(json_object_get(answer, "cause")));
+		check(json_is_string(json_object_get(answer, "cause")) &&
+		      json_integer_value(json_object_get(answer, "status")) == (json_int_t)status);
 	json_decref(answer);
 	zn_http_reply_free(reply);
 }

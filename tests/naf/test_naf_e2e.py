@@ -26,6 +26,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bsf"))
 import bsfenv  # noqa: E402
 import gbatest  # noqa: E402
+import testpki  # noqa: E402
 
 FQDN = "naf.test.example.org"
 TARGET, TARGET_PSK = "/in-cse-target", "00112233445566778899aabbccddeeff"
@@ -44,13 +45,32 @@ class Env:
         db = os.path.join(self.procs.dir, "subscribers.db")
         tools = bsfenv.Tools([None, self.bsf_bin, "unused", self.subscriber])
         bsfenv.add_subscriber(tools, db)
-        self.bsf = bsfenv.Bsf(self.procs, tools, db=db, extra={
+        extra = {
             "zn.enabled": "on", "zn.listen": "127.0.0.1", "zn.port": str(self.zn_port),
             "zn.identity": "bsf.test.example.org", "zn.realm": "test.example.org",
             "zn.accept_unknown_peers": "yes", "zn.policy": "allow",
-            **dict(a.split("=", 1) for a in self.ca.bsf_args("bsf.test.example.org")[1::2])})
+            **dict(a.split("=", 1) for a in self.ca.bsf_args("bsf.test.example.org")[1::2])}
+        # Zn as Nbsp_GBA too, for a gba-naf with zn.transport = nbsp.
+        self.pki = testpki.make_certs(os.path.join(self.procs.dir, "pki"),
+                                      "bsf.test.example.org", {"naf": FQDN})
+        self.nbsp_port = gbatest.free_port()
+        if self.pki:
+            extra.update({"zn.http_listen": f"127.0.0.1:{self.nbsp_port}",
+                          "zn.http_tls_cert": self.pki["server"][1],
+                          "zn.http_tls_key": self.pki["server"][0],
+                          "zn.http_tls_ca": self.pki["ca"][1]})
+        extra.update(getattr(self, "bsf_extra", {}))
+        self.bsf = bsfenv.Bsf(self.procs, tools, db=db, extra=extra)
         self.bsf.start()
         gbatest.wait_port(self.zn_port, 10.0, self.bsf.proc)
+        if self.pki:
+            gbatest.wait_port(self.nbsp_port, 10.0, self.bsf.proc)
+
+    def nbsp_conf(self):
+        """The [zn] lines of a gba-naf that speaks Nbsp_GBA to this BSF."""
+        return (f"[zn]\ntransport = nbsp\napi_root = https://127.0.0.1:{self.nbsp_port}\n"
+                f"tls_cert = {self.pki['naf'][1]}\ntls_key = {self.pki['naf'][0]}\n"
+                f"tls_ca = {self.pki['ca'][1]}\n")
 
     def naf_conf(self, name, ports, fqdn=FQDN, identity=FQDN, store=None, extra=""):
         """gba-naf's config file for these ports (0600, as it holds target PSKs)."""
@@ -204,6 +224,11 @@ def client_checks(env, naf, c):
     c("gba-client m2m-enrol (TLS-PSK): KmID = B-TID, Km KCV node == NAF",
       r["_rc"] == 0 and r.get("kmid") == r.get("btid") and r.get("km_kcv")
       and r.get("km_kcv") == r.get("km_kcv_naf") and "km" not in r, r)
+    for form in ("comma", "bare"):
+        r = client(env, naf, "tls", "-o", f"psk-identity={form}", "m2m-enrol")
+        c(f"gba-client m2m-enrol -o psk-identity={form}: KmID = B-TID, Km KCV node == NAF",
+          r["_rc"] == 0 and r.get("kmid") == r.get("btid") and r.get("km_kcv")
+          and r.get("km_kcv") == r.get("km_kcv_naf"), r)
     r = client(env, naf, "digest", "m2m-enrol")
     c("gba-client m2m-enrol (Digest): Km KCV node == NAF",
       r["_rc"] == 0 and r.get("km_kcv") == r.get("km_kcv_naf"), r)
@@ -277,10 +302,11 @@ def shared_redis_checks(env, c):
     env.procs.stop("redis")
 
 
-def refused(out):
-    """gnutls-cli's output of a handshake the server broke off."""
-    return "Handshake was completed" not in out and (
-        "Handshake has failed" in out or "non-properly terminated" in out)
+def refused(out, alert=115):
+    """gnutls-cli's output of a handshake the server broke off with a fatal
+    alert (115 unknown_psk_identity, 112 unrecognized_name), never a silent
+    close."""
+    return "Handshake was completed" not in out and f"Received alert [{alert}]" in out
 
 
 def main():
@@ -362,9 +388,9 @@ def main():
             out = gnutls_cli(naf["tls"], ident or "-", "00" * 32, sni=FQDN)
             c(f"bad PSK identity {ident[:30]!r}...: refused", refused(out), out[-400:])
         out = gnutls_cli(naf["tls"], "oneM2M-target," + TARGET, TARGET_PSK, sni=None)
-        c("no SNI: handshake refused", refused(out), out[-400:])
+        c("no SNI: handshake refused (unrecognized_name)", refused(out, 112), out[-400:])
         out = gnutls_cli(naf["tls"], "oneM2M-target," + TARGET, TARGET_PSK, sni="other.example")
-        c("wrong SNI: handshake refused", refused(out), out[-400:])
+        c("wrong SNI: handshake refused (unrecognized_name)", refused(out, 112), out[-400:])
         for body, what in [("{", "not JSON"), ('{"suid":"1","targets":[]}', "no target"),
                            ('{"suid":"1","targets":["a","b"]}', "two targets"),
                            ('{"suid":"1","targets":["x"],"evil":1}', "unknown member"),
@@ -441,6 +467,23 @@ def main():
         c("naf: SIGTERM, exit 0 (before the Redis checks)", code == 0, f"exit {code}")
         shared_redis_checks(env, c)
         naf = env.start_naf()
+
+        # ---- Zn as Nbsp_GBA (zn.transport = nbsp) ---------------------------------------
+        if env.pki:
+            code = procs.stop("naf")
+            nb = env.start_naf("naf-nbsp", extra=env.nbsp_conf())
+            r = env.node(nb, "enrol-digest")
+            c("zn.transport = nbsp: digest Ua enrolment, Km from Nbsp_GBA == Km at the node",
+              r.get("result") == "ok" and r.get("km_kcv") == r.get("km_kcv_naf"), r)
+            st, h, _ = digest_raw(nb)
+            st, h, j = digest_raw(nb, authorization(fake_btid(), nonce_of(h)))
+            c("zn.transport = nbsp: unknown B-TID (Nbsp 404) -> 401 with a fresh challenge",
+              st == 401, (st, j))
+            code = procs.stop("naf-nbsp")
+            c("naf-nbsp: SIGTERM, exit 0", code == 0, f"exit {code}")
+            naf = env.start_naf()
+        else:
+            print("skip zn.transport = nbsp: no certtool")
 
         # ---- Dead BSF --------------------------------------------------------------------
         env.bsf.stop()

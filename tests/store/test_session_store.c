@@ -174,10 +174,15 @@ static void test_put_get(void **state)
 	gba_session_store_close(st);
 }
 
-static void test_replace(void **state)
+/*
+ * TS 33.220 4.5.2: a B-TID names one session.  A put under the B-TID of a
+ * live session (a stored-vector HSS gave the same RAND again) is refused
+ * and the first session stays as it was; an expired one is replaced.
+ */
+static void test_collision(void **state)
 {
 	struct gba_session_store *st = open_fresh();
-	struct gba_session s, s2, out;
+	struct gba_session s, s2, e, e2, out;
 	uint64_t live = 0;
 
 	(void)state;
@@ -186,13 +191,24 @@ static void test_replace(void **state)
 	s2 = s;
 	snprintf(s2.impi, sizeof(s2.impi), "other@ims.example.org");
 	memset(s2.ks, 0x5a, 32);
+	s2.created++;
 	s2.expiry += 100;
 	s2.type = GBA_TYPE_U;
-	assert_int_equal(gba_session_store_put(st, &s2, NULL, 0), GBA_OK);
+	assert_int_equal(gba_session_store_put(st, &s2, NULL, 0), GBA_ERR_EXISTS);
 	assert_int_equal(get_s(st, &s, NOW, &out), GBA_OK);
-	assert_same(&s2, &out);
+	assert_same(&s, &out);
 	assert_int_equal(gba_session_store_stats(st, NOW, &live, NULL), GBA_OK);
 	assert_int_equal(live, 1);
+
+	make_session(&e, 7, IMPI, NOW - 2 * LIFETIME);
+	assert_int_equal(gba_session_store_put(st, &e, NULL, 0), GBA_OK);
+	e2 = e;
+	snprintf(e2.impi, sizeof(e2.impi), "other@ims.example.org");
+	e2.created = NOW;
+	e2.expiry = NOW + LIFETIME;
+	assert_int_equal(gba_session_store_put(st, &e2, NULL, 0), GBA_OK);
+	assert_int_equal(get_s(st, &e2, NOW, &out), GBA_OK);
+	assert_same(&e2, &out);
 	gba_session_store_close(st);
 }
 
@@ -327,7 +343,7 @@ static void test_bad_put(void **state)
 static void test_guss_shared_per_impi(void **state)
 {
 	struct gba_session_store *st = open_fresh();
-	struct gba_session a, b, c, out;
+	struct gba_session a, b, c, d, out;
 	static const char guss2[] = "<guss><v2/></guss>";
 	char buf[256];
 	size_t len;
@@ -342,8 +358,9 @@ static void test_guss_shared_per_impi(void **state)
 					       sizeof(buf), &len), GBA_OK);
 	assert_int_equal(len, 0);
 	assert_string_equal(buf, "");
-	/* A new GUSS replaces it for every session of the user. */
-	assert_int_equal(gba_session_store_put(st, &b, guss2, strlen(guss2)), GBA_OK);
+	/* A new session's GUSS replaces it for every session of the user. */
+	make_session(&d, 13, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(st, &d, guss2, strlen(guss2)), GBA_OK);
 	assert_int_equal(gba_session_store_get(st, a.btid, strlen(a.btid), NOW, &out, buf,
 					       sizeof(buf), &len), GBA_OK);
 	assert_string_equal(buf, guss2);
@@ -580,6 +597,43 @@ static void test_sqlite_restart(void **state)
 	gba_session_store_close(st);
 }
 
+/*
+ * A collision is refused when put() is called, whichever holds the live
+ * session: the stage (group commit), the file (written before), or, with
+ * commit_ms=0, the unique index itself; the store stays writable.
+ */
+static void test_sqlite_collision(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	struct gba_session_store_health h;
+	struct gba_session a, b, twin, out;
+
+	(void)state;
+	make_session(&a, 400, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(st, &a, NULL, 0), GBA_OK);
+	gba_session_store_close(st);
+	st = reopen("?commit_ms=1000&batch=100000");
+	twin = a;
+	snprintf(twin.impi, sizeof(twin.impi), "twin@ims.example.org");
+	twin.created++;
+	assert_int_equal(gba_session_store_put(st, &twin, NULL, 0), GBA_ERR_EXISTS);   /* file */
+	make_session(&b, 401, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(st, &b, NULL, 0), GBA_OK);
+	twin = b;
+	snprintf(twin.impi, sizeof(twin.impi), "twin@ims.example.org");
+	assert_int_equal(gba_session_store_put(st, &twin, NULL, 0), GBA_ERR_EXISTS);   /* stage */
+	gba_session_store_close(st);
+	st = reopen("?commit_ms=0");
+	assert_int_equal(gba_session_store_put(st, &twin, NULL, 0), GBA_ERR_EXISTS);   /* index */
+	gba_session_store_health(st, &h);
+	assert_int_equal(h.writable, 1);
+	assert_int_equal(get_s(st, &a, NOW, &out), GBA_OK);
+	assert_same(&a, &out);
+	assert_int_equal(get_s(st, &b, NOW, &out), GBA_OK);
+	assert_same(&b, &out);
+	gba_session_store_close(st);
+}
+
 /* Group commit: another connection sees a put once its window has passed. */
 static void test_sqlite_group_commit(void **state)
 {
@@ -616,7 +670,7 @@ static void test_sqlite_group_commit(void **state)
 static void test_sqlite_staged(void **state)
 {
 	struct gba_session_store *st = open_fresh();
-	struct gba_session a, b, c, out;
+	struct gba_session a, b, c, d, out;
 	static const char guss2[] = "<guss><v2/></guss>";
 	uint64_t live = 0;
 	char buf[256];
@@ -643,12 +697,16 @@ static void test_sqlite_staged(void **state)
 	assert_int_equal(gba_session_store_get(st, b.btid, strlen(b.btid), NOW, &out, buf,
 					       sizeof(buf), &len), GBA_OK);
 	assert_string_equal(buf, GUSS);
-	/* A staged replacement of a stored session wins, with its GUSS. */
-	b.ks[0] ^= 0xFF;
-	assert_int_equal(gba_session_store_put(st, &b, guss2, strlen(guss2)), GBA_OK);
-	assert_int_equal(gba_session_store_get(st, b.btid, strlen(b.btid), NOW, &out, buf,
+	/* A put under a stored live session's B-TID is refused; the user's
+	 * next session brings a new GUSS, staged with it. */
+	d = b;
+	d.ks[0] ^= 0xFF;
+	assert_int_equal(gba_session_store_put(st, &d, guss2, strlen(guss2)), GBA_ERR_EXISTS);
+	make_session(&d, 404, IMPI, NOW);
+	assert_int_equal(gba_session_store_put(st, &d, guss2, strlen(guss2)), GBA_OK);
+	assert_int_equal(gba_session_store_get(st, d.btid, strlen(d.btid), NOW, &out, buf,
 					       sizeof(buf), &len), GBA_OK);
-	assert_same(&out, &b);
+	assert_same(&out, &d);
 	assert_string_equal(buf, guss2);
 	/* A stored session, read from the file. */
 	assert_int_equal(gba_session_store_get(st, c.btid, strlen(c.btid), NOW, &out, buf,
@@ -1196,7 +1254,7 @@ static void test_redis_server_gone(void **state)
 
 #define COMMON_TESTS \
 	cmocka_unit_test(test_put_get), \
-	cmocka_unit_test(test_replace), \
+	cmocka_unit_test(test_collision), \
 	cmocka_unit_test(test_delete), \
 	cmocka_unit_test(test_expired_is_not_found), \
 	cmocka_unit_test(test_unknown_and_malformed_btid), \
@@ -1213,6 +1271,7 @@ static int run_sqlite(void)
 		COMMON_TESTS,
 		cmocka_unit_test(test_bad_uris),
 		cmocka_unit_test(test_sqlite_restart),
+		cmocka_unit_test(test_sqlite_collision),
 		cmocka_unit_test(test_sqlite_group_commit),
 		cmocka_unit_test(test_sqlite_no_group_commit),
 		cmocka_unit_test(test_sqlite_staged),

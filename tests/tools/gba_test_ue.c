@@ -32,6 +32,7 @@ struct options {
 	unsigned tuak_iterations, res_len;
 	uint64_t sqn_ahead;
 	int gba_u;
+	int trace;                 /* --trace: the steps on stderr */
 	enum ub_fault fault;
 	unsigned stale_seconds;
 	int timeout_ms;
@@ -125,6 +126,8 @@ static int report_success(const struct ub_session *s, const struct options *o, l
 	json_field("algorithm", gba_digest_algorithm_name(s->algorithm));
 	json_field("gba_type", o->gba_u ? "GBA_U" : "GBA_ME");
 	json_field("ks_kcv", ks_kcv);
+	if (s->result.rspauth_body)
+		json_field("rspauth_body", s->result.rspauth_body);
 	if (o->naf)
 		json_field("ks_naf_kcv", naf_kcv);
 	if (o->fault == UB_FAULT_REPLAY)
@@ -163,9 +166,10 @@ static void help(void)
 	       "  --gba-u                 User-Agent 3gpp-gba-uicc (default 3gpp-gba)\n"
 	       "  --realm R               realm of the first request (default: the URL's host)\n"
 	       "  --fault F               wrong-password | replay | stale:SECONDS | bad-auts |\n"
-	       "                          no-rspauth-check\n"
+	       "                          no-rspauth-check | host-realm (answer with realm = Host)\n"
 	       "  --naf FQDN              also print the Ks_NAF check value for this NAF\n"
 	       "  --timeout MS            bound on the whole bootstrap (default 10000)\n"
+	       "  --trace                 the steps on stderr (which body rspauth verified over)\n"
 	       "Prints one JSON object; exit 0 only on a verified bootstrap, 1 on failure,\n"
 	       "2 on a usage error.  Keys are shown only as check values (SHA-256, 3 octets).\n");
 }
@@ -205,6 +209,8 @@ static int parse_fault(const char *f, struct options *o)
 		o->fault = UB_FAULT_BAD_AUTS;
 	else if (!strcmp(f, "no-rspauth-check"))
 		o->fault = UB_FAULT_NO_RSPAUTH_CHECK;
+	else if (!strcmp(f, "host-realm"))
+		o->fault = UB_FAULT_HOST_REALM;
 	else if (!strncmp(f, "stale:", 6) && !parse_uint(f + 6, 3600, &secs)) {
 		o->fault = UB_FAULT_STALE;
 		o->stale_seconds = (unsigned)secs;
@@ -215,7 +221,7 @@ static int parse_fault(const char *f, struct options *o)
 
 enum { OPT_URL = 256, OPT_IMPI, OPT_K, OPT_OPC, OPT_OP, OPT_ALGO, OPT_TUAK_IT, OPT_RES_LEN,
        OPT_STATE, OPT_SQN_AHEAD, OPT_GBA_U, OPT_REALM, OPT_FAULT, OPT_NAF, OPT_TIMEOUT,
-       OPT_HELP };
+       OPT_TRACE, OPT_HELP };
 
 static const struct option long_opts[] = {
 	{ "url", required_argument, NULL, OPT_URL },
@@ -233,6 +239,7 @@ static const struct option long_opts[] = {
 	{ "fault", required_argument, NULL, OPT_FAULT },
 	{ "naf", required_argument, NULL, OPT_NAF },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "trace", no_argument, NULL, OPT_TRACE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -285,10 +292,12 @@ static int parse_options(int argc, char **argv, struct options *o, const char **
 			o->sqn_ahead = v;
 			break;
 		case OPT_GBA_U: o->gba_u = 1; break;
+		case OPT_TRACE: o->trace = 1; break;
 		case OPT_REALM: o->realm = optarg; break;
 		case OPT_FAULT:
 			if (parse_fault(optarg, o))
-				*why = "--fault: wrong-password, replay, stale:SECONDS, bad-auts or no-rspauth-check";
+				*why = "--fault: wrong-password, replay, stale:SECONDS, bad-auts, "
+				       "no-rspauth-check or host-realm";
 			break;
 		case OPT_NAF: o->naf = optarg; break;
 		case OPT_TIMEOUT:
@@ -342,6 +351,21 @@ static const char *make_key(const struct options *o, struct gba_aka_key *key)
 
 /* ---- Main ------------------------------------------------------------------------- */
 
+/* --trace: what the exchange came to, on stderr (no secret in it). */
+static void trace(const struct ub_session *s)
+{
+	fprintf(stderr, "trace: %u round(s), %u resync(s), last status %d\n", s->rounds,
+		s->resyncs, s->result.status);
+	if (s->result.rspauth_body)
+		fprintf(stderr, "trace: rspauth verified over the %s body%s\n",
+			s->result.rspauth_body,
+			strcmp(s->result.rspauth_body, "response")
+				? " (the GET's, empty: ub.rspauth_body=request)"
+				: " (the 200's BootstrappingInfo, TS 24.109)");
+	else if (s->result.fail == UB_FAIL_RSPAUTH)
+		fprintf(stderr, "trace: rspauth verified over neither body\n");
+}
+
 static int run(const struct options *o, const struct gba_aka_key *key)
 {
 	struct ub_url url;
@@ -388,6 +412,8 @@ static int run(const struct options *o, const struct gba_aka_key *key)
 	if (fd >= 0)
 		close(fd);
 
+	if (o->trace)
+		trace(s);
 	/* The card keeps what it accepted, whatever the BSF made of it. */
 	if (o->state && usim_state_save(o->state, &sqn))
 		rc = report_error("state", s->result.status, "cannot save the state file");

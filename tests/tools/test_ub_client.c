@@ -341,6 +341,17 @@ static void test_rspauth_response_body(void **state)
 	const char *req = to_second_request(f, 1 << 20);
 	finish_ok(f, req, OK_RSPAUTH_RESPONSE_BODY, 1 << 20);
 	assert_success(f, 2, 0);
+	assert_string_equal(f->s.result.rspauth_body, "response");
+}
+
+/* The other reading (the GET's empty body) is accepted and reported so. */
+static void test_rspauth_request_body(void **state)
+{
+	struct fixture *f = *state;
+	const char *req = to_second_request(f, 1 << 20);
+	finish_ok(f, req, OK_PLAIN, 1 << 20);
+	assert_success(f, 2, 0);
+	assert_string_equal(f->s.result.rspauth_body, "request");
 }
 
 static void test_akav2(void **state)
@@ -828,6 +839,7 @@ int main(void)
 		T(test_success_whole),
 		T(test_success_byte_by_byte),
 		T(test_rspauth_response_body),
+		T(test_rspauth_request_body),
 		T(test_akav2),
 		T(test_resync),
 		T(test_resync_twice),

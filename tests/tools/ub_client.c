@@ -168,7 +168,8 @@ static struct gba_digest_input digest_input(const struct ub_session *s, const ui
 {
 	return (struct gba_digest_input){
 		.username = str(s->p.impi),
-		.realm = str(s->realm),
+		/* host-realm: as the peer UE of interop.md 2, the Host, not the challenge's. */
+		.realm = str(s->p.fault == UB_FAULT_HOST_REALM ? s->p.host : s->realm),
 		.method = str("GET"),
 		.uri = str(s->p.uri),
 		.nonce = str(s->nonce),
@@ -412,22 +413,32 @@ static int check_rspauth(struct ub_session *s, const struct ub_http_response *r)
 	}
 	password(s, &pw, &pw_len);
 	struct gba_digest_input in = digest_input(s, pw, pw_len);
-	err = gba_digest_rspauth(expect, &in);
-	if (!err)
-		err = gba_digest_verify(expect, ai.rspauth.ptr, ai.rspauth.len);
-	if (err == GBA_ERR_AUTH_FAILED && s->qop == GBA_QOP_AUTH_INT && r->body_len) {
-		/*
-		 * RFC 2617 leaves open which entity body enters rspauth's HA2
-		 * for auth-int: BSFs hash the (empty) request body or the
-		 * response body.  Either value proves knowledge of RES.
-		 */
+	/*
+	 * RFC 2617 leaves open which entity body enters rspauth's HA2 for
+	 * auth-int: the 200's own body (TS 24.109's examples, the BSF's
+	 * default) or the (empty) request body.  Either value proves
+	 * knowledge of RES; the one that matched is reported.
+	 */
+	err = GBA_ERR_AUTH_FAILED;
+	if (s->qop == GBA_QOP_AUTH_INT && r->body_len) {
 		in.body = (const uint8_t *)r->body;
 		in.body_len = r->body_len;
 		err = gba_digest_rspauth(expect, &in);
 		if (!err)
 			err = gba_digest_verify(expect, ai.rspauth.ptr, ai.rspauth.len);
+		s->result.rspauth_body = "response";
 	}
+	if (err == GBA_ERR_AUTH_FAILED) {
+		in.body = NULL;
+		in.body_len = 0;
+		err = gba_digest_rspauth(expect, &in);
+		if (!err)
+			err = gba_digest_verify(expect, ai.rspauth.ptr, ai.rspauth.len);
+		s->result.rspauth_body = "request";
+	}
+	gba_wipe(expect, sizeof(expect));
 	if (err) {
+		s->result.rspauth_body = NULL;
 		FAIL(s, UB_FAIL_RSPAUTH, "rspauth", "rspauth does not verify: the BSF is not authentic");
 		return -1;
 	}

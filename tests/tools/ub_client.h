@@ -44,6 +44,7 @@ enum ub_fault {
 	UB_FAULT_STALE,            /* wait stale_seconds before answering the challenge */
 	UB_FAULT_BAD_AUTS,         /* corrupt MAC-S in the AUTS of a sync failure */
 	UB_FAULT_NO_RSPAUTH_CHECK, /* accept the 200 without checking rspauth */
+	UB_FAULT_HOST_REALM,       /* answer with realm = the Host, not the challenge's */
 };
 
 /* What the session wants from its driver. */
@@ -103,6 +104,10 @@ struct ub_result {
 	int status;               /* last HTTP status seen (0: none) */
 	char retry_after[16];     /* its Retry-After ("" when none or too long) */
 	int fresh_challenge;      /* the failing 401 carried a new challenge */
+	/* Which entity body rspauth verified over (RFC 2617 3.2.3 is read two
+	 * ways): "response" (the 200's, TS 24.109's examples) or "request"
+	 * (the GET's, empty); NULL when not checked. */
+	const char *rspauth_body;
 	int replay_status;        /* UB_FAULT_REPLAY: status of the replay */
 	int replay_fresh_challenge;
 };

@@ -16,10 +16,12 @@ FQDN and for a GUSS without a USS for the NAF; malformed BIRs get 5004/5005/
 within the timeout and a dead one GBA_ERR_UNAVAILABLE; tshark decodes the
 BIR/BIA with Wireshark's own dictionary.
 
-The same BSF also serves Zn over HTTPS/JSON (Nbsp_GBA style, mutual TLS
-with certificates made by certtool): a NAF with a client certificate gets
-the same keys, another certificate's identity gets 403 (5402), an unknown
-B-TID 404 (5403), a client without a certificate 403.
+The same BSF also serves Zn as Nbsp_GBA (TS 29.309, mutual TLS with
+certificates made by certtool): a NAF with a client certificate gets the
+same keys, another certificate's identity gets 403 (5402), an unknown B-TID
+404 (5403), a client without a certificate 403; curl drives it over
+HTTP/1.1 and every request and answer is checked against
+nbsp_gba.schema.json (python3-jsonschema).
 
 Zn over TLS: a NAF listed in zn.peers is refused at CER, and gets no Ks_NAF,
 when it talks plain TCP to the TLS port, presents the CA's certificate for
@@ -47,6 +49,8 @@ import urllib.request
 
 import diameter_raw
 import gbatest
+import nbsp_schema
+import testpki
 import tshark
 
 BSF_BIN, PROBE_BIN, UE_BIN, SUBSCRIBER_BIN, TSHARK = sys.argv[1:6]
@@ -142,36 +146,11 @@ def add_subscriber(procs, db, impi, guss):
 def make_certs(procs):
     """A CA, the BSF's server certificate, and client certificates for NAF
     and for a rogue NAF, all by certtool; None when certtool is missing."""
-    certtool = shutil.which("certtool")
-    if not certtool:
-        return None
-    d = os.path.join(procs.dir, "pki")
-    os.mkdir(d)
-    out = {}
-
-    def make(name, template, ca=False):
-        key, pem, tmpl = (os.path.join(d, name + ext) for ext in (".key", ".pem", ".tmpl"))
-        with open(tmpl, "w") as f:
-            f.write(template + "expiration_days = 2\n")
-        r = gbatest.run([certtool, "--generate-privkey", "--key-type", "ecdsa",
-                         "--outfile", key])
-        if r.returncode:
-            raise RuntimeError(r.stderr)
-        sign = (["--generate-self-signed"] if ca else
-                ["--generate-certificate", "--load-ca-certificate", out["ca"][1],
-                 "--load-ca-privkey", out["ca"][0]])
-        r = gbatest.run([certtool, *sign, "--load-privkey", key, "--template", tmpl,
-                         "--outfile", pem])
-        if r.returncode:
-            raise RuntimeError(r.stderr)
-        out[name] = (key, pem)
-
-    make("ca", 'cn = "Zn test CA"\nca\ncert_signing_key\n', ca=True)
-    make("bsf", f'cn = "{BSF_ID}"\ndns_name = "{BSF_ID}"\nip_address = "127.0.0.1"\n'
-         'tls_www_server\nsigning_key\n')
-    make("naf", f'cn = "{NAF}"\ndns_name = "{NAF}"\ntls_www_client\nsigning_key\n')
-    make("rogue", 'cn = "rogue.zn.test"\ntls_www_client\nsigning_key\n')
-    return out
+    pki = testpki.make_certs(os.path.join(procs.dir, "pki"), BSF_ID,
+                             {"naf": NAF, "rogue": None})
+    if pki:
+        pki["bsf"] = pki["server"]
+    return pki
 
 
 def tls_probe_args(ca, identity):
@@ -186,7 +165,9 @@ def start_bsf(procs, db, store, zn_port, pki=None, name="bsf", extra=(), ca=None
     http = ca.bsf_args(BSF_ID) if ca else ["--set", "zn.transport=tcp"]
     if pki:
         http_port = gbatest.free_port()
+        h2_port = gbatest.free_port()
         http += ["--set", f"zn.http_listen=127.0.0.1:{http_port}",
+                 "--set", f"zn.http2_listen=127.0.0.1:{h2_port}",
                 "--set", f"zn.http_tls_cert={pki['bsf'][1]}",
                 "--set", f"zn.http_tls_key={pki['bsf'][0]}",
                 "--set", f"zn.http_tls_ca={pki['ca'][1]}"]
@@ -204,6 +185,8 @@ def start_bsf(procs, db, store, zn_port, pki=None, name="bsf", extra=(), ca=None
     if pki:
         gbatest.wait_port(http_port, 10.0, proc)
         pki["url"] = f"https://127.0.0.1:{http_port}"
+        gbatest.wait_port(h2_port, 10.0, proc)
+        pki["url2"] = f"https://127.0.0.1:{h2_port}"
     return proc, f"http://127.0.0.1:{port}/", admin
 
 
@@ -331,30 +314,88 @@ def test_http(procs, pki, btid):
     checks.check("HTTPS: a certificate naming another NAF -> GBA_ERR_NOT_AUTHORIZED",
                  f["err"] == "GBA_ERR_NOT_AUTHORIZED", str(f))
     checks.check("HTTPS: rogue zn-probe exits cleanly", r.quit())
-    # No client certificate at all: refused before any look-up.
-    body = json.dumps({"btid": btid, "nafId": base64.b64encode(
-        NAF.encode() + b"\x01\x00\x00\x00\x02").decode()})
-    curl = shutil.which("curl")
-    if curl:
-        out = gbatest.run([curl, "-s", "-o", "-", "-w", "%{http_code}", "--cacert",
-                           pki["ca"][1], "-H", "Content-Type: application/json", "-d", body,
-                           pki["url"] + "/nbsp-gba/v1/bootstrapping-info"], timeout=20).stdout
-        checks.check("HTTPS: no client certificate -> 403", out.endswith("403") and
-                     "meKeyMaterial" not in out, out)
-        cert = ["--cert", pki["naf"][1], "--key", pki["naf"][0]]
-        for name, data, want in (("not JSON", "{bad", "400"),
-                                 ("no nafId", json.dumps({"btid": btid}), "400"),
-                                 ("nafId not base64", json.dumps({"btid": btid, "nafId": "!!"}),
-                                  "400")):
-            out = gbatest.run([curl, "-s", "-o", "-", "-w", "%{http_code}", "--cacert",
-                               pki["ca"][1], *cert, "-H", "Content-Type: application/json",
-                               "-d", data, pki["url"] + "/nbsp-gba/v1/bootstrapping-info"],
-                              timeout=20).stdout
-            checks.check(f"HTTPS: {name} -> {want} MANDATORY_IE_INCORRECT",
-                         out.endswith(want) and "MANDATORY_IE_INCORRECT" in out, out)
-        out = gbatest.run([curl, "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
-                           pki["ca"][1], *cert, pki["url"] + "/other"], timeout=20).stdout
-        checks.check("HTTPS: another path -> 404", out == "404", out)
+    test_nbsp_curl(pki, btid, e.get("ks_naf"), "1.1")
+    test_nbsp_curl(pki, btid, e.get("ks_naf"), "2")
+
+
+def nbsp_request(btid, fqdn=NAF, ua="0100000002", **more):
+    return {"btId": btid, "nafId": {"nafFqdn": fqdn, "uaSecProtId": ua}, **more}
+
+
+def nbsp_answer_ok(status, ctype, body):
+    """A 200 BootstrappingInfoResponse, or a ProblemDetails of its status, per the schema."""
+    if status == 200:
+        return ctype.startswith("application/json") and isinstance(body, dict) and \
+            not nbsp_schema.problems("BootstrappingInfoResponse", body)
+    return ctype.startswith("application/problem+json") and isinstance(body, dict) and \
+        not nbsp_schema.problems("ProblemDetails", body) and body.get("status") == status
+
+
+def test_nbsp_curl(pki, btid, ks_naf, version):
+    """Nbsp_GBA driven by curl over HTTP/1.1 (zn.http_listen) or HTTP/2
+    (zn.http2_listen, ALPN h2): every request and every answer checked
+    against the JSON Schema; the malformed requests must fail the schema
+    too, so that the BSF and the schema agree."""
+    if not shutil.which("curl"):
+        print("skip Nbsp_GBA with curl: no curl")
+        return
+
+    def post(body, **kw):
+        return nbsp_schema.post(pki, body, version=version, **kw)
+    good = nbsp_request(btid, gsIds=[1], gbaUAware=False)
+    checks.check(f"Nbsp/{version}: the request is a BootstrappingInfoRequest per the schema",
+                 not nbsp_schema.problems("BootstrappingInfoRequest", good),
+                 str(nbsp_schema.problems("BootstrappingInfoRequest", good)))
+    status, ctype, body = post(json.dumps(good))
+    checks.check(f"Nbsp/{version}: 200 BootstrappingInfoResponse, valid per the schema",
+                 status == 200 and nbsp_answer_ok(status, ctype, body),
+                 f"{status} {ctype} {body} "
+                 f"{nbsp_schema.problems('BootstrappingInfoResponse', body)}")
+    if isinstance(body, dict):
+        me = str(body.get("meKeyMaterial", ""))
+        checks.check(f"Nbsp/{version}: meKeyMaterial is Ks_NAF (64 hex digits; check value as derived)",
+                     len(me) == 64 and nbsp_schema.kcv(me) == ks_naf, f"kcv {ks_naf}")
+        uss = [u.get("uss", {}) for u in body.get("ussList", [])]
+        checks.check(f"Nbsp/{version}: ussList carries the oneM2M CSE-ID as a ueId, gbaType 3G_GBA, impi",
+                     any({"ueId": CSE_ID} in u.get("ueIds", []) for u in uss) and
+                     body.get("gbaType") == "3G_GBA" and body.get("impi") == ALICE, str(body))
+    cases = (
+        ("no client certificate", json.dumps(good), False, 403, "NAF_NOT_AUTHORIZED"),
+        ("unknown btId", json.dumps(nbsp_request(random_btid())), True, 404, "BTID_NOT_FOUND"),
+        ("another NAF's nafFqdn", json.dumps(nbsp_request(btid, NAF2)), True, 403,
+         "NAF_NOT_AUTHORIZED"),
+        ("not JSON", "{bad", True, 400, "MANDATORY_IE_INCORRECT"),
+        ("no nafId", json.dumps({"btId": btid}), True, 400, "MANDATORY_IE_MISSING"),
+        ("nafId as the old base64 string",
+         json.dumps({"btId": btid, "nafId": base64.b64encode(NAF.encode()).decode()}), True,
+         400, "MANDATORY_IE_INCORRECT"),
+        ("uaSecProtId of 8 digits", json.dumps(nbsp_request(btid, ua="01000000")), True, 400,
+         "MANDATORY_IE_INCORRECT"),
+        ("gsIds with a negative item", json.dumps(nbsp_request(btid, gsIds=[-1])), True, 400,
+         "MANDATORY_IE_INCORRECT"),
+        ("gbaUAware not a boolean", json.dumps(nbsp_request(btid, gbaUAware="yes")), True, 400,
+         "MANDATORY_IE_INCORRECT"),
+    )
+    for name, data, cert, want, cause in cases:
+        if want == 400:
+            try:
+                req = json.loads(data)
+            except ValueError:
+                req = data
+            checks.check(f"Nbsp/{version}: {name}: the schema refuses the request too",
+                         bool(nbsp_schema.problems("BootstrappingInfoRequest", req)))
+        status, ctype, body = post(data, cert=cert)
+        checks.check(f"Nbsp/{version}: {name} -> {want} {cause}, a ProblemDetails per the schema",
+                     status == want and nbsp_answer_ok(status, ctype, body) and
+                     body.get("cause") == cause and "meKeyMaterial" not in str(body),
+                     f"{status} {ctype} {body}")
+    status, ctype, body = post(json.dumps(good),
+                                           ctype="text/plain")
+    checks.check(f"Nbsp/{version}: Content-Type text/plain -> 415 ProblemDetails",
+                 status == 415 and nbsp_answer_ok(status, ctype, body), f"{status} {body}")
+    status, ctype, body = post(json.dumps(good), url="{base}/nbsp-gba/v1/bootstrapping-info")
+    checks.check(f"Nbsp/{version}: the old path -> 404 ProblemDetails",
+                 status == 404 and nbsp_answer_ok(status, ctype, body), f"{status} {body}")
 
 
 def test_metrics(admin):

@@ -206,6 +206,8 @@ static void cmd_plant(struct probe *p, const char *btid, const char *impi, const
 	/* An expired session: created and expiry both in the past. */
 	s.created = off < 0 ? now + off - 60 : now;
 	s.expiry = now + off;
+	/* Planting replaces: the store refuses a put over a live session's B-TID. */
+	(void)gba_session_store_delete(p->store, s.btid, strlen(s.btid));
 	err = gba_session_store_put(p->store, &s, guss, guss_len);
 	gba_wipe(&s, sizeof(s));
 	printf("plant %s\n", gba_err_name(err));

@@ -56,6 +56,10 @@ struct gba_client_options {
 
 /* What a bootstrap did (for status output and benchmarks). */
 struct gba_client_stats {
+	/* The entity body rspauth verified over: "response" (the 200's, TS
+	 * 24.109's examples) or "request" (the GET's, empty); RFC 2617 3.2.3
+	 * is read both ways. */
+	const char *rspauth_body;
 	unsigned http_requests;
 	unsigned resyncs;
 	unsigned long apdus;        /* transport exchanges during the bootstrap */

@@ -19,9 +19,10 @@
  *
  * The URI, the connection pool and the retry of a dropped connection are
  * redis_pool.h's (shared with gba-naf's key store): every pipeline here may
- * safely run twice (SET and EXPIREAT of the same values; INCR of d:seq
- * only wastes an id; HSETNX that finds its own earlier write reads the id
- * back).  With redis-sentinel:// the same holds across a failover, and a
+ * safely run twice (EXPIREAT of the same values; a session's SET NX that
+ * finds its own earlier write, byte for byte, takes it for done; INCR of
+ * d:seq only wastes an id; HSETNX that finds its own earlier write reads
+ * the id back).  SET NX is what keeps a B-TID to one live session.  With redis-sentinel:// the same holds across a failover, and a
  * write is acknowledged only once WAIT says enough replicas have it.
  */
 #define _POSIX_C_SOURCE 200809L /* strnlen */
@@ -251,6 +252,38 @@ static gba_err domain_lookup(struct redis_store *r, const struct btid_key *key, 
 
 /* ---- the operations ---------------------------------------------------- */
 
+static gba_err session_command(struct redis_store *r, const struct btid_key *key,
+			       const char *verb, redisReply **rep);
+
+/*
+ * SET NX found the key taken.  The pipeline may have run twice (a dropped
+ * connection is retried): when the stored value is this very session, the
+ * first run wrote it.  Otherwise another live session holds the B-TID
+ * (TS 33.220 4.5.2: it names one session): GBA_ERR_EXISTS.
+ */
+static gba_err nx_refused(struct redis_store *r, const struct btid_key *key,
+			  const struct gba_session *s)
+{
+	struct gba_session had;
+	redisReply *rep = NULL;
+	gba_err err = session_command(r, key, "GET", &rep);
+
+	if (err)
+		return err;
+	err = GBA_ERR_EXISTS;
+	if (rep->type == REDIS_REPLY_STRING) {
+		if (!decode_value((const uint8_t *)rep->str, rep->len, &had) &&
+		    had.created == s->created && had.expiry == s->expiry &&
+		    had.type == s->type && !strcmp(had.impi, s->impi) &&
+		    gba_ct_equal(had.ks, s->ks, sizeof(had.ks)))
+			err = GBA_OK;
+		gba_wipe(rep->str, rep->len);
+		gba_wipe(&had, sizeof(had));
+	}
+	freeReplyObject(rep);
+	return err;
+}
+
 static gba_err redis_put(struct gba_session_store *base, const struct gba_session *s,
 			 const struct btid_key *key, const char *guss, size_t guss_len)
 {
@@ -276,7 +309,8 @@ static gba_err redis_put(struct gba_session_store *base, const struct gba_sessio
 	redis_cmd_arg(&cmd[n], skey, skey_len);
 	redis_cmd_arg(&cmd[n], value, value_len);
 	redis_cmd_str(&cmd[n], "EXAT");
-	redis_cmd_str(&cmd[n++], exat);
+	redis_cmd_str(&cmd[n], exat);
+	redis_cmd_str(&cmd[n++], "NX");   /* never over a live session: the B-TID is its */
 	if (guss) {
 		redis_cmd_str(&cmd[n], "SET");
 		redis_cmd_arg(&cmd[n], gkey, gkey_len);
@@ -299,6 +333,8 @@ static gba_err redis_put(struct gba_session_store *base, const struct gba_sessio
 	if (err)
 		return err;
 	err = redis_exec_result(rep[n - 1]);
+	if (!err && rep[n - 1]->elements && rep[n - 1]->element[0]->type == REDIS_REPLY_NIL)
+		err = nx_refused(r, key, s);
 	redis_free_replies(rep, n);
 	return err;
 }

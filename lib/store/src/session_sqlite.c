@@ -111,6 +111,7 @@ enum stmt_id {
 	S_GUSS_SET,
 	S_GUSS_TOUCH,
 	S_GET,
+	S_LIVE,
 	S_GUSS_GET,
 	S_DEL,
 	S_PURGE,
@@ -131,7 +132,8 @@ static const char *const stmt_sql[S__COUNT] = {
 		  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
 		  " ON CONFLICT(rand, domain) DO UPDATE SET impi = excluded.impi,"
 		  " ks = excluded.ks, created = excluded.created,"
-		  " expiry = excluded.expiry, type = excluded.type",
+		  " expiry = excluded.expiry, type = excluded.type"
+		  " WHERE session.expiry <= excluded.created",
 	[S_GUSS_SET] = "INSERT INTO guss(impi, expiry, doc) VALUES (?1, ?2, ?3)"
 		       " ON CONFLICT(impi) DO UPDATE SET doc = excluded.doc,"
 		       " expiry = max(expiry, excluded.expiry)"
@@ -139,6 +141,8 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_GUSS_TOUCH] = "UPDATE guss SET expiry = ?2 WHERE impi = ?1 AND expiry < ?2",
 	[S_GET] = "SELECT impi, ks, created, expiry, type FROM session"
 		  " WHERE rand = ?1 AND domain = ?2",
+	[S_LIVE] = "SELECT 1 FROM session s JOIN domain d ON d.id = s.domain"
+		   " WHERE s.rand = ?1 AND d.name = ?2 AND s.expiry > ?3",
 	[S_GUSS_GET] = "SELECT doc FROM guss WHERE impi = ?1",
 	[S_DEL] = "DELETE FROM session WHERE rand = ?1 AND domain = ?2",
 	[S_PURGE] = "DELETE FROM session WHERE id IN"
@@ -197,6 +201,7 @@ struct sqlite_store {
 	struct stage stage;             /* puts not yet taken */
 	struct stage inflight;          /* the batch being written */
 	int writing;                    /* inflight is being written */
+	uint64_t batches_written;       /* batches committed: put_staged looks again */
 	struct timespec stage_deadline; /* CLOCK_MONOTONIC: write the stage */
 	int write_now;                  /* drain(): write the stage at once */
 	int read_window;                /* a read window is open: end it in time */
@@ -415,6 +420,7 @@ static gba_err session_write(struct sqlite_store *q, const struct staged_put *p,
 			     int64_t domain)
 {
 	sqlite3_stmt *st = q->st[S_PUT];
+	gba_err err;
 
 	sqlite3_bind_blob(st, 1, p->rand, 16, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, domain);
@@ -423,7 +429,11 @@ static gba_err session_write(struct sqlite_store *q, const struct staged_put *p,
 	sqlite3_bind_int64(st, 5, p->created);
 	sqlite3_bind_int64(st, 6, p->expiry);
 	sqlite3_bind_int(st, 7, (int)p->type);
-	return store_sqlite_run(st);   /* unbinds Ks */
+	err = store_sqlite_run(st);   /* unbinds Ks */
+	/* The unique index on (rand, domain) met a live session: left as it is. */
+	if (!err && sqlite3_changes(q->db) == 0)
+		err = GBA_ERR_EXISTS;
+	return err;
 }
 
 /*
@@ -498,7 +508,7 @@ static gba_err put_now(struct sqlite_store *q, const struct gba_session *s,
 	pthread_mutex_unlock(&q->lock);
 	gba_wipe(p.ks, sizeof(p.ks));
 	pthread_mutex_lock(&q->stage_lock);
-	note_write(q, err);
+	note_write(q, err == GBA_ERR_EXISTS ? GBA_OK : err);
 	pthread_mutex_unlock(&q->stage_lock);
 	return err;
 }
@@ -571,6 +581,87 @@ static gba_err stage_grow(struct stage *b)
 	return GBA_OK;
 }
 
+/* A live put of key (expiring after now) is staged.  stage_lock held. */
+static int stage_live(struct sqlite_store *q, const struct btid_key *key, int64_t now)
+{
+	int in_flight;
+	const struct staged_put *p = stage_find(q, key, &in_flight);
+
+	return p && p->expiry > now;
+}
+
+/* GBA_ERR_EXISTS when the file has a live session under key.  No lock held. */
+static gba_err file_live(struct sqlite_store *q, const struct btid_key *key, int64_t now)
+{
+	sqlite3_stmt *st = q->st[S_LIVE];
+	gba_err err;
+	int rc;
+
+	pthread_mutex_lock(&q->lock);
+	err = read_begin(q);
+	if (!err) {
+		sqlite3_bind_blob(st, 1, key->rand, 16, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, key->domain, (int)key->domain_len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, now);
+		rc = sqlite3_step(st);
+		err = rc == SQLITE_ROW ? GBA_ERR_EXISTS
+				       : rc == SQLITE_DONE ? GBA_OK : store_sqlite_err(rc);
+		store_sqlite_done(st);
+	}
+	read_end(q);
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+/*
+ * Stage one put.  Stage and file are asked first whether a live session
+ * holds the B-TID (GBA_ERR_EXISTS, nothing staged): the caller hears of a
+ * collision now, not when the batch is written.  A batch written between
+ * the file's answer and the append (batches_written moved) may hold it:
+ * then look again.  stage_lock not held.
+ */
+static gba_err stage_append(struct sqlite_store *q, const struct gba_session *s,
+			    const struct btid_key *key, char **copy, size_t guss_len)
+{
+	uint64_t gen;
+	gba_err err;
+
+	for (;;) {
+		pthread_mutex_lock(&q->stage_lock);
+		gen = q->batches_written;
+		err = stage_live(q, key, s->created) ? GBA_ERR_EXISTS : GBA_OK;
+		pthread_mutex_unlock(&q->stage_lock);
+		if (!err)
+			err = file_live(q, key, s->created);
+		if (err)
+			return err;
+		pthread_mutex_lock(&q->stage_lock);
+		/* The flusher is far behind: wait for it rather than grow without bound. */
+		while (q->stage.n >= (size_t)q->batch_max * STAGE_LIMIT_BATCHES && !q->stop &&
+		       !q->unwritable)
+			pthread_cond_wait(&q->written, &q->stage_lock);
+		if (gen == q->batches_written)
+			break;
+		pthread_mutex_unlock(&q->stage_lock);
+	}
+	/* A batch waits to be written again: take nothing more until it is. */
+	err = q->unwritable ? GBA_ERR_STORE_UNWRITABLE : GBA_OK;
+	if (!err && stage_live(q, key, s->created))
+		err = GBA_ERR_EXISTS;
+	if (!err)
+		err = stage_grow(&q->stage);
+	if (!err) {
+		staged_fill(&q->stage.v[q->stage.n++], s, key, *copy, guss_len);
+		*copy = NULL;
+		if (q->stage.n == 1)
+			deadline_in(&q->stage_deadline, q->commit_ms);
+		if (q->stage.n == 1 || q->stage.n == q->batch_max)
+			pthread_cond_signal(&q->wake);
+	}
+	pthread_mutex_unlock(&q->stage_lock);
+	return err;
+}
+
 static gba_err put_staged(struct sqlite_store *q, const struct gba_session *s,
 			  const struct btid_key *key, const char *guss, size_t guss_len)
 {
@@ -583,24 +674,7 @@ static gba_err put_staged(struct sqlite_store *q, const struct gba_session *s,
 			return GBA_ERR_NO_MEMORY;
 		memcpy(copy, guss, guss_len);
 	}
-	pthread_mutex_lock(&q->stage_lock);
-	/* The flusher is far behind: wait for it rather than grow without bound. */
-	while (q->stage.n >= (size_t)q->batch_max * STAGE_LIMIT_BATCHES && !q->stop &&
-	       !q->unwritable)
-		pthread_cond_wait(&q->written, &q->stage_lock);
-	/* A batch waits to be written again: take nothing more until it is. */
-	err = q->unwritable ? GBA_ERR_STORE_UNWRITABLE : GBA_OK;
-	if (!err)
-		err = stage_grow(&q->stage);
-	if (!err) {
-		staged_fill(&q->stage.v[q->stage.n++], s, key, copy, guss_len);
-		copy = NULL;
-		if (q->stage.n == 1)
-			deadline_in(&q->stage_deadline, q->commit_ms);
-		if (q->stage.n == 1 || q->stage.n == q->batch_max)
-			pthread_cond_signal(&q->wake);
-	}
-	pthread_mutex_unlock(&q->stage_lock);
+	err = stage_append(q, s, key, &copy, guss_len);
 	if (copy) {
 		gba_wipe(copy, guss_len);
 		free(copy);
@@ -633,8 +707,13 @@ static gba_err write_batch(struct sqlite_store *q, const struct stage *b)
 
 	pthread_mutex_lock(&q->lock);
 	err = write_begin(q);
-	for (size_t i = 0; i < b->n && !err; i++)
+	for (size_t i = 0; i < b->n && !err; i++) {
 		err = put_row(q, &b->v[i]);
+		/* put_staged refused collisions; one that slipped past is dropped
+		 * here, the live session kept (the unique index decides). */
+		if (err == GBA_ERR_EXISTS)
+			err = GBA_OK;
+	}
 	err = write_end(q, err);
 	pthread_mutex_unlock(&q->lock);
 	return err;
@@ -681,10 +760,12 @@ static void write_inflight(struct sqlite_store *q)
 	pthread_mutex_lock(&q->stage_lock);
 	q->writing = 0;
 	note_write(q, err);
-	if (err)
+	if (err) {
 		keep_batch(q);
-	else
+	} else {
+		q->batches_written++;
 		stage_clear(&q->inflight);
+	}
 	pthread_cond_broadcast(&q->written);
 }
 

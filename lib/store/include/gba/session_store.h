@@ -56,8 +56,11 @@ gba_err gba_session_store_open(struct gba_session_store **out, const char *uri);
 void gba_session_store_close(struct gba_session_store *st);
 
 /*
- * Store a session (replacing one with the same B-TID) and the user's GUSS
- * (may be NULL/0).  The GUSS is kept once per IMPI, not once per session:
+ * Store a session and the user's GUSS (may be NULL/0).  A B-TID names one
+ * session (TS 33.220 4.5.2): GBA_ERR_EXISTS, nothing stored, when a
+ * session under s->btid is still live at s->created (SQLite: the unique
+ * index, checked against the group-commit stage too; Redis: SET NX); an
+ * expired one is replaced.  The GUSS is kept once per IMPI, not once per session:
  * a put with a GUSS replaces the user's, a put without one keeps it.
  * GBA_ERR_INVALID_ARG unless s->btid is base64(s->rand) "@" domain (as
  * gba_btid() builds it), s->impi is 1..GBA_IMPI_MAX octets, s->type is

@@ -1,0 +1,167 @@
+"""test_naf_ua_psk - gba-naf's TLS-PSK Ua as independent TLS stacks speak it
+(shared/spec/interop.md section 1), every part a real process on 127.0.0.1:
+gba-bsf (embedded subscriber, Zn on), gba-naf, gba-client (bootstraps, and
+derives Ks_NAF with libgba for any Ua id), gnutls-cli and openssl s_client.
+
+Checked, each key computed by libgba for the exact NAF_Id the handshake
+implies (TS 33.220 H.3: 01 00 01 + the suite negotiated for TLS 1.2;
+TS 33.222 5.4.0.2: 01 00 00 00 07 for TLS 1.3 with an external PSK):
+  - every identity form: 3GPP-bootstrapping followed by '.', ',' or nothing,
+    then the B-TID, and the bare B-TID;
+  - each offered TLS 1.2 suite (00AE, 00A8, C0A8) and TLS 1.3, by gnutls-cli
+    and by openssl s_client;
+  - an enrolment over each: Km's check value is that of the handshake's
+    NAF_Id and the answer names its Ua id (KmID = B-TID);
+  - failed handshakes end with a fatal alert: a wrong key over TLS 1.2
+    (bad_record_mac), an identity of no form or not a B-TID
+    (unknown_psk_identity); a wrong key over TLS 1.3 fails the handshake.
+
+    python3 test_naf_ua_psk.py GBA_BSF GBA_NAF GBA_SUBSCRIBER M2M_NODE GBA_TARGET GBA_CLIENT
+"""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_naf_e2e as e2e  # noqa: E402
+import gbatest  # noqa: E402
+
+FQDN = e2e.FQDN
+GNUTLS_12 = "NONE:+VERS-TLS1.2:+PSK:+COMP-NULL:+SIGN-ALL:"
+SUITES = [  # (Ua id, gnutls ciphers, openssl cipher)
+    ("01000100ae", "+AES-128-CBC:+SHA256", "PSK-AES128-CBC-SHA256"),
+    ("01000100a8", "+AES-128-GCM:+AEAD", "PSK-AES128-GCM-SHA256"),
+    ("010001c0a8", "+AES-128-CCM-8:+AEAD", "PSK-AES128-CCM8"),
+]
+TLS13 = "0100000007"
+GNUTLS_13 = "NONE:+VERS-TLS1.3:+PSK:+AES-128-GCM:+AEAD:+SHA256:+GROUP-ALL:+SIGN-ALL"
+ENROL = (f"POST /m2m/enrol HTTP/1.1\r\nHost: {FQDN}\r\nContent-Length: 0\r\n"
+         "Connection: close\r\n\r\n")
+
+
+def kcv(hex_key):
+    return hashlib.sha256(bytes.fromhex(hex_key)).hexdigest()[:6]
+
+
+def ks_naf(env, ua_id):
+    """(B-TID, Ks_NAF hex) for NAF_Id = FQDN || ua_id, by gba-client (libgba)."""
+    r = e2e.client(env, {"fqdn": FQDN, "digest": 0, "tls": 0}, "digest", "--ua-id", ua_id,
+                   "--show-key", "naf-key")
+    return r.get("btid"), r.get("ks_naf")
+
+
+def gnutls_cli(port, identity, key, priority, request=ENROL):
+    argv = ["gnutls-cli", "-p", str(port), "--sni-hostname", FQDN, "--pskusername", identity,
+            "--pskkey", key, "--priority", priority, "--insecure", "127.0.0.1"]
+    r = subprocess.run(argv, input=request, capture_output=True, text=True, timeout=20)
+    return r.stdout + r.stderr
+
+
+def openssl(port, identity, key, args, request=ENROL):
+    argv = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", FQDN,
+            "-psk_identity", identity, "-psk", key, "-ign_eof", *args]
+    r = subprocess.run(argv, input=request, capture_output=True, text=True, timeout=20)
+    return r.stdout + r.stderr
+
+
+def enrolled(out):
+    """The JSON answer of the enrolment in a TLS client's output, or {}."""
+    i = out.find('{"kmid"')
+    if i < 0:
+        return {}
+    try:
+        return json.JSONDecoder().raw_decode(out[i:])[0]
+    except ValueError:
+        return {}
+
+
+def main():
+    if not shutil.which("gnutls-cli") or len(sys.argv) < 7:
+        print("SKIP: needs gnutls-cli and gba-client")
+        sys.exit(77)
+    checks = gbatest.Checks()
+    c = checks.check
+    with gbatest.Processes() as procs:
+        env = e2e.Env(procs, sys.argv)
+        env.start_bsf()
+        naf = env.start_naf()
+        port = naf["tls"]
+        keys = {}
+        btid = None
+        for ua, _, _ in SUITES + [(TLS13, None, None)]:
+            btid, keys[ua] = ks_naf(env, ua)
+        if not c("gba-client: a B-TID and Ks_NAF for each Ua id", btid and all(keys.values()),
+                 str(keys)):
+            checks.finish()
+
+        # Identity forms, over the default suite.
+        ua, ciphers, _ = SUITES[0]
+        for form in ("3GPP-bootstrapping.", "3GPP-bootstrapping,", "3GPP-bootstrapping", ""):
+            out = gnutls_cli(port, form + btid, keys[ua], GNUTLS_12 + ciphers)
+            j = enrolled(out)
+            c(f"gnutls-cli, identity '{form}<B-TID>': enrolled, Km = Ks_NAF(01 00 01 00 AE)",
+              j.get("kmid") == btid and j.get("km_kcv") == kcv(keys[ua]) and
+              j.get("ua_id") == ua, out[-1500:])
+
+        # Each suite and TLS 1.3, both TLS stacks; Km's NAF_Id follows the handshake.
+        for ua, ciphers, ossl in SUITES:
+            out = gnutls_cli(port, "3GPP-bootstrapping." + btid, keys[ua], GNUTLS_12 + ciphers)
+            j = enrolled(out)
+            c(f"gnutls-cli TLS 1.2 suite {ua[6:]}: Km = Ks_NAF(NAF_Id with {ua})",
+              j.get("km_kcv") == kcv(keys[ua]) and j.get("ua_id") == ua, out[-1500:])
+            if shutil.which("openssl"):
+                out = openssl(port, "3GPP-bootstrapping." + btid, keys[ua],
+                              ["-tls1_2", "-cipher", ossl])
+                j = enrolled(out)
+                c(f"openssl s_client TLS 1.2 {ossl}: Km = Ks_NAF(NAF_Id with {ua})",
+                  j.get("km_kcv") == kcv(keys[ua]) and j.get("ua_id") == ua, out[-1500:])
+        out = gnutls_cli(port, "3GPP-bootstrapping." + btid, keys[TLS13], GNUTLS_13)
+        j = enrolled(out)
+        c("gnutls-cli TLS 1.3 external PSK: Km = Ks_NAF(NAF_Id with 01 00 00 00 07)",
+          j.get("km_kcv") == kcv(keys[TLS13]) and j.get("ua_id") == TLS13, out[-1500:])
+        if shutil.which("openssl"):
+            out = openssl(port, "3GPP-bootstrapping." + btid, keys[TLS13],
+                          ["-tls1_3", "-allow_no_dhe_kex", "-ciphersuites",
+                           "TLS_AES_128_GCM_SHA256"])
+            j = enrolled(out)
+            c("openssl s_client TLS 1.3 external PSK: Km = Ks_NAF(01 00 00 00 07)",
+              j.get("km_kcv") == kcv(keys[TLS13]) and j.get("ua_id") == TLS13, out[-1500:])
+
+        # Failures end with a fatal alert, never a silent close.
+        out = gnutls_cli(port, "3GPP-bootstrapping." + btid, keys[SUITES[0][0]],
+                         GNUTLS_12 + SUITES[1][1])
+        c("wrong key (00AE's key over 00A8, TLS 1.2): fatal alert bad_record_mac",
+          "Handshake was completed" not in out and "Received alert [20]" in out, out[-1500:])
+        out = gnutls_cli(port, "3GPP-bootstrapping." + btid, keys[SUITES[0][0]], GNUTLS_13)
+        c("wrong key over TLS 1.3: no handshake", "Handshake was completed" not in out and
+          '{"kmid"' not in out, out[-1500:])
+        out = gnutls_cli(port, "3GPP-bootstrapping-digest." + btid, keys[SUITES[0][0]],
+                         GNUTLS_12 + SUITES[0][1])
+        c("identity of no form (GBA_Digest): fatal alert unknown_psk_identity",
+          "Handshake was completed" not in out and "Received alert [115]" in out, out[-1500:])
+        out = gnutls_cli(port, "3GPP-bootstrapping.AAAA@nowhere", keys[SUITES[0][0]],
+                         GNUTLS_12 + SUITES[0][1])
+        c("identity that is not a B-TID: fatal alert unknown_psk_identity",
+          "Received alert [115]" in out, out[-1500:])
+        if shutil.which("openssl"):
+            out = openssl(port, "3GPP-bootstrapping-digest." + btid, keys[SUITES[0][0]],
+                          ["-tls1_2", "-cipher", SUITES[0][2]])
+            c("openssl s_client, identity of no form: alert unknown psk identity",
+              "unknown psk identity" in out.lower(), out[-1500:])
+        code = procs.stop(naf["name"])
+        log = procs.log(naf["name"])
+        c("gba-naf: SIGTERM, exit 0, no sanitizer report", code == 0 and
+          "Sanitizer" not in log and "runtime error" not in log, f"exit {code} {log[-2000:]}")
+        c("gba-naf logs which TLS each enrolment used (TLS1.3, TLS1.2 with its suite)",
+          "over TLS1.3" in log and "Km's Ua id 0100000007" in log and
+          "TLS_PSK_WITH_AES_128_CCM_8, Km's Ua id 010001c0a8" in log, log[-2000:])
+        c("gba-naf logs each refusal with its cause",
+          "GBA_Digest is not supported" in log and "bad_record_mac sent" in log, log[-2000:])
+    checks.finish()
+
+
+if __name__ == "__main__":
+    main()
