@@ -197,6 +197,9 @@ static const struct key_def keys[] = {
 
 	STR("embedded", "db", embedded_db, "",
 	    "subscriber database (default <state_dir>/subscribers.db)"),
+	ENUM("embedded", "create_db", embedded_create_db, yes_no_names, "no",
+	     "yes: make an empty database when the file is missing (no: refuse, a typo "
+	     "would give every UE 403)"),
 	UINT("embedded", "ind", embedded_ind, 0, 31, "0",
 	     "SQN IND slot of this BSF (distinct per BSF sharing the database)"),
 	UINT("embedded", "sqn_block", embedded_sqn_block, 1, 1024, "1",

@@ -85,6 +85,7 @@ struct bsf_config {
 	/* [embedded] */
 	char embedded_db[CFG_PATH_MAX];
 	unsigned embedded_ind;
+	int embedded_create_db;        /* 1: a missing file becomes an empty database */
 	unsigned embedded_sqn_block;   /* SQNs reserved per transaction */
 	unsigned embedded_lease_ttl;   /* seconds; 0: the IND slot is not leased */
 	char embedded_lease_id[128];   /* the lease's holder; "": host/ub.listen */

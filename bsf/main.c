@@ -18,8 +18,10 @@
 
 #include <gba/session_store.h>
 #include <gba/subscriber_db.h>
+#include <gba/version.h>
 
 #include "admin.h"
+#include "gba_cli.h"
 #include "av_source.h"
 #include "challenge.h"
 #include "config.h"
@@ -38,7 +40,7 @@
 #endif
 
 #ifndef BSF_VERSION
-#define BSF_VERSION "unknown"
+#define BSF_VERSION GBA_VERSION
 #endif
 
 #define EXIT_USAGE 2
@@ -81,6 +83,7 @@ static void usage(FILE *out)
 		"      --domain NAME        B-TID domain                 (= bsf.domain)\n"
 		"      --realm NAME         Digest realm                 (= bsf.realm)\n"
 		"      --db PATH            subscriber database          (= embedded.db)\n"
+		"      --create-db          an empty one if it is missing (= embedded.create_db)\n"
 		"      --store URI          session store                (= store.uri)\n"
 		"      --source KIND        embedded, zh or gsup         (= av.source)\n"
 		"      --set SECTION.KEY=VALUE  set any key below\n"
@@ -100,7 +103,7 @@ static void usage(FILE *out)
 
 enum opt_id {
 	OPT_LISTEN = 256, OPT_ADMIN, OPT_DOMAIN, OPT_REALM, OPT_DB, OPT_STORE, OPT_SOURCE,
-	OPT_SET, OPT_CHECK,
+	OPT_SET, OPT_CHECK, OPT_CREATE_DB,
 };
 
 static const struct option long_opts[] = {
@@ -114,6 +117,7 @@ static const struct option long_opts[] = {
 	{ "source", required_argument, NULL, OPT_SOURCE },
 	{ "set", required_argument, NULL, OPT_SET },
 	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "create-db", no_argument, NULL, OPT_CREATE_DB },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -200,9 +204,9 @@ static int configure(struct bsf_config *cfg, int argc, char **argv)
 		switch (opt) {
 		case 'c': config_path = optarg; break;
 		case 'h': usage(stdout); return 1;
-		case 'V': printf("gba-bsf %s\n", BSF_VERSION); return 1;
+		case 'V': gba_cli_version("gba-bsf"); return 1;
 		case OPT_CHECK: check = 1; break;
-		case '?': return -1;
+		case '?': gba_cli_unknown("gba-bsf", long_opts, "c:hV"); return -1;
 		default: break;
 		}
 	}
@@ -215,7 +219,9 @@ static int configure(struct bsf_config *cfg, int argc, char **argv)
 	/* Pass 2: the overrides, after the file whatever their place. */
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "c:hV", long_opts, NULL)) != -1)
-		if (opt >= OPT_LISTEN && opt <= OPT_SET && apply_override(cfg, opt, optarg))
+		if ((opt >= OPT_LISTEN && opt <= OPT_SET &&
+		     apply_override(cfg, opt, optarg)) ||
+		    (opt == OPT_CREATE_DB && apply_override(cfg, OPT_SET, "embedded.create_db=yes")))
 			return -1;
 	if (config_finish(cfg, err, sizeof(err))) {
 		fprintf(stderr, "gba-bsf: %s\n", err);
@@ -379,6 +385,12 @@ static int open_av_source(struct bsf *b)
 	gba_err err;
 
 	if (b->cfg.av_source == AV_SOURCE_EMBEDDED) {
+		if (!b->cfg.embedded_create_db && access(b->cfg.embedded_db, F_OK) != 0) {
+			log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s: %s (gba-subscriber "
+				"add or import makes it; --create-db or embedded.create_db = yes "
+				"starts with an empty one)", b->cfg.embedded_db, strerror(errno));
+			return -1;
+		}
 		if (open_kek(b))
 			return -1;
 		err = av_source_embedded_open(&b->av, b->cfg.embedded_db, b->cfg.embedded_ind,

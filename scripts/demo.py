@@ -26,7 +26,12 @@ its VTY, as a lab provisions its SIMs, and gba-bsf asks it for vectors
 (av.source = gsup, docs/core-network.md); the GUSS stays in the BSF's own
 database, which osmo-hlr has none of.
 
-Usage: demo.py BUILD_DIR [--hlr osmo]
+Usage: demo.py BUILD_DIR [--hlr osmo]  the programs of a meson build directory
+       demo.py --installed ROOT [--hlr osmo]
+                                  the installed programs: ROOT/usr/bin/gba-*,
+                                  the card profiles in ROOT/usr/share/gba/profiles
+                                  (ROOT '/' for an installed system; the packaging
+                                  test passes the packages' files extracted there)
 """
 import json
 import os
@@ -63,14 +68,22 @@ GUSS = f"""<guss xmlns="uri:3gpp-gba" id="demo">
 
 
 class Demo:
-    def __init__(self, build, procs):
-        self.build, self.procs, self.dir = build, procs, procs.dir
+    def __init__(self, build, procs, root=None):
+        self.build, self.root, self.procs, self.dir = build, root, procs, procs.dir
         self.env = dict(os.environ)
         # Zh and Zn over TLS: a CA made now, a certificate per Diameter peer.
         self.ca = gbatest.TestCA(self.dir, "diameter-ca")
 
     def prog(self, *path):
+        """A program by its build-tree path; installed, by its name only."""
+        if self.root is not None:
+            return os.path.join(self.root, "usr", "bin", path[-1])
         return os.path.join(self.build, *path)
+
+    def profile(self, name):
+        if self.root is not None:
+            return os.path.join(self.root, "usr", "share", "gba", "profiles", name)
+        return os.path.join(HERE, "..", "simulators", "usim", "profiles", name)
 
     def private(self, name, text):
         path = os.path.join(self.dir, name)
@@ -90,8 +103,9 @@ class Demo:
     def start_hss(self):
         db = os.path.join(self.dir, "hss-subscribers.db")
         guss = self.private("guss.xml", GUSS)
+        keys = self.private("subscriber.keys", f"k = {K}\nop = {OP}\n")   # never argv
         gbatest.run([self.prog("tools", "gba-subscriber"), "--db", db, "add", "--impi", IMPI,
-                     "--imsi", IMSI, "--k", K, "--op", OP, "--amf", "0000",
+                     "--imsi", IMSI, "--k-file", keys, "--amf", "0000",
                      "--guss-file", guss], check=True)
         self.hss_port = gbatest.free_port()
         self.procs.start("hss", [self.prog("simulators", "hss", "gba-hss-sim"), "--db", db,
@@ -211,7 +225,7 @@ tls_ca = {self.ca.cert}
                                 f"k = {K}\nopc = {OPC}\n")
             print(f"4. no private pcscd here ({e}): the soft card stands in for the USIM")
             return ["--card", "soft:" + card]
-        profile = os.path.join(HERE, "..", "simulators", "usim", "profiles", "demo.conf")
+        profile = self.profile("demo.conf")
         self.procs.start("usim", [self.prog("simulators", "usim", "gba-usim-sim"),
                                   "--profile", profile,
                                   "--state", os.path.join(self.dir, "usim.state"),
@@ -248,7 +262,7 @@ tls_ca = {self.ca.cert}
 
 
 def main():
-    args = sys.argv[1:]
+    args, root = sys.argv[1:], None
     hlr = None
     if "--hlr" in args:
         i = args.index("--hlr")
@@ -256,9 +270,14 @@ def main():
         del args[i:i + 2]
         if hlr != "osmo":
             raise SystemExit("demo: --hlr takes osmo")
-    build = os.path.abspath(args[0] if args else "build")
+    if args[:1] == ["--installed"] and len(args) == 2:
+        build, root = None, os.path.abspath(args[1])
+    elif len(args) <= 1 and not args[:1] == ["--installed"]:
+        build = os.path.abspath(args[0] if args else "build")
+    else:
+        raise SystemExit("usage: demo.py [BUILD_DIR] | demo.py --installed ROOT [--hlr osmo]")
     with gbatest.Processes() as procs:
-        d = Demo(build, procs)
+        d = Demo(build, procs, root)
         if hlr:
             d.start_osmo_hlr()
         else:

@@ -29,6 +29,8 @@ PACKAGES=(
   libp11-kit-dev p11-kit softhsm2 opensc
   # av.source = gsup: vectors from Osmocom's HLR (the tests run a real one)
   libosmo-gsup-client-dev osmo-hlr
+  # the Debian packages (debian/): built and checked by the 'packaging' suite
+  debhelper dpkg-dev lintian
 )
 
 missing=()

@@ -12,6 +12,7 @@
 #include <gba/kdf.h>
 
 #include "cmd.h"
+#include "gba_cli.h"
 
 struct subcommand {
 	const char *name;
@@ -62,6 +63,7 @@ static void usage(FILE *f)
 		"                       keys masked unless --show-key; the PIN always)\n"
 		"  -o KEY=VALUE         a setting of one subcommand (-o app=usim|isim)\n"
 		"  -h, --help           this text\n"
+		"  -V, --version        the version\n"
 		"exit codes: 0 ok, 1 internal, 2 usage, 3 card, 4 network/BSF, 5 authentication,\n"
 		"            6 no valid context, 7 file, 8 timeout (see gba-client(1))\n");
 }
@@ -94,12 +96,13 @@ static int parse(int argc, char **argv, struct cmd_opts *o)
 		{ "trace", no_argument, NULL, 'T' },
 		{ "pin-file", required_argument, NULL, 'P' },
 		{ "pin-last-try", no_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "c:b:C:n:u:jkft:o:h", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:b:C:n:u:jkft:o:hV", longs, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->card = optarg; break;
 		case 'b': o->bsf_url = optarg; break;
@@ -140,7 +143,8 @@ static int parse(int argc, char **argv, struct cmd_opts *o)
 			o->extra[o->n_extra++] = optarg;
 			break;
 		case 'h': usage(stdout); exit(0);
-		default: return -1;
+		case 'V': gba_cli_version("gba-client"); exit(0);
+		default: gba_cli_unknown("gba-client", longs, "c:b:C:n:u:jkft:o:hV"); return -1;
 		}
 	}
 	return 0;

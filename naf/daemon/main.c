@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,42 +24,68 @@
 #include <gba/kdf.h>
 
 #include "config.h"
+#include "gba_cli.h"
 #include "http_util.h"
 #include "log.h"
 #include "ua.h"
 #include "ua_server.h"
 
-static void usage(void)
+static void usage(FILE *out)
 {
-	printf("Usage: gba-naf --config FILE [--set section.key=value ...] [--check]\n"
-	       "  The reference NAF (oneM2M MAF): Digest and TLS-PSK Ua, Master Credentials\n"
-	       "  (Km) and session keys (Kc), over Zn to a BSF.  See docs/naf.md.\n");
+	fprintf(out,
+		"Usage: gba-naf -c FILE [--set section.key=value ...] [--check]\n"
+		"  The reference NAF (oneM2M MAF): Digest and TLS-PSK Ua, Master Credentials\n"
+		"  (Km) and session keys (Kc), over Zn to a BSF.  See docs/naf.md.\n"
+		"\n"
+		"  -c, --config FILE   the configuration (naf/etc/gba-naf.conf lists every key)\n"
+		"      --set S.K=V     set a key, after the file whatever the order\n"
+		"      --check         check the configuration and exit\n"
+		"  -h, --help          this text\n"
+		"  -V, --version       the version\n"
+		"\n"
+		"Exit status: 0 clean stop (SIGTERM) or after --help, --version, --check;\n"
+		"1 start-up or runtime failure; 2 bad usage or configuration.\n");
 }
 
+enum { OPT_SET = 256, OPT_CHECK };
+
+static const struct option naf_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "set", required_argument, NULL, OPT_SET },
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Returns 0 to run, 1 to exit 0 (help, version), -1 for a usage or
+ * configuration error.  The file first, then every --set in its order. */
 static int load(struct naf_config *cfg, int argc, char **argv, int *check)
 {
 	char err[512];
 	const char *path = NULL;
+	int opt;
+
 	ncfg_defaults(cfg);
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--config") && i + 1 < argc) {
-			path = argv[++i];
-		} else if (!strcmp(argv[i], "--check")) {
-			*check = 1;
-		} else if (!strcmp(argv[i], "--help")) {
-			usage();
-			exit(0);
-		} else if (strcmp(argv[i], "--set")) {
-			fprintf(stderr, "gba-naf: unknown argument %s (see --help)\n", argv[i]);
-			return -1;
-		} else {
-			i++;   /* --set comes after the file, below */
+	while ((opt = getopt_long(argc, argv, "c:hV", naf_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case OPT_CHECK: *check = 1; break;
+		case OPT_SET: break;
+		case 'h': usage(stdout); return 1;
+		case 'V': gba_cli_version("gba-naf"); return 1;
+		default: gba_cli_unknown("gba-naf", naf_opts, "c:hV"); return -1;
 		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "gba-naf: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return -1;
 	}
 	if (path && ncfg_load(cfg, path, err, sizeof(err)))
 		goto fail;
-	for (int i = 1; i + 1 < argc; i++)
-		if (!strcmp(argv[i], "--set") && ncfg_set_arg(cfg, argv[++i], err, sizeof(err)))
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "c:hV", naf_opts, NULL)) != -1)
+		if (opt == OPT_SET && ncfg_set_arg(cfg, optarg, err, sizeof(err)))
 			goto fail;
 	if (ncfg_finish(cfg, err, sizeof(err)))
 		goto fail;
@@ -244,10 +271,14 @@ int main(int argc, char **argv)
 {
 	struct naf_svc s = { 0 };
 	struct naf_config *cfg = calloc(1, sizeof(*cfg));
-	int check = 0, bad = 0, rc = 1;
+	int check = 0, bad = 0, rc = 1, parsed;
 	sigset_t set;
-	if (!cfg || load(cfg, argc, argv, &check))
-		return 2;
+
+	parsed = cfg ? load(cfg, argc, argv, &check) : -1;
+	if (parsed) {
+		free(cfg);
+		return parsed > 0 ? 0 : 2;
+	}
 	if (check) {
 		printf("gba-naf: configuration OK\n");
 		free(cfg);

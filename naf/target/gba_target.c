@@ -20,6 +20,8 @@
 #include <gba/m2m.h>
 #include <gba/util.h>
 
+#include "gba_cli.h"
+
 struct opts {
 	char host[256];
 	unsigned port;
@@ -34,11 +36,25 @@ static int usage(const char *why)
 	fprintf(why ? stderr : stdout,
 		"Usage: gba-target --naf HOST:PORT --fqdn NAF_FQDN --cse-id ID --psk-file FILE\n"
 		"                  --key-id KEY_ID [--show-key] [--timeout MS]\n"
+		"       gba-target -h|--help | -V|--version\n"
 		"  Retrieves a session key Kc from gba-naf as the target CSE ID, which\n"
 		"  authenticates with the PSK (hex) in FILE (mode 0600).  Prints JSON with\n"
 		"  the node id and Kc's check value; Kc itself only with --show-key.\n"
 		"  Exit: 0 retrieved, 1 refused or unreachable, 2 usage.\n");
 	return 2;
+}
+
+/* The options that take a value. */
+static int takes_value(const char *a)
+{
+	static const char *const names[] = {
+		"--naf", "--fqdn", "--cse-id", "--psk-file", "--key-id", "--timeout", NULL,
+	};
+
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(a, names[i]))
+			return 1;
+	return 0;
 }
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -50,8 +66,18 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->show_key = 1;
 			continue;
 		}
-		if (!strcmp(a, "--help"))
-			exit(usage(NULL));
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(NULL);
+			exit(0);
+		}
+		if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+			gba_cli_version("gba-target");
+			exit(0);
+		}
+		if (!takes_value(a)) {
+			fprintf(stderr, "gba-target: unknown option '%s'\n", a);
+			return usage("known options are these");
+		}
 		if (!v)
 			return usage("missing value");
 		i++;

@@ -23,10 +23,8 @@
 #include <gba/diameter_zh.h>
 #include <gba/subscriber_db.h>
 #include <gba/util.h>
+#include "gba_cli.h"
 
-#ifndef HSS_VERSION
-#define HSS_VERSION "0"
-#endif
 
 struct hss_options {
 	char address[64];
@@ -40,6 +38,8 @@ struct hss_options {
 	enum gba_dia_log_level log_level;
 	enum gba_dia_transport transport;
 	const char *tls_cert, *tls_key, *tls_ca;
+	int create_db;   /* --create-db: a missing --db becomes an empty database */
+	int check;       /* --check: check the options and the database, exit */
 	int fixed_rand;                /* --fixed-rand: every vector gets rand */
 	uint8_t rand[16];
 };
@@ -58,7 +58,8 @@ static void usage(FILE *out)
 		"A Zh HSS (3GPP TS 29.109) on Diameter over TCP: answers MAR with vectors\n"
 		"from the SQLite subscriber database (gba-subscriber manages it).\n"
 		"\n"
-		"  --db PATH             subscriber database (required)\n"
+		"  --db PATH             subscriber database (required; it must exist)\n"
+		"  --create-db           make an empty database when --db is missing\n"
 		"  --kek URI             KEK in a PKCS#11 token that wraps the database's K\n"
 		"                        and OPc (pkcs11:token=..;object=..)\n"
 		"  --pin-file FILE       the token's user PIN (file ours, mode 0600)\n"
@@ -75,7 +76,8 @@ static void usage(FILE *out)
 		"  --zh.tls_ca FILE      PEM CA that signs the BSFs' certificates\n"
 		"  --fixed-rand HEX      every vector gets this RAND (16 octets), as a\n"
 		"                        stored-vector test HSS does: for B-TID collision tests\n"
-		"  --help, --version\n"
+		"  --check               check the options and open the database, then exit\n"
+		"  -h, --help, -V, --version\n"
 		"\n"
 		"Any BSF may connect whose certificate (from --zh.tls_ca) names the Diameter\n"
 		"identity it claims; with --zh.transport tcp any peer at all (loopback or a\n"
@@ -155,6 +157,8 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 		{ "zh.tls_cert", required_argument, NULL, 'C' },
 		{ "zh.tls_key", required_argument, NULL, 'K' },
 		{ "zh.tls_ca", required_argument, NULL, 'A' },
+		{ "create-db", no_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'x' },
 		{ "fixed-rand", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -162,7 +166,7 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		const char *bad = NULL;
 
 		switch (c) {
@@ -183,10 +187,12 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 		case 'C': o->tls_cert = optarg; break;
 		case 'K': o->tls_key = optarg; break;
 		case 'A': o->tls_ca = optarg; break;
+		case 'c': o->create_db = 1; break;
+		case 'x': o->check = 1; break;
 		case 'R': if (parse_rand(optarg, o)) bad = "--fixed-rand"; break;
 		case 'h': usage(stdout); return 1;
-		case 'V': printf("gba-hss-sim %s\n", HSS_VERSION); return 1;
-		default: usage(stderr); return -1;
+		case 'V': gba_cli_version("gba-hss-sim"); return 1;
+		default: gba_cli_unknown("gba-hss-sim", longopts, "hV"); return -1;
 		}
 		if (bad) {
 			fprintf(stderr, "gba-hss-sim: bad value for %s: %s\n", bad, optarg);
@@ -307,6 +313,12 @@ static int open_db(const struct hss_options *o, struct hss *h)
 	char why[2 * GBA_KEK_URI_MAX + 256];
 	gba_err err = GBA_OK;
 
+	if (!o->create_db && access(o->db_path, F_OK) != 0) {
+		fprintf(stderr, "gba-hss-sim: subscriber database %s: %s (gba-subscriber add or "
+				"import makes it; --create-db starts with an empty one)\n",
+			o->db_path, strerror(errno));
+		return -1;
+	}
 	if (o->kek)
 		err = gba_kek_open(&h->kek, o->kek, o->pin_file, o->kek_module, why, sizeof(why));
 	if (err) {
@@ -343,6 +355,12 @@ int main(int argc, char **argv)
 	block_stop_signals(&stop);
 	if (open_db(&o, &h))
 		return 1;
+	if (o.check) {
+		printf("gba-hss-sim: options and database %s are good\n", o.db_path);
+		gba_subdb_close(h.db);
+		gba_kek_close(h.kek);
+		return 0;
+	}
 	h.ind = o.ind;
 	h.fixed_rand = o.fixed_rand ? o.rand : NULL;
 	rc = run(&o, &h, &stop);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gba_cli.h"
 #include "transport.h"
 
 static struct sim_signals sigs;
@@ -72,7 +73,9 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: gba-usim-sim --profile FILE --state FILE "
 		   "(--vpcd [HOST:]PORT | --modem PATH)\n"
-		   "       [--fault garbage|truncated|sw6f00|mute] [--modem-fault] [--quiet]\n");
+		   "       [--fault garbage|truncated|sw6f00|mute] [--modem-fault] [--quiet]\n"
+		   "       gba-usim-sim -h|--help | -V|--version\n"
+		   "Exit status: 0 clean stop, 1 failure, 2 bad usage.\n");
 }
 
 struct options {
@@ -91,12 +94,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "modem-fault", no_argument, NULL, 'F' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p': o->profile = optarg; break;
 		case 's': o->state = optarg; break;
@@ -106,7 +110,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'F': o->modem_fault = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'h': usage(stdout); exit(0);
-		default: return -1;
+		case 'V': gba_cli_version("gba-usim-sim"); exit(0);
+		default: gba_cli_unknown("gba-usim-sim", lo, "hV"); return -1;
 		}
 	}
 	if (optind != argc || !o->profile || !o->state || !o->vpcd == !o->modem)

@@ -36,9 +36,10 @@ class Tools:
 
 
 def add_subscriber(tools, db, impi=IMPI, k=K, opc=OPC, sqn=0):
-    """One Milenage subscriber in the SQLite database db (created if needed)."""
-    r = gbatest.run([tools.subscriber, "--db", db, "add", "--impi", impi,
-                     "--k", k, "--opc", opc, "--sqn", str(sqn)])
+    """One Milenage subscriber in the SQLite database db (created if needed);
+    K and OPc through stdin (--k-file -), never on the command line."""
+    r = gbatest.run([tools.subscriber, "--db", db, "add", "--impi", impi, "--k-file", "-",
+                     "--sqn", str(sqn)], input=f"k={k}\nopc={opc}\n")
     if r.returncode != 0:
         raise RuntimeError(f"gba-subscriber add failed: {r.stdout}{r.stderr}")
 

@@ -120,7 +120,7 @@ def main():
             port = s.getsockname()[1]
             r = run(bsf, "--set", f"bsf.state_dir={d}", "--listen", f"127.0.0.1:{port}",
                     "--admin-listen", "off", "--store", "sqlite:" + os.path.join(d, "s.db"),
-                    "--db", os.path.join(d, "subscribers.db"))
+                    "--db", os.path.join(d, "subscribers.db"), "--create-db")
         checks.check("a port in use: exit 1 with a message",
                      r.returncode == 1 and "cannot start the Ub server" in r.stderr, r.stderr)
     checks.finish()

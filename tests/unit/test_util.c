@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 
 #include <gba/error.h>
 #include <gba/util.h>
+#include <gba/version.h>
 
 #include "testutil.h"
 
@@ -155,6 +157,18 @@ static void test_errors(void **state)
 	assert_string_equal(gba_err_name(GBA_ERR_MAC_FAILURE), "GBA_ERR_MAC_FAILURE");
 }
 
+/* The library's version is the headers' and reads MAJOR.MINOR.PATCH. */
+static void test_version(void **state)
+{
+	char want[32];
+
+	(void)state;
+	snprintf(want, sizeof(want), "%d.%d.%d", GBA_VERSION_MAJOR, GBA_VERSION_MINOR,
+		 GBA_VERSION_PATCH);
+	assert_string_equal(GBA_VERSION, want);
+	assert_string_equal(gba_version(), GBA_VERSION);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_random_rand),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

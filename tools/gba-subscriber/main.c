@@ -22,20 +22,11 @@
 #include <gba/tuak.h>
 #include <gba/util.h>
 
+#include "cli.h"
+#include "gba_cli.h"
 #include "keys.h"
 
-#ifndef GBA_VERSION
-#define GBA_VERSION "unknown"
-#endif
-
 /* Exit codes (documented in --help and docs/subscribers.md). */
-enum {
-	EXIT_DONE = 0,        /* success */
-	EXIT_FAILED = 1,      /* the database could not be opened, read or written */
-	EXIT_USAGE = 2,       /* bad command line or bad input (CSV, keys, GUSS) */
-	EXIT_NOT_FOUND = 3,   /* show/remove: no such IMPI */
-	EXIT_EXISTS = 4,      /* add/import: the IMPI is there already */
-};
 
 static const char usage_text[] =
 	"Usage: gba-subscriber --db PATH COMMAND [OPTIONS]\n"
@@ -45,14 +36,24 @@ static const char usage_text[] =
 	"\n"
 	"Commands:\n"
 	"  add --impi IMPI [options]   add one subscriber (options below)\n"
-	"  list                        one line per subscriber, IMPI order\n"
-	"  leases                      the BSFs' IND slot leases: slot, holder, expiry\n"
-	"  show IMPI                   one subscriber's public data\n"
+	"  list [--json]               one line (or object) per subscriber, IMPI order\n"
+	"  show IMPI|IMSI [--json]     one subscriber's public data (by IMSI: each)\n"
+	"  export [--format csv|json] [--out FILE] [--with-keys]\n"
+	"                              every subscriber's public data; K and OPc\n"
+	"                              only with --with-keys, to a new 0600 --out FILE\n"
+	"  update IMPI [--k-file FILE [--algo A] [--tuak-iterations N] [--res-len N]]\n"
+	"         [--amf HEX] [--guss-file FILE | --no-guss]\n"
+	"                              change keys (from a file only), AMF, GUSS\n"
+	"  set-sqn IMPI N, reset-sqn IMPI\n"
+	"                              set the last SQN issued (reset: 0)\n"
 	"  remove IMPI                 delete a subscriber\n"
+	"  leases                      the BSFs' IND slot leases: slot, holder, expiry\n"
 	"  map IMPI IMSI               the IMSI an HLR (av.source = gsup) knows IMPI by\n"
 	"  unmap IMPI                  forget that mapping\n"
 	"  maps                        one line per mapping, IMPI order\n"
-	"  import FILE.csv             add many subscribers, all or none ('-': stdin)\n"
+	"  import [--upsert|--skip-existing] [--mnc-len 2|3] FILE.csv\n"
+	"                              many subscribers, all or none ('-': stdin);\n"
+	"                              RFC 4180, a header row names the columns\n"
 	"  rewrap --new-kek URI --new-pin-file FILE | --to-plain\n"
 	"                              move every K and OPc to another KEK (from\n"
 	"                              --kek, or from plain keys), or out of the token\n"
@@ -65,7 +66,7 @@ static const char usage_text[] =
 	"  --pin-file FILE             the token's user PIN (file ours, mode 0600)\n"
 	"  --kek-module PATH           the PKCS#11 module [every module p11-kit knows]\n"
 	"  -h, --help                  this text\n"
-	"  --version                   the version\n"
+	"  -V, --version               the version\n"
 	"\n"
 	"add options:\n"
 	"  --impi IMPI                 private identity (required)\n"
@@ -92,7 +93,7 @@ static const char usage_text[] =
 	"prefer --k-file.\n";
 
 __attribute__((format(printf, 2, 3)))
-static int fail(int code, const char *fmt, ...)
+int fail(int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -105,7 +106,7 @@ static int fail(int code, const char *fmt, ...)
 }
 
 __attribute__((format(printf, 1, 2)))
-static int usage_error(const char *fmt, ...)
+int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -121,7 +122,7 @@ static int usage_error(const char *fmt, ...)
  * getopt's '?' or ':' as a message of ours.  Only the option's name is
  * shown, never what follows a '=' (it could be a key).
  */
-static int bad_option(int opt, char **argv)
+int bad_option(int opt, char **argv)
 {
 	const char *arg = argv[optind - 1];
 
@@ -131,7 +132,7 @@ static int bad_option(int opt, char **argv)
 }
 
 /* The exit code for a library error. */
-static int exit_code(gba_err err)
+int exit_code(gba_err err)
 {
 	switch (err) {
 	case GBA_OK:
@@ -181,7 +182,7 @@ static int kek_refused(const char *path, gba_err err)
 }
 
 /* Open the database; must_exist for the commands that only read or delete. */
-static int open_db(const char *path, int must_exist, struct gba_subdb **db)
+int open_db(const char *path, int must_exist, struct gba_subdb **db)
 {
 	gba_err err;
 	int rc;
@@ -202,7 +203,7 @@ static int open_db(const char *path, int must_exist, struct gba_subdb **db)
 	return EXIT_DONE;
 }
 
-static int parse_number(const char *opt, const char *s, unsigned long long max,
+int parse_number(const char *opt, const char *s, unsigned long long max,
 			unsigned long long *out)
 {
 	char *end;
@@ -218,13 +219,6 @@ static int parse_number(const char *opt, const char *s, unsigned long long max,
 
 /* ---- add --------------------------------------------------------------- */
 
-struct add_args {
-	const char *impi, *imsi, *algo, *amf, *guss_file, *k_file;
-	char impus[GBA_IMPU_LIST_MAX + 1];
-	struct key_input keys;        /* secret */
-	unsigned long long sqn, ind_bits, iterations, res_len;
-	int have_iterations, have_res_len;
-};
 
 /* Append one --impu to the comma-separated list. */
 static int add_impu(struct add_args *a, const char *impu)
@@ -256,7 +250,7 @@ static int key_arg(const char *opt, char *arg, uint8_t out[32], size_t *len, siz
 	return rc;
 }
 
-static int read_guss(const char *path, char *buf, size_t size, size_t *len)
+int read_guss(const char *path, char *buf, size_t size, size_t *len)
 {
 	FILE *f = fopen(path, "re");
 	size_t n;
@@ -332,7 +326,7 @@ static int add_option(struct add_args *a, int opt, char *arg, const char **db)
 }
 
 /* K and OP/OPc into the subscriber's key, for the chosen algorithm. */
-static int build_key(const struct add_args *a, struct gba_aka_key *key)
+int build_key(const struct add_args *a, struct gba_aka_key *key)
 {
 	const struct key_input *in = &a->keys;
 
@@ -366,7 +360,7 @@ static int copy_id(char *dst, size_t size, const char *src, const char *opt)
 	return EXIT_DONE;
 }
 
-static const char *field_help(const char *field)
+const char *field_help(const char *field)
 {
 	if (!field)
 		return "invalid subscriber";
@@ -458,41 +452,8 @@ static int cmd_add(int argc, char **argv, const char **db_path)
 
 /* ---- list, show, remove, import ---------------------------------------- */
 
-static const char *algo_name(enum gba_aka_algo algo)
-{
-	return algo == GBA_AKA_TUAK ? "tuak" : "milenage";
-}
-
-static int list_one(const struct gba_subscriber_info *info, void *arg)
-{
-	(void)arg;
-	printf("%s\t%s\t%s\t%llu\t%s\n", info->impi, *info->imsi ? info->imsi : "-",
-	       algo_name(info->algo), (unsigned long long)info->sqn,
-	       *info->impus ? info->impus : "-");
-	return 0;
-}
-
-static void show_one(const struct gba_subscriber_info *info)
-{
-	uint64_t ind_mask = (UINT64_C(1) << info->ind_bits) - 1;
-
-	printf("impi: %s\n", info->impi);
-	printf("imsi: %s\n", *info->imsi ? info->imsi : "-");
-	printf("impus: %s\n", *info->impus ? info->impus : "-");
-	printf("algorithm: %s\n", algo_name(info->algo));
-	printf("amf: %02x%02x\n", info->amf[0], info->amf[1]);
-	printf("sqn: %llu (seq %llu, ind %llu)\n", (unsigned long long)info->sqn,
-	       (unsigned long long)(info->sqn >> info->ind_bits),
-	       (unsigned long long)(info->sqn & ind_mask));
-	printf("ind_bits: %u\n", info->ind_bits);
-	if (info->guss_len)
-		printf("guss: %zu octets\n", info->guss_len);
-	else
-		printf("guss: none\n");
-}
-
 /* The one IMPI argument of show and remove. */
-static int one_impi(int argc, char **argv, const char *cmd, const char **impi)
+int one_impi(int argc, char **argv, const char *cmd, const char **impi)
 {
 	if (argc != 2)
 		return usage_error("%s takes one IMPI", cmd);
@@ -500,37 +461,6 @@ static int one_impi(int argc, char **argv, const char *cmd, const char **impi)
 		return usage_error("%s: an IMPI has at most %d characters", cmd, GBA_IMPI_MAX);
 	*impi = argv[1];
 	return EXIT_DONE;
-}
-
-static int cmd_list(int argc, char **argv, const char *db_path)
-{
-	struct gba_subdb *db = NULL;
-	gba_err err;
-	int rc;
-
-	(void)argv;
-	if (argc != 1)
-		return usage_error("list takes no argument");
-	rc = open_db(db_path, 1, &db);
-	if (rc)
-		return rc;
-	printf("# impi\timsi\talgorithm\tsqn\timpus\n");
-	err = gba_subdb_list(db, list_one, NULL);
-	gba_subdb_close(db);
-	if (err)
-		return fail(exit_code(err), "list: %s", gba_strerror(err));
-	return fflush(stdout) ? fail(EXIT_FAILED, "list: %s", strerror(errno)) : EXIT_DONE;
-}
-
-/* show: the IMPI's IMSI mapping for av.source = gsup, if any; 1 when shown. */
-static int show_mapping(struct gba_subdb *db, const char *impi)
-{
-	char imsi[GBA_IMSI_MAX + 1];
-
-	if (gba_subdb_imsi_of(db, impi, imsi))
-		return 0;
-	printf("mapped_imsi: %s\n", imsi);
-	return 1;
 }
 
 /* One lease: "IND HOLDER EXPIRES-UNIX live|expired". */
@@ -562,33 +492,6 @@ static int cmd_leases(int argc, char **argv, const char *db_path)
 	if (err)
 		return fail(exit_code(err), "leases: %s", gba_strerror(err));
 	return fflush(stdout) ? fail(EXIT_FAILED, "leases: %s", strerror(errno)) : EXIT_DONE;
-}
-
-static int cmd_show(int argc, char **argv, const char *db_path)
-{
-	struct gba_subscriber_info info;
-	struct gba_subdb *db = NULL;
-	const char *impi = NULL;
-	gba_err err;
-	int rc = one_impi(argc, argv, "show", &impi), mapped = 0;
-
-	if (!rc)
-		rc = open_db(db_path, 1, &db);
-	if (rc)
-		return rc;
-	err = gba_subdb_get(db, impi, &info);
-	if (!err)
-		show_one(&info);
-	else if (err == GBA_ERR_NOT_FOUND)
-		printf("impi: %s\n", impi);
-	if (!err || err == GBA_ERR_NOT_FOUND)
-		mapped = show_mapping(db, impi);
-	gba_subdb_close(db);
-	if (err == GBA_ERR_NOT_FOUND && !mapped)
-		return fail(EXIT_NOT_FOUND, "%s: no such subscriber", impi);
-	if (err && err != GBA_ERR_NOT_FOUND)
-		return fail(exit_code(err), "show: %s", gba_strerror(err));
-	return EXIT_DONE;
 }
 
 static int cmd_map(int argc, char **argv, const char *db_path)
@@ -682,40 +585,6 @@ static int cmd_remove(int argc, char **argv, const char *db_path)
 	return EXIT_DONE;
 }
 
-static int cmd_import(int argc, char **argv, const char *db_path)
-{
-	struct gba_subdb *db = NULL;
-	size_t imported = 0, bad_line = 0;
-	const char *path;
-	FILE *f;
-	gba_err err;
-	int rc;
-
-	if (argc != 2)
-		return usage_error("import takes one CSV file ('-' for stdin)");
-	path = argv[1];
-	f = strcmp(path, "-") ? fopen(path, "re") : stdin;
-	if (!f)
-		return fail(EXIT_USAGE, "%s: %s", path, strerror(errno));
-	rc = open_db(db_path, 0, &db);
-	if (!rc) {
-		err = gba_subdb_import_csv(db, f, &imported, &bad_line);
-		if (err && bad_line)
-			rc = fail(exit_code(err), "%s:%zu: %s; nothing imported", path, bad_line,
-				  err == GBA_ERR_EXISTS ? "this IMPI exists already"
-							: gba_strerror(err));
-		else if (err)
-			rc = fail(exit_code(err), "%s: %s; nothing imported", path,
-				  gba_strerror(err));
-		else
-			printf("imported %zu subscribers from %s\n", imported, path);
-	}
-	gba_subdb_close(db);
-	if (f != stdin)
-		fclose(f);
-	return rc;
-}
-
 /* ---- rewrap ------------------------------------------------------------- */
 
 static const struct option rewrap_options[] = {
@@ -798,6 +667,12 @@ static int run(const char *cmd, int argc, char **argv, const char **db_path)
 		return cmd_show(argc, argv, *db_path);
 	if (!strcmp(cmd, "leases"))
 		return cmd_leases(argc, argv, *db_path);
+	if (!strcmp(cmd, "export"))
+		return cmd_export(argc, argv, *db_path);
+	if (!strcmp(cmd, "update"))
+		return cmd_update(argc, argv, *db_path);
+	if (!strcmp(cmd, "set-sqn") || !strcmp(cmd, "reset-sqn"))
+		return cmd_set_sqn(argc, argv, *db_path);
 	if (!strcmp(cmd, "remove"))
 		return cmd_remove(argc, argv, *db_path);
 	if (!strcmp(cmd, "import"))
@@ -822,15 +697,20 @@ int main(int argc, char **argv)
 		db_path = "";
 	/* '+': stop at the command; its options are its own. */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:h", global_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:hV", global_options, NULL)) != -1) {
 		switch (opt) {
 		case O_DB: db_path = optarg; break;
 		case O_KEK: kek_opt.uri = optarg; break;
 		case O_PIN_FILE: kek_opt.pin_file = optarg; break;
 		case O_KEK_MODULE: kek_opt.module = optarg; break;
 		case 'h': fputs(usage_text, stdout); return EXIT_DONE;
-		case O_VERSION: printf("gba-subscriber %s\n", GBA_VERSION); return EXIT_DONE;
-		default: return bad_option(opt, argv);
+		case 'V':
+		case O_VERSION: gba_cli_version("gba-subscriber"); return EXIT_DONE;
+		default:
+			rc = bad_option(opt, argv);
+			if (opt == '?')
+				gba_cli_unknown("gba-subscriber", global_options, "hV");
+			return rc;
 		}
 	}
 	if (optind >= argc)

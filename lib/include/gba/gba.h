@@ -10,6 +10,7 @@
  *   gba/ubxml.h                - the BootstrappingInfo document
  *   gba/kcv.h                  - key check values (fingerprints of keys)
  *   gba/util.h, gba/error.h    - wiping, constant-time compare, encodings
+ *   gba/version.h              - GBA_VERSION, gba_version()
  */
 #ifndef GBA_GBA_H
 #define GBA_GBA_H
@@ -23,5 +24,6 @@
 #include <gba/digest.h>
 #include <gba/ubxml.h>
 #include <gba/kcv.h>
+#include <gba/version.h>
 
 #endif /* GBA_GBA_H */

@@ -429,6 +429,35 @@ static gba_err auc_read(struct gba_subdb *db, const char *impi, struct auc_row *
 	return err;
 }
 
+/* One subscriber's K and OPc in clear, for an export that asked for them. */
+gba_err gba_subdb_get_keys(struct gba_subdb *db, const char *impi, struct gba_aka_key *out)
+{
+	struct auc_row row;
+	sqlite3_stmt *st;
+	gba_err err;
+	int rc;
+
+	if (!db || !impi || !out)
+		return GBA_ERR_INVALID_ARG;
+	if (!impi_arg_ok(impi))
+		return GBA_ERR_NOT_FOUND;
+	memset(&row, 0, sizeof(row));
+	pthread_mutex_lock(&db->lock);
+	st = db->st[S_AUC];
+	sqlite3_bind_text(st, 1, impi, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		err = row_to_key(st, &row, db->kek != NULL);
+	else
+		err = rc == SQLITE_DONE ? GBA_ERR_NOT_FOUND : store_sqlite_err(rc);
+	store_sqlite_done(st);
+	pthread_mutex_unlock(&db->lock);
+	if (!err)
+		err = subkeys_open(db->kek, &row.key, &row.sealed, out);
+	gba_wipe(&row, sizeof(row));
+	return err;
+}
+
 static gba_err auc_write_sqn(struct gba_subdb *db, const char *impi, uint64_t sqn)
 {
 	sqlite3_stmt *st = db->st[S_SET_SQN];

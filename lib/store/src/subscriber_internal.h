@@ -38,5 +38,8 @@ void subdb_rollback(struct gba_subdb *db);
 
 /* Insert a checked subscriber.  GBA_ERR_EXISTS for a known IMPI.  Lock held. */
 gba_err subdb_insert(struct gba_subdb *db, const struct gba_subscriber *sub);
+/* An existing row takes sub's IMSI, IMPUs, keys and AMF (its SQN only with
+ * set_sqn); the GUSS stays.  In the caller's transaction, db locked. */
+gba_err subdb_overwrite(struct gba_subdb *db, const struct gba_subscriber *sub, int set_sqn);
 
 #endif

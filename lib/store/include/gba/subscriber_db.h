@@ -116,6 +116,44 @@ gba_err gba_subdb_add(struct gba_subdb *db, const struct gba_subscriber *sub);
 gba_err gba_subdb_remove(struct gba_subdb *db, const char *impi);
 gba_err gba_subdb_get(struct gba_subdb *db, const char *impi, struct gba_subscriber_info *out);
 
+/*
+ * Set the last SQN issued (SEQ || IND, at most GBA_SQN_MAX); 0 is a reset,
+ * as for a new card.  GBA_ERR_NOT_FOUND for an unknown IMPI.  Another
+ * process with SQN blocks (gba_subdb_set_sqn_block) may go on from its
+ * reserved block for up to 5 s.
+ */
+gba_err gba_subdb_set_sqn(struct gba_subdb *db, const char *impi, uint64_t sqn);
+
+/* What gba_subdb_update() changes (flags of .what). */
+#define GBA_SUBDB_UPDATE_KEY  1u   /* algorithm, K, OPc/TOPc, TUAK parameters */
+#define GBA_SUBDB_UPDATE_AMF  2u
+#define GBA_SUBDB_UPDATE_GUSS 4u   /* guss_len 0: none */
+
+struct gba_subscriber_update {
+	unsigned what;
+	struct gba_aka_key key;   /* secret: wipe after use */
+	uint8_t amf[2];
+	const char *guss;
+	size_t guss_len;
+};
+
+/*
+ * Change the fields u->what names, in one transaction; keys are wrapped
+ * under the handle's KEK when the file has one, as gba_subdb_add() does.
+ * The values are checked as gba_subdb_check() checks a subscriber (*field,
+ * may be NULL, names the bad one).  GBA_ERR_NOT_FOUND for an unknown IMPI.
+ */
+gba_err gba_subdb_update(struct gba_subdb *db, const char *impi,
+			 const struct gba_subscriber_update *u, const char **field);
+
+/*
+ * A subscriber's K and OPc/TOPc in clear, with its algorithm parameters
+ * (unwrapped with the handle's KEK when the file has one), for an export
+ * that asked for keys (gba-subscriber export --with-keys) and nothing
+ * else: the BSF never calls it.  Wipe *out after use.
+ */
+gba_err gba_subdb_get_keys(struct gba_subdb *db, const char *impi, struct gba_aka_key *out);
+
 /* Call fn for each subscriber in IMPI order; a non-zero return stops. */
 gba_err gba_subdb_list(struct gba_subdb *db,
 		       int (*fn)(const struct gba_subscriber_info *info, void *arg), void *arg);
@@ -185,6 +223,38 @@ gba_err gba_subdb_leases(struct gba_subdb *db,
  */
 gba_err gba_subdb_import_csv(struct gba_subdb *db, FILE *csv, size_t *imported,
 			     size_t *bad_line);
+
+/* What an import does with an IMPI the database has already. */
+enum gba_subdb_import_mode {
+	GBA_SUBDB_IMPORT_ADD,            /* refuse the file (GBA_ERR_EXISTS) */
+	GBA_SUBDB_IMPORT_UPSERT,         /* take the line's IMSI, IMPUs, keys, AMF, and
+					    its SQN when the line has one */
+	GBA_SUBDB_IMPORT_SKIP_EXISTING,  /* leave the subscriber as it is */
+};
+
+struct gba_subdb_import_opts {
+	enum gba_subdb_import_mode mode;
+	unsigned mnc_len;   /* 2 or 3: derive IMPIs from IMSIs (a header without an
+			       IMPI or MNC column); 0: such a file is refused */
+};
+
+struct gba_subdb_import_result {
+	size_t added, updated, skipped;
+	size_t bad_line;    /* on error: the line of the bad record (0: none) */
+};
+
+/*
+ * gba_subdb_import_csv with RFC 4180 quoting, and a header row when the
+ * first record names its columns: impi, imsi, impus, algo(rithm), k or Ki,
+ * opc or op, amf, sqn, tuak_iterations, res_len, mnc (any case; other
+ * columns such as ICCID, PIN1 or ADM1 are ignored); without an impi column
+ * the IMPI is IMSI@ims.mnc<MNC>.mcc<MCC>.3gppnetwork.org (TS 23.003 13.3),
+ * the MNC's length from an mnc column or opts->mnc_len.  All or nothing:
+ * on error nothing is stored and res (may be NULL) counts nothing.
+ */
+gba_err gba_subdb_import_csv_opts(struct gba_subdb *db, FILE *csv,
+				  const struct gba_subdb_import_opts *opts,
+				  struct gba_subdb_import_result *res);
 
 /*
  * The AuC: issue the next vector for impi in IND slot ind with the given

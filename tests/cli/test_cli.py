@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""test_cli - the command-line convention every program follows.
+
+Table-driven: each program answers --help (exit 0, usage on stdout),
+--version and -V (exit 0, "NAME VERSION (libgba VERSION)" with the
+project's version), and an unknown option with exit 2 and the list of the
+options it knows.  gba-bsf and gba-hss-sim refuse a --db that does not exist
+(a typo used to make an empty database, and every UE got 403) and make it
+with --create-db; --check answers without serving.
+
+Usage: test_cli.py VERSION NAME=PATH...
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+import gbatest  # noqa: E402
+
+
+def run(argv, timeout=20):
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                          env=gbatest.child_env(), stdin=subprocess.DEVNULL)
+
+
+def check_convention(c, name, path, version):
+    r = run([path, "--help"])
+    c.check(f"{name} --help: exit 0, usage on stdout",
+            r.returncode == 0 and "usage" in r.stdout.lower(), f"{r.returncode} {r.stderr[-300:]}")
+    for flag in ("--version", "-V"):
+        r = run([path, flag])
+        want = f"{name} {version} (libgba {version})"
+        c.check(f"{name} {flag}: '{want}'", r.returncode == 0 and r.stdout.strip() == want,
+                f"{r.returncode} {r.stdout!r}")
+    r = run([path, "--no-such-option"])
+    c.check(f"{name} --no-such-option: exit 2, names it, lists the known options",
+            r.returncode == 2 and "no-such-option" in r.stderr and "known options" in r.stderr
+            and "--help" in r.stderr and "--version" in r.stderr,
+            f"{r.returncode} {r.stderr[-400:]}")
+
+
+def check_bsf_db(c, bsf, tmp):
+    missing = os.path.join(tmp, "typo-subscribers.db")
+    port = gbatest.free_port()
+    base = [bsf, "--set", f"bsf.state_dir={tmp}", "--listen", f"127.0.0.1:{port}",
+            "--admin-listen", "off", "--db", missing]
+    r = run(base)
+    c.check("gba-bsf refuses a --db that does not exist (exit 1, says how to make it)",
+            r.returncode == 1 and "typo-subscribers.db" in r.stderr and "--create-db" in r.stderr
+            and not os.path.exists(missing), f"{r.returncode} {r.stderr[-400:]}")
+    r = run(base + ["--check"])
+    c.check("gba-bsf --check: exit 0, prints the configuration",
+            r.returncode == 0 and "embedded" in r.stdout, f"{r.returncode} {r.stderr[-300:]}")
+    with gbatest.Processes() as procs:
+        procs.start("bsf", base + ["--create-db"], wait_port=port)
+        c.check("gba-bsf --create-db makes it and serves", os.path.exists(missing))
+
+
+def check_hss_db(c, hss, tmp):
+    missing = os.path.join(tmp, "typo-hss.db")
+    port = gbatest.free_port()
+    base = [hss, "--db", missing, "--listen", f"127.0.0.1:{port}", "--zh.transport", "tcp"]
+    r = run(base)
+    c.check("gba-hss-sim refuses a --db that does not exist (exit 1, says how to make it)",
+            r.returncode == 1 and "typo-hss.db" in r.stderr and "--create-db" in r.stderr
+            and not os.path.exists(missing), f"{r.returncode} {r.stderr[-400:]}")
+    r = run(base + ["--create-db", "--check"])
+    c.check("gba-hss-sim --create-db --check: exit 0, the database made",
+            r.returncode == 0 and os.path.exists(missing), f"{r.returncode} {r.stderr[-300:]}")
+    r = run(base + ["--check"])
+    c.check("gba-hss-sim --check on the existing database: exit 0", r.returncode == 0,
+            r.stderr[-300:])
+
+
+def main():
+    version, progs = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
+    c = gbatest.Checks()
+    for name, path in sorted(progs.items()):
+        check_convention(c, name, path, version)
+    with tempfile.TemporaryDirectory(prefix="gba-cli-") as tmp:
+        if "gba-bsf" in progs:
+            check_bsf_db(c, progs["gba-bsf"], tmp)
+        if "gba-hss-sim" in progs:
+            check_hss_db(c, progs["gba-hss-sim"], tmp)
+    c.finish()
+
+
+if __name__ == "__main__":
+    main()
