@@ -45,9 +45,6 @@ OPC = "cd63cb71954a9f4e48a5994e37a02baf"
 REALM = "soak.test"
 HSS_ID, BSF_ZH_ID, BSF_REDIS_ID = "hss.soak.test", "bsf-zh.soak.test", "bsf-redis.soak.test"
 NAF_FQDN = "naf.soak.test"
-# Zh and Zn on plain TCP: zn-load (hundreds of NAF identities, no
-# certificates) speaks plain TCP only, and Zh shares the BSF's Zn node.
-ZN_TRANSPORT = "tcp"
 NAF_DOMAIN = "zn.soak.test"                  # zn-load's NAFs: naf1.zn.soak.test
 FAULTS = ("redis", "hss", "bsf-zh", "bsf-redis")
 
@@ -133,8 +130,7 @@ class Daemons:
     def _start_hss(self):
         self.procs.start("hss", [
             self.t.hss, "--db", self.hss_db, "--listen", f"127.0.0.1:{self.port['hss']}",
-            "--identity", HSS_ID, "--realm", REALM, "--zh.transport", "tcp"],
-            wait_port=self.port["hss"])
+            "--identity", HSS_ID, "--realm", REALM], wait_port=self.port["hss"])
 
     def _bsf_sections(self, name, identity):
         return {
@@ -144,7 +140,7 @@ class Daemons:
             "admin": {"listen": f"127.0.0.1:{self.port[name + '-admin']}"},
             "zn": {"enabled": "on", "listen": "127.0.0.1", "port": str(self.port[name + "-zn"]),
                    "identity": identity, "realm": REALM, "accept_unknown_peers": "yes",
-                   "policy": "allow", "threads": "2", "transport": ZN_TRANSPORT},
+                   "policy": "allow", "threads": "2"},
             "log": {"level": "warn"},
         }
 
@@ -160,7 +156,7 @@ class Daemons:
         s["av"] = {"source": "zh"}
         s["zh"] = {"origin_host": BSF_ZH_ID, "origin_realm": REALM, "hss_host": "127.0.0.1",
                    "hss_port": str(self.port["hss"]), "hss_realm": REALM,
-                   "hss_identity": HSS_ID, "timeout_ms": "2000", "transport": ZN_TRANSPORT}
+                   "hss_identity": HSS_ID, "timeout_ms": "2000"}
         self._start_bsf("bsf-zh", s)
 
     def _start_bsf_redis(self):
@@ -180,7 +176,7 @@ class Daemons:
             "policy": {"key_lifetime": "1h", "min_key_lifetime": "1"},
             "zn": {"identity": NAF_FQDN, "realm": REALM, "bsf_identity": BSF_ZH_ID,
                    "bsf_address": "127.0.0.1", "bsf_port": str(self.port["bsf-zh-zn"]),
-                   "timeout_ms": "2000", "transport": ZN_TRANSPORT},
+                   "timeout_ms": "2000"},
         })
         self.procs.start("naf", [self.t.naf, "--config", conf], wait_port=self.port["naf-tls"])
         gbatest.wait_port(self.port["naf-digest"], 10.0, self.procs.procs["naf"])
