@@ -23,6 +23,43 @@ def start_card(procs, tools, name, profile, transport, extra=()):
     return ce.start_card(procs, tools, name, profile, transport, extra)[0]
 
 
+def removed_mid_run(tools, env, d, bsf, card, attempts=3):
+    """Start a bootstrap through a slow proxy and pull the card only once the
+    client has sent its first Ub request (so it holds the card open).  pcscd
+    polls its readers: right after a card arrives it may still report none
+    for a moment, and the client then fails at SCardConnect before it asks
+    the BSF anything; that run says nothing about removal and is retried
+    (bounded).  Returns (process, got_request, out, err)."""
+    import subprocess
+    for attempt in range(attempts):
+        ce.wait_pcsc_card(tools, env)   # pcscd polls: the card must be there
+        proxy = ce.SlowProxy(bsf.port, delay=2.0)
+        run = subprocess.Popen([tools.client, "--card", "pcsc", "--context",
+                                os.path.join(d, "rm"), "--bsf",
+                                f"http://127.0.0.1:{proxy.port}/", "bootstrap"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=dict(os.environ, **env))
+        deadline = time.monotonic() + 15
+        while (not proxy.first_request.is_set() and run.poll() is None and
+               time.monotonic() < deadline):
+            time.sleep(0.02)
+        got_request = proxy.first_request.is_set()
+        if got_request:
+            card.send_signal(signal.SIGUSR1)
+        try:
+            out, err = run.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            run.kill()
+            out, err = run.communicate()
+        proxy.close()
+        if got_request or attempt == attempts - 1:
+            if not got_request:
+                card.send_signal(signal.SIGUSR1)
+            return run, got_request, out, err
+        print(f"     (the client found no card before its first request: {err.strip()}; again)")
+    raise AssertionError("unreachable")
+
+
 def pcsc_tests(procs, tools, checks, bsf):
     import pcscd
     try:
@@ -91,21 +128,7 @@ def pcsc_tests(procs, tools, checks, bsf):
     # card leaves vpcd (SIGUSR1) before the client gets to AUTHENTICATE.
     card = start_card(procs, tools, "card", "demo.conf", ["--vpcd", f"127.0.0.1:{reader.vpcd_port}"])
     reader.wait_card()
-    ce.wait_pcsc_card(tools, env)   # pcscd polls: the card must be there when the run starts
-    proxy = ce.SlowProxy(bsf.port, delay=2.0)
-    import subprocess
-    run = subprocess.Popen([tools.client, "--card", "pcsc", "--context", os.path.join(d, "rm"),
-                            "--bsf", f"http://127.0.0.1:{proxy.port}/", "bootstrap"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           env=dict(os.environ, **env))
-    got_request = proxy.first_request.wait(15)
-    card.send_signal(signal.SIGUSR1)
-    try:
-        out, err = run.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        run.kill()
-        out, err = run.communicate()
-    proxy.close()
+    run, got_request, out, err = removed_mid_run(tools, env, d, bsf, card)
     checks.check("pcsc: card removed mid-run (after the first Ub request) -> exit 3, "
                  "'removed' in the message, no crash",
                  got_request and run.returncode == 3 and "removed" in err and

@@ -48,6 +48,9 @@ struct dia_files {
 int dia_files_prepare(struct dia_files *f, const char *identity, int make_cert);
 void dia_files_remove(struct dia_files *f);
 
+/* shutdown.c: freeDiameter's shutdown, its queues empty of threads first. */
+void dia_core_stop(void);
+
 /* A role's handler of received requests (see zh_server.c). */
 struct dia_zh_server {
 	gba_zh_mar_handler *fn;

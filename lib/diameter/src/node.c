@@ -645,8 +645,7 @@ gba_err gba_dia_open(struct gba_dia **out, const struct gba_dia_config *cfg)
 	}
 	err = configure(dia, cfg, ipv6);
 	if (err) {
-		fd_core_shutdown();
-		fd_core_wait_shutdown_complete();
+		dia_core_stop();
 		the_node = NULL;
 		free(dia);
 		return err;
@@ -671,8 +670,7 @@ void gba_dia_close(struct gba_dia *dia)
 {
 	if (!dia)
 		return;
-	fd_core_shutdown();
-	fd_core_wait_shutdown_complete();
+	dia_core_stop();   /* shutdown.c: not fd_core_shutdown() alone */
 	/* No freeDiameter thread runs any more: the hooks and the validator,
 	 * still registered in freeDiameter's tables, find no node. */
 	the_node = NULL;
