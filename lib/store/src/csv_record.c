@@ -54,10 +54,11 @@ static int record_start(FILE *f, struct csv_record *r)
 		} else if (ch == '\r' || ch == ' ' || ch == '\t') {
 			continue;
 		} else if (ch == '#') {
-			while ((ch = getc(f)) != EOF && ch != '\n')
+			/* A comment is skipped, but a NUL in it is still refused. */
+			while ((ch = getc(f)) != EOF && ch != '\n' && ch != '\0')
 				;
-			if (ch == EOF)
-				return EOF;
+			if (ch == EOF || ch == '\0')
+				return ch;
 			r->next_line++;
 		} else {
 			return ch;
