@@ -34,6 +34,7 @@ touched.  Note: the vpcd driver itself listens on all addresses (0.0.0.0),
 which its DEVICENAME syntax cannot change; the port is a free one.
 """
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -124,16 +125,18 @@ def _listening(port):
 
 
 def _free_port_pair():
-    """vpcd opens port and port+1 (two slots); find a free pair."""
-    for _ in range(50):
-        p = gbatest.free_port()
-        if p >= 65535:
+    """vpcd opens port and port+1 (two slots) on every address, without
+    SO_REUSEADDR; find a free pair.  Below the kernel's ephemeral range
+    (32768 up): there, the thousands of client sockets the load tests leave
+    in TIME_WAIT made vpcd's bind fail again and again."""
+    for _ in range(200):
+        p = random.randrange(20000, 32000)
+        try:
+            for port in (p, p + 1):
+                with socket.socket() as s:
+                    s.bind(("0.0.0.0", port))
+        except OSError:
             continue
-        with socket.socket() as s:
-            try:
-                s.bind(("0.0.0.0", p + 1))
-            except OSError:
-                continue
         return p
     raise Unavailable("no free port pair for vpcd")
 
