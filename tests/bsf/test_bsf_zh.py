@@ -132,7 +132,7 @@ def test_bounded_stop(checks, tools, procs, db, hss_port):
     """A worker held by a silent HSS (zh.timeout_ms 30 s) must not hold up the
     stop past bsf.shutdown_timeout: the process exits 1, saying why."""
     bsf = bsfenv.Bsf(procs, tools, name="bsf-stuck", extra={
-        "av.source": "zh", "bsf.shutdown_timeout": "2s",
+        "av.source": "zh", "bsf.shutdown_timeout": "2s", "ub.impi_challenge_rate": "0",
         "zh.origin_host": "bsf2.gba.test", "zh.origin_realm": REALM,
         "zh.hss_host": "127.0.0.1", "zh.hss_port": str(hss_port),
         "zh.hss_realm": REALM, "zh.hss_identity": HSS_ID,
@@ -174,8 +174,12 @@ def main():
         bsfenv.add_subscriber(tools, db)
         hss_port = gbatest.free_port()
         start_hss(procs, hss_bin, db, hss_port)
+        # Every first request must draw a fresh vector from the HSS (the
+        # frozen and stopped HSS checks count on it): no per-IMPI rate, which
+        # would resend a pending challenge without asking the HSS.
         bsf = bsfenv.Bsf(procs, tools, name="bsf-zh", extra={
             "av.source": "zh", "bsf.threads": "4", "ub.retry_after": "3s",
+            "ub.impi_challenge_rate": "0",
             "zh.origin_host": BSF_ID, "zh.origin_realm": REALM,
             "zh.hss_host": "127.0.0.1", "zh.hss_port": str(hss_port),
             "zh.hss_realm": REALM, "zh.hss_identity": HSS_ID,
