@@ -246,7 +246,11 @@ def test_import(c, prog, d):
                         f'milenage,{k},{opc},0,0000,0\n'),
                        ("quote not closed", f'x@y,,,milenage,{k},{opc},0,0000,0\n"z@y,,,'
                         f'milenage,{k},{opc},0,0000,0\n'),
-                       ("header without a K column", "impi,imsi\nx@y,001010000000041\n")):
+                       ("header without a K column", "impi,imsi\nx@y,001010000000041\n"),
+                       # found by fuzz_csv: a bad header with nothing after it was
+                       # skipped and the import reported success
+                       ("header alone, without a K column", "impi,imsi\n"),
+                       ("header naming a column twice", "impi,impi,k,opc\n")):
         r = t.run("import", write(d, "bad.csv", text))
         c.check(f"import, {name}: exit 2, nothing imported",
                 r.returncode == 2 and t.run("list", "--json").stdout == before, r.stderr)

@@ -7,10 +7,12 @@
  * Properties checked (abort() on violation), besides "no crash, no leak":
  *  - a file with a NUL octet is refused;
  *  - all or nothing: a refused file names a line within the file and
- *    leaves the database as it was (empty); an accepted one adds one
- *    subscriber per data line (not blank, not '#');
- *  - every imported subscriber reads back with the IMPI, IMSI and IMPUs of
- *    its line (';' between IMPUs turned into ',') and passes
+ *    leaves the database as it was (empty); an accepted one adds as many
+ *    subscribers as the import reports;
+ *  - for a plain positional file (no header row, no quotes, no CR: the
+ *    simple reading a line-by-line oracle can follow), one subscriber per
+ *    data line (not blank, not '#'), each reading back with the IMPI, IMSI
+ *    and IMPUs of its line (';' between IMPUs turned into ',') and passing
  *    gba_subdb_check's rules as gba_subdb_get shows it.
  * The subscribers are removed again, so that every input starts empty.
  */
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <gba/subscriber_db.h>
@@ -26,6 +29,7 @@
 #include "fuzz_check.h"
 
 #define LINES_MAX 4096
+#define CSV_COLUMNS_MAX 64   /* as many as the importer takes (CSV_FIELDS_MAX) */
 
 static char dir[64];
 static struct gba_subdb *db;
@@ -117,6 +121,57 @@ static void field(const char *line, int index, char *out, size_t size)
 	out[len] = '\0';
 }
 
+/* A header row, as the importer reads one: a column named IMPI or IMSI. */
+static int header_line(const char *line)
+{
+	static const char *const ids[] = { "impi", "private_identity", "imsi" };
+	char name[64];
+
+	for (int i = 0; i < CSV_COLUMNS_MAX; i++) {
+		field(line, i, name, sizeof(name));
+		for (size_t j = 0; j < sizeof(ids) / sizeof(ids[0]); j++)
+			if (!strcasecmp(name, ids[j]))
+				return 1;
+	}
+	return 0;
+}
+
+/* The simple positional reading the line oracle below follows. */
+static int plain_file(const uint8_t *data, size_t size, char **lines, size_t n_lines)
+{
+	if (memchr(data, '"', size) || memchr(data, '\r', size))
+		return 0;
+	for (size_t i = 0; i < n_lines; i++)
+		if (data_line(lines[i]))
+			return !header_line(lines[i]);
+	return 1;
+}
+
+struct impi_list {
+	size_t n;
+	char impi[LINES_MAX][GBA_IMPI_MAX + 1];
+};
+
+static int remove_one(const struct gba_subscriber_info *info, void *arg)
+{
+	struct impi_list *l = arg;
+
+	if (l->n < LINES_MAX)
+		snprintf(l->impi[l->n++], GBA_IMPI_MAX + 1, "%s", info->impi);
+	return 0;
+}
+
+/* Remove whatever the import added (a file read as the importer reads it). */
+static void remove_all(void)
+{
+	static struct impi_list l;
+
+	l.n = 0;
+	check(gba_subdb_list(db, remove_one, &l) == GBA_OK);
+	for (size_t i = 0; i < l.n; i++)
+		check(gba_subdb_remove(db, l.impi[i]) == GBA_OK);
+}
+
 static void check_imported(char **lines, size_t n_lines)
 {
 	struct gba_subscriber_info info;
@@ -159,11 +214,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(f);
 	check(err || !memchr(data, '\0', size));   /* a NUL is refused */
 	if (err) {
-		check(bad_line >= 1 && bad_line <= n_lines + 1);
+		/* Lines as '\n' ends them; a lone CR ends one too for the importer. */
+		check(bad_line >= 1 && (memchr(data, '\r', size) || bad_line <= n_lines + 1));
 		check(imported == 0 && count() == 0);
-	} else {
+	} else if (plain_file(data, size, lines, n_lines)) {
 		check(imported == n_data && count() == n_data);
 		check_imported(lines, n_lines);
+		check(count() == 0);
+	} else {
+		check(imported == count());
+		remove_all();
 		check(count() == 0);
 	}
 	free(buf);

@@ -294,7 +294,9 @@ static gba_err import_records(struct gba_subdb *db, FILE *csv,
 		if (first) {
 			first = 0;
 			err = read_header(r, &l);
-			if (err || l.header)
+			if (err)
+				break;   /* a header without K, or a column named twice */
+			if (l.header)
 				continue;
 		}
 		err = parse_record(r, &l, o->mnc_len, &sub, &has_sqn);
