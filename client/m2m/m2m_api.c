@@ -29,21 +29,38 @@ static gba_err status_error(struct gba_m2m_response *r)
 	}
 }
 
-/* One request on a fresh TLS-PSK session; kc (may be NULL) gets the exporter. */
+/* A TLS-PSK client: a fixed key, or one following the handshake (ua). */
+struct psk_src {
+	const char *identity;
+	const uint8_t *psk;
+	size_t psk_len;
+	const struct gba_m2m_psk *ua;
+};
+
+/*
+ * One request on a fresh TLS-PSK session; kc (may be NULL) gets the
+ * exporter, info (may be NULL) what the handshake negotiated.
+ */
 static gba_err psk_request(const struct gba_m2m_peer *peer, const char *fqdn,
-			   const char *identity, const uint8_t *psk, size_t psk_len,
-			   const char *method, const char *path, const char *body,
-			   uint8_t *kc, struct gba_m2m_response *r)
+			   const struct psk_src *k, const char *method, const char *path,
+			   const char *body, uint8_t *kc, struct gba_m2m_tls_info *info,
+			   struct gba_m2m_response *r)
 {
 	struct gba_m2m_conn *c;
+	gba_err err;
 	memset(r, 0, sizeof(*r));
-	gba_err err = gba_m2m_connect_psk(peer, fqdn, identity, psk, psk_len, NULL, &c,
+	if (k->ua)
+		err = gba_m2m_connect_ua(peer, fqdn, k->ua, &c, r->error, sizeof(r->error));
+	else
+		err = gba_m2m_connect_psk(peer, fqdn, k->identity, k->psk, k->psk_len, NULL, &c,
 					  r->error, sizeof(r->error));
 	if (err)
 		return err;
-	if (strcmp(gba_m2m_psk_hint(c), GBA_M2M_PSK_HINT))
+	if (gba_m2m_psk_hint(c)[0] && strcmp(gba_m2m_psk_hint(c), GBA_M2M_PSK_HINT))
 		fprintf(stderr, "gba-m2m: note: the server's PSK identity hint is \"%s\"\n",
 			gba_m2m_psk_hint(c));
+	if (info)
+		gba_m2m_tls_info(c, info);
 	if (kc)
 		err = gba_m2m_export_kc(c, kc);
 	if (!err)
@@ -58,9 +75,20 @@ gba_err gba_m2m_enrol_psk(const struct gba_m2m_peer *peer, const char *fqdn,
 			  const char *identity, const uint8_t km[32],
 			  struct gba_m2m_response *r)
 {
+	struct psk_src k = { identity, km, 32, NULL };
 	if (!peer || !fqdn || !identity || !km || !r)
 		return GBA_ERR_INVALID_ARG;
-	return psk_request(peer, fqdn, identity, km, 32, "POST", "/m2m/enrol", "{}", NULL, r);
+	return psk_request(peer, fqdn, &k, "POST", "/m2m/enrol", "{}", NULL, NULL, r);
+}
+
+gba_err gba_m2m_enrol_ua(const struct gba_m2m_peer *peer, const char *fqdn,
+			 const struct gba_m2m_psk *psk, struct gba_m2m_tls_info *info,
+			 struct gba_m2m_response *r)
+{
+	struct psk_src k = { NULL, NULL, 0, psk };
+	if (!peer || !fqdn || !psk || !r)
+		return GBA_ERR_INVALID_ARG;
+	return psk_request(peer, fqdn, &k, "POST", "/m2m/enrol", "{}", NULL, info, r);
 }
 
 static void take_answer(const struct gba_m2m_response *r, struct gba_m2m_key_answer *a)
@@ -70,13 +98,11 @@ static void take_answer(const struct gba_m2m_response *r, struct gba_m2m_key_ans
 	gba_m2m_json_get(r, "expires", a->expires, sizeof(a->expires));
 }
 
-gba_err gba_m2m_register_key(const struct gba_m2m_peer *peer, const char *fqdn,
-			     const char *identity, const uint8_t km[32],
-			     const struct gba_m2m_key_request *req,
-			     struct gba_m2m_key_answer *a, struct gba_m2m_response *r)
+static gba_err register_key(const struct gba_m2m_peer *peer, const char *fqdn,
+			    const struct psk_src *k, const struct gba_m2m_key_request *req,
+			    struct gba_m2m_key_answer *a, struct gba_m2m_tls_info *info,
+			    struct gba_m2m_response *r)
 {
-	if (!peer || !fqdn || !identity || !km || !req || !req->suid || !req->target || !a || !r)
-		return GBA_ERR_INVALID_ARG;
 	memset(a, 0, sizeof(*a));
 	json_t *o = json_pack("{s:s, s:[s], s:I}", "suid", req->suid, "targets", req->target,
 			      "lifetime", (json_int_t)req->lifetime);
@@ -84,8 +110,7 @@ gba_err gba_m2m_register_key(const struct gba_m2m_peer *peer, const char *fqdn,
 	json_decref(o);
 	if (!body)
 		return GBA_ERR_NO_MEMORY;
-	gba_err err = psk_request(peer, fqdn, identity, km, 32, "POST", "/m2m/keys", body,
-				  a->kc, r);
+	gba_err err = psk_request(peer, fqdn, k, "POST", "/m2m/keys", body, a->kc, info, r);
 	free(body);
 	if (!err)
 		take_answer(r, a);
@@ -96,6 +121,29 @@ gba_err gba_m2m_register_key(const struct gba_m2m_peer *peer, const char *fqdn,
 	if (err)
 		gba_wipe(a->kc, sizeof(a->kc));
 	return err;
+}
+
+gba_err gba_m2m_register_key(const struct gba_m2m_peer *peer, const char *fqdn,
+			     const char *identity, const uint8_t km[32],
+			     const struct gba_m2m_key_request *req,
+			     struct gba_m2m_key_answer *a, struct gba_m2m_response *r)
+{
+	struct psk_src k = { identity, km, 32, NULL };
+	if (!peer || !fqdn || !identity || !km || !req || !req->suid || !req->target || !a || !r)
+		return GBA_ERR_INVALID_ARG;
+	return register_key(peer, fqdn, &k, req, a, NULL, r);
+}
+
+gba_err gba_m2m_register_key_ua(const struct gba_m2m_peer *peer, const char *fqdn,
+				const struct gba_m2m_psk *psk,
+				const struct gba_m2m_key_request *req,
+				struct gba_m2m_key_answer *a, struct gba_m2m_tls_info *info,
+				struct gba_m2m_response *r)
+{
+	struct psk_src k = { NULL, NULL, 0, psk };
+	if (!peer || !fqdn || !psk || !req || !req->suid || !req->target || !a || !r)
+		return GBA_ERR_INVALID_ARG;
+	return register_key(peer, fqdn, &k, req, a, info, r);
 }
 
 gba_err gba_m2m_retrieve_key(const struct gba_m2m_peer *peer, const char *fqdn,
@@ -116,7 +164,8 @@ gba_err gba_m2m_retrieve_key(const struct gba_m2m_peer *peer, const char *fqdn,
 		     target_id) >= (int)sizeof(identity) ||
 	    snprintf(path, sizeof(path), "/m2m/keys/%s", key_id) >= (int)sizeof(path))
 		return GBA_ERR_TOO_LARGE;
-	gba_err err = psk_request(peer, fqdn, identity, psk, psk_len, "GET", path, NULL, NULL, r);
+	struct psk_src k = { identity, psk, psk_len, NULL };
+	gba_err err = psk_request(peer, fqdn, &k, "GET", path, NULL, NULL, NULL, r);
 	if (err)
 		return err;
 	take_answer(r, a);

@@ -1,6 +1,7 @@
 /*
  * m2m_conn.c - connections to the MAF: TCP, and TLS-PSK over it with
- * GnuTLS (SNI, the identity hint, the RFC 5705 exporter for Kc).
+ * GnuTLS (SNI, the identity hint, the key for the Ua id of the handshake,
+ * the RFC 5705 exporter for Kc).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +21,7 @@
 
 #include <gnutls/gnutls.h>
 
+#include <gba/kdf.h>
 #include <gba/m2m.h>
 #include <gba/util.h>
 
@@ -99,22 +101,82 @@ gba_err gba_m2m_connect(const struct gba_m2m_peer *peer, struct gba_m2m_conn **o
 	return GBA_OK;
 }
 
-/* GnuTLS asks for the key once it has the server's hint: record the hint. */
+/*
+ * The Ua id of the handshake GnuTLS asks a key for (TS 33.220 H.3,
+ * TS 33.222 5.4.0.2).  GnuTLS 3.7 asks the PSK callback while it writes a
+ * TLS 1.3 ClientHello (the binder), before any ServerHello: that key is
+ * 1.3's.  After a ServerHello it asks only when the server chose TLS 1.2,
+ * for the ClientKeyExchange: the key of the suite the ServerHello named.
+ */
+static void handshake_ua_id(const struct gba_m2m_conn *c, uint8_t ua[5])
+{
+	if (!c->server_hello || gnutls_protocol_get_version(c->tls) == GNUTLS_TLS1_3) {
+		memcpy(ua, GBA_UA_TLS13, 5);
+		return;
+	}
+	ua[0] = 0x01, ua[1] = 0x00, ua[2] = 0x01, ua[3] = c->suite[0], ua[4] = c->suite[1];
+}
+
+/* The key GnuTLS asks for: the fixed one, or the caller's for the Ua id. */
+static int handshake_key(struct gba_m2m_conn *c, uint8_t *key, size_t *len)
+{
+	uint8_t ua[5];
+	if (!c->km) {
+		memcpy(key, c->psk, c->psk_len);
+		*len = c->psk_len;
+		return 0;
+	}
+	handshake_ua_id(c, ua);
+	*len = 32;
+	return c->km(c->km_arg, ua, key);
+}
+
+/* GnuTLS asks for the key (see handshake_ua_id for when): record the hint. */
 static int psk_client_cb(gnutls_session_t s, char **username, gnutls_datum_t *key)
 {
 	struct gba_m2m_conn *c = gnutls_session_get_ptr(s);
 	const char *hint = gnutls_psk_client_get_hint(s);
+	uint8_t psk[64];
+	size_t len = 0;
 	snprintf(c->hint, sizeof(c->hint), "%s", hint ? hint : "");
+	if (handshake_key(c, psk, &len)) {
+		gba_wipe(psk, sizeof(psk));
+		return -1;
+	}
 	*username = gnutls_malloc(strlen(c->identity) + 1);
-	key->data = gnutls_malloc(c->psk_len);
+	key->data = gnutls_malloc(len);
 	if (!*username || !key->data) {
 		gnutls_free(*username);
 		gnutls_free(key->data);
+		gba_wipe(psk, sizeof(psk));
 		return -1;
 	}
 	strcpy(*username, c->identity);
-	memcpy(key->data, c->psk, c->psk_len);
-	key->size = (unsigned)c->psk_len;
+	memcpy(key->data, psk, len);
+	key->size = (unsigned)len;
+	gba_wipe(psk, sizeof(psk));
+	return 0;
+}
+
+/*
+ * The suite of an incoming ServerHello: legacy_version (2), random (32),
+ * session id (1 + n), cipher_suite (2).  GnuTLS 3.7 tells the suite by
+ * name only once the handshake is over, and the PSK callback of TLS 1.2
+ * needs it before.
+ */
+static int on_handshake_msg(gnutls_session_t s, unsigned type, unsigned when,
+			    unsigned incoming, const gnutls_datum_t *msg)
+{
+	struct gba_m2m_conn *c = gnutls_session_get_ptr(s);
+	size_t at = 2 + 32;
+	(void)when;
+	if (!incoming || type != GNUTLS_HANDSHAKE_SERVER_HELLO || !msg || msg->size < at + 1 ||
+	    msg->size < at + 1 + msg->data[at] + 2)
+		return 0;
+	at += 1 + msg->data[at];
+	c->suite[0] = msg->data[at];
+	c->suite[1] = msg->data[at + 1];
+	c->server_hello = 1;
 	return 0;
 }
 
@@ -147,6 +209,8 @@ static gba_err tls_start(struct gba_m2m_conn *c, const char *sni, const char *pr
 			   where ? " at " : "", where ? where : "");
 		return GBA_ERR_INVALID_ARG;
 	}
+	gnutls_handshake_set_hook_function(c->tls, GNUTLS_HANDSHAKE_SERVER_HELLO, GNUTLS_HOOK_POST,
+					   on_handshake_msg);
 	gnutls_transport_set_int(c->tls, c->fd);
 	gnutls_transport_set_push_function(c->tls, push_nosignal);
 	gnutls_handshake_set_timeout(c->tls, (unsigned)timeout_ms);
@@ -158,6 +222,30 @@ static gba_err tls_start(struct gba_m2m_conn *c, const char *sni, const char *pr
 		return rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_TIMEDOUT ? GBA_ERR_TIMEOUT
 									 : GBA_ERR_AUTH_FAILED;
 	}
+	c->secured = 1;
+	return GBA_OK;
+}
+
+/* TCP and a TLS-PSK handshake over it: c has the identity and the key (or km). */
+static gba_err connect_tls(const struct gba_m2m_peer *peer, const char *sni,
+			   struct gba_m2m_conn *c, const char *priorities,
+			   struct gba_m2m_conn **out, char *error, size_t error_size)
+{
+	c->fd = tcp_open(peer, error, error_size);
+	if (c->fd < 0) {
+		gba_wipe(c, sizeof(*c));
+		free(c);
+		return GBA_ERR_UNAVAILABLE;
+	}
+	gba_err err = tls_start(c, sni, priorities, peer->timeout_ms, error, error_size);
+	/* GnuTLS has its own copy now (it wipes it); ours goes. */
+	gba_wipe(c->psk, sizeof(c->psk));
+	c->km = NULL;
+	if (err) {
+		gba_m2m_close(c);
+		return err;
+	}
+	*out = c;
 	return GBA_OK;
 }
 
@@ -173,23 +261,41 @@ gba_err gba_m2m_connect_psk(const struct gba_m2m_peer *peer, const char *sni,
 	struct gba_m2m_conn *c = calloc(1, sizeof(*c));
 	if (!c)
 		return GBA_ERR_NO_MEMORY;
-	c->fd = tcp_open(peer, error, error_size);
-	if (c->fd < 0) {
-		free(c);
-		return GBA_ERR_UNAVAILABLE;
-	}
 	memcpy(c->psk, psk, psk_len);
 	c->psk_len = psk_len;
 	strcpy(c->identity, identity);
-	gba_err err = tls_start(c, sni, priorities ? priorities : GBA_M2M_TLS_PRIORITIES,
-				peer->timeout_ms, error, error_size);
-	/* GnuTLS has its own copy now (it wipes it); ours goes. */
-	gba_wipe(c->psk, sizeof(c->psk));
-	if (err) {
-		gba_m2m_close(c);
-		return err;
-	}
-	*out = c;
+	return connect_tls(peer, sni, c, priorities ? priorities : GBA_M2M_TLS_PRIORITIES, out,
+			   error, error_size);
+}
+
+gba_err gba_m2m_connect_ua(const struct gba_m2m_peer *peer, const char *sni,
+			   const struct gba_m2m_psk *psk, struct gba_m2m_conn **out,
+			   char *error, size_t error_size)
+{
+	if (!peer || !peer->host || !sni || !psk || !psk->identity || !psk->km || !out ||
+	    strlen(psk->identity) >= sizeof((*out)->identity))
+		return GBA_ERR_INVALID_ARG;
+	struct gba_m2m_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return GBA_ERR_NO_MEMORY;
+	c->km = psk->km;
+	c->km_arg = psk->arg;
+	strcpy(c->identity, psk->identity);
+	return connect_tls(peer, sni, c, psk->priorities ? psk->priorities : GBA_M2M_UA_PRIORITIES,
+			   out, error, error_size);
+}
+
+gba_err gba_m2m_tls_info(const struct gba_m2m_conn *c, struct gba_m2m_tls_info *info)
+{
+	const char *suite;
+	if (!c || !info || !c->has_tls)
+		return GBA_ERR_INVALID_ARG;
+	memset(info, 0, sizeof(*info));
+	handshake_ua_id(c, info->ua_id);
+	suite = gnutls_ciphersuite_get(c->tls);
+	snprintf(info->version, sizeof(info->version), "%s",
+		 gnutls_protocol_get_name(gnutls_protocol_get_version(c->tls)));
+	snprintf(info->suite, sizeof(info->suite), "%s", suite ? suite : "?");
 	return GBA_OK;
 }
 
@@ -217,10 +323,12 @@ void gba_m2m_close(struct gba_m2m_conn *c)
 {
 	if (!c)
 		return;
-	if (c->has_tls) {
+	/* gnutls_bye before a handshake (a priority string that set nothing
+	 * up) crashes in GnuTLS 3.7.9: close_notify only on a secured session. */
+	if (c->secured)
 		gnutls_bye(c->tls, GNUTLS_SHUT_WR);
+	if (c->has_tls)
 		gnutls_deinit(c->tls);
-	}
 	if (c->cred)
 		gnutls_psk_free_client_credentials(c->cred);
 	if (c->fd >= 0)

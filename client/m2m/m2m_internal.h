@@ -14,11 +14,16 @@
 struct gba_m2m_conn {
 	int fd;
 	int has_tls;
+	int secured;                 /* the handshake is done: close with close_notify */
 	gnutls_session_t tls;
 	gnutls_psk_client_credentials_t cred;
 	char identity[320];          /* psk_identity */
-	uint8_t psk[64];             /* secret: only until the handshake is done */
+	uint8_t psk[64];             /* secret: a fixed key, only until the handshake is done */
 	size_t psk_len;
+	gba_m2m_km_fn km;            /* or: the key for the handshake's Ua id */
+	void *km_arg;
+	int server_hello;            /* the ServerHello is in: the version and suite are known */
+	uint8_t suite[2];            /* the suite it chose */
 	char hint[128];              /* the server's identity hint */
 };
 

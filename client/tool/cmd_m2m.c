@@ -3,13 +3,17 @@
  * MAF; docs/naf.md) with client/m2m:
  *
  *   gba-client m2m-enrol   --naf FQDN [-o via=tls|digest] [-o naf-addr=HOST:PORT]
- *                          [-o psk-identity=dot|comma|bare]
+ *                          [-o psk-identity=dot|comma|bare] [-o tls-priorities=GNUTLS]
  *   gba-client m2m-session --naf FQDN -o target=CSE-ID [-o suid=S] [-o lifetime=SECONDS]
  *                          [-o naf-addr=HOST:PORT]
  *
  * m2m-enrol bootstraps if needed, runs Ua (TLS-PSK by default, or Digest),
- * derives Km = Ks_(ext)_NAF for NAF_Id = FQDN || Ua id (-o km-ua-id, default
- * 01 00 01 00 AE) and prints the KmID and Km's check value.  m2m-session
+ * derives Km = Ks_(ext)_NAF for NAF_Id = FQDN || Ua id and prints the KmID
+ * and Km's check value.  Over TLS-PSK the Ua id is the one of the handshake
+ * (TLS 1.3: 01 00 00 00 07; TLS 1.2: 01 00 01 + the suite negotiated),
+ * asked for in the handshake; TLS 1.3 and 1.2 with 0x00AE, 0x00A8 and
+ * 0xC0A8 are offered unless tls-priorities says otherwise.  Over Digest
+ * it is 01 00 01 00 AE.  -o km-ua-id fixes it for both.  m2m-session
  * registers a session key for a target over TLS-PSK keyed with Km and
  * prints its key id and Kc's check value.  Keys only with --show-key.  An
  * unknown or expired B-TID at the BSF (the NAF says so) makes it bootstrap
@@ -30,13 +34,18 @@
 
 struct m2m_run {
 	const struct cmd_opts *o;
+	struct cmd_session *s;
 	const char *fqdn;
 	char host[256];
 	struct gba_m2m_peer peer;
-	uint8_t km_ua_id[5];
+	uint8_t km_ua_id[5];       /* Km's Ua id: the last one derived */
+	int fixed_ua;              /* -o km-ua-id: every handshake gets that one */
 	int digest;
 	const char *psk_prefix;    /* before the B-TID in the PSK identity */
+	const char *priorities;    /* -o tls-priorities, NULL: GBA_M2M_UA_PRIORITIES */
 	char identity[GBA_BTID_MAX + 32];
+	uint8_t km[32];            /* secret: the key of the last handshake */
+	struct gba_m2m_tls_info tls;
 };
 
 /* The PSK identity for btid, in m->identity. */
@@ -60,6 +69,8 @@ static int setup(struct m2m_run *m, const struct cmd_opts *o, const char *cmd)
 	}
 	m->fqdn = o->naf_fqdn ? o->naf_fqdn : (o->argc > 0 ? o->argv[0] : NULL);
 	m->digest = via && !strcmp(via, "digest");
+	m->priorities = cmd_opt(o, "tls-priorities");
+	m->fixed_ua = ua != NULL;
 	memcpy(m->km_ua_id, GBA_UA_TLS12_PSK_AES128_CBC_SHA256, 5);
 	if (!m->fqdn || (via && strcmp(via, "digest") && strcmp(via, "tls")) ||
 	    (ua && cmd_parse_ua_id(ua, m->km_ua_id))) {
@@ -96,18 +107,69 @@ static int m2m_fail(const struct cmd_opts *o, gba_err err, const struct gba_m2m_
 	}
 }
 
-/* One Ua enrolment with the current context; Km in km. */
-static gba_err enrol_once(struct m2m_run *m, struct cmd_session *s, uint8_t km[32],
-			  struct gba_m2m_response *r)
+/*
+ * Km for the Ua id GnuTLS's handshake needs (client/m2m asks once for a
+ * TLS 1.3 ClientHello and again if the server answers with TLS 1.2): the
+ * last one asked for is the key used, kept in m->km; an earlier one is
+ * wiped as it is replaced.
+ */
+static int km_for_handshake(void *arg, const uint8_t ua_id[5], uint8_t km[32])
+{
+	struct m2m_run *m = arg;
+	char hex[11];
+	if (!m->fixed_ua)
+		memcpy(m->km_ua_id, ua_id, 5);
+	gba_wipe(m->km, sizeof(m->km));
+	if (cmd_naf_key(m->s, m->fqdn, m->km_ua_id, m->km))
+		return -1;
+	memcpy(km, m->km, 32);
+	if (m->o->trace) {
+		gba_hex_encode(hex, sizeof(hex), m->km_ua_id, 5);
+		fprintf(stderr, "gba-client: trace: Ua TLS-PSK: the handshake asks for Km of "
+				"Ua id %s\n", hex);
+	}
+	return 0;
+}
+
+/* The TLS client of a run, its key following the handshake. */
+static struct gba_m2m_psk run_psk(struct m2m_run *m, const char *btid)
+{
+	struct gba_m2m_psk p = { psk_identity(m, btid), km_for_handshake, m, m->priorities };
+	return p;
+}
+
+/* --trace: what the handshake negotiated, and which Km it used. */
+static void trace_tls(const struct m2m_run *m)
+{
+	char hex[11];
+	if (!m->o->trace)
+		return;
+	gba_hex_encode(hex, sizeof(hex), m->tls.ua_id, 5);
+	fprintf(stderr, "gba-client: trace: Ua TLS-PSK: %s, %s, psk_identity %s, Km's Ua id %s\n",
+		m->tls.version, m->tls.suite, m->identity, hex);
+}
+
+/* One Ua enrolment with the current context; Km in m->km. */
+static gba_err enrol_once(struct m2m_run *m, struct cmd_session *s, struct gba_m2m_response *r)
 {
 	uint8_t ks_naf[32];
-	gba_client_err cerr = cmd_naf_key(s, m->fqdn, m->km_ua_id, km);
+	m->s = s;
+	if (!m->digest) {
+		struct gba_m2m_psk p = run_psk(m, s->ctx.btid);
+		gba_err err = gba_m2m_enrol_ua(&m->peer, m->fqdn, &p, &m->tls, r);
+		if (!err)
+			trace_tls(m);
+		if (!err && !m->fixed_ua && memcmp(m->tls.ua_id, m->km_ua_id, 5)) {
+			snprintf(r->error, sizeof(r->error), "the handshake used a Km of another Ua id");
+			err = GBA_ERR_UNSUPPORTED;
+		}
+		return err;
+	}
+	gba_client_err cerr = cmd_naf_key(s, m->fqdn, m->km_ua_id, m->km);
 	if (cerr) {
 		snprintf(r->error, sizeof(r->error), "cannot derive Km: %.150s", s->msg);
 		return GBA_ERR_INVALID_ARG;
 	}
-	if (!m->digest)
-		return gba_m2m_enrol_psk(&m->peer, m->fqdn, psk_identity(m, s->ctx.btid), km, r);
 	cerr = cmd_naf_key(s, m->fqdn, GBA_UA_HTTP_DIGEST, ks_naf);
 	gba_err err = cerr ? GBA_ERR_INVALID_ARG
 			   : gba_m2m_digest_request(&m->peer, m->fqdn, s->ctx.btid, ks_naf, 0,
@@ -120,17 +182,25 @@ static gba_err enrol_once(struct m2m_run *m, struct cmd_session *s, uint8_t km[3
  * Enrol; when the NAF reports the B-TID unknown (5403) or refuses the PSK
  * handshake of a context that may be stale, bootstrap again and retry once.
  */
-static gba_err enrol(struct m2m_run *m, struct cmd_session *s, uint8_t km[32],
-		     struct gba_m2m_response *r)
+static gba_err enrol(struct m2m_run *m, struct cmd_session *s, struct gba_m2m_response *r)
 {
-	gba_err err = enrol_once(m, s, km, r);
+	gba_err err = enrol_once(m, s, r);
 	int stale = err == GBA_ERR_NOT_FOUND || (!m->digest && err == GBA_ERR_AUTH_FAILED);
 	if (stale && !s->bootstrapped) {
 		if (cmd_get_context(s, 1))
 			return err;
-		err = enrol_once(m, s, km, r);
+		err = enrol_once(m, s, r);
 	}
 	return err;
+}
+
+/* What the TLS-PSK handshake negotiated (nothing over Digest). */
+static void out_tls(struct cmd_out *w, const struct m2m_run *m)
+{
+	if (m->digest)
+		return;
+	out_str(w, "tls_version", m->tls.version);
+	out_str(w, "tls_suite", m->tls.suite);
 }
 
 static void out_answer(struct cmd_out *w, const struct gba_m2m_response *r, const char *name,
@@ -146,7 +216,6 @@ int cmd_m2m_enrol(const struct cmd_opts *o)
 	struct m2m_run m = { 0 };
 	struct cmd_session s;
 	struct cmd_out w;
-	uint8_t km[32];
 	int rc = EXIT_OK_;
 	if (setup(&m, o, "m2m-enrol"))
 		return EXIT_USAGE;
@@ -155,7 +224,7 @@ int cmd_m2m_enrol(const struct cmd_opts *o)
 		return EXIT_INTERNAL;
 	cmd_session_init(&s, o);
 	gba_client_err cerr = cmd_get_context(&s, o->force);
-	gba_err err = cerr ? GBA_OK : enrol(&m, &s, km, r);
+	gba_err err = cerr ? GBA_OK : enrol(&m, &s, r);
 	if (cerr) {
 		rc = cmd_fail(o, cerr, s.msg);
 	} else if (err) {
@@ -169,12 +238,14 @@ int cmd_m2m_enrol(const struct cmd_opts *o)
 		out_answer(&w, r, "kmid", "kmid");
 		out_answer(&w, r, "node_id", "node_id");
 		out_answer(&w, r, "expires", "km_expires");
+		out_tls(&w, &m);
 		out_hex(&w, "km_ua_id", m.km_ua_id, 5);
-		out_key(&w, o, "km", km, sizeof(km));
+		out_answer(&w, r, "ua_id", "km_ua_id_naf");
+		out_key(&w, o, "km", m.km, sizeof(m.km));
 		out_answer(&w, r, "km_kcv", "km_kcv_naf");
 		out_end(&w);
 	}
-	gba_wipe(km, sizeof(km));
+	gba_wipe(m.km, sizeof(m.km));
 	cmd_session_close(&s);
 	free(r);
 	return rc;
@@ -186,7 +257,7 @@ int cmd_m2m_session(const struct cmd_opts *o)
 	struct cmd_session s;
 	struct cmd_out w;
 	struct gba_m2m_key_answer a = { 0 };
-	uint8_t km[32];
+	struct gba_m2m_psk p;
 	int rc = EXIT_OK_;
 	const char *target = cmd_opt(o, "target"), *life = cmd_opt(o, "lifetime");
 	if (setup(&m, o, "m2m-session") || m.digest || !target) {
@@ -202,10 +273,13 @@ int cmd_m2m_session(const struct cmd_opts *o)
 	cmd_session_init(&s, o);
 	gba_client_err cerr = cmd_get_context(&s, o->force);
 	/* Registration needs an enrolment: enrol (cheap when done) first. */
-	gba_err err = cerr ? GBA_OK : enrol(&m, &s, km, r);
-	if (!cerr && !err)
-		err = gba_m2m_register_key(&m.peer, m.fqdn, psk_identity(&m, s.ctx.btid), km, &req,
-					   &a, r);
+	gba_err err = cerr ? GBA_OK : enrol(&m, &s, r);
+	if (!cerr && !err) {
+		p = run_psk(&m, s.ctx.btid);
+		err = gba_m2m_register_key_ua(&m.peer, m.fqdn, &p, &req, &a, &m.tls, r);
+		if (!err)
+			trace_tls(&m);
+	}
 	if (cerr) {
 		rc = cmd_fail(o, cerr, s.msg);
 	} else if (err) {
@@ -217,13 +291,14 @@ int cmd_m2m_session(const struct cmd_opts *o)
 		out_str(&w, "key_id", a.key_id);
 		out_str(&w, "node_id", a.node_id);
 		out_str(&w, "target", target);
+		out_tls(&w, &m);
 		out_str(&w, "key_expires", a.expires);
 		out_key(&w, o, "kc", a.kc, sizeof(a.kc));
 		out_answer(&w, r, "kc_kcv", "kc_kcv_naf");
 		out_end(&w);
 	}
 	gba_wipe(&a, sizeof(a));
-	gba_wipe(km, sizeof(km));
+	gba_wipe(m.km, sizeof(m.km));
 	cmd_session_close(&s);
 	free(r);
 	return rc;

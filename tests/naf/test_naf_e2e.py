@@ -162,6 +162,7 @@ def parse(r):
     except ValueError:
         out = {"raw": r.stdout + r.stderr}
     out["_rc"] = r.returncode
+    out["_stderr"] = r.stderr
     return out
 
 

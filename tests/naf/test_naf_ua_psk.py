@@ -12,6 +12,12 @@ TS 33.222 5.4.0.2: 01 00 00 00 07 for TLS 1.3 with an external PSK):
     and by openssl s_client;
   - an enrolment over each: Km's check value is that of the handshake's
     NAF_Id and the answer names its Ua id (KmID = B-TID);
+  - gba-client m2m-enrol/m2m-session: TLS 1.3 by default, each TLS 1.2
+    suite when its tls-priorities narrow to it, and the fallback from a
+    TLS 1.3 ClientHello to a TLS 1.2 answer (a gba-naf whose
+    ua.tls_priorities has 1.2 and 00A8 only; a gnutls-serv holding the key
+    libgba derives for the Ua id it negotiates): Km is Ks_NAF of the
+    handshake's NAF_Id, both sides, and --trace names version, suite, Ua id;
   - failed handshakes end with a fatal alert: a wrong key over TLS 1.2
     (bad_record_mac), an identity of no form or not a B-TID
     (unknown_psk_identity); a wrong key over TLS 1.3 fails the handshake.
@@ -78,6 +84,71 @@ def enrolled(out):
         return {}
 
 
+def client_checks(env, naf, keys, c):
+    """gba-client's Ua: the key follows what the handshake negotiated."""
+    r = e2e.client(env, naf, "tls", "--trace", "m2m-enrol")
+    c("gba-client m2m-enrol: TLS 1.3 by default, Km = Ks_NAF(01 00 00 00 07) both sides",
+      r["_rc"] == 0 and r.get("tls_version") == "TLS1.3" and r.get("km_ua_id") == TLS13
+      and r.get("km_ua_id_naf") == TLS13 and r.get("km_kcv") == kcv(keys[TLS13])
+      == r.get("km_kcv_naf"), r)
+    c("gba-client --trace: version, suite and Ua id of the handshake",
+      "Ua TLS-PSK: TLS1.3, TLS_AES_128_GCM_SHA256, psk_identity 3GPP-bootstrapping."
+      in r.get("_stderr", "") and "Km's Ua id 0100000007" in r.get("_stderr", ""), r)
+    for ua, ciphers, _ in SUITES:
+        r = e2e.client(env, naf, "tls", "-o", "tls-priorities=" + GNUTLS_12 + ciphers,
+                       "m2m-enrol")
+        c(f"gba-client -o tls-priorities=<1.2, {ua[6:]}>: Km = Ks_NAF({ua}) both sides",
+          r["_rc"] == 0 and r.get("tls_version") == "TLS1.2" and r.get("km_ua_id") == ua
+          and r.get("km_ua_id_naf") == ua and r.get("km_kcv") == kcv(keys[ua])
+          == r.get("km_kcv_naf"), r)
+    r = e2e.client(env, naf, "tls", "-o", f"target={e2e.TARGET}", "m2m-session")
+    c("gba-client m2m-session over TLS 1.3: Kc KCV node == NAF",
+      r["_rc"] == 0 and r.get("tls_version") == "TLS1.3" and r.get("kc_kcv")
+      and r.get("kc_kcv") == r.get("kc_kcv_naf"), r)
+    # A priority string that sets nothing up crashed client/m2m (gnutls_bye
+    # on a session without a handshake).
+    r = e2e.client(env, naf, "tls", "-o", "tls-priorities=NONE:+VERS-TLS1.2:+RSA", "m2m-enrol")
+    c("gba-client -o tls-priorities without PSK: a clear failure, no crash",
+      r["_rc"] in (1, 2) and "TLS set-up" in r.get("_stderr", ""), r)
+
+
+def fallback_checks(env, btid, keys, c):
+    """A TLS 1.3 ClientHello answered with TLS 1.2: gba-client's key follows."""
+    narrow = GNUTLS_12 + SUITES[1][1]
+    naf12 = env.start_naf("naf12", extra=env.nbsp_conf(),
+                          args=["--set", "ua.tls_priorities=" + narrow])
+    r = e2e.client(env, naf12, "tls", "--trace", "m2m-enrol")
+    c("gba-naf narrowed to TLS 1.2 00A8: gba-client falls back, Km = Ks_NAF(01000100a8)",
+      r["_rc"] == 0 and r.get("tls_version") == "TLS1.2" and r.get("km_ua_id") == SUITES[1][0]
+      and r.get("km_ua_id_naf") == SUITES[1][0] and r.get("km_kcv") == kcv(keys[SUITES[1][0]])
+      == r.get("km_kcv_naf"), (r, env.procs.log("naf12")[-1500:]))
+    c("gba-client asked for 1.3's key (ClientHello), then 1.2's (after the ServerHello)",
+      "Km of Ua id 0100000007" in r.get("_stderr", "") and
+      "Km of Ua id 01000100a8" in r.get("_stderr", ""), r.get("_stderr"))
+    env.procs.stop("naf12")
+    if not shutil.which("gnutls-serv"):
+        return
+    # An independent server: gnutls-serv holding the key libgba derives for the
+    # Ua id it negotiates (TLS 1.3; 1.2 with CCM_8 only).
+    for ua, prio, version in ((TLS13, GNUTLS_13, "TLS1.3"),
+                              (SUITES[2][0], GNUTLS_12 + SUITES[2][1], "TLS1.2")):
+        pskfile = os.path.join(env.procs.dir, "serv.psk")
+        with open(pskfile, "w") as f:
+            f.write(f"3GPP-bootstrapping.{btid}:{keys[ua]}\n")
+        port = gbatest.free_port()
+        name = "gnutls-serv-" + ua
+        env.procs.start(name, ["gnutls-serv", "-p", str(port), "--pskpasswd", pskfile,
+                                        "--priority", prio], wait_port=port)
+        r = e2e.client(env, {"fqdn": FQDN, "tls": port, "digest": 0}, "tls", "m2m-enrol")
+        env.procs.stop(name)
+        log = env.procs.log(name)
+        # gnutls-serv answers no JSON: the handshake is what counts here.
+        c(f"gba-client against gnutls-serv holding Ks_NAF({ua}): {version} handshake done",
+          "handshake failed" not in r.get("_stderr", "") and
+          f"Connected as '3GPP-bootstrapping.{btid}'" in log and f"Version: {version}" in log,
+          (r, log[-1500:]))
+
+
 def main():
     if not shutil.which("gnutls-cli") or len(sys.argv) < 7:
         print("SKIP: needs gnutls-cli and gba-client")
@@ -129,6 +200,9 @@ def main():
             j = enrolled(out)
             c("openssl s_client TLS 1.3 external PSK: Km = Ks_NAF(01 00 00 00 07)",
               j.get("km_kcv") == kcv(keys[TLS13]) and j.get("ua_id") == TLS13, out[-1500:])
+
+        client_checks(env, naf, keys, c)
+        fallback_checks(env, btid, keys, c)
 
         # Failures end with a fatal alert, never a silent close.
         out = gnutls_cli(port, "3GPP-bootstrapping." + btid, keys[SUITES[0][0]],

@@ -5,9 +5,12 @@
  *   - HTTP Digest Ua per TS 24.109 clause 5: username = B-TID, password =
  *     base64(Ks_NAF), realm "3GPP-bootstrapping@<NAF FQDN>", qop=auth-int,
  *     and the server's Authentication-Info rspauth checked;
- *   - TLS-PSK Ua per TS 33.222 / oneM2M TS-0003 8.3.2.3: TLS 1.2 with
- *     TLS_PSK_WITH_AES_128_CBC_SHA256, SNI = the NAF FQDN, PSK = Km,
- *     psk_identity = KmID (the B-TID), the server's identity hint reported;
+ *   - TLS-PSK Ua per TS 33.222 / oneM2M TS-0003 8.3.2.3: TLS 1.3 with an
+ *     external PSK (TS 33.222 5.4.0.2) and TLS 1.2 with the PSK suites
+ *     0x00AE, 0x00A8, 0xC0A8, SNI = the NAF FQDN, PSK = Km for the Ua
+ *     security protocol id of the handshake actually negotiated (asked of
+ *     the caller in the handshake), psk_identity = KmID (the B-TID) or a
+ *     TS 33.222 prefixed form, the server's identity hint reported;
  *   - the RFC 5705 exporter of TS-0003 8.8 (label EXPORTER-oneM2M-Connection,
  *     48 octets, Kc = the 32 least significant octets);
  *   - the JSON key API of gba-naf: enrol, key registration, key retrieval.
@@ -33,9 +36,18 @@ extern "C" {
 #define GBA_M2M_EXPORTER_LABEL "EXPORTER-oneM2M-Connection"
 #define GBA_M2M_EXPORTER_LEN 48
 #define GBA_M2M_PSK_HINT "3GPP-bootstrapping"
-/* TLS 1.2 with TLS_PSK_WITH_AES_128_CBC_SHA256 (0x00AE) only. */
+/* TLS 1.2 with TLS_PSK_WITH_AES_128_CBC_SHA256 (0x00AE) only: a fixed key's. */
 #define GBA_M2M_TLS_PRIORITIES \
 	"NONE:+VERS-TLS1.2:+PSK:+AES-128-CBC:+SHA256:+COMP-NULL:+SIGN-ALL:+CTYPE-X509"
+/*
+ * What a key that follows the handshake offers: TLS 1.3 (external PSK,
+ * psk_ke, TLS_AES_128_GCM_SHA256 / _CCM_8_SHA256) and TLS 1.2 with
+ * TLS_PSK_WITH_AES_128_CBC_SHA256 (0x00AE), _AES_128_GCM_SHA256 (0x00A8)
+ * and _AES_128_CCM_8 (0xC0A8): gba-naf's ua.tls_priorities default.
+ */
+#define GBA_M2M_UA_PRIORITIES \
+	"NONE:+VERS-TLS1.3:+VERS-TLS1.2:+PSK:+AES-128-CBC:+AES-128-GCM:+AES-128-CCM-8:" \
+	"+SHA256:+AEAD:+COMP-NULL:+SIGN-ALL:+CTYPE-X509:+GROUP-ALL"
 
 #define GBA_M2M_BODY_MAX 8192
 #define GBA_M2M_FIELD_MAX 512
@@ -81,6 +93,44 @@ gba_err gba_m2m_connect_psk(const struct gba_m2m_peer *peer, const char *sni,
 			    const char *identity, const uint8_t *psk, size_t psk_len,
 			    const char *priorities, struct gba_m2m_conn **out,
 			    char *error, size_t error_size);
+
+/*
+ * Km for one handshake: ua_id is the Ua security protocol id the handshake
+ * needs (01 00 00 00 07 for TLS 1.3; 01 00 01 yy zz for TLS 1.2 with suite
+ * yy zz), km gets the 32-octet key (GnuTLS takes a copy; the caller's
+ * buffer is wiped after the call).  GnuTLS asks while it writes a TLS 1.3
+ * ClientHello (the binder needs the key before the server has chosen), and
+ * again after a TLS 1.2 ServerHello when the server answers 1.3's
+ * ClientHello with 1.2: so the function may run twice in one handshake,
+ * and the last call's key is the one used.  Non-zero fails the handshake.
+ */
+typedef int (*gba_m2m_km_fn)(void *arg, const uint8_t ua_id[5], uint8_t km[32]);
+
+/* A TLS-PSK client whose key follows the handshake. */
+struct gba_m2m_psk {
+	const char *identity;      /* psk_identity */
+	gba_m2m_km_fn km;
+	void *arg;                 /* km's first argument */
+	const char *priorities;    /* GnuTLS priority string; NULL: GBA_M2M_UA_PRIORITIES */
+};
+
+/* What a handshake negotiated. */
+struct gba_m2m_tls_info {
+	uint8_t ua_id[5];          /* the Ua security protocol id of the handshake */
+	char version[16];          /* "TLS1.3", "TLS1.2" */
+	char suite[64];            /* "TLS_AES_128_GCM_SHA256", "TLS_PSK_WITH_AES_128_CCM_8" */
+};
+
+/*
+ * TLS-PSK with the key of psk->km for the handshake's Ua id; otherwise as
+ * gba_m2m_connect_psk.
+ */
+gba_err gba_m2m_connect_ua(const struct gba_m2m_peer *peer, const char *sni,
+			   const struct gba_m2m_psk *psk, struct gba_m2m_conn **out,
+			   char *error, size_t error_size);
+
+/* The version, suite and Ua id of c's handshake.  GBA_ERR_INVALID_ARG without TLS. */
+gba_err gba_m2m_tls_info(const struct gba_m2m_conn *c, struct gba_m2m_tls_info *info);
 
 /* The PSK identity hint the server sent ("" when none). */
 const char *gba_m2m_psk_hint(const struct gba_m2m_conn *c);
@@ -166,6 +216,19 @@ gba_err gba_m2m_register_key(const struct gba_m2m_peer *peer, const char *fqdn,
 			     const char *identity, const uint8_t km[32],
 			     const struct gba_m2m_key_request *req,
 			     struct gba_m2m_key_answer *a, struct gba_m2m_response *r);
+
+/*
+ * The same two requests with the key following the handshake
+ * (gba_m2m_connect_ua); info (may be NULL) gets what it negotiated.
+ */
+gba_err gba_m2m_enrol_ua(const struct gba_m2m_peer *peer, const char *fqdn,
+			 const struct gba_m2m_psk *psk, struct gba_m2m_tls_info *info,
+			 struct gba_m2m_response *r);
+gba_err gba_m2m_register_key_ua(const struct gba_m2m_peer *peer, const char *fqdn,
+				const struct gba_m2m_psk *psk,
+				const struct gba_m2m_key_request *req,
+				struct gba_m2m_key_answer *a, struct gba_m2m_tls_info *info,
+				struct gba_m2m_response *r);
 
 /*
  * Retrieve Kc as the target CSE target_id, authenticated by TLS-PSK with
