@@ -160,6 +160,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (gba_cli_keylog("gba-client"))
+		return EXIT_FILE;
 	if (!o.card)
 		o.card = getenv("GBA_CLIENT_CARD") && getenv("GBA_CLIENT_CARD")[0]
 			 ? getenv("GBA_CLIENT_CARD") : "pcsc";

@@ -1,7 +1,13 @@
 /* gba_cli.c - the shared command-line convention (gba_cli.h). */
+#define _GNU_SOURCE
 #include "gba_cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <gba/version.h>
 
@@ -42,4 +48,26 @@ int gba_cli_unknown(const char *prog, const struct option *opts, const char *sho
 	}
 	fprintf(stderr, " (%s --help explains them)\n", prog);
 	return GBA_CLI_EXIT_USAGE;
+}
+
+int gba_cli_keylog(const char *prog)
+{
+	const char *path = secure_getenv("SSLKEYLOGFILE");
+	struct stat st;
+	int fd, ok;
+
+	if (!path || !*path)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	ok = fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+	     ((st.st_mode & 077) == 0 || !fchmod(fd, 0600));
+	if (!ok)
+		fprintf(stderr, "%s: SSLKEYLOGFILE %s: %s\n", prog, path,
+			fd < 0 ? strerror(errno) : "not a regular file of ours that can be 0600");
+	else
+		fprintf(stderr, "%s: warning: SSLKEYLOGFILE is set: TLS secrets are written "
+				"to %s (for a lab capture only)\n", prog, path);
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
 }

@@ -284,6 +284,10 @@ int main(int argc, char **argv)
 		free(cfg);
 		return 0;
 	}
+	if (gba_cli_keylog("gba-naf")) {
+		free(cfg);
+		return 1;
+	}
 	/* Block the stop signals in every thread; serve() takes them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

@@ -2,6 +2,7 @@
 Wireshark's own dictionary (an independent check of what we send).
 
     cap = tshark.start(procs, TSHARK, port, "zh.pcapng")   # None: no tshark,
+                                        # decode="tls" for a TLS port
     ... exchanges ...                                      # or not capturing
     ok = cap.stop()                  # False if tshark missed the end
     text = cap.read("-Y", "diameter", "-V")
@@ -22,8 +23,8 @@ import gbatest
 
 
 class Capture:
-    def __init__(self, procs, tshark, port, pcap_name):
-        self.procs, self.tshark, self.port = procs, tshark, port
+    def __init__(self, procs, tshark, port, pcap_name, decode="diameter"):
+        self.procs, self.tshark, self.port, self.decode = procs, tshark, port, decode
         self.pcap = os.path.join(procs.dir, pcap_name)
         self.ping_port = gbatest.free_port()
         procs.start("tshark", [tshark, "-i", "lo", "-f",
@@ -51,9 +52,10 @@ class Capture:
         return synced
 
     def read(self, *args):
-        """tshark -r on the capture, the test's port decoded as Diameter."""
+        """tshark -r on the capture, the test's port decoded as Diameter (or
+        as decode says)."""
         return gbatest.run([self.tshark, "-r", self.pcap, "-d",
-                            f"tcp.port=={self.port},diameter", *args], timeout=60).stdout
+                            f"tcp.port=={self.port},{self.decode}", *args], timeout=60).stdout
 
     def problems(self):
         """(malformed packets or Diameter expert warnings/errors, expert
@@ -79,9 +81,9 @@ def expert_entries(summary):
     return entries
 
 
-def start(procs, tshark, port, pcap_name):
+def start(procs, tshark, port, pcap_name, decode="diameter"):
     """A running capture, or None when tshark is missing or never captures."""
     if not tshark:
         return None
-    cap = Capture(procs, tshark, port, pcap_name)
+    cap = Capture(procs, tshark, port, pcap_name, decode)
     return cap if cap.sync(b"capture-ready?") else None

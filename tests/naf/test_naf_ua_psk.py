@@ -18,6 +18,9 @@ TS 33.222 5.4.0.2: 01 00 00 00 07 for TLS 1.3 with an external PSK):
     ua.tls_priorities has 1.2 and 00A8 only; a gnutls-serv holding the key
     libgba derives for the Ua id it negotiates): Km is Ks_NAF of the
     handshake's NAF_Id, both sides, and --trace names version, suite, Ua id;
+  - SSLKEYLOGFILE: gba-client and gba-naf append the TLS secrets to it (mode
+    0600) when it is set, and only then; a tshark capture of an enrolment
+    decrypted with gba-client's key log shows the HTTP inside, without it not;
   - failed handshakes end with a fatal alert: a wrong key over TLS 1.2
     (bad_record_mac), an identity of no form or not a B-TID
     (unknown_psk_identity); a wrong key over TLS 1.3 fails the handshake.
@@ -34,6 +37,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_naf_e2e as e2e  # noqa: E402
 import gbatest  # noqa: E402
+import tshark  # noqa: E402
 
 FQDN = e2e.FQDN
 GNUTLS_12 = "NONE:+VERS-TLS1.2:+PSK:+COMP-NULL:+SIGN-ALL:"
@@ -112,10 +116,65 @@ def client_checks(env, naf, keys, c):
       r["_rc"] in (1, 2) and "TLS set-up" in r.get("_stderr", ""), r)
 
 
+def keylog_lines(path):
+    """The NSS key log's lines (label, client random) in path; [] if none."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [tuple(line.split()[:2]) for line in f if line.strip()]
+
+
+def keylog_checks(env, naf, c):
+    """SSLKEYLOGFILE: a capture of gba-client's Ua decrypts with its key log."""
+    keys = os.path.join(env.procs.dir, "client.keys")
+    e2e.client(env, naf, "tls", "m2m-enrol")
+    c("gba-client without SSLKEYLOGFILE: no key log", not os.path.exists(keys))
+    cap = tshark.start(env.procs, shutil.which("tshark"), naf["tls"], "ua.pcapng", "tls")
+    os.environ["SSLKEYLOGFILE"] = keys
+    try:
+        r = e2e.client(env, naf, "tls", "m2m-enrol")
+    finally:
+        del os.environ["SSLKEYLOGFILE"]
+    lines = keylog_lines(keys)
+    c("gba-client with SSLKEYLOGFILE: TLS 1.3 secrets appended, mode 0600, a warning",
+      r["_rc"] == 0 and os.stat(keys).st_mode & 0o777 == 0o600 and
+      ("CLIENT_TRAFFIC_SECRET_0" in [x[0] for x in lines]) and
+      "TLS secrets are written" in r.get("_stderr", ""), (r, lines))
+    e2e.client(env, naf, "tls", "m2m-enrol")
+    c("a later run without SSLKEYLOGFILE adds nothing", keylog_lines(keys) == lines)
+    if not cap:
+        return
+    cap.stop()
+    plain = cap.read("-Y", "http.request", "-T", "fields", "-e", "http.request.uri")
+    opened = cap.read("-o", f"tls.keylog_file:{keys}", "-d", f"tls.port=={naf['tls']},http",
+                      "-Y", "http.request", "-T", "fields", "-e", "http.request.uri")
+    c("tshark with gba-client's key log: the enrolment's HTTP inside the TLS",
+      "/m2m/enrol" in opened, opened)
+    c("tshark without the key log: no HTTP", "/m2m/enrol" not in plain, plain)
+
+
+def start_gnutls_serv(procs, name, pskfile, prio):
+    """gnutls-serv on a free port; it binds every address (no option to bind
+    127.0.0.1 alone), where a port free on loopback may be taken: 3 draws."""
+    for _ in range(3):
+        port = gbatest.free_port()
+        proc = procs.start(name, ["gnutls-serv", "-p", str(port), "--pskpasswd", pskfile,
+                                  "--priority", prio])
+        try:
+            gbatest.wait_port(port, 10.0, proc)
+            if proc.poll() is None:
+                return port
+        except Exception:
+            pass
+        procs.stop(name)
+    raise RuntimeError("gnutls-serv found no free port")
+
+
 def fallback_checks(env, btid, keys, c):
     """A TLS 1.3 ClientHello answered with TLS 1.2: gba-client's key follows."""
     narrow = GNUTLS_12 + SUITES[1][1]
-    naf12 = env.start_naf("naf12", extra=env.nbsp_conf(),
+    naf_keys = os.path.join(env.procs.dir, "naf12.keys")
+    naf12 = env.start_naf("naf12", extra=env.nbsp_conf(), env={"SSLKEYLOGFILE": naf_keys},
                           args=["--set", "ua.tls_priorities=" + narrow])
     r = e2e.client(env, naf12, "tls", "--trace", "m2m-enrol")
     c("gba-naf narrowed to TLS 1.2 00A8: gba-client falls back, Km = Ks_NAF(01000100a8)",
@@ -126,6 +185,10 @@ def fallback_checks(env, btid, keys, c):
       "Km of Ua id 0100000007" in r.get("_stderr", "") and
       "Km of Ua id 01000100a8" in r.get("_stderr", ""), r.get("_stderr"))
     env.procs.stop("naf12")
+    lines = keylog_lines(naf_keys)
+    c("gba-naf with SSLKEYLOGFILE: TLS 1.2 secrets (CLIENT_RANDOM) appended, mode 0600",
+      ("CLIENT_RANDOM" in [x[0] for x in lines]) and os.stat(naf_keys).st_mode & 0o777 == 0o600
+      and "TLS secrets are written" in env.procs.log("naf12"), lines)
     if not shutil.which("gnutls-serv"):
         return
     # An independent server: gnutls-serv holding the key libgba derives for the
@@ -135,10 +198,8 @@ def fallback_checks(env, btid, keys, c):
         pskfile = os.path.join(env.procs.dir, "serv.psk")
         with open(pskfile, "w") as f:
             f.write(f"3GPP-bootstrapping.{btid}:{keys[ua]}\n")
-        port = gbatest.free_port()
         name = "gnutls-serv-" + ua
-        env.procs.start(name, ["gnutls-serv", "-p", str(port), "--pskpasswd", pskfile,
-                                        "--priority", prio], wait_port=port)
+        port = start_gnutls_serv(env.procs, name, pskfile, prio)
         r = e2e.client(env, {"fqdn": FQDN, "tls": port, "digest": 0}, "tls", "m2m-enrol")
         env.procs.stop(name)
         log = env.procs.log(name)
@@ -203,6 +264,7 @@ def main():
 
         client_checks(env, naf, keys, c)
         fallback_checks(env, btid, keys, c)
+        keylog_checks(env, naf, c)
 
         # Failures end with a fatal alert, never a silent close.
         out = gnutls_cli(port, "3GPP-bootstrapping." + btid, keys[SUITES[0][0]],
