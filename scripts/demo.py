@@ -187,6 +187,7 @@ tls_ca = {self.ca.cert}
 
     def start_naf(self):
         self.naf_tls, digest, admin = (gbatest.free_port() for _ in range(3))
+        self.naf_digest = digest
         cert, key = self.ca.issue(NAF)
         conf = self.private("naf.conf", f"""[naf]
 fqdn = {NAF}
@@ -261,6 +262,23 @@ tls_ca = {self.ca.cert}
                               "--cse-id", TARGET, "--psk-file", psk, "--key-id", key_id])
 
 
+def tshark_line(d):
+    """A tshark command line that decodes this run's ports (docs/wireshark.md):
+    Ub and Digest Ua as HTTP, Zh and Zn as Diameter over TLS, TLS-PSK Ua as
+    HTTP over TLS, the TLS opened with the key log of SSLKEYLOGFILE."""
+    keys = os.environ.get("SSLKEYLOGFILE") or "/tmp/gba-demo.keys"
+    decode = [f"tcp.port=={d.ub},http", f"tcp.port=={d.naf_digest},http",
+              f"tcp.port=={d.zn},tls", f"tls.port=={d.zn},diameter",
+              f"tcp.port=={d.naf_tls},tls", f"tls.port=={d.naf_tls},http"]
+    if getattr(d, "hss_port", None):
+        decode += [f"tcp.port=={d.hss_port},tls", f"tls.port=={d.hss_port},diameter"]
+    args = " ".join(f"-d {x}" for x in decode)
+    return (f"   export SSLKEYLOGFILE={keys}; tshark -i lo -w /tmp/gba-demo.pcapng & "
+            f"scripts/demo.sh\n"
+            f"   tshark -r /tmp/gba-demo.pcapng -o tls.keylog_file:{keys} {args} "
+            f"-Y 'http || diameter'")
+
+
 def main():
     args, root = sys.argv[1:], None
     hlr = None
@@ -310,6 +328,11 @@ def main():
         print(f"   Kc check value: node {kc[0]}, NAF {kc[1]}, target {kc[2]} -> "
               f"{'all agree' if kc_ok else 'DIFFER'}")
         print(f"   gba-target retrieved it, and learns the node: {got.get('node_id')}")
+
+        print("8. Wireshark (docs/wireshark.md): capture lo while the demo runs, with "
+              "SSLKEYLOGFILE exported\n   so every TLS side appends its secrets; this run's "
+              "ports decode with:")
+        print(tshark_line(d))
 
         last = "hlr" if hlr else "hss"
         codes = {name: procs.stop(name) for name in ("naf", "bsf", last)}
