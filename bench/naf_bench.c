@@ -32,9 +32,14 @@ struct cfg {
 	unsigned digest_port, tls_port, seconds, threads;
 	char btid[GBA_BTID_MAX + 1];
 	uint8_t ks_naf[32], km[32];     /* secret */
+	uint8_t km13[32];               /* secret: Km for TLS 1.3's Ua id */
 };
 
-enum op { OP_DIGEST, OP_TLS, OP_REGISTER };
+enum op { OP_DIGEST, OP_TLS, OP_TLS13, OP_REGISTER };
+
+/* TLS 1.3 only, external PSK without (EC)DHE: what a node with a PSK offers. */
+#define TLS13_ONLY "NONE:+VERS-TLS1.3:+PSK:+AES-128-GCM:+AEAD:+SHA256:+GROUP-ALL:+SIGN-ALL"
+
 
 /* What the threads of one figure share. */
 struct run {
@@ -62,12 +67,24 @@ static int bootstrap(struct cfg *c)
 		gba_naf_id(naf_id, sizeof(naf_id), &nlen, c->fqdn, strlen(c->fqdn),
 			   GBA_UA_TLS12_PSK_AES128_CBC_SHA256);
 		gba_ks_naf(s->ks, s->rand, c->impi, strlen(c->impi), naf_id, nlen, c->km);
+		gba_naf_id(naf_id, sizeof(naf_id), &nlen, c->fqdn, strlen(c->fqdn), GBA_UA_TLS13);
+		gba_ks_naf(s->ks, s->rand, c->impi, strlen(c->impi), naf_id, nlen, c->km13);
 	} else {
 		fprintf(stderr, "naf_bench: bootstrap failed: %s\n", s->result.error);
 	}
 	ub_session_wipe(s);
 	free(s);
 	return ok ? 0 : -1;
+}
+
+/* Km for the handshake's Ua id (gba_m2m_km_fn): TLS 1.3's, else none. */
+static int km_tls13(void *arg, const uint8_t ua_id[5], uint8_t km[32])
+{
+	const struct cfg *c = arg;
+	if (memcmp(ua_id, GBA_UA_TLS13, 5))
+		return -1;
+	memcpy(km, c->km13, 32);
+	return 0;
 }
 
 /* One request of the figure's kind (bench_call_fn); scratch holds the response. */
@@ -86,7 +103,10 @@ static int one(void *arg, void *scratch)
 					     "/m2m/enrol", "{}", 2, r);
 	else if (ru->op == OP_TLS)
 		err = gba_m2m_enrol_psk(&tp, c->fqdn, c->btid, c->km, r);
-	else {
+	else if (ru->op == OP_TLS13) {
+		struct gba_m2m_psk psk = { c->btid, km_tls13, (void *)c, TLS13_ONLY };
+		err = gba_m2m_enrol_ua(&tp, c->fqdn, &psk, NULL, r);
+	} else {
 		err = gba_m2m_register_key(&tp, c->fqdn, c->btid, c->km, &req, &a, r);
 		gba_wipe(&a, sizeof(a));
 	}
@@ -132,7 +152,8 @@ int main(int argc, char **argv)
 		return 1;
 	printf("naf_bench: one B-TID, Km from the NAF's Zn cache after the first fetch\n");
 	measure(&c, OP_DIGEST, "enrolments (Digest Ua)");
-	measure(&c, OP_TLS, "enrolments (TLS-PSK Ua)");
+	measure(&c, OP_TLS, "enrolments (TLS-PSK, 1.2)");
+	measure(&c, OP_TLS13, "enrolments (TLS-PSK, 1.3)");
 	measure(&c, OP_REGISTER, "session keys registered");
 	gba_wipe(&c, sizeof(c));
 	return 0;
