@@ -2,7 +2,9 @@
 Nbsp_GBA on zn.http_listen, mutual TLS) on 127.0.0.1, one bootstrap by
 gba-test-ue, then curl POSTs N BootstrappingInfoRequests over one HTTP/1.1
 keep-alive connection (one TLS handshake), and K curl processes at once;
-then the same over HTTP/2 (zn.http2_listen).
+then the same over HTTP/2 (zn.http2_listen); then libgba-naf itself (the
+NAF's Nbsp_GBA client, bench/zn_bench --nbsp) over HTTP/1.1 and HTTP/2,
+each request a BIR for a NAF_Id of its own (no cache hit).
 Prints figures; passes or fails nothing.
 
     python3 bench/run-nbsp-bench.py BUILD_DIR [N] [K]
@@ -51,6 +53,11 @@ def main():
                                                           "uaSecProtId": "0100000002"}})
         for h2 in (False, True):
             run(env, body, n, k, h2)
+        pki = env.pki
+        for port, version in ((env.nbsp_port, "1.1"), (env.h2_port, "2")):
+            subprocess.run([f"{build}/bench/zn_bench", "2", "--nbsp", f"https://127.0.0.1:{port}",
+                            pki["naf"][1], pki["naf"][0], pki["ca"][1], out["btid"], e2e.FQDN,
+                            version], check=False)
 
 
 def run(env, body, n, k, h2):

@@ -18,6 +18,10 @@
  *        zn_bench SECONDS HOST:PORT BSF-ID B-TID NAF-FQDN
  *            against a running gba-bsf with Zn on (its session store, the
  *            GUSS and the policy are then part of every round trip)
+ *        zn_bench SECONDS --nbsp API-ROOT CERT KEY CA B-TID NAF-FQDN 1.1|2
+ *            libgba-naf's Nbsp_GBA client against a running gba-bsf's
+ *            zn.http_listen (1.1) or zn.http2_listen (2), 1 and 4 threads
+ *            (bench/run-nbsp-bench.py)
  */
 #define _GNU_SOURCE
 #include <stdatomic.h>
@@ -155,6 +159,31 @@ static int bench(struct target *t, const char *host, uint16_t port, const char *
 	return 0;
 }
 
+/* libgba-naf over Nbsp_GBA (argv as the usage above, from --nbsp on). */
+static int bench_nbsp(double seconds, char **argv)
+{
+	struct target t = { .btid = argv[5] };
+	struct gba_naf_config cfg = {
+		.bsf_url = argv[1], .tls_cert = argv[2], .tls_key = argv[3], .tls_ca = argv[4],
+		.bsf_identity = "bsf", .timeout_ms = 5000, .log_level = GBA_DIA_LOG_INFO,
+		.http_version = strcmp(argv[7], "1.1") ? GBA_NAF_HTTP_2 : GBA_NAF_HTTP_1_1,
+	};
+	uint8_t ua_id[GBA_UA_ID_LEN];
+
+	gba_ua_id_tls12(ua_id, 0);
+	if (gba_naf_id(t.naf_id, sizeof(t.naf_id), &t.naf_id_len, argv[6], strlen(argv[6]),
+		       ua_id) || gba_naf_open(&cfg, &t.naf)) {
+		fprintf(stderr, "zn_bench: cannot open libgba-naf for %s\n", argv[1]);
+		return 1;
+	}
+	printf("Nbsp_GBA retrievals by libgba-naf from %s, zn.http_version %s, %.1f s each:\n",
+	       argv[1], argv[7], seconds);
+	figure(&t, 1, seconds, 0);
+	figure(&t, 4, seconds, 0);
+	gba_naf_close(t.naf);
+	return 0;
+}
+
 static int bench_child_bsf(double seconds)
 {
 	struct gba_dia_config cfg = {
@@ -187,6 +216,8 @@ int main(int argc, char **argv)
 
 	if (seconds <= 0)
 		seconds = 2.0;
+	if (argc == 10 && !strcmp(argv[2], "--nbsp"))
+		return bench_nbsp(seconds, argv + 2);
 	if (argc == 6) {
 		struct target t = { .btid = argv[4] };
 		char host[64];

@@ -117,6 +117,19 @@ static int set_transport(struct naf_config *c, const char *v)
 	return 0;
 }
 
+/* zn.http_version: "2" (ALPN h2, the default), "1.1", "2-prior-knowledge". */
+static int set_http_version(struct naf_config *c, const char *v)
+{
+	static const char *const names[] = { "2", "1.1", "2-prior-knowledge" };
+
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(v, names[i])) {
+			c->zn_http_version = i;
+			return 0;
+		}
+	return -1;
+}
+
 /* The scalar keys. */
 static int set_scalar(struct naf_config *c, const char *sec, const char *key, const char *v)
 {
@@ -156,6 +169,7 @@ static int set_scalar(struct naf_config *c, const char *sec, const char *key, co
 	if (IS("zn", "gba_u_aware")) return set_bool(&c->zn_gba_u_aware, v);
 	if (IS("zn", "transport")) return set_transport(c, v);
 	if (IS("zn", "api_root")) return set_str(c->zn_api_root, sizeof(c->zn_api_root), v);
+	if (IS("zn", "http_version")) return set_http_version(c, v);
 	if (IS("zn", "tls_cert")) return set_str(c->zn_tls_cert, sizeof(c->zn_tls_cert), v);
 	if (IS("zn", "tls_key")) return set_str(c->zn_tls_key, sizeof(c->zn_tls_key), v);
 	if (IS("zn", "tls_ca")) return set_str(c->zn_tls_ca, sizeof(c->zn_tls_ca), v);
@@ -319,10 +333,13 @@ int ncfg_finish(struct naf_config *c, char *err, size_t err_size)
 		}
 	}
 	if (c->zn_nbsp) {
-		if (strncmp(c->zn_api_root, "https://", 8) || !c->zn_tls_cert[0] ||
-		    !c->zn_tls_key[0] || !c->zn_tls_ca[0]) {
+		/* Cleartext h2c only as http_version = 2-prior-knowledge says. */
+		int h2c = c->zn_http_version == 2 && !strncmp(c->zn_api_root, "http://", 7);
+		if (!h2c && (strncmp(c->zn_api_root, "https://", 8) || !c->zn_tls_cert[0] ||
+			     !c->zn_tls_key[0] || !c->zn_tls_ca[0])) {
 			snprintf(err, err_size, "[zn] transport = nbsp needs api_root (https://...), "
-						"tls_cert, tls_key and tls_ca");
+						"tls_cert, tls_key and tls_ca (http:// only with "
+						"http_version = 2-prior-knowledge)");
 			return -1;
 		}
 		return 0;

@@ -62,6 +62,7 @@ struct naf_config {
 	char zn_tls_ca[NCFG_PATH];         /* the CA of the BSF's certificate */
 	int zn_nbsp;                       /* zn.transport = nbsp: Nbsp_GBA, not Diameter */
 	char zn_api_root[NCFG_PATH];       /* Nbsp_GBA apiRoot: https://host:port[/prefix] */
+	int zn_http_version;               /* enum gba_naf_http_version: 0 "2", 1 "1.1", 2 "2-prior-knowledge" */
 	/* [log] */
 	int log_debug;
 	/* Tables */

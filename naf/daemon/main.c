@@ -136,6 +136,7 @@ static gba_err open_zn(struct naf_svc *s, const struct naf_config *cfg, struct g
 		.key_wrap_arg = kek,
 		.transport = (enum gba_dia_transport)cfg->zn_transport,
 		.tls_cert = cfg->zn_tls_cert, .tls_key = cfg->zn_tls_key, .tls_ca = cfg->zn_tls_ca,
+		.http_version = (enum gba_naf_http_version)cfg->zn_http_version,
 	};
 	gba_err err = gba_naf_id(s->naf_id_digest, sizeof(s->naf_id_digest),
 				 &s->naf_id_digest_len, cfg->fqdn, strlen(cfg->fqdn),

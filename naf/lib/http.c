@@ -1,8 +1,9 @@
 /*
- * http.c - Zn as Nbsp_GBA (TS 29.309) from the NAF: one libcurl easy
- * handle per request (so any thread may fetch), POST of a
- * BootstrappingInfoRequest, the BootstrappingInfoResponse read with
- * jansson.  The buffers that held key material - the response body and
+ * http.c - Zn as Nbsp_GBA (TS 29.309) from the NAF: a libcurl easy handle
+ * per request at a time, taken from a small pool so that its connection
+ * (TLS, HTTP/2 or HTTP/1.1 keep-alive) serves the next request too and any
+ * thread may fetch; POST of a BootstrappingInfoRequest, the
+ * BootstrappingInfoResponse read with jansson.  The buffers that held key material - the response body and
  * jansson's copies of the two hex strings - are wiped before they are
  * freed.
  */
@@ -21,13 +22,19 @@
 #include "http.h"
 
 #define RESPONSE_MAX (8 * GBA_NAF_USS_MAX + 4096)
+#define POOL_MAX 16   /* idle handles (and so connections) kept */
 
 struct naf_http {
 	char url[1024];
-	char *cert, *key, *ca;
+	char *cert, *key, *ca;     /* NULL over cleartext h2c */
 	char *service;
 	unsigned timeout_ms;
 	int aware;
+	long curl_version;         /* CURL_HTTP_VERSION_* */
+	struct curl_slist *hdr;
+	pthread_mutex_t lock;      /* the pool */
+	CURL *idle[POOL_MAX];
+	int n_idle;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -48,14 +55,38 @@ static size_t api_root_len(const char *url)
 	return n;
 }
 
+static const long curl_versions[] = {
+	[GBA_NAF_HTTP_2] = CURL_HTTP_VERSION_2TLS,
+	[GBA_NAF_HTTP_1_1] = CURL_HTTP_VERSION_1_1,
+	[GBA_NAF_HTTP_2_PRIOR_KNOWLEDGE] = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE,
+};
+
+/* https:// with the three TLS files; http:// only for prior-knowledge h2c. */
+static int url_ok(const struct gba_naf_config *cfg)
+{
+	int tls = !strncmp(cfg->bsf_url, "https://", 8);
+	int h2c = !strncmp(cfg->bsf_url, "http://", 7) &&
+		  cfg->http_version == GBA_NAF_HTTP_2_PRIOR_KNOWLEDGE;
+
+	if ((unsigned)cfg->http_version > GBA_NAF_HTTP_2_PRIOR_KNOWLEDGE || strchr(cfg->bsf_url, '?'))
+		return 0;
+	return h2c || (tls && cfg->tls_cert && cfg->tls_key && cfg->tls_ca);
+}
+
+static char *dup_or_null(const char *s, int *failed)
+{
+	char *d = s ? strdup(s) : NULL;
+	*failed |= s && !d;
+	return d;
+}
+
 gba_err naf_http_open(struct naf_http **out, const struct gba_naf_config *cfg)
 {
 	struct naf_http *h;
+	int tls, failed = 0;
 
 	*out = NULL;
-	if (!cfg->tls_cert || !cfg->tls_key || !cfg->tls_ca ||
-	    strncmp(cfg->bsf_url, "https://", 8) || strchr(cfg->bsf_url, '?') ||
-	    strlen(cfg->bsf_url) + sizeof(NAF_HTTP_PATH) > sizeof(h->url))
+	if (!url_ok(cfg) || strlen(cfg->bsf_url) + sizeof(NAF_HTTP_PATH) > sizeof(h->url))
 		return GBA_ERR_INVALID_ARG;
 	pthread_once(&curl_once, init_curl);
 	if (curl_init_rc)
@@ -63,16 +94,20 @@ gba_err naf_http_open(struct naf_http **out, const struct gba_naf_config *cfg)
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return GBA_ERR_NO_MEMORY;
+	pthread_mutex_init(&h->lock, NULL);
+	tls = !strncmp(cfg->bsf_url, "https://", 8);
 	/* bsf_url is the apiRoot (TS 29.501 4.4.1): scheme, authority, maybe a prefix. */
 	snprintf(h->url, sizeof(h->url), "%.*s%s", (int)api_root_len(cfg->bsf_url), cfg->bsf_url,
 		 NAF_HTTP_PATH);
-	h->cert = strdup(cfg->tls_cert);
-	h->key = strdup(cfg->tls_key);
-	h->ca = strdup(cfg->tls_ca);
-	h->service = cfg->gaa_service_id ? strdup(cfg->gaa_service_id) : NULL;
+	h->cert = dup_or_null(tls ? cfg->tls_cert : NULL, &failed);
+	h->key = dup_or_null(tls ? cfg->tls_key : NULL, &failed);
+	h->ca = dup_or_null(tls ? cfg->tls_ca : NULL, &failed);
+	h->service = dup_or_null(cfg->gaa_service_id, &failed);
 	h->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : GBA_NAF_DEFAULT_TIMEOUT_MS;
 	h->aware = cfg->gba_u_aware ? 1 : 0;
-	if (!h->cert || !h->key || !h->ca || (cfg->gaa_service_id && !h->service)) {
+	h->curl_version = curl_versions[cfg->http_version];
+	h->hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	if (failed || !h->hdr) {
 		naf_http_close(h);
 		return GBA_ERR_NO_MEMORY;
 	}
@@ -84,11 +119,39 @@ void naf_http_close(struct naf_http *h)
 {
 	if (!h)
 		return;
+	for (int i = 0; i < h->n_idle; i++)
+		curl_easy_cleanup(h->idle[i]);
+	curl_slist_free_all(h->hdr);
+	pthread_mutex_destroy(&h->lock);
 	free(h->cert);
 	free(h->key);
 	free(h->ca);
 	free(h->service);
 	free(h);
+}
+
+/* An idle handle with its open connection, or a new one. */
+static CURL *take_handle(struct naf_http *h)
+{
+	CURL *c = NULL;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->n_idle)
+		c = h->idle[--h->n_idle];
+	pthread_mutex_unlock(&h->lock);
+	return c ? c : curl_easy_init();
+}
+
+/* Back to the pool after a good exchange; a failed one's connection goes. */
+static void give_back(struct naf_http *h, CURL *c, int ok)
+{
+	pthread_mutex_lock(&h->lock);
+	if (ok && h->n_idle < POOL_MAX) {
+		h->idle[h->n_idle++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&h->lock);
+	curl_easy_cleanup(c);
 }
 
 /* ---- The exchange ------------------------------------------------------------------ */
@@ -157,29 +220,40 @@ static gba_err curl_err(CURLcode rc)
 	}
 }
 
-static gba_err post(const struct naf_http *h, const char *json, struct body *b, long *status)
+static gba_err post(struct naf_http *h, const char *json, struct body *b, long *status,
+		    int *version)
 {
-	CURL *c = curl_easy_init();
-	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	CURL *c = take_handle(h);
 	CURLcode rc = CURLE_OUT_OF_MEMORY;
+	long v = 0;
 
-	if (c && hdr) {
+	if (c) {
 		curl_easy_setopt(c, CURLOPT_URL, h->url);
+		curl_easy_setopt(c, CURLOPT_HTTP_VERSION, h->curl_version);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-		curl_easy_setopt(c, CURLOPT_SSLCERT, h->cert);
-		curl_easy_setopt(c, CURLOPT_SSLKEY, h->key);
-		curl_easy_setopt(c, CURLOPT_CAINFO, h->ca);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->hdr);
+		if (h->cert) {
+			curl_easy_setopt(c, CURLOPT_SSLCERT, h->cert);
+			curl_easy_setopt(c, CURLOPT_SSLKEY, h->key);
+			curl_easy_setopt(c, CURLOPT_CAINFO, h->ca);
+		}
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
 		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 		curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
 		rc = curl_easy_perform(c);
-		if (rc == CURLE_OK)
+		if (rc == CURLE_OK) {
 			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+			curl_easy_getinfo(c, CURLINFO_HTTP_VERSION, &v);
+		}
+		/* No pointer to this call's buffers stays in a pooled handle. */
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, NULL);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
+		give_back(h, c, rc == CURLE_OK);
 	}
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(c);
+	if (version)
+		*version = v == CURL_HTTP_VERSION_2_0 ? 20 : v == CURL_HTTP_VERSION_1_1 ? 11
+			 : v == CURL_HTTP_VERSION_1_0 ? 10 : 0;
 	return rc == CURLE_OK ? GBA_OK : (rc == CURLE_OUT_OF_MEMORY ? GBA_ERR_NO_MEMORY
 								    : curl_err(rc));
 }
@@ -355,7 +429,7 @@ static gba_err status_err(long status)
 }
 
 gba_err naf_http_fetch(struct naf_http *h, const char *btid, const uint8_t *naf_id,
-		       size_t naf_id_len, struct gba_naf_key *out)
+		       size_t naf_id_len, struct gba_naf_key *out, int *version)
 {
 	struct body b = { 0 };
 	char *json = request_json(h, btid, naf_id, naf_id_len);
@@ -370,7 +444,7 @@ gba_err naf_http_fetch(struct naf_http *h, const char *btid, const uint8_t *naf_
 		return GBA_ERR_NO_MEMORY;
 	}
 	b.data[0] = '\0';
-	err = post(h, json, &b, &status);
+	err = post(h, json, &b, &status, version);
 	if (!err)
 		err = status_err(status);
 	if (!err)

@@ -12,16 +12,22 @@
 
 struct naf_http;
 
-/* GBA_ERR_INVALID_ARG without the three TLS files; GBA_ERR_NO_MEMORY. */
+/*
+ * GBA_ERR_INVALID_ARG without the three TLS files (an https:// URL) or
+ * with an http:// URL and no prior-knowledge HTTP/2; GBA_ERR_NO_MEMORY.
+ */
 gba_err naf_http_open(struct naf_http **out, const struct gba_naf_config *cfg);
 void naf_http_close(struct naf_http *h);
 
 /*
  * One request, as gba_naf_fetch_key describes (same errors); out->uss is
- * filled up to its size.  Thread-safe: each call has its own connection.
+ * filled up to its size; *version (may be NULL) gets the HTTP version the
+ * answer came over (20: HTTP/2, 11: HTTP/1.1; 0 when none came).
+ * Thread-safe: each call takes a curl handle of its own from a small pool,
+ * and so its connection (kept open for the next call on that handle).
  */
 gba_err naf_http_fetch(struct naf_http *h, const char *btid, const uint8_t *naf_id,
-		       size_t naf_id_len, struct gba_naf_key *out);
+		       size_t naf_id_len, struct gba_naf_key *out, int *version);
 
 /*
  * The BSF's 200 answer (a BootstrappingInfoResponse of len octets) into

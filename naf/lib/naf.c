@@ -32,6 +32,7 @@ struct gba_naf {
 	gba_dia_log_fn *log;          /* the caller's, for HTTPS (no node to log through) */
 	void *log_arg;
 	enum gba_dia_log_level log_level;
+	atomic_int http_version;      /* Nbsp: the version of the last answer (20, 11), logged on change */
 	atomic_uint_fast64_t fetches, hits, birs, errors;
 };
 
@@ -186,9 +187,9 @@ static void from_answer(const struct gba_zn_answer *ans, struct gba_naf_key *out
 	out->from_cache = 0;
 }
 
-/* A warning about the BSF: through the node, or the caller's log over HTTPS. */
-__attribute__((format(printf, 2, 3)))
-static void warn(const struct gba_naf *naf, const char *fmt, ...)
+/* A line about the BSF: through the node, or the caller's log over HTTPS. */
+__attribute__((format(printf, 3, 4)))
+static void say(const struct gba_naf *naf, enum gba_dia_log_level level, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -197,12 +198,15 @@ static void warn(const struct gba_naf *naf, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	if (naf->dia)
-		gba_dia_log(naf->dia, GBA_DIA_LOG_WARN, "%s", line);
-	else if (naf->log_level <= GBA_DIA_LOG_WARN && naf->log)
-		naf->log(naf->log_arg, GBA_DIA_LOG_WARN, line);
-	else if (naf->log_level <= GBA_DIA_LOG_WARN)
-		fprintf(stderr, "libgba-naf: warn: %s\n", line);
+		gba_dia_log(naf->dia, level, "%s", line);
+	else if (naf->log_level <= level && naf->log)
+		naf->log(naf->log_arg, level, line);
+	else if (naf->log_level <= level)
+		fprintf(stderr, "libgba-naf: %s: %s\n", level >= GBA_DIA_LOG_WARN ? "warn" : "info",
+			line);
 }
+
+#define warn(naf, ...) say(naf, GBA_DIA_LOG_WARN, __VA_ARGS__)
 
 static gba_err ask_bsf(struct gba_naf *naf, const char *btid, const char *realm,
 		       const uint8_t *naf_id, size_t naf_id_len, struct gba_naf_key *out)
@@ -221,7 +225,12 @@ static gba_err ask_bsf(struct gba_naf *naf, const char *btid, const char *realm,
 
 	atomic_fetch_add(&naf->birs, 1);
 	if (naf->http) {
-		err = naf_http_fetch(naf->http, btid, naf_id, naf_id_len, out);
+		int version = 0;
+		err = naf_http_fetch(naf->http, btid, naf_id, naf_id_len, out, &version);
+		/* Which HTTP the BSF answers over: said once, and again if it changes. */
+		if (version && atomic_exchange(&naf->http_version, version) != version)
+			say(naf, GBA_DIA_LOG_INFO, "Zn: Nbsp_GBA answers from %s over HTTP/%s",
+			    naf->bsf_identity, version == 20 ? "2" : version == 11 ? "1.1" : "1.0");
 		if (err && err != GBA_ERR_NOT_FOUND && err != GBA_ERR_NOT_AUTHORIZED)
 			warn(naf, "Zn request to %s: %s", naf->bsf_identity, gba_strerror(err));
 		return err;

@@ -482,6 +482,10 @@ def main():
               st == 401, (st, j))
             code = procs.stop("naf-nbsp")
             c("naf-nbsp: SIGTERM, exit 0", code == 0, f"exit {code}")
+            log = procs.log("naf-nbsp")
+            c("naf-nbsp: zn.http_version 2 falls back to HTTP/1.1 on a port without h2, "
+              "and the log says so", "Nbsp_GBA answers from" in log and "over HTTP/1.1" in log,
+              log[-1500:])
             naf = env.start_naf()
         else:
             print("skip zn.transport = nbsp: no certtool")

@@ -174,7 +174,9 @@ def fallback_checks(env, btid, keys, c):
     """A TLS 1.3 ClientHello answered with TLS 1.2: gba-client's key follows."""
     narrow = GNUTLS_12 + SUITES[1][1]
     naf_keys = os.path.join(env.procs.dir, "naf12.keys")
-    naf12 = env.start_naf("naf12", extra=env.nbsp_conf(), env={"SSLKEYLOGFILE": naf_keys},
+    # Its Zn: Nbsp_GBA to the BSF's HTTP/2 port (zn.http_version's default, ALPN h2).
+    h2 = env.nbsp_conf().replace(f":{env.nbsp_port}\n", f":{env.h2_port}\n")
+    naf12 = env.start_naf("naf12", extra=h2, env={"SSLKEYLOGFILE": naf_keys},
                           args=["--set", "ua.tls_priorities=" + narrow])
     r = e2e.client(env, naf12, "tls", "--trace", "m2m-enrol")
     c("gba-naf narrowed to TLS 1.2 00A8: gba-client falls back, Km = Ks_NAF(01000100a8)",
@@ -185,6 +187,9 @@ def fallback_checks(env, btid, keys, c):
       "Km of Ua id 0100000007" in r.get("_stderr", "") and
       "Km of Ua id 01000100a8" in r.get("_stderr", ""), r.get("_stderr"))
     env.procs.stop("naf12")
+    log = env.procs.log("naf12")
+    c("libgba-naf: Nbsp_GBA over HTTP/2 (ALPN h2) by default, and says so in the log",
+      "Nbsp_GBA answers from" in log and "over HTTP/2" in log, log[-1500:])
     lines = keylog_lines(naf_keys)
     c("gba-naf with SSLKEYLOGFILE: TLS 1.2 secrets (CLIENT_RANDOM) appended, mode 0600",
       ("CLIENT_RANDOM" in [x[0] for x in lines]) and os.stat(naf_keys).st_mode & 0o777 == 0o600
@@ -218,6 +223,8 @@ def main():
     c = checks.check
     with gbatest.Processes() as procs:
         env = e2e.Env(procs, sys.argv)
+        env.h2_port = gbatest.free_port()
+        env.bsf_extra = {"zn.http2_listen": f"127.0.0.1:{env.h2_port}"}
         env.start_bsf()
         naf = env.start_naf()
         port = naf["tls"]

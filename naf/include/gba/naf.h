@@ -121,6 +121,20 @@ struct gba_naf_config {
 	void *key_wrap_arg;
 	/* Zn over Diameter: GBA_DIA_TLS (0, the default) or GBA_DIA_TCP. */
 	enum gba_dia_transport transport;
+	/*
+	 * Zn over Nbsp_GBA: the HTTP version.  GBA_NAF_HTTP_2 (0, the
+	 * default, as 5G SBI peers speak it, TS 29.500): HTTP/2 negotiated
+	 * with ALPN over TLS, HTTP/1.1 when the BSF's port offers no h2.
+	 * GBA_NAF_HTTP_1_1: HTTP/1.1 only.  GBA_NAF_HTTP_2_PRIOR_KNOWLEDGE:
+	 * HTTP/2 from the first octet without negotiation; with an "http://"
+	 * bsf_url this is cleartext h2c and the three TLS files are not used
+	 * (a protected network or a lab only: nothing authenticates the NAF).
+	 */
+	enum gba_naf_http_version {
+		GBA_NAF_HTTP_2 = 0,
+		GBA_NAF_HTTP_1_1 = 1,
+		GBA_NAF_HTTP_2_PRIOR_KNOWLEDGE = 2,
+	} http_version;
 };
 
 /*
