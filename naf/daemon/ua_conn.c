@@ -10,6 +10,7 @@
 
 #include <gnutls/crypto.h>
 
+#include "psk_binder.h"
 #include "ua_conn.h"
 
 /* Handed to the HTTP server but not started after this long: it dropped it. */
@@ -33,6 +34,8 @@ struct ua_conn {
 	int fd;
 	unsigned char state, started, done;
 	unsigned char suite[2], has_suite;   /* the TLS suite of its ServerHello */
+	/* Its ClientHello's PSK binder and the hash it covers; hellos: how many came. */
+	unsigned char hello_hash[32], hello_binder[32], has_binder, hellos;
 };
 
 struct ua_conns {
@@ -268,6 +271,8 @@ struct ua_conn *ua_conns_started(struct ua_conns *t, int fd)
 	if (c) {
 		c->started = 1;
 		c->has_suite = 0;
+		c->has_binder = 0;
+		c->hellos = 0;
 	}
 	pthread_mutex_unlock(&t->lock);
 	return c;
@@ -279,6 +284,21 @@ void ua_conn_set_suite(struct ua_conn *c, const unsigned char suite[2])
 	c->suite[0] = suite[0];
 	c->suite[1] = suite[1];
 	c->has_suite = 1;
+}
+
+void ua_conn_set_hello(struct ua_conn *c, const unsigned char *msg, size_t len)
+{
+	if (c->hellos < 2)
+		c->hellos++;
+	c->has_binder = !psk_binder_from_hello(msg, len, c->hello_hash, c->hello_binder);
+}
+
+int ua_conn_binder_ok(const struct ua_conn *c, const unsigned char *psk, size_t len)
+{
+	/* After a HelloRetryRequest the binder covers more than this ClientHello. */
+	if (!c || !c->has_binder || c->hellos != 1)
+		return -1;
+	return psk_binder_verify(psk, len, c->hello_hash, c->hello_binder);
 }
 
 int ua_conn_suite(const struct ua_conn *c, unsigned char suite[2])

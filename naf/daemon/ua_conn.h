@@ -79,6 +79,16 @@ struct ua_conn *ua_conns_started(struct ua_conns *t, int fd);
 void ua_conn_set_suite(struct ua_conn *c, const unsigned char suite[2]);
 int ua_conn_suite(const struct ua_conn *c, unsigned char suite[2]);
 
+/*
+ * Its ClientHello (ua_server.c's hook, before GnuTLS reads it): the TLS 1.3
+ * PSK binder it carries, kept for ua_conn_binder_ok (psk_binder.h).
+ * ua_conn_binder_ok: 1 when the binder verifies under psk, 0 when it does
+ * not (a wrong key), -1 when it cannot tell (no binder, a second
+ * ClientHello after a HelloRetryRequest).
+ */
+void ua_conn_set_hello(struct ua_conn *c, const unsigned char *msg, size_t len);
+int ua_conn_binder_ok(const struct ua_conn *c, const unsigned char *psk, size_t len);
+
 /* The steps of a started connection (any thread; it knows its table). */
 void ua_conns_secured(struct ua_conn *c, int64_t now_ms);
 void ua_conns_busy(struct ua_conn *c);

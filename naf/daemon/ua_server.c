@@ -72,8 +72,9 @@ static int server_hello_suite(const gnutls_datum_t *msg, unsigned char suite[2])
 }
 
 /*
- * GnuTLS hook (one per session, so one function): the ServerHello we send
- * tells the suite for TLS-PSK's Ua id; the Finished message ends the
+ * GnuTLS hook (one per session, so one function): the ClientHello, before
+ * GnuTLS reads it, carries the TLS 1.3 PSK binder ua_tls.c checks; the
+ * ServerHello we send tells the suite for TLS-PSK's Ua id; the Finished message ends the
  * handshake and starts the header deadline.  libmicrohttpd links each
  * session to its connection (gnutls_session_set_ptr; its own PSK callback
  * relies on that too).
@@ -84,11 +85,13 @@ static int on_handshake_msg(gnutls_session_t ss, unsigned type, unsigned when,
 	struct MHD_Connection *c = gnutls_session_get_ptr(ss);
 	struct ua_conn *e = c ? conn_of(c) : NULL;
 	unsigned char suite[2];
-	(void)when;
-	if (e && type == GNUTLS_HANDSHAKE_SERVER_HELLO && !incoming &&
-	    !server_hello_suite(msg, suite))
+	if (e && when == GNUTLS_HOOK_PRE && incoming && type == GNUTLS_HANDSHAKE_CLIENT_HELLO && msg)
+		ua_conn_set_hello(e, msg->data, msg->size);
+	if (!e || when != GNUTLS_HOOK_POST)
+		return 0;
+	if (type == GNUTLS_HANDSHAKE_SERVER_HELLO && !incoming && !server_hello_suite(msg, suite))
 		ua_conn_set_suite(e, suite);
-	else if (e && type == GNUTLS_HANDSHAKE_FINISHED)
+	else if (type == GNUTLS_HANDSHAKE_FINISHED)
 		ua_conns_secured(e, mono_ms());
 	return 0;
 }
@@ -99,7 +102,7 @@ static void watch_handshake(struct MHD_Connection *c)
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	if (i && i->tls_session)
 		gnutls_handshake_set_hook_function(i->tls_session, GNUTLS_HANDSHAKE_ANY,
-						   GNUTLS_HOOK_POST, on_handshake_msg);
+						   GNUTLS_HOOK_BOTH, on_handshake_msg);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,

@@ -129,11 +129,18 @@ void ua_tls_notify(void *cls, struct MHD_Connection *c, void **socket_context,
  * and the suite by the time it asks for the PSK): TLS 1.3 01 00 00 00 07;
  * TLS 1.2 01 00 01 yy zz, yy zz the suite.  -1: neither.
  */
-static int handshake_ua_id(gnutls_session_t ss, uint8_t out[5])
+/* The connection-table entry of a session (ua_server.c's socket context). */
+static struct ua_conn *conn_of(gnutls_session_t ss)
 {
 	struct MHD_Connection *c = ss ? gnutls_session_get_ptr(ss) : NULL;
 	const union MHD_ConnectionInfo *i =
 		c ? MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+	return i ? i->socket_context : NULL;
+}
+
+static int handshake_ua_id(gnutls_session_t ss, uint8_t out[5])
+{
+	struct ua_conn *e = conn_of(ss);
 	unsigned char suite[2];
 
 	if (!ss)
@@ -143,7 +150,7 @@ static int handshake_ua_id(gnutls_session_t ss, uint8_t out[5])
 		return 0;
 	}
 	/* The suite as our ServerHello sent it (ua_server.c's hook). */
-	if (!i || ua_conn_suite(i->socket_context, suite))
+	if (!e || ua_conn_suite(e, suite))
 		return -1;
 	out[0] = 0x01, out[1] = 0x00, out[2] = 0x01, out[3] = suite[0], out[4] = suite[1];
 	return 0;
@@ -186,6 +193,21 @@ static int refuse(gnutls_session_t ss, gnutls_alert_description_t alert)
 	return -1;
 }
 
+/*
+ * TLS 1.3: 1 when the ClientHello's binder does not verify under key (a
+ * wrong key).  GnuTLS 3.7 checks it right after this callback and fails
+ * the handshake with GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER but sends no
+ * alert (GnuTLS never does; the application would call
+ * gnutls_alert_send_appropriate, which libmicrohttpd does not, and it
+ * would say illegal_parameter), so the check is made here, first, to end
+ * with decrypt_error as RFC 8446 6.2 asks for a binder.
+ */
+static int wrong_binder(gnutls_session_t ss, const uint8_t *key, size_t len)
+{
+	return ss && gnutls_protocol_get_version(ss) == GNUTLS_TLS1_3 &&
+	       ua_conn_binder_ok(conn_of(ss), key, len) == 0;
+}
+
 int ua_tls_psk(void *cls, const struct MHD_Connection *c, const char *username,
 	       void **psk, size_t *psk_size)
 {
@@ -209,6 +231,13 @@ int ua_tls_psk(void *cls, const struct MHD_Connection *c, const char *username,
 	}
 	if (n < 0)
 		return refuse(tls_of(c), GNUTLS_A_UNKNOWN_PSK_IDENTITY);
+	if (wrong_binder(tls_of(c), key, (size_t)n)) {
+		gba_wipe(key, sizeof(key));
+		nlog_info("TLS-PSK handshake failed: the client's TLS 1.3 binder does not verify "
+			  "under %s (decrypt_error sent)",
+			  id.who == PSK_TARGET ? "the target's PSK" : "Km for this NAF_Id");
+		return refuse(tls_of(c), GNUTLS_A_DECRYPT_ERROR);
+	}
 	/* libmicrohttpd copies it into GnuTLS's own buffer and frees ours. */
 	*psk = malloc((size_t)n);
 	if (*psk)

@@ -31,6 +31,7 @@
 #include "full_disk.h"
 #include "keystore.h"
 #include "nonces.h"
+#include "psk_binder.h"
 #include "psk_id.h"
 #include "request.h"
 
@@ -644,6 +645,57 @@ static void test_store_sentinel_failover(void **state)
 	ks_close(z);
 }
 
+/*
+ * A TLS 1.3 ClientHello body with one PSK identity "abcd" and a 32-octet
+ * binder of 0x5a; more: an extension after pre_shared_key; blen: the binder's length.
+ */
+static size_t client_hello(uint8_t *out, int more, uint8_t blen)
+{
+	uint8_t *p = out, *exts;
+	memset(p, 0, 2 + 32 + 1), p[0] = 3, p[1] = 3, p += 2 + 32 + 1;
+	*p++ = 0, *p++ = 2, *p++ = 0x13, *p++ = 0x01;   /* cipher_suites */
+	*p++ = 1, *p++ = 0;                             /* compression */
+	exts = p, p += 2;
+	*p++ = 0, *p++ = 43, *p++ = 0, *p++ = 3, *p++ = 2, *p++ = 3, *p++ = 4;
+	if (more)
+		*p++ = 0, *p++ = 43, *p++ = 0, *p++ = 0;
+	*p++ = 0, *p++ = 41, *p++ = 0, *p++ = (uint8_t)(2 + 10 + 2 + 1 + blen);
+	*p++ = 0, *p++ = 10, *p++ = 0, *p++ = 4;
+	memcpy(p, "abcd", 4), p += 4;
+	memset(p, 0, 4), p += 4;                        /* obfuscated_ticket_age */
+	*p++ = 0, *p++ = (uint8_t)(1 + blen), *p++ = blen;
+	memset(p, 0x5a, blen), p += blen;
+	if (more)   /* move the empty extension after pre_shared_key */
+		memmove(exts + 2 + 7, exts + 2 + 11, (size_t)(p - exts - 2 - 11)),
+		memcpy(p - 4, "\0\x2b\0\0", 4);
+	exts[0] = (uint8_t)((p - exts - 2) >> 8), exts[1] = (uint8_t)(p - exts - 2);
+	return (size_t)(p - out);
+}
+
+/* ClientHello parsing for the TLS 1.3 binder (gba-naf's decrypt_error): every
+ * truncation and a pre_shared_key that is not last are refused, not read past. */
+static void test_psk_binder_parse(void **state)
+{
+	uint8_t ch[256], hash[32], binder[32], again[32], psk[32] = { 1 }, want[32];
+	size_t len = client_hello(ch, 0, 32);
+	(void)state;
+	memset(want, 0x5a, sizeof(want));
+	assert_int_equal(psk_binder_from_hello(ch, len, hash, binder), 0);
+	assert_memory_equal(binder, want, 32);
+	for (size_t n = 0; n < len; n++) {
+		uint8_t *cut = malloc(n ? n : 1);
+		memcpy(cut, ch, n);
+		assert_int_equal(psk_binder_from_hello(cut, n, again, binder), -1);
+		free(cut);
+	}
+	len = client_hello(ch, 1, 32);
+	assert_int_equal(psk_binder_from_hello(ch, len, again, binder), -1);
+	len = client_hello(ch, 0, 48);   /* SHA-384's: not ours to check */
+	assert_int_equal(psk_binder_from_hello(ch, len, again, binder), -1);
+	/* A binder made up is not one of psk over hash. */
+	assert_int_equal(psk_binder_verify(psk, sizeof(psk), hash, want), 0);
+}
+
 int main(int argc, char **argv)
 {
 	if ((argc == 3 || argc == 6) && !strcmp(argv[1], "--redis")) {
@@ -661,6 +713,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_psk_id_forms),
 		cmocka_unit_test(test_psk_id_bad),
+		cmocka_unit_test(test_psk_binder_parse),
 		cmocka_unit_test(test_nonces_single_use),
 		cmocka_unit_test(test_nonces_evict),
 		cmocka_unit_test_setup_teardown(test_store_file_private, make_store, drop_store),

@@ -23,7 +23,8 @@ TS 33.222 5.4.0.2: 01 00 00 00 07 for TLS 1.3 with an external PSK):
     decrypted with gba-client's key log shows the HTTP inside, without it not;
   - failed handshakes end with a fatal alert: a wrong key over TLS 1.2
     (bad_record_mac), an identity of no form or not a B-TID
-    (unknown_psk_identity); a wrong key over TLS 1.3 fails the handshake.
+    (unknown_psk_identity), a wrong key over TLS 1.3 (decrypt_error: the
+    binder does not verify), by gnutls-cli and openssl s_client.
 
     python3 test_naf_ua_psk.py GBA_BSF GBA_NAF GBA_SUBSCRIBER M2M_NODE GBA_TARGET GBA_CLIENT
 """
@@ -279,8 +280,15 @@ def main():
         c("wrong key (00AE's key over 00A8, TLS 1.2): fatal alert bad_record_mac",
           "Handshake was completed" not in out and "Received alert [20]" in out, out[-1500:])
         out = gnutls_cli(port, "3GPP-bootstrapping." + btid, keys[SUITES[0][0]], GNUTLS_13)
-        c("wrong key over TLS 1.3: no handshake", "Handshake was completed" not in out and
-          '{"kmid"' not in out, out[-1500:])
+        c("wrong key over TLS 1.3 (a binder that does not verify): fatal alert decrypt_error",
+          "Handshake was completed" not in out and '{"kmid"' not in out and
+          "Received alert [51]" in out, out[-1500:])
+        if shutil.which("openssl"):
+            out = openssl(port, "3GPP-bootstrapping." + btid, keys[SUITES[0][0]],
+                          ["-tls1_3", "-allow_no_dhe_kex", "-ciphersuites",
+                           "TLS_AES_128_GCM_SHA256"])
+            c("openssl s_client, wrong key over TLS 1.3: alert decrypt error",
+              "decrypt error" in out.lower() and '{"kmid"' not in out, out[-1500:])
         out = gnutls_cli(port, "3GPP-bootstrapping-digest." + btid, keys[SUITES[0][0]],
                          GNUTLS_12 + SUITES[0][1])
         c("identity of no form (GBA_Digest): fatal alert unknown_psk_identity",
@@ -302,7 +310,8 @@ def main():
           "over TLS1.3" in log and "Km's Ua id 0100000007" in log and
           "TLS_PSK_WITH_AES_128_CCM_8, Km's Ua id 010001c0a8" in log, log[-2000:])
         c("gba-naf logs each refusal with its cause",
-          "GBA_Digest is not supported" in log and "bad_record_mac sent" in log, log[-2000:])
+          "GBA_Digest is not supported" in log and "bad_record_mac sent" in log and
+          "decrypt_error sent" in log, log[-2000:])
     checks.finish()
 
 
