@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gba_log.h"
+
 #define NCFG_STR 256
 #define NCFG_PATH 1024
 #define NCFG_MAP_MAX 256
@@ -63,7 +65,7 @@ struct naf_config {
 	int zn_nbsp;                       /* zn.transport = nbsp: Nbsp_GBA, not Diameter */
 	char zn_api_root[NCFG_PATH];       /* Nbsp_GBA apiRoot: https://host:port[/prefix] */
 	/* [log] */
-	int log_debug;
+	enum gba_log_level log_level;
 	/* Tables */
 	struct ncfg_map nodes;      /* IMPI -> CSE-ID/AE-ID assigned by configuration */
 	struct ncfg_map targets;    /* target CSE-ID -> hex PSK */
