@@ -46,11 +46,13 @@ static int accept_failed(struct listener *l, int err)
 	case ENFILE:
 	case ENOBUFS:
 	case ENOMEM:
-		gba_log_msg(l->log, GBA_LOG_WARN, "ub: cannot accept a connection: %s", strerror(err));
+		gba_log_msg(l->log, GBA_LOG_WARN, "ub: cannot accept a connection: %s",
+			    strerror(err));
 		nanosleep(&pause, NULL);
 		return 0;
 	default:
-		gba_log_msg(l->log, GBA_LOG_ERROR, "ub: accept: %s; no new connections", strerror(err));
+		gba_log_msg(l->log, GBA_LOG_ERROR, "ub: accept: %s; no new connections",
+			    strerror(err));
 		return -1;
 	}
 }

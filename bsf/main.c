@@ -382,9 +382,10 @@ static int open_av_source(struct bsf *b)
 
 	if (b->cfg.av_source == AV_SOURCE_EMBEDDED) {
 		if (!b->cfg.embedded_create_db && access(b->cfg.embedded_db, F_OK) != 0) {
-			gba_log_msg(&b->log, GBA_LOG_ERROR, "subscriber database %s: %s (gba-subscriber "
-				"add or import makes it; --create-db or embedded.create_db = yes "
-				"starts with an empty one)", b->cfg.embedded_db, strerror(errno));
+			gba_log_msg(&b->log, GBA_LOG_ERROR, "subscriber database %s: %s "
+				"(gba-subscriber add or import makes it; --create-db or "
+				"embedded.create_db = yes starts with an empty one)",
+				b->cfg.embedded_db, strerror(errno));
 			return -1;
 		}
 		if (open_kek(b))
@@ -392,9 +393,9 @@ static int open_av_source(struct bsf *b)
 		err = av_source_embedded_open(&b->av, b->cfg.embedded_db, b->cfg.embedded_ind,
 					      b->cfg.embedded_sqn_block, b->kek);
 		if (err == GBA_ERR_UNSUPPORTED && !b->kek)
-			gba_log_msg(&b->log, GBA_LOG_ERROR, "subscriber database %s is on a network "
-				"file system (NFS/SMB): refused, SQLite's locks there cannot keep "
-				"BSFs from issuing one SQN twice (docs/deployment.md)",
+			gba_log_msg(&b->log, GBA_LOG_ERROR, "subscriber database %s is on a "
+				"network file system (NFS/SMB): refused, SQLite's locks there "
+				"cannot keep BSFs from issuing one SQN twice (docs/deployment.md)",
 				b->cfg.embedded_db);
 		else if (err) {
 			gba_subdb_kek_explain(b->cfg.embedded_db, b->kek, err, why, sizeof(why));
@@ -492,8 +493,8 @@ static int start_zn(struct bsf *b)
 	}
 	e = gba_dia_start(b->dia);
 	if (e) {
-		gba_log_msg(&b->log, GBA_LOG_ERROR, "Zn on %s:%u: %s", b->cfg.zn_listen, b->cfg.zn_port,
-			gba_strerror(e));
+		gba_log_msg(&b->log, GBA_LOG_ERROR, "Zn on %s:%u: %s", b->cfg.zn_listen,
+			    b->cfg.zn_port, gba_strerror(e));
 		return -1;
 	}
 	return start_zn_http(b);
@@ -561,7 +562,8 @@ static int open_parts(struct bsf *b)
 	}
 	err = ub_server_init(&b->ub, &b->cfg, b->av, b->store, b->pending, &b->metrics, &b->log);
 	if (err) {
-		gba_log_msg(&b->log, GBA_LOG_ERROR, "no random key for nonces: %s", gba_strerror(err));
+		gba_log_msg(&b->log, GBA_LOG_ERROR, "no random key for nonces: %s",
+			    gba_strerror(err));
 		return -1;
 	}
 	b->ub_ready = 1;
@@ -641,8 +643,9 @@ static void *watchdog(void *arg)
 
 	while (nanosleep(&left, &left) && errno == EINTR)
 		;
-	gba_log_msg(&b->log, GBA_LOG_ERROR, "not stopped after bsf.shutdown_timeout (%u s): exiting",
-		b->cfg.shutdown_timeout);
+	gba_log_msg(&b->log, GBA_LOG_ERROR,
+		    "not stopped after bsf.shutdown_timeout (%u s): exiting",
+		    b->cfg.shutdown_timeout);
 	_exit(EXIT_FAILURE);
 	return NULL;
 }

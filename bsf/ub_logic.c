@@ -158,8 +158,8 @@ static void note_outage(struct ub_ctx *x, atomic_int *flag, const char *what, in
 	    atomic_exchange(flag, down) == down)
 		return;
 	if (down)
-		gba_log_msg(x->srv->log, GBA_LOG_WARN, "%s cannot write (disk full or write error): "
-			"bootstraps get 503 until it can", what);
+		gba_log_msg(x->srv->log, GBA_LOG_WARN, "%s cannot write (disk full or write "
+			    "error): bootstraps get 503 until it can", what);
 	else
 		gba_log_msg(x->srv->log, GBA_LOG_WARN, "%s writes again", what);
 }
@@ -797,9 +797,10 @@ static void account(const struct ub_ctx *x)
 		gba_log_msg(x->srv->log, GBA_LOG_DEBUG, "challenge impi=%s%s", who,
 			x->cred.auts.ptr ? " (resync)" : "");
 	else
-		gba_log_msg(x->srv->log, GBA_LOG_INFO, "bootstrap failed impi=%s status=%u cause=%s%s%s",
-			who, out->status, bsf_cause_name(out->cause), x->reason ? ": " : "",
-			x->reason ? x->reason : "");
+		gba_log_msg(x->srv->log, GBA_LOG_INFO,
+			    "bootstrap failed impi=%s status=%u cause=%s%s%s", who, out->status,
+			    bsf_cause_name(out->cause), x->reason ? ": " : "",
+			    x->reason ? x->reason : "");
 }
 
 void ub_handle(struct ub_server *srv, const struct ub_request *req, struct ub_reply *out)

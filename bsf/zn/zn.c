@@ -45,8 +45,8 @@ static gba_err refuse(struct zn_server *z, const struct gba_zn_bir *bir, const c
 	char name[256];
 
 	metrics_inc(&z->metrics->zn_not_authorized);
-	gba_log_msg(z->log, GBA_LOG_WARN, "zn: BIR from %s for NAF %s, B-TID %s: 5402, %s", bir->peer,
-		loggable(name, fqdn, fqdn_len), bir->btid, why);
+	gba_log_msg(z->log, GBA_LOG_WARN, "zn: BIR from %s for NAF %s, B-TID %s: 5402, %s",
+		    bir->peer, loggable(name, fqdn, fqdn_len), bir->btid, why);
 	return GBA_ERR_NOT_AUTHORIZED;
 }
 

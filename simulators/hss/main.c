@@ -170,7 +170,10 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 		case 'r': o->realm = optarg; break;
 		case 'n': if (parse_uint(optarg, GBA_IND_SLOTS_MAX - 1, &o->ind)) bad = "--ind"; break;
 		case 't': if (parse_uint(optarg, 64, &o->threads) || !o->threads) bad = "--threads"; break;
-		case 'L': if (gba_log_level_parse(optarg, &o->log_level)) bad = "--log-level"; break;
+		case 'L':
+			if (gba_log_level_parse(optarg, &o->log_level))
+				bad = "--log-level";
+			break;
 		case 'T':
 			if (gba_dia_transport_parse(optarg, &o->transport))
 				bad = "--zh.transport";
