@@ -227,7 +227,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	log_msg(a->ctx.log, a->daemon ? LOG_LVL_DEBUG : LOG_LVL_WARN, "admin: %s", msg);
+	gba_log_msg(a->ctx.log, a->daemon ? GBA_LOG_DEBUG : GBA_LOG_WARN, "admin: %s", msg);
 }
 
 int admin_http_start(struct admin_http **out, const struct admin_ctx *ctx, const char *listen,

@@ -18,14 +18,14 @@
 #include <gba/session_store.h>
 
 #include "challenge.h"
-#include "log.h"
+#include "gba_log.h"
 #include "metrics.h"
 
 struct admin_ctx {
 	struct gba_session_store *store;
 	struct challenge_table *pending;
 	const struct bsf_metrics *metrics;
-	const struct bsf_log *log;
+	const struct gba_log *log;
 	time_t start_time;
 };
 

@@ -52,8 +52,8 @@ _Static_assert(sizeof(enum gba_digest_algorithm) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum rspauth_body) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum realm_check) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum av_source_kind) == sizeof(int), "enum size");
-_Static_assert(sizeof(enum log_level) == sizeof(int), "enum size");
-_Static_assert(sizeof(enum log_impi_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum gba_log_level) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum gba_log_impi_mode) == sizeof(int), "enum size");
 
 static const struct enum_name algorithm_names[] = {
 	{ "AKAv1-MD5", GBA_DIGEST_ALG_AKAV1_MD5 },
@@ -107,17 +107,17 @@ static const struct enum_name zn_policy_names[] = {
 };
 
 static const struct enum_name level_names[] = {
-	{ "debug", LOG_LVL_DEBUG },
-	{ "info", LOG_LVL_INFO },
-	{ "warn", LOG_LVL_WARN },
-	{ "error", LOG_LVL_ERROR },
+	{ "debug", GBA_LOG_DEBUG },
+	{ "info", GBA_LOG_INFO },
+	{ "warn", GBA_LOG_WARN },
+	{ "error", GBA_LOG_ERROR },
 	{ NULL, 0 },
 };
 
 static const struct enum_name impi_names[] = {
-	{ "plain", LOG_IMPI_PLAIN },
-	{ "hash", LOG_IMPI_HASH },
-	{ "hide", LOG_IMPI_HIDE },
+	{ "plain", GBA_LOG_IMPI_PLAIN },
+	{ "hash", GBA_LOG_IMPI_HASH },
+	{ "hide", GBA_LOG_IMPI_HIDE },
 	{ NULL, 0 },
 };
 

@@ -16,7 +16,7 @@
 
 #include <gba/digest.h>
 
-#include "log.h"
+#include "gba_log.h"
 
 #define CFG_PATH_MAX 1024
 #define CFG_NAME_MAX 255     /* a DNS name or a Diameter identity */
@@ -137,8 +137,8 @@ struct bsf_config {
 	char zn_http_tls_ca[CFG_PATH_MAX];   /* CA of the NAFs' client certificates */
 
 	/* [log] */
-	enum log_level log_level;
-	enum log_impi_mode log_impi;
+	enum gba_log_level log_level;
+	enum gba_log_impi_mode log_impi;
 };
 
 /*

@@ -23,7 +23,7 @@ struct housekeeper {
 	struct challenge_table *pending;
 	struct gba_session_store *store;
 	unsigned purge_interval;
-	const struct bsf_log *log;
+	const struct gba_log *log;
 };
 
 static int64_t wall_ms(void)
@@ -40,9 +40,9 @@ static void purge_sessions(struct housekeeper *hk)
 	gba_err err = gba_session_store_purge(hk->store, wall_ms() / 1000, &purged);
 
 	if (err)
-		log_msg(hk->log, LOG_LVL_WARN, "session purge failed: %s", gba_strerror(err));
+		gba_log_msg(hk->log, GBA_LOG_WARN, "session purge failed: %s", gba_strerror(err));
 	else if (purged)
-		log_msg(hk->log, LOG_LVL_DEBUG, "purged %llu expired sessions",
+		gba_log_msg(hk->log, GBA_LOG_DEBUG, "purged %llu expired sessions",
 			(unsigned long long)purged);
 }
 
@@ -75,7 +75,7 @@ static void *run(void *arg)
 
 int housekeeper_start(struct housekeeper **out, struct challenge_table *pending,
 		      struct gba_session_store *store, unsigned purge_interval,
-		      const struct bsf_log *log)
+		      const struct gba_log *log)
 {
 	struct housekeeper *hk = calloc(1, sizeof(*hk));
 	pthread_condattr_t attr;

@@ -9,14 +9,14 @@
 #include <gba/session_store.h>
 
 #include "challenge.h"
-#include "log.h"
+#include "gba_log.h"
 
 struct housekeeper;
 
 /* 0, or -1 when the thread cannot be started. */
 int housekeeper_start(struct housekeeper **out, struct challenge_table *pending,
 		      struct gba_session_store *store, unsigned purge_interval,
-		      const struct bsf_log *log);
+		      const struct gba_log *log);
 
 /* Wake the thread, wait for it to finish its round, free. */
 void housekeeper_stop(struct housekeeper *hk);

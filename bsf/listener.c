@@ -22,7 +22,7 @@ struct listener {
 	pthread_t thread;
 	listener_accept_fn *fn;
 	void *arg;
-	const struct bsf_log *log;
+	const struct gba_log *log;
 };
 
 /*
@@ -46,11 +46,13 @@ static int accept_failed(struct listener *l, int err)
 	case ENFILE:
 	case ENOBUFS:
 	case ENOMEM:
-		log_msg(l->log, LOG_LVL_WARN, "ub: cannot accept a connection: %s", strerror(err));
+		gba_log_msg(l->log, GBA_LOG_WARN, "ub: cannot accept a connection: %s",
+			    strerror(err));
 		nanosleep(&pause, NULL);
 		return 0;
 	default:
-		log_msg(l->log, LOG_LVL_ERROR, "ub: accept: %s; no new connections", strerror(err));
+		gba_log_msg(l->log, GBA_LOG_ERROR, "ub: accept: %s; no new connections",
+			    strerror(err));
 		return -1;
 	}
 }
@@ -96,7 +98,7 @@ static int open_socket(struct listener *l, const struct sockaddr *addr, socklen_
 }
 
 int listener_start(struct listener **out, const struct sockaddr *addr, socklen_t addr_len,
-		   listener_accept_fn *fn, void *arg, const struct bsf_log *log, char *err,
+		   listener_accept_fn *fn, void *arg, const struct gba_log *log, char *err,
 		   size_t err_size)
 {
 	struct listener *l = calloc(1, sizeof(*l));

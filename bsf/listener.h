@@ -16,7 +16,7 @@
 
 #include <sys/socket.h>
 
-#include "log.h"
+#include "gba_log.h"
 
 struct listener;
 
@@ -29,7 +29,7 @@ typedef void listener_accept_fn(void *arg, int fd, const struct sockaddr *peer,
  * accepting.  -1 with a message in err (e.g. the port is taken).
  */
 int listener_start(struct listener **out, const struct sockaddr *addr, socklen_t addr_len,
-		   listener_accept_fn *fn, void *arg, const struct bsf_log *log, char *err,
+		   listener_accept_fn *fn, void *arg, const struct gba_log *log, char *err,
 		   size_t err_size);
 
 /* The port it listens on (the one the kernel chose for port 0). */

@@ -26,10 +26,14 @@
 #include "challenge.h"
 #include "config.h"
 #include "housekeeper.h"
-#include "log.h"
+#include "gba_log.h"
+#include "gba_notify.h"
 #include "metrics.h"
 #include "ub.h"
 #include "ub_logic.h"
+#if defined(BSF_HAVE_ZH) || defined(BSF_HAVE_ZN)
+#include "gba_log_dia.h"
+#endif
 #ifdef BSF_HAVE_ZH
 #include "zh.h"
 #endif
@@ -49,7 +53,8 @@
 /* Everything the daemon runs; torn down in reverse order. */
 struct bsf {
 	struct bsf_config cfg;
-	struct bsf_log log;
+	struct gba_log log;
+	struct gba_log_dia zh_log, dia_log;   /* the Diameter node's lines into log */
 	struct bsf_metrics metrics;
 	struct av_source *av;
 	struct gba_kek *kek;        /* keys.kek, when the database's keys are wrapped */
@@ -237,15 +242,6 @@ static int configure(struct bsf_config *cfg, int argc, char **argv)
 /* ---- Start and stop ------------------------------------------------------------ */
 
 #ifdef BSF_HAVE_ZH
-_Static_assert((int)GBA_DIA_LOG_DEBUG == (int)LOG_LVL_DEBUG &&
-	       (int)GBA_DIA_LOG_ERROR == (int)LOG_LVL_ERROR, "log levels line up");
-
-/* The Diameter node's lines go to the BSF's log. */
-static void zh_log(void *arg, enum gba_dia_log_level level, const char *line)
-{
-	log_msg(arg, (enum log_level)level, "zh: %s", line);
-}
-
 static int open_zh(struct bsf *b)
 {
 	struct zh_config zc = { 0 };
@@ -262,20 +258,20 @@ static int open_zh(struct bsf *b)
 	zc.tls_cert = b->cfg.zh_tls_cert;
 	zc.tls_key = b->cfg.zh_tls_key;
 	zc.tls_ca = b->cfg.zh_tls_ca;
-	zc.log = zh_log;
-	zc.log_arg = &b->log;
-	zc.log_level = (enum gba_dia_log_level)b->cfg.log_level;
+	zc.log = gba_log_dia_line;
+	zc.log_arg = &b->zh_log;
+	zc.log_level = gba_log_dia_level(b->cfg.log_level);
 	zc.dia = b->dia;   /* NULL unless Zn is on: then one node carries both */
 	err = av_source_zh_open(&b->av, &zc);
 	if (err)
-		log_msg(&b->log, LOG_LVL_ERROR, "Zh toward %s:%u: %s", b->cfg.zh_hss_host,
+		gba_log_msg(&b->log, GBA_LOG_ERROR, "Zh toward %s:%u: %s", b->cfg.zh_hss_host,
 			b->cfg.zh_hss_port, gba_strerror(err));
 	return err ? -1 : 0;
 }
 #else
 static int open_zh(struct bsf *b)
 {
-	log_msg(&b->log, LOG_LVL_ERROR, "this gba-bsf was built without Zh (freeDiameter)");
+	gba_log_msg(&b->log, GBA_LOG_ERROR, "this gba-bsf was built without Zh (freeDiameter)");
 	return -1;
 }
 #endif
@@ -291,7 +287,7 @@ static int open_kek(struct bsf *b)
 	err = gba_kek_open(&b->kek, b->cfg.keys_kek, b->cfg.keys_pin_file,
 			   *b->cfg.keys_module ? b->cfg.keys_module : NULL, why, sizeof(why));
 	if (err)
-		log_msg(&b->log, LOG_LVL_ERROR, "keys.kek: %s", *why ? why : gba_strerror(err));
+		gba_log_msg(&b->log, GBA_LOG_ERROR, "keys.kek: %s", *why ? why : gba_strerror(err));
 	return err ? -1 : 0;
 }
 
@@ -299,7 +295,7 @@ static int open_kek(struct bsf *b)
 /* The GSUP link's lines go to the BSF's log. */
 static void gsup_log(void *arg, int level, const char *line)
 {
-	log_msg(arg, (enum log_level)level, "%s", line);
+	gba_log_msg(arg, (enum gba_log_level)level, "%s", line);
 }
 
 static int open_gsup(struct bsf *b)
@@ -322,17 +318,17 @@ static int open_gsup(struct bsf *b)
 		return -1;   /* config_finish() checked it */
 	err = av_source_gsup_open(&b->av, &gc);
 	if (err)
-		log_msg(&b->log, LOG_LVL_ERROR, "GSUP toward %s (database %s): %s",
+		gba_log_msg(&b->log, GBA_LOG_ERROR, "GSUP toward %s (database %s): %s",
 			b->cfg.gsup_remote, b->cfg.embedded_db, gba_strerror(err));
 	else
-		log_msg(&b->log, LOG_LVL_INFO, "vectors from the HLR at %s over GSUP, as %s",
+		gba_log_msg(&b->log, GBA_LOG_INFO, "vectors from the HLR at %s over GSUP, as %s",
 			b->cfg.gsup_remote, b->cfg.gsup_name);
 	return err ? -1 : 0;
 }
 #else
 static int open_gsup(struct bsf *b)
 {
-	log_msg(&b->log, LOG_LVL_ERROR, "this gba-bsf was built without GSUP "
+	gba_log_msg(&b->log, GBA_LOG_ERROR, "this gba-bsf was built without GSUP "
 					"(libosmo-gsup-client)");
 	return -1;
 }
@@ -365,16 +361,16 @@ static int lease_slot(struct bsf *b)
 	lease_holder(b, holder, sizeof(holder));
 	err = av_source_embedded_lease(b->av, &lease, &other);
 	if (err == GBA_ERR_EXISTS)
-		log_msg(&b->log, LOG_LVL_ERROR, "IND slot %u of %s is leased by %s for %lld s "
+		gba_log_msg(&b->log, GBA_LOG_ERROR, "IND slot %u of %s is leased by %s for %lld s "
 			"more: another BSF issues from it; give this one its own embedded.ind "
 			"(or wait for a crashed one's lease to expire)", b->cfg.embedded_ind,
 			b->cfg.embedded_db, other.holder,
 			(long long)(other.expires - (int64_t)time(NULL)));
 	else if (err)
-		log_msg(&b->log, LOG_LVL_ERROR, "IND slot %u of %s: cannot lease it: %s",
+		gba_log_msg(&b->log, GBA_LOG_ERROR, "IND slot %u of %s: cannot lease it: %s",
 			b->cfg.embedded_ind, b->cfg.embedded_db, gba_strerror(err));
 	else if (lease.ttl)
-		log_msg(&b->log, LOG_LVL_INFO, "IND slot %u leased as %s, %u s, renewed",
+		gba_log_msg(&b->log, GBA_LOG_INFO, "IND slot %u leased as %s, %u s, renewed",
 			b->cfg.embedded_ind, holder, lease.ttl);
 	return err ? -1 : 0;
 }
@@ -386,9 +382,10 @@ static int open_av_source(struct bsf *b)
 
 	if (b->cfg.av_source == AV_SOURCE_EMBEDDED) {
 		if (!b->cfg.embedded_create_db && access(b->cfg.embedded_db, F_OK) != 0) {
-			log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s: %s (gba-subscriber "
-				"add or import makes it; --create-db or embedded.create_db = yes "
-				"starts with an empty one)", b->cfg.embedded_db, strerror(errno));
+			gba_log_msg(&b->log, GBA_LOG_ERROR, "subscriber database %s: %s "
+				"(gba-subscriber add or import makes it; --create-db or "
+				"embedded.create_db = yes starts with an empty one)",
+				b->cfg.embedded_db, strerror(errno));
 			return -1;
 		}
 		if (open_kek(b))
@@ -396,13 +393,13 @@ static int open_av_source(struct bsf *b)
 		err = av_source_embedded_open(&b->av, b->cfg.embedded_db, b->cfg.embedded_ind,
 					      b->cfg.embedded_sqn_block, b->kek);
 		if (err == GBA_ERR_UNSUPPORTED && !b->kek)
-			log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s is on a network "
-				"file system (NFS/SMB): refused, SQLite's locks there cannot keep "
-				"BSFs from issuing one SQN twice (docs/deployment.md)",
+			gba_log_msg(&b->log, GBA_LOG_ERROR, "subscriber database %s is on a "
+				"network file system (NFS/SMB): refused, SQLite's locks there "
+				"cannot keep BSFs from issuing one SQN twice (docs/deployment.md)",
 				b->cfg.embedded_db);
 		else if (err) {
 			gba_subdb_kek_explain(b->cfg.embedded_db, b->kek, err, why, sizeof(why));
-			log_msg(&b->log, LOG_LVL_ERROR, "subscriber database %s", why);
+			gba_log_msg(&b->log, GBA_LOG_ERROR, "subscriber database %s", why);
 		}
 		return err ? -1 : lease_slot(b);
 	}
@@ -412,11 +409,6 @@ static int open_av_source(struct bsf *b)
 }
 
 #ifdef BSF_HAVE_ZN
-static void dia_log(void *arg, enum gba_dia_log_level level, const char *line)
-{
-	log_msg(arg, (enum log_level)level, "diameter: %s", line);
-}
-
 /* The node Zn listens on; Zh's source, when there is one, shares it. */
 static int open_dia(struct bsf *b)
 {
@@ -437,12 +429,12 @@ static int open_dia(struct bsf *b)
 	dc.tls_key = b->cfg.zn_tls_key;
 	dc.tls_ca = b->cfg.zn_tls_ca;
 	dc.threads = config_threads(b->cfg.zn_threads);
-	dc.log = dia_log;
-	dc.log_arg = &b->log;
-	dc.log_level = (enum gba_dia_log_level)b->cfg.log_level;
+	dc.log = gba_log_dia_line;
+	dc.log_arg = &b->dia_log;
+	dc.log_level = gba_log_dia_level(b->cfg.log_level);
 	err = gba_dia_open(&b->dia, &dc);
 	if (err)
-		log_msg(&b->log, LOG_LVL_ERROR, "Diameter node %s: %s%s", b->cfg.zn_identity,
+		gba_log_msg(&b->log, GBA_LOG_ERROR, "Diameter node %s: %s%s", b->cfg.zn_identity,
 			gba_strerror(err),
 			err == GBA_ERR_INVALID_ARG ? " (zn.identity, zn.realm, zn.listen and "
 						     "zn.peers take names like host.example.org; "
@@ -463,19 +455,19 @@ static int start_zn_http(struct bsf *b)
 
 	if (*b->cfg.zn_http_listen) {
 		if (zn_http_start(&b->zn_http, &hc, b->zn, &b->log, err, sizeof(err))) {
-			log_msg(&b->log, LOG_LVL_ERROR, "%s", err);
+			gba_log_msg(&b->log, GBA_LOG_ERROR, "%s", err);
 			return -1;
 		}
-		log_msg(&b->log, LOG_LVL_INFO, "Zn as Nbsp_GBA (HTTP/1.1) on %s",
+		gba_log_msg(&b->log, GBA_LOG_INFO, "Zn as Nbsp_GBA (HTTP/1.1) on %s",
 			b->cfg.zn_http_listen);
 	}
 	if (*b->cfg.zn_http2_listen) {
 		hc.listen = b->cfg.zn_http2_listen;
 		if (zn_h2_start(&b->zn_h2, &hc, b->zn, &b->log, err, sizeof(err))) {
-			log_msg(&b->log, LOG_LVL_ERROR, "%s", err);
+			gba_log_msg(&b->log, GBA_LOG_ERROR, "%s", err);
 			return -1;
 		}
-		log_msg(&b->log, LOG_LVL_INFO, "Zn as Nbsp_GBA (HTTP/2) on %s",
+		gba_log_msg(&b->log, GBA_LOG_INFO, "Zn as Nbsp_GBA (HTTP/2) on %s",
 			b->cfg.zn_http2_listen);
 	}
 	return 0;
@@ -496,13 +488,13 @@ static int start_zn(struct bsf *b)
 		return 0;
 	if (zn_server_open(&b->zn, b->dia, &zc, b->store, &b->metrics, &b->log, err,
 			   sizeof(err))) {
-		log_msg(&b->log, LOG_LVL_ERROR, "%s", err);
+		gba_log_msg(&b->log, GBA_LOG_ERROR, "%s", err);
 		return -1;
 	}
 	e = gba_dia_start(b->dia);
 	if (e) {
-		log_msg(&b->log, LOG_LVL_ERROR, "Zn on %s:%u: %s", b->cfg.zn_listen, b->cfg.zn_port,
-			gba_strerror(e));
+		gba_log_msg(&b->log, GBA_LOG_ERROR, "Zn on %s:%u: %s", b->cfg.zn_listen,
+			    b->cfg.zn_port, gba_strerror(e));
 		return -1;
 	}
 	return start_zn_http(b);
@@ -525,7 +517,7 @@ static int open_dia(struct bsf *b)
 {
 	if (!b->cfg.zn_enabled)
 		return 0;
-	log_msg(&b->log, LOG_LVL_ERROR, "this gba-bsf was built without Zn (freeDiameter)");
+	gba_log_msg(&b->log, GBA_LOG_ERROR, "this gba-bsf was built without Zn (freeDiameter)");
 	return -1;
 }
 
@@ -555,7 +547,7 @@ static int open_parts(struct bsf *b)
 		return -1;
 	err = gba_session_store_open(&b->store, b->cfg.store_uri);
 	if (err) {
-		log_msg(&b->log, LOG_LVL_ERROR, "session store %s: %s", b->cfg.store_uri,
+		gba_log_msg(&b->log, GBA_LOG_ERROR, "session store %s: %s", b->cfg.store_uri,
 			gba_strerror(err));
 		return -1;
 	}
@@ -565,12 +557,13 @@ static int open_parts(struct bsf *b)
 	if (!err)
 		err = challenge_table_set_limits(b->pending, &limits);
 	if (err) {
-		log_msg(&b->log, LOG_LVL_ERROR, "pending table: %s", gba_strerror(err));
+		gba_log_msg(&b->log, GBA_LOG_ERROR, "pending table: %s", gba_strerror(err));
 		return -1;
 	}
 	err = ub_server_init(&b->ub, &b->cfg, b->av, b->store, b->pending, &b->metrics, &b->log);
 	if (err) {
-		log_msg(&b->log, LOG_LVL_ERROR, "no random key for nonces: %s", gba_strerror(err));
+		gba_log_msg(&b->log, GBA_LOG_ERROR, "no random key for nonces: %s",
+			    gba_strerror(err));
 		return -1;
 	}
 	b->ub_ready = 1;
@@ -585,11 +578,11 @@ static int start_servers(struct bsf *b)
 	if (ub_http_start(&b->http, &b->ub, &b->cfg, &b->log, err, sizeof(err)) ||
 	    (strcmp(b->cfg.admin_listen, "off") && *b->cfg.admin_listen &&
 	     admin_http_start(&b->admin, &actx, b->cfg.admin_listen, err, sizeof(err)))) {
-		log_msg(&b->log, LOG_LVL_ERROR, "%s", err);
+		gba_log_msg(&b->log, GBA_LOG_ERROR, "%s", err);
 		return -1;
 	}
 	if (housekeeper_start(&b->hk, b->pending, b->store, b->cfg.purge_interval, &b->log)) {
-		log_msg(&b->log, LOG_LVL_ERROR, "cannot start the housekeeping thread");
+		gba_log_msg(&b->log, GBA_LOG_ERROR, "cannot start the housekeeping thread");
 		return -1;
 	}
 	return 0;
@@ -629,12 +622,12 @@ static void wait_for_stop(struct bsf *b, const sigset_t *set)
 	for (;;) {
 		int sig = sigwaitinfo(set, NULL);
 		if (sig == SIGTERM || sig == SIGINT) {
-			log_msg(&b->log, LOG_LVL_INFO, "%s: stopping",
+			gba_log_msg(&b->log, GBA_LOG_INFO, "%s: stopping",
 				sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			return;
 		}
 		if (sig == SIGHUP)
-			log_msg(&b->log, LOG_LVL_INFO, "SIGHUP ignored: restart to reload");
+			gba_log_msg(&b->log, GBA_LOG_INFO, "SIGHUP ignored: restart to reload");
 	}
 }
 
@@ -650,8 +643,9 @@ static void *watchdog(void *arg)
 
 	while (nanosleep(&left, &left) && errno == EINTR)
 		;
-	log_msg(&b->log, LOG_LVL_ERROR, "not stopped after bsf.shutdown_timeout (%u s): exiting",
-		b->cfg.shutdown_timeout);
+	gba_log_msg(&b->log, GBA_LOG_ERROR,
+		    "not stopped after bsf.shutdown_timeout (%u s): exiting",
+		    b->cfg.shutdown_timeout);
 	_exit(EXIT_FAILURE);
 	return NULL;
 }
@@ -663,12 +657,12 @@ static void start_watchdog(struct bsf *b)
 	if (pthread_create(&t, NULL, watchdog, b) == 0)
 		pthread_detach(t);
 	else
-		log_msg(&b->log, LOG_LVL_WARN, "no shutdown watchdog: the stop is not bounded");
+		gba_log_msg(&b->log, GBA_LOG_WARN, "no shutdown watchdog: the stop is not bounded");
 }
 
 static void log_started(struct bsf *b)
 {
-	log_msg(&b->log, LOG_LVL_INFO,
+	gba_log_msg(&b->log, GBA_LOG_INFO,
 		"gba-bsf %s: Ub on %s://%s (port %u), admin %s, vectors %s, store %s, "
 		"domain %s, realm %s, Zn %s",
 		BSF_VERSION, *b->cfg.tls_cert ? "https" : "http", b->cfg.ub_listen,
@@ -676,7 +670,7 @@ static void log_started(struct bsf *b)
 		b->av->ops->name, b->cfg.store_uri, b->cfg.domain, b->cfg.realm,
 		b->cfg.zn_enabled ? "on" : "off");
 	if (b->cfg.zn_enabled)
-		log_msg(&b->log, LOG_LVL_INFO, "Zn: Diameter %s (realm %s) on %s port %u",
+		gba_log_msg(&b->log, GBA_LOG_INFO, "Zn: Diameter %s (realm %s) on %s port %u",
 			b->cfg.zn_identity, b->cfg.zn_realm, b->cfg.zn_listen, b->cfg.zn_port);
 }
 
@@ -691,7 +685,9 @@ int main(int argc, char **argv)
 		return rc > 0 ? EXIT_SUCCESS : EXIT_USAGE;
 	/* Databases and their journals hold keys: nobody else may read them. */
 	umask(0077);
-	bsf_log_init(&b.log, b.cfg.log_level, b.cfg.log_impi);
+	gba_log_init(&b.log, "gba-bsf", b.cfg.log_level, b.cfg.log_impi);
+	b.zh_log = (struct gba_log_dia){ &b.log, "zh" };
+	b.dia_log = (struct gba_log_dia){ &b.log, "diameter" };
 	metrics_init(&b.metrics);
 	block_signals(&set);
 	if (open_parts(&b) || start_servers(&b)) {
@@ -699,9 +695,11 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	log_started(&b);
+	gba_notify_ready("serving");
 	wait_for_stop(&b, &set);
+	gba_notify_stopping("stopping");
 	start_watchdog(&b);
 	shut_down(&b);
-	log_msg(&b.log, LOG_LVL_INFO, "stopped");
+	gba_log_msg(&b.log, GBA_LOG_INFO, "stopped");
 	return EXIT_SUCCESS;
 }

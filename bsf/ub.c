@@ -39,7 +39,7 @@ struct ub_http {
 	struct ub_conns *conns;     /* the connection limits: see ub_conns.h */
 	struct ub_server *srv;
 	const struct bsf_config *cfg;
-	const struct bsf_log *log;
+	const struct gba_log *log;
 	atomic_int running;       /* MHD's messages: warnings at start-up, debug later */
 	char *tls_cert, *tls_key; /* PEM, kept for the daemon's life; the key is wiped */
 	size_t tls_cert_len, tls_key_len;
@@ -160,7 +160,7 @@ static enum MHD_Result refuse(struct ub_http *h, struct MHD_Connection *conn, un
 	metrics_inc(&h->srv->metrics->requests);
 	metrics_inc(&h->srv->metrics->failures[CAUSE_MALFORMED]);
 	metrics_observe_latency(h->srv->metrics, now_us() - start_us);
-	log_msg(h->log, LOG_LVL_INFO, "bootstrap failed impi=- status=%u cause=malformed: %s",
+	gba_log_msg(h->log, GBA_LOG_INFO, "bootstrap failed impi=- status=%u cause=malformed: %s",
 		status, text);
 	return ret;
 }
@@ -343,17 +343,17 @@ __attribute__((format(printf, 2, 0)))
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct ub_http *h = cls;
-	enum log_level level = atomic_load(&h->running) ? LOG_LVL_DEBUG : LOG_LVL_WARN;
+	enum gba_log_level level = atomic_load(&h->running) ? GBA_LOG_DEBUG : GBA_LOG_WARN;
 	char msg[512];
 	size_t n;
 
-	if (!log_enabled(h->log, level))
+	if (!gba_log_enabled(h->log, level))
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	log_msg(h->log, level, "ub: %s", msg);
+	gba_log_msg(h->log, level, "ub: %s", msg);
 }
 
 /* ---- Start and stop ----------------------------------------------------------- */
@@ -415,13 +415,13 @@ static void on_accept(void *arg, int fd, const struct sockaddr *peer, socklen_t 
 
 	if (a != UB_ADMIT_OK) {
 		close(fd);
-		log_msg(h->log, LOG_LVL_DEBUG, "ub: a connection refused: %s",
+		gba_log_msg(h->log, GBA_LOG_DEBUG, "ub: a connection refused: %s",
 			a == UB_ADMIT_PER_IP ? "max_connections_per_ip" : "max_connections");
 		return;
 	}
 	if (MHD_add_connection(h->daemon, fd, peer, peer_len) != MHD_YES) {
 		ub_conns_closed(h->conns, fd);
-		log_msg(h->log, LOG_LVL_DEBUG, "ub: a connection refused: %s", strerror(errno));
+		gba_log_msg(h->log, GBA_LOG_DEBUG, "ub: a connection refused: %s", strerror(errno));
 	}
 }
 
@@ -513,7 +513,7 @@ static int start_daemon(struct ub_http *h, const struct sockaddr_storage *addr,
 }
 
 int ub_http_start(struct ub_http **out, struct ub_server *srv, const struct bsf_config *cfg,
-		  const struct bsf_log *log, char *err, size_t err_size)
+		  const struct gba_log *log, char *err, size_t err_size)
 {
 	struct sockaddr_storage addr;
 	struct ub_http *h;

@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "log.h"
+#include "gba_log.h"
 #include "ub_logic.h"
 
 struct ub_http;
@@ -21,7 +21,7 @@ struct ub_http;
  * Returns 0, or -1 with a message in err.
  */
 int ub_http_start(struct ub_http **out, struct ub_server *srv, const struct bsf_config *cfg,
-		  const struct bsf_log *log, char *err, size_t err_size);
+		  const struct gba_log *log, char *err, size_t err_size);
 
 /* Stop accepting connections; requests in progress go on. */
 void ub_http_quiesce(struct ub_http *h);

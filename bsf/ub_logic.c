@@ -81,7 +81,7 @@ static void make_opaque(char out[17], const char *realm)
 gba_err ub_server_init(struct ub_server *srv, const struct bsf_config *cfg,
 		       struct av_source *av, struct gba_session_store *store,
 		       struct challenge_table *pending, struct bsf_metrics *metrics,
-		       const struct bsf_log *log)
+		       const struct gba_log *log)
 {
 	memset(srv, 0, sizeof(*srv));
 	srv->cfg = cfg;
@@ -158,10 +158,10 @@ static void note_outage(struct ub_ctx *x, atomic_int *flag, const char *what, in
 	    atomic_exchange(flag, down) == down)
 		return;
 	if (down)
-		log_msg(x->srv->log, LOG_LVL_WARN, "%s cannot write (disk full or write error): "
-			"bootstraps get 503 until it can", what);
+		gba_log_msg(x->srv->log, GBA_LOG_WARN, "%s cannot write (disk full or write "
+			    "error): bootstraps get 503 until it can", what);
 	else
-		log_msg(x->srv->log, LOG_LVL_WARN, "%s writes again", what);
+		gba_log_msg(x->srv->log, GBA_LOG_WARN, "%s writes again", what);
 }
 
 /* The AV source's refusals, as av_source.h maps them. */
@@ -442,7 +442,7 @@ static void log_lenient_realm(const struct ub_ctx *x, const struct gba_str *real
 		text[i] = ch >= 0x20 && ch < 0x7f && ch != '"' ? (char)ch : '?';
 	}
 	text[n] = '\0';
-	log_msg(x->srv->log, LOG_LVL_INFO, "ub.realm_check=lenient: realm \"%s\" accepted in "
+	gba_log_msg(x->srv->log, GBA_LOG_INFO, "ub.realm_check=lenient: realm \"%s\" accepted in "
 		"place of the challenge's", text);
 }
 
@@ -525,12 +525,12 @@ static gba_err build_auth_info(struct ub_ctx *x, const uint8_t ha1[16],
 
 static void log_success(struct ub_ctx *x, const struct gba_session *s)
 {
-	char impi[LOG_IMPI_TEXT_MAX + 1];
+	char impi[GBA_LOG_IMPI_TEXT_MAX + 1];
 
-	if (!log_enabled(x->srv->log, LOG_LVL_INFO))
+	if (!gba_log_enabled(x->srv->log, GBA_LOG_INFO))
 		return;
-	log_msg(x->srv->log, LOG_LVL_INFO, "bootstrap ok impi=%s btid=%s type=%s",
-		log_impi(x->srv->log, impi, x->impi, x->impi_len), s->btid,
+	gba_log_msg(x->srv->log, GBA_LOG_INFO, "bootstrap ok impi=%s btid=%s type=%s",
+		gba_log_impi(x->srv->log, impi, x->impi, x->impi_len), s->btid,
 		s->type == GBA_TYPE_U ? "GBA_U" : "GBA_ME");
 }
 
@@ -541,11 +541,11 @@ static void log_success(struct ub_ctx *x, const struct gba_session *s)
  */
 static void btid_collision(struct ub_ctx *x, const char *btid)
 {
-	char impi[LOG_IMPI_TEXT_MAX + 1];
+	char impi[GBA_LOG_IMPI_TEXT_MAX + 1];
 
-	log_msg(x->srv->log, LOG_LVL_WARN, "B-TID collision: btid=%s is a live session's; "
+	gba_log_msg(x->srv->log, GBA_LOG_WARN, "B-TID collision: btid=%s is a live session's; "
 		"bootstrap of impi=%s refused, the AV source repeats RANDs", btid,
-		log_impi(x->srv->log, impi, x->impi, x->impi_len));
+		gba_log_impi(x->srv->log, impi, x->impi, x->impi_len));
 	fail(x, 500, CAUSE_BTID_COLLISION, "B-TID collision: the vector's RAND is in use");
 }
 
@@ -777,7 +777,7 @@ static void account(const struct ub_ctx *x)
 {
 	struct bsf_metrics *m = x->srv->metrics;
 	const struct ub_reply *out = x->out;
-	char impi[LOG_IMPI_TEXT_MAX + 1];
+	char impi[GBA_LOG_IMPI_TEXT_MAX + 1];
 	const char *who;
 
 	metrics_inc(&m->requests);
@@ -790,16 +790,17 @@ static void account(const struct ub_ctx *x)
 
 	/* Successes are logged by succeed(), with their B-TID. */
 	if (out->status == 200 ||
-	    !log_enabled(x->srv->log, out->cause == CAUSE_NONE ? LOG_LVL_DEBUG : LOG_LVL_INFO))
+	    !gba_log_enabled(x->srv->log, out->cause == CAUSE_NONE ? GBA_LOG_DEBUG : GBA_LOG_INFO))
 		return;
-	who = x->impi ? log_impi(x->srv->log, impi, x->impi, x->impi_len) : "-";
+	who = x->impi ? gba_log_impi(x->srv->log, impi, x->impi, x->impi_len) : "-";
 	if (out->cause == CAUSE_NONE)
-		log_msg(x->srv->log, LOG_LVL_DEBUG, "challenge impi=%s%s", who,
+		gba_log_msg(x->srv->log, GBA_LOG_DEBUG, "challenge impi=%s%s", who,
 			x->cred.auts.ptr ? " (resync)" : "");
 	else
-		log_msg(x->srv->log, LOG_LVL_INFO, "bootstrap failed impi=%s status=%u cause=%s%s%s",
-			who, out->status, bsf_cause_name(out->cause), x->reason ? ": " : "",
-			x->reason ? x->reason : "");
+		gba_log_msg(x->srv->log, GBA_LOG_INFO,
+			    "bootstrap failed impi=%s status=%u cause=%s%s%s", who, out->status,
+			    bsf_cause_name(out->cause), x->reason ? ": " : "",
+			    x->reason ? x->reason : "");
 }
 
 void ub_handle(struct ub_server *srv, const struct ub_request *req, struct ub_reply *out)

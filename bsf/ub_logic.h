@@ -37,7 +37,7 @@
 #include "av_source.h"
 #include "challenge.h"
 #include "config.h"
-#include "log.h"
+#include "gba_log.h"
 #include "metrics.h"
 #include "nonce.h"
 
@@ -48,7 +48,7 @@ struct ub_server {
 	struct gba_session_store *store;
 	struct challenge_table *pending;
 	struct bsf_metrics *metrics;
-	const struct bsf_log *log;
+	const struct gba_log *log;
 	struct nonce_key nonce_key;
 	char opaque[17];          /* hex; the same for every challenge of this realm */
 	atomic_int store_down;    /* the session store refuses writes (logged once) */
@@ -63,7 +63,7 @@ struct ub_server {
 gba_err ub_server_init(struct ub_server *srv, const struct bsf_config *cfg,
 		       struct av_source *av, struct gba_session_store *store,
 		       struct challenge_table *pending, struct bsf_metrics *metrics,
-		       const struct bsf_log *log);
+		       const struct gba_log *log);
 void ub_server_wipe(struct ub_server *srv);
 
 struct ub_request {

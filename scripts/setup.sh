@@ -31,6 +31,9 @@ PACKAGES=(
   libosmo-gsup-client-dev osmo-hlr
   # the Debian packages (debian/): built and checked by the 'packaging' suite
   debhelper dpkg-dev lintian
+  # the daemons tell systemd they are ready (sd_notify, Type=notify units);
+  # systemd-analyze (systemd) verifies the units in the 'daemon' suite
+  libsystemd-dev systemd
 )
 
 missing=()

@@ -25,7 +25,7 @@ struct zn_server {
 	struct zn_policy *policy;
 	enum zn_policy_kind kind;
 	struct bsf_metrics *metrics;
-	const struct bsf_log *log;
+	const struct gba_log *log;
 };
 
 /* The NAF FQDN is the requester's bytes: printable ASCII only in the log. */
@@ -45,8 +45,8 @@ static gba_err refuse(struct zn_server *z, const struct gba_zn_bir *bir, const c
 	char name[256];
 
 	metrics_inc(&z->metrics->zn_not_authorized);
-	log_msg(z->log, LOG_LVL_WARN, "zn: BIR from %s for NAF %s, B-TID %s: 5402, %s", bir->peer,
-		loggable(name, fqdn, fqdn_len), bir->btid, why);
+	gba_log_msg(z->log, GBA_LOG_WARN, "zn: BIR from %s for NAF %s, B-TID %s: 5402, %s",
+		    bir->peer, loggable(name, fqdn, fqdn_len), bir->btid, why);
 	return GBA_ERR_NOT_AUTHORIZED;
 }
 
@@ -76,12 +76,12 @@ static gba_err lookup(struct zn_server *z, const struct gba_zn_bir *bir, struct 
 
 	if (err == GBA_ERR_NOT_FOUND || err == GBA_ERR_INVALID_ARG) {
 		metrics_inc(&z->metrics->zn_unknown_btid);
-		log_msg(z->log, LOG_LVL_INFO, "zn: BIR from %s for B-TID %s: 5403", bir->peer,
+		gba_log_msg(z->log, GBA_LOG_INFO, "zn: BIR from %s for B-TID %s: 5403", bir->peer,
 			bir->btid);
 		return GBA_ERR_NOT_FOUND;
 	}
 	if (err)
-		log_msg(z->log, LOG_LVL_ERROR, "zn: session store: %s", gba_strerror(err));
+		gba_log_msg(z->log, GBA_LOG_ERROR, "zn: session store: %s", gba_strerror(err));
 	return err;
 }
 
@@ -99,7 +99,7 @@ static gba_err answer(struct zn_server *z, const struct gba_zn_bir *bir, const c
 	err = zn_uss_select(guss, guss_len, z->policy, fqdn, fqdn_len, bir->gaa_service_id,
 			    bia->uss, bia->uss_size, &bia->uss_len, &matched);
 	if (err)
-		log_msg(z->log, LOG_LVL_WARN, "zn: the GUSS of B-TID %s: %s", bir->btid,
+		gba_log_msg(z->log, GBA_LOG_WARN, "zn: the GUSS of B-TID %s: %s", bir->btid,
 			gba_strerror(err));
 	if (!matched && z->kind == ZN_POLICY_GUSS) {
 		gba_wipe(&s, sizeof(s));
@@ -144,7 +144,7 @@ static gba_err on_bir(void *arg, const struct gba_zn_bir *bir, struct gba_zn_bia
 
 int zn_server_open(struct zn_server **out, struct gba_dia *dia, const struct zn_server_config *cfg,
 		   struct gba_session_store *store, struct bsf_metrics *metrics,
-		   const struct bsf_log *log, char *err, size_t err_size)
+		   const struct gba_log *log, char *err, size_t err_size)
 {
 	struct zn_server *z = calloc(1, sizeof(*z));
 	gba_err e;

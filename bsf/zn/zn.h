@@ -20,7 +20,7 @@
 #include <gba/diameter_zn.h>
 #include <gba/session_store.h>
 
-#include "../log.h"
+#include "gba_log.h"
 #include "../metrics.h"
 
 enum zn_policy_kind {
@@ -44,7 +44,7 @@ struct zn_server;
  */
 int zn_server_open(struct zn_server **out, struct gba_dia *dia, const struct zn_server_config *cfg,
 		   struct gba_session_store *store, struct bsf_metrics *metrics,
-		   const struct bsf_log *log, char *err, size_t err_size);
+		   const struct gba_log *log, char *err, size_t err_size);
 
 /*
  * One BIR, whatever carried it (Diameter, or the HTTP front end of

@@ -36,7 +36,7 @@
 
 struct zn_h2 {
 	struct zn_server *zn;
-	const struct bsf_log *log;
+	const struct gba_log *log;
 	gnutls_certificate_credentials_t cred;
 	int fd;
 	pthread_t acceptor;
@@ -311,7 +311,7 @@ static int handshake(struct conn *c)
 		r = gnutls_handshake(c->tls);
 	while (r < 0 && !gnutls_error_is_fatal(r));
 	if (r < 0) {
-		log_msg(c->h->log, LOG_LVL_INFO, "zn http2: handshake failed: %s",
+		gba_log_msg(c->h->log, GBA_LOG_INFO, "zn http2: handshake failed: %s",
 			gnutls_strerror(r));
 		return -1;
 	}
@@ -411,7 +411,7 @@ static int listen_on(const char *where, char *err, size_t err_size)
 }
 
 int zn_h2_start(struct zn_h2 **out, const struct zn_http_config *cfg, struct zn_server *zn,
-		const struct bsf_log *log, char *err, size_t err_size)
+		const struct gba_log *log, char *err, size_t err_size)
 {
 	struct zn_h2 *h = calloc(1, sizeof(*h));
 

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "../log.h"
+#include "gba_log.h"
 #include "zn.h"
 #include "zn_http.h"
 
@@ -22,7 +22,7 @@ struct zn_h2;
 
 /* Start serving on cfg->listen; -1 with a message in err. */
 int zn_h2_start(struct zn_h2 **out, const struct zn_http_config *cfg, struct zn_server *zn,
-		const struct bsf_log *log, char *err, size_t err_size);
+		const struct gba_log *log, char *err, size_t err_size);
 
 /* Stop: no new connections, the open ones end within a second.  NULL: no-op. */
 void zn_h2_stop(struct zn_h2 *h);

@@ -32,7 +32,7 @@
 struct zn_http {
 	struct MHD_Daemon *daemon;
 	struct zn_server *zn;
-	const struct bsf_log *log;
+	const struct gba_log *log;
 	char *cert, *key, *ca;
 };
 
@@ -538,7 +538,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	line[strcspn(line, "\r\n")] = '\0';
-	log_msg(h->log, LOG_LVL_WARN, "zn http: %s", line);
+	gba_log_msg(h->log, GBA_LOG_WARN, "zn http: %s", line);
 }
 
 static void free_http(struct zn_http *h)
@@ -553,7 +553,7 @@ static void free_http(struct zn_http *h)
 }
 
 int zn_http_start(struct zn_http **out, const struct zn_http_config *cfg, struct zn_server *zn,
-		  const struct bsf_log *log, char *err, size_t err_size)
+		  const struct gba_log *log, char *err, size_t err_size)
 {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;

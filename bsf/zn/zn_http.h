@@ -33,7 +33,7 @@
 
 #include <gnutls/gnutls.h>
 
-#include "../log.h"
+#include "gba_log.h"
 #include "zn.h"
 
 #define ZN_HTTP_PATH "/nbsp-gba/v1/bootstrapping-info-retrieval"
@@ -51,7 +51,7 @@ struct zn_http;
 
 /* Start serving; -1 with a message in err. */
 int zn_http_start(struct zn_http **out, const struct zn_http_config *cfg, struct zn_server *zn,
-		  const struct bsf_log *log, char *err, size_t err_size);
+		  const struct gba_log *log, char *err, size_t err_size);
 
 /* Stop (waits for requests in progress).  NULL: no-op. */
 void zn_http_stop(struct zn_http *h);

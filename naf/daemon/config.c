@@ -26,6 +26,7 @@ void ncfg_defaults(struct naf_config *c)
 	snprintf(c->tls_priorities, sizeof(c->tls_priorities), "%s",
 		 "NONE:+VERS-TLS1.3:+VERS-TLS1.2:+PSK:+AES-128-CBC:+AES-128-GCM:+AES-128-CCM-8:"
 		 "+SHA256:+AEAD:+COMP-NULL:+SIGN-ALL:+CTYPE-X509:+GROUP-ALL");
+	c->log_level = GBA_LOG_INFO;
 	c->nonce_lifetime = 30;
 	c->max_body = 4096;
 	c->threads = 4;
@@ -173,12 +174,7 @@ static int set_scalar(struct naf_config *c, const char *sec, const char *key, co
 	if (IS("zn", "tls_cert")) return set_str(c->zn_tls_cert, sizeof(c->zn_tls_cert), v);
 	if (IS("zn", "tls_key")) return set_str(c->zn_tls_key, sizeof(c->zn_tls_key), v);
 	if (IS("zn", "tls_ca")) return set_str(c->zn_tls_ca, sizeof(c->zn_tls_ca), v);
-	if (IS("log", "level")) {
-		if (strcmp(v, "debug") && strcmp(v, "info"))
-			return -1;
-		c->log_debug = !strcmp(v, "debug");
-		return 0;
-	}
+	if (IS("log", "level")) return gba_log_level_parse(v, &c->log_level);
 #undef IS
 	return -2;
 }

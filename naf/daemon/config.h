@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gba_log.h"
+
 #define NCFG_STR 256
 #define NCFG_PATH 1024
 #define NCFG_MAP_MAX 256
@@ -64,7 +66,7 @@ struct naf_config {
 	char zn_api_root[NCFG_PATH];       /* Nbsp_GBA apiRoot: https://host:port[/prefix] */
 	int zn_http_version;               /* enum gba_naf_http_version: 0 "2", 1 "1.1", 2 "2-prior-knowledge" */
 	/* [log] */
-	int log_debug;
+	enum gba_log_level log_level;
 	/* Tables */
 	struct ncfg_map nodes;      /* IMPI -> CSE-ID/AE-ID assigned by configuration */
 	struct ncfg_map targets;    /* target CSE-ID -> hex PSK */

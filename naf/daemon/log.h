@@ -1,15 +1,20 @@
 /*
- * log.h - gba-naf's log: one line per event on stderr, written with one
- * write(2) so lines of different threads never interleave.  Key material
- * never reaches it; B-TIDs and node ids do (they are identifiers, not keys).
+ * log.h - gba-naf's log: the process's gba_log (lib/daemon/gba_log.h: one
+ * write(2) per line, journal, terminal or plain form, control characters
+ * replaced), set up by main.c from [log] level, and short names for its
+ * calls.  Key material never reaches it; B-TIDs and node ids do (they are
+ * identifiers, not keys).
  */
 #ifndef GBA_NAF_LOG_H
 #define GBA_NAF_LOG_H
 
-void nlog_init(int debug);
-void nlog(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define nlog_info(...) nlog("info", __VA_ARGS__)
-#define nlog_warn(...) nlog("warn", __VA_ARGS__)
-void nlog_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#include "gba_log.h"
+
+extern struct gba_log naf_log;
+
+#define nlog_debug(...) gba_log_msg(&naf_log, GBA_LOG_DEBUG, __VA_ARGS__)
+#define nlog_info(...) gba_log_msg(&naf_log, GBA_LOG_INFO, __VA_ARGS__)
+#define nlog_warn(...) gba_log_msg(&naf_log, GBA_LOG_WARN, __VA_ARGS__)
+#define nlog_error(...) gba_log_msg(&naf_log, GBA_LOG_ERROR, __VA_ARGS__)
 
 #endif /* GBA_NAF_LOG_H */

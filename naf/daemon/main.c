@@ -25,10 +25,17 @@
 
 #include "config.h"
 #include "gba_cli.h"
+#include "gba_log_dia.h"
+#include "gba_notify.h"
 #include "http_util.h"
 #include "log.h"
 #include "ua.h"
 #include "ua_server.h"
+
+/* The process's log (log.h); main() sets it up from [log] once the
+ * configuration is read.  The Diameter node's lines join it after "zn: ". */
+struct gba_log naf_log = { .prog = "gba-naf", .level = GBA_LOG_INFO, .fd = 2 };
+static struct gba_log_dia zn_log = { &naf_log, "zn" };
 
 static void usage(FILE *out)
 {
@@ -106,7 +113,7 @@ static gba_err open_kek(const struct naf_config *cfg, struct gba_kek **kek)
 	err = gba_kek_open(kek, cfg->keys_kek, cfg->keys_pin_file,
 			   cfg->keys_module[0] ? cfg->keys_module : NULL, why, sizeof(why));
 	if (err)
-		fprintf(stderr, "gba-naf: keys.kek: %s\n", why[0] ? why : gba_strerror(err));
+		nlog_error("keys.kek: %s", why[0] ? why : gba_strerror(err));
 	return err;
 }
 
@@ -137,6 +144,8 @@ static gba_err open_zn(struct naf_svc *s, const struct naf_config *cfg, struct g
 		.transport = (enum gba_dia_transport)cfg->zn_transport,
 		.tls_cert = cfg->zn_tls_cert, .tls_key = cfg->zn_tls_key, .tls_ca = cfg->zn_tls_ca,
 		.http_version = (enum gba_naf_http_version)cfg->zn_http_version,
+		.log = gba_log_dia_line, .log_arg = &zn_log,
+		.log_level = gba_log_dia_level(cfg->log_level),
 	};
 	gba_err err = gba_naf_id(s->naf_id_digest, sizeof(s->naf_id_digest),
 				 &s->naf_id_digest_len, cfg->fqdn, strlen(cfg->fqdn),
@@ -154,8 +163,8 @@ static int listen_addr(const char *name, const char *listen, struct sockaddr_sto
 	if (!strcmp(listen, "off") || !listen[0])
 		return 0;
 	if (parse_listen(listen, ss, len) || (!strcmp(name, "admin") && !is_loopback(ss))) {
-		fprintf(stderr, "gba-naf: %s listen %s: not host:port%s\n", name, listen,
-			strcmp(name, "admin") ? "" : " on loopback");
+		nlog_error("%s listen %s: not host:port%s", name, listen,
+			   strcmp(name, "admin") ? "" : " on loopback");
 		return -1;
 	}
 	return 1;
@@ -182,7 +191,7 @@ static struct MHD_Daemon *start_admin(const struct naf_config *cfg, struct naf_s
 						MHD_OPTION_CONNECTION_LIMIT, 64u,
 						MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
 	if (!d) {
-		fprintf(stderr, "gba-naf: cannot start the admin listener on %s\n", cfg->admin_listen);
+		nlog_error("cannot start the admin listener on %s", cfg->admin_listen);
 		*bad = 1;
 	} else {
 		nlog_info("admin listening on %s", cfg->admin_listen);
@@ -215,8 +224,7 @@ static struct ua_server *start_ua(const char *name, const char *listen,
 	}
 	o.addr = &ss;
 	if (ua_server_start(&u, &o, s, err, sizeof(err))) {
-		fprintf(stderr, "gba-naf: cannot start the %s listener on %s: %s\n", name, listen,
-			err);
+		nlog_error("cannot start the %s listener on %s: %s", name, listen, err);
 		*bad = 1;
 		return NULL;
 	}
@@ -295,18 +303,18 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	nlog_init(cfg->log_debug);
+	gba_log_init(&naf_log, "gba-naf", cfg->log_level, GBA_LOG_IMPI_PLAIN);
 	s.cfg = cfg;
 	struct gba_kek *kek = NULL;
 	gba_err err = open_kek(cfg, &kek);
 	if (!err && (err = ks_open(&s.ks, cfg->store_uri)))
-		fprintf(stderr, "gba-naf: key store %s: %s\n", cfg->store_uri, gba_strerror(err));
+		nlog_error("key store %s: %s", cfg->store_uri, gba_strerror(err));
 	if (!err && kek)
 		ks_set_kek(s.ks, kek);
 	if (!err && (err = nonces_new(&s.nonces, 65536, cfg->nonce_lifetime)))
-		fprintf(stderr, "gba-naf: %s\n", gba_strerror(err));
+		nlog_error("%s", gba_strerror(err));
 	if (!err && (err = open_zn(&s, cfg, kek)))
-		fprintf(stderr, "gba-naf: Zn: %s\n", gba_strerror(err));
+		nlog_error("Zn: %s", gba_strerror(err));
 	struct MHD_Daemon *admin = NULL;
 	if (!err) {
 		fit_descriptors(cfg);
@@ -316,7 +324,9 @@ int main(int argc, char **argv)
 		admin = start_admin(cfg, &s, &bad);
 		if (!bad) {
 			nlog_info("NAF %s ready", cfg->fqdn);
+			gba_notify_ready("serving");
 			serve(&s);
+			gba_notify_stopping("stopping");
 			rc = 0;
 		}
 	}

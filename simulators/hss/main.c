@@ -24,6 +24,8 @@
 #include <gba/subscriber_db.h>
 #include <gba/util.h>
 #include "gba_cli.h"
+#include "gba_log_dia.h"
+#include "gba_notify.h"
 
 
 struct hss_options {
@@ -35,7 +37,7 @@ struct hss_options {
 	const char *kek, *pin_file, *kek_module;   /* wrapped K and OPc */
 	unsigned ind;
 	unsigned threads;
-	enum gba_dia_log_level log_level;
+	enum gba_log_level log_level;
 	enum gba_dia_transport transport;
 	const char *tls_cert, *tls_key, *tls_ca;
 	int create_db;   /* --create-db: a missing --db becomes an empty database */
@@ -117,17 +119,6 @@ static int parse_listen(const char *s, struct hss_options *o)
 	return 0;
 }
 
-static int parse_level(const char *s, enum gba_dia_log_level *level)
-{
-	for (int l = GBA_DIA_LOG_DEBUG; l <= GBA_DIA_LOG_ERROR; l++) {
-		if (!strcmp(s, gba_dia_log_level_name((enum gba_dia_log_level)l))) {
-			*level = (enum gba_dia_log_level)l;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 /* 32 hex digits: the RAND every vector gets. */
 static int parse_rand(const char *s, struct hss_options *o)
 {
@@ -179,7 +170,10 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 		case 'r': o->realm = optarg; break;
 		case 'n': if (parse_uint(optarg, GBA_IND_SLOTS_MAX - 1, &o->ind)) bad = "--ind"; break;
 		case 't': if (parse_uint(optarg, 64, &o->threads) || !o->threads) bad = "--threads"; break;
-		case 'L': if (parse_level(optarg, &o->log_level)) bad = "--log-level"; break;
+		case 'L':
+			if (gba_log_level_parse(optarg, &o->log_level))
+				bad = "--log-level";
+			break;
 		case 'T':
 			if (gba_dia_transport_parse(optarg, &o->transport))
 				bad = "--zh.transport";
@@ -223,18 +217,10 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 	return 0;
 }
 
-/* One write per line, so that lines of different threads never mix. */
-static void log_line(void *arg, enum gba_dia_log_level level, const char *line)
-{
-	char out[1200];
-	int n;
-
-	(void)arg;
-	n = snprintf(out, sizeof(out), "gba-hss-sim: %s: %s\n", gba_dia_log_level_name(level),
-		     line);
-	if (n > 0)
-		(void)!write(2, out, (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1);
-}
+/* The log (lib/daemon/gba_log.h), set up in main(); the Diameter node's
+ * lines, freeDiameter's among them, go into it. */
+static struct gba_log hss_log;
+static struct gba_log_dia dia_log = { &hss_log, NULL };
 
 /* The AuC behind the MAR: a fresh vector, or a resynchronisation first. */
 static gba_err serve_mar(void *arg, const struct gba_zh_mar *mar, struct gba_av *av,
@@ -281,8 +267,9 @@ static int run(const struct hss_options *o, struct hss *h, const sigset_t *stop)
 		.tls_key = o->tls_key,
 		.tls_ca = o->tls_ca,
 		.threads = o->threads,
-		.log = log_line,
-		.log_level = o->log_level,
+		.log = gba_log_dia_line,
+		.log_arg = &dia_log,
+		.log_level = gba_log_dia_level(o->log_level),
 	};
 	struct gba_dia *dia = NULL;
 	gba_err err = gba_dia_open(&dia, &cfg);
@@ -293,15 +280,17 @@ static int run(const struct hss_options *o, struct hss *h, const sigset_t *stop)
 	if (!err)
 		err = gba_dia_start(dia);
 	if (err) {
-		fprintf(stderr, "gba-hss-sim: cannot start Diameter on %s:%u: %s\n", o->address,
-			o->port, gba_strerror(err));
+		gba_log_msg(&hss_log, GBA_LOG_ERROR, "cannot start Diameter on %s:%u: %s",
+			    o->address, o->port, gba_strerror(err));
 		gba_dia_close(dia);
 		return 1;
 	}
 	gba_dia_log(dia, GBA_DIA_LOG_INFO, "%s (realm %s) listening on %s:%u (%s), IND %u",
 		    o->identity, o->realm, o->address, o->port,
 		    gba_dia_transport_name(o->transport), o->ind);
+	gba_notify_ready("serving");
 	sigwait(stop, &sig);
+	gba_notify_stopping("stopping");
 	gba_dia_log(dia, GBA_DIA_LOG_INFO, "signal %d: stopping", sig);
 	gba_dia_close(dia);
 	return 0;
@@ -314,21 +303,21 @@ static int open_db(const struct hss_options *o, struct hss *h)
 	gba_err err = GBA_OK;
 
 	if (!o->create_db && access(o->db_path, F_OK) != 0) {
-		fprintf(stderr, "gba-hss-sim: subscriber database %s: %s (gba-subscriber add or "
-				"import makes it; --create-db starts with an empty one)\n",
-			o->db_path, strerror(errno));
+		gba_log_msg(&hss_log, GBA_LOG_ERROR, "subscriber database %s: %s (gba-subscriber "
+			    "add or import makes it; --create-db starts with an empty one)",
+			    o->db_path, strerror(errno));
 		return -1;
 	}
 	if (o->kek)
 		err = gba_kek_open(&h->kek, o->kek, o->pin_file, o->kek_module, why, sizeof(why));
 	if (err) {
-		fprintf(stderr, "gba-hss-sim: --kek: %s\n", *why ? why : gba_strerror(err));
+		gba_log_msg(&hss_log, GBA_LOG_ERROR, "--kek: %s", *why ? why : gba_strerror(err));
 		return -1;
 	}
 	err = gba_subdb_open_kek(&h->db, o->db_path, h->kek);
 	if (err) {
 		gba_subdb_kek_explain(o->db_path, h->kek, err, why, sizeof(why));
-		fprintf(stderr, "gba-hss-sim: subscriber database %s\n", why);
+		gba_log_msg(&hss_log, GBA_LOG_ERROR, "subscriber database %s", why);
 		gba_kek_close(h->kek);
 		h->kek = NULL;
 		return -1;
@@ -343,7 +332,7 @@ int main(int argc, char **argv)
 		.port = 3868,
 		.identity = "hss.gba.test",
 		.threads = 4,
-		.log_level = GBA_DIA_LOG_INFO,
+		.log_level = GBA_LOG_INFO,
 	};
 	struct hss h = { 0 };
 	sigset_t stop;
@@ -352,6 +341,7 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc > 0 ? 0 : 2;
+	gba_log_init(&hss_log, "gba-hss-sim", o.log_level, GBA_LOG_IMPI_PLAIN);
 	block_stop_signals(&stop);
 	if (open_db(&o, &h))
 		return 1;

@@ -11,6 +11,7 @@
  * --fault NAME: garbage | truncated | sw6f00 | mute (the card misbehaves)
  * --modem-fault: AT+CSIM/AT+CRSM/AT+CIMI answer ERROR
  * --quiet: do not log each command.
+ * --log-level LEVEL: debug, info (the default), warn or error.
  *
  * SIGTERM/SIGINT stop it cleanly; the state is saved after every change
  * anyway.  Logs name commands and status words, never data or keys.
@@ -24,18 +25,18 @@
 #include <string.h>
 
 #include "gba_cli.h"
+#include "gba_notify.h"
 #include "transport.h"
 
 static struct sim_signals sigs;
+static struct gba_log usim_log = { .prog = "gba-usim-sim", .level = GBA_LOG_INFO, .fd = 2 };
 
-void sim_log(const char *fmt, ...)
+void sim_log(enum gba_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("gba-usim-sim: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	gba_log_vmsg(&usim_log, level, fmt, ap);
 	va_end(ap);
 }
 
@@ -66,7 +67,7 @@ static void install_signals(void)
 static void log_line(void *ctx, const char *line)
 {
 	(void)ctx;
-	sim_log("%s", line);
+	sim_log(GBA_LOG_INFO, "%s", line);
 }
 
 static void usage(FILE *f)
@@ -74,6 +75,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: gba-usim-sim --profile FILE --state FILE "
 		   "(--vpcd [HOST:]PORT | --modem PATH)\n"
 		   "       [--fault garbage|truncated|sw6f00|mute] [--modem-fault] [--quiet]\n"
+		   "       [--log-level debug|info|warn|error]\n"
 		   "       gba-usim-sim -h|--help | -V|--version\n"
 		   "Exit status: 0 clean stop, 1 failure, 2 bad usage.\n");
 }
@@ -81,6 +83,7 @@ static void usage(FILE *f)
 struct options {
 	const char *profile, *state, *vpcd, *modem, *fault;
 	int modem_fault, quiet;
+	enum gba_log_level log_level;
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -93,6 +96,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "fault", required_argument, NULL, 'f' },
 		{ "modem-fault", no_argument, NULL, 'F' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "log-level", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -100,6 +104,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	o->log_level = GBA_LOG_INFO;
 	while ((c = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p': o->profile = optarg; break;
@@ -109,6 +114,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'f': o->fault = optarg; break;
 		case 'F': o->modem_fault = 1; break;
 		case 'q': o->quiet = 1; break;
+		case 'L':
+			if (gba_log_level_parse(optarg, &o->log_level)) {
+				fprintf(stderr, "gba-usim-sim: bad value for --log-level: %s\n",
+					optarg);
+				return -1;
+			}
+			break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': gba_cli_version("gba-usim-sim"); exit(0);
 		default: gba_cli_unknown("gba-usim-sim", lo, "hV"); return -1;
@@ -153,9 +165,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gba-usim-sim: unknown fault '%s'\n", o.fault);
 		return 2;
 	}
+	gba_log_init(&usim_log, "gba-usim-sim", o.log_level, GBA_LOG_IMPI_PLAIN);
 	e = usim_sim_open(o.profile, o.state, &sim);
 	if (e != GBA_OK) {
-		fprintf(stderr, "gba-usim-sim: cannot open the card: %s\n", gba_strerror(e));
+		sim_log(GBA_LOG_ERROR, "cannot open the card: %s", gba_strerror(e));
 		return 1;
 	}
 	usim_sim_set_fault(sim, fault);
@@ -172,7 +185,8 @@ int main(int argc, char **argv)
 	} else {
 		rc = modem_run(sim, o.modem, o.modem_fault, &sigs);
 	}
+	gba_notify_stopping("stopping");
 	usim_sim_close(sim);
-	sim_log("stopped, state saved");
+	sim_log(GBA_LOG_INFO, "stopped, state saved");
 	return rc;
 }

@@ -16,6 +16,7 @@
 
 #include <gba/util.h>
 
+#include "gba_notify.h"
 #include "transport.h"
 
 #define LINE_MAX_AT 1100
@@ -94,16 +95,19 @@ int modem_run(struct usim_sim *sim, const char *link_path, int fault_error,
 	int master = -1, slave = -1, rc = 0;
 
 	if (open_pty(&master, &slave, name, sizeof(name))) {
-		sim_log("modem: cannot create a pseudo-terminal: %s", strerror(errno));
+		sim_log(GBA_LOG_ERROR, "modem: cannot create a pseudo-terminal: %s",
+			strerror(errno));
 		rc = 1;
 		goto out;
 	}
 	if ((unlink(link_path) && errno != ENOENT) || symlink(name, link_path)) {
-		sim_log("modem: cannot link %s to %s: %s", link_path, name, strerror(errno));
+		sim_log(GBA_LOG_ERROR, "modem: cannot link %s to %s: %s", link_path, name,
+			strerror(errno));
 		rc = 1;
 		goto out;
 	}
-	sim_log("modem: %s -> %s", link_path, name);
+	sim_log(GBA_LOG_INFO, "modem: %s -> %s", link_path, name);
+	gba_notify_ready("modem on its pseudo-terminal");
 	modem_at_init(&m, sim, fault_error);
 	while (!sig->stop) {
 		struct pollfd p = { .fd = master, .events = POLLIN };

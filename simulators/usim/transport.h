@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "gba_log.h"
 #include "usim_sim.h"
 
 /* Flags the signal handlers set (main.c). */
@@ -19,8 +20,9 @@ struct sim_signals {
 	volatile sig_atomic_t removed;  /* SIGUSR1: card out; SIGUSR2: back in */
 };
 
-/* Print one log line on stderr ("gba-usim-sim: ..."); never key material. */
-void sim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One line to the log (main.c: lib/daemon/gba_log.h); never key material. */
+void sim_log(enum gba_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /*
  * Connect to vpcd at host:port (vpcd listens, the card connects), answer

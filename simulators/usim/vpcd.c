@@ -20,6 +20,7 @@
 
 #include <gba/util.h>
 
+#include "gba_notify.h"
 #include "transport.h"
 
 #define CTRL_OFF 0x00
@@ -123,7 +124,7 @@ static int on_control(struct usim_sim *sim, int fd, uint8_t code)
 		n = usim_sim_atr(sim, atr, sizeof(atr));
 		return send_msg(fd, atr, n);
 	default:
-		sim_log("vpcd: unknown control code %02X ignored", code);
+		sim_log(GBA_LOG_WARN, "vpcd: unknown control code %02X ignored", code);
 		return 0;
 	}
 }
@@ -143,7 +144,7 @@ static int on_message(struct usim_sim *sim, int fd)
 	if (len == 1)
 		return on_control(sim, fd, msg[0]);
 	if (usim_sim_apdu(sim, msg, len, rapdu, sizeof(rapdu), &rlen) == GBA_ERR_STORE)
-		sim_log("state could not be saved");
+		sim_log(GBA_LOG_ERROR, "state could not be saved");
 	rc = rlen ? send_msg(fd, rapdu, rlen) : 0;   /* mute card: no answer */
 	gba_wipe(rapdu, sizeof(rapdu));
 	gba_wipe(msg, sizeof(msg));
@@ -161,7 +162,7 @@ static void serve(struct usim_sim *sim, int fd, struct sim_signals *sig)
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n > 0 && on_message(sim, fd)) {
-			sim_log("vpcd: connection closed");
+			sim_log(GBA_LOG_INFO, "vpcd: connection closed");
 			break;
 		}
 	}
@@ -177,23 +178,24 @@ int vpcd_run(struct usim_sim *sim, const char *host, const char *port,
 
 		if (sig->removed) {
 			if (!was_removed)
-				sim_log("card removed (SIGUSR2 inserts it again)");
+				sim_log(GBA_LOG_INFO, "card removed (SIGUSR2 inserts it again)");
 			was_removed = 1;
 			poll(NULL, 0, POLL_MS);
 			continue;
 		}
 		if (was_removed)
-			sim_log("card inserted");
+			sim_log(GBA_LOG_INFO, "card inserted");
 		was_removed = 0;
 		fd = connect_to(host, port);
 		if (fd < 0) {
 			if (!waiting_logged)
-				sim_log("vpcd: waiting for %s:%s", host, port);
+				sim_log(GBA_LOG_INFO, "vpcd: waiting for %s:%s", host, port);
 			waiting_logged = 1;
 			poll(NULL, 0, POLL_MS);
 			continue;
 		}
-		sim_log("vpcd: connected to %s:%s", host, port);
+		sim_log(GBA_LOG_INFO, "vpcd: connected to %s:%s", host, port);
+		gba_notify_ready("card in the reader");
 		waiting_logged = 0;
 		usim_sim_reset(sim);
 		serve(sim, fd, sig);

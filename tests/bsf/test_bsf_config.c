@@ -111,8 +111,8 @@ static void test_good_file(void **state)
 	assert_int_equal(cfg.max_body_size, 0);
 	assert_int_equal(cfg.rspauth_body, RSPAUTH_BODY_RESPONSE);
 	assert_string_equal(cfg.store_uri, "redis://127.0.0.1:6379/2");
-	assert_int_equal(cfg.log_impi, LOG_IMPI_HASH);
-	assert_int_equal(cfg.log_level, LOG_LVL_DEBUG);
+	assert_int_equal(cfg.log_impi, GBA_LOG_IMPI_HASH);
+	assert_int_equal(cfg.log_level, GBA_LOG_DEBUG);
 }
 
 static void test_bad_lines(void **state)

@@ -65,9 +65,9 @@ static const char GUSS[] =
 static char dir[64];
 static struct gba_session_store *store;
 /* Set directly, a level above error: the fuzzer's output stays quiet. */
-static struct bsf_log blog = {
-	.level = (enum log_level)(LOG_LVL_ERROR + 1),
-	.impi_mode = LOG_IMPI_HIDE,
+static struct gba_log blog = {
+	.level = GBA_LOG_OFF,
+	.impi_mode = GBA_LOG_IMPI_HIDE,
 	.fd = 2,
 };
 static struct bsf_metrics metrics;
