@@ -292,6 +292,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	nlog_init(cfg->log_debug);
 	s.cfg = cfg;
+	naf_metrics_init(&s.metrics);
 	struct gba_kek *kek = NULL;
 	gba_err err = open_kek(cfg, &kek);
 	if (!err && (err = ks_open(&s.ks, cfg->store_uri)))
@@ -323,6 +324,7 @@ int main(int argc, char **argv)
 	nonces_free(s.nonces);
 	ks_close(s.ks);
 	gba_kek_close(kek);
+	naf_metrics_free(&s.metrics);
 	nlog_info("stopped");
 	free(cfg);
 	return rc;
