@@ -158,7 +158,8 @@ static void write_store(struct gba_prom *p, struct naf_svc *s)
 	gba_prom_gauge(p, "gba_naf_store_writable",
 		       "0 while the key store cannot write (disk full): enrolments get 503.",
 		       !atomic_load_explicit(&s->store_down, memory_order_relaxed));
-	gba_prom_family(p, name, "counter", "Key store writes that failed, by reason.");
+	gba_prom_family(p, name, "counter",
+			"Enrolment and key registration writes that failed, by reason.");
 	gba_prom_sample(p, name, GBA_PROM_LABELS({ "reason", "unwritable" }),
 			load(&s->metrics.store_failures[0]));
 	gba_prom_sample(p, name, GBA_PROM_LABELS({ "reason", "error" }),
