@@ -538,6 +538,14 @@ def main():
             st, h, j = digest_raw(nb, authorization(fake_btid(), nonce_of(h)))
             c("zn.transport = nbsp: unknown B-TID (Nbsp 404) -> 401 with a fresh challenge",
               st == 401, (st, j))
+            m = page(nb["admin"])
+            c("zn.transport = nbsp: metrics count Zn by transport nbsp, no Diameter peer",
+              m.get("gba_naf_zn_requests_total", transport="nbsp") >= 2 and
+              m.get("gba_naf_zn_fetches_total", transport="nbsp", result="unknown_btid") == 1
+              and not m.labels("gba_diameter_peer_up"),
+              (m.labels("gba_naf_zn_requests_total"), m.get("gba_naf_zn_fetches_total",
+                                                            transport="nbsp",
+                                                            result="unknown_btid")))
             code = procs.stop("naf-nbsp")
             c("naf-nbsp: SIGTERM, exit 0", code == 0, f"exit {code}")
             naf = env.start_naf()
