@@ -168,11 +168,30 @@ def test_metrics(checks, tools, procs, bsf, hss_bin, state):
                  f"({rs} resync)", all(v == want.get(k, 1) for k, v in got.items()), str(got))
 
 
+def freeze(proc, timeout=2.0):
+    """SIGSTOP, then wait until every thread of proc is stopped (state T in
+    /proc): kill() returns before the threads have stopped, and a thread
+    still running could answer one more MAR (the frozen check's rare 401)."""
+    proc.send_signal(signal.SIGSTOP)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            states = []
+            for tid in os.listdir(f"/proc/{proc.pid}/task"):
+                with open(f"/proc/{proc.pid}/task/{tid}/stat") as f:
+                    states.append(f.read().rsplit(")", 1)[1].split()[0])
+        except OSError:
+            states = []
+        if states and all(st in "tT" for st in states):
+            return
+        time.sleep(0.01)
+
+
 def test_hss_trouble(checks, tools, procs, bsf, hss_bin, db, hss_port, state):
     # Frozen: connected but silent.  The MAA never comes; the BSF gives up.
     pending = bsf.metrics().get("gba_bsf_challenges_pending")
     hss = procs.procs["hss"]
-    hss.send_signal(signal.SIGSTOP)
+    freeze(hss)
     t0 = time.monotonic()
     try:
         status, hdrs, body = first_request(bsf)
@@ -218,7 +237,7 @@ def test_bounded_stop(checks, tools, procs, db, hss_port):
     if not checks.check("bounded stop: a second BSF gets vectors", wait_for_vectors(bsf)):
         return
     hss = procs.procs["hss"]
-    hss.send_signal(signal.SIGSTOP)
+    freeze(hss)
     try:
         stuck = threading.Thread(target=lambda: first_request(bsf), daemon=True)
         stuck.start()
