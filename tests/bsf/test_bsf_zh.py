@@ -293,6 +293,15 @@ def main():
         checks.check("the Diameter node logs into the BSF's log", "zh:" in log)
         checks.check("the log never shows K or OPc", bsfenv.K not in log and bsfenv.OPC not in log)
         bsf.check_clean_stop(checks)
+        up = None
+        for _ in range(50):
+            up = promtext.scrape(f"http://127.0.0.1:{procs.hss_metrics}/metrics").get(
+                "gba_diameter_peer_up", peer=BSF_ID)
+            if up != 1:
+                break
+            time.sleep(0.1)
+        print(f"     (the HSS's gba_diameter_peer_up of the stopped BSF: {up})")
+        checks.check("BSF stopped: the HSS no longer shows it up", up in (0, None), str(up))
     checks.finish()
 
 
