@@ -20,8 +20,14 @@
 
 #include "admin.h"
 #include "config.h"
+#include "gba_prom.h"
+#if defined(BSF_HAVE_ZH) || defined(BSF_HAVE_ZN)
+#include <gba/diameter_metrics.h>
+#endif
 
-#define METRICS_BUF 16384
+/* The BSF's own families take some 8 KiB; the Diameter node's grow with
+ * its peers (at most 512 series of about 130 octets). */
+#define METRICS_BUF (128 * 1024)
 #define SESSION_JSON_MAX 2048
 #define SESSIONS_PREFIX "/sessions/"
 #define NO_SESSION "{\"error\":\"no such session\"}\n"
@@ -147,6 +153,21 @@ static double cpu_seconds(void)
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+/* gba_build_info, the BSF's families, then its Diameter node's (Zh, Zn). */
+static size_t render(struct admin_http *a, const struct metrics_gauges *g, char *buf,
+		     size_t size)
+{
+	struct gba_prom p;
+
+	gba_prom_init(&p, buf, size);
+	gba_prom_build_info(&p, "gba-bsf");
+	metrics_write(&p, a->ctx.metrics, g);
+#if defined(BSF_HAVE_ZH) || defined(BSF_HAVE_ZN)
+	gba_dia_metrics_write(a->ctx.dia, &p);
+#endif
+	return gba_prom_end(&p);
+}
+
 static enum MHD_Result serve_metrics(struct admin_http *a, struct MHD_Connection *conn)
 {
 	struct metrics_gauges g = { 0 };
@@ -163,7 +184,7 @@ static enum MHD_Result serve_metrics(struct admin_http *a, struct MHD_Connection
 	buf = malloc(METRICS_BUF);
 	if (!buf)
 		return MHD_NO;
-	len = metrics_render(a->ctx.metrics, &g, buf, METRICS_BUF);
+	len = render(a, &g, buf, METRICS_BUF);
 	ret = len ? reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", buf, len)
 		  : reply_text(conn, 500, "metrics do not fit\n");
 	free(buf);

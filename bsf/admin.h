@@ -2,7 +2,8 @@
  * admin.h - the BSF's admin port: a second, small HTTP server (by default
  * on 127.0.0.1 only) for operators and tests.
  *
- *   GET /metrics          Prometheus text format (see metrics.h)
+ *   GET /metrics          Prometheus text format: gba_build_info, metrics.h's
+ *                         families, the Diameter node's (gba/diameter_metrics.h)
  *   GET /sessions/<B-TID> JSON metadata of a live session: B-TID, IMPI,
  *                         created, expiry, GBA type.  Never Ks.  404 when
  *                         unknown or expired.  The B-TID may be
@@ -21,12 +22,15 @@
 #include "gba_log.h"
 #include "metrics.h"
 
+struct gba_dia;
+
 struct admin_ctx {
 	struct gba_session_store *store;
 	struct challenge_table *pending;
 	const struct bsf_metrics *metrics;
 	const struct gba_log *log;
 	time_t start_time;
+	struct gba_dia *dia;   /* the Diameter node (Zh, Zn), for its metrics; or NULL */
 };
 
 struct admin_http;

@@ -570,9 +570,21 @@ static int open_parts(struct bsf *b)
 	return 0;
 }
 
+/* The process's Diameter node, for the admin port's metrics: Zn's (which
+ * Zh shares), or else the one the Zh source opened. */
+static struct gba_dia *diameter_node(struct bsf *b)
+{
+#ifdef BSF_HAVE_ZH
+	if (!b->dia && b->cfg.av_source == AV_SOURCE_ZH)
+		return av_source_zh_dia(b->av);
+#endif
+	return b->dia;
+}
+
 static int start_servers(struct bsf *b)
 {
-	struct admin_ctx actx = { b->store, b->pending, &b->metrics, &b->log, time(NULL) };
+	struct admin_ctx actx = { b->store, b->pending, &b->metrics, &b->log, time(NULL),
+				  diameter_node(b) };
 	char err[CFG_ERR_MAX];
 
 	if (ub_http_start(&b->http, &b->ub, &b->cfg, &b->log, err, sizeof(err)) ||

@@ -12,6 +12,8 @@
 
 #include <gba/session_store.h>
 
+#include "gba_prom.h"
+
 /* Why a Ub request did not end in a session. */
 enum bsf_cause {
 	CAUSE_NONE = 0,
@@ -89,9 +91,14 @@ struct metrics_gauges {
 	uint64_t start_time;        /* Unix seconds */
 };
 
+/* Append the BSF's own families to p (the admin port adds gba_build_info
+ * and the Diameter node's around them). */
+void metrics_write(struct gba_prom *p, const struct bsf_metrics *m,
+		   const struct metrics_gauges *g);
+
 /*
- * Render everything as Prometheus text format 0.0.4 into out.  Returns
- * the length, or 0 when out is too small.
+ * Render the BSF's own families as Prometheus text format 0.0.4 into out.
+ * Returns the length, or 0 when out is too small.
  */
 size_t metrics_render(const struct bsf_metrics *m, const struct metrics_gauges *g,
 		      char *out, size_t out_size);

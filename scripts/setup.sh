@@ -21,6 +21,8 @@ PACKAGES=(
   libcmocka-dev libosmocore-dev tshark
   # Nbsp_GBA bodies checked against tests/zn/nbsp_gba.schema.json
   python3-jsonschema
+  # the daemons' /metrics parsed as Prometheus reads it
+  python3-prometheus-client
   # smart cards: a private pcscd with the virtual reader the USIM simulator
   # plugs into; ss (iproute2) lets the harness watch the vpcd port
   pcscd vsmartcard-vpcd libpcsclite-dev iproute2

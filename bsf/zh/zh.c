@@ -149,3 +149,8 @@ gba_err av_source_zh_open(struct av_source **out, const struct zh_config *cfg)
 	*out = &z->base;
 	return GBA_OK;
 }
+
+struct gba_dia *av_source_zh_dia(struct av_source *src)
+{
+	return src ? ((struct av_zh *)src)->dia : NULL;
+}

@@ -69,4 +69,8 @@ struct zh_config {
  */
 gba_err av_source_zh_open(struct av_source **out, const struct zh_config *cfg);
 
+/* The Diameter node the source uses (its own or the shared one): for the
+ * node's metrics.  src must be a Zh source. */
+struct gba_dia *av_source_zh_dia(struct av_source *src);
+
 #endif /* GBA_BSF_ZH_H */

@@ -8,8 +8,11 @@
  *   GET    /admin/nodes/<kmid>   an enrolment (with Km's check value, no key)
  *   GET    /admin/stats          counts of nodes, keys, revocations, Zn fetches,
  *                                and each Ua port's connections
+ *   GET    /metrics              the same and more in the Prometheus text format
+ *                                (naf_metrics.h)
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -68,6 +71,33 @@ static enum MHD_Result stats(struct naf_svc *s, struct MHD_Connection *c)
 	return reply_json(c, MHD_HTTP_OK, buf, NULL);
 }
 
+/* The Diameter node's families grow with its peers: room for 512 series. */
+#define METRICS_MAX (128 * 1024)
+
+static enum MHD_Result metrics(struct naf_svc *s, struct MHD_Connection *c)
+{
+	char *buf = malloc(METRICS_MAX);
+	size_t len = buf ? naf_metrics_render(s, buf, METRICS_MAX) : 0;
+	struct MHD_Response *r = len ? MHD_create_response_from_buffer(len, buf,
+								       MHD_RESPMEM_MUST_FREE)
+				     : NULL;
+	enum MHD_Result ret;
+
+	if (!r) {
+		struct svc_error e = { 500, "internal", "the metrics do not fit" };
+		free(buf);
+		return reply_error(c, &e);
+	}
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				    "text/plain; version=0.0.4; charset=utf-8") != MHD_YES) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result revoke(struct naf_svc *s, struct MHD_Connection *c, const char *method,
 			      const char *who)
 {
@@ -108,6 +138,8 @@ enum MHD_Result admin_handler(void *cls, struct MHD_Connection *c, const char *u
 		return node_info(s, c, url + strlen(NODES));
 	} else if (!strcmp(url, "/admin/stats") && !strcmp(method, "GET")) {
 		return stats(s, c);
+	} else if (!strcmp(url, "/metrics") && !strcmp(method, "GET")) {
+		return metrics(s, c);
 	}
 	return reply_error(c, &e);
 }

@@ -305,6 +305,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	gba_log_init(&naf_log, "gba-naf", cfg->log_level, GBA_LOG_IMPI_PLAIN);
 	s.cfg = cfg;
+	naf_metrics_init(&s.metrics);
 	struct gba_kek *kek = NULL;
 	gba_err err = open_kek(cfg, &kek);
 	if (!err && (err = ks_open(&s.ks, cfg->store_uri)))
@@ -338,6 +339,7 @@ int main(int argc, char **argv)
 	nonces_free(s.nonces);
 	ks_close(s.ks);
 	gba_kek_close(kek);
+	naf_metrics_free(&s.metrics);
 	nlog_info("stopped");
 	free(cfg);
 	return rc;

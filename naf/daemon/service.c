@@ -58,6 +58,8 @@ void svc_store_result(struct naf_svc *s, gba_err err)
 {
 	int down = err == GBA_ERR_STORE_UNWRITABLE;
 
+	if (err)
+		naf_metrics_store_failure(&s->metrics, down);
 	if (err && !down)
 		return;   /* another failure says nothing about the disk */
 	if (atomic_load_explicit(&s->store_down, memory_order_relaxed) == down ||
@@ -89,10 +91,20 @@ static int dump(json_t *o, char *buf, size_t size)
 	return 0;
 }
 
+/* A key over Zn (or libgba-naf's cache), counted by result. */
+static gba_err fetch_key(struct naf_svc *s, const char *btid, const uint8_t *naf_id,
+			 size_t naf_id_len, struct gba_naf_key *key)
+{
+	gba_err err = gba_naf_fetch_key(s->zn, btid, naf_id, naf_id_len, key);
+
+	naf_metrics_zn(&s->metrics, err);
+	return err;
+}
+
 gba_err svc_digest_key(struct naf_svc *s, const char *btid, int uicc, uint8_t out[32])
 {
 	struct gba_naf_key key;
-	gba_err err = gba_naf_fetch_key(s->zn, btid, s->naf_id_digest, s->naf_id_digest_len, &key);
+	gba_err err = fetch_key(s, btid, s->naf_id_digest, s->naf_id_digest_len, &key);
 	if (!err && uicc && !key.has_int_naf)
 		err = GBA_ERR_NOT_FOUND;
 	if (!err)
@@ -136,7 +148,7 @@ gba_err svc_node_key(struct naf_svc *s, const char *btid, const uint8_t *ua_id,
 	memcpy(naf_id, s->naf_id_km, len);
 	if (ua_id)
 		memcpy(naf_id + len - 5, ua_id, 5);
-	err = gba_naf_fetch_key(s->zn, btid, naf_id, len, key);
+	err = fetch_key(s, btid, naf_id, len, key);
 	if (err)
 		return err;
 	node_id_for(s, key, node_id);

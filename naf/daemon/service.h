@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "keystore.h"
+#include "naf_metrics.h"
 #include "nonces.h"
 #include "request.h"
 
@@ -32,6 +33,7 @@ struct naf_svc {
 	uint8_t naf_id_km[GBA_NAF_ID_MAX];       /* FQDN || the configured Ua id */
 	size_t naf_id_km_len;
 	atomic_int store_down;   /* the key store refuses writes (logged once) */
+	struct naf_metrics metrics;   /* /metrics on the admin port */
 };
 
 /* Map a Zn (or store) error to what the caller is told. */

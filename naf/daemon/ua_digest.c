@@ -143,6 +143,15 @@ static enum MHD_Result success(struct MHD_Connection *c, const struct checked *k
 	return reply_json(c, MHD_HTTP_OK, json, "Authentication-Info", info, NULL);
 }
 
+/* Count the answer to a digest Ua request (result "ok", "challenge" or
+ * its error code), and return it. */
+static enum MHD_Result counted(struct naf_svc *s, enum naf_request req, const char *result,
+			       enum MHD_Result rc)
+{
+	naf_metrics_ua(&s->metrics, NAF_UA_DIGEST, req, result);
+	return rc;
+}
+
 static enum MHD_Result authenticate(struct naf_svc *s, struct MHD_Connection *c,
 				    const char *url, const char *method, const char *auth,
 				    const struct req *rq)
@@ -155,38 +164,42 @@ static enum MHD_Result authenticate(struct naf_svc *s, struct MHD_Connection *c,
 	if (len > GBA_DIGEST_HEADER_MAX ||
 	    gba_digest_parse_credentials(auth, len, scratch, sizeof(scratch), &k.cr)) {
 		e = (struct svc_error){ 400, "bad_authorization", "the Authorization header does not parse" };
-		return reply_error(c, &e);
+		return counted(s, NAF_REQ_ENROL, e.code, reply_error(c, &e));
 	}
 	const char *bad = check_form(s, url, &k);
 	if (bad) {
 		nlog_info("digest Ua refused: %s", bad);
 		e = (struct svc_error){ 400, "bad_authorization", bad };
-		return reply_error(c, &e);
+		return counted(s, NAF_REQ_ENROL, e.code, reply_error(c, &e));
 	}
 	if (nonces_take(s->nonces, k.cr.nonce.ptr, k.cr.nonce.len)) {
 		nlog_info("digest Ua: nonce unknown, expired or replayed (B-TID %s)", k.btid);
 		e = (struct svc_error){ 401, "nonce_invalid", "the nonce is unknown, expired or already used" };
-		return challenge(s, c, &e);
+		return counted(s, NAF_REQ_ENROL, e.code, challenge(s, c, &e));
 	}
 	gba_err err = svc_digest_key(s, k.btid, k.uicc, ks);
 	if (err) {
 		e = svc_zn_error(err);
 		nlog_info("digest Ua: B-TID %s: %s", k.btid, e.code);
-		return e.status == 401 ? challenge(s, c, &e) : reply_error(c, &e);
+		return counted(s, NAF_REQ_ENROL, e.code,
+			       e.status == 401 ? challenge(s, c, &e) : reply_error(c, &e));
 	}
 	if (verify(&k, method, rq, ks)) {
 		gba_wipe(ks, sizeof(ks));
 		nlog_info("digest Ua: wrong response for B-TID %s", k.btid);
 		e = (struct svc_error){ 401, "wrong_credentials", "the digest response does not verify" };
-		return challenge(s, c, &e);
+		return counted(s, NAF_REQ_ENROL, e.code, challenge(s, c, &e));
 	}
 	enum MHD_Result rc;
-	if (svc_enrol(s, k.btid, NULL, k.uicc, json, sizeof(json), &e))
+	const char *result = "ok";
+	if (svc_enrol(s, k.btid, NULL, k.uicc, json, sizeof(json), &e)) {
 		rc = e.status == 401 ? challenge(s, c, &e) : reply_error(c, &e);
-	else
+		result = e.code;
+	} else {
 		rc = success(c, &k, ks, json);
+	}
 	gba_wipe(ks, sizeof(ks));
-	return rc;
+	return counted(s, NAF_REQ_ENROL, result, rc);
 }
 
 enum MHD_Result ua_digest_handler(void *cls, struct MHD_Connection *c, const char *url,
@@ -202,19 +215,19 @@ enum MHD_Result ua_digest_handler(void *cls, struct MHD_Connection *c, const cha
 	struct svc_error e;
 	if (rq->too_big) {
 		e = (struct svc_error){ 413, "too_large", "the request body is too large" };
-		return reply_error(c, &e);
+		return counted(s, NAF_REQ_OTHER, e.code, reply_error(c, &e));
 	}
 	if (strcmp(url, "/m2m/enrol")) {
 		e = (struct svc_error){ 404, "not_found", "Digest Ua serves POST /m2m/enrol" };
-		return reply_error(c, &e);
+		return counted(s, NAF_REQ_OTHER, e.code, reply_error(c, &e));
 	}
 	if (strcmp(method, "POST") && strcmp(method, "GET")) {
 		e = (struct svc_error){ 405, "method", "use POST" };
-		return reply_error(c, &e);
+		return counted(s, NAF_REQ_OTHER, e.code, reply_error(c, &e));
 	}
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						       MHD_HTTP_HEADER_AUTHORIZATION);
 	if (!auth)
-		return challenge(s, c, NULL);
+		return counted(s, NAF_REQ_ENROL, "challenge", challenge(s, c, NULL));
 	return authenticate(s, c, url, method, auth, rq);
 }

@@ -215,24 +215,31 @@ int ua_tls_psk(void *cls, const struct MHD_Connection *c, const char *username,
 	uint8_t key[64];
 	size_t len = 0;
 	int n = -1;
+	enum naf_psk_refusal why = NAF_PSK_BAD_IDENTITY;
 	if (!sni_ok(s, tls_of(c))) {
 		nlog_info("TLS-PSK refused: no SNI, or SNI is not %s", s->cfg->fqdn);
+		naf_metrics_psk_refused(&s->metrics, NAF_PSK_SNI);
 		return refuse(tls_of(c), GNUTLS_A_UNRECOGNIZED_NAME);
 	}
 	struct psk_id id = psk_id_parse(username);
 	if (id.who == PSK_NODE || id.who == PSK_NODE_UICC) {
 		n = node_psk(s, tls_of(c), &id, key);
+		why = NAF_PSK_NO_KEY;
 	} else if (id.who == PSK_TARGET) {
 		n = svc_target_psk(s, id.name, key, sizeof(key), &len) ? -1 : (int)len;
 		if (n < 0)
 			nlog_info("TLS-PSK refused: %s is not a configured target", id.name);
+		why = NAF_PSK_NOT_TARGET;
 	} else {
 		nlog_info("TLS-PSK refused: bad psk_identity (%s)", id.why);
 	}
-	if (n < 0)
+	if (n < 0) {
+		naf_metrics_psk_refused(&s->metrics, why);
 		return refuse(tls_of(c), GNUTLS_A_UNKNOWN_PSK_IDENTITY);
+	}
 	if (wrong_binder(tls_of(c), key, (size_t)n)) {
 		gba_wipe(key, sizeof(key));
+		naf_metrics_psk_refused(&s->metrics, NAF_PSK_WRONG_BINDER);
 		nlog_info("TLS-PSK handshake failed: the client's TLS 1.3 binder does not verify "
 			  "under %s (decrypt_error sent)",
 			  id.who == PSK_TARGET ? "the target's PSK" : "Km for this NAF_Id");
@@ -247,6 +254,21 @@ int ua_tls_psk(void *cls, const struct MHD_Connection *c, const char *username,
 	return *psk ? 0 : -1;
 }
 
+/* The Ua protocol of the connection's handshake (the metrics' ua label). */
+static enum naf_ua ua_of(gnutls_session_t ss)
+{
+	return ss && gnutls_protocol_get_version(ss) == GNUTLS_TLS1_3 ? NAF_UA_TLS13 : NAF_UA_TLS12;
+}
+
+/* Count the answer to a TLS-PSK Ua request (result "ok" or its error
+ * code), and return it. */
+static enum MHD_Result counted(struct naf_svc *s, gnutls_session_t ss, enum naf_request req,
+			       const char *result, enum MHD_Result rc)
+{
+	naf_metrics_ua(&s->metrics, ua_of(ss), req, result);
+	return rc;
+}
+
 static enum MHD_Result register_key(struct naf_svc *s, struct MHD_Connection *c,
 				    gnutls_session_t ss, const struct psk_id *id,
 				    const struct req *rq)
@@ -257,14 +279,15 @@ static enum MHD_Result register_key(struct naf_svc *s, struct MHD_Connection *c,
 	if (gnutls_prf_rfc5705(ss, strlen(GBA_M2M_EXPORTER_LABEL), GBA_M2M_EXPORTER_LABEL, 0, NULL,
 			       sizeof(out), (char *)out) < 0) {
 		e = (struct svc_error){ 500, "exporter", "the TLS exporter failed" };
-		return reply_error(c, &e);
+		return counted(s, ss, NAF_REQ_REGISTER, e.code, reply_error(c, &e));
 	}
 	/* Kc: the 32 least significant (last) octets of the 48. */
 	gba_err err = svc_register_key(s, id->name, id->who == PSK_NODE_UICC,
 				       out + GBA_M2M_EXPORTER_LEN - GBA_M2M_KC_LEN, rq->body,
 				       rq->len, json, sizeof(json), &e);
 	gba_wipe(out, sizeof(out));
-	return err ? reply_error(c, &e) : reply_json(c, MHD_HTTP_CREATED, json, NULL);
+	return counted(s, ss, NAF_REQ_REGISTER, err ? e.code : "ok",
+		       err ? reply_error(c, &e) : reply_json(c, MHD_HTTP_CREATED, json, NULL));
 }
 
 /* Which TLS the enrolment came over: the version, the suite, Km's Ua id. */
@@ -288,22 +311,26 @@ static enum MHD_Result route(struct naf_svc *s, struct MHD_Connection *c, const 
 	struct psk_id id = psk_id_parse(user);
 	int node = id.who == PSK_NODE || id.who == PSK_NODE_UICC;
 	enum MHD_Result rc;
+	enum naf_request req = NAF_REQ_OTHER;
 	uint8_t ua[5];
 	if (!strcmp(url, "/m2m/enrol") && !strcmp(method, "POST")) {
+		req = NAF_REQ_ENROL;
 		if (!node)
 			e = (struct svc_error){ 403, "not_a_node", "only a node enrols" };
 		else if (handshake_ua_id(ss, ua))
 			e = (struct svc_error){ 500, "internal", "the suite has no Ua id" };
 		else if (!svc_enrol(s, id.name, ua, id.who == PSK_NODE_UICC, json, sizeof(json), &e)) {
 			log_handshake(ss, ua, id.name);
-			return reply_json(c, MHD_HTTP_OK, json, NULL);
+			return counted(s, ss, req, "ok", reply_json(c, MHD_HTTP_OK, json, NULL));
 		}
 	} else if (!strcmp(url, "/m2m/keys") && !strcmp(method, "POST")) {
+		req = NAF_REQ_REGISTER;
 		if (node)
 			return register_key(s, c, ss, &id, rq);
 		e = (struct svc_error){ 403, "not_a_node", "only a node registers keys" };
 	} else if (!strncmp(url, KEYS_PREFIX, strlen(KEYS_PREFIX)) && !strcmp(method, "GET")) {
 		const char *key_id = url + strlen(KEYS_PREFIX);
+		req = NAF_REQ_RETRIEVE;
 		if (id.who != PSK_TARGET)
 			e = (struct svc_error){ 403, "not_a_target", "only a target CSE retrieves keys" };
 		else if (!psk_id_valid_name(key_id, strlen(key_id), KS_ID_MAX))
@@ -311,10 +338,10 @@ static enum MHD_Result route(struct naf_svc *s, struct MHD_Connection *c, const 
 		else if (!svc_retrieve_key(s, id.name, key_id, json, sizeof(json), &e)) {
 			rc = reply_json(c, MHD_HTTP_OK, json, NULL);
 			gba_wipe(json, sizeof(json));
-			return rc;
+			return counted(s, ss, req, "ok", rc);
 		}
 	}
-	return reply_error(c, &e);
+	return counted(s, ss, req, e.code, reply_error(c, &e));
 }
 
 enum MHD_Result ua_tls_handler(void *cls, struct MHD_Connection *c, const char *url,
@@ -331,11 +358,11 @@ enum MHD_Result ua_tls_handler(void *cls, struct MHD_Connection *c, const char *
 	struct svc_error e;
 	if (!ss || !gnutls_psk_server_get_username(ss) || !sni_ok(s, ss)) {
 		e = (struct svc_error){ 421, "misdirected", "TLS-PSK with SNI = the NAF FQDN required" };
-		return reply_error(c, &e);
+		return counted(s, ss, NAF_REQ_OTHER, e.code, reply_error(c, &e));
 	}
 	if (rq->too_big) {
 		e = (struct svc_error){ 413, "too_large", "the request body is too large" };
-		return reply_error(c, &e);
+		return counted(s, ss, NAF_REQ_OTHER, e.code, reply_error(c, &e));
 	}
 	return route(s, c, url, method, ss, rq);
 }

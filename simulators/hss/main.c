@@ -26,6 +26,7 @@
 #include "gba_cli.h"
 #include "gba_log_dia.h"
 #include "gba_notify.h"
+#include "hss_metrics.h"
 
 
 struct hss_options {
@@ -44,6 +45,8 @@ struct hss_options {
 	int check;       /* --check: check the options and the database, exit */
 	int fixed_rand;                /* --fixed-rand: every vector gets rand */
 	uint8_t rand[16];
+	char metrics_address[64];      /* --metrics; port 0: no metrics listener */
+	unsigned metrics_port;
 };
 
 struct hss {
@@ -51,6 +54,7 @@ struct hss {
 	struct gba_kek *kek;   /* --kek: the database's K and OPc are wrapped */
 	unsigned ind;
 	const uint8_t *fixed_rand;   /* NULL: a fresh random RAND per vector */
+	struct hss_metrics metrics;
 };
 
 static void usage(FILE *out)
@@ -78,6 +82,7 @@ static void usage(FILE *out)
 		"  --zh.tls_ca FILE      PEM CA that signs the BSFs' certificates\n"
 		"  --fixed-rand HEX      every vector gets this RAND (16 octets), as a\n"
 		"                        stored-vector test HSS does: for B-TID collision tests\n"
+		"  --metrics ADDR:PORT   serve GET /metrics (Prometheus) there (off)\n"
 		"  --check               check the options and open the database, then exit\n"
 		"  -h, --help, -V, --version\n"
 		"\n"
@@ -99,23 +104,23 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 	return 0;
 }
 
-/* ADDR:PORT, or [ADDR]:PORT for IPv6. */
-static int parse_listen(const char *s, struct hss_options *o)
+/* ADDR:PORT, or [ADDR]:PORT for IPv6, into address (64 octets) and port. */
+static int parse_listen(const char *s, char address[64], unsigned *port)
 {
 	const char *colon = strrchr(s, ':');
 	size_t n;
 
-	if (!colon || parse_uint(colon + 1, 65535, &o->port) || o->port == 0)
+	if (!colon || parse_uint(colon + 1, 65535, port) || *port == 0)
 		return -1;
 	n = (size_t)(colon - s);
 	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
 		s++;
 		n -= 2;
 	}
-	if (n == 0 || n >= sizeof(o->address))
+	if (n == 0 || n >= 64)
 		return -1;
-	memcpy(o->address, s, n);
-	o->address[n] = '\0';
+	memcpy(address, s, n);
+	address[n] = '\0';
 	return 0;
 }
 
@@ -151,6 +156,7 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 		{ "create-db", no_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'x' },
 		{ "fixed-rand", required_argument, NULL, 'R' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -165,7 +171,11 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 		case 'k': o->kek = optarg; break;
 		case 'p': o->pin_file = optarg; break;
 		case 'm': o->kek_module = optarg; break;
-		case 'l': if (parse_listen(optarg, o)) bad = "--listen"; break;
+		case 'l': if (parse_listen(optarg, o->address, &o->port)) bad = "--listen"; break;
+		case 'M':
+			if (parse_listen(optarg, o->metrics_address, &o->metrics_port))
+				bad = "--metrics";
+			break;
 		case 'i': o->identity = optarg; break;
 		case 'r': o->realm = optarg; break;
 		case 'n': if (parse_uint(optarg, GBA_IND_SLOTS_MAX - 1, &o->ind)) bad = "--ind"; break;
@@ -234,12 +244,14 @@ static gba_err serve_mar(void *arg, const struct gba_zh_mar *mar, struct gba_av 
 		memcpy(rand, h->fixed_rand, sizeof(rand));
 	else
 		err = gba_random_rand(rand);
-	if (err)
-		return err;
-	if (mar->auts)
-		return gba_subdb_resync(h->db, mar->impi, h->ind, mar->resync_rand, mar->auts,
-					rand, av, guss, guss_size, guss_len);
-	return gba_subdb_next_av(h->db, mar->impi, h->ind, rand, av, guss, guss_size, guss_len);
+	if (!err && mar->auts)
+		err = gba_subdb_resync(h->db, mar->impi, h->ind, mar->resync_rand, mar->auts, rand,
+				       av, guss, guss_size, guss_len);
+	else if (!err)
+		err = gba_subdb_next_av(h->db, mar->impi, h->ind, rand, av, guss, guss_size,
+					guss_len);
+	hss_metrics_mar(&h->metrics, mar->auts != NULL, err);
+	return err;
 }
 
 /* Block the stop signals in every thread (freeDiameter's inherit the
@@ -272,7 +284,9 @@ static int run(const struct hss_options *o, struct hss *h, const sigset_t *stop)
 		.log_level = gba_log_dia_level(o->log_level),
 	};
 	struct gba_dia *dia = NULL;
+	struct hss_metrics_http *metrics = NULL;
 	gba_err err = gba_dia_open(&dia, &cfg);
+	char why[256];
 	int sig = 0;
 
 	if (!err)
@@ -285,6 +299,12 @@ static int run(const struct hss_options *o, struct hss *h, const sigset_t *stop)
 		gba_dia_close(dia);
 		return 1;
 	}
+	if (o->metrics_port && hss_metrics_start(&metrics, o->metrics_address, o->metrics_port,
+						 &h->metrics, dia, why, sizeof(why))) {
+		gba_log_msg(&hss_log, GBA_LOG_ERROR, "%s", why);
+		gba_dia_close(dia);
+		return 1;
+	}
 	gba_dia_log(dia, GBA_DIA_LOG_INFO, "%s (realm %s) listening on %s:%u (%s), IND %u",
 		    o->identity, o->realm, o->address, o->port,
 		    gba_dia_transport_name(o->transport), o->ind);
@@ -292,6 +312,7 @@ static int run(const struct hss_options *o, struct hss *h, const sigset_t *stop)
 	sigwait(stop, &sig);
 	gba_notify_stopping("stopping");
 	gba_dia_log(dia, GBA_DIA_LOG_INFO, "signal %d: stopping", sig);
+	hss_metrics_stop(metrics);
 	gba_dia_close(dia);
 	return 0;
 }
@@ -352,6 +373,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	h.ind = o.ind;
+	hss_metrics_init(&h.metrics);
 	h.fixed_rand = o.fixed_rand ? o.rand : NULL;
 	rc = run(&o, &h, &stop);
 	gba_subdb_close(h.db);

@@ -15,6 +15,7 @@ import sys
 import urllib.parse
 
 import gbatest
+import promtext
 
 # TS 35.208 test set 1 (Milenage): K, OPc.  A second K for the MAC failure.
 K = "465b5ce8b199b49faa5f0a2ee238a6bc"
@@ -139,6 +140,7 @@ class Bsf:
         status, text = self.admin_get("/metrics")
         if status != 200:
             raise RuntimeError(f"/metrics answered {status}")
+        promtext.parse(text)   # raises unless Prometheus's parser reads it, series once each
         out = {}
         for line in text.splitlines():
             if line and not line.startswith("#"):

@@ -3,7 +3,9 @@ freeDiameter TCP on 127.0.0.1.  A full bootstrap, the resync path through
 the HSS, an unknown user (5401 -> 403), a MAC failure, a frozen HSS (MAA
 timeout -> 503 with Retry-After), the HSS down (503), the HSS back (the
 BSF reconnects), a clean stop, and a stop bounded by bsf.shutdown_timeout
-while a worker waits for a silent HSS.
+while a worker waits for a silent HSS.  The /metrics pages of both, parsed as
+Prometheus does: build info, the peer up (and down once the HSS stops), and
+the MAR/MAA counters of both ends moved by exactly the requests sent.
 
     python3 test_bsf_zh.py GBA_BSF GBA_TEST_UE GBA_SUBSCRIBER GBA_HSS_SIM
 """
@@ -16,6 +18,7 @@ import time
 
 import bsfenv
 import gbatest
+import promtext
 from bsfenv import IMPI, OTHER_K
 
 HSS_ID = "hss.gba.test"
@@ -51,9 +54,13 @@ def bsf_tls(procs, identity=None):
 
 
 def start_hss(procs, hss_bin, db, port):
+    """The HSS; with its metrics listener when procs.hss_metrics names a port."""
+    metrics = getattr(procs, "hss_metrics", None)
     return procs.start("hss", [hss_bin, "--db", db, "--listen", f"127.0.0.1:{port}",
                                "--identity", HSS_ID, "--realm", REALM,
-                               *test_ca(procs).hss_args(HSS_ID)], wait_port=port)
+                               *test_ca(procs).hss_args(HSS_ID),
+                               *(["--metrics", f"127.0.0.1:{metrics}"] if metrics else [])],
+                       wait_port=port)
 
 
 def first_request(bsf):
@@ -98,11 +105,93 @@ def test_bootstraps(checks, tools, bsf, state):
                  rc == 1 and out.get("status") == 403, str(out))
 
 
+def version_of(binary):
+    """(program version, libgba version) from `binary --version`."""
+    words = gbatest.run([binary, "--version"]).stdout.split()
+    return words[1], words[-1].rstrip(")")
+
+
+def scrape_both(bsf, procs):
+    return (promtext.scrape(f"http://127.0.0.1:{bsf.admin_port}/metrics"),
+            promtext.scrape(f"http://127.0.0.1:{procs.hss_metrics}/metrics"))
+
+
+def moved(before, after, name, **labels):
+    return (after.get(name, **labels) or 0) - (before.get(name, **labels) or 0)
+
+
+def test_metrics(checks, tools, procs, bsf, hss_bin, state):
+    """One bootstrap and one unknown user: the MAR/MAA counters of both ends
+    move by exactly those exchanges (the card left ahead by the AUTS cases
+    above may add a resynchronisation: one more MAR, vector and SQN)."""
+    b0, h0 = scrape_both(bsf, procs)
+    rc, out = bsfenv.run_ue(tools, bsf.url, state)
+    rs = out.get("resyncs", 0)
+    rc2, _ = bsfenv.run_ue(tools, bsf.url, os.path.join(os.path.dirname(state), "u2.sqn"),
+                           impi="999990000000009@ims.mnc999.mcc999.3gppnetwork.org")
+    b1, h1 = scrape_both(bsf, procs)
+    checks.check("metrics: a bootstrap and an unknown user", rc == 0 and rc2 == 1)
+    for page, prog, binary in ((b1, "gba-bsf", tools.bsf), (h1, "gba-hss-sim", hss_bin)):
+        version, lib = version_of(binary)
+        checks.check(f"metrics: {prog}: gba_build_info as --version says",
+                     page.get("gba_build_info", program=prog, version=version, libgba=lib) == 1,
+                     str(page.labels("gba_build_info")))
+    checks.check("metrics: gba-bsf sees the HSS up, the HSS sees the BSF up",
+                 b1.get("gba_diameter_peer_up", peer=HSS_ID) == 1 and
+                 h1.get("gba_diameter_peer_up", peer=BSF_ID) == 1,
+                 f"{b1.labels('gba_diameter_peer_up')} {h1.labels('gba_diameter_peer_up')}")
+    mar, maa = dict(command="MAR"), dict(command="MAA")
+    got = {
+        "bsf MAR out": moved(b0, b1, "gba_diameter_requests_total", peer=HSS_ID,
+                             direction="out", **mar),
+        "bsf MAA in 2001": moved(b0, b1, "gba_diameter_answers_total", peer=HSS_ID,
+                                 direction="in", result="2001", **maa),
+        "bsf MAA in 5401": moved(b0, b1, "gba_diameter_answers_total", peer=HSS_ID,
+                                 direction="in", result="5401", **maa),
+        "hss MAR in": moved(h0, h1, "gba_diameter_requests_total", peer=BSF_ID,
+                            direction="in", **mar),
+        "hss MAA out 2001": moved(h0, h1, "gba_diameter_answers_total", peer=BSF_ID,
+                                  direction="out", result="2001", **maa),
+        "hss MAA out 5401": moved(h0, h1, "gba_diameter_answers_total", peer=BSF_ID,
+                                  direction="out", result="5401", **maa),
+        "hss vector": moved(h0, h1, "gba_hss_mars_total", type="authentication",
+                            result="vector"),
+        "hss resync vector": moved(h0, h1, "gba_hss_mars_total", type="resync",
+                                   result="vector"),
+        "hss unknown_user": moved(h0, h1, "gba_hss_mars_total", type="authentication",
+                                  result="unknown_user"),
+        "hss SQN reserved": moved(h0, h1, "gba_hss_sqn_reservations_total"),
+    }
+    want = {"bsf MAR out": 2 + rs, "hss MAR in": 2 + rs, "bsf MAA in 2001": 1 + rs,
+            "hss MAA out 2001": 1 + rs, "hss resync vector": rs, "hss SQN reserved": 1 + rs}
+    checks.check(f"metrics: MAR/MAA counted once per exchange on both ends, by result "
+                 f"({rs} resync)", all(v == want.get(k, 1) for k, v in got.items()), str(got))
+
+
+def freeze(proc, timeout=2.0):
+    """SIGSTOP, then wait until every thread of proc is stopped (state T in
+    /proc): kill() returns before the threads have stopped, and a thread
+    still running could answer one more MAR (the frozen check's rare 401)."""
+    proc.send_signal(signal.SIGSTOP)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            states = []
+            for tid in os.listdir(f"/proc/{proc.pid}/task"):
+                with open(f"/proc/{proc.pid}/task/{tid}/stat") as f:
+                    states.append(f.read().rsplit(")", 1)[1].split()[0])
+        except OSError:
+            states = []
+        if states and all(st in "tT" for st in states):
+            return
+        time.sleep(0.01)
+
+
 def test_hss_trouble(checks, tools, procs, bsf, hss_bin, db, hss_port, state):
     # Frozen: connected but silent.  The MAA never comes; the BSF gives up.
     pending = bsf.metrics().get("gba_bsf_challenges_pending")
     hss = procs.procs["hss"]
-    hss.send_signal(signal.SIGSTOP)
+    freeze(hss)
     t0 = time.monotonic()
     try:
         status, hdrs, body = first_request(bsf)
@@ -115,6 +204,14 @@ def test_hss_trouble(checks, tools, procs, bsf, hss_bin, db, hss_port, state):
     checks.check("HSS frozen: counted as hss_unavailable", bsf.failures("hss_unavailable") >= 1)
 
     procs.stop("hss")
+    down = None
+    for _ in range(50):
+        down = promtext.scrape(f"http://127.0.0.1:{bsf.admin_port}/metrics").get(
+            "gba_diameter_peer_up", peer=HSS_ID)
+        if down == 0:
+            break
+        time.sleep(0.1)
+    checks.check("HSS down: gba_diameter_peer_up of the HSS is 0", down == 0, str(down))
     status, hdrs, _ = first_request(bsf)
     checks.check("HSS down: 503 with Retry-After", status == 503 and
                  hdrs.get("retry-after", "").isdigit(), f"{status} {hdrs}")
@@ -140,7 +237,7 @@ def test_bounded_stop(checks, tools, procs, db, hss_port):
     if not checks.check("bounded stop: a second BSF gets vectors", wait_for_vectors(bsf)):
         return
     hss = procs.procs["hss"]
-    hss.send_signal(signal.SIGSTOP)
+    freeze(hss)
     try:
         stuck = threading.Thread(target=lambda: first_request(bsf), daemon=True)
         stuck.start()
@@ -173,6 +270,7 @@ def main():
         db = os.path.join(procs.dir, "hss.db")
         bsfenv.add_subscriber(tools, db)
         hss_port = gbatest.free_port()
+        procs.hss_metrics = gbatest.free_port()
         start_hss(procs, hss_bin, db, hss_port)
         # Every first request must draw a fresh vector from the HSS (the
         # frozen and stopped HSS checks count on it): no per-IMPI rate, which
@@ -188,12 +286,22 @@ def main():
                      bsf.log()[-2000:])
         state = os.path.join(procs.dir, "card.sqn")
         test_bootstraps(checks, tools, bsf, state)
+        test_metrics(checks, tools, procs, bsf, hss_bin, state)
         test_hss_trouble(checks, tools, procs, bsf, hss_bin, db, hss_port, state)
         test_bounded_stop(checks, tools, procs, db, hss_port)
         log = bsf.log()
         checks.check("the Diameter node logs into the BSF's log", "zh:" in log)
         checks.check("the log never shows K or OPc", bsfenv.K not in log and bsfenv.OPC not in log)
         bsf.check_clean_stop(checks)
+        up = None
+        for _ in range(50):
+            up = promtext.scrape(f"http://127.0.0.1:{procs.hss_metrics}/metrics").get(
+                "gba_diameter_peer_up", peer=BSF_ID)
+            if up != 1:
+                break
+            time.sleep(0.1)
+        print(f"     (the HSS's gba_diameter_peer_up of the stopped BSF: {up})")
+        checks.check("BSF stopped: the HSS no longer shows it up", up in (0, None), str(up))
     checks.finish()
 
 

@@ -9,7 +9,9 @@ registered by the node and retrieved by the target is the same Kc on all
 three, both Ua ways, and each error case gives a clear error and stores
 nothing.  Then two gba-naf (A and B) share one redis-server (a free
 127.0.0.1 port): a key registered through A is retrieved through B, and a
-revocation through A's admin port holds at B.
+revocation through A's admin port holds at B.  The /metrics pages of gba-naf
+and gba-bsf, parsed as Prometheus does: build info, the BSF peer up (down once
+the BSF stops), enrolments by Ua protocol, and Zn counted alike at both ends.
 
     python3 test_naf_e2e.py GBA_BSF GBA_NAF GBA_SUBSCRIBER M2M_NODE GBA_TARGET [GBA_CLIENT]
 """
@@ -26,6 +28,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bsf"))
 import bsfenv  # noqa: E402
 import gbatest  # noqa: E402
+import promtext  # noqa: E402
 import testpki  # noqa: E402
 
 FQDN = "naf.test.example.org"
@@ -154,6 +157,51 @@ level = debug
 
     def stats(self, naf):
         return self.admin(naf, "GET", "/admin/stats")[1]
+
+
+def page(port):
+    return promtext.scrape(f"http://127.0.0.1:{port}/metrics")
+
+
+def moved(before, after, name, **labels):
+    return (after.get(name, **labels) or 0) - (before.get(name, **labels) or 0)
+
+
+BSF_ID = "bsf.test.example.org"
+
+
+def metrics_checks(env, naf, c, n0, b0):
+    """After one digest and two TLS-PSK enrolments (n0, b0: the NAF's and the
+    BSF's pages before them)."""
+    n1, b1 = page(naf["admin"]), page(env.bsf.admin_port)
+    words = gbatest.run([env.naf_bin, "--version"]).stdout.split()
+    c("metrics: gba-naf: gba_build_info as --version says",
+      n1.get("gba_build_info", program="gba-naf", version=words[1],
+             libgba=words[-1].rstrip(")")) == 1, n1.labels("gba_build_info"))
+    c("metrics: gba-naf sees the BSF up", n1.get("gba_diameter_peer_up", peer=BSF_ID) == 1,
+      n1.labels("gba_diameter_peer_up"))
+    enrol = {ua: moved(n0, n1, "gba_naf_ua_requests_total", ua=ua, request="enrol", result="ok")
+             for ua in ("digest", "tls1.2", "tls1.3")}
+    c("metrics: enrolments by Ua protocol (1 digest, 2 TLS 1.2)",
+      enrol == {"digest": 1, "tls1.2": 2, "tls1.3": 0}, enrol)
+    zn = {
+        "naf BIR out": moved(n0, n1, "gba_diameter_requests_total", peer=BSF_ID,
+                             direction="out", command="BIR"),
+        "naf BIA in 2001": moved(n0, n1, "gba_diameter_answers_total", peer=BSF_ID,
+                                 direction="in", command="BIA", result="2001"),
+        "naf Zn requests": moved(n0, n1, "gba_naf_zn_requests_total", transport="diameter"),
+        "bsf BIR in": moved(b0, b1, "gba_diameter_requests_total", peer=FQDN, direction="in",
+                            command="BIR"),
+        "bsf BIA out 2001": moved(b0, b1, "gba_diameter_answers_total", peer=FQDN,
+                                  direction="out", command="BIA", result="2001"),
+        "bsf Zn keys": moved(b0, b1, "gba_bsf_zn_answers_total", result="keys"),
+    }
+    looked_up = moved(n0, n1, "gba_naf_zn_fetches_total", transport="diameter", result="ok")
+    hits = moved(n0, n1, "gba_naf_zn_cache_hits_total")
+    c("metrics: every BIR counted once at both ends (NAF out = BSF in = answers 2001)",
+      zn["naf BIR out"] > 0 and len(set(zn.values())) == 1, zn)
+    c("metrics: Zn look-ups = BIRs + cache hits, all ok",
+      looked_up == zn["naf BIR out"] + hits, (looked_up, zn["naf BIR out"], hits))
 
 
 def parse(r):
@@ -317,6 +365,7 @@ def main():
         env.start_bsf()
         naf = env.start_naf()
         c = checks.check
+        n0, b0 = page(naf["admin"]), page(env.bsf.admin_port)
 
         # ---- Digest Ua and Km --------------------------------------------------------
         r = env.node(naf, "enrol-digest")
@@ -337,6 +386,7 @@ def main():
           r.get("result") == "ok" and r.get("km_kcv") == r.get("km_kcv_naf"), r)
         r = env.node(naf, "enrol-tls", "--identity", "prefixed")
         c("TLS-PSK Ua: \"3GPP-bootstrapping,<B-TID>\" accepted", r.get("result") == "ok", r)
+        metrics_checks(env, naf, c, n0, b0)
         out = gnutls_cli(naf["tls"], TARGET.join(["oneM2M-target,", ""]), TARGET_PSK, sni=FQDN)
         c("TLS-PSK: identity hint 3GPP-bootstrapping, TLS_PSK_WITH_AES_128_CBC_SHA256 (gnutls-cli)",
           "Handshake was completed" in out and "PSK hint '3GPP-bootstrapping'" in out
@@ -376,6 +426,7 @@ def main():
 
         # ---- Errors that must store nothing ---------------------------------------
         before = env.stats(naf)
+        m0 = page(naf["admin"])
         r = env.node(naf, "enrol-digest", "--fault", "wrong-password")
         c("wrong digest password: 401, clear error",
           r.get("result") == "error" and r.get("status") == 401
@@ -404,6 +455,14 @@ def main():
           (st, j))
         st, h, j = digest_raw(naf, path="/elsewhere")
         c("unknown path: 404", st == 404, (st, j))
+        m1 = page(naf["admin"])
+        got = (moved(m0, m1, "gba_naf_psk_refused_total", reason="sni"),
+               moved(m0, m1, "gba_naf_ua_requests_total", ua="digest", request="enrol",
+                     result="bad_authorization"),
+               moved(m0, m1, "gba_naf_ua_requests_total", ua="digest", request="other",
+                     result="not_found"))
+        c("metrics: 2 handshakes refused for SNI, 1 malformed Authorization, 1 unknown path",
+          got == (2, 1, 1), got)
         after = env.stats(naf)
         c("the errors stored nothing (nodes and keys unchanged)",
           (before.get("nodes"), before.get("keys")) == (after.get("nodes"), after.get("keys")),
@@ -480,6 +539,14 @@ def main():
             st, h, j = digest_raw(nb, authorization(fake_btid(), nonce_of(h)))
             c("zn.transport = nbsp: unknown B-TID (Nbsp 404) -> 401 with a fresh challenge",
               st == 401, (st, j))
+            m = page(nb["admin"])
+            c("zn.transport = nbsp: metrics count Zn by transport nbsp, no Diameter peer",
+              m.get("gba_naf_zn_requests_total", transport="nbsp") >= 2 and
+              m.get("gba_naf_zn_fetches_total", transport="nbsp", result="unknown_btid") == 1
+              and not m.labels("gba_diameter_peer_up"),
+              (m.labels("gba_naf_zn_requests_total"), m.get("gba_naf_zn_fetches_total",
+                                                            transport="nbsp",
+                                                            result="unknown_btid")))
             code = procs.stop("naf-nbsp")
             c("naf-nbsp: SIGTERM, exit 0", code == 0, f"exit {code}")
             log = procs.log("naf-nbsp")
@@ -491,13 +558,28 @@ def main():
             print("skip zn.transport = nbsp: no certtool")
 
         # ---- Dead BSF --------------------------------------------------------------------
+        d0 = page(naf["admin"])
         env.bsf.stop()
+        down = None
+        for _ in range(50):
+            down = page(naf["admin"]).get("gba_diameter_peer_up", peer=BSF_ID)
+            if down == 0:
+                break
+            time.sleep(0.1)
+        c("dead BSF: gba_diameter_peer_up of the BSF is 0", down == 0, down)
         st, h, _ = digest_raw(naf)
         t0 = time.monotonic()
         st, h, j = digest_raw(naf, authorization(fake_btid(), nonce_of(h)))
         took = time.monotonic() - t0
         c(f"dead BSF: 503 bsf_unavailable within the Zn timeout ({took:.1f} s)",
           st == 503 and j.get("error") == "bsf_unavailable" and took < 5, (st, j))
+        d1 = page(naf["admin"])
+        got = (moved(d0, d1, "gba_naf_zn_fetches_total", transport="diameter",
+                     result="unavailable"),
+               moved(d0, d1, "gba_naf_ua_requests_total", ua="digest", request="enrol",
+                     result="bsf_unavailable"))
+        c("metrics: the look-up counted unavailable, the request bsf_unavailable", got == (1, 1),
+          got)
 
         # ---- Clean stop, no secrets in the log -------------------------------------
         for n in ("naf", "naf2"):

@@ -4,7 +4,8 @@ no session key may be acknowledged that is not stored: while the disk is
 full gba-naf answers 503 with Retry-After (error store_unwritable) on both
 Ua ports and the admin port, logs the outage once, and enrols again by
 itself once space returns; every KmID answered with 200 is in the store
-after a restart.  Real processes: gba-bsf (Zn on), gba-naf, m2m-node.
+after a restart.  Its /metrics shows the store unwritable meanwhile, and one
+failed write per 503 store_unwritable answered on Ua.  Real processes: gba-bsf (Zn on), gba-naf, m2m-node.
 
 Needs root (mount); when mount is refused the test says why and exits 77.
 
@@ -16,6 +17,7 @@ import sys
 
 import test_naf_e2e  # noqa: E402  (puts tests/bsf on sys.path)
 import gbatest  # noqa: E402
+from test_naf_e2e import moved, page  # noqa: E402
 from test_bsf_full_disk import Tmpfs  # noqa: E402
 
 TARGET = test_naf_e2e.TARGET
@@ -54,6 +56,7 @@ def main():
             r = env.node(naf, "enrol-digest")
             c("before: enrolled over Digest Ua", r.get("result") == "ok", r)
             enrolled.append(r.get("kmid"))
+            m0 = page(naf["admin"])
             left = tmpfs.fill()
             c("the tmpfs is full", left == 0, f"{left} blocks left")
 
@@ -68,6 +71,13 @@ def main():
             st, retry = revoke_raw(naf, "nobody-CAE")
             c("full: admin revoke 503 with Retry-After", st == 503 and retry == "5",
               (st, retry))
+            m1 = page(naf["admin"])
+            failed = moved(m0, m1, "gba_naf_store_write_failures_total", reason="unwritable")
+            answered = (m1.sum("gba_naf_ua_requests_total", result="store_unwritable") -
+                        m0.sum("gba_naf_ua_requests_total", result="store_unwritable"))
+            c("full: metrics show the store unwritable, one failed write per 503 on Ua",
+              m0.get("gba_naf_store_writable") == 1 and m1.get("gba_naf_store_writable") == 0
+              and failed == answered >= 2, (failed, answered))
 
             tmpfs.free()
             r = env.node(naf, "enrol-digest")
@@ -75,6 +85,8 @@ def main():
             enrolled.append(r.get("kmid"))
             r = env.node(naf, "session", "--target", TARGET, "--suid", "23")
             c("space back: a session key is registered", r.get("result") == "ok", r)
+            c("space back: gba_naf_store_writable is 1 again",
+              page(naf["admin"]).get("gba_naf_store_writable") == 1)
             log = procs.log(naf["name"])
             c("the outage is logged once, and its end",
               log.count("key store cannot write (") == 1 and "key store writes again" in log,

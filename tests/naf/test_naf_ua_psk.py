@@ -25,6 +25,7 @@ TS 33.222 5.4.0.2: 01 00 00 00 07 for TLS 1.3 with an external PSK):
     (bad_record_mac), an identity of no form or not a B-TID
     (unknown_psk_identity), a wrong key over TLS 1.3 (decrypt_error: the
     binder does not verify), by gnutls-cli and openssl s_client.
+  - gba-naf's /metrics counts each enrolment under its TLS version.
 
     python3 test_naf_ua_psk.py GBA_BSF GBA_NAF GBA_SUBSCRIBER M2M_NODE GBA_TARGET GBA_CLIENT
 """
@@ -229,6 +230,7 @@ def main():
         env.start_bsf()
         naf = env.start_naf()
         port = naf["tls"]
+        m0 = e2e.page(naf["admin"])
         keys = {}
         btid = None
         for ua, _, _ in SUITES + [(TLS13, None, None)]:
@@ -302,6 +304,13 @@ def main():
                           ["-tls1_2", "-cipher", SUITES[0][2]])
             c("openssl s_client, identity of no form: alert unknown psk identity",
               "unknown psk identity" in out.lower(), out[-1500:])
+        m1 = e2e.page(naf["admin"])
+        stacks = 2 if shutil.which("openssl") else 1
+        got = {ua: e2e.moved(m0, m1, "gba_naf_ua_requests_total", ua=ua, request="enrol",
+                             result="ok") for ua in ("tls1.2", "tls1.3", "digest")}
+        c("metrics: enrolments counted by TLS version (the 4 identity forms and each suite "
+          "over TLS 1.2, TLS 1.3 by each stack)",
+          got == {"tls1.2": 4 + len(SUITES) * stacks, "tls1.3": stacks, "digest": 0}, got)
         code = procs.stop(naf["name"])
         log = procs.log(naf["name"])
         c("gba-naf: SIGTERM, exit 0, no sanitizer report", code == 0 and

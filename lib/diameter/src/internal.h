@@ -6,6 +6,7 @@
 #ifndef GBA_DIA_INTERNAL_H
 #define GBA_DIA_INTERNAL_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include <freeDiameter/freeDiameter-host.h>
@@ -73,6 +74,30 @@ struct dia_conf_peer {
 	atomic_int proven;
 };
 
+/*
+ * stats.c: messages on the peer connections by peer, direction, command
+ * (0: other) and result (answers), for gba/diameter_metrics.h.
+ */
+#define DIA_STATS_PEERS 64
+#define DIA_STATS_SERIES 512
+struct dia_series {
+	uint16_t peer;       /* index into peers */
+	uint8_t out, request;
+	uint32_t command, result;
+	uint64_t n;
+};
+struct dia_stats {
+	pthread_mutex_t mtx;
+	char peers[DIA_STATS_PEERS][256];
+	unsigned n_peers, n_series;
+	struct dia_series series[DIA_STATS_SERIES];
+	uint64_t untracked;   /* a table was full */
+};
+void dia_stats_init(struct dia_stats *st);
+void dia_stats_destroy(struct dia_stats *st);
+/* From the node's hook: a message sent (out) to or received from peer. */
+void dia_stats_message(struct gba_dia *dia, struct msg *msg, struct peer_hdr *peer, int out);
+
 struct gba_dia {
 	struct dia_dict dict;
 	struct dia_files files;
@@ -92,6 +117,7 @@ struct gba_dia {
 	struct fd_hook_hdl *hook;
 	struct dia_zh_server zh_server;
 	struct dia_zn_server zn_server;
+	struct dia_stats stats;
 };
 
 /*

@@ -197,7 +197,11 @@ static void on_hook(enum fd_hook_type type, struct msg *msg, struct peer_hdr *pe
 	(void)regdata;
 	switch (type) {
 	case HOOK_MESSAGE_SENT:
+		dia_stats_message(the_node, msg, peer, 1);
 		wipe_if_keyed(msg, 0);
+		break;
+	case HOOK_MESSAGE_RECEIVED:
+		dia_stats_message(the_node, msg, peer, 0);
 		break;
 	case HOOK_MESSAGE_DROPPED:
 		msg_summary(msg, &code, &app, &request);
@@ -632,6 +636,7 @@ gba_err gba_dia_open(struct gba_dia **out, const struct gba_dia_config *cfg)
 	dia->log = cfg->log;
 	dia->log_arg = cfg->log_arg;
 	dia->log_level = cfg->log_level;
+	dia_stats_init(&dia->stats);
 
 	ignore_sigpipe();
 	the_node = dia;
@@ -640,6 +645,7 @@ gba_err gba_dia_open(struct gba_dia **out, const struct gba_dia_config *cfg)
 	fd_g_debug_lvl = fd_level_for(cfg->log_level);
 	if (fd_core_initialize()) {
 		the_node = NULL;
+		dia_stats_destroy(&dia->stats);
 		free(dia);
 		return GBA_ERR_UNAVAILABLE;
 	}
@@ -647,6 +653,7 @@ gba_err gba_dia_open(struct gba_dia **out, const struct gba_dia_config *cfg)
 	if (err) {
 		dia_core_stop();
 		the_node = NULL;
+		dia_stats_destroy(&dia->stats);
 		free(dia);
 		return err;
 	}
@@ -674,6 +681,7 @@ void gba_dia_close(struct gba_dia *dia)
 	/* No freeDiameter thread runs any more: the hooks and the validator,
 	 * still registered in freeDiameter's tables, find no node. */
 	the_node = NULL;
+	dia_stats_destroy(&dia->stats);
 	free(dia);
 }
 
