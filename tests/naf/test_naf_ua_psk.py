@@ -272,11 +272,19 @@ def main():
             c("openssl s_client TLS 1.3 external PSK: Km = Ks_NAF(01 00 00 00 07)",
               j.get("km_kcv") == kcv(keys[TLS13]) and j.get("ua_id") == TLS13, out[-1500:])
 
+        m1 = e2e.page(naf["admin"])
+        stacks = 2 if shutil.which("openssl") else 1
+        got = {ua: e2e.moved(m0, m1, "gba_naf_ua_requests_total", ua=ua, request="enrol",
+                             result="ok") for ua in ("tls1.2", "tls1.3", "digest")}
+        c("metrics: enrolments counted by TLS version (the 4 identity forms and each suite "
+          "over TLS 1.2, TLS 1.3 by each stack)",
+          got == {"tls1.2": 4 + len(SUITES) * stacks, "tls1.3": stacks, "digest": 0}, got)
         client_checks(env, naf, keys, c)
         fallback_checks(env, btid, keys, c)
         keylog_checks(env, naf, c)
 
         # Failures end with a fatal alert, never a silent close.
+        m2 = e2e.page(naf["admin"])
         out = gnutls_cli(port, "3GPP-bootstrapping." + btid, keys[SUITES[0][0]],
                          GNUTLS_12 + SUITES[1][1])
         c("wrong key (00AE's key over 00A8, TLS 1.2): fatal alert bad_record_mac",
@@ -304,13 +312,10 @@ def main():
                           ["-tls1_2", "-cipher", SUITES[0][2]])
             c("openssl s_client, identity of no form: alert unknown psk identity",
               "unknown psk identity" in out.lower(), out[-1500:])
-        m1 = e2e.page(naf["admin"])
-        stacks = 2 if shutil.which("openssl") else 1
-        got = {ua: e2e.moved(m0, m1, "gba_naf_ua_requests_total", ua=ua, request="enrol",
-                             result="ok") for ua in ("tls1.2", "tls1.3", "digest")}
-        c("metrics: enrolments counted by TLS version (the 4 identity forms and each suite "
-          "over TLS 1.2, TLS 1.3 by each stack)",
-          got == {"tls1.2": 4 + len(SUITES) * stacks, "tls1.3": stacks, "digest": 0}, got)
+        m3 = e2e.page(naf["admin"])
+        c("metrics: each wrong TLS 1.3 binder counted as refused (wrong_binder)",
+          e2e.moved(m2, m3, "gba_naf_psk_refused_total", reason="wrong_binder") == stacks,
+          e2e.moved(m2, m3, "gba_naf_psk_refused_total", reason="wrong_binder"))
         code = procs.stop(naf["name"])
         log = procs.log(naf["name"])
         c("gba-naf: SIGTERM, exit 0, no sanitizer report", code == 0 and
