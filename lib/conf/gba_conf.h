@@ -109,11 +109,17 @@ void gba_conf_defaults(const struct gba_conf_spec *spec, void *obj);
 int gba_conf_parse(const struct gba_conf_spec *spec, void *obj, const char *name, char *text,
 		   size_t len, unsigned char *seen, char *err, size_t err_size);
 
-/* The whole stream, then gba_conf_parse; at most GBA_CONF_FILE_MAX octets. */
+/*
+ * The whole stream, then gba_conf_parse; at most GBA_CONF_FILE_MAX octets.
+ * -1 for a bad file, -2 when it cannot be read.
+ */
 int gba_conf_parse_stream(const struct gba_conf_spec *spec, void *obj, FILE *f,
 			  const char *name, unsigned char *seen, char *err, size_t err_size);
 
-/* The file at path ("-": stdin), then gba_conf_parse; "PATH: reason" when unreadable. */
+/*
+ * The file at path ("-": stdin), then gba_conf_parse.  -1 for a bad file,
+ * -2 when it cannot be opened or read ("PATH: reason").
+ */
 int gba_conf_load(const struct gba_conf_spec *spec, void *obj, const char *path,
 		  unsigned char *seen, char *err, size_t err_size);
 

@@ -323,7 +323,7 @@ static int parse_read(const struct gba_conf_spec *spec, void *obj, FILE *f, int 
 		return conf_fail(err, err_size, "%s: out of memory", name);
 	rc = slurp(f, fd, buf, &len);
 	if (rc == -1)
-		conf_fail(err, err_size, "%s: read error: %s", name, strerror(errno));
+		rc = conf_fail(err, err_size, "%s: read error: %s", name, strerror(errno)) - 1;
 	else if (rc)
 		conf_fail(err, err_size, "%s: larger than %d octets", name, GBA_CONF_FILE_MAX);
 	else
@@ -331,7 +331,7 @@ static int parse_read(const struct gba_conf_spec *spec, void *obj, FILE *f, int 
 	if (spec->flags & GBA_CONF_WIPE)
 		gba_wipe(buf, GBA_CONF_FILE_MAX + 2);
 	free(buf);
-	return rc ? -1 : 0;
+	return rc == -2 ? -2 : rc ? -1 : 0;
 }
 
 int gba_conf_parse_stream(const struct gba_conf_spec *spec, void *obj, FILE *f,
@@ -348,7 +348,7 @@ int gba_conf_load(const struct gba_conf_spec *spec, void *obj, const char *path,
 	int rc;
 
 	if (fd < 0)
-		return conf_fail(err, err_size, "%s: %s", path, strerror(errno));
+		return conf_fail(err, err_size, "%s: %s", path, strerror(errno)) - 1;
 	rc = parse_read(spec, obj, NULL, fd, path, seen, err, err_size);
 	if (fd != STDIN_FILENO)
 		close(fd);

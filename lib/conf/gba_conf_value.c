@@ -195,9 +195,13 @@ static int set_hex(const struct gba_conf_key *k, void *obj, const char *value, c
 	int rc = 0;
 
 	if (n % 2 || n / 2 < k->min || n / 2 > k->max || (n / 2) % k->min || n / 2 > sizeof(tmp))
-		rc = conf_fail(why, why_size, k->min == k->max ? "%llu octets (%llu hex digits) "
-				"expected" : "a multiple of %llu octets up to %llu expected, in hex",
-				k->min, k->min == k->max ? 2 * k->min : k->max);
+		rc = k->min == k->max ?
+			conf_fail(why, why_size, "%llu octets in hex expected", k->min) :
+		     k->max == 2 * k->min ?
+			conf_fail(why, why_size, "%llu or %llu octets in hex expected", k->min,
+				  k->max) :
+			conf_fail(why, why_size, "a multiple of %llu octets up to %llu in hex "
+				  "expected", k->min, k->max);
 	else if (gba_hex_decode(tmp, sizeof(tmp), &got, value, n) != GBA_OK || got > k->size)
 		rc = conf_fail(why, why_size, "not hex");
 	if (!rc) {
