@@ -15,6 +15,9 @@ int conf_fail(char *err, size_t err_size, const char *fmt, ...);
 int conf_set_value(const struct gba_conf_key *k, void *obj, const char *value, char *why,
 		   size_t why_size);
 
+/* Longer key names are cut in messages (with "..."). */
+#define CONF_NAME_SHOWN 64
+
 /* "section.key", or "key" without a section. */
 void conf_key_name(char *out, size_t size, const char *section, const char *key);
 

@@ -33,7 +33,8 @@ int conf_fail(char *err, size_t err_size, const char *fmt, ...)
 
 void conf_key_name(char *out, size_t size, const char *section, const char *key)
 {
-	snprintf(out, size, "%s%s%s", section, *section ? "." : "", key);
+	snprintf(out, size, "%s%s%.*s%s", section, *section ? "." : "", CONF_NAME_SHOWN, key,
+		 strlen(key) > CONF_NAME_SHOWN ? "..." : "");
 }
 
 char *gba_conf_trim(char *s)
