@@ -104,18 +104,6 @@ struct keyfile {
 	int res_len;
 };
 
-static const struct gba_conf_name algorithm_names[] = {
-	{ "milenage", 0 },
-	{ "tuak", 1 },
-	{ NULL, 0 },
-};
-
-static const struct gba_conf_name res_len_names[] = {
-	{ "4", 4 },
-	{ "8", 8 },
-	{ "16", 16 },
-	{ NULL, 0 },
-};
 
 #define OFF(f) offsetof(struct keyfile, f)
 #define HEX(name, f, req) \
@@ -129,7 +117,7 @@ static const struct gba_conf_key soft_keys[] = {
 	  .size = sizeof(((struct keyfile *)0)->imsi), .min = 6, .max = 15,
 	  .flags = GBA_CONF_REQUIRED },
 	{ .section = "", .key = "algorithm", .type = GBA_CONF_ENUM, .off = OFF(tuak),
-	  .names = algorithm_names },
+	  .names = gba_conf_algorithm_names },
 	HEX("k", k, GBA_CONF_REQUIRED),
 	HEX("opc", opc, GBA_CONF_REQUIRED),
 	{ .section = "", .key = "mnc_len", .type = GBA_CONF_UINT, .off = OFF(mnc_len), .min = 2,
@@ -137,7 +125,7 @@ static const struct gba_conf_key soft_keys[] = {
 	{ .section = "", .key = "tuak_iterations", .type = GBA_CONF_UINT, .off = OFF(iterations),
 	  .min = 1, .max = 1000 },
 	{ .section = "", .key = "res_len", .type = GBA_CONF_ENUM, .off = OFF(res_len),
-	  .names = res_len_names },
+	  .names = gba_conf_res_len_names },
 	{ .section = "", .key = "sqn_file", .type = GBA_CONF_STR, .off = OFF(sqn_path),
 	  .size = sizeof(((struct keyfile *)0)->sqn_path) },
 };

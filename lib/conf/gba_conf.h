@@ -94,6 +94,11 @@ struct gba_conf_spec {
 	unsigned flags;
 };
 
+/* Choices several files share: a card's algorithm, TUAK's RES length in octets. */
+enum { GBA_CONF_MILENAGE = 0, GBA_CONF_TUAK = 1 };
+extern const struct gba_conf_name gba_conf_algorithm_names[];
+extern const struct gba_conf_name gba_conf_res_len_names[];
+
 /* Octets of the bitmap that records which keys a file has set. */
 #define GBA_CONF_SEEN_SIZE(n_keys) (((n_keys) + 7) / 8)
 

@@ -67,18 +67,6 @@ static int set_impu(void *obj, const struct gba_conf_key *k, const char *v, char
 	return 0;
 }
 
-static const struct gba_conf_name algorithm_names[] = {
-	{ "milenage", 0 },
-	{ "tuak", 1 },
-	{ NULL, 0 },
-};
-
-static const struct gba_conf_name res_len_names[] = {
-	{ "4", 4 },
-	{ "8", 8 },
-	{ "16", 16 },
-	{ NULL, 0 },
-};
 
 static const struct gba_conf_name protocol_names[] = {
 	{ "T=0", 0 },
@@ -108,9 +96,9 @@ static const struct gba_conf_name protocol_names[] = {
 	FUNC(pre "opc", r, set_op, GBA_CONF_SECRET), \
 	FUNC(pre "top", r, set_op, GBA_CONF_SECRET), \
 	FUNC(pre "topc", r, set_op, GBA_CONF_SECRET), \
-	ENUM(pre "algorithm", r.tuak, algorithm_names), \
+	ENUM(pre "algorithm", r.tuak, gba_conf_algorithm_names), \
 	UINT(pre "tuak_iterations", r.tuak_iterations, 1, 1000), \
-	ENUM(pre "res_len", r.res_len, res_len_names)
+	ENUM(pre "res_len", r.res_len, gba_conf_res_len_names)
 
 static const struct gba_conf_key keys[] = {
 	DIGITS("iccid", p.iccid, 18, 20, 0),
