@@ -76,15 +76,16 @@ static const struct gba_conf_name protocol_names[] = {
 
 #define OFF(f) offsetof(struct profile_input, f)
 #define SZ(f) sizeof(((struct profile_input *)0)->f)
-#define DIGITS(k, f, lo, hi, fl) \
+#define DIGITS(k, f, lo, hi, fl, d) \
 	{ .section = "", .key = k, .type = GBA_CONF_DIGITS, .off = OFF(f), .size = SZ(f), \
-	  .min = lo, .max = hi, .flags = fl }
+	  .min = lo, .max = hi, .flags = fl, .def = d }
 #define STR(k, f) \
 	{ .section = "", .key = k, .type = GBA_CONF_STR, .off = OFF(f), .size = SZ(f), .min = 1, \
 	  .max = TLV_STR_MAX }
-#define UINT(k, f, lo, hi) \
-	{ .section = "", .key = k, .type = GBA_CONF_UINT, .off = OFF(f), .min = lo, .max = hi }
-#define BOOL(k, f) { .section = "", .key = k, .type = GBA_CONF_BOOL, .off = OFF(f) }
+#define UINT(k, f, lo, hi, d) \
+	{ .section = "", .key = k, .type = GBA_CONF_UINT, .off = OFF(f), .min = lo, .max = hi, \
+	  .def = d }
+#define BOOL(k, f, d) { .section = "", .key = k, .type = GBA_CONF_BOOL, .off = OFF(f), .def = d }
 #define ENUM(k, f, n) { .section = "", .key = k, .type = GBA_CONF_ENUM, .off = OFF(f), .names = n }
 #define FUNC(k, f, fn, fl) \
 	{ .section = "", .key = k, .type = GBA_CONF_FUNC, .off = OFF(f), .set = fn, .flags = fl }
@@ -97,27 +98,27 @@ static const struct gba_conf_name protocol_names[] = {
 	FUNC(pre "top", r, set_op, GBA_CONF_SECRET), \
 	FUNC(pre "topc", r, set_op, GBA_CONF_SECRET), \
 	ENUM(pre "algorithm", r.tuak, gba_conf_algorithm_names), \
-	UINT(pre "tuak_iterations", r.tuak_iterations, 1, 1000), \
+	UINT(pre "tuak_iterations", r.tuak_iterations, 1, 1000, NULL), \
 	ENUM(pre "res_len", r.res_len, gba_conf_res_len_names)
 
 static const struct gba_conf_key keys[] = {
-	DIGITS("iccid", p.iccid, 18, 20, 0),
-	DIGITS("imsi", p.imsi, 6, 15, GBA_CONF_REQUIRED),
+	DIGITS("iccid", p.iccid, 18, 20, 0, "8988211000000000000"),
+	DIGITS("imsi", p.imsi, 6, 15, GBA_CONF_REQUIRED, NULL),
 	STR("impi", p.impi),
 	FUNC("impu", p, set_impu, GBA_CONF_REPEAT),
 	STR("domain", p.domain),
-	UINT("mnc_length", p.mnc_length, 2, 3),
+	UINT("mnc_length", p.mnc_length, 2, 3, "2"),
 	ENUM("protocol", p.t1, protocol_names),
-	BOOL("gba", p.gba),
-	BOOL("strict", p.strict),
-	BOOL("modem_channels", p.modem_channels),
-	UINT("gbabp_size", p.gbabp_size, 32, 256),
-	BOOL("sw_quirks", p.sw_quirks),
-	BOOL("modem_chatty", p.modem_chatty),
-	DIGITS("pin", p.pin, 4, 8, GBA_CONF_SECRET),
-	UINT("ind_bits", p.ind_bits, 0, 5),
+	BOOL("gba", p.gba, "yes"),
+	BOOL("strict", p.strict, "no"),
+	BOOL("modem_channels", p.modem_channels, "yes"),
+	UINT("gbabp_size", p.gbabp_size, 32, 256, "256"),
+	BOOL("sw_quirks", p.sw_quirks, "no"),
+	BOOL("modem_chatty", p.modem_chatty, "no"),
+	DIGITS("pin", p.pin, 4, 8, GBA_CONF_SECRET, NULL),
+	UINT("ind_bits", p.ind_bits, 0, 5, "5"),
 	{ .section = "", .key = "sqn_delta", .type = GBA_CONF_U64, .off = OFF(p.sqn_delta),
-	  .min = 1, .max = GBA_SQN_MAX },
+	  .min = 1, .max = GBA_SQN_MAX, .def = "268435456" },   /* 2^28 */
 	KEYS("", rk),
 	/* isim_k, isim_op, isim_opc ...: the ISIM's own subscription (TS 31.103). */
 	KEYS("isim_", irk),
@@ -159,18 +160,6 @@ static gba_err build_key(struct gba_aka_key *key, struct raw_keys *rk, const cha
 	return GBA_OK;
 }
 
-static void defaults(struct sim_profile *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->mnc_length = 2;
-	p->gba = 1;
-	p->modem_channels = 1;
-	p->gbabp_size = 256;
-	p->ind_bits = 5;
-	p->sqn_delta = UINT64_C(1) << 28;
-	strcpy(p->iccid, "8988211000000000000");
-}
-
 static gba_err check_complete(const struct sim_profile *p, const char *path)
 {
 	if (strlen(p->imsi) < 3 + p->mnc_length) {
@@ -198,7 +187,7 @@ gba_err sim_profile_load(const char *path, struct sim_profile *p)
 
 	if (!in)
 		return GBA_ERR_NO_MEMORY;
-	defaults(&in->p);
+	gba_conf_defaults(&spec, in);
 	switch (gba_conf_load(&spec, in, path, seen, err, sizeof(err))) {
 	case 0:
 		break;
