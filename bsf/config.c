@@ -2,11 +2,12 @@
  * config.c - the BSF's configuration file, its defaults and overrides.
  *
  * One table (keys[] below) describes every key: where it lives in struct
- * bsf_config, its type and range, its default and its meaning.  The file
- * parser, --set, the defaults and --help all work from it, so a new key
- * is one line here and one paragraph in docs/bsf.md.
+ * bsf_config, its type and range, its default and its meaning.  The shared
+ * reader (lib/conf) works from it for the file, --set, the defaults, --help
+ * and --check, so a new key is one line here and one paragraph in
+ * docs/bsf.md.
  */
-#define _DEFAULT_SOURCE /* getline; _SC_NPROCESSORS_ONLN */
+#define _DEFAULT_SOURCE /* _SC_NPROCESSORS_ONLN */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,33 +21,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <gba_conf.h>
+
 #include "config.h"
-
-#define LINE_LEN_MAX 4096
-
-enum key_type {
-	T_STR,        /* copied into a char array of .size octets */
-	T_UINT,       /* decimal, within [min, max] */
-	T_DURATION,   /* decimal with an optional unit s, m, h or d; stored in seconds */
-	T_ENUM,       /* one of .names, stored as an int-sized enum */
-};
-
-struct enum_name {
-	const char *name;
-	int value;
-};
-
-struct key_def {
-	const char *section;
-	const char *key;
-	enum key_type type;
-	size_t off;
-	size_t size;              /* T_STR: the array's size */
-	unsigned min, max;        /* T_UINT, T_DURATION */
-	const struct enum_name *names;
-	const char *def;          /* the default as text; "" for derived or empty */
-	const char *help;
-};
 
 _Static_assert(sizeof(enum gba_digest_algorithm) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum rspauth_body) == sizeof(int), "enum size");
@@ -55,58 +32,58 @@ _Static_assert(sizeof(enum av_source_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum gba_log_level) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum gba_log_impi_mode) == sizeof(int), "enum size");
 
-static const struct enum_name algorithm_names[] = {
+static const struct gba_conf_name algorithm_names[] = {
 	{ "AKAv1-MD5", GBA_DIGEST_ALG_AKAV1_MD5 },
 	{ "AKAv2-MD5", GBA_DIGEST_ALG_AKAV2_MD5 },
 	{ NULL, 0 },
 };
 
-static const struct enum_name rspauth_names[] = {
+static const struct gba_conf_name rspauth_names[] = {
 	{ "response", RSPAUTH_BODY_RESPONSE },
 	{ "request", RSPAUTH_BODY_REQUEST },
 	{ NULL, 0 },
 };
 
-static const struct enum_name realm_check_names[] = {
+static const struct gba_conf_name realm_check_names[] = {
 	{ "strict", REALM_CHECK_STRICT },
 	{ "lenient", REALM_CHECK_LENIENT },
 	{ NULL, 0 },
 };
 
-static const struct enum_name source_names[] = {
+static const struct gba_conf_name source_names[] = {
 	{ "embedded", AV_SOURCE_EMBEDDED },
 	{ "zh", AV_SOURCE_ZH },
 	{ "gsup", AV_SOURCE_GSUP },
 	{ NULL, 0 },
 };
 
-static const struct enum_name on_off_names[] = {
+static const struct gba_conf_name on_off_names[] = {
 	{ "off", 0 },
 	{ "on", 1 },
 	{ NULL, 0 },
 };
 
-static const struct enum_name yes_no_names[] = {
+static const struct gba_conf_name yes_no_names[] = {
 	{ "no", 0 },
 	{ "yes", 1 },
 	{ NULL, 0 },
 };
 
 /* enum gba_dia_transport (gba/diameter.h) */
-static const struct enum_name transport_names[] = {
+static const struct gba_conf_name transport_names[] = {
 	{ "tls", 0 },
 	{ "tcp", 1 },
 	{ NULL, 0 },
 };
 
 /* enum zn_policy_kind (zn/zn.h) */
-static const struct enum_name zn_policy_names[] = {
+static const struct gba_conf_name zn_policy_names[] = {
 	{ "guss", 0 },
 	{ "allow", 1 },
 	{ NULL, 0 },
 };
 
-static const struct enum_name level_names[] = {
+static const struct gba_conf_name level_names[] = {
 	{ "debug", GBA_LOG_DEBUG },
 	{ "info", GBA_LOG_INFO },
 	{ "warn", GBA_LOG_WARN },
@@ -114,7 +91,7 @@ static const struct enum_name level_names[] = {
 	{ NULL, 0 },
 };
 
-static const struct enum_name impi_names[] = {
+static const struct gba_conf_name impi_names[] = {
 	{ "plain", GBA_LOG_IMPI_PLAIN },
 	{ "hash", GBA_LOG_IMPI_HASH },
 	{ "hide", GBA_LOG_IMPI_HIDE },
@@ -122,16 +99,20 @@ static const struct enum_name impi_names[] = {
 };
 
 #define OFF(f) offsetof(struct bsf_config, f)
-#define STR(sec, k, f, def, help) \
-	{ sec, k, T_STR, OFF(f), sizeof(((struct bsf_config *)0)->f), 0, 0, NULL, def, help }
-#define UINT(sec, k, f, lo, hi, def, help) \
-	{ sec, k, T_UINT, OFF(f), 0, lo, hi, NULL, def, help }
-#define DUR(sec, k, f, lo, hi, def, help) \
-	{ sec, k, T_DURATION, OFF(f), 0, lo, hi, NULL, def, help }
-#define ENUM(sec, k, f, names, def, help) \
-	{ sec, k, T_ENUM, OFF(f), 0, 0, 0, names, def, help }
+#define STR(sec, k, f, def_, help_) \
+	{ .section = sec, .key = k, .type = GBA_CONF_STR, .off = OFF(f), \
+	  .size = sizeof(((struct bsf_config *)0)->f), .def = def_, .help = help_ }
+#define UINT(sec, k, f, lo, hi, def_, help_) \
+	{ .section = sec, .key = k, .type = GBA_CONF_UINT, .off = OFF(f), .min = lo, .max = hi, \
+	  .def = def_, .help = help_ }
+#define DUR(sec, k, f, lo, hi, def_, help_) \
+	{ .section = sec, .key = k, .type = GBA_CONF_DURATION, .off = OFF(f), .min = lo, \
+	  .max = hi, .def = def_, .help = help_ }
+#define ENUM(sec, k, f, names_, def_, help_) \
+	{ .section = sec, .key = k, .type = GBA_CONF_ENUM, .off = OFF(f), .names = names_, \
+	  .def = def_, .help = help_ }
 
-static const struct key_def keys[] = {
+static const struct gba_conf_key keys[] = {
 	STR("bsf", "state_dir", state_dir, "/var/lib/gba-bsf",
 	    "directory of the default databases ($STATE_DIRECTORY when set)"),
 	STR("bsf", "domain", domain, "bsf.example.org",
@@ -287,6 +268,9 @@ static const struct key_def keys[] = {
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 _Static_assert(N_KEYS <= 8 * sizeof(((struct config_seen *)0)->set), "config_seen too small");
 
+
+static const struct gba_conf_spec spec = { .keys = keys, .n_keys = N_KEYS };
+
 /* ---- Errors ------------------------------------------------------------------ */
 
 __attribute__((format(printf, 3, 4)))
@@ -304,299 +288,37 @@ static int fail(char *err, size_t err_size, const char *fmt, ...)
 
 /* ---- Values ------------------------------------------------------------------ */
 
-static const struct key_def *find_key(const char *section, const char *key)
-{
-	for (size_t i = 0; i < N_KEYS; i++)
-		if (!strcmp(keys[i].section, section) && !strcmp(keys[i].key, key))
-			return &keys[i];
-	return NULL;
-}
-
-static int section_exists(const char *section)
-{
-	for (size_t i = 0; i < N_KEYS; i++)
-		if (!strcmp(keys[i].section, section))
-			return 1;
-	return 0;
-}
-
-/* Strict decimal: digits only, no sign, no overflow. */
-static int parse_decimal(const char *s, size_t n, unsigned long long *out)
-{
-	unsigned long long v = 0;
-
-	if (n == 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		if (v > (ULLONG_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-static int parse_duration(const char *s, unsigned long long *out)
-{
-	size_t n = strlen(s);
-	unsigned long long mult = 1, v;
-
-	if (n && (s[n - 1] < '0' || s[n - 1] > '9')) {
-		switch (s[n - 1]) {
-		case 's': mult = 1; break;
-		case 'm': mult = 60; break;
-		case 'h': mult = 3600; break;
-		case 'd': mult = 86400; break;
-		default: return -1;
-		}
-		n--;
-	}
-	if (parse_decimal(s, n, &v) || v > ULLONG_MAX / mult)
-		return -1;
-	*out = v * mult;
-	return 0;
-}
-
-static int set_enum(const struct key_def *k, void *field, const char *value,
-		    char *err, size_t err_size)
-{
-	char choices[256] = "";
-
-	for (const struct enum_name *e = k->names; e->name; e++) {
-		if (!strcmp(e->name, value)) {
-			memcpy(field, &e->value, sizeof(int));
-			return 0;
-		}
-		if (e != k->names)
-			strncat(choices, ", ", sizeof(choices) - strlen(choices) - 1);
-		strncat(choices, e->name, sizeof(choices) - strlen(choices) - 1);
-	}
-	return fail(err, err_size, "%s.%s: '%s' is not one of %s", k->section, k->key,
-		    value, choices);
-}
-
-static int set_value(struct bsf_config *cfg, const struct key_def *k, const char *value,
-		     char *err, size_t err_size)
-{
-	void *field = (char *)cfg + k->off;
-	unsigned long long v = 0;
-
-	switch (k->type) {
-	case T_STR:
-		if (strlen(value) >= k->size)
-			return fail(err, err_size, "%s.%s: value longer than %zu characters",
-				    k->section, k->key, k->size - 1);
-		memcpy(field, value, strlen(value) + 1);
-		return 0;
-	case T_UINT:
-		if (parse_decimal(value, strlen(value), &v))
-			return fail(err, err_size, "%s.%s: '%s' is not a decimal number",
-				    k->section, k->key, value);
-		break;
-	case T_DURATION:
-		if (parse_duration(value, &v))
-			return fail(err, err_size,
-				    "%s.%s: '%s' is not a duration (number with s, m, h or d)",
-				    k->section, k->key, value);
-		break;
-	case T_ENUM:
-		return set_enum(k, field, value, err, err_size);
-	}
-	if (v < k->min || v > k->max)
-		return fail(err, err_size, "%s.%s: %llu is outside %u..%u", k->section, k->key,
-			    v, k->min, k->max);
-	*(unsigned *)field = (unsigned)v;
-	return 0;
-}
-
 int config_set(struct bsf_config *cfg, const char *section, const char *key,
 	       const char *value, char *err, size_t err_size)
 {
-	const struct key_def *k = find_key(section, key);
-
-	if (!k) {
-		if (!section_exists(section))
-			return fail(err, err_size, "unknown section [%s]", section);
-		return fail(err, err_size, "unknown key '%s' in [%s]", key, section);
-	}
-	return set_value(cfg, k, value, err, err_size);
+	return gba_conf_set(&spec, cfg, section, key, value, err, err_size);
 }
 
 void config_defaults(struct bsf_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	for (size_t i = 0; i < N_KEYS; i++)
-		if (set_value(cfg, &keys[i], keys[i].def, NULL, 0) != 0)
-			abort(); /* a broken default is a bug in the table */
+	gba_conf_defaults(&spec, cfg);
 }
 
 int config_set_arg(struct bsf_config *cfg, const char *arg, char *err, size_t err_size)
 {
-	char section[64], key[64];
-	const char *dot = strchr(arg, '.'), *eq = strchr(arg, '=');
+	return config_set_opt(cfg, "--set", arg, err, err_size);
+}
 
-	if (!dot || !eq || dot > eq)
-		return fail(err, err_size, "--set %s: expected SECTION.KEY=VALUE", arg);
-	if ((size_t)(dot - arg) >= sizeof(section) || (size_t)(eq - dot - 1) >= sizeof(key))
-		return fail(err, err_size, "--set %s: no such key", arg);
-	memcpy(section, arg, (size_t)(dot - arg));
-	section[dot - arg] = '\0';
-	memcpy(key, dot + 1, (size_t)(eq - dot - 1));
-	key[eq - dot - 1] = '\0';
-	return config_set(cfg, section, key, eq + 1, err, err_size);
+int config_set_opt(struct bsf_config *cfg, const char *opt, const char *arg, char *err,
+		   size_t err_size)
+{
+	return gba_conf_set_arg(&spec, cfg, opt, arg, err, err_size);
 }
 
 /* ---- The file ---------------------------------------------------------------- */
 
-static int is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* Trim blanks at both ends, in place. */
-static char *trim(char *s)
-{
-	char *e;
-
-	while (is_blank(*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && is_blank(e[-1]))
-		*--e = '\0';
-	return s;
-}
-
-static int is_name(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-			return 0;
-	return 1;
-}
-
-/* Mark a key as set from the file; a second time is an error. */
-static int mark_seen(struct config_seen *seen, const struct key_def *k)
-{
-	size_t i = (size_t)(k - keys);
-	unsigned char bit = (unsigned char)(1u << (i % 8));
-
-	if (seen->set[i / 8] & bit)
-		return -1;
-	seen->set[i / 8] |= bit;
-	return 0;
-}
-
-static int parse_section(char *line, char *section, size_t section_size,
-			 const char *name, unsigned lineno, char *err, size_t err_size)
-{
-	size_t n = strlen(line);
-	char *inner;
-
-	if (line[n - 1] != ']')
-		return fail(err, err_size, "%s:%u: section header without ']'", name, lineno);
-	line[n - 1] = '\0';
-	inner = trim(line + 1);
-	if (!is_name(inner) || strlen(inner) >= section_size)
-		return fail(err, err_size, "%s:%u: bad section name '%s'", name, lineno, inner);
-	if (!section_exists(inner))
-		return fail(err, err_size, "%s:%u: unknown section [%s]", name, lineno, inner);
-	memcpy(section, inner, strlen(inner) + 1);
-	return 0;
-}
-
-static int parse_assignment(struct bsf_config *cfg, struct config_seen *seen, char *line,
-			    const char *section, const char *name, unsigned lineno,
-			    char *err, size_t err_size)
-{
-	char *eq = strchr(line, '='), *key, *value, msg[CFG_ERR_MAX];
-	const struct key_def *k;
-
-	if (!eq)
-		return fail(err, err_size, "%s:%u: expected 'key = value'", name, lineno);
-	if (!*section)
-		return fail(err, err_size, "%s:%u: key outside any [section]", name, lineno);
-	*eq = '\0';
-	key = trim(line);
-	value = trim(eq + 1);
-	if (!is_name(key))
-		return fail(err, err_size, "%s:%u: bad key name '%s'", name, lineno, key);
-	k = find_key(section, key);
-	if (!k)
-		return fail(err, err_size, "%s:%u: unknown key '%s' in [%s]", name, lineno, key,
-			    section);
-	if (mark_seen(seen, k))
-		return fail(err, err_size, "%s:%u: %s.%s given twice", name, lineno, section, key);
-	if (set_value(cfg, k, value, msg, sizeof(msg)))
-		return fail(err, err_size, "%s:%u: %s", name, lineno, msg);
-	return 0;
-}
-
-static int check_line_bytes(const char *line, size_t len, const char *name, unsigned lineno,
-			    char *err, size_t err_size)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)line[i];
-		if (c == '\0')
-			return fail(err, err_size, "%s:%u: NUL byte", name, lineno);
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return fail(err, err_size, "%s:%u: control character 0x%02x", name,
-				    lineno, c);
-	}
-	return 0;
-}
-
-/* One line without its newline (and carriage return). */
-static int parse_line(struct bsf_config *cfg, struct config_seen *seen, char *raw,
-		      size_t len, char *section, size_t section_size, const char *name,
-		      unsigned lineno, char *err, size_t err_size)
-{
-	char *line;
-
-	if (len && raw[len - 1] == '\r')
-		raw[--len] = '\0';
-	if (len > LINE_LEN_MAX)
-		return fail(err, err_size, "%s:%u: line longer than %d characters", name, lineno,
-			    LINE_LEN_MAX);
-	if (check_line_bytes(raw, len, name, lineno, err, err_size))
-		return -1;
-	line = trim(raw);
-	if (*line == '\0' || *line == '#')
-		return 0;
-	if (*line == '[')
-		return parse_section(line, section, section_size, name, lineno, err, err_size);
-	return parse_assignment(cfg, seen, line, section, name, lineno, err, err_size);
-}
-
 int config_parse_file(struct bsf_config *cfg, struct config_seen *seen, FILE *f,
 		      const char *name, char *err, size_t err_size)
 {
-	char section[64] = "";
-	char *buf = NULL;
-	size_t cap = 0;
-	unsigned lineno = 0;
-	ssize_t n;
-	int rc = 0;
-
-	while ((n = getline(&buf, &cap, f)) >= 0) {
-		size_t len = (size_t)n;
-
-		lineno++;
-		if (len && buf[len - 1] == '\n')
-			buf[--len] = '\0';
-		rc = parse_line(cfg, seen, buf, len, section, sizeof(section), name, lineno,
-				err, err_size);
-		if (rc)
-			break;
-	}
-	if (!rc && ferror(f))
-		rc = fail(err, err_size, "%s: read error: %s", name, strerror(errno));
-	free(buf);
-	return rc;
+	return gba_conf_parse_stream(&spec, cfg, f, name, seen->set, err, err_size);
 }
+
 
 /* ---- Addresses --------------------------------------------------------------- */
 
@@ -604,7 +326,7 @@ static int parse_port(const char *s, in_port_t *port)
 {
 	unsigned long long v = 0;
 
-	if (parse_decimal(s, strlen(s), &v) || v == 0 || v > 65535)
+	if (gba_conf_decimal(s, strlen(s), &v) || v == 0 || v > 65535)
 		return -1;
 	*port = htons((uint16_t)v);
 	return 0;
@@ -855,60 +577,16 @@ int config_finish(struct bsf_config *cfg, char *err, size_t err_size)
 
 /* ---- Printing ---------------------------------------------------------------- */
 
-static const char *enum_name(const struct key_def *k, int value)
-{
-	for (const struct enum_name *e = k->names; e->name; e++)
-		if (e->value == value)
-			return e->name;
-	return "?";
-}
-
 void config_print_keys(FILE *out)
 {
-	const char *section = "";
-
-	for (size_t i = 0; i < N_KEYS; i++) {
-		const struct key_def *k = &keys[i];
-		if (strcmp(section, k->section)) {
-			section = k->section;
-			fprintf(out, "  [%s]\n", section);
-		}
-		fprintf(out, "    %-24s %s", k->key, k->help);
-		if (*k->def)
-			fprintf(out, " [%s]", k->def);
-		fputc('\n', out);
-	}
+	gba_conf_print_keys(&spec, out);
 }
 
 void config_print(const struct bsf_config *cfg, FILE *out)
 {
-	const char *section = "";
-
-	for (size_t i = 0; i < N_KEYS; i++) {
-		const struct key_def *k = &keys[i];
-		const void *field = (const char *)cfg + k->off;
-		int e;
-
-		if (strcmp(section, k->section)) {
-			section = k->section;
-			fprintf(out, "%s[%s]\n", i ? "\n" : "", section);
-		}
-		fprintf(out, "%s = ", k->key);
-		switch (k->type) {
-		case T_STR:
-			fprintf(out, "%s\n", (const char *)field);
-			break;
-		case T_UINT:
-		case T_DURATION:
-			fprintf(out, "%u\n", *(const unsigned *)field);
-			break;
-		case T_ENUM:
-			memcpy(&e, field, sizeof(int));
-			fprintf(out, "%s\n", enum_name(k, e));
-			break;
-		}
-	}
+	gba_conf_print(&spec, cfg, out);
 }
+
 
 unsigned config_threads(unsigned configured)
 {

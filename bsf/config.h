@@ -162,6 +162,10 @@ int config_parse_file(struct bsf_config *cfg, struct config_seen *seen, FILE *f,
 /* Set "section.key=value" (a --set argument).  -1 with a message in err. */
 int config_set_arg(struct bsf_config *cfg, const char *arg, char *err, size_t err_size);
 
+/* The same for an option that stands for a key: opt names it in the message. */
+int config_set_opt(struct bsf_config *cfg, const char *opt, const char *arg, char *err,
+		   size_t err_size);
+
 /* Set one key; -1 with a message ("unknown key", "not a number ...") in err. */
 int config_set(struct bsf_config *cfg, const char *section, const char *key,
 	       const char *value, char *err, size_t err_size);

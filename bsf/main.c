@@ -145,14 +145,17 @@ static const char *flag_key(int opt)
 
 static int apply_override(struct bsf_config *cfg, int opt, const char *arg)
 {
-	char err[CFG_ERR_MAX], buf[CFG_PATH_MAX + 64];
+	char err[CFG_ERR_MAX], buf[CFG_PATH_MAX + 64], name[32] = "--set";
 	const char *key = flag_key(opt);
 
 	if (key) {
 		snprintf(buf, sizeof(buf), "%s=%s", key, arg);
 		arg = buf;
+		for (const struct option *o = long_opts; o->name; o++)
+			if (o->val == opt)
+				snprintf(name, sizeof(name), "--%s", o->name);
 	}
-	if (config_set_arg(cfg, arg, err, sizeof(err))) {
+	if (config_set_opt(cfg, name, arg, err, sizeof(err))) {
 		fprintf(stderr, "gba-bsf: %s\n", err);
 		return -1;
 	}

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <gba_conf.h>
+
 #include "zn_policy.h"
 
 struct zn_list {
@@ -29,18 +31,6 @@ struct zn_policy {
 };
 
 static atomic_uint_fast64_t policy_ids;
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		*--e = '\0';
-	return s;
-}
 
 /* A name as the lists allow: a DNS-like name, or "*" (members only). */
 static int valid_name(const char *s, int star_ok)
@@ -64,7 +54,7 @@ static int add_members(struct zn_list *l, char *text, int star_ok, char *err, si
 
 	for (char *m = strtok_r(text, "|", &save); m; m = strtok_r(NULL, "|", &save)) {
 		char **v;
-		m = trim(m);
+		m = gba_conf_trim(m);
 		if (!valid_name(m, star_ok)) {
 			snprintf(err, err_size, "'%s' is not an FQDN%s in the list of %s", m,
 				 star_ok ? " (or *)" : "", l->name);
@@ -95,7 +85,7 @@ static int add_entry(struct zn_lists *ls, char *entry, const char *what, int sta
 		return -1;
 	}
 	*eq = '\0';
-	name = trim(entry);
+	name = gba_conf_trim(entry);
 	if (!valid_name(name, 0)) {
 		snprintf(err, err_size, "%s entry: '%s' is not a name", what, name);
 		return -1;
@@ -131,7 +121,7 @@ static int parse_lists(struct zn_lists *ls, const char *text, const char *what, 
 		return -1;
 	}
 	for (char *e = strtok_r(copy, ";", &save); e && !rc; e = strtok_r(NULL, ";", &save))
-		if (*trim(e))
+		if (*gba_conf_trim(e))
 			rc = add_entry(ls, e, what, star_ok, err, err_size);
 	free(copy);
 	return rc;

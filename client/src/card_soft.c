@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 
 #include <gba/aka.h>
 #include <gba/util.h>
+
+#include <gba_conf.h>
 
 #include "internal.h"
 
@@ -91,104 +94,88 @@ static int encode_imsi(uint8_t ef[9], const char *imsi)
 	return 0;
 }
 
+/* What a soft card file gives, before the card is built from it. */
 struct keyfile {
-	char imsi[16], algo[16];
+	char imsi[16], sqn_path[4096];
+	int tuak;
 	uint8_t k[32], opc[32];
 	size_t k_len, opc_len;
-	unsigned mnc_len, iterations, res_len;
+	unsigned mnc_len, iterations;
+	int res_len;
 };
 
-static int take_line(struct keyfile *kf, struct soft *s, const char *k, const char *v)
+
+#define OFF(f) offsetof(struct keyfile, f)
+#define HEX(name, f, req) \
+	{ .section = "", .key = name, .type = GBA_CONF_HEX, .off = OFF(f), \
+	  .size = sizeof(((struct keyfile *)0)->f), .min = 16, .max = 32, .len_off = OFF(f##_len), \
+	  .flags = GBA_CONF_SECRET | (req) }
+
+/* The soft card file's keys (gba-client(1)); the syntax is in docs/deployment.md. */
+static const struct gba_conf_key soft_keys[] = {
+	{ .section = "", .key = "imsi", .type = GBA_CONF_DIGITS, .off = OFF(imsi),
+	  .size = sizeof(((struct keyfile *)0)->imsi), .min = 6, .max = 15,
+	  .flags = GBA_CONF_REQUIRED },
+	{ .section = "", .key = "algorithm", .type = GBA_CONF_ENUM, .off = OFF(tuak),
+	  .names = gba_conf_algorithm_names },
+	HEX("k", k, GBA_CONF_REQUIRED),
+	HEX("opc", opc, GBA_CONF_REQUIRED),
+	{ .section = "", .key = "mnc_len", .type = GBA_CONF_UINT, .off = OFF(mnc_len), .min = 2,
+	  .max = 3 },
+	{ .section = "", .key = "tuak_iterations", .type = GBA_CONF_UINT, .off = OFF(iterations),
+	  .min = 1, .max = 1000 },
+	{ .section = "", .key = "res_len", .type = GBA_CONF_ENUM, .off = OFF(res_len),
+	  .names = gba_conf_res_len_names },
+	{ .section = "", .key = "sqn_file", .type = GBA_CONF_STR, .off = OFF(sqn_path),
+	  .size = sizeof(((struct keyfile *)0)->sqn_path) },
+};
+
+static const struct gba_conf_spec soft_spec = {
+	.keys = soft_keys, .n_keys = sizeof(soft_keys) / sizeof(soft_keys[0]),
+	.flags = GBA_CONF_WIPE,
+};
+
+/* A Milenage card takes 16-octet K and OPc; TUAK a 32-octet TOPc. */
+static const char *make_key(struct soft *s, const struct keyfile *kf)
 {
-	size_t vl = strlen(v);
-
-	if (!strcmp(k, "imsi") && vl < sizeof(kf->imsi))
-		memcpy(kf->imsi, v, vl + 1);
-	else if (!strcmp(k, "algorithm") && vl < sizeof(kf->algo))
-		memcpy(kf->algo, v, vl + 1);
-	else if (!strcmp(k, "k"))
-		return gba_hex_decode(kf->k, sizeof(kf->k), &kf->k_len, v, vl) ? -1 : 0;
-	else if (!strcmp(k, "opc"))
-		return gba_hex_decode(kf->opc, sizeof(kf->opc), &kf->opc_len, v, vl) ? -1 : 0;
-	else if (!strcmp(k, "mnc_len"))
-		kf->mnc_len = (unsigned)atoi(v);
-	else if (!strcmp(k, "tuak_iterations"))
-		kf->iterations = (unsigned)atoi(v);
-	else if (!strcmp(k, "res_len"))
-		kf->res_len = (unsigned)atoi(v);
-	else if (!strcmp(k, "sqn_file") && vl < sizeof(s->sqn_path))
-		memcpy(s->sqn_path, v, vl + 1);
-	else
-		return -1;
-	return 0;
-}
-
-static int parse_keyfile(char *buf, struct keyfile *kf, struct soft *s, unsigned *bad_line)
-{
-	char *save = NULL;
-	unsigned no = 0;
-
-	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *eq = strchr(line, '='), *k = line, *v, *e;
-		no++;
-		if (line[0] == '#' || strspn(line, " \t\r") == strlen(line))
-			continue;
-		if (!eq)
-			goto bad;
-		*eq = '\0';
-		v = eq + 1;
-		for (e = eq; e > k && strchr(" \t", e[-1]); e--)
-			e[-1] = '\0';
-		while (*v == ' ' || *v == '\t')
-			v++;
-		for (e = v + strlen(v); e > v && strchr(" \t\r", e[-1]); e--)
-			e[-1] = '\0';
-		if (take_line(kf, s, k, v))
-			goto bad;
-	}
-	return 0;
-bad:
-	*bad_line = no;
-	return -1;
-}
-
-static int make_key(struct soft *s, const struct keyfile *kf)
-{
-	if (!strcmp(kf->algo, "tuak")) {
+	if (kf->tuak) {
 		if (kf->opc_len != 32)
-			return -1;
+			return "algorithm tuak needs a 32-octet opc (TOPc)";
 		return gba_aka_key_tuak(&s->key, kf->k, kf->k_len, kf->opc, 0,
 					kf->iterations ? kf->iterations : 1,
-					kf->res_len ? kf->res_len : 8) ? -1 : 0;
+					kf->res_len ? (size_t)kf->res_len : 8) ?
+			       "bad TUAK key" : NULL;
 	}
-	if ((kf->algo[0] && strcmp(kf->algo, "milenage")) || kf->k_len != 16 || kf->opc_len != 16)
-		return -1;
+	if (kf->k_len != 16 || kf->opc_len != 16)
+		return "algorithm milenage needs a 16-octet k and opc";
 	gba_aka_key_milenage(&s->key, kf->k, kf->opc, 0);
-	return 0;
+	return NULL;
 }
 
 static gba_client_err soft_load(struct soft *s, const char *path, char *msg, size_t msg_size)
 {
-	char buf[4096];
-	struct keyfile kf = { .mnc_len = 2 };
-	unsigned line = 0;
-	int bad;
+	char buf[4096 + 1], err[GBA_CONF_ERR_MAX];
+	struct keyfile *kf = calloc(1, sizeof(*kf));
+	const char *bad = NULL;
+	gba_client_err rc = GBA_CLIENT_OK;
 
-	if (client_read_secret_file(path, "key", buf, sizeof(buf), msg, msg_size))
-		return GBA_CLIENT_ERR_FILE;
-	bad = parse_keyfile(buf, &kf, s, &line);
+	if (!kf)
+		return GBA_CLIENT_ERR_NO_MEMORY;
+	kf->mnc_len = 2;
+	rc = client_read_secret_file(path, "key", buf, sizeof(buf) - 1, msg, msg_size);
+	if (!rc && gba_conf_parse(&soft_spec, kf, path, buf, strlen(buf), NULL, err, sizeof(err)))
+		rc = client_fail(msg, msg_size, GBA_CLIENT_ERR_FILE, "%s (soft card; see gba-client(1))",
+				 err);
 	gba_wipe(buf, sizeof(buf));
-	if (!bad && (encode_imsi(s->ef_imsi, kf.imsi) || (kf.mnc_len != 2 && kf.mnc_len != 3)))
-		bad = 1;
-	if (!bad && make_key(s, &kf))
-		bad = 1;
-	s->ef_ad[3] = (uint8_t)kf.mnc_len;
-	gba_wipe(&kf, sizeof(kf));
-	if (bad)
-		return client_fail(msg, msg_size, GBA_CLIENT_ERR_FILE,
-				   "%s: bad soft card file%s (needs imsi, k, opc; see gba-client(1))",
-				   path, line ? " line" : "");
-	return GBA_CLIENT_OK;
+	if (!rc && (encode_imsi(s->ef_imsi, kf->imsi) || (bad = make_key(s, kf))))
+		rc = client_fail(msg, msg_size, GBA_CLIENT_ERR_FILE, "%s: %s (soft card; see "
+				 "gba-client(1))", path, bad ? bad : "bad imsi");
+	if (!rc)
+		memcpy(s->sqn_path, kf->sqn_path, sizeof(s->sqn_path));
+	s->ef_ad[3] = (uint8_t)kf->mnc_len;
+	gba_wipe(kf, sizeof(*kf));
+	free(kf);
+	return rc;
 }
 
 /* ---- APDUs -------------------------------------------------------------------- */

@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,8 @@
 
 #include <gba/kdf.h>
 #include <gba/util.h>
+
+#include <gba_conf.h>
 
 #include "internal.h"
 
@@ -88,86 +92,85 @@ gba_client_err gba_client_context_save(const char *path, const struct gba_client
 	return GBA_CLIENT_OK;
 }
 
-static int set_field(struct gba_client_context *ctx, const char *k, const char *v, unsigned *seen)
+/* lifetime: seconds since the epoch, as written by format_context. */
+static int set_lifetime(void *obj, const struct gba_conf_key *k, const char *v, char *why,
+			size_t why_size)
 {
-	size_t vl = strlen(v), n;
-	char *end;
+	unsigned long long t;
 
-	if (!strcmp(k, "btid") && vl <= GBA_CLIENT_BTID_MAX) {
-		memcpy(ctx->btid, v, vl + 1);
-		*seen |= 1;
-	} else if (!strcmp(k, "lifetime")) {
-		long long t = strtoll(v, &end, 10);
-		if (*end || end == v || t < 0)
-			return -1;
-		ctx->lifetime = (time_t)t;
-		*seen |= 2;
-	} else if (!strcmp(k, "rand")) {
-		if (gba_hex_decode(ctx->rand, 16, &n, v, vl) || n != 16)
-			return -1;
-		*seen |= 4;
-	} else if (!strcmp(k, "impi") && vl <= GBA_CLIENT_IMPI_MAX && vl > 0) {
-		memcpy(ctx->impi, v, vl + 1);
-		*seen |= 8;
-	} else if (!strcmp(k, "type")) {
-		if (!strcmp(v, "GBA_U"))
-			ctx->type = GBA_CLIENT_GBA_U;
-		else if (!strcmp(v, "GBA_ME"))
-			ctx->type = GBA_CLIENT_GBA_ME;
-		else
-			return -1;
-		*seen |= 16;
-	} else if (!strcmp(k, "ks")) {
-		if (gba_hex_decode(ctx->ks, 32, &n, v, vl) || n != 32)
-			return -1;
-		*seen |= 32;
-	} else if (!strcmp(k, "app") && (!strcmp(v, "USIM") || !strcmp(v, "ISIM"))) {
-		ctx->app = v[0] == 'I' ? GBA_CLIENT_APP_ISIM : GBA_CLIENT_APP_USIM;
-	} else if (!strcmp(k, "bsf_url") && vl < sizeof(ctx->bsf_url)) {
-		memcpy(ctx->bsf_url, v, vl + 1);
-	} else {
-		return -1;
-	}
+	(void)k;
+	if (gba_conf_decimal(v, strlen(v), &t) || t > INT64_MAX)
+		return snprintf(why, why_size, "not a time in seconds"), -1;
+	((struct gba_client_context *)obj)->lifetime = (time_t)t;
 	return 0;
 }
 
-static int parse_context(char *buf, struct gba_client_context *ctx, unsigned *line_no)
-{
-	unsigned seen = 0;
-	char *save = NULL;
+_Static_assert(sizeof(enum gba_client_type) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum gba_client_app) == sizeof(int), "enum size");
 
-	*line_no = 0;
-	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *eq, *k, *v, *e;
-		(*line_no)++;
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
-		eq = strchr(line, '=');
-		if (!eq)
-			return -1;
-		*eq = '\0';
-		k = line;
-		v = eq + 1;
-		for (e = eq; e > k && (e[-1] == ' ' || e[-1] == '\t'); e--)
-			e[-1] = '\0';
-		while (*v == ' ' || *v == '\t')
-			v++;
-		if (set_field(ctx, k, v, &seen))
-			return -1;
-	}
-	/* Ks for GBA_ME, never for GBA_U: a file that says otherwise is not ours. */
-	if ((seen & 31) != 31 || !!(seen & 32) != (ctx->type == GBA_CLIENT_GBA_ME))
+static const struct gba_conf_name type_names[] = {
+	{ "GBA_ME", GBA_CLIENT_GBA_ME },
+	{ "GBA_U", GBA_CLIENT_GBA_U },
+	{ NULL, 0 },
+};
+
+static const struct gba_conf_name app_names[] = {
+	{ "USIM", GBA_CLIENT_APP_USIM },
+	{ "ISIM", GBA_CLIENT_APP_ISIM },
+	{ NULL, 0 },
+};
+
+#define OFF(f) offsetof(struct gba_client_context, f)
+#define SZ(f) sizeof(((struct gba_client_context *)0)->f)
+#define REQ GBA_CONF_REQUIRED
+
+/* The context file's keys; "app" came later (USIM when absent). */
+static const struct gba_conf_key context_keys[] = {
+	{ .section = "", .key = "btid", .type = GBA_CONF_STR, .off = OFF(btid), .size = SZ(btid),
+	  .min = 1, .flags = REQ },
+	{ .section = "", .key = "lifetime", .type = GBA_CONF_FUNC, .set = set_lifetime,
+	  .flags = REQ },
+	{ .section = "", .key = "rand", .type = GBA_CONF_HEX, .off = OFF(rand), .size = SZ(rand),
+	  .min = 16, .max = 16, .len_off = GBA_CONF_NO_LEN, .flags = REQ },
+	{ .section = "", .key = "impi", .type = GBA_CONF_STR, .off = OFF(impi), .size = SZ(impi),
+	  .min = 1, .flags = REQ },
+	{ .section = "", .key = "type", .type = GBA_CONF_ENUM, .off = OFF(type),
+	  .names = type_names, .flags = REQ },
+	{ .section = "", .key = "app", .type = GBA_CONF_ENUM, .off = OFF(app), .names = app_names },
+	{ .section = "", .key = "bsf_url", .type = GBA_CONF_STR, .off = OFF(bsf_url),
+	  .size = SZ(bsf_url) },
+	{ .section = "", .key = "ks", .type = GBA_CONF_HEX, .off = OFF(ks), .size = SZ(ks),
+	  .min = 32, .max = 32, .len_off = GBA_CONF_NO_LEN, .flags = GBA_CONF_SECRET },
+};
+
+static const struct gba_conf_spec context_spec = {
+	.keys = context_keys, .n_keys = sizeof(context_keys) / sizeof(context_keys[0]),
+	.flags = GBA_CONF_WIPE,
+};
+
+/* The file's text into ctx; -1 with "PATH:LINE: key 'x': reason" in err. */
+static int parse_context(char *buf, size_t len, const char *path,
+			 struct gba_client_context *ctx, char *err, size_t err_size)
+{
+	unsigned char seen[GBA_CONF_SEEN_SIZE(sizeof(context_keys) / sizeof(context_keys[0]))] = {
+		0 };
+
+	if (gba_conf_parse(&context_spec, ctx, path, buf, len, seen, err, err_size))
 		return -1;
+	/* Ks for GBA_ME, never for GBA_U: a file that says otherwise is not ours. */
+	if (gba_conf_was_set(&context_spec, seen, "", "ks") != (ctx->type == GBA_CLIENT_GBA_ME))
+		return snprintf(err, err_size, "%s: key 'ks': %s", path,
+				ctx->type == GBA_CLIENT_GBA_ME ? "required with type GBA_ME" :
+								 "not with type GBA_U"), -1;
 	return 0;
 }
 
 gba_client_err gba_client_context_load(const char *path, struct gba_client_context *ctx,
 				       char *msg, size_t msg_size)
 {
-	char buf[CONTEXT_FILE_MAX + 1];
+	char buf[CONTEXT_FILE_MAX + 1], err[GBA_CONF_ERR_MAX];
 	struct stat st;
 	ssize_t n;
-	unsigned line;
 	int fd, bad;
 
 	if (!path || !ctx)
@@ -192,13 +195,12 @@ gba_client_err gba_client_context_load(const char *path, struct gba_client_conte
 	if (n < 0 || n > CONTEXT_FILE_MAX)
 		return client_fail(msg, msg_size, GBA_CLIENT_ERR_FILE, "%s: unreadable or too large",
 				   path);
-	buf[n] = '\0';
-	bad = memchr(buf, '\0', (size_t)n) != NULL || parse_context(buf, ctx, &line);
+	bad = parse_context(buf, (size_t)n, path, ctx, err, sizeof(err));
 	gba_wipe(buf, sizeof(buf));
 	if (bad) {
 		gba_wipe(ctx, sizeof(*ctx));
 		return client_fail(msg, msg_size, GBA_CLIENT_ERR_FILE,
-				   "%s: not a valid context file", path);
+				   "not a valid context file: %s", err);
 	}
 	return GBA_CLIENT_OK;
 }

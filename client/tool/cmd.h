@@ -52,6 +52,9 @@ struct cmd_opts {
 /* The value of -o KEY=VALUE, or NULL when not given. */
 const char *cmd_opt(const struct cmd_opts *o, const char *key);
 
+/* An -o argument whose key no subcommand knows: -1 with the known ones in err. */
+int cmd_check_opt(const char *arg, char *err, size_t err_size);
+
 /* One run's card and context. */
 struct cmd_session {
 	const struct cmd_opts *o;

@@ -85,6 +85,23 @@ static const char *default_context(char *buf, size_t size)
 	return buf;
 }
 
+/* -o KEY=VALUE: a key some subcommand reads, at most 16 of them. */
+static int add_opt(struct cmd_opts *o, const char *arg)
+{
+	char err[256];
+
+	if (o->n_extra == (int)(sizeof(o->extra) / sizeof(o->extra[0]))) {
+		fprintf(stderr, "gba-client: -o KEY=VALUE (at most 16)\n");
+		return -1;
+	}
+	if (cmd_check_opt(arg, err, sizeof(err))) {
+		fprintf(stderr, "gba-client: %s\n", err);
+		return -1;
+	}
+	o->extra[o->n_extra++] = arg;
+	return 0;
+}
+
 static int parse(int argc, char **argv, struct cmd_opts *o)
 {
 	static const struct option longs[] = {
@@ -137,12 +154,8 @@ static int parse(int argc, char **argv, struct cmd_opts *o)
 			break;
 		}
 		case 'o':
-			if (o->n_extra == (int)(sizeof(o->extra) / sizeof(o->extra[0])) ||
-			    !strchr(optarg, '=')) {
-				fprintf(stderr, "gba-client: -o KEY=VALUE (at most 16)\n");
+			if (add_opt(o, optarg))
 				return -1;
-			}
-			o->extra[o->n_extra++] = optarg;
 			break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': gba_cli_version("gba-client"); exit(0);

@@ -10,6 +10,8 @@
 #include <gba/kdf.h>
 #include <gba/util.h>
 
+#include <gba_conf.h>
+
 #include "cmd.h"
 
 const char *cmd_opt(const struct cmd_opts *o, const char *key)
@@ -20,6 +22,31 @@ const char *cmd_opt(const struct cmd_opts *o, const char *key)
 		if (!strncmp(o->extra[i], key, kl) && o->extra[i][kl] == '=')
 			return o->extra[i] + kl + 1;
 	return NULL;
+}
+
+/* Any value: each subcommand checks the ones it reads. */
+static int take_any(void *obj, const struct gba_conf_key *k, const char *v, char *why,
+		    size_t why_size)
+{
+	(void)obj, (void)k, (void)v, (void)why, (void)why_size;
+	return 0;
+}
+
+#define O(name) { .section = "", .key = name, .type = GBA_CONF_FUNC, .set = take_any }
+
+/* Every -o key some subcommand reads (cmd_opt); the shared reader refuses others. */
+static const struct gba_conf_key o_keys[] = {
+	O("app"), O("via"), O("naf-addr"), O("km-ua-id"), O("psk-identity"), O("target"),
+	O("lifetime"), O("suid"),
+};
+
+static const struct gba_conf_spec o_spec = {
+	.keys = o_keys, .n_keys = sizeof(o_keys) / sizeof(o_keys[0]),
+};
+
+int cmd_check_opt(const char *arg, char *err, size_t err_size)
+{
+	return gba_conf_set_arg(&o_spec, NULL, "-o", arg, err, err_size);
 }
 
 int cmd_parse_ua_id(const char *s, uint8_t out[5])

@@ -1,289 +1,209 @@
 /*
- * config.c - reading gba-naf's configuration.
+ * config.c - gba-naf's configuration: its table of keys and of name -> value
+ * sections for the shared reader (lib/conf), the checks of the whole, and
+ * the lookups the service makes.
  */
-#define _POSIX_C_SOURCE 200809L /* getline */
-#include <ctype.h>
-#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <gba/kdf.h>
 #include <gba/util.h>
 
+#include <gba_conf.h>
+
 #include "config.h"
 
-void ncfg_defaults(struct naf_config *c)
+/* Ua security protocol id: "01 00 01 00 AE", "01:00:01:00:ae" or "01000100ae". */
+static int set_ua_id(void *obj, const struct gba_conf_key *k, const char *v, char *why,
+		     size_t why_size)
 {
-	memset(c, 0, sizeof(*c));
-	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/gba-naf");
-	snprintf(c->digest_listen, sizeof(c->digest_listen), "0.0.0.0:8090");
-	snprintf(c->tls_listen, sizeof(c->tls_listen), "0.0.0.0:8443");
-	memcpy(c->ua_id, GBA_UA_TLS12_PSK_AES128_CBC_SHA256, 5);
-	/* TLS 1.2: TLS_PSK_WITH_AES_128_CBC_SHA256 (00AE), _AES_128_GCM_SHA256 (00A8),
-	 * _AES_128_CCM_8 (C0A8); TLS 1.3: external PSK (psk_ke), AES-128-GCM. */
-	snprintf(c->tls_priorities, sizeof(c->tls_priorities), "%s",
-		 "NONE:+VERS-TLS1.3:+VERS-TLS1.2:+PSK:+AES-128-CBC:+AES-128-GCM:+AES-128-CCM-8:"
-		 "+SHA256:+AEAD:+COMP-NULL:+SIGN-ALL:+CTYPE-X509:+GROUP-ALL");
-	c->log_level = GBA_LOG_INFO;
-	c->nonce_lifetime = 30;
-	c->max_body = 4096;
-	c->threads = 4;
-	c->max_connections = 4096;
-	c->max_connections_per_ip = 256;
-	c->handshake_timeout = 10;
-	c->header_timeout = 10;
-	snprintf(c->admin_listen, sizeof(c->admin_listen), "127.0.0.1:8091");
-	c->key_lifetime = 3600;
-	c->min_key_lifetime = 60;
-	snprintf(c->node_id_prefix, sizeof(c->node_id_prefix), "CAE");
-	c->zn_bsf_port = 3868;
-	c->zn_timeout_ms = 2000;
-}
-
-int ncfg_parse_duration(const char *s, unsigned *out)
-{
-	char *end;
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10), mul = 1;
-	if (*end == 's')
-		end++;
-	else if (*end == 'm')
-		mul = 60, end++;
-	else if (*end == 'h')
-		mul = 3600, end++;
-	else if (*end == 'd')
-		mul = 86400, end++;
-	if (*end || errno || v > 0xffffffffUL / mul)
-		return -1;
-	*out = (unsigned)(v * mul);
-	return 0;
-}
-
-static int set_str(char *dst, size_t size, const char *v)
-{
-	return snprintf(dst, size, "%s", v) >= (int)size ? -1 : 0;
-}
-
-static int set_map(struct ncfg_map *m, const char *key, const char *v)
-{
-	if (m->n >= NCFG_MAP_MAX || strlen(key) > NCFG_STR || strlen(v) > NCFG_STR ||
-	    ncfg_map_get(m, key))
-		return -1;
-	strcpy(m->key[m->n], key);
-	strcpy(m->value[m->n], v);
-	m->n++;
-	return 0;
-}
-
-static int set_bool(int *dst, const char *v)
-{
-	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1"))
-		*dst = 1;
-	else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0"))
-		*dst = 0;
-	else
-		return -1;
-	return 0;
-}
-
-static int set_ua_id(uint8_t out[5], const char *v)
-{
+	uint8_t *out = (uint8_t *)obj + k->off;
 	char hex[11];
 	size_t n = 0, got;
-	for (; *v && n < sizeof(hex) - 1; v++)   /* "01 00 01 00 AE" or "01000100ae" */
+
+	for (; *v && n < sizeof(hex) - 1; v++)
 		if (*v != ' ' && *v != ':')
 			hex[n++] = *v;
-	if (*v || n != 10)
-		return -1;
-	return gba_hex_decode(out, 5, &got, hex, 10) || got != 5 ? -1 : 0;
+	if (*v || n != 10 || gba_hex_decode(out, 5, &got, hex, 10) || got != 5)
+		return snprintf(why, why_size, "5 octets in hex expected (01 00 01 00 AE)"), -1;
+	return 0;
 }
 
 /*
  * Zn's transport: "tls" (0, as GBA_DIA_TLS) or "tcp" (1, GBA_DIA_TCP) for
  * Diameter; "nbsp" for Nbsp_GBA (TS 29.309) over HTTPS instead.
  */
-static int set_transport(struct naf_config *c, const char *v)
+static int set_transport(void *obj, const struct gba_conf_key *k, const char *v, char *why,
+			 size_t why_size)
 {
+	struct naf_config *c = obj;
+
+	(void)k;
+	if (strcmp(v, "tls") && strcmp(v, "tcp") && strcmp(v, "nbsp"))
+		return snprintf(why, why_size, "'%.16s' is not one of tls, tcp, nbsp", v), -1;
 	c->zn_nbsp = !strcmp(v, "nbsp");
-	if (!strcmp(v, "tls") || c->zn_nbsp)
-		c->zn_transport = 0;
-	else if (!strcmp(v, "tcp"))
-		c->zn_transport = 1;
-	else
-		return -1;
+	c->zn_transport = !strcmp(v, "tcp");
 	return 0;
 }
 
+static const struct gba_conf_name level_names[] = {
+	{ "debug", GBA_LOG_DEBUG },
+	{ "info", GBA_LOG_INFO },
+	{ "warn", GBA_LOG_WARN },
+	{ "error", GBA_LOG_ERROR },
+	{ NULL, 0 },
+};
+
 /* zn.http_version: "2" (ALPN h2, the default), "1.1", "2-prior-knowledge". */
-static int set_http_version(struct naf_config *c, const char *v)
-{
-	static const char *const names[] = { "2", "1.1", "2-prior-knowledge" };
+static const struct gba_conf_name http_version_names[] = {
+	{ "2", 0 },
+	{ "1.1", 1 },
+	{ "2-prior-knowledge", 2 },
+	{ NULL, 0 },
+};
 
-	for (int i = 0; i < 3; i++)
-		if (!strcmp(v, names[i])) {
-			c->zn_http_version = i;
-			return 0;
-		}
-	return -1;
+#define OFF(f) offsetof(struct naf_config, f)
+#define STR(sec, k, f, def_) \
+	{ .section = sec, .key = k, .type = GBA_CONF_STR, .off = OFF(f), \
+	  .size = sizeof(((struct naf_config *)0)->f), .def = def_ }
+#define UINT(sec, k, f, lo, hi, def_) \
+	{ .section = sec, .key = k, .type = GBA_CONF_UINT, .off = OFF(f), .min = lo, .max = hi, \
+	  .def = def_ }
+#define DUR(sec, k, f, lo, hi, def_) \
+	{ .section = sec, .key = k, .type = GBA_CONF_DURATION, .off = OFF(f), .min = lo, \
+	  .max = hi, .def = def_ }
+#define FUNC(sec, k, f, fn, def_) \
+	{ .section = sec, .key = k, .type = GBA_CONF_FUNC, .off = OFF(f), .set = fn, .def = def_ }
+
+/* TLS 1.2: TLS_PSK_WITH_AES_128_CBC_SHA256 (00AE), _AES_128_GCM_SHA256 (00A8),
+ * _AES_128_CCM_8 (C0A8); TLS 1.3: external PSK (psk_ke), AES-128-GCM. */
+#define DEFAULT_PRIORITIES \
+	"NONE:+VERS-TLS1.3:+VERS-TLS1.2:+PSK:+AES-128-CBC:+AES-128-GCM:+AES-128-CCM-8:" \
+	"+SHA256:+AEAD:+COMP-NULL:+SIGN-ALL:+CTYPE-X509:+GROUP-ALL"
+
+static const struct gba_conf_key keys[] = {
+	STR("naf", "fqdn", fqdn, ""),
+	STR("naf", "state_dir", state_dir, "/var/lib/gba-naf"),
+	STR("ua", "digest_listen", digest_listen, "0.0.0.0:8090"),
+	STR("ua", "tls_listen", tls_listen, "0.0.0.0:8443"),
+	FUNC("ua", "ua_id", ua_id, set_ua_id, "01 00 01 00 AE"),
+	STR("ua", "tls_priorities", tls_priorities, DEFAULT_PRIORITIES),
+	DUR("ua", "nonce_lifetime", nonce_lifetime, 1, 86400, "30s"),
+	UINT("ua", "max_body", max_body, 0, 16u << 20, "4096"),
+	UINT("ua", "threads", threads, 1, 64, "4"),
+	UINT("ua", "max_connections", max_connections, 1, 1000000, "4096"),
+	UINT("ua", "max_connections_per_ip", max_connections_per_ip, 0, 1000000, "256"),
+	DUR("ua", "handshake_timeout", handshake_timeout, 1, 3600, "10s"),
+	DUR("ua", "header_timeout", header_timeout, 1, 3600, "10s"),
+	STR("admin", "listen", admin_listen, "127.0.0.1:8091"),
+	STR("store", "uri", store_uri, ""),
+	STR("keys", "kek", keys_kek, ""),
+	STR("keys", "pin_file", keys_pin_file, ""),
+	STR("keys", "module", keys_module, ""),
+	DUR("policy", "key_lifetime", key_lifetime, 0, 0xffffffffu, "3600"),
+	DUR("policy", "min_key_lifetime", min_key_lifetime, 0, 0xffffffffu, "60"),
+	STR("policy", "node_id_prefix", node_id_prefix, "CAE"),
+	STR("zn", "identity", zn_identity, ""),
+	STR("zn", "realm", zn_realm, ""),
+	STR("zn", "bsf_identity", zn_bsf_identity, ""),
+	STR("zn", "bsf_address", zn_bsf_address, ""),
+	UINT("zn", "bsf_port", zn_bsf_port, 1, 65535, "3868"),
+	UINT("zn", "timeout_ms", zn_timeout_ms, 1, 600000, "2000"),
+	{ .section = "zn", .key = "gba_u_aware", .type = GBA_CONF_BOOL, .off = OFF(zn_gba_u_aware),
+	  .def = "no" },
+	FUNC("zn", "transport", zn_transport, set_transport, "tls"),
+	STR("zn", "api_root", zn_api_root, ""),
+	{ .section = "zn", .key = "http_version", .type = GBA_CONF_ENUM,
+	  .off = OFF(zn_http_version), .names = http_version_names, .def = "2" },
+	STR("zn", "tls_cert", zn_tls_cert, ""),
+	STR("zn", "tls_key", zn_tls_key, ""),
+	STR("zn", "tls_ca", zn_tls_ca, ""),
+	{ .section = "log", .key = "level", .type = GBA_CONF_ENUM, .off = OFF(log_level),
+	  .names = level_names, .def = "info" },
+};
+
+/* One entry of a name -> value table; a name given twice is refused. */
+static int set_map(struct ncfg_map *m, const char *key, const char *v, char *why,
+		   size_t why_size)
+{
+	const char *bad = m->n >= NCFG_MAP_MAX ? "more than 256 entries in the section" :
+			  strlen(key) > NCFG_STR ? "name longer than 256 characters" :
+			  strlen(v) > NCFG_STR ? "value longer than 256 characters" :
+			  ncfg_map_get(m, key) ? "given twice" : NULL;
+
+	if (bad)
+		return snprintf(why, why_size, "%s", bad), -1;
+	strcpy(m->key[m->n], key);
+	strcpy(m->value[m->n], v);
+	m->n++;
+	return 0;
 }
 
-/* The scalar keys. */
-static int set_scalar(struct naf_config *c, const char *sec, const char *key, const char *v)
+static int set_node(void *obj, const char *k, const char *v, char *why, size_t why_size)
 {
-#define IS(s, k) (!strcmp(sec, s) && !strcmp(key, k))
-	if (IS("naf", "fqdn")) return set_str(c->fqdn, sizeof(c->fqdn), v);
-	if (IS("naf", "state_dir")) return set_str(c->state_dir, sizeof(c->state_dir), v);
-	if (IS("ua", "digest_listen")) return set_str(c->digest_listen, sizeof(c->digest_listen), v);
-	if (IS("ua", "tls_listen")) return set_str(c->tls_listen, sizeof(c->tls_listen), v);
-	if (IS("ua", "ua_id")) return set_ua_id(c->ua_id, v);
-	if (IS("ua", "tls_priorities"))
-		return set_str(c->tls_priorities, sizeof(c->tls_priorities), v);
-	if (IS("ua", "nonce_lifetime")) return ncfg_parse_duration(v, &c->nonce_lifetime);
-	if (IS("ua", "max_body")) return ncfg_parse_duration(v, &c->max_body);
-	if (IS("ua", "threads")) return ncfg_parse_duration(v, &c->threads);
-	if (IS("ua", "max_connections")) return ncfg_parse_duration(v, &c->max_connections);
-	if (IS("ua", "max_connections_per_ip"))
-		return ncfg_parse_duration(v, &c->max_connections_per_ip);
-	if (IS("ua", "handshake_timeout")) return ncfg_parse_duration(v, &c->handshake_timeout);
-	if (IS("ua", "header_timeout")) return ncfg_parse_duration(v, &c->header_timeout);
-	if (IS("admin", "listen")) return set_str(c->admin_listen, sizeof(c->admin_listen), v);
-	if (IS("store", "uri")) return set_str(c->store_uri, sizeof(c->store_uri), v);
-	if (IS("keys", "kek")) return set_str(c->keys_kek, sizeof(c->keys_kek), v);
-	if (IS("keys", "pin_file")) return set_str(c->keys_pin_file, sizeof(c->keys_pin_file), v);
-	if (IS("keys", "module")) return set_str(c->keys_module, sizeof(c->keys_module), v);
-	if (IS("policy", "key_lifetime")) return ncfg_parse_duration(v, &c->key_lifetime);
-	if (IS("policy", "min_key_lifetime")) return ncfg_parse_duration(v, &c->min_key_lifetime);
-	if (IS("policy", "node_id_prefix"))
-		return set_str(c->node_id_prefix, sizeof(c->node_id_prefix), v);
-	if (IS("zn", "identity")) return set_str(c->zn_identity, sizeof(c->zn_identity), v);
-	if (IS("zn", "realm")) return set_str(c->zn_realm, sizeof(c->zn_realm), v);
-	if (IS("zn", "bsf_identity"))
-		return set_str(c->zn_bsf_identity, sizeof(c->zn_bsf_identity), v);
-	if (IS("zn", "bsf_address"))
-		return set_str(c->zn_bsf_address, sizeof(c->zn_bsf_address), v);
-	if (IS("zn", "bsf_port")) return ncfg_parse_duration(v, &c->zn_bsf_port);
-	if (IS("zn", "timeout_ms")) return ncfg_parse_duration(v, &c->zn_timeout_ms);
-	if (IS("zn", "gba_u_aware")) return set_bool(&c->zn_gba_u_aware, v);
-	if (IS("zn", "transport")) return set_transport(c, v);
-	if (IS("zn", "api_root")) return set_str(c->zn_api_root, sizeof(c->zn_api_root), v);
-	if (IS("zn", "http_version")) return set_http_version(c, v);
-	if (IS("zn", "tls_cert")) return set_str(c->zn_tls_cert, sizeof(c->zn_tls_cert), v);
-	if (IS("zn", "tls_key")) return set_str(c->zn_tls_key, sizeof(c->zn_tls_key), v);
-	if (IS("zn", "tls_ca")) return set_str(c->zn_tls_ca, sizeof(c->zn_tls_ca), v);
-	if (IS("log", "level")) return gba_log_level_parse(v, &c->log_level);
-#undef IS
-	return -2;
+	return set_map(&((struct naf_config *)obj)->nodes, k, v, why, why_size);
 }
 
-static int set_key(struct naf_config *c, const char *sec, const char *key, const char *v)
+static int set_target(void *obj, const char *k, const char *v, char *why, size_t why_size)
 {
-	if (!strcmp(sec, "nodes")) return set_map(&c->nodes, key, v);
-	if (!strcmp(sec, "targets")) return set_map(&c->targets, key, v);
-	if (!strcmp(sec, "groups")) return set_map(&c->groups, key, v);
-	if (!strcmp(sec, "lifetimes")) {
-		unsigned s;
-		return ncfg_parse_duration(v, &s) ? -1 : set_map(&c->lifetimes, key, v);
-	}
-	return set_scalar(c, sec, key, v);
+	return set_map(&((struct naf_config *)obj)->targets, k, v, why, why_size);
 }
 
-static char *trim(char *s)
+static int set_group(void *obj, const char *k, const char *v, char *why, size_t why_size)
 {
-	while (isspace((unsigned char)*s))
-		s++;
-	char *e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = 0;
-	return s;
+	return set_map(&((struct naf_config *)obj)->groups, k, v, why, why_size);
 }
 
-static int one_line(struct naf_config *c, char *line, char *sec, size_t sec_size,
-		    const char **why)
+static int set_lifetime(void *obj, const char *k, const char *v, char *why, size_t why_size)
 {
-	char *s = trim(line);
-	if (!*s || *s == '#')
-		return 0;
-	if (*s == '[') {
-		char *e = strchr(s, ']');
-		if (!e || e[1] || (size_t)(e - s) >= sec_size) {
-			*why = "bad section header";
-			return -1;
-		}
-		*e = 0;
-		strcpy(sec, s + 1);
-		return 0;
-	}
-	char *eq = strchr(s, '=');
-	if (!eq || !sec[0]) {
-		*why = !sec[0] ? "key outside a section" : "not `key = value`";
+	unsigned s;
+
+	if (ncfg_parse_duration(v, &s))
+		return snprintf(why, why_size, "'%.64s' is not a duration (number with s, m, h or d)",
+				v), -1;
+	return set_map(&((struct naf_config *)obj)->lifetimes, k, v, why, why_size);
+}
+
+/* [targets] holds PSKs: its values never appear in a message. */
+static const struct gba_conf_map maps[] = {
+	{ "nodes", set_node, 0 },
+	{ "targets", set_target, GBA_CONF_SECRET },
+	{ "groups", set_group, 0 },
+	{ "lifetimes", set_lifetime, 0 },
+};
+
+static const struct gba_conf_spec spec = {
+	.keys = keys, .n_keys = sizeof(keys) / sizeof(keys[0]),
+	.maps = maps, .n_maps = sizeof(maps) / sizeof(maps[0]),
+	.flags = GBA_CONF_WIPE,
+};
+
+void ncfg_defaults(struct naf_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	gba_conf_defaults(&spec, c);
+}
+
+int ncfg_parse_duration(const char *s, unsigned *out)
+{
+	unsigned long long v;
+
+	if (gba_conf_duration(s, &v) || v > 0xffffffffULL)
 		return -1;
-	}
-	*eq = 0;
-	int rc = set_key(c, sec, trim(s), trim(eq + 1));
-	*why = rc == -2 ? "unknown key" : "bad value (or key given twice)";
-	return rc ? -1 : 0;
-}
-
-/* The longest line taken (as gba-bsf's reader); a longer one is refused, not cut. */
-#define NCFG_LINE_MAX 4096
-
-/* Why a line read with getline (n octets, newline included) cannot be parsed, or NULL. */
-static const char *line_bytes(const char *line, size_t n)
-{
-	if (n && line[n - 1] == '\n')
-		n--;
-	if (memchr(line, '\0', n))
-		return "NUL octet";
-	if (n > NCFG_LINE_MAX)
-		return "line longer than 4096 octets";
-	return NULL;
+	*out = (unsigned)v;
+	return 0;
 }
 
 int ncfg_load(struct naf_config *c, const char *path, char *err, size_t err_size)
 {
-	FILE *f = fopen(path, "r");
-	char *line = NULL, sec[64] = "";
-	size_t cap = 0;
-	ssize_t n;
-	unsigned no = 0;
-	int rc = 0;
-
-	if (!f) {
-		snprintf(err, err_size, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (!rc && (n = getline(&line, &cap, f)) >= 0) {
-		const char *why = line_bytes(line, (size_t)n);
-		no++;
-		if (why || one_line(c, line, sec, sizeof(sec), &why)) {
-			snprintf(err, err_size, "%s:%u: %s", path, no, why);
-			rc = -1;
-		}
-	}
-	free(line);
-	fclose(f);
-	return rc;
+	return gba_conf_load(&spec, c, path, NULL, err, err_size);
 }
 
 int ncfg_set_arg(struct naf_config *c, const char *arg, char *err, size_t err_size)
 {
-	char buf[2048], *dot, *eq;
-	snprintf(buf, sizeof(buf), "%s", arg);
-	dot = strchr(buf, '.');
-	eq = strchr(buf, '=');
-	if (!dot || !eq || dot > eq) {
-		snprintf(err, err_size, "--set %s: expected section.key=value", arg);
-		return -1;
-	}
-	*dot = *eq = 0;
-	int rc = set_key(c, buf, dot + 1, eq + 1);
-	if (rc)
-		snprintf(err, err_size, "--set %s: %s", arg, rc == -2 ? "unknown key" : "bad value");
-	return rc ? -1 : 0;
+	return gba_conf_set_arg(&spec, c, "--set", arg, err, err_size);
 }
 
 int ncfg_finish(struct naf_config *c, char *err, size_t err_size)

@@ -1,17 +1,18 @@
 /*
- * sim_profile.c - the card profile: "key = value" lines, '#' comments.
- * The format is in docs/usim-simulator.md.  Error messages name the line
- * and the key, never a value (k/op/opc are secrets).
+ * sim_profile.c - the card profile: its keys for the shared reader
+ * (lib/conf; the syntax is in docs/deployment.md, the keys in
+ * docs/usim-simulator.md), and the subscription built from them.  Error
+ * messages name the line and the key, never a value (k/op/opc are secrets).
  */
-#define _GNU_SOURCE
-#include <ctype.h>
-#include <errno.h>
-#include <inttypes.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <gba/util.h>
+
+#include <gba_conf.h>
 
 #include "sim_internal.h"
 
@@ -19,156 +20,121 @@
 struct raw_keys {
 	uint8_t k[32], op[32];
 	size_t k_len, op_len;
-	int have_k, have_op, op_is_opc;
+	int have_op, op_is_opc;
 	int tuak;
 	unsigned tuak_iterations;
-	size_t res_len;
+	int res_len;
 };
 
-static char *trim(char *s)
+/* What a profile file fills: the profile, and the USIM's and the ISIM's keys. */
+struct profile_input {
+	struct sim_profile p;
+	struct raw_keys rk, irk;
+};
+
+/* TLV lengths on the card are one octet; keep room for tag and length. */
+#define TLV_STR_MAX 250
+
+/* op, opc, top or topc: one of them, 16 or 32 octets of hex. */
+static int set_op(void *obj, const struct gba_conf_key *k, const char *v, char *why,
+		  size_t why_size)
 {
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
-static int all_digits(const char *s, size_t min, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (n < min || n > max)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!isdigit((unsigned char)s[i]))
-			return 0;
-	return 1;
-}
-
-static int set_str(char *dst, size_t size, const char *v)
-{
+	struct raw_keys *rk = (struct raw_keys *)((char *)obj + k->off);
 	size_t n = strlen(v);
 
-	/* TLV lengths on the card are one octet; keep room for tag and length. */
-	if (n == 0 || n >= size || n > 250)
-		return -1;
-	memcpy(dst, v, n + 1);
+	if (rk->have_op)
+		return snprintf(why, why_size, "only one of op, opc, top and topc"), -1;
+	if ((n != 32 && n != 64) || gba_hex_decode(rk->op, sizeof(rk->op), &rk->op_len, v, n))
+		return snprintf(why, why_size, "16 or 32 octets in hex expected"), -1;
+	rk->have_op = 1;
+	rk->op_is_opc = k->key[strlen(k->key) - 1] == 'c';
 	return 0;
 }
 
-static int set_hex(uint8_t *dst, size_t *len, size_t max, const char *v)
+/* impu: up to SIM_MAX_IMPU of them, each on its own line. */
+static int set_impu(void *obj, const struct gba_conf_key *k, const char *v, char *why,
+		    size_t why_size)
 {
-	return gba_hex_decode(dst, max, len, v, strlen(v)) == GBA_OK ? 0 : -1;
-}
+	struct sim_profile *p = obj;
+	size_t n = strlen(v);
 
-static int set_uint(const char *v, unsigned long long max, unsigned long long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(v, &end, 10);
-	return (errno || end == v || *end || *out > max) ? -1 : 0;
-}
-
-static int set_yesno(const char *v, int *out)
-{
-	if (!strcmp(v, "yes") || !strcmp(v, "1") || !strcmp(v, "true"))
-		*out = 1;
-	else if (!strcmp(v, "no") || !strcmp(v, "0") || !strcmp(v, "false"))
-		*out = 0;
-	else
-		return -1;
+	(void)k;
+	if (p->n_impu >= SIM_MAX_IMPU)
+		return snprintf(why, why_size, "more than %d of them", SIM_MAX_IMPU), -1;
+	if (n == 0 || n > TLV_STR_MAX)
+		return snprintf(why, why_size, "1 to %d characters expected", TLV_STR_MAX), -1;
+	memcpy(p->impu[p->n_impu++], v, n + 1);
 	return 0;
 }
 
-/* Secret and algorithm keys; 1 when key was one of them. */
-static int key_entry(struct raw_keys *rk, const char *key, const char *v, int *bad)
-{
-	unsigned long long u;
 
-	if (!strcmp(key, "k")) {
-		*bad = set_hex(rk->k, &rk->k_len, 32, v) ||
-		       (rk->k_len != 16 && rk->k_len != 32);
-		rk->have_k = 1;
-	} else if (!strcmp(key, "op") || !strcmp(key, "opc") ||
-		   !strcmp(key, "top") || !strcmp(key, "topc")) {
-		*bad = rk->have_op || set_hex(rk->op, &rk->op_len, 32, v);
-		rk->have_op = 1;
-		rk->op_is_opc = !strcmp(key, "opc") || !strcmp(key, "topc");
-	} else if (!strcmp(key, "algorithm")) {
-		*bad = strcmp(v, "milenage") && strcmp(v, "tuak");
-		rk->tuak = !strcmp(v, "tuak");
-	} else if (!strcmp(key, "tuak_iterations")) {
-		*bad = set_uint(v, 1000, &u) || u == 0;
-		rk->tuak_iterations = (unsigned)u;
-	} else if (!strcmp(key, "res_len")) {
-		*bad = set_uint(v, 16, &u) || (u != 4 && u != 8 && u != 16);
-		rk->res_len = (size_t)u;
-	} else {
-		return 0;
-	}
-	return 1;
-}
+static const struct gba_conf_name protocol_names[] = {
+	{ "T=0", 0 },
+	{ "T=1", 1 },
+	{ NULL, 0 },
+};
 
-/* Identity and card options; returns -1 for an unknown key. */
-static int card_entry(struct sim_profile *p, const char *key, const char *v, int *bad)
-{
-	unsigned long long u;
+#define OFF(f) offsetof(struct profile_input, f)
+#define SZ(f) sizeof(((struct profile_input *)0)->f)
+#define DIGITS(k, f, lo, hi, fl, d) \
+	{ .section = "", .key = k, .type = GBA_CONF_DIGITS, .off = OFF(f), .size = SZ(f), \
+	  .min = lo, .max = hi, .flags = fl, .def = d }
+#define STR(k, f) \
+	{ .section = "", .key = k, .type = GBA_CONF_STR, .off = OFF(f), .size = SZ(f), .min = 1, \
+	  .max = TLV_STR_MAX }
+#define UINT(k, f, lo, hi, d) \
+	{ .section = "", .key = k, .type = GBA_CONF_UINT, .off = OFF(f), .min = lo, .max = hi, \
+	  .def = d }
+#define BOOL(k, f, d) { .section = "", .key = k, .type = GBA_CONF_BOOL, .off = OFF(f), .def = d }
+#define ENUM(k, f, n) { .section = "", .key = k, .type = GBA_CONF_ENUM, .off = OFF(f), .names = n }
+#define FUNC(k, f, fn, fl) \
+	{ .section = "", .key = k, .type = GBA_CONF_FUNC, .off = OFF(f), .set = fn, .flags = fl }
+/* The subscription of one application: the USIM's (prefix "") or the ISIM's ("isim_"). */
+#define KEYS(pre, r) \
+	{ .section = "", .key = pre "k", .type = GBA_CONF_HEX, .off = OFF(r.k), .size = SZ(r.k), \
+	  .min = 16, .max = 32, .len_off = OFF(r.k_len), .flags = GBA_CONF_SECRET }, \
+	FUNC(pre "op", r, set_op, GBA_CONF_SECRET), \
+	FUNC(pre "opc", r, set_op, GBA_CONF_SECRET), \
+	FUNC(pre "top", r, set_op, GBA_CONF_SECRET), \
+	FUNC(pre "topc", r, set_op, GBA_CONF_SECRET), \
+	ENUM(pre "algorithm", r.tuak, gba_conf_algorithm_names), \
+	UINT(pre "tuak_iterations", r.tuak_iterations, 1, 1000, NULL), \
+	ENUM(pre "res_len", r.res_len, gba_conf_res_len_names)
 
-	if (!strcmp(key, "iccid")) {
-		*bad = !all_digits(v, 18, 20) || set_str(p->iccid, sizeof(p->iccid), v);
-	} else if (!strcmp(key, "imsi")) {
-		*bad = !all_digits(v, 6, 15) || set_str(p->imsi, sizeof(p->imsi), v);
-	} else if (!strcmp(key, "impi")) {
-		*bad = set_str(p->impi, sizeof(p->impi), v);
-	} else if (!strcmp(key, "impu")) {
-		*bad = p->n_impu >= SIM_MAX_IMPU ||
-		       set_str(p->impu[p->n_impu], SIM_STR_MAX, v);
-		p->n_impu += !*bad;
-	} else if (!strcmp(key, "domain")) {
-		*bad = set_str(p->domain, sizeof(p->domain), v);
-	} else if (!strcmp(key, "mnc_length")) {
-		*bad = set_uint(v, 3, &u) || u < 2;
-		p->mnc_length = (unsigned)u;
-	} else if (!strcmp(key, "protocol")) {
-		*bad = strcmp(v, "T=0") && strcmp(v, "T=1");
-		p->t1 = !strcmp(v, "T=1");
-	} else if (!strcmp(key, "gba")) {
-		*bad = set_yesno(v, &p->gba);
-	} else if (!strcmp(key, "strict")) {
-		*bad = set_yesno(v, &p->strict);
-	} else if (!strcmp(key, "modem_channels")) {
-		*bad = set_yesno(v, &p->modem_channels);
-	} else if (!strcmp(key, "gbabp_size")) {
-		*bad = set_uint(v, 256, &u) || u < 32;
-		p->gbabp_size = (unsigned)u;
-	} else if (!strcmp(key, "sw_quirks")) {
-		*bad = set_yesno(v, &p->sw_quirks);
-	} else if (!strcmp(key, "modem_chatty")) {
-		*bad = set_yesno(v, &p->modem_chatty);
-	} else if (!strcmp(key, "pin")) {
-		*bad = !all_digits(v, 4, 8) || set_str(p->pin, sizeof(p->pin), v);
-	} else if (!strcmp(key, "ind_bits")) {
-		*bad = set_uint(v, 5, &u);
-		p->ind_bits = (unsigned)u;
-	} else if (!strcmp(key, "sqn_delta")) {
-		*bad = set_uint(v, GBA_SQN_MAX, &u) || u == 0;
-		p->sqn_delta = u;
-	} else {
-		return -1;
-	}
-	return 0;
-}
+static const struct gba_conf_key keys[] = {
+	DIGITS("iccid", p.iccid, 18, 20, 0, "8988211000000000000"),
+	DIGITS("imsi", p.imsi, 6, 15, GBA_CONF_REQUIRED, NULL),
+	STR("impi", p.impi),
+	FUNC("impu", p, set_impu, GBA_CONF_REPEAT),
+	STR("domain", p.domain),
+	UINT("mnc_length", p.mnc_length, 2, 3, "2"),
+	ENUM("protocol", p.t1, protocol_names),
+	BOOL("gba", p.gba, "yes"),
+	BOOL("strict", p.strict, "no"),
+	BOOL("modem_channels", p.modem_channels, "yes"),
+	UINT("gbabp_size", p.gbabp_size, 32, 256, "256"),
+	BOOL("sw_quirks", p.sw_quirks, "no"),
+	BOOL("modem_chatty", p.modem_chatty, "no"),
+	DIGITS("pin", p.pin, 4, 8, GBA_CONF_SECRET, NULL),
+	UINT("ind_bits", p.ind_bits, 0, 5, "5"),
+	{ .section = "", .key = "sqn_delta", .type = GBA_CONF_U64, .off = OFF(p.sqn_delta),
+	  .min = 1, .max = GBA_SQN_MAX, .def = "268435456" },   /* 2^28 */
+	KEYS("", rk),
+	/* isim_k, isim_op, isim_opc ...: the ISIM's own subscription (TS 31.103). */
+	KEYS("isim_", irk),
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const struct gba_conf_spec spec = {
+	.keys = keys, .n_keys = N_KEYS, .flags = GBA_CONF_WIPE,
+};
 
 static gba_err build_key(struct gba_aka_key *key, struct raw_keys *rk, const char *path)
 {
 	gba_err e = GBA_OK;
 
-	if (!rk->have_k || !rk->have_op) {
+	if (!rk->k_len || !rk->have_op) {
 		fprintf(stderr, "%s: k and one of op/opc (top/topc for TUAK) are required\n", path);
 		return GBA_ERR_PARSE;
 	}
@@ -184,7 +150,7 @@ static gba_err build_key(struct gba_aka_key *key, struct raw_keys *rk, const cha
 		else
 			e = gba_aka_key_tuak(key, rk->k, rk->k_len, rk->op, !rk->op_is_opc,
 					     rk->tuak_iterations ? rk->tuak_iterations : 1,
-					     rk->res_len ? rk->res_len : 8);
+					     rk->res_len ? (size_t)rk->res_len : 8);
 		if (e != GBA_OK) {
 			fprintf(stderr, "%s: bad TUAK key (k 16/32, top/topc 32 octets): %s\n",
 				path, gba_strerror(e));
@@ -194,99 +160,57 @@ static gba_err build_key(struct gba_aka_key *key, struct raw_keys *rk, const cha
 	return GBA_OK;
 }
 
-static void defaults(struct sim_profile *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->mnc_length = 2;
-	p->gba = 1;
-	p->modem_channels = 1;
-	p->gbabp_size = 256;
-	p->ind_bits = 5;
-	p->sqn_delta = UINT64_C(1) << 28;
-	strcpy(p->iccid, "8988211000000000000");
-}
-
 static gba_err check_complete(const struct sim_profile *p, const char *path)
 {
-	if (!p->imsi[0]) {
-		fprintf(stderr, "%s: imsi is required\n", path);
-		return GBA_ERR_PARSE;
-	}
 	if (strlen(p->imsi) < 3 + p->mnc_length) {
-		fprintf(stderr, "%s: imsi shorter than MCC + MNC\n", path);
+		fprintf(stderr, "%s: key 'imsi': shorter than MCC + MNC\n", path);
 		return GBA_ERR_PARSE;
 	}
 	return GBA_OK;
 }
 
-static gba_err parse_line(struct sim_profile *p, struct raw_keys *rk, struct raw_keys *irk,
-			  char *line, const char *path, unsigned lineno)
+/* The ISIM has its own subscription when any isim_ key is there. */
+static int isim_keys_given(const unsigned char *seen)
 {
-	char *s = trim(line), *eq, *key, *v;
-	int bad = 0;
-
-	if (*s == '\0' || *s == '#')
-		return GBA_OK;
-	eq = strchr(s, '=');
-	if (!eq) {
-		fprintf(stderr, "%s:%u: expected key = value\n", path, lineno);
-		return GBA_ERR_PARSE;
-	}
-	*eq = '\0';
-	key = trim(s);
-	v = trim(eq + 1);
-	/* isim_k, isim_op, isim_opc: the ISIM's own subscription (TS 31.103). */
-	if (!strncmp(key, "isim_", 5) && key_entry(irk, key + 5, v, &bad)) {
-		p->isim_own_key = 1;
-	} else if (!key_entry(rk, key, v, &bad) && card_entry(p, key, v, &bad) < 0) {
-		fprintf(stderr, "%s:%u: unknown key '%s'\n", path, lineno, key);
-		return GBA_ERR_PARSE;
-	}
-	if (bad) {
-		fprintf(stderr, "%s:%u: bad value for '%s'\n", path, lineno, key);
-		return GBA_ERR_PARSE;
-	}
-	return GBA_OK;
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (!strncmp(keys[i].key, "isim_", 5) && (seen[i / 8] >> (i % 8)) & 1)
+			return 1;
+	return 0;
 }
 
 gba_err sim_profile_load(const char *path, struct sim_profile *p)
 {
-	struct raw_keys rk, irk;
-	char line[1024];
-	char iobuf[4096];      /* our stdio buffer: it holds K/OPc, so we wipe it */
-	unsigned lineno = 0;
+	struct profile_input *in = calloc(1, sizeof(*in));
+	unsigned char seen[GBA_CONF_SEEN_SIZE(N_KEYS)] = { 0 };
+	char err[GBA_CONF_ERR_MAX];
 	gba_err e = GBA_OK;
-	FILE *f = fopen(path, "re");
 
-	if (!f) {
-		fprintf(stderr, "%s: cannot open profile: %s\n", path, strerror(errno));
-		return GBA_ERR_STORE;
+	if (!in)
+		return GBA_ERR_NO_MEMORY;
+	gba_conf_defaults(&spec, in);
+	switch (gba_conf_load(&spec, in, path, seen, err, sizeof(err))) {
+	case 0:
+		break;
+	case -2:
+		fprintf(stderr, "%s\n", err);
+		e = GBA_ERR_STORE;
+		break;
+	default:
+		fprintf(stderr, "%s\n", err);
+		e = GBA_ERR_PARSE;
 	}
-	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
-	defaults(p);
-	memset(&rk, 0, sizeof(rk));
-	memset(&irk, 0, sizeof(irk));
-	while (e == GBA_OK && fgets(line, sizeof(line), f)) {
-		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			fprintf(stderr, "%s:%u: line too long\n", path, lineno);
-			e = GBA_ERR_PARSE;
-			break;
-		}
-		e = parse_line(p, &rk, &irk, line, path, lineno);
-	}
-	gba_wipe(line, sizeof(line));
-	fclose(f);
-	gba_wipe(iobuf, sizeof(iobuf));
+	in->p.isim_own_key = isim_keys_given(seen);
 	if (e == GBA_OK)
-		e = build_key(&p->key, &rk, path);
-	if (e == GBA_OK && p->isim_own_key)
-		e = build_key(&p->isim_key, &irk, path);
+		e = build_key(&in->p.key, &in->rk, path);
+	if (e == GBA_OK && in->p.isim_own_key)
+		e = build_key(&in->p.isim_key, &in->irk, path);
 	if (e == GBA_OK)
-		e = check_complete(p, path);
-	gba_wipe(&rk, sizeof(rk));
-	gba_wipe(&irk, sizeof(irk));
-	if (e != GBA_OK)
+		e = check_complete(&in->p, path);
+	if (e == GBA_OK)
+		memcpy(p, &in->p, sizeof(*p));
+	else
 		gba_wipe(p, sizeof(*p));
+	gba_wipe(in, sizeof(*in));
+	free(in);
 	return e;
 }

@@ -97,7 +97,9 @@ def main():
         bad = write(os.path.join(d, "bad.conf"), "# ok\n[bsf]\ndomain = bsf.test\nbogus = 1\n")
         r = run(bsf, "--config", bad, "--check")
         checks.check("an unknown key: exit 2 with file:line",
-                     r.returncode == 2 and f"{bad}:4: unknown key 'bogus' in [bsf]" in r.stderr,
+                     r.returncode == 2 and
+                     f"{bad}:4: key 'bsf.bogus': unknown key; known in [bsf]: state_dir,"
+                     in r.stderr,
                      r.stderr)
         bad = write(os.path.join(d, "bad2.conf"), "[ub]\nmax_connections = lots\n")
         r = run(bsf, "--config", bad)

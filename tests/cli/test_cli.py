@@ -6,7 +6,10 @@ Table-driven: each program answers --help (exit 0, usage on stdout),
 project's version), and an unknown option with exit 2 and the list of the
 options it knows.  gba-bsf and gba-hss-sim refuse a --db that does not exist
 (a typo used to make an empty database, and every UE got 403) and make it
-with --create-db; --check answers without serving.
+with --create-db; --check answers without serving.  Every program that
+reads a configuration or key file (all through lib/conf) refuses a bad one
+with a message naming the file, the line and the key, and never the value
+of a secret; gba-client refuses an -o key no subcommand knows, listing them.
 
 Usage: test_cli.py VERSION NAME=PATH...
 """
@@ -73,6 +76,54 @@ def check_hss_db(c, hss, tmp):
             r.stderr[-300:])
 
 
+K = "465b5ce8b199b49faa5f0a2ee238a6bc"
+OPC = "cd63cb71954a9f4e48a5994e37a02baf"
+
+# name: (file text, line, key, secret that must not show, exit status, argv after the
+# program with {f} for the file's path).  One bad line in each kind of file.
+CONFIG_ERRORS = {
+    "gba-bsf": ("[bsf]\ndomain = bsf.test\n[ub]\nmax_connections = lots\n", 4,
+                "ub.max_connections", None, 2, ["--config", "{f}", "--check"]),
+    "gba-naf": ("[naf]\nfqdn = naf.test\n[ua]\nthreads = 1m\n[targets]\n/x = " + K + "\n",
+                4, "ua.threads", None, 2, ["-c", "{f}", "--check"]),
+    "gba-usim-sim": ("# a card\nimsi = 001010000000001\nk = " + K[:-2] + "\nopc = " + OPC +
+                     "\n", 3, "k", K[:-2], 1,
+                     ["--profile", "{f}", "--state", "{f}.state", "--vpcd", "127.0.0.1:1"]),
+    "gba-subscriber": ("k = " + K + "\nkey2 = " + OPC + "\n", 2, "key2", OPC, 2,
+                       ["--db", "{f}.db", "add", "--impi", "a@b.test", "--k-file", "{f}"]),
+    "gba-client": ("imsi = 001010000000001\nk = " + K + "\nopc = " + OPC[:-1] +
+                   "\nmnc_len = 2\n", 3, "opc", OPC[:-1], 7, ["-c", "soft:{f}", "card-info"]),
+}
+
+
+def check_config_errors(c, progs, tmp):
+    for name, (text, line, key, secret, status, argv) in sorted(CONFIG_ERRORS.items()):
+        if name not in progs:
+            continue
+        path = os.path.join(tmp, name + "-bad.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o600)
+        r = run([progs[name]] + [a.replace("{f}", path) for a in argv])
+        want = f"{path}:{line}: key '{key}': "
+        c.check(f"{name}: a bad line: exit {status}, the message names file, line and key",
+                r.returncode == status and want in r.stderr, f"{r.returncode} {r.stderr[-400:]}")
+        if secret:
+            c.check(f"{name}: the message does not show the secret", secret not in r.stderr)
+    if "gba-client" in progs:
+        ctx = os.path.join(tmp, "context")
+        with open(ctx, "w") as f:
+            f.write("btid = a@bsf.test\nlifetime = soon\n")
+        os.chmod(ctx, 0o600)
+        r = run([progs["gba-client"], "-C", ctx, "status"])
+        c.check("gba-client: a bad context file: exit 7, file, line and key named",
+                r.returncode == 7 and f"{ctx}:2: key 'lifetime': " in r.stderr, r.stderr[-300:])
+        r = run([progs["gba-client"], "-o", "colour=blue", "status"])
+        c.check("gba-client -o colour=blue: exit 2, the known -o keys listed",
+                r.returncode == 2 and "-o: key 'colour': unknown key; known: app," in r.stderr,
+                f"{r.returncode} {r.stderr[-300:]}")
+
+
 def main():
     version, progs = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
     c = gbatest.Checks()
@@ -83,6 +134,7 @@ def main():
             check_bsf_db(c, progs["gba-bsf"], tmp)
         if "gba-hss-sim" in progs:
             check_hss_db(c, progs["gba-hss-sim"], tmp)
+        check_config_errors(c, progs, tmp)
     c.finish()
 
 

@@ -17,6 +17,7 @@
  *    NUL-terminated entries.
  */
 #define _GNU_SOURCE
+#include <strings.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "../../naf/daemon/config.h"
 
 #include "fuzz_check.h"
+#include "../common/conf_demo.h"
 
 #define NAF_LINE_MAX 4096   /* longest line ncfg_load takes, as gba-bsf's reader */
 
@@ -151,11 +153,134 @@ static void fuzz_naf(const uint8_t *data, size_t size)
 		check(err[0] != '\0');
 }
 
+/* ---- The reader --------------------------------------------------------------- */
+
+/* Line n (from 1) of text without its newline, carriage return and blanks; its length. */
+static const char *nth_line(const char *text, size_t len, unsigned long n, size_t *line_len)
+{
+	const char *p = text, *end = text + len;
+
+	for (unsigned long i = 1; i < n; i++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		check(nl != NULL);   /* the line a message names exists */
+		p = nl + 1;
+	}
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	*line_len = (size_t)((nl ? nl : end) - p);
+	return p;
+}
+
+static int blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* The key part of a line (before '=', trimmed) into out. */
+static void line_key(const char *line, size_t n, char *out, size_t size, const char **value)
+{
+	const char *eq = memchr(line, '=', n), *a = line, *b;
+
+	check(eq != NULL);
+	b = eq;
+	while (a < b && blank(*a))
+		a++;
+	while (b > a && blank(b[-1]))
+		b--;
+	snprintf(out, size, "%.*s", (int)(b - a), a);
+	*value = eq + 1;
+}
+
+/* Whether the value after '=' on the line is a run of 12+ hex digits. */
+static size_t hex_value(const char *v, const char *end, const char **start)
+{
+	size_t n = 0;
+
+	while (v < end && blank(*v))
+		v++;
+	*start = v;
+	while (v + n < end && strchr("0123456789abcdefABCDEF", v[n]) && v[n])
+		n++;
+	return n >= 12 ? n : 0;
+}
+
+static const struct gba_conf_key *spec_key(const struct gba_conf_spec *sp, const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	const char *k = dot && sp == &spec ? dot + 1 : name;
+
+	for (size_t i = 0; i < sp->n_keys; i++)
+		if (!strcasecmp(sp->keys[i].key, k))
+			return &sp->keys[i];
+	return NULL;
+}
+
+/* "fuzz.conf:N: key 'NAME': ..." against line N of the input. */
+static void check_named_key(const struct gba_conf_spec *sp, const char *text, size_t len,
+			    unsigned long n, const char *msg)
+{
+	static char key[GBA_CONF_LINE_MAX + 8], name[GBA_CONF_ERR_MAX], hex[GBA_CONF_LINE_MAX];
+	const char *line, *value, *hstart, *at;
+	size_t line_len, hn;
+	const struct gba_conf_key *k;
+
+	if (strncmp(msg, "key '", 5))
+		return;   /* a line error that names no key */
+	line = nth_line(text, len, n, &line_len);
+	line_key(line, line_len, key, sizeof(key), &value);
+	/* "key 'KEY': " or "key 'SECTION.KEY': " (a long one is cut: its start is there). */
+	if (strlen(key) > 64)
+		strcpy(key + 64, "...");   /* the reader cuts long names so */
+	for (at = strcasestr(msg + 5, key); at && strncmp(at + strlen(key), "': ", 3);)
+		at = strcasestr(at + 1, key);
+	if (strlen(msg) + 1 >= GBA_CONF_ERR_MAX && !at)
+		return;
+	check(at != NULL);
+	check(at == msg + 5 || (at[-1] == '.' && !memchr(msg + 5, '\'', (size_t)(at - msg - 5))));
+	snprintf(name, sizeof(name), "%.*s", (int)(at + strlen(key) - msg - 5), msg + 5);
+	k = spec_key(sp, name);
+	hn = hex_value(value, line + line_len, &hstart);
+	if (hn && ((k && (k->flags & GBA_CONF_SECRET)) || !strncmp(name, "peers.", 6))) {
+		snprintf(hex, sizeof(hex), "%.*s", (int)hn, hstart);
+		check(strstr(msg, hex) == NULL);
+	}
+}
+
+static void fuzz_reader(const uint8_t *data, size_t size, int flat_file)
+{
+	const struct gba_conf_spec *sp = flat_file ? &flat : &spec;
+	char *text = malloc(size + 1), err[GBA_CONF_ERR_MAX], *end;
+	struct demo d;
+	unsigned long n;
+
+	check(text != NULL);
+	memcpy(text, data, size);
+	memset(&d, 0, sizeof(d));
+	gba_conf_defaults(sp, &d);
+	err[0] = '\0';
+	if (gba_conf_parse(sp, &d, "fuzz.conf", text, size, NULL, err, sizeof(err))) {
+		check(strnlen(err, sizeof(err)) < sizeof(err));
+		check(!strncmp(err, "fuzz.conf:", 10));
+		if (!strncmp(err + 10, " key '", 6)) {
+			check(strstr(err, "': required") != NULL);
+		} else {
+			n = strtoul(err + 10, &end, 10);
+			check(n >= 1 && end[0] == ':' && end[1] == ' ');
+			check_named_key(sp, (const char *)data, size, n, end + 2);
+		}
+	} else {
+		check(d.key_len == 0 || d.key_len == 16 || d.key_len == 32);
+		check(strnlen(d.name, sizeof(d.name)) < sizeof(d.name));
+	}
+	free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	if (data[0] & 1)
+	if (data[0] & 2)
+		fuzz_reader(data + 1, size - 1, data[0] & 4);
+	else if (data[0] & 1)
 		fuzz_naf(data + 1, size - 1);
 	else
 		fuzz_bsf(data + 1, size - 1);

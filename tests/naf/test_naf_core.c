@@ -445,7 +445,25 @@ static void test_config(void **state)
 	write_file(path, "[naf]\nfqdn = a\nbogus = 1\n");
 	ncfg_defaults(c);
 	assert_int_equal(ncfg_load(c, path, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, ":3: unknown key"));
+	assert_non_null(strstr(err, ":3: key 'naf.bogus': unknown key; known in [naf]: fqdn, "
+				    "state_dir"));
+	/* A PSK of [targets] never appears in a message. */
+	write_file(path, "[targets]\n/in-cse = 00112233445566778899aabbccddeeff\n"
+			 "/in-cse = 00112233445566778899aabbccddeeff\n");
+	ncfg_defaults(c);
+	assert_int_equal(ncfg_load(c, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":3: key 'targets./in-cse': given twice"));
+	assert_null(strstr(err, "0011"));
+	/* A port is a number, not a duration (bsf_port = 1m was 60). */
+	write_file(path, "[zn]\nbsf_port = 1m\n");
+	ncfg_defaults(c);
+	assert_int_equal(ncfg_load(c, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":2: key 'zn.bsf_port': '1m' is not a decimal number"));
+	/* A key given twice is refused (the last one used to win). */
+	write_file(path, "[naf]\nfqdn = a\nfqdn = b\n");
+	ncfg_defaults(c);
+	assert_int_equal(ncfg_load(c, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":3: key 'naf.fqdn': given twice"));
 	write_file(path, "[ua]\nua_id = 0102\n");
 	ncfg_defaults(c);
 	assert_int_equal(ncfg_load(c, path, err, sizeof(err)), -1);

@@ -69,11 +69,13 @@ class Env:
         if self.pki:
             gbatest.wait_port(self.nbsp_port, 10.0, self.bsf.proc)
 
-    def nbsp_conf(self):
-        """The [zn] lines of a gba-naf that speaks Nbsp_GBA to this BSF."""
-        return (f"[zn]\ntransport = nbsp\napi_root = https://127.0.0.1:{self.nbsp_port}\n"
-                f"tls_cert = {self.pki['naf'][1]}\ntls_key = {self.pki['naf'][0]}\n"
-                f"tls_ca = {self.pki['ca'][1]}\n")
+    def nbsp_args(self):
+        """The --set options of a gba-naf that speaks Nbsp_GBA to this BSF (over the
+        file's [zn]: a key given twice in a file is refused)."""
+        zn = {"transport": "nbsp", "api_root": f"https://127.0.0.1:{self.nbsp_port}",
+              "tls_cert": self.pki['naf'][1], "tls_key": self.pki['naf'][0],
+              "tls_ca": self.pki['ca'][1]}
+        return [a for k, v in zn.items() for a in ("--set", f"zn.{k}={v}")]
 
     def naf_conf(self, name, ports, fqdn=FQDN, identity=FQDN, store=None, extra=""):
         """gba-naf's config file for these ports (0600, as it holds target PSKs)."""
@@ -531,7 +533,7 @@ def main():
         # ---- Zn as Nbsp_GBA (zn.transport = nbsp) ---------------------------------------
         if env.pki:
             code = procs.stop("naf")
-            nb = env.start_naf("naf-nbsp", extra=env.nbsp_conf())
+            nb = env.start_naf("naf-nbsp", args=env.nbsp_args())
             r = env.node(nb, "enrol-digest")
             c("zn.transport = nbsp: digest Ua enrolment, Km from Nbsp_GBA == Km at the node",
               r.get("result") == "ok" and r.get("km_kcv") == r.get("km_kcv_naf"), r)

@@ -1,19 +1,19 @@
 /*
- * keys.c - key material for gba-subscriber: hex values and key files.
- * Every buffer that held a key is wiped before it is released.
+ * keys.c - key material for gba-subscriber: hex values and key files (read
+ * by the shared reader, lib/conf).  Every buffer that held a key is wiped
+ * before it is released.
  */
 #define _POSIX_C_SOURCE 200809L /* strcasecmp */
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include <gba/util.h>
 
-#include "keys.h"
+#include <gba_conf.h>
 
-#define KEY_FILE_MAX 4096
+#include "keys.h"
 
 int key_hex(const char *hex, uint8_t out[32], size_t *len, const char **why)
 {
@@ -30,99 +30,42 @@ int key_hex(const char *hex, uint8_t out[32], size_t *len, const char **why)
 	return 0;
 }
 
-/* The whole file, at most KEY_FILE_MAX octets, NUL-terminated. */
-static int slurp(const char *path, char *buf, size_t size, char *err, size_t err_size)
+/* k, or op/opc/top/topc (the one OP value): not given before, 16 or 32 octets. */
+static int set_key(void *obj, const struct gba_conf_key *k, const char *v, char *why,
+		   size_t why_size)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
-	size_t n;
+	struct key_input *in = obj;
+	int is_k = !strcasecmp(k->key, "k");
+	const char *bad;
 
-	if (!f) {
-		snprintf(err, err_size, "--k-file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	n = fread(buf, 1, size - 1, f);
-	buf[n] = '\0';
-	if (ferror(f) || (n == size - 1 && fgetc(f) != EOF)) {
-		snprintf(err, err_size, "--k-file %s: unreadable or larger than %d octets", path,
-			 KEY_FILE_MAX);
-		n = 0;
-	} else if (memchr(buf, '\0', n)) {
-		snprintf(err, err_size, "--k-file %s: contains a NUL byte", path);
-		n = 0;
-	} else {
-		n = 1;
-	}
-	if (f != stdin)
-		fclose(f);
-	return n ? 0 : -1;
-}
-
-static char *trim(char *s)
-{
-	char *end = s + strlen(s);
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	while (end > s && strchr(" \t\r", end[-1]))
-		*--end = '\0';
-	return s;
-}
-
-/* One "name = HEX" line into in. */
-static int key_line(char *line, struct key_input *in, const char *path, unsigned lineno,
-		    char *err, size_t err_size)
-{
-	char *eq = strchr(line, '='), *name, *value;
-	const char *why;
-	int is_k, is_op;
-
-	if (!eq) {
-		snprintf(err, err_size, "%s:%u: expected name=HEX", path, lineno);
-		return -1;
-	}
-	*eq = '\0';
-	name = trim(line);
-	value = trim(eq + 1);
-	is_k = !strcasecmp(name, "k");
-	is_op = !strcasecmp(name, "op") || !strcasecmp(name, "top");
-	if (!is_k && !is_op && strcasecmp(name, "opc") && strcasecmp(name, "topc")) {
-		snprintf(err, err_size, "%s:%u: unknown name '%.20s' (k, op or opc)", path, lineno,
-			 name);
-		return -1;
-	}
-	if (is_k ? in->k_len != 0 : in->op_len != 0) {
-		snprintf(err, err_size, "%s:%u: %s given twice", path, lineno,
-			 is_k ? "K" : "OP/OPc");
-		return -1;
-	}
-	if (key_hex(value, is_k ? in->k : in->op, is_k ? &in->k_len : &in->op_len, &why)) {
-		snprintf(err, err_size, "%s:%u: %s %s", path, lineno, name, why);
-		return -1;
-	}
+	if (is_k ? in->k_len != 0 : in->op_len != 0)
+		return snprintf(why, why_size, "%s already given", is_k ? "K" : "OP/OPc"), -1;
+	if (key_hex(v, is_k ? in->k : in->op, is_k ? &in->k_len : &in->op_len, &bad))
+		return snprintf(why, why_size, "%s", bad), -1;
 	if (!is_k)
-		in->op_is_op = is_op;
+		in->op_is_op = !strcasecmp(k->key, "op") || !strcasecmp(k->key, "top");
 	return 0;
 }
 
+#define KEY(name) \
+	{ .section = "", .key = name, .type = GBA_CONF_FUNC, .set = set_key, \
+	  .flags = GBA_CONF_SECRET }
+
+static const struct gba_conf_key keys[] = {
+	KEY("k"), KEY("op"), KEY("opc"), KEY("top"), KEY("topc"),
+};
+
+/* Names in any case (K, OPc), as pySim and the SIM vendors write them. */
+static const struct gba_conf_spec spec = {
+	.keys = keys, .n_keys = sizeof(keys) / sizeof(keys[0]),
+	.flags = GBA_CONF_NOCASE | GBA_CONF_WIPE,
+};
+
 int key_file_read(const char *path, struct key_input *in, char *err, size_t err_size)
 {
-	char buf[KEY_FILE_MAX + 1];
-	unsigned lineno = 0;
-	int rc = 0;
+	char why[GBA_CONF_ERR_MAX];
 
-	if (slurp(path, buf, sizeof(buf), err, err_size)) {
-		gba_wipe(buf, sizeof(buf));
-		return -1;
-	}
-	for (char *line = buf, *next; line && !rc; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		lineno++;
-		line = trim(line);
-		if (*line && *line != '#')
-			rc = key_line(line, in, path, lineno, err, err_size);
-	}
-	gba_wipe(buf, sizeof(buf));
-	return rc;
+	if (gba_conf_load(&spec, in, path, NULL, why, sizeof(why)))
+		return snprintf(err, err_size, "--k-file %s", why), -1;
+	return 0;
 }
