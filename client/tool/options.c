@@ -37,7 +37,7 @@ static int take_any(void *obj, const struct gba_conf_key *k, const char *v, char
 /* Every -o key some subcommand reads (cmd_opt); the shared reader refuses others. */
 static const struct gba_conf_key o_keys[] = {
 	O("app"), O("via"), O("naf-addr"), O("km-ua-id"), O("psk-identity"), O("target"),
-	O("lifetime"), O("suid"),
+	O("lifetime"), O("suid"), O("tls-priorities"),
 };
 
 static const struct gba_conf_spec o_spec = {

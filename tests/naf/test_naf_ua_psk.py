@@ -177,9 +177,9 @@ def fallback_checks(env, btid, keys, c):
     narrow = GNUTLS_12 + SUITES[1][1]
     naf_keys = os.path.join(env.procs.dir, "naf12.keys")
     # Its Zn: Nbsp_GBA to the BSF's HTTP/2 port (zn.http_version's default, ALPN h2).
-    h2 = env.nbsp_conf().replace(f":{env.nbsp_port}\n", f":{env.h2_port}\n")
-    naf12 = env.start_naf("naf12", extra=h2, env={"SSLKEYLOGFILE": naf_keys},
-                          args=["--set", "ua.tls_priorities=" + narrow])
+    h2 = [a.replace(f":{env.nbsp_port}", f":{env.h2_port}") for a in env.nbsp_args()]
+    naf12 = env.start_naf("naf12", env={"SSLKEYLOGFILE": naf_keys},
+                          args=h2 + ["--set", "ua.tls_priorities=" + narrow])
     r = e2e.client(env, naf12, "tls", "--trace", "m2m-enrol")
     c("gba-naf narrowed to TLS 1.2 00A8: gba-client falls back, Km = Ks_NAF(01000100a8)",
       r["_rc"] == 0 and r.get("tls_version") == "TLS1.2" and r.get("km_ua_id") == SUITES[1][0]
