@@ -110,8 +110,9 @@ while [ $i -le "$BTIDS" ]; do
 		guss_args="--guss-file $tmp/guss$i.xml"
 	fi
 	# shellcheck disable=SC2086  # guss_args is a word list on purpose
-	"$SUBSCRIBER" --db "$tmp/subscribers.db" add --impi "$impi" --k "$K" --opc "$OPC" \
-		$guss_args >/dev/null
+	printf 'k=%s\nopc=%s\n' "$K" "$OPC" |
+		"$SUBSCRIBER" --db "$tmp/subscribers.db" add --impi "$impi" --k-file - \
+			$guss_args >/dev/null
 	i=$((i + 1))
 done
 

@@ -137,8 +137,8 @@ def add_subscriber(procs, db, impi, guss):
     path = os.path.join(procs.dir, impi.split("@")[0] + ".guss")
     with open(path, "w") as f:
         f.write(guss)
-    r = gbatest.run([SUBSCRIBER_BIN, "--db", db, "add", "--impi", impi, "--k", K,
-                     "--opc", OPC, "--guss-file", path])
+    r = gbatest.run([SUBSCRIBER_BIN, "--db", db, "add", "--impi", impi, "--k-file", "-",
+                     "--guss-file", path], input=f"k={K}\nopc={OPC}\n")
     checks.check(f"gba-subscriber add {impi.split('@')[0]} with a GUSS", r.returncode == 0,
                  r.stdout + r.stderr)
 

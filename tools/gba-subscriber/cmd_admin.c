@@ -133,9 +133,10 @@ static int run_update(const char *db_path, const char *impi, struct update_args 
 /*
  * getopt_long takes a prefix of a long option for the option: "--k HEX"
  * would be --k-file with a key for its path.  Only whole names pass; the
- * argument after a refused one is blanked, since it may be a key.
+ * argument after a refused one is blanked, since it may be a key (add and
+ * update).
  */
-static int exact_options(int argc, char **argv, const struct option *opts)
+int exact_options(int argc, char **argv, const struct option *opts)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
