@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include <gba/util.h>
 #include <gba/version.h>
 
 void gba_cli_version(const char *prog)
@@ -42,4 +43,34 @@ int gba_cli_unknown(const char *prog, const struct option *opts, const char *sho
 	}
 	fprintf(stderr, " (%s --help explains them)\n", prog);
 	return GBA_CLI_EXIT_USAGE;
+}
+
+static int whole_name(const struct option *opts, const char *name, size_t n)
+{
+	for (const struct option *o = opts; o->name; o++)
+		if (strlen(o->name) == n && !strncmp(o->name, name, n))
+			return 1;
+	return 0;
+}
+
+int gba_cli_whole_names(const char *prog, int argc, char **argv, const struct option *opts)
+{
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i];
+		size_t n = strcspn(a, "=");
+
+		if (!strcmp(a, "--"))
+			return 0;
+		if (a[0] != '-' || a[1] != '-' || whole_name(opts, a + 2, n - 2))
+			continue;
+		if (a[n])
+			gba_wipe(a + n, strlen(a + n));
+		else if (i + 1 < argc)
+			gba_wipe(argv[i + 1], strlen(argv[i + 1]));
+		fprintf(stderr, "%s: unknown option '%.*s' (keys come from files only)\n", prog,
+			(int)(n > 64 ? 64 : n), a);
+		gba_cli_unknown(prog, opts, NULL);
+		return GBA_CLI_EXIT_USAGE;
+	}
+	return 0;
 }

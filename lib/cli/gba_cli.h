@@ -20,4 +20,15 @@ void gba_cli_version(const char *prog);
  */
 int gba_cli_unknown(const char *prog, const struct option *opts, const char *shorts);
 
+/*
+ * Before getopt_long, in a program that reads keys from files: getopt_long
+ * takes an abbreviation of a long option for the option, so "--k KEY" would
+ * be --k-file with the key for its path (and the key in an error message).
+ * Returns 0 when every "--name" in argv is a whole name of opts; else says
+ * on stderr which one is unknown (never its value), blanks its value in argv
+ * (the next word, or after '='), since it may be a key, and returns
+ * GBA_CLI_EXIT_USAGE.
+ */
+int gba_cli_whole_names(const char *prog, int argc, char **argv, const struct option *opts);
+
 #endif /* GBA_CLI_H */

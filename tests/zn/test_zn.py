@@ -121,8 +121,9 @@ class Probe(gbatest.LineProcess):
 
 
 def ue(procs, url, impi, state, *extra):
-    r = gbatest.run([UE_BIN, "--url", url, "--impi", impi, "--k", K, "--opc", OPC,
-                     "--state", os.path.join(procs.dir, state), *extra], timeout=30)
+    r = gbatest.run([UE_BIN, "--url", url, "--impi", impi, "--k-file", "-",
+                     "--state", os.path.join(procs.dir, state), *extra], timeout=30,
+                    input=gbatest.keys_text(K, OPC))
     try:
         return json.loads(r.stdout)
     except ValueError:
