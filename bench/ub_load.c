@@ -675,24 +675,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 /* The cards' K and OPc from --k-file (Milenage, 16 octets each). */
 static int decode_key(const struct options *o, uint8_t k[16], uint8_t opc[16])
 {
-	struct key_input in;
 	char err[256];
-	int rc = -1;
 
-	memset(&in, 0, sizeof(in));
-	if (!o->k_file)
+	if (!o->k_file) {
 		fprintf(stderr, "ub-load: --k-file is required (or --subscribers)\n");
-	else if (key_file_read(o->k_file, &in, err, sizeof(err)))
-		fprintf(stderr, "ub-load: %s\n", err);
-	else if (in.k_len != 16 || in.op_len != 16 || in.op_is_op)
-		fprintf(stderr, "ub-load: --k-file: k and opc, 16 octets each\n");
-	else {
-		memcpy(k, in.k, 16);
-		memcpy(opc, in.op, 16);
-		rc = 0;
+		return -1;
 	}
-	gba_wipe(&in, sizeof(in));
-	return rc;
+	if (key_file_milenage(o->k_file, k, opc, err, sizeof(err))) {
+		fprintf(stderr, "ub-load: %s\n", err);
+		return -1;
+	}
+	return 0;
 }
 
 /* The CSV gba-subscriber imports: the same IMPIs the load will use. */
