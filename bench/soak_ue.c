@@ -249,12 +249,15 @@ static int load_impis(struct shared *sh, const char *path)
 	return sh->n_impis ? 0 : -1;
 }
 
-static void usage(void)
+static void usage(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"usage: soak-ue --url URL --impis FILE --k-file FILE --duration S --out FILE\n"
 		"               [--threads T] [--rate R] [--resync-every N] [--bad-every N]\n"
-		"               [--timeout MS]\n");
+		"               [--timeout MS]\n"
+		"       soak-ue -h|--help, -V|--version\n"
+		"--k-file: the cards' K and OPc (k=HEX, opc=HEX lines; '-': stdin).\n"
+		"Exit codes: 0 done, 1 failure, 2 bad usage.\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -270,6 +273,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "bad-every", required_argument, NULL, 'b' },
 		{ "rate", required_argument, NULL, 'R' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *k_file = NULL;
@@ -282,8 +287,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->timeout_ms = 5000;
 	if (gba_cli_whole_names("soak-ue", argc, argv, opts))
 		return -1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
 		switch (c) {
+		case 'h': usage(stdout); return 1;
+		case 'V': gba_cli_version("soak-ue"); return 1;
+		case '?':
+			fprintf(stderr, "soak-ue: unknown option '%s'\n", argv[optind - 1]);
+			gba_cli_unknown("soak-ue", opts, "hV");
+			return -1;
 		case 'u': o->url = optarg; break;
 		case 'i': o->impis_path = optarg; break;
 		case 'k': k_file = optarg; break;
@@ -314,8 +326,12 @@ int main(int argc, char **argv)
 	struct worker *w;
 	struct counts t = { 0 };
 
-	if (parse_options(argc, argv, &o)) {
-		usage();
+	int rc = parse_options(argc, argv, &o);
+
+	if (rc > 0)
+		return 0;
+	if (rc) {
+		usage(stderr);
 		return 2;
 	}
 	memset(&sh, 0, sizeof(sh));

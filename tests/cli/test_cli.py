@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""test_cli - the command-line convention every program follows.
+"""test_cli - the command-line convention every program follows (test 'cli':
+the installed programs, gba-example and gba-test-ue; test 'cli_bench': ub-load,
+zn-load, soak-ue).
 
 Table-driven: each program answers --help (exit 0, usage on stdout),
 --version and -V (exit 0, "NAME VERSION (libgba VERSION)" with the
