@@ -75,6 +75,56 @@ def check_hss_db(c, hss, tmp):
             r.stderr[-300:])
 
 
+def write(tmp, name, text):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def check_config_files(c, progs, tmp):
+    """-c/--config FILE with --check on each daemon: a good file passes, a file
+    with an unknown key and a missing file are refused naming the file (and the
+    line), and the command line overrides the file."""
+    if "gba-hss-sim" in progs:
+        hss, db = progs["gba-hss-sim"], os.path.join(tmp, "conf-hss.db")
+        good = write(tmp, "hss.conf", f"# a lab HSS\ndb = {db}\nlisten = 127.0.0.1:"
+                     f"{gbatest.free_port()}\nlog-level = warn\n\n[zh]\ntransport = tcp\n")
+        r = run([hss, "-c", good, "--create-db", "--check"])
+        c.check("gba-hss-sim -c FILE --create-db --check: exit 0, db from the file made",
+                r.returncode == 0 and os.path.exists(db), f"{r.returncode} {r.stderr[-300:]}")
+        r = run([hss, "--config", good, "--check"])
+        c.check("gba-hss-sim --config FILE --check: exit 0", r.returncode == 0, r.stderr[-300:])
+        r = run([hss, "-c", good, "--zh.transport", "tls", "--check"])
+        c.check("gba-hss-sim: the command line overrides the file (tls wants certificates)",
+                r.returncode == 2 and "tls_cert" in r.stderr, f"{r.returncode} {r.stderr[-300:]}")
+        bad = write(tmp, "hss-bad.conf", f"db = {db}\n[zh]\ncolour = blue\n")
+        r = run([hss, "-c", bad, "--check"])
+        c.check("gba-hss-sim -c: an unknown key is refused (exit 2) with FILE:LINE, the key "
+                "and the known keys", r.returncode == 2 and f"{bad}:3" in r.stderr
+                and "zh.colour" in r.stderr and "zh.transport" in r.stderr,
+                f"{r.returncode} {r.stderr[-400:]}")
+        bad = write(tmp, "hss-bad2.conf", f"db = {db}\nthreads = many\n")
+        r = run([hss, "-c", bad, "--check"])
+        c.check("gba-hss-sim -c: a bad value is refused (exit 2) with FILE:LINE and the key",
+                r.returncode == 2 and f"{bad}:2" in r.stderr and "threads" in r.stderr
+                and "many" not in r.stderr, f"{r.returncode} {r.stderr[-300:]}")
+    for name in ("gba-bsf", "gba-naf", "gba-hss-sim"):
+        if name in progs:
+            missing = os.path.join(tmp, f"no-{name}.conf")
+            r = run([progs[name], "-c", missing, "--check"])
+            c.check(f"{name} -c MISSING --check: refused, names the file",
+                    r.returncode != 0 and missing in r.stderr,
+                    f"{r.returncode} {r.stderr[-300:]}")
+    if "gba-bsf" in progs:
+        good = write(tmp, "bsf.conf", f"[bsf]\nstate_dir = {tmp}\n[ub]\nlisten = 127.0.0.1:"
+                     f"{gbatest.free_port()}\n[admin]\nlisten = off\n[embedded]\n"
+                     "create_db = yes\n")
+        r = run([progs["gba-bsf"], "-c", good, "--check"])
+        c.check("gba-bsf -c FILE --check: exit 0, prints the configuration",
+                r.returncode == 0 and "[ub]" in r.stdout, f"{r.returncode} {r.stderr[-300:]}")
+
+
 def main():
     version, progs = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
     c = gbatest.Checks()
@@ -85,6 +135,7 @@ def main():
             check_bsf_db(c, progs["gba-bsf"], tmp)
         if "gba-hss-sim" in progs:
             check_hss_db(c, progs["gba-hss-sim"], tmp)
+        check_config_files(c, progs, tmp)
     c.finish()
 
 
