@@ -116,6 +116,17 @@ def check_config_files(c, progs, tmp):
             c.check(f"{name} -c MISSING --check: refused, names the file",
                     r.returncode != 0 and missing in r.stderr,
                     f"{r.returncode} {r.stderr[-300:]}")
+    if "gba-naf" in progs:
+        psk = "5ec2e7" * 6
+        example = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "naf",
+                               "etc", "gba-naf.conf")
+        r = run([progs["gba-naf"], "-c", example, "--check"])
+        c.check("gba-naf -c naf/etc/gba-naf.conf --check: exit 0", r.returncode == 0,
+                f"{r.returncode} {r.stderr[-300:]}")
+        r = run([progs["gba-naf"], "-c", example, "--set", f"targets./in-cse={psk}", "--check"])
+        c.check("gba-naf --set targets.X=PSK: refused (exit 2), the PSK not repeated",
+                r.returncode == 2 and "targets" in r.stderr and psk not in r.stdout + r.stderr,
+                f"{r.returncode} {r.stderr[-300:]}")
     if "gba-bsf" in progs:
         good = write(tmp, "bsf.conf", f"[bsf]\nstate_dir = {tmp}\n[ub]\nlisten = 127.0.0.1:"
                      f"{gbatest.free_port()}\n[admin]\nlisten = off\n[embedded]\n"
