@@ -12,7 +12,9 @@ with --create-db; --check answers without serving.
 
 Usage: test_cli.py VERSION NAME=PATH...
 """
+import glob
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -40,6 +42,24 @@ def check_convention(c, name, path, version):
             r.returncode == 2 and "no-such-option" in r.stderr and "known options" in r.stderr
             and "--help" in r.stderr and "--version" in r.stderr,
             f"{r.returncode} {r.stderr[-400:]}")
+
+
+SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+
+def check_man_page(c, name, path):
+    """An installed program's man page names every long option its --help lists,
+    and has its exit codes (programs without a man page are not installed)."""
+    pages = [p for p in glob.glob(os.path.join(SOURCE, "**", f"{name}.[18]"), recursive=True)
+             if "/build" not in os.path.relpath(p, SOURCE).join("//")]
+    if not pages:
+        return
+    text = open(pages[0]).read().replace("\\-", "-")
+    text = re.sub(r"\\f[BIRP]", "", text)
+    helps = {o.rstrip(".") for o in re.findall(r"--[a-z][a-z0-9._-]*", run([path, "--help"]).stdout)}
+    missing = sorted(o for o in helps if o not in text)
+    c.check(f"{name}({pages[0][-1]}) names every option of --help", not missing, str(missing))
+    c.check(f"{name}({pages[0][-1]}) has an EXIT STATUS section", ".SH EXIT STATUS" in text)
 
 
 def check_bsf_db(c, bsf, tmp):
@@ -141,6 +161,7 @@ def main():
     c = gbatest.Checks()
     for name, path in sorted(progs.items()):
         check_convention(c, name, path, version)
+        check_man_page(c, name, path)
     with tempfile.TemporaryDirectory(prefix="gba-cli-") as tmp:
         if "gba-bsf" in progs:
             check_bsf_db(c, progs["gba-bsf"], tmp)
