@@ -56,7 +56,8 @@ def check_man_page(c, name, path):
         return
     text = open(pages[0]).read().replace("\\-", "-")
     text = re.sub(r"\\f[BIRP]", "", text)
-    helps = {o.rstrip(".") for o in re.findall(r"--[a-z][a-z0-9._-]*", run([path, "--help"]).stdout)}
+    usage = run([path, "--help"]).stdout
+    helps = {o.rstrip(".") for o in re.findall(r"--[a-z][a-z0-9._-]*", usage)}
     missing = sorted(o for o in helps if o not in text)
     c.check(f"{name}({pages[0][-1]}) names every option of --help", not missing, str(missing))
     c.check(f"{name}({pages[0][-1]}) has an EXIT STATUS section", ".SH EXIT STATUS" in text)
