@@ -28,6 +28,7 @@
 #include "ub_client.h"
 #include "ub_http.h"
 #include "ub_net.h"
+#include "gba_cli.h"
 
 struct cfg {
 	const char *bsf, *impi, *k_file, *host, *fqdn, *target;
@@ -109,9 +110,26 @@ static void measure(const struct cfg *c, enum op op, const char *name)
 	       (unsigned long long)r.done, (unsigned long long)r.failed, nt, r.elapsed);
 }
 
+#define REQ(name) { name, required_argument, NULL, 0 }
+static const struct option naf_bench_opts[] = {
+	REQ("bsf"), REQ("impi"), REQ("k-file"), REQ("naf-host"), REQ("fqdn"), REQ("target"),
+	REQ("digest-port"), REQ("tls-port"), REQ("seconds"), REQ("threads"),
+	{ NULL, 0, NULL, 0 },
+};
+#undef REQ
+
 int main(int argc, char **argv)
 {
 	struct cfg c = { .seconds = 3, .threads = 4 };
+	int cli = gba_cli_simple("naf_bench", argc, argv, naf_bench_opts,
+				 "usage: naf_bench --bsf URL --impi IMPI --k-file FILE --naf-host H "
+				 "--fqdn F\n"
+				 "                 --digest-port P --tls-port P --target CSE-ID "
+				 "[--seconds S] [--threads T]\n"
+				 "Prints figures; exit 0, 1 on failure, 2 on bad usage.\n");
+
+	if (cli >= 0)
+		return cli;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		const char *a = argv[i], *v = argv[i + 1];
 		if (!strcmp(a, "--bsf")) c.bsf = v;

@@ -74,3 +74,42 @@ int gba_cli_whole_names(const char *prog, int argc, char **argv, const struct op
 	}
 	return 0;
 }
+
+int gba_cli_simple(const char *prog, int argc, char **argv, const struct option *opts,
+		   const char *usage)
+{
+	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+	const struct option *o;
+
+	opts = opts ? opts : none;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		size_t n = strcspn(a, "=");
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			gba_cli_version(prog);
+			return 0;
+		}
+		if (a[0] != '-' || a[1] != '-')
+			continue;
+		for (o = opts; o->name; o++)
+			if (strlen(o->name) == n - 2 && !strncmp(o->name, a + 2, n - 2))
+				break;
+		if (!o->name) {
+			fprintf(stderr, "%s: unknown option '%.*s'\n", prog, (int)(n > 64 ? 64 : n),
+				a);
+			fprintf(stderr, "%s: known options:", prog);
+			for (o = opts; o->name; o++)
+				fprintf(stderr, " --%s", o->name);
+			fprintf(stderr, " -h|--help -V|--version (%s --help explains them)\n", prog);
+			return GBA_CLI_EXIT_USAGE;
+		}
+		if (o->has_arg == required_argument && !a[n])
+			i++;
+	}
+	return -1;
+}

@@ -32,6 +32,17 @@ int gba_cli_unknown(const char *prog, const struct option *opts, const char *sho
 int gba_cli_whole_names(const char *prog, int argc, char **argv, const struct option *opts);
 
 /*
+ * For a program that reads its arguments by hand (positional ones, or its
+ * own loop; the bench and test tools): -h/--help prints usage on stdout,
+ * -V/--version the version, and an argument "--name" that names no entry of
+ * opts (NULL: none) is refused naming it, with the known ones; the value
+ * after an option of opts that takes one is skipped.  Returns the exit
+ * status to return at once (0, or GBA_CLI_EXIT_USAGE), or -1 to go on.
+ */
+int gba_cli_simple(const char *prog, int argc, char **argv, const struct option *opts,
+		   const char *usage);
+
+/*
  * -c/--config FILE where a program's settings are its long options: lines
  * "name = value" (the long option --name, one that takes a value; under a
  * "[section]" header the option --section.name), '#' comments, blank

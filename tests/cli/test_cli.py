@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test_cli - the command-line convention every program follows (test 'cli':
-the installed programs, gba-example and gba-test-ue; test 'cli_bench': ub-load,
-zn-load, soak-ue).
+the installed programs, gba-example and the test tools (gba-test-ue, m2m-node,
+zh-probe, zn-probe, pcsc_probe); test 'cli_bench': every bench program).
 
 Table-driven: each program answers --help (exit 0, usage on stdout),
 --version and -V (exit 0, "NAME VERSION (libgba VERSION)" with the

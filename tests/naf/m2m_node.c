@@ -31,6 +31,7 @@
 #include "ub_client.h"
 #include "ub_http.h"
 #include "ub_net.h"
+#include "gba_cli.h"
 
 struct opts {
 	const char *bsf, *impi, *k_file, *naf_host, *fqdn, *what, *target, *suid;
@@ -193,6 +194,23 @@ static int report(const struct opts *o, const struct node *n, const struct gba_m
 	return 0;
 }
 
+#define REQ(name) { name, required_argument, NULL, 0 }
+static const struct option m2m_opts[] = {
+	REQ("bsf"), REQ("impi"), REQ("k-file"), REQ("naf-host"), REQ("fqdn"),
+	REQ("digest-port"), REQ("tls-port"), REQ("do"), REQ("target"), REQ("suid"),
+	REQ("lifetime"), REQ("identity"), REQ("fault"), REQ("body"), REQ("wait-before-ua"),
+	{ "rebootstrap", no_argument, NULL, 0 }, { "show-key", no_argument, NULL, 0 },
+	{ NULL, 0, NULL, 0 },
+};
+#undef REQ
+
+static const char m2m_usage[] =
+	"usage: m2m-node --bsf URL --impi IMPI --k-file FILE --naf-host H --fqdn F\n"
+	"                [--digest-port P] [--tls-port P] --do enrol-digest|enrol-tls|session|...\n"
+	"                [--target ID --suid S --lifetime N] [--identity plain|prefixed|uicc]\n"
+	"                [--fault F] [--wait-before-ua S] [--rebootstrap] [--show-key]\n"
+	"Prints one JSON object; exit 0 on success, 1 on failure, 2 on bad usage.\n";
+
 static int parse(int argc, char **argv, struct opts *o)
 {
 	for (int i = 1; i < argc; i++) {
@@ -236,8 +254,12 @@ int main(int argc, char **argv)
 	char why[200];
 	gba_err err = GBA_OK;
 	const char *stage = "";
+	int cli = gba_cli_simple("m2m-node", argc, argv, m2m_opts, m2m_usage);
+
+	if (cli >= 0)
+		return cli;
 	if (parse(argc, argv, &o)) {
-		fprintf(stderr, "usage: see the comment at the top of tests/naf/m2m_node.c\n");
+		fputs(m2m_usage, stderr);
 		return 2;
 	}
 	if (key_file_milenage(o.k_file, o.k, o.opc, why, sizeof(why))) {
