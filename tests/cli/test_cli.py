@@ -63,6 +63,46 @@ def check_man_page(c, name, path):
     c.check(f"{name}({pages[0][-1]}) has an EXIT STATUS section", ".SH EXIT STATUS" in text)
 
 
+DOC_RUN = re.compile(r"(?<![\w/.-])([a-z][a-z0-9_]*(?:-[a-z0-9]+)*)((?:[ \t]+[^\s|;&`#]+)*)")
+
+
+def doc_runs(names):
+    """(page:line, program, its options) for every command line in README.md and
+    docs/*.md, in a fenced block or a `code span`, that runs one of names."""
+    pages = [os.path.join(SOURCE, "README.md")] + sorted(glob.glob(os.path.join(SOURCE, "docs",
+                                                                                "*.md")))
+    for page in pages:
+        text = re.sub(r"\\\n\s*", " ", open(page, encoding="utf-8").read())
+        fenced = False
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+                continue
+            spans = [line] if fenced else re.findall(r"`([^`]*)`", line)
+            for span in spans:
+                for m in DOC_RUN.finditer(span):
+                    if m.group(1) in names:
+                        opts = re.findall(r"(?<![\w-])--[a-z][a-z0-9._-]*", m.group(2))
+                        yield f"{os.path.basename(page)}:{n}", m.group(1), opts
+
+
+def check_docs_options(c, progs):
+    """The docs run each program only with options its --help lists (a stale
+    option in a page is what a new user meets first)."""
+    helps = {}
+    for name, path in progs.items():
+        usage = run([path, "--help"]).stdout
+        helps[name] = {o.rstrip(".") for o in re.findall(r"--[a-z][a-z0-9._-]*", usage)}
+    stale, seen = [], 0
+    for where, name, opts in doc_runs(set(progs)):
+        for o in opts:
+            seen += 1
+            if o.split("=")[0] not in helps[name]:
+                stale.append(f"{where}: {name} {o}")
+    c.check(f"docs: every option given to a program ({seen} seen) is one it knows",
+            seen > 0 and not stale, "; ".join(stale[:10]))
+
+
 def check_bsf_db(c, bsf, tmp):
     missing = os.path.join(tmp, "typo-subscribers.db")
     port = gbatest.free_port()
@@ -163,6 +203,7 @@ def main():
     for name, path in sorted(progs.items()):
         check_convention(c, name, path, version)
         check_man_page(c, name, path)
+    check_docs_options(c, progs)
     with tempfile.TemporaryDirectory(prefix="gba-cli-") as tmp:
         if "gba-bsf" in progs:
             check_bsf_db(c, progs["gba-bsf"], tmp)
