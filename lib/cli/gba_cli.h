@@ -52,6 +52,9 @@ int gba_cli_simple(const char *prog, int argc, char **argv, const struct option 
  * value; an unknown key is followed by the known ones.  0, or
  * GBA_CLI_EXIT_USAGE after the message.
  */
+/* s without its leading blanks, its trailing blanks and CR cut off (in place). */
+char *gba_cli_trim(char *s);
+
 typedef int gba_cli_apply_fn(void *arg, int val, const char *value);
 int gba_cli_config_file(const char *prog, const char *path, const struct option *opts,
 			gba_cli_apply_fn *apply, void *arg);

@@ -18,17 +18,6 @@
 /* The file's text: the options point into it for the life of the process. */
 static char *conf_text;
 
-static char *trim(char *s)
-{
-	char *end = s + strlen(s);
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	while (end > s && strchr(" \t\r", end[-1]))
-		*--end = '\0';
-	return s;
-}
-
 static int slurp(const char *prog, const char *path)
 {
 	FILE *f = fopen(path, "re");
@@ -94,7 +83,7 @@ static int line(const char *prog, const char *path, unsigned n, char *s, char *s
 		return -1;
 	}
 	*eq = '\0';
-	s = trim(s);
+	s = gba_cli_trim(s);
 	snprintf(name, sizeof(name), "%s%s%.*s", section, *section ? "." : "", NAME_MAX_, s);
 	o = find(opts, name);
 	if (!o) {
@@ -102,7 +91,7 @@ static int line(const char *prog, const char *path, unsigned n, char *s, char *s
 		known_keys(prog, opts);
 		return -1;
 	}
-	if (apply(arg, o->val, trim(eq + 1))) {
+	if (apply(arg, o->val, gba_cli_trim(eq + 1))) {
 		fprintf(stderr, "%s: %s:%u: key '%s': bad value (see --help)\n", prog, path, n,
 			name);
 		return -1;
@@ -123,7 +112,7 @@ int gba_cli_config_file(const char *prog, const char *path, const struct option 
 		if (next)
 			*next++ = '\0';
 		n++;
-		s = trim(s);
+		s = gba_cli_trim(s);
 		if (*s && *s != '#' && line(prog, path, n, s, section, opts, apply, arg))
 			return GBA_CLI_EXIT_USAGE;
 	}

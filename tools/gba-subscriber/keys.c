@@ -11,6 +11,7 @@
 
 #include <gba/util.h>
 
+#include "gba_cli.h"
 #include "keys.h"
 
 #define KEY_FILE_MAX 4096
@@ -57,17 +58,6 @@ static int slurp(const char *path, char *buf, size_t size, char *err, size_t err
 	return n ? 0 : -1;
 }
 
-static char *trim(char *s)
-{
-	char *end = s + strlen(s);
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	while (end > s && strchr(" \t\r", end[-1]))
-		*--end = '\0';
-	return s;
-}
-
 /* One "name = HEX" line into in. */
 static int key_line(char *line, struct key_input *in, const char *path, unsigned lineno,
 		    char *err, size_t err_size)
@@ -81,8 +71,8 @@ static int key_line(char *line, struct key_input *in, const char *path, unsigned
 		return -1;
 	}
 	*eq = '\0';
-	name = trim(line);
-	value = trim(eq + 1);
+	name = gba_cli_trim(line);
+	value = gba_cli_trim(eq + 1);
 	is_k = !strcasecmp(name, "k");
 	is_op = !strcasecmp(name, "op") || !strcasecmp(name, "top");
 	if (!is_k && !is_op && strcasecmp(name, "opc") && strcasecmp(name, "topc")) {
@@ -119,7 +109,7 @@ int key_file_read(const char *path, struct key_input *in, char *err, size_t err_
 		if (next)
 			*next++ = '\0';
 		lineno++;
-		line = trim(line);
+		line = gba_cli_trim(line);
 		if (*line && *line != '#')
 			rc = key_line(line, in, path, lineno, err, err_size);
 	}
