@@ -21,6 +21,7 @@
 #include <osmocom/crypt/auth.h>
 
 #include <gba/gba.h>
+#include "gba_cli.h"
 
 #define N_SUBS 1024
 
@@ -178,8 +179,16 @@ static void *thread_ks_naf(void *arg)
 
 #define STR(s) { s, sizeof(s) - 1 }
 
+static const char usage[] =
+	"usage: bench_lib [SECONDS]   libgba's hot paths, SECONDS per figure [1]\n"
+	"Prints figures; exit 0.  -h|--help, -V|--version.\n";
+
 int main(int argc, char **argv)
 {
+	int rc = gba_cli_simple("bench_lib", argc, argv, NULL, usage);
+
+	if (rc >= 0)
+		return rc;
 	if (argc > 1)
 		run_seconds = atof(argv[1]);
 	if (run_seconds <= 0)

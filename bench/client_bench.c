@@ -14,6 +14,7 @@
 
 #include <gba/client.h>
 #include <gba/util.h>
+#include "gba_cli.h"
 
 static double now_ms(void)
 {
@@ -54,7 +55,17 @@ int main(int argc, char **argv)
 	double *lat, sum = 0;
 	unsigned long apdus_total = 0, boot_apdus = 0;
 	unsigned resyncs = 0;
+	static const struct option opts[] = {
+		{ "card", required_argument, NULL, 0 }, { "bsf", required_argument, NULL, 0 },
+		{ "runs", required_argument, NULL, 0 }, { "gba-me", no_argument, NULL, 0 },
+		{ NULL, 0, NULL, 0 },
+	};
+	int rc = gba_cli_simple("client_bench", argc, argv, opts,
+				"usage: client_bench --card SPEC --bsf URL [--runs N] [--gba-me]\n"
+				"Prints figures; exit 0, 1 on failure, 2 on bad usage.\n");
 
+	if (rc >= 0)
+		return rc;
 	for (int i = 1; i + 1 < argc || (i < argc && !strcmp(argv[i], "--gba-me")); i++) {
 		if (!strcmp(argv[i], "--card"))
 			spec = argv[++i];

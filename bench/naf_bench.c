@@ -5,9 +5,10 @@
  * Ub client, software USIM), then runs each operation from T threads for S
  * seconds.  Prints figures; passes or fails nothing.
  *
- *   naf_bench --bsf URL --impi IMPI --k HEX --opc HEX --naf-host H --fqdn F
+ *   naf_bench --bsf URL --impi IMPI --k-file FILE --naf-host H --fqdn F
  *             --digest-port P --tls-port P --target CSE-ID [--seconds S] [--threads T]
  *
+ * --k-file holds k= and opc= lines ('-': stdin): no key on the command line.
  * bench/run-naf-bench.py starts gba-bsf and gba-naf on loopback and runs it.
  */
 #define _GNU_SOURCE
@@ -23,12 +24,15 @@
 #include <gba/util.h>
 
 #include "bench_util.h"
+#include "keys.h"
 #include "ub_client.h"
 #include "ub_http.h"
 #include "ub_net.h"
+#include "gba_cli.h"
 
 struct cfg {
-	const char *bsf, *impi, *k, *opc, *host, *fqdn, *target;
+	const char *bsf, *impi, *k_file, *host, *fqdn, *target;
+	uint8_t k[16], opc[16];         /* from k_file: secret */
 	unsigned digest_port, tls_port, seconds, threads;
 	char btid[GBA_BTID_MAX + 1];
 	uint8_t ks_naf[32], km[32];     /* secret */
@@ -55,7 +59,7 @@ static int bootstrap(struct cfg *c)
 	int ok;
 
 	if (!s || ub_net_bootstrap_fresh(s, c->bsf, c->impi, c->k, c->opc, 10000)) {
-		fprintf(stderr, "naf_bench: bad --bsf, --k or --opc\n");
+		fprintf(stderr, "naf_bench: bad --bsf\n");
 		free(s);
 		return -1;
 	}
@@ -126,15 +130,31 @@ static void measure(const struct cfg *c, enum op op, const char *name)
 	       (unsigned long long)r.done, (unsigned long long)r.failed, nt, r.elapsed);
 }
 
+#define REQ(name) { name, required_argument, NULL, 0 }
+static const struct option naf_bench_opts[] = {
+	REQ("bsf"), REQ("impi"), REQ("k-file"), REQ("naf-host"), REQ("fqdn"), REQ("target"),
+	REQ("digest-port"), REQ("tls-port"), REQ("seconds"), REQ("threads"),
+	{ NULL, 0, NULL, 0 },
+};
+#undef REQ
+
 int main(int argc, char **argv)
 {
 	struct cfg c = { .seconds = 3, .threads = 4 };
+	int cli = gba_cli_simple("naf_bench", argc, argv, naf_bench_opts,
+				 "usage: naf_bench --bsf URL --impi IMPI --k-file FILE --naf-host H "
+				 "--fqdn F\n"
+				 "                 --digest-port P --tls-port P --target CSE-ID "
+				 "[--seconds S] [--threads T]\n"
+				 "Prints figures; exit 0, 1 on failure, 2 on bad usage.\n");
+
+	if (cli >= 0)
+		return cli;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		const char *a = argv[i], *v = argv[i + 1];
 		if (!strcmp(a, "--bsf")) c.bsf = v;
 		else if (!strcmp(a, "--impi")) c.impi = v;
-		else if (!strcmp(a, "--k")) c.k = v;
-		else if (!strcmp(a, "--opc")) c.opc = v;
+		else if (!strcmp(a, "--k-file")) c.k_file = v;
 		else if (!strcmp(a, "--naf-host")) c.host = v;
 		else if (!strcmp(a, "--fqdn")) c.fqdn = v;
 		else if (!strcmp(a, "--target")) c.target = v;
@@ -143,9 +163,15 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--seconds")) c.seconds = (unsigned)atoi(v);
 		else if (!strcmp(a, "--threads")) c.threads = (unsigned)atoi(v);
 	}
-	if (!c.bsf || !c.impi || !c.k || !c.opc || !c.host || !c.fqdn || !c.target ||
-	    !c.digest_port || !c.tls_port || strlen(c.k) != 32 || strlen(c.opc) != 32) {
+	char err[256];
+
+	if (!c.bsf || !c.impi || !c.k_file || !c.host || !c.fqdn || !c.target ||
+	    !c.digest_port || !c.tls_port) {
 		fprintf(stderr, "usage: see the comment at the top of bench/naf_bench.c\n");
+		return 2;
+	}
+	if (key_file_milenage(c.k_file, c.k, c.opc, err, sizeof(err))) {
+		fprintf(stderr, "naf_bench: %s\n", err);
 		return 2;
 	}
 	if (bootstrap(&c))

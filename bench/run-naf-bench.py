@@ -24,8 +24,9 @@ def main():
         env = e2e.Env(procs, argv)
         env.start_bsf()
         naf = env.start_naf()
+        keys = gbatest.key_file(os.path.join(procs.dir, "ue.keys"), bsfenv.K, bsfenv.OPC)
         subprocess.run([f"{build}/bench/naf_bench", "--bsf", env.bsf.url, "--impi", bsfenv.IMPI,
-                        "--k", bsfenv.K, "--opc", bsfenv.OPC, "--naf-host", "127.0.0.1",
+                        "--k-file", keys, "--naf-host", "127.0.0.1",
                         "--fqdn", naf["fqdn"], "--digest-port", str(naf["digest"]),
                         "--tls-port", str(naf["tls"]), "--target", e2e.TARGET,
                         "--seconds", seconds, "--threads", threads], check=False)

@@ -129,7 +129,9 @@ softhsm)
 esac
 
 echo "run-ub-load: $N subscribers into $tmp/subscribers.db${KEK:+ (keys wrapped in $KEK)}" >&2
-"$UB_LOAD" --make-csv "$N" --k "$K" --opc "$OPC" >"$tmp/subs.csv"
+# K and OPc reach ub-load in a file, never on its command line (ps).
+(umask 077 && printf 'k=%s\nopc=%s\n' "$K" "$OPC" >"$tmp/ue.keys")
+"$UB_LOAD" --make-csv "$N" --k-file "$tmp/ue.keys" >"$tmp/subs.csv"
 # shellcheck disable=SC2086  # kek_args is a word list on purpose
 "$SUBSCRIBER" --db "$tmp/subscribers.db" $kek_args import "$tmp/subs.csv" >&2
 
@@ -212,7 +214,7 @@ wait_port "$admin_port" "$bsf_pid"
 echo "run-ub-load: gba-bsf ($MODE, $STORE store) on 127.0.0.1:$port, pid $bsf_pid;" \
 	"$CONNECTIONS connections for $DURATION s" >&2
 # shellcheck disable=SC2086  # more_pids likewise
-"$UB_LOAD" --url "http://127.0.0.1:$port/" --count "$N" --k "$K" --opc "$OPC" \
+"$UB_LOAD" --url "http://127.0.0.1:$port/" --count "$N" --k-file "$tmp/ue.keys" \
 	--connections "$CONNECTIONS" --threads "$THREADS" --duration "$DURATION" \
 	--server-pid "$bsf_pid" $more_pids --admin "http://127.0.0.1:$admin_port/metrics"
 echo "box: $(nproc) CPU(s), $(uname -r)"

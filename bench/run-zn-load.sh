@@ -72,6 +72,8 @@ fi
 
 tmp=$(mktemp -d /tmp/run-zn-load.XXXXXX)
 pids=""
+# K and OPc reach gba-subscriber and gba-test-ue in a file, never on a command line.
+(umask 077 && printf 'k=%s\nopc=%s\n' "$K" "$OPC" >"$tmp/ue.keys")
 RUN_NAME=run-zn-load
 RUN_LOG="$tmp/bsf.log"
 # shellcheck source=bench/run-lib.sh
@@ -110,7 +112,7 @@ while [ $i -le "$BTIDS" ]; do
 		guss_args="--guss-file $tmp/guss$i.xml"
 	fi
 	# shellcheck disable=SC2086  # guss_args is a word list on purpose
-	"$SUBSCRIBER" --db "$tmp/subscribers.db" add --impi "$impi" --k "$K" --opc "$OPC" \
+	"$SUBSCRIBER" --db "$tmp/subscribers.db" add --impi "$impi" --k-file "$tmp/ue.keys" \
 		$guss_args >/dev/null
 	i=$((i + 1))
 done
@@ -140,7 +142,7 @@ wait_port "$admin_port" "$bsf_pid"
 i=1
 while [ $i -le "$BTIDS" ]; do
 	impi=$(printf '00101%010d@ims.mnc001.mcc001.3gppnetwork.org' $i)
-	"$UE" --url "http://127.0.0.1:$port/" --impi "$impi" --k "$K" --opc "$OPC" \
+	"$UE" --url "http://127.0.0.1:$port/" --impi "$impi" --k-file "$tmp/ue.keys" \
 		--naf "naf1.$NAF_DOMAIN" --state "$tmp/ue$i.sqn" >"$tmp/ue$i.json" ||
 		{ echo "run-zn-load: bootstrap of $impi failed: $(cat "$tmp/ue$i.json")" >&2; exit 1; }
 	python3 - "$tmp/ue$i.json" "$tmp/btids.txt" "$tmp/kcv.txt" <<'EOF'

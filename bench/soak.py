@@ -92,6 +92,8 @@ class Daemons:
             "bsf-redis-admin", "bsf-redis-zn", "naf-digest", "naf-tls", "naf-admin")}
         self.hss_db = os.path.join(self.dir, "hss.db")
         self.embedded_db = os.path.join(self.dir, "embedded.db")
+        # The UEs' K and OPc, for --k-file: no key on a command line.
+        self.keys = gbatest.key_file(os.path.join(self.dir, "ue.keys"), K, OPC)
         self.n_subs = n_subs
         self.first_pid = {}
         self.restarts = {}
@@ -303,8 +305,8 @@ def enrol_loop(d, stop, counts):
         what = ("enrol-digest", "enrol-tls")[n % 2]
         who = d.naf_impis()[n % 4]
         n += 1
-        r = subprocess.run([d.t.node, "--bsf", d.url("bsf-zh"), "--impi", who, "--k", K,
-                            "--opc", OPC, "--naf-host", "127.0.0.1", "--fqdn", NAF_FQDN,
+        r = subprocess.run([d.t.node, "--bsf", d.url("bsf-zh"), "--impi", who,
+                            "--k-file", d.keys, "--naf-host", "127.0.0.1", "--fqdn", NAF_FQDN,
                             "--digest-port", str(d.port["naf-digest"]),
                             "--tls-port", str(d.port["naf-tls"]), "--do", what],
                            capture_output=True, text=True, timeout=60)
@@ -384,7 +386,7 @@ def main():
         stop = threading.Event()
         t0 = time.monotonic()
         ues = {n: subprocess.Popen(
-            [tools.soak_ue, "--url", d.url(n), "--impis", d.ue_impis(n), "--k", K, "--opc", OPC,
+            [tools.soak_ue, "--url", d.url(n), "--impis", d.ue_impis(n), "--k-file", d.keys,
              "--duration", str(duration), "--out", logs[n], "--threads", ue_threads,
              "--rate", rate,
              "--resync-every", "7", "--bad-every", "11", "--timeout", "3000"],

@@ -3,7 +3,7 @@
  * BSF for a given time, with resyncs and bad requests mixed in, logging
  * every challenge's SQN and every B-TID acknowledged with 200.
  *
- *   soak-ue --url http://127.0.0.1:PORT/ --impis FILE --k HEX --opc HEX
+ *   soak-ue --url http://127.0.0.1:PORT/ --impis FILE --k-file FILE
  *           --duration S --out FILE [--threads T] [--rate R] [--resync-every N]
  *           [--bad-every N] [--timeout MS]
  *
@@ -42,6 +42,8 @@
 #include <gba/milenage.h>
 
 #include "bench_util.h"
+#include "gba_cli.h"
+#include "keys.h"
 #include "ub_client.h"
 #include "ub_http.h"
 #include "ub_net.h"
@@ -247,19 +249,15 @@ static int load_impis(struct shared *sh, const char *path)
 	return sh->n_impis ? 0 : -1;
 }
 
-static int hex16(const char *s, uint8_t out[16])
+static void usage(FILE *f)
 {
-	size_t n = 0;
-
-	return gba_hex_decode(out, 16, &n, s, strlen(s)) || n != 16 ? -1 : 0;
-}
-
-static void usage(void)
-{
-	fprintf(stderr,
-		"usage: soak-ue --url URL --impis FILE --k HEX --opc HEX --duration S --out FILE\n"
+	fprintf(f,
+		"usage: soak-ue --url URL --impis FILE --k-file FILE --duration S --out FILE\n"
 		"               [--threads T] [--rate R] [--resync-every N] [--bad-every N]\n"
-		"               [--timeout MS]\n");
+		"               [--timeout MS]\n"
+		"       soak-ue -h|--help, -V|--version\n"
+		"--k-file: the cards' K and OPc (k=HEX, opc=HEX lines; '-': stdin).\n"
+		"Exit codes: 0 done, 1 failure, 2 bad usage.\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -267,8 +265,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	static const struct option opts[] = {
 		{ "url", required_argument, NULL, 'u' },
 		{ "impis", required_argument, NULL, 'i' },
-		{ "k", required_argument, NULL, 'k' },
-		{ "opc", required_argument, NULL, 'o' },
+		{ "k-file", required_argument, NULL, 'k' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "out", required_argument, NULL, 'O' },
 		{ "threads", required_argument, NULL, 't' },
@@ -276,20 +273,32 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "bad-every", required_argument, NULL, 'b' },
 		{ "rate", required_argument, NULL, 'R' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, have_k = 0, have_opc = 0;
+	const char *k_file = NULL;
+	char err[256];
+	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->threads = 2;
 	o->rate = 100;
 	o->timeout_ms = 5000;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	if (gba_cli_whole_names("soak-ue", argc, argv, opts))
+		return -1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
 		switch (c) {
+		case 'h': usage(stdout); return 1;
+		case 'V': gba_cli_version("soak-ue"); return 1;
+		case '?':
+			fprintf(stderr, "soak-ue: unknown option '%s'\n", argv[optind - 1]);
+			gba_cli_unknown("soak-ue", opts, "hV");
+			return -1;
 		case 'u': o->url = optarg; break;
 		case 'i': o->impis_path = optarg; break;
-		case 'k': have_k = !hex16(optarg, o->k); break;
-		case 'o': have_opc = !hex16(optarg, o->opc); break;
+		case 'k': k_file = optarg; break;
 		case 'd': o->duration = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'O': o->out_path = optarg; break;
 		case 't': o->threads = (unsigned)strtoul(optarg, NULL, 10); break;
@@ -300,9 +309,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		default: return -1;
 		}
 	}
-	if (!o->url || !o->impis_path || !o->out_path || !have_k || !have_opc || !o->duration ||
+	if (!o->url || !o->impis_path || !o->out_path || !k_file || !o->duration ||
 	    o->threads < 1 || o->threads > 64 || o->timeout_ms < 1 || o->rate < 1)
 		return -1;
+	if (key_file_milenage(k_file, o->k, o->opc, err, sizeof(err))) {
+		fprintf(stderr, "soak-ue: %s\n", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -313,8 +326,12 @@ int main(int argc, char **argv)
 	struct worker *w;
 	struct counts t = { 0 };
 
-	if (parse_options(argc, argv, &o)) {
-		usage();
+	int rc = parse_options(argc, argv, &o);
+
+	if (rc > 0)
+		return 0;
+	if (rc) {
+		usage(stderr);
 		return 2;
 	}
 	memset(&sh, 0, sizeof(sh));

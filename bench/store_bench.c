@@ -37,6 +37,7 @@
 #include <gba/util.h>
 
 #include "bench_util.h"
+#include "gba_cli.h"
 
 #define DOMAIN "bsf.mnc001.mcc001.pub.3gppnetwork.org"
 #define USERS 10000
@@ -445,6 +446,13 @@ static void bench_subdb(const char *dir, const struct options *o)
 	gba_subdb_close(db);
 }
 
+static const char store_usage[] =
+	"usage: store_bench [--seconds S] [--sessions N] [--dir DIR] "
+	"[--redis redis://127.0.0.1:PORT/DB]\n"
+	"                   [--only sqlite|redis|bytes|subdb]\n"
+	"Prints figures; exit 0, 1 on failure, 2 on bad usage.  -h|--help, -V|--version.\n";
+
+/* 0 run, 1 --help or --version answered, -1 usage error (reported). */
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option opts[] = {
@@ -454,22 +462,23 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "redis", required_argument, NULL, 'r' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 
 	*o = (struct options){ .seconds = 2, .sessions = 100000, .dir = NULL };
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's': o->seconds = atof(optarg); break;
 		case 'n': o->sessions = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'd': o->dir = optarg; break;
 		case 'r': o->redis = optarg; break;
 		case 'o': o->only = optarg; break;
+		case 'h': fputs(store_usage, stdout); return 1;
+		case 'V': gba_cli_version("store_bench"); return 1;
 		default:
-			fprintf(stderr, "usage: store_bench [--seconds S] [--sessions N] [--dir DIR] "
-					"[--redis redis://127.0.0.1:PORT/DB]\n"
-					"                   [--only sqlite|redis|bytes|subdb]\n");
+			gba_cli_unknown("store_bench", opts, "hV");
 			return -1;
 		}
 	}
@@ -492,8 +501,10 @@ int main(int argc, char **argv)
 	const char *dir, *redis = NULL;
 	pid_t redis_pid = -1;
 
-	if (parse_options(argc, argv, &o))
-		return 2;
+	int rc = parse_options(argc, argv, &o);
+
+	if (rc)
+		return rc > 0 ? 0 : 2;
 	dir = o.dir ? o.dir : mkdtemp(tmpl);
 	if (!dir) {
 		perror("mkdtemp");

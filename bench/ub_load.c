@@ -5,10 +5,10 @@
  * IMPIs, for a fixed time.  A figure printer, not a test.
  *
  *   ub-load --url http://127.0.0.1:PORT/ (--subscribers FILE.csv |
- *           [--impi-prefix P] --count N --k HEX --opc HEX)
+ *           [--impi-prefix P] --count N --k-file FILE)
  *           --connections C --duration S [--threads T] [--timeout MS]
  *           [--server-pid PID] [--admin URL]
- *   ub-load --make-csv N [--impi-prefix P] --k HEX --opc HEX > subs.csv
+ *   ub-load --make-csv N [--impi-prefix P] --k-file FILE > subs.csv
  *
  * Each thread runs an epoll loop over its connections; each connection
  * drives one ub_session (tests/tools/ub_client.h, the code gba-test-ue
@@ -34,6 +34,9 @@
 #include <unistd.h>
 
 #include <gba/gba.h>
+
+#include "gba_cli.h"
+#include "keys.h"
 
 #include "bench_util.h"
 #include "ub_client.h"
@@ -579,7 +582,7 @@ static void print_errors(const struct totals *t)
 struct options {
 	const char *url, *subscribers, *prefix, *admin, *realm;
 	size_t count, make_csv;
-	char k_hex[33], opc_hex[33];
+	const char *k_file;            /* k= and opc= lines, as gba-subscriber reads them */
 	unsigned connections, threads;
 	double duration;
 	int timeout_ms;
@@ -587,25 +590,23 @@ struct options {
 	unsigned n_servers;
 };
 
-static void usage(void)
+static void usage(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"Usage: ub-load --url http://HOST:PORT/ (--subscribers FILE.csv |\n"
-		"               [--impi-prefix DIGITS] --count N --k HEX --opc HEX)\n"
+		"               [--impi-prefix DIGITS] --count N --k-file FILE)\n"
 		"               --connections C --duration S [--threads T] [--timeout MS]\n"
 		"               [--server-pid PID]... [--admin http://HOST:PORT/metrics]\n"
 		"               [--realm R]   (realm of the first request; default the URL's host)\n"
-		"       ub-load --make-csv N [--impi-prefix DIGITS] --k HEX --opc HEX > subs.csv\n"
+		"       ub-load --make-csv N [--impi-prefix DIGITS] --k-file FILE > subs.csv\n"
+		"       ub-load -h|--help, -V|--version\n"
 		"IMPIs are <prefix><index zero-padded to 15 digits>" IMPI_DOMAIN
-		" (prefix 00101).\n");
+		" (prefix 00101).  --k-file: the cards' K and OPc, k=HEX and opc=HEX\n"
+		"lines ('-': stdin); keys are never taken on the command line.\n"
+		"Exit codes: 0 every bootstrap verified, 1 failures, 2 bad usage.\n");
 }
 
-static void take_secret(char *dst, size_t size, char *arg)
-{
-	snprintf(dst, size, "%s", arg);
-	gba_wipe(arg, strlen(arg));   /* out of ps */
-}
-
+/* 0 run, 1 --help or --version answered, -1 usage error (reported). */
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option opts[] = {
@@ -613,8 +614,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "subscribers", required_argument, NULL, 's' },
 		{ "impi-prefix", required_argument, NULL, 'p' },
 		{ "count", required_argument, NULL, 'n' },
-		{ "k", required_argument, NULL, 'k' },
-		{ "opc", required_argument, NULL, 'o' },
+		{ "k-file", required_argument, NULL, 'k' },
 		{ "connections", required_argument, NULL, 'c' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "threads", required_argument, NULL, 't' },
@@ -624,6 +624,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "realm", required_argument, NULL, 'r' },
 		{ "make-csv", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -634,14 +635,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->threads = 1;
 	o->duration = 10;
 	o->timeout_ms = 5000;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	if (gba_cli_whole_names("ub-load", argc, argv, opts))
+		return -1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u': o->url = optarg; break;
 		case 's': o->subscribers = optarg; break;
 		case 'p': o->prefix = optarg; break;
 		case 'n': o->count = strtoul(optarg, NULL, 10); break;
-		case 'k': take_secret(o->k_hex, sizeof(o->k_hex), optarg); break;
-		case 'o': take_secret(o->opc_hex, sizeof(o->opc_hex), optarg); break;
+		case 'k': o->k_file = optarg; break;
 		case 'c': o->connections = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'd': o->duration = strtod(optarg, NULL); break;
 		case 't': o->threads = (unsigned)strtoul(optarg, NULL, 10); break;
@@ -654,20 +657,32 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'a': o->admin = optarg; break;
 		case 'r': o->realm = optarg; break;
 		case 'm': o->make_csv = strtoul(optarg, NULL, 10); break;
-		default: return -1;
+		case 'h': usage(stdout); return 1;
+		case 'V': gba_cli_version("ub-load"); return 1;
+		case ':':
+			fprintf(stderr, "ub-load: %s needs a value\n", argv[optind - 1]);
+			return -1;
+		default: gba_cli_unknown("ub-load", opts, "hV"); return -1;
 		}
 	}
-	if (optind < argc)
+	if (optind < argc) {
+		fprintf(stderr, "ub-load: unexpected argument '%s'\n", argv[optind]);
 		return -1;
+	}
 	return 0;
 }
 
+/* The cards' K and OPc from --k-file (Milenage, 16 octets each). */
 static int decode_key(const struct options *o, uint8_t k[16], uint8_t opc[16])
 {
-	size_t n1, n2;
-	if (gba_hex_decode(k, 16, &n1, o->k_hex, strlen(o->k_hex)) ||
-	    gba_hex_decode(opc, 16, &n2, o->opc_hex, strlen(o->opc_hex)) || n1 != 16 || n2 != 16) {
-		fprintf(stderr, "ub-load: --k and --opc: 16 octets of hex each\n");
+	char err[256];
+
+	if (!o->k_file) {
+		fprintf(stderr, "ub-load: --k-file is required (or --subscribers)\n");
+		return -1;
+	}
+	if (key_file_milenage(o->k_file, k, opc, err, sizeof(err))) {
+		fprintf(stderr, "ub-load: %s\n", err);
 		return -1;
 	}
 	return 0;
@@ -884,15 +899,12 @@ int main(int argc, char **argv)
 	struct options o;
 	int rc;
 
-	if (parse_options(argc, argv, &o)) {
-		usage();
-		return 2;
-	}
+	rc = parse_options(argc, argv, &o);
+	if (rc)
+		return rc > 0 ? 0 : 2;
 	if (o.make_csv)
 		rc = make_csv(&o);
 	else
 		rc = run_load(&o);
-	gba_wipe(o.k_hex, sizeof(o.k_hex));
-	gba_wipe(o.opc_hex, sizeof(o.opc_hex));
 	return rc;
 }

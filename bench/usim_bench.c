@@ -19,6 +19,7 @@
 #include <gba/util.h>
 
 #include "usim_sim.h"
+#include "gba_cli.h"
 
 static double now(void)
 {
@@ -160,8 +161,12 @@ int main(int argc, char **argv)
 	struct usim_sim *sim;
 	struct gba_aka_key key;
 	uint64_t seq = 0;
-	int fd;
+	int fd, rc = gba_cli_simple("usim_bench", argc, argv, NULL,
+				    "usage: usim_bench PROFILES_DIR [seconds]\n"
+				    "Prints figures; exit 0, 1 on failure, 2 on bad usage.\n");
 
+	if (rc >= 0)
+		return rc;
 	if (argc < 2) {
 		fprintf(stderr, "usage: usim_bench PROFILES_DIR [seconds]\n");
 		return 2;

@@ -27,6 +27,7 @@
 
 #include "bench_dia.h"
 #include "bench_util.h"
+#include "gba_cli.h"
 
 /* ---- The HSS child ---------------------------------------------------------------- */
 
@@ -159,6 +160,12 @@ static int bench_child_hss(double seconds)
 int main(int argc, char **argv)
 {
 	double seconds = argc > 1 ? atof(argv[1]) : 2.0;
+	int rc = gba_cli_simple("zh_bench", argc, argv, NULL,
+				"usage: zh_bench [seconds] [HOST:PORT HSS-ID REALM IMPI]\n"
+				"Prints figures; exit 0, 2 on bad usage.  -h|--help, -V|--version.\n");
+
+	if (rc >= 0)
+		return rc;
 
 	if (seconds <= 0)
 		seconds = 2.0;

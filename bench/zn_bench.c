@@ -38,6 +38,7 @@
 
 #include "bench_dia.h"
 #include "bench_util.h"
+#include "gba_cli.h"
 
 #define BENCH_BTID "AAECAwQFBgcICQoLDA0ODw==@bsf.bench.test"
 #define BENCH_IMPI "bench@ims.mnc001.mcc001.3gppnetwork.org"
@@ -213,6 +214,12 @@ static int bench_child_bsf(double seconds)
 int main(int argc, char **argv)
 {
 	double seconds = argc > 1 ? atof(argv[1]) : 2.0;
+	int rc = gba_cli_simple("zn_bench", argc, argv, NULL,
+				"usage: zn_bench [seconds] [HOST:PORT BSF-ID B-TID NAF-FQDN]\n"
+				"Prints figures; exit 0, 2 on bad usage.  -h|--help, -V|--version.\n");
+
+	if (rc >= 0)
+		return rc;
 
 	if (seconds <= 0)
 		seconds = 2.0;

@@ -58,6 +58,7 @@
 
 #include "bench_util.h"
 #include "diameter_raw.h"
+#include "gba_cli.h"
 
 /* ---- Diameter and Zn numbers (RFC 6733; TS 29.109; lib/diameter/src/dict.c) ---- */
 
@@ -989,19 +990,21 @@ struct options {
 	unsigned n_servers;
 };
 
-static void usage(void)
+static void usage(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"usage: zn-load --bsf IPV4:PORT (--btid B-TID ... | --btid-file FILE)\n"
 		"               [--connections C] [--in-flight N] [--duration S] [--threads T]\n"
 		"               [--naf-domain D] [--timeout MS] [--gaa-service-id ID] [--gba-u-aware]\n"
 		"               [--server-pid PID ...] [--strict] [--kcv]\n"
 		"       zn-load --bsf IPV4:PORT --btid-file FILE --verify\n"
+		"       zn-load -h|--help, -V|--version\n"
 		"Connection i is the NAF naf<i>.D (default D: bench.test); the N BIRs in flight\n"
 		"(default 64) are shared among the C connections (default 1).  --kcv first asks\n"
 		"once per B-TID for NAF_Id naf1.D || 01 00 00 00 02 and prints the key's check\n"
 		"value (gba-test-ue --naf naf1.D prints the UE's); --verify only that, one line\n"
-		"per B-TID with its result code, going on after a refusal.\n");
+		"per B-TID with its result code, going on after a refusal.\n"
+		"Exit codes: 0 done, 1 failure, 2 bad usage.\n");
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *v)
@@ -1083,8 +1086,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "server-pid", required_argument, NULL, 'P' },
 		{ "strict", no_argument, NULL, 's' },
 		{ "kcv", no_argument, NULL, 'k' },
-		{ "verify", no_argument, NULL, 'V' },
+		{ "verify", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, idx = 0;
@@ -1096,7 +1100,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->duration = 10;
 	o->timeout_ms = 5000;
 	o->naf_domain = "bench.test";
-	while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hV", opts, &idx)) != -1) {
 		int bad = 0;
 		switch (c) {
 		case 'b': o->bsf = optarg; break;
@@ -1107,7 +1112,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'u': o->gba_u_aware = 1; break;
 		case 's': o->strict = 1; break;
 		case 'k': o->kcv = 1; break;
-		case 'V': o->verify = 1; break;
+		case 'v': o->verify = 1; break;
+		case 'h': usage(stdout); return 1;
+		case 'V': gba_cli_version("zn-load"); return 1;
+		case '?':
+			fprintf(stderr, "zn-load: unknown option '%s'\n", argv[optind - 1]);
+			gba_cli_unknown("zn-load", opts, "hV");
+			return -1;
+		case ':':
+			fprintf(stderr, "zn-load: %s needs a value\n", argv[optind - 1]);
+			return -1;
 		case 'P': bad = add_server_pid(o, optarg); break;
 		case 'c': case 'n': case 'd': case 't': case 'T':
 			bad = number_option(c, optarg, o);
@@ -1509,11 +1523,14 @@ int main(int argc, char **argv)
 	struct stats t = { 0 };
 	int rc = 1;
 
-	if (parse_options(argc, argv, &o)) {
-		usage();
+	rc = parse_options(argc, argv, &o);
+	if (rc) {
+		if (rc < 0)
+			usage(stderr);
 		free(o.btids);
-		return 2;
+		return rc > 0 ? 0 : 2;
 	}
+	rc = 1;
 	if (setup(&o, &cfg)) {
 		config_free(&cfg);
 		free(o.btids);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gba/util.h>
 #include <gba/version.h>
 
 void gba_cli_version(const char *prog)
@@ -70,4 +71,84 @@ int gba_cli_keylog(const char *prog)
 	if (fd >= 0)
 		close(fd);
 	return ok ? 0 : -1;
+}
+
+static int whole_name(const struct option *opts, const char *name, size_t n)
+{
+	for (const struct option *o = opts; o->name; o++)
+		if (strlen(o->name) == n && !strncmp(o->name, name, n))
+			return 1;
+	return 0;
+}
+
+int gba_cli_whole_names(const char *prog, int argc, char **argv, const struct option *opts)
+{
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i];
+		size_t n = strcspn(a, "=");
+
+		if (!strcmp(a, "--"))
+			return 0;
+		if (a[0] != '-' || a[1] != '-' || whole_name(opts, a + 2, n - 2))
+			continue;
+		if (a[n])
+			gba_wipe(a + n, strlen(a + n));
+		else if (i + 1 < argc)
+			gba_wipe(argv[i + 1], strlen(argv[i + 1]));
+		fprintf(stderr, "%s: unknown option '%.*s' (keys come from files only)\n", prog,
+			(int)(n > 64 ? 64 : n), a);
+		gba_cli_unknown(prog, opts, NULL);
+		return GBA_CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int gba_cli_simple(const char *prog, int argc, char **argv, const struct option *opts,
+		   const char *usage)
+{
+	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+	const struct option *o;
+
+	opts = opts ? opts : none;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		size_t n = strcspn(a, "=");
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			gba_cli_version(prog);
+			return 0;
+		}
+		if (a[0] != '-' || a[1] != '-')
+			continue;
+		for (o = opts; o->name; o++)
+			if (strlen(o->name) == n - 2 && !strncmp(o->name, a + 2, n - 2))
+				break;
+		if (!o->name) {
+			fprintf(stderr, "%s: unknown option '%.*s'\n", prog, (int)(n > 64 ? 64 : n),
+				a);
+			fprintf(stderr, "%s: known options:", prog);
+			for (o = opts; o->name; o++)
+				fprintf(stderr, " --%s", o->name);
+			fprintf(stderr, " -h|--help -V|--version (%s --help explains them)\n", prog);
+			return GBA_CLI_EXIT_USAGE;
+		}
+		if (o->has_arg == required_argument && !a[n])
+			i++;
+	}
+	return -1;
+}
+
+char *gba_cli_trim(char *s)
+{
+	char *end = s + strlen(s);
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	while (end > s && strchr(" \t\r", end[-1]))
+		*--end = '\0';
+	return s;
 }

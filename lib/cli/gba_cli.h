@@ -32,4 +32,43 @@ int gba_cli_unknown(const char *prog, const struct option *opts, const char *sho
  */
 int gba_cli_keylog(const char *prog);
 
+/*
+ * Before getopt_long, in a program that reads keys from files: getopt_long
+ * takes an abbreviation of a long option for the option, so "--k KEY" would
+ * be --k-file with the key for its path (and the key in an error message).
+ * Returns 0 when every "--name" in argv is a whole name of opts; else says
+ * on stderr which one is unknown (never its value), blanks its value in argv
+ * (the next word, or after '='), since it may be a key, and returns
+ * GBA_CLI_EXIT_USAGE.
+ */
+int gba_cli_whole_names(const char *prog, int argc, char **argv, const struct option *opts);
+
+/*
+ * For a program that reads its arguments by hand (positional ones, or its
+ * own loop; the bench and test tools): -h/--help prints usage on stdout,
+ * -V/--version the version, and an argument "--name" that names no entry of
+ * opts (NULL: none) is refused naming it, with the known ones; the value
+ * after an option of opts that takes one is skipped.  Returns the exit
+ * status to return at once (0, or GBA_CLI_EXIT_USAGE), or -1 to go on.
+ */
+int gba_cli_simple(const char *prog, int argc, char **argv, const struct option *opts,
+		   const char *usage);
+
+/*
+ * -c/--config FILE where a program's settings are its long options: lines
+ * "name = value" (the long option --name, one that takes a value; under a
+ * "[section]" header the option --section.name), '#' comments, blank
+ * lines.  apply(arg, val, value) is what the program does for the option
+ * whose val it is (0, or -1 for a bad value).  The values stay valid for
+ * the life of the process.  Errors name FILE:LINE and the key, never the
+ * value; an unknown key is followed by the known ones.  0, or
+ * GBA_CLI_EXIT_USAGE after the message.
+ */
+/* s without its leading blanks, its trailing blanks and CR cut off (in place). */
+char *gba_cli_trim(char *s);
+
+typedef int gba_cli_apply_fn(void *arg, int val, const char *value);
+int gba_cli_config_file(const char *prog, const char *path, const struct option *opts,
+			gba_cli_apply_fn *apply, void *arg);
+
 #endif /* GBA_CLI_H */

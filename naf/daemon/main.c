@@ -22,6 +22,7 @@
 #include <microhttpd.h>
 
 #include <gba/kdf.h>
+#include <gba/util.h>
 
 #include "config.h"
 #include "gba_cli.h"
@@ -65,6 +66,24 @@ static const struct option naf_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/*
+ * A target CSE's PSK is a secret: [targets] comes from the file only, since
+ * a command line shows in ps and shell history.  The value is blanked in
+ * argv and never repeated.
+ */
+static int secret_set(char *arg)
+{
+	char *eq = strchr(arg, '=');
+
+	if (strncmp(arg, "targets.", 8))
+		return 0;
+	if (eq)
+		gba_wipe(eq + 1, strlen(eq + 1));
+	fprintf(stderr, "gba-naf: --set targets.*: a target's PSK comes from the configuration "
+			"file only, never the command line\n");
+	return -1;
+}
+
 /* Returns 0 to run, 1 to exit 0 (help, version), -1 for a usage or
  * configuration error.  The file first, then every --set in its order. */
 static int load(struct naf_config *cfg, int argc, char **argv, int *check)
@@ -78,7 +97,10 @@ static int load(struct naf_config *cfg, int argc, char **argv, int *check)
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case OPT_CHECK: *check = 1; break;
-		case OPT_SET: break;
+		case OPT_SET:
+			if (secret_set(optarg))
+				return -1;
+			break;
 		case 'h': usage(stdout); return 1;
 		case 'V': gba_cli_version("gba-naf"); return 1;
 		default: gba_cli_unknown("gba-naf", naf_opts, "c:hV"); return -1;

@@ -60,10 +60,13 @@ struct hss {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: gba-hss-sim --db PATH [options]\n"
+		"Usage: gba-hss-sim (--db PATH | -c FILE) [options]\n"
 		"A Zh HSS (3GPP TS 29.109) on Diameter over TCP: answers MAR with vectors\n"
 		"from the SQLite subscriber database (gba-subscriber manages it).\n"
 		"\n"
+		"  -c, --config FILE     settings from FILE: 'name = value' lines, name an\n"
+		"                        option below that takes a value (under [zh]:\n"
+		"                        transport, tls_cert, ...); the command line wins\n"
 		"  --db PATH             subscriber database (required; it must exist)\n"
 		"  --create-db           make an empty database when --db is missing\n"
 		"  --kek URI             KEK in a PKCS#11 token that wraps the database's K\n"
@@ -88,7 +91,9 @@ static void usage(FILE *out)
 		"\n"
 		"Any BSF may connect whose certificate (from --zh.tls_ca) names the Diameter\n"
 		"identity it claims; with --zh.transport tcp any peer at all (loopback or a\n"
-		"protected network only).  SIGTERM or SIGINT stops it cleanly.\n");
+		"protected network only).  SIGTERM or SIGINT stops it cleanly.\n"
+		"Exit codes: 0 clean stop, or after --help, --version, --check; 1 the\n"
+		"database or the Diameter node failed; 2 bad usage or configuration.\n");
 }
 
 static int parse_uint(const char *s, unsigned max, unsigned *out)
@@ -135,75 +140,107 @@ static int parse_rand(const char *s, struct hss_options *o)
 	return 0;
 }
 
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "db", required_argument, NULL, 'd' },
+	{ "kek", required_argument, NULL, 'k' },
+	{ "pin-file", required_argument, NULL, 'p' },
+	{ "kek-module", required_argument, NULL, 'm' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "identity", required_argument, NULL, 'i' },
+	{ "realm", required_argument, NULL, 'r' },
+	{ "ind", required_argument, NULL, 'n' },
+	{ "threads", required_argument, NULL, 't' },
+	{ "log-level", required_argument, NULL, 'L' },
+	{ "zh.transport", required_argument, NULL, 'T' },
+	{ "zh.tls_cert", required_argument, NULL, 'C' },
+	{ "zh.tls_key", required_argument, NULL, 'K' },
+	{ "zh.tls_ca", required_argument, NULL, 'A' },
+	{ "create-db", no_argument, NULL, 'N' },
+	{ "check", no_argument, NULL, 'x' },
+	{ "fixed-rand", required_argument, NULL, 'R' },
+	{ "metrics", required_argument, NULL, 'M' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *name_of(int c)
+{
+	for (const struct option *o = longopts; o->name; o++)
+		if (o->val == c)
+			return o->name;
+	return "?";
+}
+
+/* One setting, from the command line or the -c file: 0, or -1 for a bad value. */
+static int set_option(void *arg, int c, const char *v)
+{
+	struct hss_options *o = arg;
+
+	switch (c) {
+	case 'd': o->db_path = v; return 0;
+	case 'k': o->kek = v; return 0;
+	case 'p': o->pin_file = v; return 0;
+	case 'm': o->kek_module = v; return 0;
+	case 'l': return parse_listen(v, o->address, &o->port);
+	case 'M': return parse_listen(v, o->metrics_address, &o->metrics_port);
+	case 'i': o->identity = v; return 0;
+	case 'r': o->realm = v; return 0;
+	case 'n': return parse_uint(v, GBA_IND_SLOTS_MAX - 1, &o->ind);
+	case 't': return parse_uint(v, 64, &o->threads) || !o->threads ? -1 : 0;
+	case 'L': return gba_log_level_parse(v, &o->log_level);
+	case 'T': return gba_dia_transport_parse(v, &o->transport);
+	case 'C': o->tls_cert = v; return 0;
+	case 'K': o->tls_key = v; return 0;
+	case 'A': o->tls_ca = v; return 0;
+	case 'R': return parse_rand(v, o);
+	default: return -1;
+	}
+}
+
+/* -c FILE first, whatever its place: the command line overrides the file. */
+static int read_config(int argc, char **argv, struct hss_options *o)
+{
+	const char *path = NULL;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1)
+		if (c == 'c')
+			path = optarg;
+	opterr = 1;
+	optind = 0;
+	return path ? gba_cli_config_file("gba-hss-sim", path, longopts, set_option, o) : 0;
+}
+
 /* 0: run; 1: exit 0 (help/version); -1: exit 2. */
 static int parse_args(int argc, char **argv, struct hss_options *o)
 {
-	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "kek", required_argument, NULL, 'k' },
-		{ "pin-file", required_argument, NULL, 'p' },
-		{ "kek-module", required_argument, NULL, 'm' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "identity", required_argument, NULL, 'i' },
-		{ "realm", required_argument, NULL, 'r' },
-		{ "ind", required_argument, NULL, 'n' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "log-level", required_argument, NULL, 'L' },
-		{ "zh.transport", required_argument, NULL, 'T' },
-		{ "zh.tls_cert", required_argument, NULL, 'C' },
-		{ "zh.tls_key", required_argument, NULL, 'K' },
-		{ "zh.tls_ca", required_argument, NULL, 'A' },
-		{ "create-db", no_argument, NULL, 'c' },
-		{ "check", no_argument, NULL, 'x' },
-		{ "fixed-rand", required_argument, NULL, 'R' },
-		{ "metrics", required_argument, NULL, 'M' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
-		const char *bad = NULL;
-
+	if (read_config(argc, argv, o))
+		return -1;
+	while ((c = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'd': o->db_path = optarg; break;
-		case 'k': o->kek = optarg; break;
-		case 'p': o->pin_file = optarg; break;
-		case 'm': o->kek_module = optarg; break;
-		case 'l': if (parse_listen(optarg, o->address, &o->port)) bad = "--listen"; break;
-		case 'M':
-			if (parse_listen(optarg, o->metrics_address, &o->metrics_port))
-				bad = "--metrics";
-			break;
-		case 'i': o->identity = optarg; break;
-		case 'r': o->realm = optarg; break;
-		case 'n': if (parse_uint(optarg, GBA_IND_SLOTS_MAX - 1, &o->ind)) bad = "--ind"; break;
-		case 't': if (parse_uint(optarg, 64, &o->threads) || !o->threads) bad = "--threads"; break;
-		case 'L':
-			if (gba_log_level_parse(optarg, &o->log_level))
-				bad = "--log-level";
-			break;
-		case 'T':
-			if (gba_dia_transport_parse(optarg, &o->transport))
-				bad = "--zh.transport";
-			break;
-		case 'C': o->tls_cert = optarg; break;
-		case 'K': o->tls_key = optarg; break;
-		case 'A': o->tls_ca = optarg; break;
-		case 'c': o->create_db = 1; break;
+		case 'c': break;
+		case 'N': o->create_db = 1; break;
 		case 'x': o->check = 1; break;
-		case 'R': if (parse_rand(optarg, o)) bad = "--fixed-rand"; break;
 		case 'h': usage(stdout); return 1;
 		case 'V': gba_cli_version("gba-hss-sim"); return 1;
-		default: gba_cli_unknown("gba-hss-sim", longopts, "hV"); return -1;
-		}
-		if (bad) {
-			fprintf(stderr, "gba-hss-sim: bad value for %s: %s\n", bad, optarg);
-			return -1;
+		case '?':
+		case ':': gba_cli_unknown("gba-hss-sim", longopts, "c:hV"); return -1;
+		default:
+			if (set_option(o, c, optarg)) {
+				fprintf(stderr, "gba-hss-sim: bad value for --%s: %s\n",
+					name_of(c), optarg);
+				return -1;
+			}
 		}
 	}
 	if (optind != argc || !o->db_path) {
+		if (!o->db_path)
+			fprintf(stderr, "gba-hss-sim: give --db (or db = PATH in the -c file)\n");
 		usage(stderr);
 		return -1;
 	}

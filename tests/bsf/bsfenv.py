@@ -162,9 +162,8 @@ class Bsf:
 
 def run_ue(tools, url, state, impi=IMPI, k=K, opc=OPC, extra=(), timeout=30):
     """Run gba-test-ue; returns (exit code, parsed JSON or {"raw": output})."""
-    argv = [tools.ue, "--url", url, "--impi", impi, "--k", k, "--opc", opc,
-            "--state", state, *extra]
-    r = gbatest.run(argv, timeout=timeout)
+    argv = [tools.ue, "--url", url, "--impi", impi, "--k-file", "-", "--state", state, *extra]
+    r = gbatest.run(argv, timeout=timeout, input=gbatest.keys_text(k, opc))
     try:
         return r.returncode, json.loads(r.stdout)
     except ValueError:

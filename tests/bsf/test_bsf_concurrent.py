@@ -30,8 +30,9 @@ def card_seqs(path):
 
 def run_parallel(tools, bsf, states):
     """Start N UEs at once; returns their parsed outputs (bounded wait)."""
-    procs = [subprocess.Popen([tools.ue, "--url", bsf.url, "--impi", IMPI, "--k", K,
-                               "--opc", OPC, "--state", st, "--timeout", "20000"],
+    keys = gbatest.key_file(os.path.join(os.path.dirname(states[0]), "ue.keys"), K, OPC)
+    procs = [subprocess.Popen([tools.ue, "--url", bsf.url, "--impi", IMPI, "--k-file", keys,
+                               "--state", st, "--timeout", "20000"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for st in states]
     outs = []

@@ -31,8 +31,9 @@ FIXED_RAND = "23553cbe9637a89d218ae64dae47bf35"   # TS 35.208 test set 1
 
 def run_ue(tools, url, state, impi=IMPI, extra=()):
     """gba-test-ue with --trace: (exit code, JSON, stderr)."""
-    r = gbatest.run([tools.ue, "--url", url, "--impi", impi, "--k", K, "--opc", OPC,
-                     "--state", state, "--trace", *extra], timeout=30)
+    r = gbatest.run([tools.ue, "--url", url, "--impi", impi, "--k-file", "-",
+                     "--state", state, "--trace", *extra], timeout=30,
+                    input=gbatest.keys_text(K, OPC))
     try:
         out = json.loads(r.stdout)
     except ValueError:

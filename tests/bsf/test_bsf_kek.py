@@ -33,12 +33,12 @@ TUAK_K = "abcdef0123456789" * 4
 TUAK_TOPC = "0123456789abcdef" * 4
 
 
-def subscriber(tools, db, *args, env=None, box=None):
+def subscriber(tools, db, *args, env=None, box=None, input=None):
     argv = [tools.subscriber, "--db", db, *args]
     old = dict(os.environ)
     os.environ.update(env or box.env())
     try:
-        return gbatest.run(argv)
+        return gbatest.run(argv, input=input)
     finally:
         os.environ.clear()
         os.environ.update(old)
@@ -144,8 +144,8 @@ def main():
         db = os.path.join(d, "subscribers.db")
         keys = {"keys.kek": KEK, "keys.pin_file": pin}
 
-        r = subscriber(tools, db, *kek_args(KEK, pin), "add", "--impi", IMPI, "--k", K,
-                       "--opc", OPC, box=box)
+        r = subscriber(tools, db, *kek_args(KEK, pin), "add", "--impi", IMPI, "--k-file", "-",
+                       box=box, input=f"k={K}\nopc={OPC}\n")
         checks.check("add --kek wraps and stores", r.returncode == 0, r.stderr)
         csv = os.path.join(d, "subs.csv")
         with open(csv, "w") as f:
@@ -153,7 +153,7 @@ def main():
         r = subscriber(tools, db, *kek_args(KEK, pin), "import", csv, box=box)
         checks.check("import --kek wraps and stores", r.returncode == 0, r.stderr)
         r = subscriber(tools, db, *kek_args(KEK, pin), "add", "--impi", IMPI3, "--algo", "tuak",
-                       "--k", TUAK_K, "--opc", TUAK_TOPC, box=box)
+                       "--k-file", "-", box=box, input=f"k={TUAK_K}\nopc={TUAK_TOPC}\n")
         checks.check("add --kek of a TUAK subscriber (32-octet K and TOPc)", r.returncode == 0,
                      r.stderr)
         checks.check("neither K nor OPc is in the SQLite files", secrets_absent(db))

@@ -212,8 +212,9 @@ def test_import(c, prog, d):
     pysim = write(d, "pysim.csv", "ICCID,IMSI,Ki,OPc,ADM1,PIN1\n"
                   f"8988211000000000011,001010000000021,{k},{opc},12345678,1234\n")
     r = t.run("import", pysim)
-    c.check("import: a card file without IMPI or MNC column needs --mnc-len (exit 2)",
-            r.returncode == 2, r.stderr)
+    c.check("import: a card file without IMPI or MNC column needs --mnc-len (exit 2, says so)",
+            r.returncode == 2 and "pysim.csv:2:" in r.stderr and "--mnc-len" in r.stderr,
+            r.stderr)
     r = t.run("import", "--mnc-len", "2", pysim)
     c.check("import --mnc-len 2: pySim's columns mapped, the IMPI from the IMSI",
             r.returncode == 0 and t.run("show", "001010000000021@ims.mnc001.mcc001."

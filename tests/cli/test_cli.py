@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""test_cli - the command-line convention every program follows.
+"""test_cli - the command-line convention every program follows (test 'cli':
+the installed programs, gba-example and the test tools (gba-test-ue, m2m-node,
+zh-probe, zn-probe, pcsc_probe); test 'cli_bench': every bench program).
 
 Table-driven: each program answers --help (exit 0, usage on stdout),
 --version and -V (exit 0, "NAME VERSION (libgba VERSION)" with the
@@ -13,7 +15,9 @@ of a secret; gba-client refuses an -o key no subcommand knows, listing them.
 
 Usage: test_cli.py VERSION NAME=PATH...
 """
+import glob
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -41,6 +45,65 @@ def check_convention(c, name, path, version):
             r.returncode == 2 and "no-such-option" in r.stderr and "known options" in r.stderr
             and "--help" in r.stderr and "--version" in r.stderr,
             f"{r.returncode} {r.stderr[-400:]}")
+
+
+SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+
+def check_man_page(c, name, path):
+    """An installed program's man page names every long option its --help lists,
+    and has its exit codes (programs without a man page are not installed)."""
+    pages = [p for p in glob.glob(os.path.join(SOURCE, "**", f"{name}.[18]"), recursive=True)
+             if "/build" not in os.path.relpath(p, SOURCE).join("//")]
+    if not pages:
+        return
+    text = open(pages[0]).read().replace("\\-", "-")
+    text = re.sub(r"\\f[BIRP]", "", text)
+    usage = run([path, "--help"]).stdout
+    helps = {o.rstrip(".") for o in re.findall(r"--[a-z][a-z0-9._-]*", usage)}
+    missing = sorted(o for o in helps if o not in text)
+    c.check(f"{name}({pages[0][-1]}) names every option of --help", not missing, str(missing))
+    c.check(f"{name}({pages[0][-1]}) has an EXIT STATUS section", ".SH EXIT STATUS" in text)
+
+
+DOC_RUN = re.compile(r"(?<![\w/.-])([a-z][a-z0-9_]*(?:-[a-z0-9]+)*)((?:[ \t]+[^\s|;&`#]+)*)")
+
+
+def doc_runs(names):
+    """(page:line, program, its options) for every command line in README.md and
+    docs/*.md, in a fenced block or a `code span`, that runs one of names."""
+    pages = [os.path.join(SOURCE, "README.md")] + sorted(glob.glob(os.path.join(SOURCE, "docs",
+                                                                                "*.md")))
+    for page in pages:
+        text = re.sub(r"\\\n\s*", " ", open(page, encoding="utf-8").read())
+        fenced = False
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+                continue
+            spans = [line] if fenced else re.findall(r"`([^`]*)`", line)
+            for span in spans:
+                for m in DOC_RUN.finditer(span):
+                    if m.group(1) in names:
+                        opts = re.findall(r"(?<![\w-])--[a-z][a-z0-9._-]*", m.group(2))
+                        yield f"{os.path.basename(page)}:{n}", m.group(1), opts
+
+
+def check_docs_options(c, progs):
+    """The docs run each program only with options its --help lists (a stale
+    option in a page is what a new user meets first)."""
+    helps = {}
+    for name, path in progs.items():
+        usage = run([path, "--help"]).stdout
+        helps[name] = {o.rstrip(".") for o in re.findall(r"--[a-z][a-z0-9._-]*", usage)}
+    stale, seen = [], 0
+    for where, name, opts in doc_runs(set(progs)):
+        for o in opts:
+            seen += 1
+            if o.split("=")[0] not in helps[name]:
+                stale.append(f"{where}: {name} {o}")
+    c.check(f"docs: every option given to a program ({seen} seen) is one it knows",
+            seen > 0 and not stale, "; ".join(stale[:10]))
 
 
 def check_bsf_db(c, bsf, tmp):
@@ -124,17 +187,81 @@ def check_config_errors(c, progs, tmp):
                 f"{r.returncode} {r.stderr[-300:]}")
 
 
+def write(tmp, name, text):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def check_config_files(c, progs, tmp):
+    """-c/--config FILE with --check on each daemon: a good file passes, a file
+    with an unknown key and a missing file are refused naming the file (and the
+    line), and the command line overrides the file."""
+    if "gba-hss-sim" in progs:
+        hss, db = progs["gba-hss-sim"], os.path.join(tmp, "conf-hss.db")
+        good = write(tmp, "hss.conf", f"# a lab HSS\ndb = {db}\nlisten = 127.0.0.1:"
+                     f"{gbatest.free_port()}\nlog-level = warn\n\n[zh]\ntransport = tcp\n")
+        r = run([hss, "-c", good, "--create-db", "--check"])
+        c.check("gba-hss-sim -c FILE --create-db --check: exit 0, db from the file made",
+                r.returncode == 0 and os.path.exists(db), f"{r.returncode} {r.stderr[-300:]}")
+        r = run([hss, "--config", good, "--check"])
+        c.check("gba-hss-sim --config FILE --check: exit 0", r.returncode == 0, r.stderr[-300:])
+        r = run([hss, "-c", good, "--zh.transport", "tls", "--check"])
+        c.check("gba-hss-sim: the command line overrides the file (tls wants certificates)",
+                r.returncode == 2 and "tls_cert" in r.stderr, f"{r.returncode} {r.stderr[-300:]}")
+        bad = write(tmp, "hss-bad.conf", f"db = {db}\n[zh]\ncolour = blue\n")
+        r = run([hss, "-c", bad, "--check"])
+        c.check("gba-hss-sim -c: an unknown key is refused (exit 2) with FILE:LINE, the key "
+                "and the known keys", r.returncode == 2 and f"{bad}:3" in r.stderr
+                and "zh.colour" in r.stderr and "zh.transport" in r.stderr,
+                f"{r.returncode} {r.stderr[-400:]}")
+        bad = write(tmp, "hss-bad2.conf", f"db = {db}\nthreads = many\n")
+        r = run([hss, "-c", bad, "--check"])
+        c.check("gba-hss-sim -c: a bad value is refused (exit 2) with FILE:LINE and the key",
+                r.returncode == 2 and f"{bad}:2" in r.stderr and "threads" in r.stderr
+                and "many" not in r.stderr, f"{r.returncode} {r.stderr[-300:]}")
+    for name in ("gba-bsf", "gba-naf", "gba-hss-sim"):
+        if name in progs:
+            missing = os.path.join(tmp, f"no-{name}.conf")
+            r = run([progs[name], "-c", missing, "--check"])
+            c.check(f"{name} -c MISSING --check: refused, names the file",
+                    r.returncode != 0 and missing in r.stderr,
+                    f"{r.returncode} {r.stderr[-300:]}")
+    if "gba-naf" in progs:
+        psk = "5ec2e7" * 6
+        example = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "naf",
+                               "etc", "gba-naf.conf")
+        r = run([progs["gba-naf"], "-c", example, "--check"])
+        c.check("gba-naf -c naf/etc/gba-naf.conf --check: exit 0", r.returncode == 0,
+                f"{r.returncode} {r.stderr[-300:]}")
+        r = run([progs["gba-naf"], "-c", example, "--set", f"targets./in-cse={psk}", "--check"])
+        c.check("gba-naf --set targets.X=PSK: refused (exit 2), the PSK not repeated",
+                r.returncode == 2 and "targets" in r.stderr and psk not in r.stdout + r.stderr,
+                f"{r.returncode} {r.stderr[-300:]}")
+    if "gba-bsf" in progs:
+        good = write(tmp, "bsf.conf", f"[bsf]\nstate_dir = {tmp}\n[ub]\nlisten = 127.0.0.1:"
+                     f"{gbatest.free_port()}\n[admin]\nlisten = off\n[embedded]\n"
+                     "create_db = yes\n")
+        r = run([progs["gba-bsf"], "-c", good, "--check"])
+        c.check("gba-bsf -c FILE --check: exit 0, prints the configuration",
+                r.returncode == 0 and "[ub]" in r.stdout, f"{r.returncode} {r.stderr[-300:]}")
+
+
 def main():
     version, progs = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
     c = gbatest.Checks()
     for name, path in sorted(progs.items()):
         check_convention(c, name, path, version)
+        check_man_page(c, name, path)
+    check_docs_options(c, progs)
     with tempfile.TemporaryDirectory(prefix="gba-cli-") as tmp:
         if "gba-bsf" in progs:
             check_bsf_db(c, progs["gba-bsf"], tmp)
         if "gba-hss-sim" in progs:
             check_hss_db(c, progs["gba-hss-sim"], tmp)
         check_config_errors(c, progs, tmp)
+        check_config_files(c, progs, tmp)
     c.finish()
 
 

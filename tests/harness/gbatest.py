@@ -224,6 +224,20 @@ def run(argv, timeout=30.0, check=False, input=None):
                           check=check, input=input, env=child_env())
 
 
+def keys_text(k, opc):
+    """A key file (k=, opc= lines) as gba-subscriber and the test UEs read it
+    through --k-file: no program takes a key on its command line (ps)."""
+    return f"k={k}\nopc={opc}\n"
+
+
+def key_file(path, k, opc):
+    """keys_text(k, opc) written to path, mode 0600; returns path."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(keys_text(k, opc))
+    return path
+
+
 class Checks:
     """Counts named checks; prints each; exits 0 only when all passed."""
 

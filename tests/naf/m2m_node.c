@@ -4,7 +4,7 @@
  * software USIM from K/OPc), derives Ks_NAF / Km itself with libgba, and
  * runs Ua toward gba-naf with client/m2m.
  *
- *   m2m-node --bsf URL --impi IMPI --k HEX --opc HEX --naf-host H --fqdn F
+ *   m2m-node --bsf URL --impi IMPI --k-file FILE --naf-host H --fqdn F
  *            [--digest-port P] [--tls-port P] --do enrol-digest|enrol-tls|session
  *            [--target ID --suid S --lifetime N] [--identity plain|prefixed|uicc]
  *            [--fault wrong-password|wrong-psk|no-sni|bad-identity]
@@ -12,7 +12,8 @@
  *
  * Prints one JSON object: btid, the check values of Ks_NAF, Km and Kc, what
  * the NAF answered, and on failure the stage and a clear error.  Exit 0
- * on success, 1 on failure, 2 on usage errors.  (gba-client m2m-* is the
+ * on success, 1 on failure, 2 on usage errors.  --k-file holds k= and opc=
+ * lines ('-': stdin): no key on the command line.  (gba-client m2m-* is the
  * product; this tool exists so the NAF is tested before and apart from it.)
  */
 #define _GNU_SOURCE
@@ -26,12 +27,15 @@
 #include <gba/m2m.h>
 #include <gba/util.h>
 
+#include "keys.h"
 #include "ub_client.h"
 #include "ub_http.h"
 #include "ub_net.h"
+#include "gba_cli.h"
 
 struct opts {
-	const char *bsf, *impi, *k, *opc, *naf_host, *fqdn, *what, *target, *suid;
+	const char *bsf, *impi, *k_file, *naf_host, *fqdn, *what, *target, *suid;
+	uint8_t k[16], opc[16]; /* from k_file: secret */
 	const char *identity, *fault, *body;
 	unsigned digest_port, tls_port, lifetime, wait;
 	int rebootstrap, show_key;
@@ -73,7 +77,7 @@ static int bootstrap(const struct opts *o, struct node *n, char *why, size_t why
 	int ok;
 
 	if (!s || ub_net_bootstrap_fresh(s, o->bsf, o->impi, o->k, o->opc, 10000)) {
-		snprintf(why, why_size, s ? "bad --bsf URL, --k or --opc" : "out of memory");
+		snprintf(why, why_size, s ? "bad --bsf URL" : "out of memory");
 		free(s);
 		return -1;
 	}
@@ -190,6 +194,23 @@ static int report(const struct opts *o, const struct node *n, const struct gba_m
 	return 0;
 }
 
+#define REQ(name) { name, required_argument, NULL, 0 }
+static const struct option m2m_opts[] = {
+	REQ("bsf"), REQ("impi"), REQ("k-file"), REQ("naf-host"), REQ("fqdn"),
+	REQ("digest-port"), REQ("tls-port"), REQ("do"), REQ("target"), REQ("suid"),
+	REQ("lifetime"), REQ("identity"), REQ("fault"), REQ("body"), REQ("wait-before-ua"),
+	{ "rebootstrap", no_argument, NULL, 0 }, { "show-key", no_argument, NULL, 0 },
+	{ NULL, 0, NULL, 0 },
+};
+#undef REQ
+
+static const char m2m_usage[] =
+	"usage: m2m-node --bsf URL --impi IMPI --k-file FILE --naf-host H --fqdn F\n"
+	"                [--digest-port P] [--tls-port P] --do enrol-digest|enrol-tls|session|...\n"
+	"                [--target ID --suid S --lifetime N] [--identity plain|prefixed|uicc]\n"
+	"                [--fault F] [--wait-before-ua S] [--rebootstrap] [--show-key]\n"
+	"Prints one JSON object; exit 0 on success, 1 on failure, 2 on bad usage.\n";
+
 static int parse(int argc, char **argv, struct opts *o)
 {
 	for (int i = 1; i < argc; i++) {
@@ -201,8 +222,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		i++;
 		if (!strcmp(a, "--bsf")) o->bsf = v;
 		else if (!strcmp(a, "--impi")) o->impi = v;
-		else if (!strcmp(a, "--k")) o->k = v;
-		else if (!strcmp(a, "--opc")) o->opc = v;
+		else if (!strcmp(a, "--k-file")) o->k_file = v;
 		else if (!strcmp(a, "--naf-host")) o->naf_host = v;
 		else if (!strcmp(a, "--fqdn")) o->fqdn = v;
 		else if (!strcmp(a, "--digest-port")) o->digest_port = (unsigned)atoi(v);
@@ -217,8 +237,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		else if (!strcmp(a, "--wait-before-ua")) o->wait = (unsigned)atoi(v);
 		else return -1;
 	}
-	if (!o->bsf || !o->impi || !o->k || !o->opc || !o->naf_host || !o->fqdn || !o->what ||
-	    strlen(o->k) != 32 || strlen(o->opc) != 32)
+	if (!o->bsf || !o->impi || !o->k_file || !o->naf_host || !o->fqdn || !o->what)
 		return -1;
 	if ((!strcmp(o->what, "session") && !o->target) ||
 	    (!strcmp(o->what, "raw-register") && !o->body))
@@ -235,8 +254,16 @@ int main(int argc, char **argv)
 	char why[200];
 	gba_err err = GBA_OK;
 	const char *stage = "";
+	int cli = gba_cli_simple("m2m-node", argc, argv, m2m_opts, m2m_usage);
+
+	if (cli >= 0)
+		return cli;
 	if (parse(argc, argv, &o)) {
-		fprintf(stderr, "usage: see the comment at the top of tests/naf/m2m_node.c\n");
+		fputs(m2m_usage, stderr);
+		return 2;
+	}
+	if (key_file_milenage(o.k_file, o.k, o.opc, why, sizeof(why))) {
+		fprintf(stderr, "m2m-node: %s\n", why);
 		return 2;
 	}
 	struct gba_m2m_response *r = calloc(1, sizeof(*r));

@@ -128,11 +128,12 @@ level = debug
         return dict(ports, name=name, fqdn=fqdn)
 
     def node(self, naf, what, *extra, timeout=60):
-        argv = [self.node_bin, "--bsf", self.bsf.url, "--impi", bsfenv.IMPI, "--k", bsfenv.K,
-                "--opc", bsfenv.OPC, "--naf-host", "127.0.0.1", "--fqdn", naf["fqdn"],
+        argv = [self.node_bin, "--bsf", self.bsf.url, "--impi", bsfenv.IMPI, "--k-file", "-",
+                "--naf-host", "127.0.0.1", "--fqdn", naf["fqdn"],
                 "--digest-port", str(naf["digest"]), "--tls-port", str(naf["tls"]),
                 "--do", what, *extra]
-        return parse(gbatest.run(argv, timeout=timeout))
+        return parse(gbatest.run(argv, timeout=timeout,
+                                 input=gbatest.keys_text(bsfenv.K, bsfenv.OPC)))
 
     def target(self, naf, key_id, cse=TARGET, psk=TARGET_PSK, *extra):
         path = os.path.join(self.procs.dir, "psk-" + re.sub(r"\W", "_", cse))

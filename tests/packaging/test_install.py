@@ -6,7 +6,10 @@ program the README and docs/*.md run in their command examples (a gba-*
 name at the start of a command in a fenced block) that this build makes is
 installed, with a man page; the systemd units, with ExecStart naming the
 installed program and the configuration installed beside it; the sysusers
-file; the docs; the card profiles.
+file; the docs; the card profiles.  The installed headers: each compiles
+alone as C11 and as C++ (self-contained, C++-safe), and every function one
+declares is exported by an installed shared library that an installed .pc
+file names (no header without the library that implements it).
 
 Usage: test_install.py SOURCE_ROOT BUILD_DIR
 """
@@ -48,6 +51,53 @@ def built_programs(build):
     return out
 
 
+PROTO = re.compile(r"\b(gba_[a-z0-9_]+)\s*\(")
+
+
+def declared_functions(text):
+    """The gba_* functions a header declares: names followed by '(' outside
+    comments, macros and typedefs of function types."""
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    text = re.sub(r"^\s*#.*?(?<!\\)$", " ", text, flags=re.M | re.S)
+    out = set()
+    for stmt in text.split(";"):
+        if re.search(r"\btypedef\b|\bstatic\s+inline\b|\(\s*\*", stmt):
+            continue
+        m = PROTO.search(stmt)
+        if m and "{" not in stmt[:m.start()]:
+            out.add(m.group(1))
+    return out
+
+
+def check_headers(c, prefix):
+    inc = os.path.join(prefix, "include")
+    headers = sorted(glob.glob(os.path.join(inc, "gba", "*.h")))
+    c.check("headers installed under include/gba", len(headers) > 0)
+    for h in headers:
+        name = "gba/" + os.path.basename(h)
+        for lang, cmd in (("C11", ["cc", "-std=c11", "-pedantic", "-x", "c"]),
+                          ("C++", ["c++", "-std=c++11", "-x", "c++"])):
+            r = subprocess.run(cmd + ["-Wall", "-Wextra", "-Werror", "-fsyntax-only",
+                                      "-I", inc, "-"], input=f"#include <{name}>\n",
+                               capture_output=True, text=True, timeout=60)
+            c.check(f"{name} compiles alone as {lang}", r.returncode == 0, r.stderr[-600:])
+    exported = set()
+    pcs = glob.glob(os.path.join(prefix, "**", "pkgconfig", "*.pc"), recursive=True)
+    for pc in pcs:
+        m = re.search(r"^Libs:.*-l(\S+)", open(pc).read(), re.M)
+        libs = glob.glob(os.path.join(prefix, "**", f"lib{m.group(1)}.so"), recursive=True) \
+            if m else []
+        c.check(f"{os.path.basename(pc)} names an installed library", len(libs) == 1, str(libs))
+        for lib in libs:
+            r = subprocess.run(["nm", "-D", "--defined-only", lib], capture_output=True,
+                               text=True, timeout=60)
+            exported |= {line.split()[-1].split("@")[0] for line in r.stdout.splitlines()}
+    for h in headers:
+        missing = sorted(declared_functions(open(h).read()) - exported)
+        c.check(f"gba/{os.path.basename(h)}: every function it declares is exported by an "
+                "installed library with a .pc file", not missing, " ".join(missing[:12]))
+
+
 def main():
     src, build = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     c = gbatest.Checks()
@@ -87,6 +137,7 @@ def main():
                     os.path.isfile(os.path.join(prefix, "share", "doc", "gba", doc)))
         c.check("card profiles installed", os.path.isfile(
             os.path.join(prefix, "share", "gba", "profiles", "demo.conf")))
+        check_headers(c, prefix)
     c.finish()
 
 

@@ -36,6 +36,14 @@ class Runner:
         return r
 
 
+def key_text(k=K, opc=None, op=None):
+    """A key file's text, for --k-file - (standard input)."""
+    lines = [f"k={k}"] if k else []
+    lines += [f"opc={opc}"] if opc else []
+    lines += [f"op={op}"] if op else []
+    return "\n".join(lines) + "\n"
+
+
 def has_secret(text):
     low = text.lower()
     return any(s in low for s in SECRETS) or any(s.upper() in text for s in SECRETS)
@@ -45,9 +53,11 @@ def test_help(c, t):
     r = t.run("--help", db=False)
     c.check("--help exits 0", r.returncode == EXIT_DONE, r.stderr)
     for word in ["add", "list", "show", "remove", "import", "map", "unmap", "maps", "--impi", "--imsi", "--impu",
-                 "--k", "--k-file", "--op", "--opc", "--amf", "--algo", "--tuak-iterations",
+                 "--k-file", "--amf", "--algo", "--tuak-iterations",
                  "--res-len", "--sqn", "--ind-bits", "--guss-file", "Exit codes"]:
         c.check(f"--help mentions {word}", word in r.stdout)
+    for word in ["--k ", "--op ", "--opc "]:
+        c.check(f"--help offers no {word.strip()} (keys from a file only)", word not in r.stdout)
     r = t.run("--version", db=False)
     c.check("--version", r.returncode == 0 and r.stdout.startswith("gba-subscriber "))
     r = t.run(db=False)
@@ -68,21 +78,21 @@ def test_missing_db(c, t, tmp):
     r = gbatest.run([t.prog, "--db", path, "show", IMPI])
     c.check("show on a missing file: exit 1", r.returncode == EXIT_FAILED)
     r = gbatest.run([t.prog, "--db", os.path.join(tmp, "no", "such", "dir.db"), "add",
-                     "--impi", IMPI, "--k", K, "--opc", OPC])
+                     "--impi", IMPI, "--k-file", "-"], input=key_text(opc=OPC))
     c.check("add in a missing directory: exit 1", r.returncode == EXIT_FAILED, r.stderr)
 
 
 def test_add(c, t, tmp):
     r = t.run("add", "--impi", IMPI, "--imsi", "001010000000001", "--impu",
-              "sip:alice@example.org", "--impu", "tel:+15550001", "--k", K, "--opc", OPC,
-              "--amf", "8000", "--sqn", "64")
+              "sip:alice@example.org", "--impu", "tel:+15550001", "--k-file", "-",
+              "--amf", "8000", "--sqn", "64", input=key_text(opc=OPC))
     c.check("add milenage with OPc", r.returncode == EXIT_DONE and IMPI in r.stdout,
             r.stdout + r.stderr)
     mode = stat.S_IMODE(os.stat(t.db).st_mode)
     c.check("database created 0600", mode == 0o600, oct(mode))
-    r = t.run("add", "--impi", IMPI, "--k", K, "--opc", OPC)
+    r = t.run("add", "--impi", IMPI, "--k-file", "-", input=key_text(opc=OPC))
     c.check("add a known IMPI: exit 4", r.returncode == EXIT_EXISTS, r.stderr)
-    r = t.run("add", "--impi", "op@example.org", "--k", K, "--op", OP)
+    r = t.run("add", "--impi", "op@example.org", "--k-file", "-", input=key_text(op=OP))
     c.check("add milenage with OP", r.returncode == EXIT_DONE, r.stderr)
     # TUAK, keys from stdin.
     keys = f"# TUAK keys\nk = {TUAK_K}\n\ntop={TUAK_TOP}\n"
@@ -99,11 +109,8 @@ def test_add(c, t, tmp):
     r = t.run("add", "--impi", "file@example.org", "--k-file", kf, "--guss-file", guss,
               "--ind-bits", "4")
     c.check("add with --k-file FILE and --guss-file", r.returncode == EXIT_DONE, r.stderr)
-    # K on the command line, OPc from the file.
-    with open(kf, "w") as f:
-        f.write(f"opc={OPC}\n")
-    r = t.run("add", "--impi", "mixed@example.org", "--k", K, "--k-file", kf)
-    c.check("add with --k and OPc from --k-file", r.returncode == EXIT_DONE, r.stderr)
+    r = t.run("add", "--impi", "mixed@example.org", "--k-file", "-", input=key_text(opc=OPC))
+    c.check("add with --k-file -", r.returncode == EXIT_DONE, r.stderr)
 
 
 def test_show_list(c, t):
@@ -147,49 +154,67 @@ def test_bad_add(c, t, tmp):
     with open(twice, "w") as f:
         f.write(f"k={K}\nk={K}\nopc={OPC}\n")
     base = ["add", "--impi", "bad@example.org"]
+    stdin = ["--k-file", "-"]
+    good = key_text(opc=OPC)
     cases = [
-        ("K not hex", base + ["--k", K[:-1] + "g", "--opc", OPC]),
-        ("K too short", base + ["--k", K[:-2], "--opc", OPC]),
-        ("OPc too long", base + ["--k", K, "--opc", OPC + "00"]),
-        ("both --op and --opc", base + ["--k", K, "--op", OP, "--opc", OPC]),
-        ("no --impi", ["add", "--k", K, "--opc", OPC]),
-        ("no OPc", base + ["--k", K]),
-        ("no K", base + ["--opc", OPC]),
-        ("unknown --algo", base + ["--k", K, "--opc", OPC, "--algo", "comp128"]),
-        ("bad --amf", base + ["--k", K, "--opc", OPC, "--amf", "80"]),
-        ("--amf not hex", base + ["--k", K, "--opc", OPC, "--amf", "zz00"]),
-        ("--sqn too large", base + ["--k", K, "--opc", OPC, "--sqn", str(2 ** 48)]),
-        ("--sqn negative", base + ["--k", K, "--opc", OPC, "--sqn", "-1"]),
-        ("--ind-bits 11", base + ["--k", K, "--opc", OPC, "--ind-bits", "11"]),
-        ("--imsi with letters", base + ["--k", K, "--opc", OPC, "--imsi", "00101abc000"]),
-        ("--impu with a comma", base + ["--k", K, "--opc", OPC, "--impu", "sip:a,sip:b"]),
-        ("--impu empty", base + ["--k", K, "--opc", OPC, "--impu", ""]),
-        ("IMPI with a space", ["add", "--impi", "a b@example.org", "--k", K, "--opc", OPC]),
-        ("IMPI too long", ["add", "--impi", "x" * 256, "--k", K, "--opc", OPC]),
-        ("TUAK option on Milenage", base + ["--k", K, "--opc", OPC, "--tuak-iterations", "2"]),
-        ("TUAK with a 16-octet TOPc", base + ["--algo", "tuak", "--k", K, "--opc", OPC]),
-        ("TUAK RES length 5", base + ["--algo", "tuak", "--k", TUAK_K, "--opc", TUAK_TOP,
-                                      "--res-len", "5"]),
-        ("TUAK 0 iterations", base + ["--algo", "tuak", "--k", TUAK_K, "--opc", TUAK_TOP,
-                                      "--tuak-iterations", "0"]),
-        ("GUSS too large", base + ["--k", K, "--opc", OPC, "--guss-file", big]),
-        ("GUSS file missing", base + ["--k", K, "--opc", OPC, "--guss-file", big + ".no"]),
-        ("key file with an unknown name", base + ["--k-file", badkeys]),
-        ("key file giving K twice", base + ["--k-file", twice]),
-        ("key file missing", base + ["--k-file", os.path.join(tmp, "nokeys")]),
-        ("K on the line and in the file", base + ["--k", K, "--k-file", twice]),
-        ("unknown add option", base + ["--k", K, "--opc", OPC, "--colour", "blue"]),
-        ("unknown option carrying a key", base + ["--kk=" + K, "--opc", OPC]),
-        ("--opc without a value", base + ["--k", K, "--opc"]),
-        ("stray argument", base + ["--k", K, "--opc", OPC, "extra"]),
+        ("K not hex", base + stdin, key_text(K[:-1] + "g", OPC)),
+        ("K too short", base + stdin, key_text(K[:-2], OPC)),
+        ("OPc too long", base + stdin, key_text(opc=OPC + "00")),
+        ("both op and opc", base + stdin, key_text(opc=OPC, op=OP)),
+        ("no --impi", ["add"] + stdin, good),
+        ("no OPc", base + stdin, key_text()),
+        ("no K", base + stdin, key_text(None, OPC)),
+        ("no key file", base, None),
+        ("unknown --algo", base + stdin + ["--algo", "comp128"], good),
+        ("bad --amf", base + stdin + ["--amf", "80"], good),
+        ("--amf not hex", base + stdin + ["--amf", "zz00"], good),
+        ("--sqn too large", base + stdin + ["--sqn", str(2 ** 48)], good),
+        ("--sqn negative", base + stdin + ["--sqn", "-1"], good),
+        ("--ind-bits 11", base + stdin + ["--ind-bits", "11"], good),
+        ("--imsi with letters", base + stdin + ["--imsi", "00101abc000"], good),
+        ("--impu with a comma", base + stdin + ["--impu", "sip:a,sip:b"], good),
+        ("--impu empty", base + stdin + ["--impu", ""], good),
+        ("IMPI with a space", ["add", "--impi", "a b@example.org"] + stdin, good),
+        ("IMPI too long", ["add", "--impi", "x" * 256] + stdin, good),
+        ("TUAK option on Milenage", base + stdin + ["--tuak-iterations", "2"], good),
+        ("TUAK with a 16-octet TOPc", base + ["--algo", "tuak"] + stdin, good),
+        ("TUAK RES length 5", base + ["--algo", "tuak", "--res-len", "5"] + stdin,
+         key_text(TUAK_K, TUAK_TOP)),
+        ("TUAK 0 iterations", base + ["--algo", "tuak", "--tuak-iterations", "0"] + stdin,
+         key_text(TUAK_K, TUAK_TOP)),
+        ("GUSS too large", base + stdin + ["--guss-file", big], good),
+        ("GUSS file missing", base + stdin + ["--guss-file", big + ".no"], good),
+        ("key file with an unknown name", base + ["--k-file", badkeys], None),
+        ("key file giving K twice", base + ["--k-file", twice], None),
+        ("key file missing", base + ["--k-file", os.path.join(tmp, "nokeys")], None),
+        ("unknown add option", base + stdin + ["--colour", "blue"], good),
+        ("unknown option carrying a key", base + ["--kk=" + K], None),
+        ("--k-file without a value", base + ["--k-file"], None),
+        ("stray argument", base + stdin + ["extra"], good),
     ]
-    for name, argv in cases:
-        r = t.run(*argv)
+    for name, argv, text in cases:
+        r = t.run(*argv, input=text)
         c.check(f"add, {name}: exit 2 with a message",
                 r.returncode == EXIT_USAGE and r.stderr.startswith("gba-subscriber: "),
                 f"rc={r.returncode} {r.stderr}")
+    test_keys_on_command_line(c, t)
     r = t.run("show", "bad@example.org")
     c.check("no bad subscriber got in", r.returncode == EXIT_NOT_FOUND)
+
+
+def test_keys_on_command_line(c, t):
+    """--k, --op and --opc are gone (keys show in ps and shell history), and
+    so are their abbreviations of --k-file: each is refused, exit 2, and the
+    message does not repeat the key, whichever way it was written."""
+    base = ["add", "--impi", "cmdline@example.org"]
+    for argv in (["--k", K, "--opc", OPC], ["--k=" + K, "--opc=" + OPC], ["--op", OP],
+                 ["--opc", OPC], ["--k-f", K], ["--k-", K]):
+        r = t.run(*base, *argv, input=key_text(opc=OPC))
+        c.check(f"add {argv[0].split('=')[0]} KEY: refused (exit 2), the key not echoed",
+                r.returncode == EXIT_USAGE and "unknown option" in r.stderr
+                and not has_secret(r.stdout + r.stderr), f"rc={r.returncode} {r.stderr}")
+    r = t.run("show", "cmdline@example.org")
+    c.check("no subscriber added from a key on the command line", r.returncode == EXIT_NOT_FOUND)
 
 
 def test_remove(c, t):

@@ -19,6 +19,8 @@
 
 #include <gba/gba.h>
 
+#include "gba_cli.h"
+#include "keys.h"
 #include "ub_client.h"
 #include "ub_net.h"
 #include "usim_state.h"
@@ -27,8 +29,8 @@
 
 struct options {
 	const char *url, *impi, *state, *realm, *naf, *algo;
-	char k_hex[65], opc_hex[65];
-	int have_k, have_opc, opc_is_op;
+	const char *k_file;
+	struct key_input keys; /* from k_file: secret, wiped after make_key */
 	unsigned tuak_iterations, res_len;
 	uint64_t sqn_ahead;
 	int gba_u;
@@ -157,7 +159,9 @@ static int report_failure(const struct ub_session *s)
 
 static void help(void)
 {
-	printf("Usage: gba-test-ue --url http://HOST:PORT/ --impi IMPI --k HEX (--opc HEX | --op HEX)\n"
+	printf("Usage: gba-test-ue --url http://HOST:PORT/ --impi IMPI --k-file FILE [options]\n"
+	       "  --k-file FILE           K and OPc (or OP): k=HEX and opc=HEX (or op=HEX)\n"
+	       "                          lines, as gba-subscriber reads them ('-': stdin)\n"
 	       "  --algo milenage|tuak    AKA algorithm set (default milenage)\n"
 	       "  --tuak-iterations N     TUAK Keccak iterations (default 1)\n"
 	       "  --res-len N             RES length in octets: 8 (Milenage); 4, 8, 16 (TUAK)\n"
@@ -170,19 +174,11 @@ static void help(void)
 	       "  --naf FQDN              also print the Ks_NAF check value for this NAF\n"
 	       "  --timeout MS            bound on the whole bootstrap (default 10000)\n"
 	       "  --trace                 the steps on stderr (which body rspauth verified over)\n"
+	       "  -h, --help              this text\n"
+	       "  -V, --version           the version\n"
 	       "Prints one JSON object; exit 0 only on a verified bootstrap, 1 on failure,\n"
-	       "2 on a usage error.  Keys are shown only as check values (SHA-256, 3 octets).\n");
-}
-
-/* Copy a hex secret out of argv and blank it there (it shows in ps). */
-static int take_secret(char *dst, size_t size, char *arg)
-{
-	size_t n = strlen(arg);
-	if (n >= size)
-		return -1;
-	memcpy(dst, arg, n + 1);
-	gba_wipe(arg, n);
-	return 0;
+	       "2 on a usage error.  Keys are shown only as check values (SHA-256, 3 octets),\n"
+	       "and never taken on the command line.\n");
 }
 
 static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
@@ -219,16 +215,14 @@ static int parse_fault(const char *f, struct options *o)
 	return 0;
 }
 
-enum { OPT_URL = 256, OPT_IMPI, OPT_K, OPT_OPC, OPT_OP, OPT_ALGO, OPT_TUAK_IT, OPT_RES_LEN,
+enum { OPT_URL = 256, OPT_IMPI, OPT_K_FILE, OPT_ALGO, OPT_TUAK_IT, OPT_RES_LEN,
        OPT_STATE, OPT_SQN_AHEAD, OPT_GBA_U, OPT_REALM, OPT_FAULT, OPT_NAF, OPT_TIMEOUT,
-       OPT_TRACE, OPT_HELP };
+       OPT_TRACE, OPT_HELP = 'h', OPT_VERSION = 'V' };
 
 static const struct option long_opts[] = {
 	{ "url", required_argument, NULL, OPT_URL },
 	{ "impi", required_argument, NULL, OPT_IMPI },
-	{ "k", required_argument, NULL, OPT_K },
-	{ "opc", required_argument, NULL, OPT_OPC },
-	{ "op", required_argument, NULL, OPT_OP },
+	{ "k-file", required_argument, NULL, OPT_K_FILE },
 	{ "algo", required_argument, NULL, OPT_ALGO },
 	{ "tuak-iterations", required_argument, NULL, OPT_TUAK_IT },
 	{ "res-len", required_argument, NULL, OPT_RES_LEN },
@@ -241,10 +235,11 @@ static const struct option long_opts[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "trace", no_argument, NULL, OPT_TRACE },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* 0 ok, -1 usage error (reported), 1 --help. */
+/* 0 ok, -1 usage error (*why, or reported when NULL), 1 --help, 2 --version. */
 static int parse_options(int argc, char **argv, struct options *o, const char **why)
 {
 	unsigned long long v;
@@ -256,24 +251,13 @@ static int parse_options(int argc, char **argv, struct options *o, const char **
 	o->tuak_iterations = 1;
 	o->timeout_ms = 10000;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+	if (gba_cli_whole_names("gba-test-ue", argc, argv, long_opts))
+		return -1;
+	while ((c = getopt_long(argc, argv, ":hV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_URL: o->url = optarg; break;
 		case OPT_IMPI: o->impi = optarg; break;
-		case OPT_K:
-			o->have_k = !take_secret(o->k_hex, sizeof(o->k_hex), optarg);
-			if (!o->have_k)
-				*why = "--k: too long";
-			break;
-		case OPT_OPC:
-		case OPT_OP:
-			if (o->have_opc)
-				*why = "give one of --opc and --op";
-			o->have_opc = !take_secret(o->opc_hex, sizeof(o->opc_hex), optarg);
-			o->opc_is_op = c == OPT_OP;
-			if (!o->have_opc)
-				*why = "--opc/--op: too long";
-			break;
+		case OPT_K_FILE: o->k_file = optarg; break;
 		case OPT_ALGO: o->algo = optarg; break;
 		case OPT_TUAK_IT:
 			if (parse_uint(optarg, GBA_TUAK_ITERATIONS_MAX, &v) || v == 0)
@@ -306,46 +290,45 @@ static int parse_options(int argc, char **argv, struct options *o, const char **
 			o->timeout_ms = (int)v;
 			break;
 		case OPT_HELP: return 1;
-		default: *why = "unknown option or missing value"; break;
+		case OPT_VERSION: return 2;
+		case ':': *why = "an option is missing its value"; break;
+		default: gba_cli_unknown("gba-test-ue", long_opts, "hV"); return -1;
 		}
 		if (*why)
 			return -1;
 	}
 	if (optind < argc)
 		*why = "unexpected argument";
-	else if (!o->url || !o->impi || !o->have_k || !o->have_opc)
-		*why = "--url, --impi, --k and --opc (or --op) are required";
+	else if (!o->url || !o->impi || !o->k_file)
+		*why = "--url, --impi and --k-file are required";
 	return *why ? -1 : 0;
 }
 
 /* The card's key from the options. */
 static const char *make_key(const struct options *o, struct gba_aka_key *key)
 {
-	uint8_t k[32], opc[32];
-	size_t k_len, opc_len;
+	const uint8_t *k = o->keys.k, *opc = o->keys.op;
+	size_t k_len = o->keys.k_len, opc_len = o->keys.op_len;
 	const char *why = NULL;
 
-	if (gba_hex_decode(k, sizeof(k), &k_len, o->k_hex, strlen(o->k_hex)) ||
-	    gba_hex_decode(opc, sizeof(opc), &opc_len, o->opc_hex, strlen(o->opc_hex)))
-		why = "--k/--opc: not hex";
+	if (!k_len || !opc_len)
+		why = "--k-file: give k and opc (or op)";
 	else if (!strcmp(o->algo, "milenage")) {
 		if (k_len != 16 || opc_len != 16)
 			why = "Milenage wants a 16-octet K and OP/OPc";
 		else if (o->res_len && o->res_len != 8)
 			why = "Milenage's RES is 8 octets";
 		else
-			gba_aka_key_milenage(key, k, opc, o->opc_is_op);
+			gba_aka_key_milenage(key, k, opc, o->keys.op_is_op);
 	} else if (!strcmp(o->algo, "tuak")) {
 		if (opc_len != 32)
 			why = "TUAK wants a 32-octet TOP/TOPc";
-		else if (gba_aka_key_tuak(key, k, k_len, opc, o->opc_is_op, o->tuak_iterations,
+		else if (gba_aka_key_tuak(key, k, k_len, opc, o->keys.op_is_op, o->tuak_iterations,
 					  o->res_len ? o->res_len : 8))
 			why = "TUAK: K of 16 or 32 octets, RES of 4, 8 or 16";
 	} else {
 		why = "--algo: milenage or tuak";
 	}
-	gba_wipe(k, sizeof(k));
-	gba_wipe(opc, sizeof(opc));
 	return why;
 }
 
@@ -433,16 +416,25 @@ int main(int argc, char **argv)
 	const char *why;
 	int rc;
 
+	char err[256];
+
 	rc = parse_options(argc, argv, &o, &why);
 	if (rc == 1) {
 		help();
 		return 0;
 	}
+	if (rc == 2) {
+		gba_cli_version("gba-test-ue");
+		return 0;
+	}
 	if (rc < 0)
-		return usage_error(why);
+		return why ? usage_error(why) : EXIT_USAGE;
+	if (key_file_read(o.k_file, &o.keys, err, sizeof(err))) {
+		gba_wipe(&o.keys, sizeof(o.keys));
+		return usage_error(err);
+	}
 	why = make_key(&o, &key);
-	gba_wipe(o.k_hex, sizeof(o.k_hex));
-	gba_wipe(o.opc_hex, sizeof(o.opc_hex));
+	gba_wipe(&o.keys, sizeof(o.keys));
 	if (why)
 		return usage_error(why);
 	rc = run(&o, &key);

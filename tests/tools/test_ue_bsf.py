@@ -25,8 +25,8 @@ DOMAIN = "bsf.mnc001.mcc001.pub.3gppnetwork.org"
 
 
 def ue(tools, url, state, *extra, impi=IMPI):
-    r = gbatest.run([tools["ue"], "--url", url, "--impi", impi, "--k", K, "--opc", OPC,
-                     "--state", state, *extra], timeout=30)
+    r = gbatest.run([tools["ue"], "--url", url, "--impi", impi, "--k-file", "-",
+                     "--state", state, *extra], timeout=30, input=gbatest.keys_text(K, OPC))
     try:
         out = json.loads(r.stdout)
     except ValueError:
@@ -91,23 +91,32 @@ def test_ue(checks, tools, url, procs):
     checks.check("UE: a corrupt state file is refused, not overwritten",
                  rc == 1 and out.get("stage") == "state" and
                  open(state).read() == "not a state file\n", text)
-    for bad in (["--k", "00"], ["--fault", "nonsense"], ["--url", "ftp://x/"], ["--bogus"]):
-        r = gbatest.run([tools["ue"], "--url", url, "--impi", IMPI, "--k", K, "--opc", OPC,
-                         *bad], timeout=10)
+    for bad in (["--fault", "nonsense"], ["--url", "ftp://x/"], ["--k-file"]):
+        r = gbatest.run([tools["ue"], "--url", url, "--impi", IMPI, "--k-file", "-", *bad],
+                        timeout=10, input=gbatest.keys_text(K, OPC))
         try:
             out = json.loads(r.stdout)
         except ValueError:
             out = {}
         checks.check(f"UE: usage error {bad[0]}: exit 2, one JSON object",
                      r.returncode == 2 and out.get("stage") == "usage", r.stdout + r.stderr)
+    # No key on the command line: --k, --opc, --op and abbreviations of --k-file
+    # are refused, and neither message nor output repeats the key.
+    for bad in (["--k", K, "--opc", OPC], ["--k=" + K], ["--opc", OPC], ["--k-fi", K],
+                ["--bogus", K]):
+        r = gbatest.run([tools["ue"], "--url", url, "--impi", IMPI, *bad], timeout=10)
+        text = r.stdout + r.stderr
+        checks.check(f"UE: {bad[0].split('=')[0]} KEY refused (exit 2), the key not echoed",
+                     r.returncode == 2 and "unknown option" in r.stderr and K not in text
+                     and OPC not in text, text)
 
 
 def test_ub_load(checks, tools, url, admin, bsf_pid, procs):
     r = gbatest.run([tools["ub_load"], "--url", url, "--impi-prefix", "00102", "--count", "40",
-                     "--k", K, "--opc", OPC,
+                     "--k-file", "-",
                      "--connections", "8", "--threads", "2", "--duration", "2",
                      "--server-pid", str(bsf_pid), "--admin", f"http://127.0.0.1:{admin}/metrics"],
-                    timeout=60)
+                    timeout=60, input=gbatest.keys_text(K, OPC))
     text = r.stdout + r.stderr
     m = re.search(r"bootstraps\s+(\d+) ok, (\d+) failed", text)
     checks.check("ub-load: exit 0, bootstraps done, none failed",
@@ -131,13 +140,13 @@ def main():
     with gbatest.Processes() as procs:
         db = os.path.join(procs.dir, "subscribers.db")
         r = gbatest.run([tools["subscriber"], "--db", db, "add", "--impi", IMPI,
-                         "--k", K, "--opc", OPC])
+                         "--k-file", "-"], input=gbatest.keys_text(K, OPC))
         checks.check("gba-subscriber add", r.returncode == 0, r.stdout + r.stderr)
         if tools["ub_load"]:
             csv = os.path.join(procs.dir, "subs.csv")
             with open(csv, "w") as f:
                 r = gbatest.run([tools["ub_load"], "--make-csv", "40", "--impi-prefix", "00102",
-                                 "--k", K, "--opc", OPC])
+                                 "--k-file", "-"], input=gbatest.keys_text(K, OPC))
                 f.write(r.stdout)
             checks.check("ub-load --make-csv: 40 subscribers",
                          r.returncode == 0 and r.stdout.count("\n") == 41, r.stderr)

@@ -271,14 +271,12 @@ gba_err ub_net_get(const struct ub_url *url, char *buf, size_t cap,
 }
 
 gba_err ub_net_bootstrap_fresh(struct ub_session *s, const char *bsf_url, const char *impi,
-			       const char *k_hex, const char *opc_hex, int timeout_ms)
+			       const uint8_t k[16], const uint8_t opc[16], int timeout_ms)
 {
 	struct ub_url url;
 	struct ub_addr addr;
 	struct gba_usim_sqn sqn;
 	struct gba_aka_key key;
-	uint8_t k[16], opc[16];
-	size_t k_len = 0, opc_len = 0;
 	int fd = -1;
 	gba_err err;
 
@@ -287,16 +285,8 @@ gba_err ub_net_bootstrap_fresh(struct ub_session *s, const char *bsf_url, const 
 	err = ub_net_resolve(&url, &addr);
 	if (err)
 		return err;
-	if (gba_hex_decode(k, sizeof(k), &k_len, k_hex, strlen(k_hex)) || k_len != 16 ||
-	    gba_hex_decode(opc, sizeof(opc), &opc_len, opc_hex, strlen(opc_hex)) ||
-	    opc_len != 16) {
-		gba_wipe(k, sizeof(k));
-		return GBA_ERR_INVALID_ARG;
-	}
 	gba_usim_sqn_init(&sqn, 5, UINT64_C(1) << 28);
 	gba_aka_key_milenage(&key, k, opc, 0);
-	gba_wipe(k, sizeof(k));
-	gba_wipe(opc, sizeof(opc));
 	struct ub_params p = { .impi = impi, .key = &key, .sqn = &sqn, .host = url.host_header,
 			       .uri = url.path, .realm = url.host };
 	ub_session_begin(s, &p, 0);

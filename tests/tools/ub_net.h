@@ -47,14 +47,14 @@ gba_err ub_net_get(const struct ub_url *url, char *buf, size_t cap,
 
 /*
  * One whole bootstrap of impi against bsf_url (http://host:port/path), as a
- * fresh card that has seen no SQN yet (5 IND bits, delta 2^28), with K and
- * OPc given in hex (Milenage; test keys only), over a connection of its
+ * fresh card that has seen no SQN yet (5 IND bits, delta 2^28), with
+ * Milenage's K and OPc (from a key file: key_file_milenage), over a connection of its
  * own, bounded by timeout_ms.  The outcome is in *s: s->result, and on
  * success s->info.btid, s->rand and s->ks; the caller wipes it
- * (ub_session_wipe).  GBA_ERR_INVALID_ARG for a URL or key that does not
+ * (ub_session_wipe).  GBA_ERR_INVALID_ARG for a URL that does not
  * parse, or ub_net_resolve's error; otherwise GBA_OK, whatever the result.
  */
 gba_err ub_net_bootstrap_fresh(struct ub_session *s, const char *bsf_url, const char *impi,
-			       const char *k_hex, const char *opc_hex, int timeout_ms);
+			       const uint8_t k[16], const uint8_t opc[16], int timeout_ms);
 
 #endif /* UB_NET_H */

@@ -30,6 +30,7 @@
 #include <PCSC/winscard.h>
 
 #include <gba/util.h>
+#include "gba_cli.h"
 
 static void print_hex(const char *prefix, const uint8_t *b, size_t n)
 {
@@ -186,6 +187,18 @@ int main(int argc, char **argv)
 	int get_response = 1, i = 1, rc;
 	long wait_ms = 0;
 	LONG rv;
+	static const struct option opts[] = {
+		{ "wait-card", required_argument, NULL, 0 },
+		{ "no-get-response", no_argument, NULL, 0 },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	rc = gba_cli_simple("pcsc_probe", argc, argv, opts,
+			    "usage: pcsc_probe [--wait-card MS] [--no-get-response] ITEM...\n"
+			    "ITEM: a hex C-APDU, sleep:MS, reset or repeat:N:HEX (see the source).\n"
+			    "Exit 0 on success, 2 for bad arguments, 3 for a PC/SC error.\n");
+	if (rc >= 0)
+		return rc;
 
 	if (i + 1 < argc && !strcmp(argv[i], "--wait-card")) {
 		wait_ms = atol(argv[i + 1]);

@@ -29,6 +29,7 @@
 
 #include "../../bsf/zh/zh.h"
 #include "zh_craft.h"
+#include "gba_cli.h"
 
 static double now_ms(void)
 {
@@ -358,8 +359,16 @@ static int cmd_run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	int rc;
+
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	rc = gba_cli_simple("zh-probe", argc, argv, NULL,
+			    "usage: zh-probe run --hss ADDR:PORT --hss-id ID --realm R [--timeout MS]\n"
+			    "                    [--shared-node] [--secrets FILE]\n"
+			    "then commands on stdin (see the source); exit 0, 2 on bad usage.\n");
+	if (rc >= 0)
+		return rc;
 	fprintf(stderr, "usage: zh-probe run ... (see the source)\n");
 	return 2;
 }

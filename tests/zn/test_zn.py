@@ -121,8 +121,9 @@ class Probe(gbatest.LineProcess):
 
 
 def ue(procs, url, impi, state, *extra):
-    r = gbatest.run([UE_BIN, "--url", url, "--impi", impi, "--k", K, "--opc", OPC,
-                     "--state", os.path.join(procs.dir, state), *extra], timeout=30)
+    r = gbatest.run([UE_BIN, "--url", url, "--impi", impi, "--k-file", "-",
+                     "--state", os.path.join(procs.dir, state), *extra], timeout=30,
+                    input=gbatest.keys_text(K, OPC))
     try:
         return json.loads(r.stdout)
     except ValueError:
@@ -137,8 +138,8 @@ def add_subscriber(procs, db, impi, guss):
     path = os.path.join(procs.dir, impi.split("@")[0] + ".guss")
     with open(path, "w") as f:
         f.write(guss)
-    r = gbatest.run([SUBSCRIBER_BIN, "--db", db, "add", "--impi", impi, "--k", K,
-                     "--opc", OPC, "--guss-file", path])
+    r = gbatest.run([SUBSCRIBER_BIN, "--db", db, "add", "--impi", impi, "--k-file", "-",
+                     "--guss-file", path], input=f"k={K}\nopc={OPC}\n")
     checks.check(f"gba-subscriber add {impi.split('@')[0]} with a GUSS", r.returncode == 0,
                  r.stdout + r.stderr)
 

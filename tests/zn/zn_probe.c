@@ -40,6 +40,7 @@
 #include <gba/session_store.h>
 
 #include "zn_craft.h"
+#include "gba_cli.h"
 
 struct probe {
 	struct gba_naf *naf;
@@ -370,6 +371,13 @@ int main(int argc, char **argv)
 	gba_err err;
 	int opt;
 
+	if (argc >= 2 && strcmp(argv[1], "run")) {
+		int rc = gba_cli_simple("zn-probe", argc, argv, NULL,
+					"usage: zn-probe run --bsf ADDR:PORT ... (zn-probe with no "
+					"argument lists them)\n");
+		if (rc >= 0)
+			return rc;
+	}
 	if (argc < 2 || strcmp(argv[1], "run"))
 		return usage();
 	optind = 2;

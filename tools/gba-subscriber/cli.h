@@ -6,6 +6,8 @@
 #ifndef GBA_SUBSCRIBER_CLI_H
 #define GBA_SUBSCRIBER_CLI_H
 
+#include <getopt.h>
+
 #include <gba/subscriber_db.h>
 
 #include "keys.h"
@@ -33,6 +35,7 @@ int fail(int code, const char *fmt, ...);
 __attribute__((format(printf, 1, 2)))
 int usage_error(const char *fmt, ...);
 int bad_option(int opt, char **argv);
+int exact_options(int argc, char **argv, const struct option *opts);
 int exit_code(gba_err err);
 int open_db(const char *path, int must_exist, struct gba_subdb **db);
 int parse_number(const char *opt, const char *s, unsigned long long max,

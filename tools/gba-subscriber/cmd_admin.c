@@ -17,6 +17,7 @@
 #include <gba/util.h>
 
 #include "cli.h"
+#include "gba_cli.h"
 
 enum { U_K_FILE = 256, U_ALGO, U_ITERATIONS, U_RES_LEN, U_AMF, U_GUSS_FILE, U_NO_GUSS };
 
@@ -132,30 +133,12 @@ static int run_update(const char *db_path, const char *impi, struct update_args 
 
 /*
  * getopt_long takes a prefix of a long option for the option: "--k HEX"
- * would be --k-file with a key for its path.  Only whole names pass; the
- * argument after a refused one is blanked, since it may be a key.
+ * would be --k-file with a key for its path.  Only whole names pass (add
+ * and update); lib/cli blanks what follows a refused one.
  */
-static int exact_options(int argc, char **argv, const struct option *opts)
+int exact_options(int argc, char **argv, const struct option *opts)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		size_t n = strcspn(a, "=");
-		int known = 0;
-
-		if (a[0] != '-' || a[1] != '-' || !a[2])
-			continue;
-		for (const struct option *o = opts; o->name && !known; o++)
-			known = strlen(o->name) == n - 2 && !strncmp(o->name, a + 2, n - 2);
-		if (known)
-			continue;
-		if (i + 1 < argc)
-			gba_wipe(argv[i + 1], strlen(argv[i + 1]));
-		if (a[n])
-			gba_wipe(argv[i] + n, strlen(a + n));
-		return usage_error("%s: unknown option '%.*s' (keys come from --k-file only)",
-				   argv[0], (int)n, a);
-	}
-	return EXIT_DONE;
+	return gba_cli_whole_names("gba-subscriber", argc, argv, opts);
 }
 
 /* update IMPI [--k-file FILE [--algo A] [--tuak-iterations N] [--res-len N]]

@@ -51,13 +51,28 @@ static int import_args(int argc, char **argv, struct gba_subdb_import_opts *o,
 	return rc;
 }
 
-static int report(gba_err err, const char *path, const struct gba_subdb_import_result *res)
+/*
+ * Why a record failed, in words a user can act on.  A header row without an
+ * impi column makes the IMPI from the IMSI (TS 23.003 13.3), which needs the
+ * MNC's length: a card file (pySim, a SIM vendor's) read without --mnc-len
+ * or an mnc column fails there, and "invalid argument" alone said nothing.
+ */
+static const char *record_error(gba_err err, const struct gba_subdb_import_opts *o)
+{
+	if (err == GBA_ERR_EXISTS)
+		return "this IMPI exists already (--upsert or --skip-existing to go on)";
+	if (err == GBA_ERR_INVALID_ARG && !o->mnc_len)
+		return "invalid argument (a file without an impi column derives the IMPI from "
+		       "the IMSI: give --mnc-len 2|3 or an mnc column)";
+	return gba_strerror(err);
+}
+
+static int report(gba_err err, const char *path, const struct gba_subdb_import_opts *o,
+		  const struct gba_subdb_import_result *res)
 {
 	if (err && res->bad_line)
 		return fail(exit_code(err), "%s:%zu: %s; nothing imported", path, res->bad_line,
-			    err == GBA_ERR_EXISTS ? "this IMPI exists already (--upsert or "
-						    "--skip-existing to go on)"
-						  : gba_strerror(err));
+			    record_error(err, o));
 	if (err)
 		return fail(exit_code(err), "%s: %s; nothing imported", path, gba_strerror(err));
 	printf("imported %zu subscribers from %s (%zu added, %zu updated, %zu skipped)\n",
@@ -82,7 +97,7 @@ int cmd_import(int argc, char **argv, const char *db_path)
 		return fail(EXIT_USAGE, "%s: %s", path, strerror(errno));
 	rc = open_db(db_path, 0, &db);
 	if (!rc)
-		rc = report(gba_subdb_import_csv_opts(db, f, &o, &res), path, &res);
+		rc = report(gba_subdb_import_csv_opts(db, f, &o, &res), path, &o, &res);
 	gba_subdb_close(db);
 	if (f != stdin)
 		fclose(f);

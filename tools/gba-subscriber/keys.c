@@ -69,3 +69,23 @@ int key_file_read(const char *path, struct key_input *in, char *err, size_t err_
 		return snprintf(err, err_size, "--k-file %s", why), -1;
 	return 0;
 }
+
+int key_file_milenage(const char *path, uint8_t k[16], uint8_t opc[16], char *err,
+		      size_t err_size)
+{
+	struct key_input in;
+	int rc = -1;
+
+	memset(&in, 0, sizeof(in));
+	if (key_file_read(path, &in, err, err_size))
+		rc = -1;
+	else if (in.k_len != 16 || in.op_len != 16 || in.op_is_op)
+		snprintf(err, err_size, "--k-file %s: give k and opc, 16 octets each", path);
+	else {
+		memcpy(k, in.k, 16);
+		memcpy(opc, in.op, 16);
+		rc = 0;
+	}
+	gba_wipe(&in, sizeof(in));
+	return rc;
+}

@@ -32,4 +32,12 @@ int key_hex(const char *hex, uint8_t out[32], size_t *len, const char **why);
  */
 int key_file_read(const char *path, struct key_input *in, char *err, size_t err_size);
 
+/*
+ * A Milenage card's K and OPc (16 octets each, "k" and "opc" lines) from
+ * the key file at path ('-': stdin): what the test and bench UEs take
+ * instead of keys on their command line.  -1 with a message in err.
+ */
+int key_file_milenage(const char *path, uint8_t k[16], uint8_t opc[16], char *err,
+		      size_t err_size);
+
 #endif

@@ -73,11 +73,10 @@ static const char usage_text[] =
 	"  --imsi DIGITS               IMSI, 6 to 15 digits\n"
 	"  --impu URI                  a public identity; repeat for more\n"
 	"  --algo milenage|tuak        algorithm [milenage]\n"
-	"  --k HEX                     K: 16 octets (TUAK: 16 or 32)\n"
-	"  --op HEX | --opc HEX        OP or OPc (TUAK: TOP or TOPc, 32 octets);\n"
+	"  --k-file FILE               K and OP or OPc (required): k=HEX and op=HEX\n"
+	"                              or opc=HEX lines from FILE ('-': stdin); K 16\n"
+	"                              octets (TUAK: 16 or 32), TUAK's TOP/TOPc 32;\n"
 	"                              OP is turned into OPc and never stored\n"
-	"  --k-file FILE               read k=HEX and op=HEX or opc=HEX lines from\n"
-	"                              FILE ('-': stdin) instead of the command line\n"
 	"  --amf HEX                   AMF, 2 octets [0000]\n"
 	"  --tuak-iterations N         TUAK Keccak iterations, 1..255 [1]\n"
 	"  --res-len N                 TUAK RES length: 4, 8 or 16 [8]\n"
@@ -89,8 +88,8 @@ static const char usage_text[] =
 	"            3 no such subscriber, 4 subscriber exists already.\n"
 	"\n"
 	"show and list never print K, OP or OPc: the database gives none out.\n"
-	"Keys on the command line are visible to other users (ps) and shell history;\n"
-	"prefer --k-file.\n";
+	"Keys are never taken on the command line (ps and shell history show it):\n"
+	"only from --k-file or standard input.\n";
 
 __attribute__((format(printf, 2, 3)))
 int fail(int code, const char *fmt, ...)
@@ -236,20 +235,6 @@ static int add_impu(struct add_args *a, const char *impu)
 	return EXIT_DONE;
 }
 
-/* --k/--op/--opc: decode, then blank the argument so ps shows it no longer. */
-static int key_arg(const char *opt, char *arg, uint8_t out[32], size_t *len, size_t *seen)
-{
-	const char *why;
-	int rc = EXIT_DONE;
-
-	if (*seen)
-		rc = usage_error("%s: key given twice", opt);
-	else if (key_hex(arg, out, len, &why))
-		rc = usage_error("%s %s", opt, why);
-	gba_wipe(arg, strlen(arg));
-	return rc;
-}
-
 int read_guss(const char *path, char *buf, size_t size, size_t *len)
 {
 	FILE *f = fopen(path, "re");
@@ -269,7 +254,7 @@ int read_guss(const char *path, char *buf, size_t size, size_t *len)
 }
 
 enum add_opt {
-	O_DB = 256, O_IMPI, O_IMSI, O_IMPU, O_ALGO, O_K, O_K_FILE, O_OP, O_OPC, O_AMF,
+	O_DB = 256, O_IMPI, O_IMSI, O_IMPU, O_ALGO, O_K_FILE, O_AMF,
 	O_ITERATIONS, O_RES_LEN, O_SQN, O_IND_BITS, O_GUSS_FILE, O_HELP, O_VERSION,
 	O_KEK, O_PIN_FILE, O_KEK_MODULE, O_NEW_KEK, O_NEW_PIN_FILE, O_TO_PLAIN,
 };
@@ -280,10 +265,7 @@ static const struct option add_options[] = {
 	{ "imsi", required_argument, NULL, O_IMSI },
 	{ "impu", required_argument, NULL, O_IMPU },
 	{ "algo", required_argument, NULL, O_ALGO },
-	{ "k", required_argument, NULL, O_K },
 	{ "k-file", required_argument, NULL, O_K_FILE },
-	{ "op", required_argument, NULL, O_OP },
-	{ "opc", required_argument, NULL, O_OPC },
 	{ "amf", required_argument, NULL, O_AMF },
 	{ "tuak-iterations", required_argument, NULL, O_ITERATIONS },
 	{ "res-len", required_argument, NULL, O_RES_LEN },
@@ -302,12 +284,6 @@ static int add_option(struct add_args *a, int opt, char *arg, const char **db)
 	case O_IMSI: a->imsi = arg; return EXIT_DONE;
 	case O_IMPU: return add_impu(a, arg);
 	case O_ALGO: a->algo = arg; return EXIT_DONE;
-	case O_K: return key_arg("--k", arg, a->keys.k, &a->keys.k_len, &a->keys.k_len);
-	case O_OP:
-	case O_OPC:
-		a->keys.op_is_op = opt == O_OP;
-		return key_arg(opt == O_OP ? "--op" : "--opc", arg, a->keys.op, &a->keys.op_len,
-			       &a->keys.op_len);
 	case O_K_FILE: a->k_file = arg; return EXIT_DONE;
 	case O_AMF: a->amf = arg; return EXIT_DONE;
 	case O_ITERATIONS:
@@ -331,8 +307,8 @@ int build_key(const struct add_args *a, struct gba_aka_key *key)
 	const struct key_input *in = &a->keys;
 
 	if (!in->k_len || !in->op_len)
-		return usage_error("add: K and OP or OPc are required (--k and --op/--opc, or "
-				   "--k-file)");
+		return usage_error("add: K and OP or OPc are required (--k-file FILE, or - for "
+				   "standard input)");
 	if (!strcmp(a->algo, "milenage")) {
 		if (a->have_iterations || a->have_res_len)
 			return usage_error("--tuak-iterations and --res-len are for TUAK only");
@@ -344,7 +320,7 @@ int build_key(const struct add_args *a, struct gba_aka_key *key)
 	if (strcmp(a->algo, "tuak"))
 		return usage_error("--algo: milenage or tuak");
 	if (in->op_len != 32)
-		return usage_error("TUAK takes a 32-octet TOP/TOPc (--op/--opc)");
+		return usage_error("TUAK takes a 32-octet TOP/TOPc");
 	if (gba_aka_key_tuak(key, in->k, in->k_len, in->op, in->op_is_op,
 			     a->have_iterations ? (unsigned)a->iterations : 1,
 			     a->have_res_len ? (size_t)a->res_len : 8))
@@ -419,6 +395,7 @@ static int cmd_add(int argc, char **argv, const char **db_path)
 	int opt, rc = EXIT_DONE;
 
 	memset(&sub, 0, sizeof(sub));
+	rc = exact_options(argc, argv, add_options);
 	optind = 0;
 	opterr = 0;
 	while (!rc && (opt = getopt_long(argc, argv, ":", add_options, NULL)) != -1)

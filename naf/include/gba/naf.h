@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <gba/diameter.h>
+#include <gba/dia_types.h>
 #include <gba/error.h>
 
 #ifdef __cplusplus
@@ -79,7 +79,8 @@ struct gba_naf_config {
 	const char *gaa_service_id;
 	/*
 	 * A node shared with other roles of this process (freeDiameter allows
-	 * one per process).  NULL: gba_naf_open opens its own node (Zn only,
+	 * one per process; gba's own programs make it with the internal
+	 * gba/diameter.h, a library user leaves this NULL).  NULL: gba_naf_open opens its own node (Zn only,
 	 * not listening), adds the BSF as its peer and starts it; the node is
 	 * closed by gba_naf_close.  Non-NULL: it must have GBA_DIA_ZN in its
 	 * apps; gba_naf_open adds the BSF peer to it (call before

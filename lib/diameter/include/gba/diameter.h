@@ -27,6 +27,10 @@
  * on even over plain TCP (an ephemeral self-signed ECDSA certificate) and
  * its message dumps, which would print CK, IK and XRES: the node replaces
  * them with one-line summaries that name no AVP value.
+ *
+ * Not installed: libgba-diameter is internal (linked statically into gba's
+ * programs and libgba-naf); gba/dia_types.h, installed, holds the types
+ * gba/naf.h names.
  */
 #ifndef GBA_DIAMETER_H
 #define GBA_DIAMETER_H
@@ -34,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gba/dia_types.h>
 #include <gba/error.h>
 
 #ifdef __cplusplus
@@ -105,31 +110,14 @@ enum gba_dia_apps {
 	GBA_DIA_ZN = 1 << 1,
 };
 
-/* Ordered by severity (the BSF's log levels have the same values). */
-enum gba_dia_log_level {
-	GBA_DIA_LOG_DEBUG = 0,    /* freeDiameter's own traces too */
-	GBA_DIA_LOG_INFO = 1,
-	GBA_DIA_LOG_WARN = 2,
-	GBA_DIA_LOG_ERROR = 3,
-};
+/* enum gba_dia_log_level, gba_dia_log_fn: gba/dia_types.h */
 
 /* "debug", "info", "warn", "error" */
 const char *gba_dia_log_level_name(enum gba_dia_log_level level);
 
-/*
- * Where the node's lines go: one call per line, no newline.  Lines never
- * carry an AVP value other than identities (Origin-Host, User-Name).  The
- * function is called from freeDiameter's threads.
- */
-typedef void gba_dia_log_fn(void *arg, enum gba_dia_log_level level, const char *line);
-
 #define GBA_DIA_ACCEPT_PEERS_MAX 4096
 
-/* How the node's connections are carried. */
-enum gba_dia_transport {
-	GBA_DIA_TLS = 0,   /* TLS from the first octet, certificates both ways */
-	GBA_DIA_TCP = 1,   /* plain TCP: only on a protected network */
-};
+/* enum gba_dia_transport: gba/dia_types.h */
 
 /* "tls", "tcp" */
 const char *gba_dia_transport_name(enum gba_dia_transport t);
@@ -193,7 +181,7 @@ struct gba_dia_peer {
 	 * must name identity. */
 };
 
-struct gba_dia;
+/* struct gba_dia: gba/dia_types.h */
 
 /*
  * Initialise the process's Diameter node: freeDiameter's core, the
