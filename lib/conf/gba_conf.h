@@ -55,7 +55,7 @@ typedef int (*gba_conf_set_fn)(void *obj, const struct gba_conf_key *k, const ch
 			       char *why, size_t why_size);
 
 struct gba_conf_key {
-	const char *section;                /* "" in a file without sections */
+	const char *section;                /* "": before any [section] header */
 	const char *key;
 	enum gba_conf_type type;
 	size_t off;                         /* of the field in the caller's structure */

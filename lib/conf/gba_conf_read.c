@@ -200,7 +200,7 @@ static int assignment_line(struct reader *r, char *line)
 
 	if (!eq)
 		return line_fail(r, "expected 'key = value'");
-	if (!*r->section && has_sections(r->spec))
+	if (!*r->section && has_sections(r->spec) && !section_exists(r->spec, ""))
 		return line_fail(r, "key outside any [section]");
 	*eq = '\0';
 	key = gba_conf_trim(line);

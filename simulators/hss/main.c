@@ -24,6 +24,7 @@
 #include <gba/subscriber_db.h>
 #include <gba/util.h>
 #include "gba_cli.h"
+#include "gba_conf.h"
 #include "gba_log_dia.h"
 #include "gba_notify.h"
 #include "hss_metrics.h"
@@ -199,9 +200,57 @@ static int set_option(void *arg, int c, const char *v)
 	}
 }
 
+static int file_set(void *obj, const struct gba_conf_key *k, const char *value, char *why,
+		    size_t why_size);
+
+/*
+ * The -c file's keys (lib/conf): one per long option that takes a value,
+ * named as the option; the zh.* ones also as [zh] transport etc.
+ */
+#define FILE_KEY(s, k) { .section = s, .key = k, .type = GBA_CONF_FUNC, .set = file_set }
+static const struct gba_conf_key file_keys[] = {
+	FILE_KEY("", "db"), FILE_KEY("", "kek"), FILE_KEY("", "pin-file"),
+	FILE_KEY("", "kek-module"), FILE_KEY("", "listen"), FILE_KEY("", "identity"),
+	FILE_KEY("", "realm"), FILE_KEY("", "ind"), FILE_KEY("", "threads"),
+	FILE_KEY("", "log-level"), FILE_KEY("", "fixed-rand"), FILE_KEY("", "metrics"),
+	FILE_KEY("", "zh.transport"), FILE_KEY("", "zh.tls_cert"), FILE_KEY("", "zh.tls_key"),
+	FILE_KEY("", "zh.tls_ca"),
+	FILE_KEY("zh", "transport"), FILE_KEY("zh", "tls_cert"), FILE_KEY("zh", "tls_key"),
+	FILE_KEY("zh", "tls_ca"),
+};
+#define N_FILE_KEYS (sizeof(file_keys) / sizeof(file_keys[0]))
+
+/*
+ * A key of the -c file does what its option does, with a copy of the value
+ * that lives as long as optarg does (the reader frees the file's text).
+ */
+static int file_set(void *obj, const struct gba_conf_key *k, const char *value, char *why,
+		    size_t why_size)
+{
+	static char *kept[N_FILE_KEYS];   /* the reader takes each key once */
+	static size_t n_kept;
+	const struct option *o = longopts;
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s%s%s", k->section, *k->section ? "." : "", k->key);
+	while (o->name && strcmp(o->name, name))
+		o++;
+	if (!o->name || n_kept == N_FILE_KEYS || !(kept[n_kept] = strdup(value))) {
+		snprintf(why, why_size, "cannot be set");
+		return -1;
+	}
+	if (set_option(obj, o->val, kept[n_kept++])) {
+		snprintf(why, why_size, "bad value (see --help)");
+		return -1;
+	}
+	return 0;
+}
+
 /* -c FILE first, whatever its place: the command line overrides the file. */
 static int read_config(int argc, char **argv, struct hss_options *o)
 {
+	static const struct gba_conf_spec spec = { .keys = file_keys, .n_keys = N_FILE_KEYS };
+	char err[GBA_CONF_ERR_MAX];
 	const char *path = NULL;
 	int c;
 
@@ -211,7 +260,11 @@ static int read_config(int argc, char **argv, struct hss_options *o)
 			path = optarg;
 	opterr = 1;
 	optind = 0;
-	return path ? gba_cli_config_file("gba-hss-sim", path, longopts, set_option, o) : 0;
+	if (path && gba_conf_load(&spec, o, path, NULL, err, sizeof(err))) {
+		fprintf(stderr, "gba-hss-sim: %s\n", err);
+		return -1;
+	}
+	return 0;
 }
 
 /* 0: run; 1: exit 0 (help/version); -1: exit 2. */

@@ -214,7 +214,7 @@ def check_config_files(c, progs, tmp):
         r = run([hss, "-c", bad, "--check"])
         c.check("gba-hss-sim -c: an unknown key is refused (exit 2) with FILE:LINE, the key "
                 "and the known keys", r.returncode == 2 and f"{bad}:3" in r.stderr
-                and "zh.colour" in r.stderr and "zh.transport" in r.stderr,
+                and "key 'zh.colour'" in r.stderr and "known in [zh]: transport" in r.stderr,
                 f"{r.returncode} {r.stderr[-400:]}")
         bad = write(tmp, "hss-bad2.conf", f"db = {db}\nthreads = many\n")
         r = run([hss, "-c", bad, "--check"])
