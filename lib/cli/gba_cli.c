@@ -141,14 +141,3 @@ int gba_cli_simple(const char *prog, int argc, char **argv, const struct option 
 	}
 	return -1;
 }
-
-char *gba_cli_trim(char *s)
-{
-	char *end = s + strlen(s);
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	while (end > s && strchr(" \t\r", end[-1]))
-		*--end = '\0';
-	return s;
-}

@@ -54,21 +54,4 @@ int gba_cli_whole_names(const char *prog, int argc, char **argv, const struct op
 int gba_cli_simple(const char *prog, int argc, char **argv, const struct option *opts,
 		   const char *usage);
 
-/*
- * -c/--config FILE where a program's settings are its long options: lines
- * "name = value" (the long option --name, one that takes a value; under a
- * "[section]" header the option --section.name), '#' comments, blank
- * lines.  apply(arg, val, value) is what the program does for the option
- * whose val it is (0, or -1 for a bad value).  The values stay valid for
- * the life of the process.  Errors name FILE:LINE and the key, never the
- * value; an unknown key is followed by the known ones.  0, or
- * GBA_CLI_EXIT_USAGE after the message.
- */
-/* s without its leading blanks, its trailing blanks and CR cut off (in place). */
-char *gba_cli_trim(char *s);
-
-typedef int gba_cli_apply_fn(void *arg, int val, const char *value);
-int gba_cli_config_file(const char *prog, const char *path, const struct option *opts,
-			gba_cli_apply_fn *apply, void *arg);
-
 #endif /* GBA_CLI_H */
