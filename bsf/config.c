@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -271,21 +270,6 @@ _Static_assert(N_KEYS <= 8 * sizeof(((struct config_seen *)0)->set), "config_see
 
 static const struct gba_conf_spec spec = { .keys = keys, .n_keys = N_KEYS };
 
-/* ---- Errors ------------------------------------------------------------------ */
-
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t err_size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_size) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_size, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* ---- Values ------------------------------------------------------------------ */
 
 int config_set(struct bsf_config *cfg, const char *section, const char *key,
@@ -343,27 +327,28 @@ int config_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *
 	if (text[0] == '[') {
 		const char *close = strchr(text, ']');
 		if (!close || close[1] != ':')
-			return fail(err, err_size, "'%s': expected [v6 address]:port", text);
+			return gba_conf_fail(err, err_size,
+					     "'%s': expected [v6 address]:port", text);
 		hlen = (size_t)(close - text - 1);
 		port = close + 2;
 		memcpy(host, text + 1, hlen < sizeof(host) ? hlen : 0);
 	} else {
 		colon = strrchr(text, ':');
 		if (!colon)
-			return fail(err, err_size, "'%s': expected host:port", text);
+			return gba_conf_fail(err, err_size, "'%s': expected host:port", text);
 		hlen = (size_t)(colon - text);
 		port = colon + 1;
 		memcpy(host, text, hlen < sizeof(host) ? hlen : 0);
 	}
 	if (hlen >= sizeof(host))
-		return fail(err, err_size, "'%s': address too long", text);
+		return gba_conf_fail(err, err_size, "'%s': address too long", text);
 	host[hlen] = '\0';
 	if (text[0] == '[') {
 		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
 		a6->sin6_family = AF_INET6;
 		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1 ||
 		    parse_port(port, &a6->sin6_port))
-			return fail(err, err_size, "'%s': bad IPv6 address or port", text);
+			return gba_conf_fail(err, err_size, "'%s': bad IPv6 address or port", text);
 		*len = sizeof(*a6);
 		return 0;
 	}
@@ -372,9 +357,10 @@ int config_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *
 	if (!strcmp(host, "*"))
 		a4->sin_addr.s_addr = htonl(INADDR_ANY);
 	else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-		return fail(err, err_size, "'%s': '%s' is not a numeric IPv4 address", text, host);
+		return gba_conf_fail(err, err_size,
+				     "'%s': '%s' is not a numeric IPv4 address", text, host);
 	if (parse_port(port, &a4->sin_port))
-		return fail(err, err_size, "'%s': bad port", text);
+		return gba_conf_fail(err, err_size, "'%s': bad port", text);
 	*len = sizeof(*a4);
 	return 0;
 }
@@ -419,9 +405,10 @@ static int check_tls(const char *sec, int transport, const char *cert, const cha
 		     const char *ca, char *err, size_t err_size)
 {
 	if (transport == 0 && (!*cert || !*key || !*ca))
-		return fail(err, err_size, "%s.transport = tls (the default) needs %s.tls_cert, "
-					   "%s.tls_key and %s.tls_ca; %s.transport = tcp for plain TCP",
-			    sec, sec, sec, sec, sec);
+		return gba_conf_fail(err, err_size,
+				     "%s.transport = tls (the default) needs %s.tls_cert, "
+				     "%s.tls_key and %s.tls_ca; %s.transport = tcp for plain TCP",
+				     sec, sec, sec, sec, sec);
 	return 0;
 }
 
@@ -440,9 +427,10 @@ static int check_zh_shared(struct bsf_config *cfg, char *err, size_t err_size)
 	if (cfg->zh_transport != cfg->zn_transport || !same_or_empty(cfg->zh_tls_cert, cfg->zn_tls_cert) ||
 	    !same_or_empty(cfg->zh_tls_key, cfg->zn_tls_key) ||
 	    !same_or_empty(cfg->zh_tls_ca, cfg->zn_tls_ca))
-		return fail(err, err_size, "with zn.enabled = on, Zh shares Zn's Diameter node: "
-					   "zh.transport and zh.tls_* must equal zn.transport and "
-					   "zn.tls_* (or be left out)");
+		return gba_conf_fail(err, err_size,
+				     "with zn.enabled = on, Zh shares Zn's Diameter node: "
+				     "zh.transport and zh.tls_* must equal zn.transport and "
+				     "zn.tls_* (or be left out)");
 	memcpy(cfg->zh_tls_cert, cfg->zn_tls_cert, sizeof(cfg->zh_tls_cert));
 	memcpy(cfg->zh_tls_key, cfg->zn_tls_key, sizeof(cfg->zh_tls_key));
 	memcpy(cfg->zh_tls_ca, cfg->zn_tls_ca, sizeof(cfg->zh_tls_ca));
@@ -452,9 +440,9 @@ static int check_zh_shared(struct bsf_config *cfg, char *err, size_t err_size)
 static int check_zh(struct bsf_config *cfg, char *err, size_t err_size)
 {
 	if (!*cfg->zh_origin_host || !*cfg->zh_origin_realm || !*cfg->zh_hss_realm)
-		return fail(err, err_size,
-			    "av.source = zh needs zh.origin_host, zh.origin_realm and "
-			    "zh.hss_realm");
+		return gba_conf_fail(err, err_size,
+				     "av.source = zh needs zh.origin_host, zh.origin_realm and "
+				     "zh.hss_realm");
 	if (cfg->zn_enabled)
 		return check_zh_shared(cfg, err, err_size);
 	return check_tls("zh", cfg->zh_transport, cfg->zh_tls_cert, cfg->zh_tls_key,
@@ -471,11 +459,12 @@ static int check_http_listen(const char *where, const char *key, const struct bs
 	if (!*where)
 		return 0;
 	if (config_parse_addr(where, &ss, &len, msg, sizeof(msg)))
-		return fail(err, err_size, "%s: %s", key, msg);
+		return gba_conf_fail(err, err_size, "%s: %s", key, msg);
 	/* Mutual TLS is what identifies the NAF: no plain-HTTP Zn. */
 	if (!*cfg->zn_http_tls_cert || !*cfg->zn_http_tls_key || !*cfg->zn_http_tls_ca)
-		return fail(err, err_size, "%s needs zn.http_tls_cert, zn.http_tls_key and "
-					   "zn.http_tls_ca", key);
+		return gba_conf_fail(err, err_size,
+				     "%s needs zn.http_tls_cert, zn.http_tls_key and "
+				     "zn.http_tls_ca", key);
 	return 0;
 }
 
@@ -490,12 +479,13 @@ static int check_zn(struct bsf_config *cfg, char *err, size_t err_size)
 	if (!*cfg->zn_realm)
 		memcpy(cfg->zn_realm, cfg->zh_origin_realm, sizeof(cfg->zn_realm));
 	if (!*cfg->zn_identity || !*cfg->zn_realm)
-		return fail(err, err_size, "zn.enabled = on needs zn.identity and zn.realm "
-					   "(or zh.origin_host and zh.origin_realm)");
+		return gba_conf_fail(err, err_size,
+				     "zn.enabled = on needs zn.identity and zn.realm "
+				     "(or zh.origin_host and zh.origin_realm)");
 	if (inet_pton(AF_INET, cfg->zn_listen, &a4) != 1 &&
 	    inet_pton(AF_INET6, cfg->zn_listen, &a6) != 1)
-		return fail(err, err_size, "zn.listen: '%s' is not a numeric IP address",
-			    cfg->zn_listen);
+		return gba_conf_fail(err, err_size, "zn.listen: '%s' is not a numeric IP address",
+				     cfg->zn_listen);
 	if (check_tls("zn", cfg->zn_transport, cfg->zn_tls_cert, cfg->zn_tls_key, cfg->zn_tls_ca,
 		      err, err_size))
 		return -1;
@@ -532,10 +522,10 @@ static int check_gsup(const struct bsf_config *cfg, char *err, size_t err_size)
 	unsigned port;
 
 	if (config_gsup_remote(cfg->gsup_remote, host, sizeof(host), &port))
-		return fail(err, err_size, "gsup.remote: '%s' is not host[:port]",
-			    cfg->gsup_remote);
+		return gba_conf_fail(err, err_size, "gsup.remote: '%s' is not host[:port]",
+				     cfg->gsup_remote);
 	if (!*cfg->gsup_name || strlen(cfg->gsup_name) > 63)
-		return fail(err, err_size, "gsup.name: 1 to 63 characters");
+		return gba_conf_fail(err, err_size, "gsup.name: 1 to 63 characters");
 	return 0;
 }
 
@@ -546,26 +536,27 @@ int config_finish(struct bsf_config *cfg, char *err, size_t err_size)
 	char msg[CFG_ERR_MAX];
 
 	if (!is_dns_name(cfg->domain))
-		return fail(err, err_size, "bsf.domain: '%s' is not a DNS name", cfg->domain);
+		return gba_conf_fail(err, err_size,
+				     "bsf.domain: '%s' is not a DNS name", cfg->domain);
 	if (!*cfg->realm)
 		memcpy(cfg->realm, cfg->domain, strlen(cfg->domain) + 1);
 	if (!*cfg->store_uri &&
 	    join_path(cfg->store_uri, sizeof(cfg->store_uri), "sqlite:", cfg->state_dir,
 		      "sessions.db"))
-		return fail(err, err_size, "bsf.state_dir: path too long");
+		return gba_conf_fail(err, err_size, "bsf.state_dir: path too long");
 	if (!*cfg->embedded_db &&
 	    join_path(cfg->embedded_db, sizeof(cfg->embedded_db), "", cfg->state_dir,
 		      "subscribers.db"))
-		return fail(err, err_size, "bsf.state_dir: path too long");
+		return gba_conf_fail(err, err_size, "bsf.state_dir: path too long");
 	if (config_parse_addr(cfg->ub_listen, &ss, &len, msg, sizeof(msg)))
-		return fail(err, err_size, "ub.listen: %s", msg);
+		return gba_conf_fail(err, err_size, "ub.listen: %s", msg);
 	if (!is_off(cfg->admin_listen) &&
 	    config_parse_addr(cfg->admin_listen, &ss, &len, msg, sizeof(msg)))
-		return fail(err, err_size, "admin.listen: %s", msg);
+		return gba_conf_fail(err, err_size, "admin.listen: %s", msg);
 	if (!*cfg->tls_cert != !*cfg->tls_key)
-		return fail(err, err_size, "ub.tls_cert and ub.tls_key go together");
+		return gba_conf_fail(err, err_size, "ub.tls_cert and ub.tls_key go together");
 	if (*cfg->keys_kek && !*cfg->keys_pin_file)
-		return fail(err, err_size, "keys.kek needs keys.pin_file");
+		return gba_conf_fail(err, err_size, "keys.kek needs keys.pin_file");
 	if (cfg->zn_enabled && check_zn(cfg, err, err_size))
 		return -1;
 	if (cfg->av_source == AV_SOURCE_ZH && check_zh(cfg, err, err_size))

@@ -7,10 +7,6 @@
 
 #include "gba_conf.h"
 
-/* Message into err (when err_size); always -1. */
-__attribute__((format(printf, 3, 4)))
-int conf_fail(char *err, size_t err_size, const char *fmt, ...);
-
 /* value into k's field of obj; -1 with the reason (no key name) in why. */
 int conf_set_value(const struct gba_conf_key *k, void *obj, const char *value, char *why,
 		   size_t why_size);

@@ -156,6 +156,11 @@ int gba_conf_decimal(const char *s, size_t n, unsigned long long *out);
 /* A duration: decimal with an optional unit s, m, h or d, in seconds; 0 or -1. */
 int gba_conf_duration(const char *s, unsigned long long *out);
 
+/* A message into err (when err_size), for the reader and for a program's
+ * own checks of its configuration; always -1. */
+__attribute__((format(printf, 3, 4)))
+int gba_conf_fail(char *err, size_t err_size, const char *fmt, ...);
+
 /* Blanks (space, tab) off both ends, in place. */
 char *gba_conf_trim(char *s);
 

@@ -92,8 +92,9 @@ static int unknown_key(const struct gba_conf_spec *spec, const char *section, ch
 		if (!strcmp(spec->keys[i].section, section))
 			list_add(known, sizeof(known), spec->keys[i].key);
 	if (*section)
-		return conf_fail(why, why_size, "unknown key; known in [%s]: %s", section, known);
-	return conf_fail(why, why_size, "unknown key; known: %s", known);
+		return gba_conf_fail(why, why_size, "unknown key; known in [%s]: %s", section,
+				     known);
+	return gba_conf_fail(why, why_size, "unknown key; known: %s", known);
 }
 
 /* "unknown section [x]; known: bsf, ub, ..." */
@@ -108,7 +109,7 @@ static int unknown_section(const struct gba_conf_spec *spec, const char *section
 			list_add(known, sizeof(known), spec->keys[i].section);
 	for (size_t i = 0; i < spec->n_maps; i++)
 		list_add(known, sizeof(known), spec->maps[i].section);
-	return conf_fail(why, why_size, "unknown section [%.63s]; known: %s", section, known);
+	return gba_conf_fail(why, why_size, "unknown section [%.63s]; known: %s", section, known);
 }
 
 int gba_conf_set(const struct gba_conf_spec *spec, void *obj, const char *section,
@@ -121,7 +122,7 @@ int gba_conf_set(const struct gba_conf_spec *spec, void *obj, const char *sectio
 
 	conf_key_name(name, sizeof(name), section, key);
 	if (!*key)
-		return conf_fail(err, err_size, "key missing before '='");
+		return gba_conf_fail(err, err_size, "key missing before '='");
 	if (m)
 		rc = m->entry(obj, key, value, why, sizeof(why));
 	else if (!k && !section_exists(spec, section))
@@ -131,7 +132,7 @@ int gba_conf_set(const struct gba_conf_spec *spec, void *obj, const char *sectio
 	else
 		rc = conf_set_value(k, obj, value, why, sizeof(why));
 	if (rc)
-		return conf_fail(err, err_size, "key '%s': %s", name, why);
+		return gba_conf_fail(err, err_size, "key '%s': %s", name, why);
 	return 0;
 }
 
@@ -157,7 +158,7 @@ static int line_fail(struct reader *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return conf_fail(r->err, r->err_size, "%s:%u: %s", r->name, r->line, msg);
+	return gba_conf_fail(r->err, r->err_size, "%s:%u: %s", r->name, r->line, msg);
 }
 
 static int section_line(struct reader *r, char *line)
@@ -258,8 +259,8 @@ static int check_required(struct reader *r)
 		const struct gba_conf_key *k = &r->spec->keys[i];
 		if ((k->flags & GBA_CONF_REQUIRED) && !(r->seen[i / 8] & (1u << (i % 8)))) {
 			conf_key_name(name, sizeof(name), k->section, k->key);
-			return conf_fail(r->err, r->err_size, "%s: key '%s': required", r->name,
-					 name);
+			return gba_conf_fail(r->err, r->err_size, "%s: key '%s': required", r->name,
+					     name);
 		}
 	}
 	return 0;
@@ -274,7 +275,7 @@ int gba_conf_parse(const struct gba_conf_spec *spec, void *obj, const char *name
 	int rc = 0;
 
 	if (!seen && !(r.seen = calloc(1, GBA_CONF_SEEN_SIZE(spec->n_keys) + 1)))
-		return conf_fail(err, err_size, "%s: out of memory", name);
+		return gba_conf_fail(err, err_size, "%s: out of memory", name);
 	while (!rc && pos < len) {
 		char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
@@ -320,12 +321,12 @@ static int parse_read(const struct gba_conf_spec *spec, void *obj, FILE *f, int 
 	int rc;
 
 	if (!buf)
-		return conf_fail(err, err_size, "%s: out of memory", name);
+		return gba_conf_fail(err, err_size, "%s: out of memory", name);
 	rc = slurp(f, fd, buf, &len);
 	if (rc == -1)
-		rc = conf_fail(err, err_size, "%s: read error: %s", name, strerror(errno)) - 1;
+		rc = gba_conf_fail(err, err_size, "%s: read error: %s", name, strerror(errno)) - 1;
 	else if (rc)
-		conf_fail(err, err_size, "%s: larger than %d octets", name, GBA_CONF_FILE_MAX);
+		gba_conf_fail(err, err_size, "%s: larger than %d octets", name, GBA_CONF_FILE_MAX);
 	else
 		rc = gba_conf_parse(spec, obj, name, buf, len, seen, err, err_size);
 	if (spec->flags & GBA_CONF_WIPE)
@@ -348,7 +349,7 @@ int gba_conf_load(const struct gba_conf_spec *spec, void *obj, const char *path,
 	int rc;
 
 	if (fd < 0)
-		return conf_fail(err, err_size, "%s: %s", path, strerror(errno)) - 1;
+		return gba_conf_fail(err, err_size, "%s: %s", path, strerror(errno)) - 1;
 	rc = parse_read(spec, obj, NULL, fd, path, seen, err, err_size);
 	if (fd != STDIN_FILENO)
 		close(fd);
@@ -365,20 +366,20 @@ int gba_conf_set_arg(const struct gba_conf_spec *spec, void *obj, const char *op
 	if (eq && has_sections(spec)) {
 		dot = memchr(arg, '.', (size_t)(eq - arg));
 		if (!dot || (size_t)(dot - arg) >= sizeof(section))
-			return conf_fail(err, err_size, "%s: expected SECTION.KEY=VALUE", opt);
+			return gba_conf_fail(err, err_size, "%s: expected SECTION.KEY=VALUE", opt);
 		memcpy(section, arg, (size_t)(dot - arg));
 		section[dot - arg] = '\0';
 	}
 	if (!eq)
-		return conf_fail(err, err_size, "%s: expected %s", opt,
-				 has_sections(spec) ? "SECTION.KEY=VALUE" : "KEY=VALUE");
+		return gba_conf_fail(err, err_size, "%s: expected %s", opt,
+				     has_sections(spec) ? "SECTION.KEY=VALUE" : "KEY=VALUE");
 	klen = (size_t)(eq - (dot ? dot + 1 : arg));
 	if (klen >= sizeof(key))
-		return conf_fail(err, err_size, "%s: key too long", opt);
+		return gba_conf_fail(err, err_size, "%s: key too long", opt);
 	memcpy(key, dot ? dot + 1 : arg, klen);
 	key[klen] = '\0';
 	if (gba_conf_set(spec, obj, section, key, eq + 1, why, sizeof(why)))
-		return conf_fail(err, err_size, "%s: %s", opt, why);
+		return gba_conf_fail(err, err_size, "%s: %s", opt, why);
 	return 0;
 }
 

@@ -19,7 +19,7 @@
 /* Values shown in messages are cut to this many characters. */
 #define SHOWN_MAX 64
 
-int conf_fail(char *err, size_t err_size, const char *fmt, ...)
+int gba_conf_fail(char *err, size_t err_size, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -103,11 +103,11 @@ static int set_str(const struct gba_conf_key *k, char *field, const char *value,
 	size_t n = strlen(value);
 
 	if (n >= k->size || (k->max && n > k->max))
-		return conf_fail(why, why_size, "value longer than %zu characters",
-				 k->max && k->max < k->size ? (size_t)k->max : k->size - 1);
+		return gba_conf_fail(why, why_size, "value longer than %zu characters",
+				     k->max && k->max < k->size ? (size_t)k->max : k->size - 1);
 	if (n < k->min)
-		return conf_fail(why, why_size, n ? "value shorter than %llu characters" :
-						    "must not be empty", k->min);
+		return gba_conf_fail(why, why_size, n ? "value shorter than %llu characters" :
+				     "must not be empty", k->min);
 	memcpy(field, value, n + 1);
 	return 0;
 }
@@ -118,8 +118,8 @@ static int set_digits(const struct gba_conf_key *k, char *field, const char *val
 	size_t n = strlen(value);
 
 	if (n < k->min || n > k->max || n >= k->size || strspn(value, "0123456789") != n)
-		return conf_fail(why, why_size, "%llu to %llu decimal digits expected", k->min,
-				 k->max);
+		return gba_conf_fail(why, why_size, "%llu to %llu decimal digits expected", k->min,
+				     k->max);
 	memcpy(field, value, n + 1);
 	return 0;
 }
@@ -132,13 +132,15 @@ static int set_number(const struct gba_conf_key *k, void *field, const char *val
 
 	if (k->type == GBA_CONF_DURATION ? gba_conf_duration(value, &v)
 					 : gba_conf_decimal(value, strlen(value), &v))
-		return conf_fail(why, why_size, k->type == GBA_CONF_DURATION ?
-				 "%s is not a duration (number with s, m, h or d)" :
-				 "%s is not a decimal number", shown(k, value, buf, sizeof(buf)));
+		return gba_conf_fail(why, why_size, k->type == GBA_CONF_DURATION ?
+				     "%s is not a duration (number with s, m, h or d)" :
+				     "%s is not a decimal number",
+				     shown(k, value, buf, sizeof(buf)));
 	if (v < k->min || v > k->max) {
 		if (k->flags & GBA_CONF_SECRET)
-			return conf_fail(why, why_size, "outside %llu..%llu", k->min, k->max);
-		return conf_fail(why, why_size, "%llu is outside %llu..%llu", v, k->min, k->max);
+			return gba_conf_fail(why, why_size, "outside %llu..%llu", k->min, k->max);
+		return gba_conf_fail(why, why_size, "%llu is outside %llu..%llu", v, k->min,
+				     k->max);
 	}
 	if (k->type == GBA_CONF_U64) {
 		uint64_t u = v;
@@ -165,8 +167,8 @@ static int set_bool(const struct gba_conf_key *k, void *field, const char *value
 			return 0;
 		}
 	}
-	return conf_fail(why, why_size, "%s is not yes or no (on/off, true/false, 1/0)",
-			 shown(k, value, buf, sizeof(buf)));
+	return gba_conf_fail(why, why_size, "%s is not yes or no (on/off, true/false, 1/0)",
+			     shown(k, value, buf, sizeof(buf)));
 }
 
 static int set_enum(const struct gba_conf_key *k, void *field, const char *value, char *why,
@@ -183,8 +185,8 @@ static int set_enum(const struct gba_conf_key *k, void *field, const char *value
 			strncat(choices, ", ", sizeof(choices) - strlen(choices) - 1);
 		strncat(choices, e->name, sizeof(choices) - strlen(choices) - 1);
 	}
-	return conf_fail(why, why_size, "%s is not one of %s", shown(k, value, buf, sizeof(buf)),
-			 choices);
+	return gba_conf_fail(why, why_size, "%s is not one of %s",
+			     shown(k, value, buf, sizeof(buf)), choices);
 }
 
 /* Hex of a multiple of min octets, up to max: K is 16 or 32, RAND exactly 16. */
@@ -197,14 +199,14 @@ static int set_hex(const struct gba_conf_key *k, void *obj, const char *value, c
 
 	if (n % 2 || n / 2 < k->min || n / 2 > k->max || (n / 2) % k->min || n / 2 > sizeof(tmp))
 		rc = k->min == k->max ?
-			conf_fail(why, why_size, "%llu octets in hex expected", k->min) :
+			gba_conf_fail(why, why_size, "%llu octets in hex expected", k->min) :
 		     k->max == 2 * k->min ?
-			conf_fail(why, why_size, "%llu or %llu octets in hex expected", k->min,
-				  k->max) :
-			conf_fail(why, why_size, "a multiple of %llu octets up to %llu in hex "
-				  "expected", k->min, k->max);
+			gba_conf_fail(why, why_size, "%llu or %llu octets in hex expected",
+				      k->min, k->max) :
+			gba_conf_fail(why, why_size, "a multiple of %llu octets up to %llu in "
+				      "hex expected", k->min, k->max);
 	else if (gba_hex_decode(tmp, sizeof(tmp), &got, value, n) != GBA_OK || got > k->size)
-		rc = conf_fail(why, why_size, "not hex");
+		rc = gba_conf_fail(why, why_size, "not hex");
 	if (!rc) {
 		memcpy((char *)obj + k->off, tmp, got);
 		if (k->len_off != GBA_CONF_NO_LEN)
@@ -237,7 +239,7 @@ int conf_set_value(const struct gba_conf_key *k, void *obj, const char *value, c
 	case GBA_CONF_FUNC:
 		return k->set(obj, k, value, why, why_size);
 	}
-	return conf_fail(why, why_size, "bad key type");
+	return gba_conf_fail(why, why_size, "bad key type");
 }
 
 void gba_conf_defaults(const struct gba_conf_spec *spec, void *obj)
