@@ -3,7 +3,8 @@
  * committed expected output, tests/unit/test_conf.out: for each file and
  * each --set below, what the reader answers.  Every kind of value, every
  * line error, sections and a name -> value section, a file without
- * sections, required keys and names in any case.
+ * sections, a file with keys before its first section, required keys
+ * and names in any case.
  *
  *   test_conf EXPECTED          compare (exit 1 and the transcript on a difference)
  *   test_conf --write EXPECTED  regenerate it (then read the diff before committing)
@@ -25,6 +26,15 @@
 #define SECRET_MARK "c0ffee"
 
 #define K16 "00112233445566778899aabbc0ffee00"
+
+/* Keys before the first [section] as well as in one (gba-hss-sim's -c file). */
+static const struct gba_conf_key mixed_keys[] = {
+	{ .section = "", .key = "name", .type = GBA_CONF_STR, .off = OFF(name), .size = SZ(name) },
+	{ .section = "main", .key = "port", .type = GBA_CONF_UINT, .off = OFF(port), .min = 1,
+	  .max = 65535 },
+};
+
+static const struct gba_conf_spec mixed = { .keys = mixed_keys, .n_keys = 2 };
 
 /* Lengths from sizeof: some cases hold a NUL. */
 #define F(sp, t) { sp, t, sizeof(t) - 1 }
@@ -76,6 +86,11 @@ static const struct {
 	F(&flat, "name = n\n"),
 	F(&flat, "[main]\n"),
 	F(&flat, "k = " K16 "\nopc = 1\n"),
+	/* Keys before the first header, then a section. */
+	F(&mixed, "name = n\n[main]\nport = 8080\n"),
+	F(&mixed, "nope = 1\n"),
+	F(&mixed, "[main]\nname = n\n"),
+	F(&mixed, "[keys]\n"),
 };
 
 static const struct {
@@ -141,8 +156,8 @@ static int transcript(FILE *out)
 		fprintf(out, "\n  ok: key_len %zu, rand %02x%02x%02x%02x, pin %s, extra %u, "
 			"peers %u\n", d.key_len, d.rand[0], d.rand[1], d.rand[2], d.rand[3],
 			*d.pin ? "set" : "unset", d.n_extra, d.n_peers);
-		if (files[i].spec == &spec)
-			gba_conf_print(&spec, &d, out);
+		if (files[i].spec != &flat)
+			gba_conf_print(files[i].spec, &d, out);
 	}
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
 		memset(&d, 0, sizeof(d));
