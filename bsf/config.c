@@ -82,14 +82,6 @@ static const struct gba_conf_name zn_policy_names[] = {
 	{ NULL, 0 },
 };
 
-static const struct gba_conf_name level_names[] = {
-	{ "debug", GBA_LOG_DEBUG },
-	{ "info", GBA_LOG_INFO },
-	{ "warn", GBA_LOG_WARN },
-	{ "error", GBA_LOG_ERROR },
-	{ NULL, 0 },
-};
-
 static const struct gba_conf_name impi_names[] = {
 	{ "plain", GBA_LOG_IMPI_PLAIN },
 	{ "hash", GBA_LOG_IMPI_HASH },
@@ -258,7 +250,7 @@ static const struct gba_conf_key keys[] = {
 	STR("zn", "http_tls_ca", zn_http_tls_ca, "",
 	    "PEM CA that signs the NAFs' client certificates (required with http_listen)"),
 
-	ENUM("log", "level", log_level, level_names, "info",
+	ENUM("log", "level", log_level, gba_conf_log_level_names, "info",
 	     "least severe level logged: debug, info, warn, error"),
 	ENUM("log", "impi", log_impi, impi_names, "plain",
 	     "how IMPIs appear in the log: plain, hash or hide"),

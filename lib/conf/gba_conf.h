@@ -98,6 +98,8 @@ struct gba_conf_spec {
 enum { GBA_CONF_MILENAGE = 0, GBA_CONF_TUAK = 1 };
 extern const struct gba_conf_name gba_conf_algorithm_names[];
 extern const struct gba_conf_name gba_conf_res_len_names[];
+/* debug, info, warn, error: enum gba_log_level's values (gba-bsf, gba-naf). */
+extern const struct gba_conf_name gba_conf_log_level_names[];
 
 /* Octets of the bitmap that records which keys a file has set. */
 #define GBA_CONF_SEEN_SIZE(n_keys) (((n_keys) + 7) / 8)

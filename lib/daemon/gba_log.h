@@ -25,7 +25,8 @@
 #include <stddef.h>
 #include <time.h>
 
-/* Ordered by severity; enum gba_dia_log_level has the same values. */
+/* Ordered by severity; enum gba_dia_log_level and lib/conf's
+ * gba_conf_log_level_names have the same values. */
 enum gba_log_level {
 	GBA_LOG_DEBUG = 0,
 	GBA_LOG_INFO = 1,

@@ -48,14 +48,6 @@ static int set_transport(void *obj, const struct gba_conf_key *k, const char *v,
 	return 0;
 }
 
-static const struct gba_conf_name level_names[] = {
-	{ "debug", GBA_LOG_DEBUG },
-	{ "info", GBA_LOG_INFO },
-	{ "warn", GBA_LOG_WARN },
-	{ "error", GBA_LOG_ERROR },
-	{ NULL, 0 },
-};
-
 /* zn.http_version: "2" (ALPN h2, the default), "1.1", "2-prior-knowledge". */
 static const struct gba_conf_name http_version_names[] = {
 	{ "2", 0 },
@@ -121,7 +113,7 @@ static const struct gba_conf_key keys[] = {
 	STR("zn", "tls_key", zn_tls_key, ""),
 	STR("zn", "tls_ca", zn_tls_ca, ""),
 	{ .section = "log", .key = "level", .type = GBA_CONF_ENUM, .off = OFF(log_level),
-	  .names = level_names, .def = "info" },
+	  .names = gba_conf_log_level_names, .def = "info" },
 };
 
 /* One entry of a name -> value table; a name given twice is refused. */
