@@ -221,6 +221,12 @@ def check_config_files(c, progs, tmp):
         c.check("gba-hss-sim -c: a bad value is refused (exit 2) with FILE:LINE and the key",
                 r.returncode == 2 and f"{bad}:2" in r.stderr and "threads" in r.stderr
                 and "many" not in r.stderr, f"{r.returncode} {r.stderr[-300:]}")
+        bad = write(tmp, "hss-bad3.conf", f"db = {db}\n[zh]\ntransport = tcp\n"
+                    "transport = tls\n")
+        r = run([hss, "-c", bad, "--check"])
+        c.check("gba-hss-sim -c: a key given twice is refused (exit 2) with FILE:LINE",
+                r.returncode == 2 and f"{bad}:4: key 'zh.transport': given twice" in r.stderr,
+                f"{r.returncode} {r.stderr[-300:]}")
     for name in ("gba-bsf", "gba-naf", "gba-hss-sim"):
         if name in progs:
             missing = os.path.join(tmp, f"no-{name}.conf")
