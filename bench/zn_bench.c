@@ -214,8 +214,13 @@ static int bench_child_bsf(double seconds)
 int main(int argc, char **argv)
 {
 	double seconds = argc > 1 ? atof(argv[1]) : 2.0;
-	int rc = gba_cli_simple("zn_bench", argc, argv, NULL,
+	static const struct option opts[] = {
+		{ "nbsp", no_argument, NULL, 0 },
+		{ NULL, 0, NULL, 0 },
+	};
+	int rc = gba_cli_simple("zn_bench", argc, argv, opts,
 				"usage: zn_bench [seconds] [HOST:PORT BSF-ID B-TID NAF-FQDN]\n"
+				"       zn_bench SECONDS --nbsp API-ROOT CERT KEY CA B-TID NAF-FQDN 1.1|2\n"
 				"Prints figures; exit 0, 2 on bad usage.  -h|--help, -V|--version.\n");
 
 	if (rc >= 0)
