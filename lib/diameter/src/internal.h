@@ -52,6 +52,9 @@ void dia_files_remove(struct dia_files *f);
 /* shutdown.c: freeDiameter's shutdown, its queues empty of threads first. */
 void dia_core_stop(void);
 
+/* listen_wait.c: 0 once a socket listens on TCP port (waits up to timeout_ms), else -1. */
+int dia_wait_listening(uint16_t port, unsigned timeout_ms);
+
 /* A role's handler of received requests (see zh_server.c). */
 struct dia_zh_server {
 	gba_zh_mar_handler *fn;
@@ -107,6 +110,7 @@ struct gba_dia {
 	int accept_unknown_peers;
 	char accept_peers[GBA_DIA_ACCEPT_PEERS_MAX + 1];   /* "" or the config's list */
 	enum gba_dia_transport transport;
+	uint16_t listen_port;   /* 0: no server */
 	struct dia_conf_peer conf_peers[DIA_CONF_PEERS_MAX];
 	unsigned n_conf_peers;   /* written before gba_dia_start() only */
 	struct fd_rt_out_hdl *rt_out;

@@ -633,6 +633,7 @@ gba_err gba_dia_open(struct gba_dia **out, const struct gba_dia_config *cfg)
 	if (cfg->accept_peers)
 		snprintf(dia->accept_peers, sizeof(dia->accept_peers), "%s", cfg->accept_peers);
 	dia->transport = cfg->transport;
+	dia->listen_port = cfg->port;
 	dia->log = cfg->log;
 	dia->log_arg = cfg->log_arg;
 	dia->log_level = cfg->log_level;
@@ -670,6 +671,9 @@ gba_err gba_dia_start(struct gba_dia *dia)
 		return GBA_ERR_UNAVAILABLE;
 	}
 	dia->started = 1;
+	if (dia->listen_port && dia_wait_listening(dia->listen_port, 2000))
+		gba_dia_log(dia, GBA_DIA_LOG_WARN, "port %u does not listen 2 s after the start",
+			    (unsigned)dia->listen_port);
 	return GBA_OK;
 }
 
