@@ -28,6 +28,7 @@ enum av_source_kind {
 	AV_SOURCE_EMBEDDED = 0,
 	AV_SOURCE_ZH = 1,
 	AV_SOURCE_GSUP = 2,    /* osmo-hlr over GSUP (bsf/av_gsup.c) */
+	AV_SOURCE_CX = 3,      /* an IMS HSS over Cx (bsf/zh/, the [zh] connection) */
 };
 
 /* Which entity body enters rspauth's HA2 with qop=auth-int. */
@@ -107,6 +108,11 @@ struct bsf_config {
 	char zh_tls_cert[CFG_PATH_MAX];      /* names zh.origin_host */
 	char zh_tls_key[CFG_PATH_MAX];
 	char zh_tls_ca[CFG_PATH_MAX];        /* CA of the HSS's certificate */
+
+	/* [cx] (av.source = cx: bsf/zh/zh.h, docs/core-network.md) */
+	char cx_server_name[CFG_NAME_MAX + 1];   /* "": sip:<zh.origin_host> */
+	unsigned cx_vectors;                 /* SIP-Number-Auth-Items */
+	unsigned cx_spare_ttl;               /* seconds a spare vector is kept */
 
 	/* [gsup] (bsf/av_gsup.c, docs/core-network.md) */
 	char gsup_remote[CFG_ADDR_MAX + 1];  /* host[:port] of the HLR */

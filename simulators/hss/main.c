@@ -1,6 +1,7 @@
 /*
  * gba-hss-sim - a Zh HSS for labs and tests: answers Multimedia-Auth-
- * Requests (TS 29.109) from the SQLite subscriber database, over
+ * Requests (TS 29.109; with --cx also Cx's, TS 29.229, as an IMS HSS
+ * does, several vectors when asked) from the SQLite subscriber database, over
  * freeDiameter on TLS (a certificate each way; a BSF's must name the
  * identity of its CER), or plain TCP when asked for.
  *
@@ -40,6 +41,7 @@ struct hss_options {
 	const char *tls_cert, *tls_key, *tls_ca;
 	int create_db;   /* --create-db: a missing --db becomes an empty database */
 	int check;       /* --check: check the options and the database, exit */
+	int cx;                        /* --cx: answer Cx MARs too */
 	int fixed_rand;                /* --fixed-rand: every vector gets rand */
 	uint8_t rand[16];
 };
@@ -74,6 +76,8 @@ static void usage(FILE *out)
 		"  --zh.tls_cert FILE    PEM certificate naming --identity (required with tls)\n"
 		"  --zh.tls_key FILE     its PEM private key\n"
 		"  --zh.tls_ca FILE      PEM CA that signs the BSFs' certificates\n"
+		"  --cx                  answer Cx MARs too (application 16777216), as an\n"
+		"                        IMS HSS: up to 5 vectors per MAR, 5001 if unknown\n"
 		"  --fixed-rand HEX      every vector gets this RAND (16 octets), as a\n"
 		"                        stored-vector test HSS does: for B-TID collision tests\n"
 		"  --check               check the options and open the database, then exit\n"
@@ -160,6 +164,7 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 		{ "create-db", no_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'x' },
 		{ "fixed-rand", required_argument, NULL, 'R' },
+		{ "cx", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -190,6 +195,7 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 		case 'c': o->create_db = 1; break;
 		case 'x': o->check = 1; break;
 		case 'R': if (parse_rand(optarg, o)) bad = "--fixed-rand"; break;
+		case 'X': o->cx = 1; break;
 		case 'h': usage(stdout); return 1;
 		case 'V': gba_cli_version("gba-hss-sim"); return 1;
 		default: gba_cli_unknown("gba-hss-sim", longopts, "hV"); return -1;
@@ -274,7 +280,7 @@ static int run(const struct hss_options *o, struct hss *h, const sigset_t *stop)
 		.realm = o->realm,
 		.address = o->address,
 		.port = (uint16_t)o->port,
-		.apps = GBA_DIA_ZH,
+		.apps = GBA_DIA_ZH | (o->cx ? GBA_DIA_CX : 0),
 		.accept_unknown_peers = 1,
 		.transport = o->transport,
 		.tls_cert = o->tls_cert,
@@ -298,9 +304,9 @@ static int run(const struct hss_options *o, struct hss *h, const sigset_t *stop)
 		gba_dia_close(dia);
 		return 1;
 	}
-	gba_dia_log(dia, GBA_DIA_LOG_INFO, "%s (realm %s) listening on %s:%u (%s), IND %u",
+	gba_dia_log(dia, GBA_DIA_LOG_INFO, "%s (realm %s) listening on %s:%u (%s), IND %u%s",
 		    o->identity, o->realm, o->address, o->port,
-		    gba_dia_transport_name(o->transport), o->ind);
+		    gba_dia_transport_name(o->transport), o->ind, o->cx ? ", Zh and Cx" : "");
 	sigwait(stop, &sig);
 	gba_dia_log(dia, GBA_DIA_LOG_INFO, "signal %d: stopping", sig);
 	gba_dia_close(dia);
