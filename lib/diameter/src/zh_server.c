@@ -229,11 +229,12 @@ static gba_err ask_handler(struct gba_dia *dia, const struct mar_view *m, struct
 	*n = err ? 0 : 1;
 	more.resync_rand = more.auts = NULL;
 	while (!err && *n < m->vectors) {
+		/* The GUSS goes once: a further call's copy is dropped. */
+		char scratch[GBA_ZH_GUSS_MAX + 1];
 		size_t ignored = 0;
-		char none[1];
 
 		more.index = *n;
-		if (fn(dia->zh_server.arg, &more, &av[*n], none, sizeof(none), &ignored) ||
+		if (fn(dia->zh_server.arg, &more, &av[*n], scratch, sizeof(scratch), &ignored) ||
 		    av[*n].xres_len < 4 || av[*n].xres_len > GBA_RES_MAX)
 			break;
 		(*n)++;
