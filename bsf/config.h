@@ -200,5 +200,12 @@ int config_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *
 
 /* A thread count from the configuration: the value, or one per CPU for 0. */
 unsigned config_threads(unsigned configured);
+/*
+ * Ub's HTTP workers: bsf.threads, or when 0 one per CPU with the embedded
+ * source and UB_REMOTE_THREADS_PER_CPU per CPU with a remote one (zh, cx,
+ * gsup), whose fetch blocks its worker for a network round trip.
+ */
+#define UB_REMOTE_THREADS_PER_CPU 16
+unsigned config_ub_threads(const struct bsf_config *cfg);
 
 #endif /* GBA_BSF_CONFIG_H */

@@ -35,6 +35,7 @@ struct hss_options {
 	const char *db_path;
 	const char *kek, *pin_file, *kek_module;   /* wrapped K and OPc */
 	unsigned ind;
+	unsigned sqn_block;            /* --sqn-block: SQNs per database transaction */
 	unsigned threads;
 	enum gba_dia_log_level log_level;
 	enum gba_dia_transport transport;
@@ -70,6 +71,9 @@ static void usage(FILE *out)
 		"  --identity NAME       Diameter identity, Origin-Host (hss.gba.test)\n"
 		"  --realm NAME          Origin-Realm (the identity without its first label)\n"
 		"  --ind N               SQN IND slot of the vectors this HSS issues, 0..31 (0)\n"
+		"  --sqn-block N         SQNs reserved per database transaction, 1..1024 (1);\n"
+		"                        more saves a write per vector (other issuers of the\n"
+		"                        database must then use other IND slots)\n"
 		"  --threads N           threads answering requests (4)\n"
 		"  --log-level LEVEL     debug, info, warn or error (info)\n"
 		"  --zh.transport T      tls (TLS both ways) or tcp (plain TCP) (tls)\n"
@@ -165,6 +169,7 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 		{ "check", no_argument, NULL, 'x' },
 		{ "fixed-rand", required_argument, NULL, 'R' },
 		{ "cx", no_argument, NULL, 'X' },
+		{ "sqn-block", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -196,6 +201,10 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 		case 'x': o->check = 1; break;
 		case 'R': if (parse_rand(optarg, o)) bad = "--fixed-rand"; break;
 		case 'X': o->cx = 1; break;
+		case 'B':
+			if (parse_uint(optarg, 1024, &o->sqn_block) || !o->sqn_block)
+				bad = "--sqn-block";
+			break;
 		case 'h': usage(stdout); return 1;
 		case 'V': gba_cli_version("gba-hss-sim"); return 1;
 		default: gba_cli_unknown("gba-hss-sim", longopts, "hV"); return -1;
@@ -332,6 +341,8 @@ static int open_db(const struct hss_options *o, struct hss *h)
 		return -1;
 	}
 	err = gba_subdb_open_kek(&h->db, o->db_path, h->kek);
+	if (!err && o->sqn_block > 1)
+		err = gba_subdb_set_sqn_block(h->db, o->sqn_block);
 	if (err) {
 		gba_subdb_kek_explain(o->db_path, h->kek, err, why, sizeof(why));
 		fprintf(stderr, "gba-hss-sim: subscriber database %s\n", why);
@@ -348,6 +359,7 @@ int main(int argc, char **argv)
 		.address = "127.0.0.1",
 		.port = 3868,
 		.identity = "hss.gba.test",
+		.sqn_block = 1,
 		.threads = 4,
 		.log_level = GBA_DIA_LOG_INFO,
 	};
