@@ -480,18 +480,47 @@ struct maa_parts {
 	uint32_t exp_vendor, exp_code;
 	int no_item;
 	size_t authenticate_len, xres_len, ck_len, ik_len;   /* 0: leave out */
+	/* Cx: Auth-Application-Id instead of Vendor-Specific-Application-Id */
+	uint32_t auth_app_id;
+	/* Further items, numbered (SIP-Item-Number) from item_numbers[1]; the
+	 * first gets item_numbers[0] (0: no SIP-Item-Number at all) */
+	unsigned extra_items;
+	uint32_t item_numbers[4];
+	size_t last_ck_len;          /* the last extra item's CK length; 0: 16 */
 };
+
+static void add_raw_item(struct msg *m, const struct maa_parts *p, uint32_t number,
+			 uint8_t fill, size_t ck_len)
+{
+	const struct dia_dict *d = &dia->dict;
+	uint8_t bytes[64];
+	struct avp *item = NULL;
+
+	memset(bytes, fill, sizeof(bytes));
+	assert_int_equal(avp_add_group(m, d->sip_auth_data_item, &item), 0);
+	if (number)
+		assert_int_equal(avp_add_u32(item, d->sip_item_number, number), 0);
+	if (p->authenticate_len)
+		avp_add_os(item, d->sip_authenticate, bytes, p->authenticate_len);
+	if (p->xres_len)
+		avp_add_os(item, d->sip_authorization, bytes, p->xres_len);
+	if (ck_len)
+		avp_add_os(item, d->conf_key, bytes, ck_len);
+	if (p->ik_len)
+		avp_add_os(item, d->integ_key, bytes, p->ik_len);
+}
 
 static struct msg *raw_maa(const struct maa_parts *p)
 {
 	const struct dia_dict *d = &dia->dict;
-	uint8_t bytes[64];
 	struct msg *m = dia_test_wire(new_mar("alice@test", NULL, NULL));
-	struct avp *item = NULL, *er = NULL;
+	struct avp *er = NULL;
 
-	memset(bytes, 0x5a, sizeof(bytes));
 	assert_int_equal(fd_msg_new_answer_from_req(fd_g_config->cnf_dict, &m, 0), 0);
-	assert_int_equal(avp_add_vsai(dia, m, GBA_DIA_APP_ZH), 0);
+	if (p->auth_app_id)
+		assert_int_equal(avp_add_u32(m, d->auth_app_id, p->auth_app_id), 0);
+	else
+		assert_int_equal(avp_add_vsai(dia, m, GBA_DIA_APP_ZH), 0);
 	if (p->result_code)
 		assert_int_equal(avp_add_u32(m, d->result_code, p->result_code), 0);
 	if (p->exp_code) {
@@ -500,17 +529,11 @@ static struct msg *raw_maa(const struct maa_parts *p)
 		assert_int_equal(avp_add_u32(er, d->exp_result_code, p->exp_code), 0);
 	}
 	assert_int_equal(fd_msg_add_origin(m, 0), 0);
-	if (!p->no_item) {
-		assert_int_equal(avp_add_group(m, d->sip_auth_data_item, &item), 0);
-		if (p->authenticate_len)
-			avp_add_os(item, d->sip_authenticate, bytes, p->authenticate_len);
-		if (p->xres_len)
-			avp_add_os(item, d->sip_authorization, bytes, p->xres_len);
-		if (p->ck_len)
-			avp_add_os(item, d->conf_key, bytes, p->ck_len);
-		if (p->ik_len)
-			avp_add_os(item, d->integ_key, bytes, p->ik_len);
-	}
+	if (!p->no_item)
+		add_raw_item(m, p, p->item_numbers[0], 0x5a, p->ck_len);
+	for (unsigned i = 0; i < p->extra_items; i++)
+		add_raw_item(m, p, p->item_numbers[i + 1], (uint8_t)(0x60 + i),
+			     i + 1 == p->extra_items && p->last_ck_len ? p->last_ck_len : 16);
 	return dia_test_wire(m);
 }
 
@@ -692,6 +715,44 @@ static void test_cx_missing_avps(void **state)
 	free_answer(maa);
 }
 
+/*
+ * An HSS's Cx MAA as some send it: Auth-Application-Id instead of
+ * Vendor-Specific-Application-Id (accepted), items out of SIP-Item-Number
+ * order (read in number order), a broken further item (the whole MAA
+ * refused, every vector wiped).
+ */
+static void test_cx_liberal_maa(void **state)
+{
+	(void)state;
+	struct gba_zh_request req = { .impi = "alice@test", .dest_realm = "hss.test",
+				      .app = GBA_DIA_APP_CX, .server_name = "sip:bsf.test",
+				      .vectors = 3 };
+	struct maa_parts p = {
+		.result_code = 2001, .authenticate_len = 32, .xres_len = 8, .ck_len = 16,
+		.ik_len = 16, .auth_app_id = GBA_DIA_APP_CX, .extra_items = 2,
+		.item_numbers = { 3, 1, 2 },
+	};
+	struct gba_zh_answer ans;
+	struct msg *m = raw_maa(&p);
+
+	assert_null(dia_test_rules_error(m));
+	assert_int_equal(dia_zh_read_maa(m, &req, &ans, NULL, 0), GBA_OK);
+	assert_int_equal(ans.n_spare, 2);
+	assert_int_equal(ans.av.rand[0], 0x60);        /* item 1 */
+	assert_int_equal(ans.spare[0].rand[0], 0x61);  /* item 2 */
+	assert_int_equal(ans.spare[1].rand[0], 0x5a);  /* item 3 */
+	free_answer(m);
+
+	p.last_ck_len = 15;
+	m = raw_maa(&p);
+	memset(&ans, 0x77, sizeof(ans));
+	assert_int_equal(dia_zh_read_maa(m, &req, &ans, NULL, 0), GBA_ERR_PARSE);
+	assert_int_equal(ans.n_spare, 0);
+	for (size_t i = 0; i < sizeof(ans.spare); i++)
+		assert_int_equal(((uint8_t *)ans.spare)[i], 0);
+	free_answer(m);
+}
+
 /* Requests the client refuses to send. */
 static void test_cx_bad_requests(void **state)
 {
@@ -825,6 +886,7 @@ int main(void)
 		cmocka_unit_test(test_cx_unknown_user),
 		cmocka_unit_test(test_cx_missing_avps),
 		cmocka_unit_test(test_cx_bad_requests),
+		cmocka_unit_test(test_cx_liberal_maa),
 		cmocka_unit_test(test_result_mapping),
 		cmocka_unit_test(test_dictionary),
 		cmocka_unit_test(test_config_checks),
