@@ -102,7 +102,9 @@ int av_spare_take(struct av_spare *s, const char *key, struct gba_av *av)
 	e = spare_find(s, key);
 	if (e) {
 		if (e->expires > mono_now()) {
-			*av = e->av[e->next++];
+			/* Handed out once: no copy stays behind. */
+			*av = e->av[e->next];
+			gba_wipe(&e->av[e->next++], sizeof(*av));
 			found = 1;
 		}
 		if (!found || e->next == e->n)
