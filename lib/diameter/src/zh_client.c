@@ -142,16 +142,16 @@ static gba_err read_item(struct avp *item, struct gba_av *av)
 	return GBA_OK;
 }
 
-/* The SIP-Auth-Data-Items of the MAA (at most GBA_ZH_VECTORS_MAX), and
- * their SIP-Item-Numbers (0 when absent). */
-static size_t list_items(struct msg *maa, struct avp **items, uint32_t *nums)
+/* The first max SIP-Auth-Data-Items of the MAA, and their SIP-Item-Numbers
+ * (an item without one is numbered by its place). */
+static size_t list_items(struct msg *maa, struct avp **items, uint32_t *nums, size_t max)
 {
 	struct avp *child = NULL;
 	size_t n = 0;
 
 	if (fd_msg_browse(maa, MSG_BRW_FIRST_CHILD, &child, NULL))
 		child = NULL;
-	while (child && n < GBA_ZH_VECTORS_MAX) {
+	while (child && n < max) {
 		struct avp_hdr *h = NULL;
 
 		if (!fd_msg_avp_hdr(child, &h) && h && h->avp_code == GBA_AVP_SIP_AUTH_DATA_ITEM &&
@@ -159,7 +159,8 @@ static size_t list_items(struct msg *maa, struct avp **items, uint32_t *nums)
 			struct avp_hdr *num = avp_find(child, GBA_AVP_SIP_ITEM_NUMBER,
 						       GBA_DIA_VENDOR_3GPP, NULL, NULL);
 			items[n] = child;
-			nums[n++] = num && num->avp_value ? num->avp_value->u32 : 0;
+			nums[n] = num && num->avp_value ? num->avp_value->u32 : (uint32_t)n + 1;
+			n++;
 		}
 		if (fd_msg_browse(child, MSG_BRW_NEXT, &child, NULL))
 			break;
@@ -168,15 +169,17 @@ static size_t list_items(struct msg *maa, struct avp **items, uint32_t *nums)
 }
 
 /*
- * Vectors in SIP-Item-Number order (TS 29.229 6.3.14: the order in which
- * they are to be used, i.e. their SQNs'); items without a number keep
- * their place in the message.  Every item must hold a whole vector.
+ * Cx: the vectors in SIP-Item-Number order (TS 29.229 6.3.14: the order in
+ * which they are to be used, i.e. their SQNs'); every item must hold a
+ * whole vector.  Zh: the first item (a Zh HSS sends one; of an HSS that
+ * sends more, the first is used, as before Cx).
  */
-static gba_err read_vectors(struct msg *maa, struct gba_zh_answer *ans)
+static gba_err read_vectors(struct msg *maa, const struct gba_zh_request *req,
+			    struct gba_zh_answer *ans)
 {
 	struct avp *items[GBA_ZH_VECTORS_MAX];
 	uint32_t nums[GBA_ZH_VECTORS_MAX];
-	size_t n = list_items(maa, items, nums);
+	size_t n = list_items(maa, items, nums, is_cx(req) ? GBA_ZH_VECTORS_MAX : 1);
 	gba_err err = n ? GBA_OK : GBA_ERR_PARSE;
 
 	for (size_t i = 1; i < n; i++)   /* insertion sort: stable, n <= 5 */
@@ -233,7 +236,7 @@ gba_err dia_zh_read_maa(struct msg *maa, const struct gba_zh_request *req,
 	    ans->result.result_code == GBA_DIA_INVALID_AVP_VALUE)
 		err = GBA_ERR_AUTS_INVALID;
 	if (!err)
-		err = read_vectors(maa, ans);
+		err = read_vectors(maa, req, ans);
 	if (!err)
 		err = read_guss(maa, guss, guss_size, &ans->guss_len);
 	if (err) {
