@@ -131,8 +131,9 @@ typedef gba_err gba_zh_mar_handler(void *arg, const struct gba_zh_mar *mar, stru
  * Public-Identity or Server-Name is malformed (5005).  A Cx MAR that asks
  * for n vectors (at most GBA_ZH_VECTORS_MAX) calls fn up to n times (index
  * 0.., the resynchronisation, if any, on the first only; the GUSS of the
- * first only is sent) and answers the vectors it got; Zh answers one.  An unknown user on Cx is answered 5001.
- * Call before gba_dia_start(), once per node.
+ * first only is sent) and answers the vectors it got; Zh answers one.
+ * An unknown user on Cx is answered 5001.  Call before gba_dia_start(),
+ * once per node.
  */
 gba_err gba_zh_server_register(struct gba_dia *dia, gba_zh_mar_handler *fn, void *arg);
 

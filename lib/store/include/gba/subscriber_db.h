@@ -161,9 +161,9 @@ gba_err gba_subdb_list(struct gba_subdb *db,
 /*
  * IMPI -> IMSI, for an AuC that knows users by IMSI only (av.source =
  * gsup): map (replacing an earlier mapping), unmap (GBA_ERR_NOT_FOUND when
- * none; the Public-Identity below goes too), look up (GBA_ERR_NOT_FOUND when none) and list in IMPI order (a
- * non-zero return of fn stops).  Stored in the database's impi_map table,
- * created by the first map.
+ * none; the Public-Identity below goes too), look up (GBA_ERR_NOT_FOUND
+ * when none) and list in IMPI order (a non-zero return of fn stops).
+ * Stored in the database's impi_map table, created by the first map.
  */
 gba_err gba_subdb_map(struct gba_subdb *db, const char *impi, const char *imsi);
 gba_err gba_subdb_unmap(struct gba_subdb *db, const char *impi);
