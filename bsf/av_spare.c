@@ -1,7 +1,8 @@
 /*
  * av_spare.c - spare vectors per user (av_spare.h): a set-associative
- * table, 4096 sets of 4 ways, under one lock; a full set evicts the entry
- * closest to expiry.
+ * table, 4096 sets of 4 ways (about 11 MB of address space, touched as
+ * users get spares), under one lock; a full set evicts the entry closest
+ * to expiry.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
