@@ -6,8 +6,9 @@
 #   bench/run-ub-load.sh [BUILD_DIR]            (default: build)
 #
 # Settings through the environment (defaults in brackets):
-#   MODE=embedded|zh|gsup  where vectors come from [embedded]; zh needs the
-#                      HSS simulator (simulators/hss); gsup runs Debian's
+#   MODE=embedded|zh|cx|gsup  where vectors come from [embedded]; zh needs the
+#                      HSS simulator (simulators/hss), cx the same with --cx
+#                      (av.source = cx); gsup runs Debian's
 #                      osmo-hlr with the N subscribers, on a loopback address of
 #                      its own (its ports are fixed)
 #   STORE=sqlite|redis|sentinel  session store [sqlite]; redis starts a
@@ -28,7 +29,9 @@
 #                      MODE=zh) [none: plain keys]
 #   SPARE_TTL          MODE=gsup: gsup.spare_ttl, seconds the 4 spare vectors
 #                      of each SendAuthInfo answer are kept (0: one SAI per
-#                      bootstrap) [5]
+#                      bootstrap); MODE=cx: cx.spare_ttl [5]
+#   HSS_SQN_BLOCK      MODE=zh|cx: gba-hss-sim --sqn-block [1]
+#   CX_VECTORS         MODE=cx: cx.vectors, vectors per MAR [5]
 #   KEEP=1             keep the temporary directory (logs, databases)
 #
 # Figures only: the exit status says whether the run happened, not whether
@@ -59,9 +62,9 @@ for prog in "$UB_LOAD" "$BSF" "$SUBSCRIBER"; do
 done
 case $MODE in
 embedded) ;;
-zh) [ -x "$HSS" ] || { echo "run-ub-load: MODE=zh needs $HSS (simulators/hss)" >&2; exit 1; } ;;
+zh|cx) [ -x "$HSS" ] || { echo "run-ub-load: MODE=$MODE needs $HSS (simulators/hss)" >&2; exit 1; } ;;
 gsup) command -v osmo-hlr >/dev/null || { echo "run-ub-load: MODE=gsup needs osmo-hlr" >&2; exit 1; } ;;
-*) echo "run-ub-load: MODE is embedded, zh or gsup" >&2; exit 2 ;;
+*) echo "run-ub-load: MODE is embedded, zh, cx or gsup" >&2; exit 2 ;;
 esac
 
 tmp=$(mktemp -d /tmp/run-ub-load.XXXXXX)
@@ -156,13 +159,16 @@ sentinel)
 esac
 
 source_args="--source embedded --db $tmp/subscribers.db"
-if [ "$MODE" = zh ]; then
+if [ "$MODE" = zh ] || [ "$MODE" = cx ]; then
 	hss_port=$(free_port)
+	hss_cx=""
+	if [ "$MODE" = cx ]; then hss_cx=--cx; fi
 	# Zh over TLS (the default): certificates from a CA made here.
 	"$(dirname "$0")/make-dia-certs.sh" "$tmp/certs" bsf.bench.test hss.bench.test
 	# shellcheck disable=SC2086
 	"$HSS" --db "$tmp/subscribers.db" $kek_args --listen "127.0.0.1:$hss_port" \
-		--identity hss.bench.test --realm bench.test --log-level warn \
+		--identity hss.bench.test --realm bench.test --log-level warn $hss_cx \
+		--sqn-block "${HSS_SQN_BLOCK:-1}" \
 		--zh.tls_cert "$tmp/certs/hss.bench.test.pem" --zh.tls_key "$tmp/certs/hss.bench.test.key" \
 		--zh.tls_ca "$tmp/certs/ca.pem" >"$tmp/hss.log" 2>&1 &
 	hss_pid=$!
@@ -174,6 +180,11 @@ if [ "$MODE" = zh ]; then
 		--set zh.origin_host=bsf.bench.test --set zh.origin_realm=bench.test
 		--set zh.tls_cert=$tmp/certs/bsf.bench.test.pem --set zh.tls_key=$tmp/certs/bsf.bench.test.key
 		--set zh.tls_ca=$tmp/certs/ca.pem"
+	# Cx: no BSF database of Public-Identities (sip:IMPI for all).
+	if [ "$MODE" = cx ]; then
+		source_args="$source_args --source cx --set cx.vectors=${CX_VECTORS:-5}
+		--set cx.spare_ttl=${SPARE_TTL:-5} --set embedded.db=$tmp/no-such.db"
+	fi
 fi
 
 if [ "$MODE" = gsup ]; then

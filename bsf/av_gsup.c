@@ -8,42 +8,31 @@
  * 13.3 rule (IMSI@ims.mncMNC.mccMCC.3gppnetwork.org).  osmo-hlr answers
  * with 5 vectors, moving the subscriber's SQN past all of them: the spare
  * ones are kept for that IMSI a short time (gsup.spare_ttl, as the
- * embedded AuC keeps its SQN blocks) and handed out in order, then wiped.
+ * embedded AuC keeps its SQN blocks; av_spare.h) and handed out in order,
+ * then wiped.
  * GUSS comes from the BSF's database too (osmo-hlr has none).
  */
 #define _GNU_SOURCE
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <gba/subscriber_db.h>
 #include <gba/util.h>
 
 #include "av_source.h"
+#include "av_spare.h"
 #include "gsup_link.h"
-
-#define SPARE_SETS 4096     /* 4096 x 4 IMSIs with spares at once (about 7 MB) */
-#define SPARE_WAYS 4        /* a full set evicts the entry closest to expiry */
-
-struct spare {
-	char imsi[GBA_IMSI_MAX + 1];
-	struct gba_av av[GSUP_LINK_MAX_AV - 1];
-	size_t next, n;         /* av[next..n) are unused */
-	time_t expires;         /* CLOCK_MONOTONIC seconds */
-	uint64_t order;         /* the answer they came in (gsup_link_sai) */
-};
 
 struct av_gsup {
 	struct av_source base;  /* first: the ops see a struct av_source * */
 	struct gsup_link *link;
 	struct gba_subdb *db;
 	unsigned timeout_ms;
-	unsigned spare_ttl;
-	pthread_mutex_t lock;   /* guards spare[] */
-	struct spare spare[SPARE_SETS][SPARE_WAYS];
+	struct av_spare *spare; /* spares per IMSI (av_spare.h) */
 };
+
+_Static_assert(GSUP_LINK_MAX_AV - 1 <= AV_SPARE_MAX, "an answer's spares fit");
 
 /* ---- IMPI -> IMSI ----------------------------------------------------------------- */
 
@@ -88,116 +77,6 @@ static gba_err imsi_of(struct av_gsup *g, const char *impi, char imsi[GBA_IMSI_M
 	return gsup_imsi_by_rule(impi, imsi) ? GBA_ERR_NOT_FOUND : GBA_OK;
 }
 
-/* ---- spare vectors ---------------------------------------------------------------- */
-
-static time_t mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
-static struct spare *set_of(struct av_gsup *g, const char *imsi)
-{
-	uint32_t h = 2166136261u;
-
-	for (const unsigned char *p = (const unsigned char *)imsi; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return g->spare[h % SPARE_SETS];
-}
-
-/* imsi's entry in its set, or NULL.  Lock held. */
-static struct spare *spare_find(struct av_gsup *g, const char *imsi)
-{
-	struct spare *set = set_of(g, imsi);
-
-	for (unsigned i = 0; i < SPARE_WAYS; i++)
-		if (set[i].n && !strcmp(set[i].imsi, imsi))
-			return &set[i];
-	return NULL;
-}
-
-static void spare_clear(struct spare *s)
-{
-	gba_wipe(s, sizeof(*s));
-}
-
-/* The next spare vector of imsi into av; 0 when there was one. */
-static int spare_take(struct av_gsup *g, const char *imsi, struct gba_av *av)
-{
-	struct spare *s;
-	int found = 0;
-
-	pthread_mutex_lock(&g->lock);
-	s = spare_find(g, imsi);
-	if (s) {
-		if (s->expires > mono_now()) {
-			*av = s->av[s->next++];
-			found = 1;
-		}
-		if (!found || s->next == s->n)
-			spare_clear(s);
-	}
-	pthread_mutex_unlock(&g->lock);
-	return found ? 0 : -1;
-}
-
-static void spare_drop(struct av_gsup *g, const char *imsi)
-{
-	struct spare *s;
-
-	pthread_mutex_lock(&g->lock);
-	s = spare_find(g, imsi);
-	if (s)
-		spare_clear(s);
-	pthread_mutex_unlock(&g->lock);
-}
-
-/* Where imsi's new spares go: its old entry, a free way, or the oldest.  Lock held. */
-static struct spare *spare_slot(struct av_gsup *g, const char *imsi)
-{
-	struct spare *set = set_of(g, imsi), *s = spare_find(g, imsi);
-
-	struct spare *oldest = &set[0];
-
-	for (unsigned i = 0; !s && i < SPARE_WAYS; i++) {
-		if (!set[i].n)
-			s = &set[i];
-		else if (set[i].expires < oldest->expires)
-			oldest = &set[i];
-	}
-	return s ? s : oldest;
-}
-
-/*
- * Keep av[1..n) for imsi (av[0] is being used), unless spares of a later
- * answer are there already (two requests for one IMSI at once): older SQNs
- * handed out after newer ones would only make the card resync.
- */
-static void spare_keep(struct av_gsup *g, const char *imsi, const struct gba_av *av, size_t n,
-		       uint64_t order)
-{
-	struct spare *s;
-
-	if (!g->spare_ttl || n < 2)
-		return;
-	pthread_mutex_lock(&g->lock);
-	s = spare_slot(g, imsi);
-	if (s->n && !strcmp(s->imsi, imsi) && s->order > order) {
-		pthread_mutex_unlock(&g->lock);
-		return;
-	}
-	spare_clear(s);
-	s->order = order;
-	snprintf(s->imsi, sizeof(s->imsi), "%s", imsi);
-	memcpy(s->av, av + 1, (n - 1) * sizeof(*av));
-	s->next = 0;
-	s->n = n - 1;
-	s->expires = mono_now() + (time_t)g->spare_ttl;
-	pthread_mutex_unlock(&g->lock);
-}
-
 /* ---- the source -------------------------------------------------------------------- */
 
 static gba_err ask_hlr(struct av_gsup *g, const char *imsi, const uint8_t *rand,
@@ -210,7 +89,8 @@ static gba_err ask_hlr(struct av_gsup *g, const char *imsi, const uint8_t *rand,
 
 	if (!err) {
 		*out = av[0];
-		spare_keep(g, imsi, av, n, order);
+		if (n > 1)
+			av_spare_keep(g->spare, imsi, av + 1, n - 1, order);
 	}
 	gba_wipe(av, sizeof(av));
 	/* osmo-hlr answers an AUTS whose MAC-S fails as an unknown IMSI. */
@@ -234,9 +114,9 @@ static gba_err gsup_fetch(struct av_source *src, const char *impi, const uint8_t
 		return err;
 	if (auts) {
 		/* Spares carry SQNs the card has now rejected as out of range. */
-		spare_drop(g, imsi);
+		av_spare_drop(g->spare, imsi);
 		err = ask_hlr(g, imsi, resync_rand, auts, &out->av);
-	} else if (spare_take(g, imsi, &out->av)) {
+	} else if (av_spare_take(g->spare, imsi, &out->av)) {
 		err = ask_hlr(g, imsi, NULL, NULL, &out->av);
 	}
 	if (err)
@@ -255,8 +135,7 @@ static void gsup_close(struct av_source *src)
 
 	gsup_link_close(g->link);
 	gba_subdb_close(g->db);
-	gba_wipe(g->spare, sizeof(g->spare));
-	pthread_mutex_destroy(&g->lock);
+	av_spare_free(g->spare);
 	free(g);
 }
 
@@ -284,19 +163,19 @@ gba_err av_source_gsup_open(struct av_source **out, const struct av_gsup_config 
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return GBA_ERR_NO_MEMORY;
-	if (pthread_mutex_init(&g->lock, NULL)) {
+	g->spare = av_spare_new(cfg->spare_ttl);
+	if (!g->spare) {
 		free(g);
 		return GBA_ERR_NO_MEMORY;
 	}
 	g->base.ops = &gsup_ops;
 	g->timeout_ms = cfg->timeout_ms;
-	g->spare_ttl = cfg->spare_ttl;
 	err = gba_subdb_open_kek(&g->db, cfg->db_path, cfg->kek);
 	if (!err)
 		err = gsup_link_open(&g->link, &lc);
 	if (err) {
 		gba_subdb_close(g->db);
-		pthread_mutex_destroy(&g->lock);
+		av_spare_free(g->spare);
 		free(g);
 		return err;
 	}

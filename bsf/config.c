@@ -53,6 +53,7 @@ static const struct gba_conf_name source_names[] = {
 	{ "embedded", AV_SOURCE_EMBEDDED },
 	{ "zh", AV_SOURCE_ZH },
 	{ "gsup", AV_SOURCE_GSUP },
+	{ "cx", AV_SOURCE_CX },
 	{ NULL, 0 },
 };
 
@@ -119,7 +120,7 @@ static const struct gba_conf_key keys[] = {
 	UINT("bsf", "max_pending", max_pending, 64, 16u << 20, "65536",
 	     "challenges awaiting an answer; beyond it new ones get 503"),
 	UINT("bsf", "threads", threads, 0, 1024, "0",
-	     "HTTP worker threads (0: one per CPU; more for a slow HSS)"),
+	     "HTTP worker threads (0: one per CPU, 16 per CPU with a remote av.source)"),
 	DUR("bsf", "shutdown_timeout", shutdown_timeout, 1, 3600, "10s",
 	    "after SIGTERM, exit within this even if a part does not stop (exit 1)"),
 
@@ -165,7 +166,7 @@ static const struct gba_conf_key keys[] = {
 	    "how often expired sessions are removed"),
 
 	ENUM("av", "source", av_source, source_names, "embedded",
-	     "where vectors come from: embedded, zh or gsup"),
+	     "where vectors come from: embedded, zh, gsup or cx"),
 
 	STR("embedded", "db", embedded_db, "",
 	    "subscriber database (default <state_dir>/subscribers.db)"),
@@ -205,6 +206,13 @@ static const struct gba_conf_key keys[] = {
 	    "PEM certificate naming zh.origin_host (with Zn on: zn.tls_cert)"),
 	STR("zh", "tls_key", zh_tls_key, "", "PEM private key of zh.tls_cert"),
 	STR("zh", "tls_ca", zh_tls_ca, "", "PEM CA that signs the HSS's certificate"),
+
+	STR("cx", "server_name", cx_server_name, "",
+	    "Server-Name of the Cx MARs, a SIP URI (default sip:<zh.origin_host>)"),
+	UINT("cx", "vectors", cx_vectors, 1, 5, "5",
+	     "vectors asked for per Cx MAR (SIP-Number-Auth-Items)"),
+	DUR("cx", "spare_ttl", cx_spare_ttl, 0, 60, "5s",
+	    "how long the further vectors of an MAA are kept (0: not kept)"),
 
 	STR("gsup", "remote", gsup_remote, "127.0.0.1:4222",
 	    "the HLR's GSUP address, host[:port] (port 4222 when not given)"),
@@ -431,15 +439,35 @@ static int check_zh_shared(struct bsf_config *cfg, char *err, size_t err_size)
 
 static int check_zh(struct bsf_config *cfg, char *err, size_t err_size)
 {
+	const char *src = cfg->av_source == AV_SOURCE_CX ? "cx" : "zh";
+
 	if (!*cfg->zh_origin_host || !*cfg->zh_origin_realm || !*cfg->zh_hss_realm)
 		return gba_conf_fail(err, err_size,
-				     "av.source = zh needs zh.origin_host, zh.origin_realm and "
-				     "zh.hss_realm");
+				     "av.source = %s needs zh.origin_host, zh.origin_realm and "
+				     "zh.hss_realm", src);
 	if (cfg->zn_enabled)
 		return check_zh_shared(cfg, err, err_size);
 	return check_tls("zh", cfg->zh_transport, cfg->zh_tls_cert, cfg->zh_tls_key,
 			 cfg->zh_tls_ca, err, err_size);
 }
+/* Cx: the [zh] connection, and a Server-Name (sip:<zh.origin_host> unless
+ * given) that is a SIP URI of printable ASCII. */
+static int check_cx(struct bsf_config *cfg, char *err, size_t err_size)
+{
+	if (check_zh(cfg, err, err_size))
+		return -1;
+	if (!*cfg->cx_server_name)
+		snprintf(cfg->cx_server_name, sizeof(cfg->cx_server_name), "sip:%.*s",
+			 (int)sizeof(cfg->cx_server_name) - 5, cfg->zh_origin_host);
+	if (strncmp(cfg->cx_server_name, "sip:", 4) && strncmp(cfg->cx_server_name, "sips:", 5))
+		return gba_conf_fail(err, err_size, "cx.server_name: '%s' is no sip: or sips: URI",
+			    cfg->cx_server_name);
+	for (const char *p = cfg->cx_server_name; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return gba_conf_fail(err, err_size, "cx.server_name: spaces or control characters");
+	return 0;
+}
+
 /* An Nbsp_GBA listener: a valid address, and the TLS files that name the NAF. */
 static int check_http_listen(const char *where, const char *key, const struct bsf_config *cfg,
 			     char *err, size_t err_size)
@@ -555,6 +583,8 @@ int config_finish(struct bsf_config *cfg, char *err, size_t err_size)
 		return -1;
 	if (cfg->av_source == AV_SOURCE_GSUP && check_gsup(cfg, err, err_size))
 		return -1;
+	if (cfg->av_source == AV_SOURCE_CX && check_cx(cfg, err, err_size))
+		return -1;
 	return 0;
 }
 
@@ -579,4 +609,13 @@ unsigned config_threads(unsigned configured)
 		return configured;
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? (unsigned)n : 1;
+}
+
+unsigned config_ub_threads(const struct bsf_config *cfg)
+{
+	unsigned n = config_threads(cfg->threads);
+
+	if (cfg->threads || cfg->av_source == AV_SOURCE_EMBEDDED)
+		return n;
+	return n * UB_REMOTE_THREADS_PER_CPU;
 }

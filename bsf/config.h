@@ -28,6 +28,7 @@ enum av_source_kind {
 	AV_SOURCE_EMBEDDED = 0,
 	AV_SOURCE_ZH = 1,
 	AV_SOURCE_GSUP = 2,    /* osmo-hlr over GSUP (bsf/av_gsup.c) */
+	AV_SOURCE_CX = 3,      /* an IMS HSS over Cx (bsf/zh/, the [zh] connection) */
 };
 
 /* Which entity body enters rspauth's HA2 with qop=auth-int. */
@@ -107,6 +108,11 @@ struct bsf_config {
 	char zh_tls_cert[CFG_PATH_MAX];      /* names zh.origin_host */
 	char zh_tls_key[CFG_PATH_MAX];
 	char zh_tls_ca[CFG_PATH_MAX];        /* CA of the HSS's certificate */
+
+	/* [cx] (av.source = cx: bsf/zh/zh.h, docs/core-network.md) */
+	char cx_server_name[CFG_NAME_MAX + 1];   /* "": sip:<zh.origin_host> */
+	unsigned cx_vectors;                 /* SIP-Number-Auth-Items */
+	unsigned cx_spare_ttl;               /* seconds a spare vector is kept */
 
 	/* [gsup] (bsf/av_gsup.c, docs/core-network.md) */
 	char gsup_remote[CFG_ADDR_MAX + 1];  /* host[:port] of the HLR */
@@ -198,5 +204,12 @@ int config_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *
 
 /* A thread count from the configuration: the value, or one per CPU for 0. */
 unsigned config_threads(unsigned configured);
+/*
+ * Ub's HTTP workers: bsf.threads, or when 0 one per CPU with the embedded
+ * source and UB_REMOTE_THREADS_PER_CPU per CPU with a remote one (zh, cx,
+ * gsup), whose fetch blocks its worker for a network round trip.
+ */
+#define UB_REMOTE_THREADS_PER_CPU 16
+unsigned config_ub_threads(const struct bsf_config *cfg);
 
 #endif /* GBA_BSF_CONFIG_H */

@@ -58,6 +58,9 @@ struct bsf {
 	struct bsf_metrics metrics;
 	struct av_source *av;
 	struct gba_kek *kek;        /* keys.kek, when the database's keys are wrapped */
+	/* Cx: the BSF's database, when embedded.db exists, for the
+	 * Public-Identities gba-subscriber map put there. */
+	struct gba_subdb *cx_db;
 	struct gba_session_store *store;
 	struct challenge_table *pending;
 	struct ub_server ub;
@@ -90,7 +93,7 @@ static void usage(FILE *out)
 		"      --db PATH            subscriber database          (= embedded.db)\n"
 		"      --create-db          an empty one if it is missing (= embedded.create_db)\n"
 		"      --store URI          session store                (= store.uri)\n"
-		"      --source KIND        embedded, zh or gsup         (= av.source)\n"
+		"      --source KIND        embedded, zh, gsup or cx     (= av.source)\n"
 		"      --set SECTION.KEY=VALUE  set any key below\n"
 		"      --check              check the configuration, print it, exit\n"
 		"  -h, --help               this text\n"
@@ -245,6 +248,32 @@ static int configure(struct bsf_config *cfg, int argc, char **argv)
 /* ---- Start and stop ------------------------------------------------------------ */
 
 #ifdef BSF_HAVE_ZH
+/* Cx's Public-Identity of impi: the one gba-subscriber mapped, if any. */
+static int cx_public_identity(void *arg, const char *impi, char *out, size_t size)
+{
+	return gba_subdb_public_identity_of(arg, impi, out, size) ? -1 : 0;
+}
+
+/* Cx: Server-Name, vectors per MAR, spares, and the BSF's database for
+ * Public-Identities when there is one (none: sip:IMPI for everyone). */
+static void cx_config(struct bsf *b, struct zh_config *zc)
+{
+	zc->cx = 1;
+	zc->server_name = b->cfg.cx_server_name;
+	zc->vectors = b->cfg.cx_vectors;
+	zc->spare_ttl = b->cfg.cx_spare_ttl;
+	if (access(b->cfg.embedded_db, F_OK) == 0 &&
+	    gba_subdb_open_kek(&b->cx_db, b->cfg.embedded_db, b->kek) != GBA_OK) {
+		gba_log_msg(&b->log, GBA_LOG_WARN, "Cx: database %s does not open: Public-Identity "
+			"is sip:IMPI for every user", b->cfg.embedded_db);
+		b->cx_db = NULL;
+	}
+	if (b->cx_db) {
+		zc->public_identity = cx_public_identity;
+		zc->public_identity_arg = b->cx_db;
+	}
+}
+
 static int open_zh(struct bsf *b)
 {
 	struct zh_config zc = { 0 };
@@ -265,10 +294,13 @@ static int open_zh(struct bsf *b)
 	zc.log_arg = &b->zh_log;
 	zc.log_level = gba_log_dia_level(b->cfg.log_level);
 	zc.dia = b->dia;   /* NULL unless Zn is on: then one node carries both */
+	if (b->cfg.av_source == AV_SOURCE_CX)
+		cx_config(b, &zc);
 	err = av_source_zh_open(&b->av, &zc);
 	if (err)
-		gba_log_msg(&b->log, GBA_LOG_ERROR, "Zh toward %s:%u: %s", b->cfg.zh_hss_host,
-			b->cfg.zh_hss_port, gba_strerror(err));
+		gba_log_msg(&b->log, GBA_LOG_ERROR, "%s toward %s:%u: %s",
+			zc.cx ? "Cx" : "Zh", b->cfg.zh_hss_host, b->cfg.zh_hss_port,
+			gba_strerror(err));
 	return err ? -1 : 0;
 }
 #else
@@ -408,6 +440,8 @@ static int open_av_source(struct bsf *b)
 	}
 	if (b->cfg.av_source == AV_SOURCE_GSUP)
 		return open_kek(b) ? -1 : open_gsup(b);
+	if (b->cfg.av_source == AV_SOURCE_CX && open_kek(b))
+		return -1;
 	return open_zh(b);
 }
 
@@ -424,7 +458,8 @@ static int open_dia(struct bsf *b)
 	dc.realm = b->cfg.zn_realm;
 	dc.address = b->cfg.zn_listen;
 	dc.port = (uint16_t)b->cfg.zn_port;
-	dc.apps = GBA_DIA_ZN | (b->cfg.av_source == AV_SOURCE_ZH ? GBA_DIA_ZH : 0);
+	dc.apps = GBA_DIA_ZN | (b->cfg.av_source == AV_SOURCE_ZH ? GBA_DIA_ZH : 0) |
+		  (b->cfg.av_source == AV_SOURCE_CX ? GBA_DIA_CX : 0);
 	dc.accept_unknown_peers = b->cfg.zn_accept_unknown_peers;
 	dc.accept_peers = b->cfg.zn_peers;
 	dc.transport = (enum gba_dia_transport)b->cfg.zn_transport;
@@ -618,6 +653,7 @@ static void shut_down(struct bsf *b)
 	if (b->store)
 		gba_session_store_close(b->store);
 	av_source_close(b->av);
+	gba_subdb_close(b->cx_db);
 	gba_kek_close(b->kek);
 }
 

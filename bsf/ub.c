@@ -497,7 +497,7 @@ static int start_daemon(struct ub_http *h, const struct sockaddr_storage *addr,
 			char *err, size_t err_size)
 {
 	struct MHD_OptionItem opts[OPTS_MAX];
-	unsigned threads = config_threads(h->cfg->threads);
+	unsigned threads = config_ub_threads(h->cfg);
 	unsigned flags = build_options(h, addr->ss_family == AF_INET6, threads, opts);
 
 	/* The logger first, so that MHD reports problems with the others through it. */

@@ -1,8 +1,11 @@
 /*
- * zh.c - the BSF's AV source over Zh: av_source's fetch() as one MAR/MAA
- * exchange with the HSS (gba_zh_mar_call), on the process's Diameter node.
+ * zh.c - the BSF's AV source over Zh (or Cx): av_source's fetch() as one
+ * MAR/MAA exchange with the HSS (gba_zh_mar_call), on the process's
+ * Diameter node; on Cx, the further vectors of an MAA serve the IMPI's
+ * next fetches for a short time (av_spare.h).
  */
 #define _GNU_SOURCE
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +13,7 @@
 #include <gba/diameter_zh.h>
 #include <gba/util.h>
 
+#include "av_spare.h"
 #include "zh.h"
 
 #define DEFAULT_TIMEOUT_MS 2000
@@ -21,7 +25,38 @@ struct av_zh {
 	char hss_identity[256];
 	char hss_realm[256];
 	unsigned timeout_ms;
+	/* Cx */
+	int cx;
+	char server_name[GBA_ZH_CX_NAME_MAX + 1];
+	unsigned vectors;
+	struct av_spare *spare;     /* NULL: spares not kept */
+	atomic_uint_fast64_t answers;   /* numbers the MAAs, for av_spare_keep */
+	int (*public_identity)(void *arg, const char *impi, char *out, size_t size);
+	void *public_identity_arg;
 };
+
+_Static_assert(GBA_ZH_VECTORS_MAX - 1 <= AV_SPARE_MAX, "an MAA's spares fit");
+
+/* The MAR for impi: Zh's, or Cx's with its Public-Identity and Server-Name. */
+static void fill_request(struct av_zh *z, struct gba_zh_request *req, const char *impi,
+			 char *pub, size_t pub_size)
+{
+	if (!z->cx)
+		return;
+	req->app = GBA_DIA_APP_CX;
+	req->server_name = z->server_name;
+	req->vectors = z->vectors;
+	if (z->public_identity && !z->public_identity(z->public_identity_arg, impi, pub, pub_size))
+		req->public_identity = pub;
+}
+
+/* An MAA's further vectors, unless it carried a GUSS they would lack. */
+static void keep_spares(struct av_zh *z, const char *impi, const struct gba_zh_answer *ans)
+{
+	if (z->spare && ans->n_spare && !ans->guss_len)
+		av_spare_keep(z->spare, impi, ans->spare, ans->n_spare,
+			      atomic_fetch_add(&z->answers, 1) + 1);
+}
 
 static gba_err zh_fetch(struct av_source *src, const char *impi, const uint8_t *resync_rand,
 			const uint8_t *auts, struct av_answer *out)
@@ -35,24 +70,34 @@ static gba_err zh_fetch(struct av_source *src, const char *impi, const uint8_t *
 		.auts = auts,
 	};
 	struct gba_zh_answer ans;
+	char pub[GBA_ZH_CX_NAME_MAX + 1];
 	gba_err err;
 
 	if (!impi || !out || (!resync_rand != !auts))
 		return GBA_ERR_INVALID_ARG;
 	out->guss_len = 0;
+	/* Spares carry SQNs the card has just refused as out of range. */
+	if (z->spare && auts)
+		av_spare_drop(z->spare, impi);
+	else if (z->spare && !av_spare_take(z->spare, impi, &out->av))
+		return GBA_OK;
+	fill_request(z, &req, impi, pub, sizeof(pub));
 	err = gba_zh_mar_call(z->dia, &req, z->timeout_ms, &ans, out->guss, sizeof(out->guss));
 	if (!err) {
 		out->av = ans.av;
 		out->guss_len = ans.guss_len;
+		keep_spares(z, impi, &ans);
 	} else if (err != GBA_ERR_NOT_FOUND && err != GBA_ERR_AUTS_INVALID) {
 		/* The HSS's trouble, not the user's: worth a line.  No IMPI here:
 		 * the BSF logs the outcome with its own IMPI privacy setting. */
 		uint32_t code = gba_dia_result_value(&ans.result);
-		gba_dia_log(z->dia, GBA_DIA_LOG_WARN, "MAR to %s: %s%s%s", z->hss_identity,
+		gba_dia_log(z->dia, GBA_DIA_LOG_WARN, "%s MAR to %s: %s%s%s",
+			    z->cx ? "Cx" : "Zh", z->hss_identity,
 			    gba_strerror(err), code ? ", result " : "",
 			    code ? gba_dia_result_name(code) : "");
 	}
 	gba_wipe(&ans.av, sizeof(ans.av));
+	gba_wipe(ans.spare, sizeof(ans.spare));
 	return err;
 }
 
@@ -62,11 +107,18 @@ static void zh_close(struct av_source *src)
 
 	if (z->own_dia)
 		gba_dia_close(z->dia);
+	av_spare_free(z->spare);
 	free(z);
 }
 
 static const struct av_source_ops zh_ops = {
 	.name = "zh",
+	.fetch = zh_fetch,
+	.close = zh_close,
+};
+
+static const struct av_source_ops cx_ops = {
+	.name = "cx",
 	.fetch = zh_fetch,
 	.close = zh_close,
 };
@@ -78,7 +130,7 @@ static gba_err open_node(struct av_zh *z, const struct zh_config *cfg, unsigned 
 		.identity = cfg->origin_host,
 		.realm = cfg->origin_realm,
 		.port = 0,   /* a client: the BSF connects to the HSS */
-		.apps = GBA_DIA_ZH,
+		.apps = cfg->cx ? GBA_DIA_CX : GBA_DIA_ZH,
 		.transport = cfg->transport,
 		.tls_cert = cfg->tls_cert,
 		.tls_key = cfg->tls_key,
@@ -105,13 +157,28 @@ gba_err av_source_zh_open(struct av_source **out, const struct zh_config *cfg)
 	gba_err err;
 
 	if (!out || !cfg || !cfg->hss_host || !*cfg->hss_host || !cfg->hss_realm ||
-	    cfg->hss_port > 65535 || (!cfg->dia && (!cfg->origin_host || !cfg->origin_realm)))
+	    cfg->hss_port > 65535 || (!cfg->dia && (!cfg->origin_host || !cfg->origin_realm)) ||
+	    (cfg->cx && (!cfg->server_name || !*cfg->server_name ||
+			 strlen(cfg->server_name) > GBA_ZH_CX_NAME_MAX ||
+			 cfg->vectors > GBA_ZH_VECTORS_MAX)))
 		return GBA_ERR_INVALID_ARG;
 	*out = NULL;
 	z = calloc(1, sizeof(*z));
 	if (!z)
 		return GBA_ERR_NO_MEMORY;
-	z->base.ops = &zh_ops;
+	z->base.ops = cfg->cx ? &cx_ops : &zh_ops;
+	if (cfg->cx) {
+		z->cx = 1;
+		snprintf(z->server_name, sizeof(z->server_name), "%s", cfg->server_name);
+		z->vectors = cfg->vectors ? cfg->vectors : 1;
+		z->public_identity = cfg->public_identity;
+		z->public_identity_arg = cfg->public_identity_arg;
+		atomic_init(&z->answers, 0);
+		if (cfg->spare_ttl && z->vectors > 1 && !(z->spare = av_spare_new(cfg->spare_ttl))) {
+			free(z);
+			return GBA_ERR_NO_MEMORY;
+		}
+	}
 	z->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
 	snprintf(z->hss_identity, sizeof(z->hss_identity), "%s",
 		 cfg->hss_identity ? cfg->hss_identity : cfg->hss_host);

@@ -1,10 +1,12 @@
 /*
  * zh.h - the BSF's AV source over Zh: vectors from an HSS by Diameter
  * Multimedia-Auth-Request/Answer (TS 29.109, application 16777221), on
- * libgba-diameter.  See docs/zh.md.
+ * libgba-diameter; or over Cx (TS 29.229, application 16777216) for an
+ * IMS HSS that offers no Zh.  See docs/zh.md.
  *
  * fetch() sends one MAR and waits for its MAA, at most timeout_ms:
- *   5401 (IDENTITY_UNKNOWN)           -> GBA_ERR_NOT_FOUND
+ *   5401 (IDENTITY_UNKNOWN), on Cx
+ *   5001 (USER_UNKNOWN) or 5002       -> GBA_ERR_NOT_FOUND
  *   AUTS refused (5004 on a resync)   -> GBA_ERR_AUTS_INVALID
  *   no connection to the HSS, 3002,
  *   3004 or a 4xxx result             -> GBA_ERR_UNAVAILABLE
@@ -54,10 +56,28 @@ struct zh_config {
 	enum gba_dia_log_level log_level;   /* least severe level logged (0 is debug) */
 	/*
 	 * A node the process opened already (when the BSF also serves Zn, one
-	 * node carries both, with GBA_DIA_ZH among its applications); NULL:
-	 * the source opens, starts and closes its own.
+	 * node carries both, with GBA_DIA_ZH, or GBA_DIA_CX for cx, among its
+	 * applications); NULL: the source opens, starts and closes its own.
 	 */
 	struct gba_dia *dia;
+
+	/* Cx instead of Zh (av.source = cx): */
+	int cx;
+	const char *server_name;    /* Server-Name (required with cx) */
+	unsigned vectors;           /* SIP-Number-Auth-Items, 1..GBA_ZH_VECTORS_MAX; 0: 1 */
+	/*
+	 * Seconds the further vectors of an MAA are kept for that IMPI and
+	 * handed out before the next MAR (bsf/av_spare.h); 0: not kept.  An
+	 * MAA that carries a GUSS keeps none (a spare would go without it).
+	 */
+	unsigned spare_ttl;
+	/*
+	 * The Public-Identity of impi into out (size octets): 0, or non-zero
+	 * for the default "sip:" IMPI.  NULL: always the default.  Called
+	 * from the Ub threads, several at once.
+	 */
+	int (*public_identity)(void *arg, const char *impi, char *out, size_t size);
+	void *public_identity_arg;
 };
 
 /*

@@ -1,6 +1,7 @@
 /*
  * gba-hss-sim - a Zh HSS for labs and tests: answers Multimedia-Auth-
- * Requests (TS 29.109) from the SQLite subscriber database, over
+ * Requests (TS 29.109; with --cx also Cx's, TS 29.229, as an IMS HSS
+ * does, several vectors when asked) from the SQLite subscriber database, over
  * freeDiameter on TLS (a certificate each way; a BSF's must name the
  * identity of its CER), or plain TCP when asked for.
  *
@@ -38,12 +39,14 @@ struct hss_options {
 	const char *db_path;
 	const char *kek, *pin_file, *kek_module;   /* wrapped K and OPc */
 	unsigned ind;
+	unsigned sqn_block;            /* --sqn-block: SQNs per database transaction */
 	unsigned threads;
 	enum gba_log_level log_level;
 	enum gba_dia_transport transport;
 	const char *tls_cert, *tls_key, *tls_ca;
 	int create_db;   /* --create-db: a missing --db becomes an empty database */
 	int check;       /* --check: check the options and the database, exit */
+	int cx;                        /* --cx: answer Cx MARs too */
 	int fixed_rand;                /* --fixed-rand: every vector gets rand */
 	uint8_t rand[16];
 	char metrics_address[64];      /* --metrics; port 0: no metrics listener */
@@ -78,12 +81,17 @@ static void usage(FILE *out)
 		"  --identity NAME       Diameter identity, Origin-Host (hss.gba.test)\n"
 		"  --realm NAME          Origin-Realm (the identity without its first label)\n"
 		"  --ind N               SQN IND slot of the vectors this HSS issues, 0..31 (0)\n"
+		"  --sqn-block N         SQNs reserved per database transaction, 1..1024 (1);\n"
+		"                        more saves a write per vector (other issuers of the\n"
+		"                        database must then use other IND slots)\n"
 		"  --threads N           threads answering requests (4)\n"
 		"  --log-level LEVEL     debug, info, warn or error (info)\n"
 		"  --zh.transport T      tls (TLS both ways) or tcp (plain TCP) (tls)\n"
 		"  --zh.tls_cert FILE    PEM certificate naming --identity (required with tls)\n"
 		"  --zh.tls_key FILE     its PEM private key\n"
 		"  --zh.tls_ca FILE      PEM CA that signs the BSFs' certificates\n"
+		"  --cx                  answer Cx MARs too (application 16777216), as an\n"
+		"                        IMS HSS: up to 5 vectors per MAR, 5001 if unknown\n"
 		"  --fixed-rand HEX      every vector gets this RAND (16 octets), as a\n"
 		"                        stored-vector test HSS does: for B-TID collision tests\n"
 		"  --metrics ADDR:PORT   serve GET /metrics (Prometheus) there (off)\n"
@@ -161,6 +169,8 @@ static const struct option longopts[] = {
 	{ "check", no_argument, NULL, 'x' },
 	{ "fixed-rand", required_argument, NULL, 'R' },
 	{ "metrics", required_argument, NULL, 'M' },
+	{ "cx", no_argument, NULL, 'X' },
+	{ "sqn-block", required_argument, NULL, 'B' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -196,6 +206,7 @@ static int set_option(void *arg, int c, const char *v)
 	case 'K': o->tls_key = v; return 0;
 	case 'A': o->tls_ca = v; return 0;
 	case 'R': return parse_rand(v, o);
+	case 'B': return parse_uint(v, 1024, &o->sqn_block) || !o->sqn_block ? -1 : 0;
 	default: return -1;
 	}
 }
@@ -213,6 +224,7 @@ static const struct gba_conf_key file_keys[] = {
 	FILE_KEY("", "kek-module"), FILE_KEY("", "listen"), FILE_KEY("", "identity"),
 	FILE_KEY("", "realm"), FILE_KEY("", "ind"), FILE_KEY("", "threads"),
 	FILE_KEY("", "log-level"), FILE_KEY("", "fixed-rand"), FILE_KEY("", "metrics"),
+	FILE_KEY("", "sqn-block"),
 	FILE_KEY("", "zh.transport"), FILE_KEY("", "zh.tls_cert"), FILE_KEY("", "zh.tls_key"),
 	FILE_KEY("", "zh.tls_ca"),
 	FILE_KEY("zh", "transport"), FILE_KEY("zh", "tls_cert"), FILE_KEY("zh", "tls_key"),
@@ -279,6 +291,7 @@ static int parse_args(int argc, char **argv, struct hss_options *o)
 		case 'c': break;
 		case 'N': o->create_db = 1; break;
 		case 'x': o->check = 1; break;
+		case 'X': o->cx = 1; break;
 		case 'h': usage(stdout); return 1;
 		case 'V': gba_cli_version("gba-hss-sim"); return 1;
 		case '?':
@@ -362,7 +375,7 @@ static int run(const struct hss_options *o, struct hss *h, const sigset_t *stop)
 		.realm = o->realm,
 		.address = o->address,
 		.port = (uint16_t)o->port,
-		.apps = GBA_DIA_ZH,
+		.apps = GBA_DIA_ZH | (o->cx ? GBA_DIA_CX : 0),
 		.accept_unknown_peers = 1,
 		.transport = o->transport,
 		.tls_cert = o->tls_cert,
@@ -395,9 +408,9 @@ static int run(const struct hss_options *o, struct hss *h, const sigset_t *stop)
 		gba_dia_close(dia);
 		return 1;
 	}
-	gba_dia_log(dia, GBA_DIA_LOG_INFO, "%s (realm %s) listening on %s:%u (%s), IND %u",
+	gba_dia_log(dia, GBA_DIA_LOG_INFO, "%s (realm %s) listening on %s:%u (%s), IND %u%s",
 		    o->identity, o->realm, o->address, o->port,
-		    gba_dia_transport_name(o->transport), o->ind);
+		    gba_dia_transport_name(o->transport), o->ind, o->cx ? ", Zh and Cx" : "");
 	gba_notify_ready("serving");
 	sigwait(stop, &sig);
 	gba_notify_stopping("stopping");
@@ -426,6 +439,8 @@ static int open_db(const struct hss_options *o, struct hss *h)
 		return -1;
 	}
 	err = gba_subdb_open_kek(&h->db, o->db_path, h->kek);
+	if (!err && o->sqn_block > 1)
+		err = gba_subdb_set_sqn_block(h->db, o->sqn_block);
 	if (err) {
 		gba_subdb_kek_explain(o->db_path, h->kek, err, why, sizeof(why));
 		gba_log_msg(&hss_log, GBA_LOG_ERROR, "subscriber database %s", why);
@@ -442,6 +457,7 @@ int main(int argc, char **argv)
 		.address = "127.0.0.1",
 		.port = 3868,
 		.identity = "hss.gba.test",
+		.sqn_block = 1,
 		.threads = 4,
 		.log_level = GBA_LOG_INFO,
 	};

@@ -75,7 +75,7 @@ def main():
     r = run(bsf, "--version")
     checks.check("--version", r.returncode == 0 and r.stdout.startswith("gba-bsf "))
 
-    for name in ("bsf-embedded.conf", "bsf-zh.conf"):
+    for name in ("bsf-embedded.conf", "bsf-zh.conf", "bsf-cx.conf"):
         path = os.path.join(root, "bsf", "etc", name)
         r = run(bsf, "--config", path, "--check")
         checks.check(f"bsf/etc/{name} passes --check", r.returncode == 0, r.stderr)

@@ -260,6 +260,56 @@ static void test_finish_checks(void **state)
 	assert_string_equal(cfg.store_uri, "redis://10.0.0.1:6379");
 }
 
+/* av.source = cx: the [zh] connection, a Server-Name that is a SIP URI
+ * (derived from zh.origin_host unless given). */
+static void test_cx_checks(void **state)
+{
+	struct bsf_config cfg;
+	char err[CFG_ERR_MAX];
+	(void)state;
+
+	config_defaults(&cfg);
+	cfg.av_source = AV_SOURCE_CX;
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "av.source = cx needs zh.origin_host"));
+	strcpy(cfg.zh_origin_host, "bsf.test");
+	strcpy(cfg.zh_origin_realm, "test");
+	strcpy(cfg.zh_hss_realm, "test");
+	cfg.zh_transport = 1;
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.cx_server_name, "sip:bsf.test");
+	assert_int_equal(cfg.cx_vectors, 5);
+	assert_int_equal(cfg.cx_spare_ttl, 5);
+	strcpy(cfg.cx_server_name, "scscf.test");
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cx.server_name"));
+	strcpy(cfg.cx_server_name, "sip:a b");
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), -1);
+	strcpy(cfg.cx_server_name, "sips:scscf.test:5061");
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+	EXPECT_ERROR("[cx]\nvectors = 6\n", "t.conf:2:");
+}
+
+/* Ub's workers: one per CPU with the embedded source, 16 per CPU with a
+ * remote one (a worker blocks for its MAR), bsf.threads when given. */
+static void test_ub_threads(void **state)
+{
+	struct bsf_config cfg;
+	unsigned cpus = config_threads(0);
+	(void)state;
+
+	config_defaults(&cfg);
+	assert_int_equal(config_ub_threads(&cfg), cpus);
+	cfg.av_source = AV_SOURCE_ZH;
+	assert_int_equal(config_ub_threads(&cfg), cpus * UB_REMOTE_THREADS_PER_CPU);
+	cfg.av_source = AV_SOURCE_CX;
+	assert_int_equal(config_ub_threads(&cfg), cpus * UB_REMOTE_THREADS_PER_CPU);
+	cfg.av_source = AV_SOURCE_GSUP;
+	assert_int_equal(config_ub_threads(&cfg), cpus * UB_REMOTE_THREADS_PER_CPU);
+	cfg.threads = 3;
+	assert_int_equal(config_ub_threads(&cfg), 3);
+}
+
 static void test_addresses(void **state)
 {
 	struct sockaddr_storage ss;
@@ -315,6 +365,8 @@ int main(void)
 		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_set_arg),
 		cmocka_unit_test(test_finish_checks),
+		cmocka_unit_test(test_cx_checks),
+		cmocka_unit_test(test_ub_threads),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_print_round_trip),
 	};

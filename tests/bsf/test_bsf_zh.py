@@ -7,9 +7,15 @@ while a worker waits for a silent HSS.  The /metrics pages of both, parsed as
 Prometheus does: build info, the peer up (and down once the HSS stops), and
 the MAR/MAA counters of both ends moved by exactly the requests sent.
 
-    python3 test_bsf_zh.py GBA_BSF GBA_TEST_UE GBA_SUBSCRIBER GBA_HSS_SIM
+Then av.source = cx against gba-hss-sim --cx on plain TCP, captured and
+decoded by tshark: bootstraps served by one MAR of several vectors, a
+Public-Identity mapped with gba-subscriber, a resync, an unknown user
+(5001 -> 403), every MAR/MAA on application 16777216.
+
+    python3 test_bsf_zh.py GBA_BSF GBA_TEST_UE GBA_SUBSCRIBER GBA_HSS_SIM [TSHARK]
 """
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,6 +25,7 @@ import time
 import bsfenv
 import gbatest
 import promtext
+import tshark
 from bsfenv import IMPI, OTHER_K
 
 HSS_ID = "hss.gba.test"
@@ -259,6 +266,96 @@ def test_bounded_stop(checks, tools, procs, db, hss_port):
     bsf.stop()
 
 
+CX_HSS_ID = "hss-cx.gba.test"
+CX_BSF_ID = "bsf-cx.gba.test"
+CX_PUBLIC_ID = "sip:alice.cx@gba.test"
+CX_VECTORS = 3
+
+
+def cx_mars(procs):
+    """How many Cx MARs gba-hss-sim --cx has answered (its info lines)."""
+    return procs.log("hss-cx").count("Cx MAR from " + CX_BSF_ID)
+
+
+def test_cx(checks, tools, procs, hss_bin, db, tshark_bin):
+    """av.source = cx: plain TCP, so that tshark can read the exchange."""
+    port = gbatest.free_port()
+    procs.start("hss-cx", [hss_bin, "--db", db, "--listen", f"127.0.0.1:{port}",
+                           "--identity", CX_HSS_ID, "--realm", REALM, "--cx",
+                           "--zh.transport", "tcp"], wait_port=port)
+    cap = tshark.start(procs, tshark_bin, port, "cx.pcapng")
+    checks.check("Cx: tshark captures", cap is not None)
+    bsf_db = os.path.join(procs.dir, "bsf-cx.db")
+    r = gbatest.run([tools.subscriber, "--db", bsf_db, "map", IMPI, CX_PUBLIC_ID])
+    checks.check("Cx: gba-subscriber map IMPI sip:URI", r.returncode == 0, r.stdout + r.stderr)
+    bsf = bsfenv.Bsf(procs, tools, name="bsf-cx", db=bsf_db, extra={
+        "av.source": "cx", "ub.impi_challenge_rate": "0",
+        "zh.origin_host": CX_BSF_ID, "zh.origin_realm": REALM,
+        "zh.hss_host": "127.0.0.1", "zh.hss_port": str(port), "zh.hss_realm": REALM,
+        "zh.hss_identity": CX_HSS_ID, "zh.transport": "tcp", "zh.timeout_ms": "3000",
+        "cx.vectors": str(CX_VECTORS), "cx.spare_ttl": "60s"}, env=LSAN_ENV).start()
+    state = os.path.join(procs.dir, "cx-card.sqn")
+    for i in range(CX_VECTORS):
+        rc, out = bsfenv.run_ue(tools, bsf.url, state)
+        checks.check(f"Cx: bootstrap {i + 1} with a vector from a Cx MAA", rc == 0, str(out))
+    checks.check(f"Cx: {CX_VECTORS} bootstraps took one MAR ({CX_VECTORS} vectors)",
+                 cx_mars(procs) == 1, procs.log("hss-cx")[-1500:])
+    rc, out = bsfenv.run_ue(tools, bsf.url, state, extra=["--sqn-ahead", "500"])
+    checks.check("Cx: resync (RAND || AUTS in SIP-Authorization), then 200",
+                 rc == 0 and out.get("resyncs") == 1, str(out))
+    rc, out = bsfenv.run_ue(tools, bsf.url, state)
+    checks.check("Cx: a spare vector of the resync's MAA after the resync", rc == 0, str(out))
+    rc, out = bsfenv.run_ue(tools, bsf.url, os.path.join(procs.dir, "cx-u.sqn"),
+                            impi="999990000000009@ims.mnc999.mcc999.3gppnetwork.org")
+    checks.check("Cx: unknown user (5001): 403", rc == 1 and out.get("status") == 403, str(out))
+    checks.check("Cx: counted as unknown_user", bsf.failures("unknown_user") == 1)
+    bsf.check_clean_stop(checks)
+    if cap is None:
+        return
+    checks.check("Cx: capture complete", cap.stop())
+    check_cx_capture(checks, cap)
+
+
+def check_cx_capture(checks, cap):
+    """Three reads of the capture: the summary lines, a field table, and
+    the MARs in full; then tshark's own complaints."""
+    summary = cap.read("-Y", "diameter")
+    checks.check("tshark: Multimedia-Auth Request(303) and Answer on 3GPP Cx(16777216)",
+                 re.search(r"Multimedia-Auth Request\(303\).*3GPP Cx\(16777216\)", summary) and
+                 re.search(r"Multimedia-Auth Answer\(303\).*3GPP Cx\(16777216\)", summary),
+                 summary[-2000:])
+    rows = [line.split("\t") for line in cap.read(
+        "-Y", "diameter.cmd.code==303", "-T", "fields", "-E", "occurrence=a",
+        "-e", "diameter.applicationId", "-e", "diameter.flags.request",
+        "-e", "diameter.Result-Code", "-e", "diameter.Experimental-Result-Code",
+        "-e", "diameter.3GPP-SIP-Item-Number",
+        "-e", "diameter.3GPP-SIP-Authorization").splitlines() if line]
+    checks.check("tshark: every MAR/MAA on application 16777216",
+                 rows and all(r[0] == "16777216" for r in rows), str(rows)[:500])
+    mars = [r for r in rows if r[1] in ("1", "True")]
+    maas = [r for r in rows if r[1] not in ("1", "True")]
+    resync = [r[5] for r in mars if len(r) > 5 and r[5]]
+    checks.check("tshark: a MAR carries SIP-Authorization of 30 octets (RAND || AUTS)",
+                 len(resync) == 1 and len(resync[0].replace(":", "")) == 60, str(resync))
+    items = [r[4] for r in maas if r[2] == "2001"]
+    checks.check(f"tshark: MAAs with {CX_VECTORS} SIP-Auth-Data-Items numbered 1..{CX_VECTORS}",
+                 items and all(i == ",".join(str(n + 1) for n in range(CX_VECTORS))
+                               for i in items), str(items))
+    checks.check("tshark: Experimental-Result-Code 5001 (unknown user)",
+                 any(r[3] == "5001" for r in maas), str(maas)[:500])
+    mar = cap.read("-Y", "diameter.cmd.code==303 && diameter.flags.request==1", "-V")
+    for avp in ("Public-Identity(601)", "Server-Name(602)", "3GPP-SIP-Number-Auth-Items(607)",
+                "3GPP-SIP-Auth-Data-Item(612)", "3GPP-SIP-Authentication-Scheme(608)"):
+        checks.check(f"tshark: MAR AVP {avp}", f"AVP: {avp}" in mar)
+    checks.check("tshark: Public-Identity as mapped", CX_PUBLIC_ID in mar)
+    checks.check("tshark: Server-Name sip:<zh.origin_host>", "sip:" + CX_BSF_ID in mar)
+    bad, expert = cap.problems()
+    checks.check("tshark: no malformed packet, no Diameter expert warning or error",
+                 not bad, bad)
+    checks.check("tshark: expert summary has no Warns/Errors outside TCP analysis",
+                 not expert, str(expert))
+
+
 def main():
     if len(sys.argv) < 5 or not sys.argv[4]:
         print("SKIP: gba-hss-sim is not built")
@@ -288,6 +385,9 @@ def main():
         test_bootstraps(checks, tools, bsf, state)
         test_metrics(checks, tools, procs, bsf, hss_bin, state)
         test_hss_trouble(checks, tools, procs, bsf, hss_bin, db, hss_port, state)
+        t0 = time.monotonic()
+        test_cx(checks, tools, procs, hss_bin, db, sys.argv[5] if len(sys.argv) > 5 else "")
+        print(f"     (the Cx part took {time.monotonic() - t0:.1f} s)")
         test_bounded_stop(checks, tools, procs, db, hss_port)
         log = bsf.log()
         checks.check("the Diameter node logs into the BSF's log", "zh:" in log)

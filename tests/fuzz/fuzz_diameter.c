@@ -14,6 +14,11 @@
  *      buffer of 16 octets instead of GBA_ZH_GUSS_MAX + 1
  *   2  a BIR, answered by the BSF side (dia_zn_answer_bir, zn_server.c)
  *
+ * Bit 6 puts a MAR or MAA on Cx (application 16777216) instead of Zh: the
+ * HSS side then checks Public-Identity and Server-Name and answers up to
+ * the SIP-Number-Auth-Items asked for; the BSF side asks for 5 vectors and
+ * reads every SIP-Auth-Data-Item.
+ *
  * (The BIA, read by the NAF, is in fuzz_naf_request.)  One freeDiameter
  * node with Zh and Zn, opened once and never started: no network.
  *
@@ -31,8 +36,8 @@
  *    octets, a known scheme, RAND and AUTS together; a BIR's B-TID
  *    1..280 printable octets, NAF-Id 6..260 octets;
  *  - an MAA read gives a vector with 32 octets of RAND || AUTN and an
- *    XRES of 4..16 octets and a GUSS NUL-terminated inside the buffer,
- *    or, on error, an all-zero vector.
+ *    XRES of 4..16 octets (each spare too, at most 4 of them) and a GUSS
+ *    NUL-terminated inside the buffer, or, on error, all-zero vectors.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -82,6 +87,9 @@ static gba_err on_mar(void *arg, const struct gba_zh_mar *mar, struct gba_av *av
 	check(printable(mar->impi, mar->impi_len));
 	check(!strcmp(mar->scheme, GBA_ZH_SCHEME_AKAV1) || !strcmp(mar->scheme, GBA_ZH_SCHEME_AKAV2));
 	check(!mar->resync_rand == !mar->auts);
+	check(mar->app == GBA_DIA_APP_ZH || mar->app == GBA_DIA_APP_CX);
+	check(!mar->index || (mar->app == GBA_DIA_APP_CX && mar->index < GBA_ZH_VECTORS_MAX &&
+			      !mar->auts));
 	switch (outcome) {
 	case 0:
 		memset(av, 0x11, sizeof(*av));
@@ -240,7 +248,7 @@ static void fuzz_request(const uint8_t *data, size_t size, uint32_t code, uint32
 	fd_msg_free(m);
 }
 
-static void fuzz_maa(const uint8_t *data, size_t size, int resync, int small)
+static void fuzz_maa(const uint8_t *data, size_t size, int resync, int small, int cx)
 {
 	static const uint8_t rand[16] = { 1 }, auts[14] = { 2 };
 	struct gba_zh_request req = {
@@ -248,9 +256,13 @@ static void fuzz_maa(const uint8_t *data, size_t size, int resync, int small)
 		.dest_realm = "hss.test",
 		.resync_rand = resync ? rand : NULL,
 		.auts = resync ? auts : NULL,
+		.app = cx ? GBA_DIA_APP_CX : 0,
+		.server_name = "sip:bsf.test",
+		.vectors = cx ? GBA_ZH_VECTORS_MAX : 0,
 	};
 	size_t guss_size = small ? 16 : GBA_ZH_GUSS_MAX + 1;
-	struct msg *m = receive(data, size, GBA_DIA_CMD_MULTIMEDIA_AUTH, 0, GBA_DIA_APP_ZH);
+	struct msg *m = receive(data, size, GBA_DIA_CMD_MULTIMEDIA_AUTH, 0,
+				cx ? GBA_DIA_APP_CX : GBA_DIA_APP_ZH);
 	struct gba_zh_answer ans;
 	char *guss;
 	gba_err err;
@@ -267,8 +279,12 @@ static void fuzz_maa(const uint8_t *data, size_t size, int resync, int small)
 		check(ans.guss_len < guss_size);
 		check(ans.guss_len == 0 || guss[ans.guss_len] == '\0');
 		check(gba_dia_result_err(&ans.result) == GBA_OK);
+		check(ans.n_spare <= GBA_ZH_VECTORS_MAX - 1);
+		for (size_t i = 0; i < ans.n_spare; i++)
+			check(ans.spare[i].xres_len >= 4 && ans.spare[i].xres_len <= GBA_RES_MAX);
 	} else {
 		check(all_zero(&ans.av, sizeof(ans.av)));
+		check(all_zero(ans.spare, sizeof(ans.spare)) && ans.n_spare == 0);
 	}
 	free(guss);
 	avp_wipe_secrets(m);
@@ -307,7 +323,7 @@ static struct msg *wire(struct msg *m)
 	return r;
 }
 
-static void seeds_zh(const char *dir, int resync, unsigned how)
+static void seeds_zh(const char *dir, int resync, unsigned how, int cx)
 {
 	static const uint8_t rand[16] = { 0x23, 0x55 }, auts[14] = { 0xaa, 0xbb };
 	struct gba_zh_request req = {
@@ -316,18 +332,22 @@ static void seeds_zh(const char *dir, int resync, unsigned how)
 		.dest_host = "hss.node.test",
 		.resync_rand = resync ? rand : NULL,
 		.auts = resync ? auts : NULL,
+		.app = cx ? GBA_DIA_APP_CX : 0,
+		.server_name = "sip:bsf.test",
+		.vectors = cx ? 3 : 0,
 	};
+	uint8_t cx_bit = cx ? 64 : 0;
 	struct msg *m = NULL;
 	char name[64];
 
 	check(dia_zh_build_mar(dia, &req, &m) == 0);
 	m = wire(m);
-	snprintf(name, sizeof(name), "mar%s-%u", resync ? "-resync" : "", how);
-	write_seed(dir, name, (uint8_t)(0 | how << 2), m);
+	snprintf(name, sizeof(name), "mar%s%s-%u", cx ? "-cx" : "", resync ? "-resync" : "", how);
+	write_seed(dir, name, (uint8_t)(0 | how << 2 | cx_bit), m);
 	outcome = how;
 	check(dia_zh_answer_mar(dia, &m) == 0);
-	snprintf(name, sizeof(name), "maa%s-%u", resync ? "-resync" : "", how);
-	write_seed(dir, name, (uint8_t)(1 | (resync ? 16 : 0)), m);
+	snprintf(name, sizeof(name), "maa%s%s-%u", cx ? "-cx" : "", resync ? "-resync" : "", how);
+	write_seed(dir, name, (uint8_t)(1 | (resync ? 16 : 0) | cx_bit), m);
 	fd_msg_free(m);
 }
 
@@ -356,8 +376,10 @@ static void seeds_zn(const char *dir, int full, unsigned how)
 static void write_seeds(const char *dir)
 {
 	for (unsigned how = 0; how < 4; how++) {
-		seeds_zh(dir, 0, how);
-		seeds_zh(dir, 1, how);
+		seeds_zh(dir, 0, how, 0);
+		seeds_zh(dir, 1, how, 0);
+		seeds_zh(dir, 0, how, 1);
+		seeds_zh(dir, 1, how, 1);
 		seeds_zn(dir, 0, how);
 		seeds_zn(dir, 1, how);
 	}
@@ -378,7 +400,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	struct gba_dia_config cfg = {
 		.identity = "bsf.node.test",
 		.realm = "test",
-		.apps = GBA_DIA_ZH | GBA_DIA_ZN,
+		.apps = GBA_DIA_ZH | GBA_DIA_ZN | GBA_DIA_CX,
 		.transport = GBA_DIA_TCP, /* no peer ever connects: messages come as bytes */
 		.log = quiet,
 		.log_level = GBA_DIA_LOG_ERROR,
@@ -402,11 +424,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	outcome = (data[0] >> 2) & 3;
 	switch ((data[0] & 3) % 3) {
 	case 0:
-		fuzz_request(data + 1, size - 1, GBA_DIA_CMD_MULTIMEDIA_AUTH, GBA_DIA_APP_ZH,
-			     dia_zh_answer_mar);
+		fuzz_request(data + 1, size - 1, GBA_DIA_CMD_MULTIMEDIA_AUTH,
+			     data[0] & 64 ? GBA_DIA_APP_CX : GBA_DIA_APP_ZH, dia_zh_answer_mar);
 		break;
 	case 1:
-		fuzz_maa(data + 1, size - 1, data[0] & 16, data[0] & 32);
+		fuzz_maa(data + 1, size - 1, data[0] & 16, data[0] & 32, data[0] & 64);
 		break;
 	default:
 		fuzz_request(data + 1, size - 1, GBA_DIA_CMD_BOOTSTRAPPING_INFO, GBA_DIA_APP_ZN,

@@ -257,6 +257,25 @@ def test_map(c, t, tmp):
     c.check("maps on a database never mapped: just the header",
             r.returncode == EXIT_DONE and r.stdout.strip() == "# impi\timsi", r.stdout)
 
+    # Public-Identities for av.source = cx: a URI instead of an IMSI.
+    r = fresh.run("map", "carol@ims.example.org", "sip:carol@ims.example.org")
+    c.check("map IMPI sip:URI: exit 0", r.returncode == EXIT_DONE, r.stderr)
+    r = fresh.run("map", "carol@ims.example.org", "001010000000004")
+    c.check("map IMPI IMSI next to it: exit 0", r.returncode == EXIT_DONE, r.stderr)
+    for bad in ("sip:a b", "http://x", "sip:", "mailto:x@y"):
+        r = fresh.run("map", "dave@ims.example.org", bad)
+        c.check(f"map: '{bad}' is no Public-Identity: exit 2", r.returncode == EXIT_USAGE,
+                r.stderr)
+    r = fresh.run("maps")
+    c.check("maps: the IMSI, then the Public-Identity under its own header",
+            r.returncode == EXIT_DONE and "carol@ims.example.org\t001010000000004" in r.stdout
+            and "# impi\tpublic identity (Cx)\ncarol@ims.example.org\tsip:carol@ims.example.org"
+            in r.stdout and "dave@" not in r.stdout, r.stdout)
+    r = fresh.run("unmap", "carol@ims.example.org")
+    c.check("unmap: both go", r.returncode == EXIT_DONE, r.stderr)
+    r = fresh.run("maps")
+    c.check("maps after unmap: nothing of carol's", "carol@" not in r.stdout, r.stdout)
+
 
 def count(t):
     r = t.run("list")

@@ -4,7 +4,8 @@
  * against the dictionary and its rules, answered by the HSS side and read
  * by the BSF side; and malformed MARs and MAAs of every kind the code
  * checks.  One freeDiameter core per process: the node is opened once
- * (never started) for all the tests.
+ * (never started) for all the tests.  Cx's MAR/MAA (several vectors,
+ * 5001, its required AVPs) likewise.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -24,6 +25,8 @@ static struct gba_dia *dia;
 static struct {
 	gba_err result;             /* what the handler returns */
 	int calls;
+	unsigned last_index;        /* gba_zh_mar.index of the last call */
+	uint32_t app;
 	char impi[300];
 	int resync;
 	uint8_t rand[16], auts[14];
@@ -47,6 +50,8 @@ static gba_err handler(void *arg, const struct gba_zh_mar *mar, struct gba_av *a
 {
 	(void)arg;
 	hss.calls++;
+	hss.last_index = mar->index;
+	hss.app = mar->app;
 	snprintf(hss.impi, sizeof(hss.impi), "%s", mar->impi);
 	snprintf(hss.scheme, sizeof(hss.scheme), "%s", mar->scheme);
 	hss.resync = mar->auts != NULL;
@@ -57,6 +62,8 @@ static gba_err handler(void *arg, const struct gba_zh_mar *mar, struct gba_av *a
 	if (hss.result)
 		return hss.result;
 	fixed_av(av);
+	if (mar->app == GBA_DIA_APP_CX)
+		av->rand[0] = (uint8_t)mar->index;   /* which call made it */
 	*guss_len = 0;
 	if (hss.guss) {
 		*guss_len = strlen(hss.guss);
@@ -473,18 +480,47 @@ struct maa_parts {
 	uint32_t exp_vendor, exp_code;
 	int no_item;
 	size_t authenticate_len, xres_len, ck_len, ik_len;   /* 0: leave out */
+	/* Cx: Auth-Application-Id instead of Vendor-Specific-Application-Id */
+	uint32_t auth_app_id;
+	/* Further items, numbered (SIP-Item-Number) from item_numbers[1]; the
+	 * first gets item_numbers[0] (0: no SIP-Item-Number at all) */
+	unsigned extra_items;
+	uint32_t item_numbers[4];
+	size_t last_ck_len;          /* the last extra item's CK length; 0: 16 */
 };
+
+static void add_raw_item(struct msg *m, const struct maa_parts *p, uint32_t number,
+			 uint8_t fill, size_t ck_len)
+{
+	const struct dia_dict *d = &dia->dict;
+	uint8_t bytes[64];
+	struct avp *item = NULL;
+
+	memset(bytes, fill, sizeof(bytes));
+	assert_int_equal(avp_add_group(m, d->sip_auth_data_item, &item), 0);
+	if (number)
+		assert_int_equal(avp_add_u32(item, d->sip_item_number, number), 0);
+	if (p->authenticate_len)
+		avp_add_os(item, d->sip_authenticate, bytes, p->authenticate_len);
+	if (p->xres_len)
+		avp_add_os(item, d->sip_authorization, bytes, p->xres_len);
+	if (ck_len)
+		avp_add_os(item, d->conf_key, bytes, ck_len);
+	if (p->ik_len)
+		avp_add_os(item, d->integ_key, bytes, p->ik_len);
+}
 
 static struct msg *raw_maa(const struct maa_parts *p)
 {
 	const struct dia_dict *d = &dia->dict;
-	uint8_t bytes[64];
 	struct msg *m = dia_test_wire(new_mar("alice@test", NULL, NULL));
-	struct avp *item = NULL, *er = NULL;
+	struct avp *er = NULL;
 
-	memset(bytes, 0x5a, sizeof(bytes));
 	assert_int_equal(fd_msg_new_answer_from_req(fd_g_config->cnf_dict, &m, 0), 0);
-	assert_int_equal(avp_add_vsai(dia, m, GBA_DIA_APP_ZH), 0);
+	if (p->auth_app_id)
+		assert_int_equal(avp_add_u32(m, d->auth_app_id, p->auth_app_id), 0);
+	else
+		assert_int_equal(avp_add_vsai(dia, m, GBA_DIA_APP_ZH), 0);
 	if (p->result_code)
 		assert_int_equal(avp_add_u32(m, d->result_code, p->result_code), 0);
 	if (p->exp_code) {
@@ -493,17 +529,11 @@ static struct msg *raw_maa(const struct maa_parts *p)
 		assert_int_equal(avp_add_u32(er, d->exp_result_code, p->exp_code), 0);
 	}
 	assert_int_equal(fd_msg_add_origin(m, 0), 0);
-	if (!p->no_item) {
-		assert_int_equal(avp_add_group(m, d->sip_auth_data_item, &item), 0);
-		if (p->authenticate_len)
-			avp_add_os(item, d->sip_authenticate, bytes, p->authenticate_len);
-		if (p->xres_len)
-			avp_add_os(item, d->sip_authorization, bytes, p->xres_len);
-		if (p->ck_len)
-			avp_add_os(item, d->conf_key, bytes, p->ck_len);
-		if (p->ik_len)
-			avp_add_os(item, d->integ_key, bytes, p->ik_len);
-	}
+	if (!p->no_item)
+		add_raw_item(m, p, p->item_numbers[0], 0x5a, p->ck_len);
+	for (unsigned i = 0; i < p->extra_items; i++)
+		add_raw_item(m, p, p->item_numbers[i + 1], (uint8_t)(0x60 + i),
+			     i + 1 == p->extra_items && p->last_ck_len ? p->last_ck_len : 16);
 	return dia_test_wire(m);
 }
 
@@ -572,6 +602,177 @@ static void test_bad_maa(void **state)
 	assert_int_equal(read_raw(&p), GBA_ERR_NOT_FOUND);
 	p.exp_vendor = 0;               /* 5401 of no vendor means nothing */
 	assert_int_equal(read_raw(&p), GBA_ERR_UNSUPPORTED);
+}
+
+/* ---- Cx (TS 29.229) ---------------------------------------------------------- */
+
+static struct msg *new_cx_mar(const char *impi, const char *pub, unsigned vectors)
+{
+	struct gba_zh_request req = {
+		.impi = impi, .dest_realm = "hss.test", .dest_host = "hss.node.test",
+		.app = GBA_DIA_APP_CX, .public_identity = pub, .server_name = "sip:bsf.test",
+		.vectors = vectors,
+	};
+	struct msg *m = NULL;
+
+	assert_int_equal(dia_zh_build_mar(dia, &req, &m), 0);
+	return m;
+}
+
+static const char *os_text(struct avp_hdr *h, char *buf, size_t size)
+{
+	assert_non_null(h);
+	snprintf(buf, size, "%.*s", (int)h->avp_value->os.len, (const char *)h->avp_value->os.data);
+	return buf;
+}
+
+static void test_cx_mar_and_maa(void **state)
+{
+	(void)state;
+	struct gba_zh_request req = { .impi = "alice@test", .dest_realm = "hss.test",
+				      .app = GBA_DIA_APP_CX, .server_name = "sip:bsf.test",
+				      .vectors = 3 };
+	struct msg *m = dia_test_wire(new_cx_mar("alice@test", NULL, 3)), *maa;
+	struct gba_zh_answer ans;
+	struct msg_hdr *hdr = NULL;
+	struct avp *vsai = NULL;
+	unsigned n = 0;
+	char buf[300];
+
+	assert_null(dia_test_rules_error(m));
+	assert_int_equal(fd_msg_hdr(m, &hdr), 0);
+	assert_int_equal(hdr->msg_appl, GBA_DIA_APP_CX);
+	assert_non_null(avp_find(m, 260, 0, &vsai, NULL));
+	assert_int_equal(avp_find(vsai, 258, 0, NULL, NULL)->avp_value->u32, GBA_DIA_APP_CX);
+	assert_string_equal(os_text(avp_find(m, GBA_AVP_PUBLIC_IDENTITY, 10415, NULL, NULL), buf,
+				    sizeof(buf)), "sip:alice@test");
+	assert_string_equal(os_text(avp_find(m, GBA_AVP_SERVER_NAME, 10415, NULL, NULL), buf,
+				    sizeof(buf)), "sip:bsf.test");
+	assert_int_equal(avp_find(m, GBA_AVP_SIP_NUMBER_AUTH_ITEMS, 10415, NULL, NULL)
+			 ->avp_value->u32, 3);
+
+	reset_hss();
+	maa = answer(m);
+	assert_int_equal(hss.calls, 3);
+	assert_int_equal(hss.app, GBA_DIA_APP_CX);
+	assert_int_equal(hss.last_index, 2);
+	assert_null(dia_test_rules_error(maa));
+	assert_int_equal(dia_test_result(maa), 2001);
+	assert_non_null(avp_find(maa, GBA_AVP_SIP_AUTH_DATA_ITEM, 10415, NULL, &n));
+	assert_int_equal(n, 3);
+	assert_int_equal(dia_zh_read_maa(maa, &req, &ans, NULL, 0), GBA_OK);
+	assert_int_equal(ans.n_spare, 2);
+	assert_int_equal(ans.av.rand[0], 0);          /* SIP-Item-Number order */
+	assert_int_equal(ans.spare[0].rand[0], 1);
+	assert_int_equal(ans.spare[1].rand[0], 2);
+	assert_int_equal(ans.spare[1].xres_len, 8);
+	free_answer(maa);
+
+	/* A configured Public-Identity goes as given. */
+	m = dia_test_wire(new_cx_mar("alice@test", "tel:+15551234", 1));
+	assert_string_equal(os_text(avp_find(m, GBA_AVP_PUBLIC_IDENTITY, 10415, NULL, NULL), buf,
+				    sizeof(buf)), "tel:+15551234");
+	fd_msg_free(m);
+}
+
+static void test_cx_unknown_user(void **state)
+{
+	(void)state;
+	struct gba_zh_request req = { .impi = "nobody@test", .dest_realm = "hss.test",
+				      .app = GBA_DIA_APP_CX, .server_name = "sip:bsf.test" };
+	struct gba_zh_answer ans;
+	struct msg *maa;
+
+	reset_hss();
+	hss.result = GBA_ERR_NOT_FOUND;
+	maa = answer(dia_test_wire(new_cx_mar("nobody@test", NULL, 2)));
+	assert_int_equal(hss.calls, 1);
+	assert_int_equal(dia_zh_read_maa(maa, &req, &ans, NULL, 0), GBA_ERR_NOT_FOUND);
+	assert_int_equal(ans.result.exp_code, GBA_DIA_CX_ERROR_USER_UNKNOWN);
+	/* The same answer to a Zh request is no "unknown user" there. */
+	req.app = 0;
+	assert_int_equal(dia_zh_read_maa(maa, &req, &ans, NULL, 0), GBA_ERR_UNSUPPORTED);
+	free_answer(maa);
+}
+
+/* A Cx MAR without Public-Identity (a Zh MAR on application 16777216): 5005,
+ * the handler never called. */
+static void test_cx_missing_avps(void **state)
+{
+	(void)state;
+	struct msg *m = new_mar("alice@test", NULL, NULL), *maa;
+	struct msg_hdr *hdr = NULL;
+	struct avp *failed = NULL;
+
+	assert_int_equal(fd_msg_hdr(m, &hdr), 0);
+	hdr->msg_appl = GBA_DIA_APP_CX;
+	reset_hss();
+	maa = answer(dia_test_wire(m));
+	assert_int_equal(hss.calls, 0);
+	assert_int_equal(dia_test_result(maa), 5005);
+	assert_non_null(avp_find(maa, 279, 0, &failed, NULL));   /* Failed-AVP */
+	assert_non_null(avp_find(failed, GBA_AVP_PUBLIC_IDENTITY, 10415, NULL, NULL));
+	free_answer(maa);
+}
+
+/*
+ * An HSS's Cx MAA as some send it: Auth-Application-Id instead of
+ * Vendor-Specific-Application-Id (accepted), items out of SIP-Item-Number
+ * order (read in number order), a broken further item (the whole MAA
+ * refused, every vector wiped).
+ */
+static void test_cx_liberal_maa(void **state)
+{
+	(void)state;
+	struct gba_zh_request req = { .impi = "alice@test", .dest_realm = "hss.test",
+				      .app = GBA_DIA_APP_CX, .server_name = "sip:bsf.test",
+				      .vectors = 3 };
+	struct maa_parts p = {
+		.result_code = 2001, .authenticate_len = 32, .xres_len = 8, .ck_len = 16,
+		.ik_len = 16, .auth_app_id = GBA_DIA_APP_CX, .extra_items = 2,
+		.item_numbers = { 3, 1, 2 },
+	};
+	struct gba_zh_answer ans;
+	struct msg *m = raw_maa(&p);
+
+	assert_null(dia_test_rules_error(m));
+	assert_int_equal(dia_zh_read_maa(m, &req, &ans, NULL, 0), GBA_OK);
+	assert_int_equal(ans.n_spare, 2);
+	assert_int_equal(ans.av.rand[0], 0x60);        /* item 1 */
+	assert_int_equal(ans.spare[0].rand[0], 0x61);  /* item 2 */
+	assert_int_equal(ans.spare[1].rand[0], 0x5a);  /* item 3 */
+	free_answer(m);
+
+	/* Zh reads the first item only, as it always did: a broken second one
+	 * (a Zh HSS sends one) does not matter there. */
+	p.last_ck_len = 15;
+	p.item_numbers[0] = 0;
+	assert_int_equal(read_raw(&p), GBA_OK);
+
+	m = raw_maa(&p);
+	memset(&ans, 0x77, sizeof(ans));
+	assert_int_equal(dia_zh_read_maa(m, &req, &ans, NULL, 0), GBA_ERR_PARSE);
+	assert_int_equal(ans.n_spare, 0);
+	for (size_t i = 0; i < sizeof(ans.spare); i++)
+		assert_int_equal(((uint8_t *)ans.spare)[i], 0);
+	free_answer(m);
+}
+
+/* Requests the client refuses to send. */
+static void test_cx_bad_requests(void **state)
+{
+	(void)state;
+	struct gba_zh_request req = { .impi = "alice@test", .dest_realm = "hss.test",
+				      .app = GBA_DIA_APP_CX };
+	struct gba_zh_answer ans;
+
+	assert_int_equal(gba_zh_mar_call(dia, &req, 100, &ans, NULL, 0), GBA_ERR_INVALID_ARG);
+	req.server_name = "sip:bsf.test";
+	req.vectors = GBA_ZH_VECTORS_MAX + 1;
+	assert_int_equal(gba_zh_mar_call(dia, &req, 100, &ans, NULL, 0), GBA_ERR_INVALID_ARG);
+	req.app = 0;
+	req.vectors = 2;   /* Zh asks for one */
+	assert_int_equal(gba_zh_mar_call(dia, &req, 100, &ans, NULL, 0), GBA_ERR_INVALID_ARG);
 }
 
 static void test_result_mapping(void **state)
@@ -686,6 +887,11 @@ int main(void)
 		cmocka_unit_test(test_bad_auth_data_item),
 		cmocka_unit_test(test_mar_rules),
 		cmocka_unit_test(test_bad_maa),
+		cmocka_unit_test(test_cx_mar_and_maa),
+		cmocka_unit_test(test_cx_unknown_user),
+		cmocka_unit_test(test_cx_missing_avps),
+		cmocka_unit_test(test_cx_bad_requests),
+		cmocka_unit_test(test_cx_liberal_maa),
 		cmocka_unit_test(test_result_mapping),
 		cmocka_unit_test(test_dictionary),
 		cmocka_unit_test(test_config_checks),

@@ -49,7 +49,9 @@ static const char usage_text[] =
 	"  remove IMPI                 delete a subscriber\n"
 	"  leases                      the BSFs' IND slot leases: slot, holder, expiry\n"
 	"  map IMPI IMSI               the IMSI an HLR (av.source = gsup) knows IMPI by\n"
-	"  unmap IMPI                  forget that mapping\n"
+	"  map IMPI sip:URI|tel:URI    the Public-Identity a Cx HSS (av.source = cx)\n"
+	"                              knows IMPI by (default: sip:IMPI)\n"
+	"  unmap IMPI                  forget IMPI's mappings\n"
 	"  maps                        one line per mapping, IMPI order\n"
 	"  import [--upsert|--skip-existing] [--mnc-len 2|3] FILE.csv\n"
 	"                              many subscribers, all or none ('-': stdin);\n"
@@ -475,15 +477,21 @@ static int cmd_map(int argc, char **argv, const char *db_path)
 {
 	struct gba_subdb *db = NULL;
 	gba_err err;
-	int rc;
+	int rc, pubid;
 
 	if (argc != 3)
-		return usage_error("map takes an IMPI and an IMSI");
-	rc = open_db(db_path, 0, &db);   /* a GSUP BSF's database may hold only maps */
+		return usage_error("map takes an IMPI and an IMSI or a Public-Identity");
+	rc = open_db(db_path, 0, &db);   /* a GSUP or Cx BSF's database may hold only maps */
 	if (rc)
 		return rc;
-	err = gba_subdb_map(db, argv[1], argv[2]);
+	/* An IMSI is digits; a Public-Identity a URI (its scheme says which). */
+	pubid = strchr(argv[2], ':') != NULL;
+	err = pubid ? gba_subdb_map_public_identity(db, argv[1], argv[2])
+		    : gba_subdb_map(db, argv[1], argv[2]);
 	gba_subdb_close(db);
+	if (err == GBA_ERR_INVALID_ARG && pubid)
+		return usage_error("map: '%s' is no IMPI or '%s' no Public-Identity (a sip:, "
+				   "sips: or tel: URI, no spaces)", argv[1], argv[2]);
 	if (err == GBA_ERR_INVALID_ARG)
 		return usage_error("map: '%s' is no IMPI or '%s' no IMSI (6 to 15 digits)",
 				   argv[1], argv[2]);
@@ -521,11 +529,24 @@ static int maps_one(const char *impi, const char *imsi, void *arg)
 	return 0;
 }
 
+/* Public-Identities after the IMSIs, under a header of their own. */
+static int pubids_one(const char *impi, const char *uri, void *arg)
+{
+	int *header = arg;
+
+	if (!*header) {
+		printf("# impi\tpublic identity (Cx)\n");
+		*header = 1;
+	}
+	printf("%s\t%s\n", impi, uri);
+	return 0;
+}
+
 static int cmd_maps(int argc, char **argv, const char *db_path)
 {
 	struct gba_subdb *db = NULL;
 	gba_err err;
-	int rc;
+	int rc, header = 0;
 
 	(void)argv;
 	if (argc != 1)
@@ -535,6 +556,8 @@ static int cmd_maps(int argc, char **argv, const char *db_path)
 		return rc;
 	printf("# impi\timsi\n");
 	err = gba_subdb_map_list(db, maps_one, NULL);
+	if (!err)
+		err = gba_subdb_public_identity_list(db, pubids_one, &header);
 	gba_subdb_close(db);
 	if (err)
 		return fail(exit_code(err), "maps: %s", gba_strerror(err));

@@ -1,8 +1,11 @@
 /*
  * dict.c - the Zh and Zn dictionary (TS 29.109 6.3, TS 29.229 6.3) in
- * freeDiameter: vendor 10415, applications 16777221 (Zh) and 16777220
- * (Zn), commands 303 (MAR/MAA) and 310 (BIR/BIA), the Cx AVPs Zh reuses
- * and the GAA AVPs 400..420, with the command and grouped-AVP rules.
+ * freeDiameter: vendor 10415, applications 16777221 (Zh), 16777220 (Zn)
+ * and 16777216 (Cx, for HSSs without Zh), commands 303 (MAR/MAA) and 310
+ * (BIR/BIA), the Cx AVPs Zh reuses (and Cx's Server-Name) and the GAA
+ * AVPs 400..420, with the command and grouped-AVP rules.  freeDiameter
+ * keys commands by code alone, so Zh and Cx share the MAR/MAA objects and
+ * their rules (the loose union of both).
  *
  * Objects that already exist (a stock extension such as dict_dcca_3gpp
  * loaded in the same process defines some of the Cx AVPs) are looked up
@@ -173,8 +176,9 @@ static int load_vendor_apps(struct dia_dict *d)
 	struct dict_vendor_data v = { GBA_DIA_VENDOR_3GPP, (char *)"3GPP" };
 	struct dict_application_data zh = { GBA_DIA_APP_ZH, (char *)"3GPP Zh" };
 	struct dict_application_data zn = { GBA_DIA_APP_ZN, (char *)"3GPP Zn" };
+	struct dict_application_data cx = { GBA_DIA_APP_CX, (char *)"3GPP Cx" };
 	vendor_id_t vid = GBA_DIA_VENDOR_3GPP;
-	application_id_t zh_id = GBA_DIA_APP_ZH, zn_id = GBA_DIA_APP_ZN;
+	application_id_t zh_id = GBA_DIA_APP_ZH, zn_id = GBA_DIA_APP_ZN, cx_id = GBA_DIA_APP_CX;
 	int ret;
 
 	ret = new_or_get(DICT_VENDOR, &v, NULL, VENDOR_BY_ID, &vid, &d->vendor_3gpp);
@@ -184,6 +188,9 @@ static int load_vendor_apps(struct dia_dict *d)
 	if (!ret)
 		ret = new_or_get(DICT_APPLICATION, &zn, d->vendor_3gpp, APPLICATION_BY_ID, &zn_id,
 				 &d->app_zn);
+	if (!ret)
+		ret = new_or_get(DICT_APPLICATION, &cx, d->vendor_3gpp, APPLICATION_BY_ID, &cx_id,
+				 &d->app_cx);
 	return ret;
 }
 
@@ -201,6 +208,7 @@ struct cx_def {
 #define CX(code, name, base, utf8, field) { code, name, base, utf8, offsetof(struct dia_dict, field) }
 static const struct cx_def cx_defs[] = {
 	CX(GBA_AVP_PUBLIC_IDENTITY, "Public-Identity", AVP_TYPE_OCTETSTRING, 1, public_identity),
+	CX(GBA_AVP_SERVER_NAME, "Server-Name", AVP_TYPE_OCTETSTRING, 1, server_name),
 	CX(GBA_AVP_SIP_NUMBER_AUTH_ITEMS, "SIP-Number-Auth-Items", AVP_TYPE_UNSIGNED32, 0,
 	   sip_number_auth_items),
 	CX(GBA_AVP_SIP_AUTHENTICATION_SCHEME, "SIP-Authentication-Scheme", AVP_TYPE_OCTETSTRING,
@@ -347,7 +355,9 @@ static int load_zh_commands(struct dia_dict *d)
 	 * a required AVP is missing, 5009 when one occurs too often.  Not the
 	 * Vendor-Specific-Application-Id: for a missing grouped AVP freeDiameter
 	 * puts an empty one in Failed-AVP, which breaks the base rules of that
-	 * AVP (zh_server.c checks it instead). */
+	 * AVP (zh_server.c checks it instead).  Cx (TS 29.229 6.1.7) also
+	 * requires Public-Identity and Server-Name: zh_server.c checks those
+	 * on Cx only, since the command is shared. */
 	const struct rule mar[] = {
 		{ &d->session_id, R_HEAD, 1 },
 		{ &d->vsai, R_OPT, 1 },
@@ -358,6 +368,7 @@ static int load_zh_commands(struct dia_dict *d)
 		{ &d->user_name, R_REQ, 1 },
 		{ &d->dest_host, R_OPT, 1 },
 		{ &d->public_identity, R_OPT, -1 },
+		{ &d->server_name, R_OPT, 1 },
 		{ &d->sip_auth_data_item, R_OPT, 1 },
 		{ &d->sip_number_auth_items, R_OPT, 1 },
 		{ GAA(d, GBA_AVP_GUSS_TIMESTAMP), R_OPT, 1 },

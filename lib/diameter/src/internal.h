@@ -23,7 +23,7 @@
 /* The dictionary objects the roles use, looked up once at start. */
 struct dia_dict {
 	struct dict_object *vendor_3gpp;
-	struct dict_object *app_zh, *app_zn;
+	struct dict_object *app_zh, *app_zn, *app_cx;
 	struct dict_object *cmd_mar, *cmd_maa, *cmd_bir, *cmd_bia;
 	/* RFC 6733 base AVPs */
 	struct dict_object *session_id, *origin_host, *origin_realm;
@@ -31,8 +31,8 @@ struct dia_dict {
 	struct dict_object *auth_session_state, *vsai, *vendor_id, *auth_app_id;
 	struct dict_object *result_code, *exp_result, *exp_result_code;
 	struct dict_object *failed_avp, *error_message, *proxy_info, *route_record;
-	/* Zh (Cx AVPs) */
-	struct dict_object *public_identity, *sip_number_auth_items, *sip_auth_scheme;
+	/* Zh (Cx AVPs); server_name is Cx's own */
+	struct dict_object *public_identity, *server_name, *sip_number_auth_items, *sip_auth_scheme;
 	struct dict_object *sip_authenticate, *sip_authorization, *sip_auth_context;
 	struct dict_object *sip_auth_data_item, *sip_item_number, *conf_key, *integ_key;
 	/* GAA AVPs 400..420, by code - 400 */
@@ -59,7 +59,7 @@ int dia_wait_listening(uint16_t port, unsigned timeout_ms);
 struct dia_zh_server {
 	gba_zh_mar_handler *fn;
 	void *arg;
-	struct disp_hdl *hdl;
+	struct disp_hdl *hdl, *hdl_cx;
 };
 
 /* The BSF's handler of BIRs (see zn_server.c). */

@@ -529,7 +529,7 @@ static gba_err check_config(const struct gba_dia_config *cfg, int *ipv6)
 	if (!valid_name(cfg->identity) || !valid_name(cfg->realm) ||
 	    !valid_peer_list(cfg->accept_peers))
 		return GBA_ERR_INVALID_ARG;
-	if (cfg->apps & ~(unsigned)(GBA_DIA_ZH | GBA_DIA_ZN))
+	if (cfg->apps & ~(unsigned)(GBA_DIA_ZH | GBA_DIA_ZN | GBA_DIA_CX))
 		return GBA_ERR_INVALID_ARG;
 	/* TLS: all three files. */
 	if (cfg->transport != GBA_DIA_TLS && cfg->transport != GBA_DIA_TCP)
@@ -554,6 +554,11 @@ static int advertise_apps(struct gba_dia *dia)
 		return -1;
 	if ((dia->apps & GBA_DIA_ZN) &&
 	    fd_disp_app_support(dia->dict.app_zn, dia->dict.vendor_3gpp, 1, 0))
+		return -1;
+	/* Cx: a BSF whose HSS offers Cx only; freeDiameter routes a request
+	 * only to a peer whose CER/CEA named its application. */
+	if ((dia->apps & GBA_DIA_CX) &&
+	    fd_disp_app_support(dia->dict.app_cx, dia->dict.vendor_3gpp, 1, 0))
 		return -1;
 	return 0;
 }

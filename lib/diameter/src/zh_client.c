@@ -1,8 +1,9 @@
 /*
- * zh_client.c - the BSF side of Zh: build a Multimedia-Auth-Request, send
- * it, and read the vector out of the Multimedia-Auth-Answer.
+ * zh_client.c - the BSF side of Zh (or Cx): build a Multimedia-Auth-
+ * Request, send it, and read the vectors out of the Multimedia-Auth-Answer.
  */
 #define _GNU_SOURCE
+#include <stdio.h>
 #include <string.h>
 
 #include <gba/diameter_zh.h>
@@ -30,22 +31,44 @@ static int add_auth_data_item(struct gba_dia *dia, struct msg *mar,
 	return ret;
 }
 
-int dia_zh_build_mar(struct gba_dia *dia, const struct gba_zh_request *req, struct msg **out)
+static int is_cx(const struct gba_zh_request *req)
+{
+	return req->app == GBA_DIA_APP_CX;
+}
+
+/*
+ * Cx (TS 29.229 6.1.7): { Public-Identity } { SIP-Auth-Data-Item }
+ * { SIP-Number-Auth-Items } { Server-Name }.  Public-Identity is the
+ * configured one, or "sip:" IMPI (the form of TS 23.003 13.4B's temporary
+ * public identity, which an IMS HSS knows its users by).
+ */
+static int add_cx_avps(struct gba_dia *dia, struct msg *mar, const struct gba_zh_request *req)
 {
 	const struct dia_dict *d = &dia->dict;
-	struct msg *mar = NULL;
-	struct msg_hdr *hdr = NULL;
-	int ret = fd_msg_new(d->cmd_mar, MSGFL_ALLOC_ETEID, &mar);
+	char pub[GBA_ZH_IMPI_MAX + 5];
+	int ret;
 
-	if (ret)
-		return ret;
-	ret = fd_msg_hdr(mar, &hdr);
-	if (!ret) {
-		hdr->msg_appl = GBA_DIA_APP_ZH;
-		ret = fd_msg_new_session(mar, (os0_t)"zh", 2);
-	}
+	if (req->public_identity)
+		snprintf(pub, sizeof(pub), "%s", req->public_identity);
+	else
+		snprintf(pub, sizeof(pub), "sip:%s", req->impi);
+	ret = avp_add_str(mar, d->public_identity, pub);
 	if (!ret)
-		ret = avp_add_vsai(dia, mar, GBA_DIA_APP_ZH);
+		ret = add_auth_data_item(dia, mar, req);
+	if (!ret)
+		ret = avp_add_u32(mar, d->sip_number_auth_items, req->vectors ? req->vectors : 1);
+	if (!ret)
+		ret = avp_add_str(mar, d->server_name, req->server_name);
+	return ret;
+}
+
+/* The AVPs after the header, in TS 29.109 4.2.2.1 (or TS 29.229) order. */
+static int add_mar_avps(struct gba_dia *dia, struct msg *mar, const struct gba_zh_request *req,
+			uint32_t app)
+{
+	const struct dia_dict *d = &dia->dict;
+	int ret = avp_add_vsai(dia, mar, app);
+
 	if (!ret)
 		ret = avp_add_u32(mar, d->auth_session_state, 1);   /* NO_STATE_MAINTAINED */
 	if (!ret)
@@ -56,10 +79,31 @@ int dia_zh_build_mar(struct gba_dia *dia, const struct gba_zh_request *req, stru
 		ret = avp_add_str(mar, d->dest_host, req->dest_host);
 	if (!ret)
 		ret = avp_add_str(mar, d->user_name, req->impi);
-	if (!ret)
-		ret = avp_add_u32(mar, d->sip_number_auth_items, 1);
+	if (ret || is_cx(req))
+		return ret ? ret : add_cx_avps(dia, mar, req);
+	ret = avp_add_u32(mar, d->sip_number_auth_items, 1);
 	if (!ret)
 		ret = add_auth_data_item(dia, mar, req);
+	return ret;
+}
+
+int dia_zh_build_mar(struct gba_dia *dia, const struct gba_zh_request *req, struct msg **out)
+{
+	uint32_t app = is_cx(req) ? GBA_DIA_APP_CX : GBA_DIA_APP_ZH;
+	struct msg *mar = NULL;
+	struct msg_hdr *hdr = NULL;
+	int ret = fd_msg_new(dia->dict.cmd_mar, MSGFL_ALLOC_ETEID, &mar);
+
+	if (ret)
+		return ret;
+	ret = fd_msg_hdr(mar, &hdr);
+	if (!ret) {
+		hdr->msg_appl = app;
+		ret = is_cx(req) ? fd_msg_new_session(mar, (os0_t)"cx", 2)
+				 : fd_msg_new_session(mar, (os0_t)"zh", 2);
+	}
+	if (!ret)
+		ret = add_mar_avps(dia, mar, req, app);
 	if (ret) {
 		fd_msg_free(mar);
 		return ret;
@@ -78,13 +122,10 @@ static const union avp_value *item_os(struct avp *item, uint32_t code, size_t mi
 	return h->avp_value;
 }
 
-static gba_err read_vector(struct msg *maa, struct gba_av *av)
+static gba_err read_item(struct avp *item, struct gba_av *av)
 {
 	const union avp_value *authenticate, *xres, *ck, *ik;
-	struct avp *item = NULL;
 
-	if (!avp_find(maa, GBA_AVP_SIP_AUTH_DATA_ITEM, GBA_DIA_VENDOR_3GPP, &item, NULL) || !item)
-		return GBA_ERR_PARSE;
 	authenticate = item_os(item, GBA_AVP_SIP_AUTHENTICATE, 32, 32);   /* RAND || AUTN */
 	xres = item_os(item, GBA_AVP_SIP_AUTHORIZATION, 4, GBA_RES_MAX);
 	ck = item_os(item, GBA_AVP_CONFIDENTIALITY_KEY, 16, 16);
@@ -99,6 +140,61 @@ static gba_err read_vector(struct msg *maa, struct gba_av *av)
 	memcpy(av->ik, ik->os.data, 16);
 	av->sqn = 0;
 	return GBA_OK;
+}
+
+/* The first max SIP-Auth-Data-Items of the MAA, and their SIP-Item-Numbers
+ * (an item without one is numbered by its place). */
+static size_t list_items(struct msg *maa, struct avp **items, uint32_t *nums, size_t max)
+{
+	struct avp *child = NULL;
+	size_t n = 0;
+
+	if (fd_msg_browse(maa, MSG_BRW_FIRST_CHILD, &child, NULL))
+		child = NULL;
+	while (child && n < max) {
+		struct avp_hdr *h = NULL;
+
+		if (!fd_msg_avp_hdr(child, &h) && h && h->avp_code == GBA_AVP_SIP_AUTH_DATA_ITEM &&
+		    (h->avp_flags & AVP_FLAG_VENDOR) && h->avp_vendor == GBA_DIA_VENDOR_3GPP) {
+			struct avp_hdr *num = avp_find(child, GBA_AVP_SIP_ITEM_NUMBER,
+						       GBA_DIA_VENDOR_3GPP, NULL, NULL);
+			items[n] = child;
+			nums[n] = num && num->avp_value ? num->avp_value->u32 : (uint32_t)n + 1;
+			n++;
+		}
+		if (fd_msg_browse(child, MSG_BRW_NEXT, &child, NULL))
+			break;
+	}
+	return n;
+}
+
+/*
+ * Cx: the vectors in SIP-Item-Number order (TS 29.229 6.3.14: the order in
+ * which they are to be used, i.e. their SQNs'); every item must hold a
+ * whole vector.  Zh: the first item (a Zh HSS sends one; of an HSS that
+ * sends more, the first is used, as before Cx).
+ */
+static gba_err read_vectors(struct msg *maa, const struct gba_zh_request *req,
+			    struct gba_zh_answer *ans)
+{
+	struct avp *items[GBA_ZH_VECTORS_MAX];
+	uint32_t nums[GBA_ZH_VECTORS_MAX];
+	size_t n = list_items(maa, items, nums, is_cx(req) ? GBA_ZH_VECTORS_MAX : 1);
+	gba_err err = n ? GBA_OK : GBA_ERR_PARSE;
+
+	for (size_t i = 1; i < n; i++)   /* insertion sort: stable, n <= 5 */
+		for (size_t j = i; j > 0 && nums[j] < nums[j - 1]; j--) {
+			struct avp *a = items[j];
+			uint32_t u = nums[j];
+			items[j] = items[j - 1];
+			nums[j] = nums[j - 1];
+			items[j - 1] = a;
+			nums[j - 1] = u;
+		}
+	for (size_t i = 0; !err && i < n; i++)
+		err = read_item(items[i], i ? &ans->spare[i - 1] : &ans->av);
+	ans->n_spare = err ? 0 : n - 1;
+	return err;
 }
 
 static gba_err read_guss(struct msg *maa, char *guss, size_t guss_size, size_t *guss_len)
@@ -128,17 +224,26 @@ gba_err dia_zh_read_maa(struct msg *maa, const struct gba_zh_request *req,
 
 	dia_result_read(maa, &ans->result);
 	err = gba_dia_result_err(&ans->result);
+	/* Cx's unknown user (TS 29.229 6.2.2.1, 6.2.2.2). */
+	if (is_cx(req) && !ans->result.result_code &&
+	    ans->result.exp_vendor == GBA_DIA_VENDOR_3GPP &&
+	    (ans->result.exp_code == GBA_DIA_CX_ERROR_USER_UNKNOWN ||
+	     ans->result.exp_code == GBA_DIA_CX_ERROR_IDENTITIES_DONT_MATCH))
+		err = GBA_ERR_NOT_FOUND;
 	/* The HSS refuses an AUTS whose MAC-S does not verify with 5004 and
 	 * the SIP-Authorization as Failed-AVP. */
 	if (err == GBA_ERR_UNSUPPORTED && req->auts &&
 	    ans->result.result_code == GBA_DIA_INVALID_AVP_VALUE)
 		err = GBA_ERR_AUTS_INVALID;
 	if (!err)
-		err = read_vector(maa, &ans->av);
+		err = read_vectors(maa, req, ans);
 	if (!err)
 		err = read_guss(maa, guss, guss_size, &ans->guss_len);
-	if (err)
+	if (err) {
 		gba_wipe(&ans->av, sizeof(ans->av));
+		gba_wipe(ans->spare, sizeof(ans->spare));
+		ans->n_spare = 0;
+	}
 	return err;
 }
 
@@ -147,6 +252,15 @@ static int valid_request(const struct gba_zh_request *req)
 	size_t n;
 
 	if (!req || !req->impi || !req->dest_realm || (!req->resync_rand != !req->auts))
+		return 0;
+	if (req->app && req->app != GBA_DIA_APP_ZH && req->app != GBA_DIA_APP_CX)
+		return 0;
+	if (req->vectors > (is_cx(req) ? GBA_ZH_VECTORS_MAX : 1))
+		return 0;
+	if (is_cx(req) && (!req->server_name || !*req->server_name ||
+			   strlen(req->server_name) > GBA_ZH_CX_NAME_MAX ||
+			   (req->public_identity && (!*req->public_identity ||
+			    strlen(req->public_identity) > GBA_ZH_CX_NAME_MAX))))
 		return 0;
 	n = strlen(req->impi);
 	return n > 0 && n <= GBA_ZH_IMPI_MAX && *req->dest_realm;

@@ -50,7 +50,8 @@ extern "C" {
 #define GBA_DIA_VENDOR_3GPP        10415
 #define GBA_DIA_APP_ZN             16777220u
 #define GBA_DIA_APP_ZH             16777221u
-#define GBA_DIA_CMD_MULTIMEDIA_AUTH    303   /* MAR/MAA (Zh) */
+#define GBA_DIA_APP_CX             16777216u   /* IMS Cx (TS 29.229): HSSs without Zh */
+#define GBA_DIA_CMD_MULTIMEDIA_AUTH    303   /* MAR/MAA (Zh and Cx) */
 #define GBA_DIA_CMD_BOOTSTRAPPING_INFO 310   /* BIR/BIA (Zn) */
 
 /* AVP codes of vendor 10415 that Zh and Zn use (base AVPs: RFC 6733). */
@@ -79,6 +80,7 @@ enum gba_dia_avp {
 	GBA_AVP_SECURITY_FEATURE_RESPONSE = 420,
 	/* Cx AVPs reused by Zh, TS 29.229 */
 	GBA_AVP_PUBLIC_IDENTITY = 601,
+	GBA_AVP_SERVER_NAME = 602,          /* Cx only */
 	GBA_AVP_SIP_NUMBER_AUTH_ITEMS = 607,
 	GBA_AVP_SIP_AUTHENTICATION_SCHEME = 608,
 	GBA_AVP_SIP_AUTHENTICATE = 609,
@@ -101,6 +103,9 @@ enum gba_dia_avp {
 #define GBA_DIA_ERROR_IDENTITY_UNKNOWN  5401
 #define GBA_DIA_ERROR_NOT_AUTHORIZED    5402
 #define GBA_DIA_ERROR_TRANSACTION_IDENTIFIER_INVALID 5403
+/* Experimental-Result-Code values of Cx (vendor 10415, TS 29.229 6.2.2). */
+#define GBA_DIA_CX_ERROR_USER_UNKNOWN   5001
+#define GBA_DIA_CX_ERROR_IDENTITIES_DONT_MATCH 5002
 
 /* ---- The node ------------------------------------------------------------ */
 
@@ -108,6 +113,7 @@ enum gba_dia_avp {
 enum gba_dia_apps {
 	GBA_DIA_ZH = 1 << 0,
 	GBA_DIA_ZN = 1 << 1,
+	GBA_DIA_CX = 1 << 2,   /* Cx's MAR/MAA (application 16777216) */
 };
 
 /* enum gba_dia_log_level, gba_dia_log_fn: gba/dia_types.h */

@@ -20,7 +20,14 @@
  *        MAC-S does not verify, 5004/5005 for a malformed MAR, 5012 when
  *        the HSS cannot serve it.
  *
- * Both sides need a node opened with GBA_DIA_ZH in its applications.
+ * Cx (TS 29.229 6.1.7/6.1.8, application 16777216) has the same command
+ * and AVPs; its MAR adds Public-Identity (a SIP URI of the user) and
+ * Server-Name, may ask for several vectors (SIP-Number-Auth-Items), and
+ * its MAA answers an unknown user with Experimental-Result 5001
+ * (DIAMETER_ERROR_USER_UNKNOWN).  For HSSs that offer Cx but not Zh.
+ *
+ * Both sides need a node opened with GBA_DIA_ZH (or GBA_DIA_CX) in its
+ * applications.
  */
 #ifndef GBA_DIAMETER_ZH_H
 #define GBA_DIAMETER_ZH_H
@@ -41,6 +48,8 @@ extern "C" {
 #define GBA_ZH_IMPI_MAX 255      /* longest User-Name accepted (as GBA_IMPI_MAX) */
 #define GBA_ZH_GUSS_MAX 16384    /* longest GBA-UserSecSettings handled (as GBA_GUSS_MAX) */
 #define GBA_ZH_RESYNC_LEN 30     /* SIP-Authorization on resync: RAND (16) || AUTS (14) */
+#define GBA_ZH_VECTORS_MAX 5     /* most SIP-Auth-Data-Items asked for or read (Cx) */
+#define GBA_ZH_CX_NAME_MAX 255   /* longest Public-Identity or Server-Name sent */
 
 /* ---- BSF side: send a MAR, wait for the MAA ---------------------------- */
 
@@ -52,12 +61,22 @@ struct gba_zh_request {
 	/* Resynchronisation: the RAND of the failed challenge and the AUTS; else NULL. */
 	const uint8_t *resync_rand;
 	const uint8_t *auts;
+	/* Cx instead of Zh (zero for Zh): */
+	uint32_t app;                /* 0 or GBA_DIA_APP_ZH: Zh; GBA_DIA_APP_CX: Cx */
+	const char *public_identity; /* Cx's Public-Identity; NULL: "sip:" IMPI */
+	const char *server_name;     /* Cx's Server-Name (required on Cx) */
+	/* SIP-Number-Auth-Items: 0 or 1 on Zh; on Cx 1..GBA_ZH_VECTORS_MAX (0: 1) */
+	unsigned vectors;
 };
 
 struct gba_zh_answer {
 	struct gba_dia_result result;   /* what the HSS (or freeDiameter) answered */
 	struct gba_av av;               /* secret: wipe after use.  av.sqn is 0 (not on Zh) */
 	size_t guss_len;                /* GBA-UserSecSettings copied to the caller's buffer */
+	/* Further vectors of the answer (an HSS that sent several SIP-Auth-
+	 * Data-Items), in SIP-Item-Number order after av.  Secret: wipe. */
+	struct gba_av spare[GBA_ZH_VECTORS_MAX - 1];
+	size_t n_spare;
 };
 
 /*
@@ -65,7 +84,9 @@ struct gba_zh_answer {
  * timeout_ms.  Safe from many threads at once.  Returns:
  *   GBA_OK                 ans->av holds the vector, the GUSS is in guss
  *                          (NUL-terminated when room allows; guss may be NULL)
- *   GBA_ERR_NOT_FOUND      5401: the HSS does not know the IMPI
+ *   GBA_ERR_NOT_FOUND      5401: the HSS does not know the IMPI (on Cx
+ *                          also 5001 USER_UNKNOWN and 5002
+ *                          IDENTITIES_DONT_MATCH)
  *   GBA_ERR_AUTS_INVALID   the HSS refused the AUTS of a resynchronisation
  *   GBA_ERR_UNAVAILABLE    no open connection to the HSS, or it said busy
  *   GBA_ERR_TIMEOUT        no answer in time (a late answer is dropped)
@@ -89,6 +110,8 @@ struct gba_zh_mar {
 	const uint8_t *resync_rand;  /* with auts: a resynchronisation; else NULL */
 	const uint8_t *auts;
 	const char *origin_host;     /* the requester, for logs */
+	uint32_t app;                /* GBA_DIA_APP_ZH or GBA_DIA_APP_CX */
+	unsigned index;              /* 0, or 1.. for the further vectors of a Cx MAR */
 };
 
 /*
@@ -102,9 +125,15 @@ typedef gba_err gba_zh_mar_handler(void *arg, const struct gba_zh_mar *mar, stru
 				   char *guss, size_t guss_size, size_t *guss_len);
 
 /*
- * Answer the node's MARs with fn.  Malformed MARs are answered by the
- * library (5004/5005, Failed-AVP) without calling fn.  Call before
- * gba_dia_start(), once per node.
+ * Answer the node's MARs with fn: Zh's when the node has GBA_DIA_ZH, Cx's
+ * when it has GBA_DIA_CX.  Malformed MARs are answered by the library
+ * (5004/5005, Failed-AVP) without calling fn; a Cx MAR without
+ * Public-Identity or Server-Name is malformed (5005).  A Cx MAR that asks
+ * for n vectors (at most GBA_ZH_VECTORS_MAX) calls fn up to n times (index
+ * 0.., the resynchronisation, if any, on the first only; the GUSS of the
+ * first only is sent) and answers the vectors it got; Zh answers one.
+ * An unknown user on Cx is answered 5001.  Call before gba_dia_start(),
+ * once per node.
  */
 gba_err gba_zh_server_register(struct gba_dia *dia, gba_zh_mar_handler *fn, void *arg);
 

@@ -161,15 +161,35 @@ gba_err gba_subdb_list(struct gba_subdb *db,
 /*
  * IMPI -> IMSI, for an AuC that knows users by IMSI only (av.source =
  * gsup): map (replacing an earlier mapping), unmap (GBA_ERR_NOT_FOUND when
- * none), look up (GBA_ERR_NOT_FOUND when none) and list in IMPI order (a
- * non-zero return of fn stops).  Stored in the database's impi_map table,
- * created by the first map.
+ * none; the Public-Identity below goes too), look up (GBA_ERR_NOT_FOUND
+ * when none) and list in IMPI order (a non-zero return of fn stops).
+ * Stored in the database's impi_map table, created by the first map.
  */
 gba_err gba_subdb_map(struct gba_subdb *db, const char *impi, const char *imsi);
 gba_err gba_subdb_unmap(struct gba_subdb *db, const char *impi);
 gba_err gba_subdb_imsi_of(struct gba_subdb *db, const char *impi, char imsi[GBA_IMSI_MAX + 1]);
 gba_err gba_subdb_map_list(struct gba_subdb *db,
 			   int (*fn)(const char *impi, const char *imsi, void *arg), void *arg);
+
+/*
+ * IMPI -> Public-Identity, for an IMS HSS over Cx (av.source = cx) that
+ * knows the user by a public identity other than "sip:" IMPI: map
+ * (replacing an earlier one; GBA_ERR_INVALID_ARG unless uri passes
+ * gba_subdb_public_identity_ok), look up (uri of at least
+ * GBA_PUBLIC_IDENTITY_MAX + 1 octets; GBA_ERR_NOT_FOUND when none) and
+ * list in IMPI order.  gba_subdb_unmap removes it with the IMSI.  Stored
+ * in the table impi_public_identity, created by the first map.
+ */
+#define GBA_PUBLIC_IDENTITY_MAX 255
+/* 1 for a sip:, sips: or tel: URI of printable ASCII without spaces, at
+ * most GBA_PUBLIC_IDENTITY_MAX octets. */
+int gba_subdb_public_identity_ok(const char *uri);
+gba_err gba_subdb_map_public_identity(struct gba_subdb *db, const char *impi, const char *uri);
+gba_err gba_subdb_public_identity_of(struct gba_subdb *db, const char *impi, char *uri,
+				     size_t size);
+gba_err gba_subdb_public_identity_list(struct gba_subdb *db,
+				       int (*fn)(const char *impi, const char *uri, void *arg),
+				       void *arg);
 
 /*
  * The GUSS stored for impi, or else for a subscriber row with this imsi
