@@ -204,6 +204,9 @@ static const struct key_def keys[] = {
 	     "SQN IND slot of this BSF (distinct per BSF sharing the database)"),
 	UINT("embedded", "sqn_block", embedded_sqn_block, 1, 1024, "1",
 	     "SQNs reserved per database transaction (1: one transaction per vector)"),
+	UINT("embedded", "group_commit", embedded_group_commit, 0, 65536, "256",
+	     "SQN reservations of first challenges written in one transaction at most, "
+	     "each 401 held until its batch is committed (0: a transaction per vector)"),
 	DUR("embedded", "lease_ttl", embedded_lease_ttl, 0, 3600, "30s",
 	    "lease of the IND slot in the database, renewed every third of it (0: none)"),
 	STR("embedded", "lease_id", embedded_lease_id, "",

@@ -87,6 +87,7 @@ struct bsf_config {
 	unsigned embedded_ind;
 	int embedded_create_db;        /* 1: a missing file becomes an empty database */
 	unsigned embedded_sqn_block;   /* SQNs reserved per transaction */
+	unsigned embedded_group_commit;   /* reservations per transaction; 0: no group commit */
 	unsigned embedded_lease_ttl;   /* seconds; 0: the IND slot is not leased */
 	char embedded_lease_id[128];   /* the lease's holder; "": host/ub.listen */
 

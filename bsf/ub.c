@@ -41,6 +41,8 @@ struct ub_http {
 	const struct bsf_config *cfg;
 	const struct bsf_log *log;
 	atomic_int running;       /* MHD's messages: warnings at start-up, debug later */
+	atomic_int held;          /* requests suspended for a deferred answer */
+	atomic_int stopping;      /* no new ones: the daemon is about to stop */
 	char *tls_cert, *tls_key; /* PEM, kept for the daemon's life; the key is wiped */
 	size_t tls_cert_len, tls_key_len;
 };
@@ -65,6 +67,10 @@ struct conn_state {
 	int too_large;
 	size_t body_len, body_cap;
 	uint8_t *body;            /* max_body_size octets, allocated at the first body */
+	struct ub_http *h;
+	struct MHD_Connection *conn;
+	int deferred;             /* the request is held (ub_logic.h, struct ub_deferred) */
+	struct ub_deferred *defer;   /* allocated at the first deferred request */
 };
 
 static uint64_t now_us(void)
@@ -165,13 +171,75 @@ static enum MHD_Result refuse(struct ub_http *h, struct MHD_Connection *conn, un
 	return ret;
 }
 
+/* ---- Deferred answers ---------------------------------------------------------- */
+
+/*
+ * A first request whose vector comes from the AV source's group commit is
+ * suspended (its worker serves other connections meanwhile) and resumed
+ * from the committer's thread once the batch is in the file; MHD then
+ * calls the handler again and the answer is made (answer()).
+ */
+static void hold_request(void *arg)
+{
+	struct conn_state *cs = arg;
+
+	atomic_fetch_add(&cs->h->held, 1);
+	MHD_suspend_connection(cs->conn);
+}
+
+static void release_request(void *arg)
+{
+	struct conn_state *cs = arg;
+	struct ub_http *h = cs->h;
+
+	MHD_resume_connection(cs->conn);
+	atomic_fetch_sub(&h->held, 1);
+}
+
+/* The connection's deferral state, or NULL when the answer must come now. */
+static struct ub_deferred *offer_defer(struct ub_http *h, struct conn_state *cs)
+{
+	if (atomic_load(&h->stopping))
+		return NULL;
+	if (!cs->defer) {
+		cs->defer = calloc(1, sizeof(*cs->defer));
+		if (!cs->defer)
+			return NULL;
+		cs->defer->hold = hold_request;
+		cs->defer->release = release_request;
+		cs->defer->hook_arg = cs;
+	}
+	return cs->defer;
+}
+
+/*
+ * MHD_stop_daemon() aborts the process while a connection is suspended:
+ * let the held ones be resumed first (each waits for one transaction).
+ */
+static void wait_for_held(struct ub_http *h)
+{
+	const struct timespec ms = { 0, 1000000 };
+
+	atomic_store(&h->stopping, 1);
+	for (int i = 0; i < 10000 && atomic_load(&h->held) > 0; i++)
+		nanosleep(&ms, NULL);
+}
+
 static enum MHD_Result answer(struct ub_http *h, struct MHD_Connection *conn, const char *url,
-			      const char *method, const struct conn_state *cs)
+			      const char *method, struct conn_state *cs)
 {
 	const struct req_headers *hd = &cs->hd;
 	struct ub_request req;
 	struct ub_reply reply;
 	enum MHD_Result ret;
+
+	if (cs->deferred) {
+		cs->deferred = 0;
+		ub_finish_deferred(cs->defer, &reply);
+		ret = queue_reply(conn, &reply);
+		metrics_observe_latency(h->srv->metrics, now_us() - cs->start_us);
+		return ret;
+	}
 
 	if (hd->authorization_count > 1)
 		return refuse(h, conn, 400, "more than one Authorization header", cs->start_us);
@@ -186,7 +254,13 @@ static enum MHD_Result answer(struct ub_http *h, struct MHD_Connection *conn, co
 	req.body = cs->body;
 	req.body_len = cs->body_len;
 	req.client = cs->client;
+	cs->conn = conn;
+	req.defer = offer_defer(h, cs);
 	ub_handle(h->srv, &req, &reply);
+	if (reply.status == 0) {
+		cs->deferred = 1;   /* held: MHD calls again once it is released */
+		return MHD_YES;
+	}
 	ret = queue_reply(conn, &reply);
 	metrics_observe_latency(h->srv->metrics, now_us() - cs->start_us);
 	return ret;
@@ -317,6 +391,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 				MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
 			cs->fd = fd;
+			cs->h = h;
 			addr_key_of(&cs->client, ci ? ci->client_addr : NULL);
 		}
 		*socket_context = cs;
@@ -326,6 +401,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	ub_conns_closed(h->conns, fd);
 	if (cs) {
 		free(cs->body);
+		free(cs->defer);
 		free(cs);
 	}
 	*socket_context = NULL;
@@ -457,7 +533,7 @@ static unsigned build_options(struct ub_http *h, int ipv6, unsigned threads,
 {
 	const struct bsf_config *cfg = h->cfg;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
+			 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	size_t n = 0;
 
 	if (h->tls_cert) {
@@ -486,8 +562,10 @@ static unsigned build_options(struct ub_http *h, int ipv6, unsigned threads,
 static void free_http(struct ub_http *h)
 {
 	listener_stop(h->listener);   /* first: no connection for a stopped daemon */
-	if (h->daemon)
+	if (h->daemon) {
+		wait_for_held(h);
 		MHD_stop_daemon(h->daemon);
+	}
 	ub_conns_destroy(h->conns);   /* after: MHD's callbacks use it */
 	free_tls(h);
 	free(h);
@@ -530,6 +608,8 @@ int ub_http_start(struct ub_http **out, struct ub_server *srv, const struct bsf_
 	h->cfg = cfg;
 	h->log = log;
 	atomic_init(&h->running, 0);
+	atomic_init(&h->held, 0);
+	atomic_init(&h->stopping, 0);
 	h->conns = ub_conns_create(cfg->max_connections, cfg->max_connections_per_ip,
 				   srv->metrics);
 	if (!h->conns)
