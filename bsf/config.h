@@ -60,7 +60,8 @@ struct bsf_config {
 	char tls_key[CFG_PATH_MAX];
 	char tls_priorities[CFG_PATH_MAX];
 	unsigned max_connections;
-	unsigned max_connections_per_ip;     /* 0: no per-address limit */
+	unsigned max_connections_per_ip;
+	unsigned admission_limit;     /* busy Ub connections before new ones get 503 */     /* 0: no per-address limit */
 	unsigned connection_timeout;         /* seconds idle */
 	unsigned max_header_size;
 	unsigned max_body_size;

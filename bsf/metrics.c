@@ -51,6 +51,7 @@ void metrics_init(struct bsf_metrics *m)
 	atomic_init(&m->ub_connections_evicted, 0);
 	atomic_init(&m->ub_connections_refused_full, 0);
 	atomic_init(&m->ub_connections_refused_per_ip, 0);
+	atomic_init(&m->ub_shed, 0);
 	atomic_init(&m->challenges_replaced, 0);
 	atomic_init(&m->challenges_reused, 0);
 	atomic_init(&m->challenges_refused_rate, 0);
@@ -191,6 +192,10 @@ static void put_limits(struct out_buf *b, const struct bsf_metrics *m)
 	       "gba_bsf_ub_connections_refused_total{reason=\"per_ip\"} %llu\n",
 	    (unsigned long long)load(&m->ub_connections_refused_full),
 	    (unsigned long long)load(&m->ub_connections_refused_per_ip));
+	put_counter(b, "gba_bsf_ub_shed_total",
+		    "New Ub connections answered 503 with Retry-After at accept: "
+		    "ub.admission_limit requests were queued or in progress.",
+		    load(&m->ub_shed));
 	put(b, "# HELP gba_bsf_challenges_shed_total Challenges not drawn or not kept "
 	       "because of the per-IMPI and per-address limits.\n"
 	       "# TYPE gba_bsf_challenges_shed_total counter\n"

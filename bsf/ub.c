@@ -33,6 +33,15 @@
  */
 #define MHD_RESPONSE_ROOM 4096
 
+/*
+ * Shed connections (503 at accept) are closed this long after their
+ * answer, by the listener's thread: a close with the client's request
+ * still unread resets the connection, and the reset can reach the client
+ * before it has read the 503.  By then the client has read it and closed.
+ */
+#define SHED_LINGER_NS 100000000ull
+#define SHED_RING 1024u
+
 struct ub_http {
 	struct MHD_Daemon *daemon;
 	struct listener *listener;  /* accepts for the daemon: see listener.h */
@@ -43,6 +52,10 @@ struct ub_http {
 	atomic_int running;       /* MHD's messages: warnings at start-up, debug later */
 	atomic_int held;          /* requests suspended for a deferred answer */
 	atomic_int stopping;      /* no new ones: the daemon is about to stop */
+	/* Shed connections waiting to be closed (the listener's thread only). */
+	int shed_fd[SHED_RING];
+	uint64_t shed_us[SHED_RING];
+	unsigned shed_head, shed_n;
 	char *tls_cert, *tls_key; /* PEM, kept for the daemon's life; the key is wiped */
 	size_t tls_cert_len, tls_key_len;
 };
@@ -153,6 +166,8 @@ static enum MHD_Result queue_reply(struct MHD_Connection *conn, const struct ub_
 	return ret;
 }
 
+static int conn_fd(struct MHD_Connection *conn);
+
 /* Refusals decided here, before the Ub logic sees the request. */
 static enum MHD_Result refuse(struct ub_http *h, struct MHD_Connection *conn, unsigned status,
 			      const char *text, uint64_t start_us)
@@ -163,6 +178,7 @@ static enum MHD_Result refuse(struct ub_http *h, struct MHD_Connection *conn, un
 	ub_reply_error(&r, status, CAUSE_MALFORMED, text);
 	r.retry_after = 0;
 	ret = queue_reply(conn, &r);
+	ub_conns_answered(h->conns, conn_fd(conn));
 	metrics_inc(&h->srv->metrics->requests);
 	metrics_inc(&h->srv->metrics->failures[CAUSE_MALFORMED]);
 	metrics_observe_latency(h->srv->metrics, now_us() - start_us);
@@ -237,6 +253,7 @@ static enum MHD_Result answer(struct ub_http *h, struct MHD_Connection *conn, co
 		cs->deferred = 0;
 		ub_finish_deferred(cs->defer, &reply);
 		ret = queue_reply(conn, &reply);
+		ub_conns_answered(h->conns, cs->fd);
 		metrics_observe_latency(h->srv->metrics, now_us() - cs->start_us);
 		return ret;
 	}
@@ -262,6 +279,7 @@ static enum MHD_Result answer(struct ub_http *h, struct MHD_Connection *conn, co
 		return MHD_YES;
 	}
 	ret = queue_reply(conn, &reply);
+	ub_conns_answered(h->conns, cs->fd);
 	metrics_observe_latency(h->srv->metrics, now_us() - cs->start_us);
 	return ret;
 }
@@ -484,11 +502,61 @@ static void free_tls(struct ub_http *h)
  * (ub_conns.h), then MHD takes it (and closes it when it cannot: out of
  * memory).
  */
+/*
+ * Over ub.admission_limit: 503 with Retry-After on the new connection, at
+ * once, from the listener's thread; it never reaches a worker.  What the
+ * client sent already is read first, so that the close does not reset the
+ * connection (a reset can discard the answer before the client reads it).
+ */
+static void drain_close(int fd)
+{
+	char sink[2048];
+
+	while (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+		;
+	close(fd);
+}
+
+/* Close the shed connections answered over SHED_LINGER_NS ago (all: now 0). */
+static void close_shed(struct ub_http *h, uint64_t now)
+{
+	while (h->shed_n && (!now || now - h->shed_us[h->shed_head] >= SHED_LINGER_NS / 1000)) {
+		drain_close(h->shed_fd[h->shed_head]);
+		h->shed_head = (h->shed_head + 1) % SHED_RING;
+		h->shed_n--;
+	}
+}
+
+static void shed(struct ub_http *h, int fd)
+{
+	char resp[160];
+	int n = snprintf(resp, sizeof(resp),
+			 "HTTP/1.1 503 Service Unavailable\r\nRetry-After: %u\r\n"
+			 "Content-Length: 0\r\nConnection: close\r\n\r\n",
+			 h->cfg->retry_after);
+
+	(void)!send(fd, resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	shutdown(fd, SHUT_WR);
+	if (h->shed_n == SHED_RING) {   /* full: the oldest goes now */
+		drain_close(h->shed_fd[h->shed_head]);
+		h->shed_head = (h->shed_head + 1) % SHED_RING;
+		h->shed_n--;
+	}
+	unsigned i = (h->shed_head + h->shed_n++) % SHED_RING;
+	h->shed_fd[i] = fd;
+	h->shed_us[i] = now_us();
+}
+
 static void on_accept(void *arg, int fd, const struct sockaddr *peer, socklen_t peer_len)
 {
 	struct ub_http *h = arg;
 	enum ub_admit a = ub_conns_admit(h->conns, fd, peer);
 
+	close_shed(h, now_us());
+	if (a == UB_ADMIT_SHED) {
+		shed(h, fd);
+		return;
+	}
 	if (a != UB_ADMIT_OK) {
 		close(fd);
 		log_msg(h->log, LOG_LVL_DEBUG, "ub: a connection refused: %s",
@@ -562,6 +630,7 @@ static unsigned build_options(struct ub_http *h, int ipv6, unsigned threads,
 static void free_http(struct ub_http *h)
 {
 	listener_stop(h->listener);   /* first: no connection for a stopped daemon */
+	close_shed(h, 0);
 	if (h->daemon) {
 		wait_for_held(h);
 		MHD_stop_daemon(h->daemon);
@@ -614,6 +683,8 @@ int ub_http_start(struct ub_http **out, struct ub_server *srv, const struct bsf_
 				   srv->metrics);
 	if (!h->conns)
 		snprintf(err, err_size, "out of memory");
+	else
+		ub_conns_set_admission_limit(h->conns, cfg->admission_limit);
 	if (!h->conns || (*cfg->tls_cert && load_tls(h, err, err_size)) ||
 	    start_daemon(h, &addr, err, err_size) ||
 	    start_listener(h, &addr, addr_len, err, err_size)) {
