@@ -31,6 +31,8 @@
 #                      each a new subscriber on a new connection, for DURATION s;
 #                      latency from the scheduled arrival (ub-load --rate)
 #   MAX_OPEN           with RATE: connections ub-load keeps open at most [4000]
+#   NEW_CONN=1         with RATE: a new connection per arrival (else arrivals
+#                      reuse idle kept-alive connections)
 #   BSF_SET            more gba-bsf settings, e.g. "ub.max_queue_wait=50ms"
 #                      (words of the form section.key=value) [none]
 #   KEK=softhsm        K and OPc wrapped under a KEK in a SoftHSM2 token made in
@@ -229,6 +231,7 @@ wait_port "$admin_port" "$bsf_pid"
 load_args="--connections $CONNECTIONS"
 [ -n "${ONCE:-}" ] && load_args="$load_args --once"
 [ -n "${RATE:-}" ] && load_args="$load_args --rate $RATE --max-open ${MAX_OPEN:-4000}"
+[ -n "${NEW_CONN:-}" ] && load_args="$load_args --new-connections"
 echo "run-ub-load: gba-bsf ($MODE, $STORE store) on 127.0.0.1:$port, pid $bsf_pid;" \
 	"$load_args for $DURATION s" >&2
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -625,7 +625,7 @@ static void print_errors(const struct totals *t)
 
 struct options {
 	const char *url, *subscribers, *prefix, *admin, *realm, *key_file, *challenge_log;
-	int once;
+	int once, new_connections;
 	double rate;
 	unsigned max_open;
 	size_t count, make_csv;
@@ -643,14 +643,16 @@ static void usage(void)
 		"Usage: ub-load --url http://HOST:PORT/ (--subscribers FILE.csv |\n"
 		"               [--impi-prefix DIGITS] --count N --key-file FILE)\n"
 		"               --connections C --duration S [--threads T] [--timeout MS]\n"
-		"               [--once] [--rate R [--max-open M]] [--challenge-log FILE]\n"
+		"               [--once] [--rate R [--max-open M] [--new-connections]]\n"
+		"               [--challenge-log FILE]\n"
 		"               [--server-pid PID]... [--admin http://HOST:PORT/metrics]\n"
 		"               [--realm R]   (realm of the first request; default the URL's host)\n"
 		"       ub-load --make-csv N [--impi-prefix DIGITS] --key-file FILE > subs.csv\n"
 		"--key-file: k=HEX and opc=HEX lines (gba-subscriber's key file); --k/--opc HEX\n"
 		"also work but leave the keys in shell history.  --once: each subscriber at most\n"
-		"once (cold); --rate R: open loop, R arrivals/s, each a new subscriber on a new\n"
-		"connection, latency from its scheduled time (implies --once).\n"
+		"once (cold); --rate R: open loop, R arrivals/s, each a new subscriber on an idle\n"
+		"kept-alive connection or a new one (--new-connections: always a new one),\n"
+		"latency from its scheduled time (implies --once).\n"
 		"IMPIs are <prefix><index zero-padded to 15 digits>" IMPI_DOMAIN
 		" (prefix 00101).\n");
 }
@@ -683,6 +685,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "rate", required_argument, NULL, 'R' },
 		{ "max-open", required_argument, NULL, 'M' },
 		{ "challenge-log", required_argument, NULL, 'L' },
+		{ "new-connections", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -720,6 +723,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'R': o->rate = strtod(optarg, NULL); break;
 		case 'M': o->max_open = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'L': o->challenge_log = optarg; break;
+		case 'N': o->new_connections = 1; break;
 		default: return -1;
 		}
 	}
@@ -827,6 +831,7 @@ static int setup(const struct options *o, struct config *cfg)
 	atomic_init(&cfg->next_card, 0);
 	cfg->rate = o->rate;
 	cfg->max_open = o->max_open;
+	cfg->new_connections = o->new_connections;
 	cfg->connections = o->connections;
 	cfg->threads = o->threads;
 	cfg->duration = o->duration;
@@ -887,8 +892,9 @@ static void report(const struct options *o, const struct config *cfg, const stru
 
 	if (cfg->rate > 0)
 		printf("ub-load: %s, %.1f s, open loop: %.0f arrivals/s offered, at most %u "
-		       "connections open, on %u thread(s), %zu subscribers\n", o->url, elapsed,
-		       cfg->rate, cfg->max_open, cfg->threads, cfg->cards.n);
+		       "connections open (%s), on %u thread(s), %zu subscribers\n", o->url, elapsed,
+		       cfg->rate, cfg->max_open, cfg->new_connections ? "a new one per arrival" :
+		       "kept alive", cfg->threads, cfg->cards.n);
 	else
 		printf("ub-load: %s, %.1f s, %u connections on %u thread(s), %zu subscribers%s\n",
 		       o->url, elapsed, cfg->connections, cfg->threads, cfg->cards.n,

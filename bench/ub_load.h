@@ -42,6 +42,7 @@ struct config {
 	atomic_size_t next_card;        /* with once: the next card never used */
 	double rate;                    /* --rate: arrivals per second; 0: closed loop */
 	unsigned max_open;              /* --rate: connections open at most */
+	int new_connections;            /* --rate: a new connection per arrival */
 	FILE *challenge_log;            /* --challenge-log, or NULL */
 };
 
@@ -71,7 +72,8 @@ struct worker {
 	/* Open loop. */
 	int open_loop;
 	double rate;                    /* this thread's share of arrivals per second */
-	struct conn *free_conns;
+	struct conn *free_conns;        /* no socket */
+	struct conn *idle_conns;        /* kept alive, ready for the next arrival */
 	unsigned active;
 	uint64_t arrivals, late;        /* started; started over 1 ms after their time */
 	/* Results. */

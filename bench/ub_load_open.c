@@ -2,8 +2,11 @@
  * ub_load_open.c - ub-load's open loop (--rate R): a power-cut storm.
  *
  * Arrivals come at a fixed rate whatever the BSF answers, each the next
- * card never used on a new TCP connection of its own (a node after a power
- * cut), closed when its bootstrap ends.  A bootstrap's latency runs from
+ * card never used.  An arrival takes a kept-alive connection that is idle,
+ * else opens a new one (at most max_open open); with --new-connections
+ * each arrival has a TCP connection of its own (a node after a power cut),
+ * closed when its bootstrap ends: the kernel's connection set-up then
+ * costs more than the bootstrap on this box.  A bootstrap's latency runs from
  * its scheduled arrival, not from when the generator got round to it, so
  * a generator that falls behind (all max_open connections busy) shows as
  * latency and as "late" arrivals instead of silently offering less
@@ -18,29 +21,45 @@
 
 #define LATE_NS 1000000LL   /* an arrival started over 1 ms after its time is late */
 
-/* The connection is free again for the next arrival. */
+/* The connection is free again for the next arrival (kept open if it can be). */
 void open_loop_done(struct conn *c)
 {
 	struct worker *w = c->w;
 
-	conn_close(c);
 	ub_session_wipe(&c->s);
+	w->active--;
+	if (!w->cfg->new_connections && c->fd >= 0 && !c->s.conn_closed) {
+		c->next_free = w->idle_conns;
+		w->idle_conns = c;
+		return;
+	}
+	conn_close(c);
 	c->next_free = w->free_conns;
 	w->free_conns = c;
-	w->active--;
 }
 
-/* Start the arrival scheduled at sched_ns on a free connection: -1 when no card is left. */
+/*
+ * Start the arrival scheduled at sched_ns on an idle kept-alive
+ * connection, else on a new one: -1 when no card is left.
+ */
 static int arrive(struct worker *w, long long sched_ns, long long now)
 {
-	struct conn *c = w->free_conns;
+	int reuse = w->idle_conns != NULL;
+	struct conn *c = reuse ? w->idle_conns : w->free_conns;
 
-	if (begin_at(c, 0, sched_ns))
+	if (begin_at(c, reuse, sched_ns))
 		return -1;
-	w->free_conns = c->next_free;
+	if (reuse)
+		w->idle_conns = c->next_free;
+	else
+		w->free_conns = c->next_free;
 	w->active++;
 	w->arrivals++;
 	w->late += now - sched_ns > LATE_NS;
+	if (reuse) {
+		drive(c, 0);
+		return 0;
+	}
 	start_connect(c);
 	if (c->state != CONN_CONNECTING)
 		drive(c, 0);   /* the connect failed at once: recorded, slot freed */
@@ -51,7 +70,7 @@ static int arrive(struct worker *w, long long sched_ns, long long now)
 static int arrivals_due(struct worker *w, long long *next_ns, long long period_ns,
 			long long now)
 {
-	while (*next_ns <= now && *next_ns < w->stop_ns && w->free_conns) {
+	while (*next_ns <= now && *next_ns < w->stop_ns && (w->idle_conns || w->free_conns)) {
 		if (arrive(w, *next_ns, now))
 			return -1;
 		*next_ns += period_ns;

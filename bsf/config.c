@@ -172,7 +172,7 @@ static const struct key_def keys[] = {
 	     "body hashed into rspauth for auth-int: response (the 200's) or request"),
 	ENUM("ub", "realm_check", realm_check, realm_check_names, "strict",
 	     "second request's realm: strict (the challenge's) or lenient (any, logged)"),
-	UINT("ub", "admission_limit", admission_limit, 0, 1000000, "192",
+	UINT("ub", "admission_limit", admission_limit, 0, 1000000, "256",
 	     "Ub requests queued or in progress at most (a new connection counts from accept); "
 	     "beyond it new connections get 503 with Retry-After at once (0: no limit)"),
 	DUR("ub", "retry_after", retry_after, 1, 3600, "5s",

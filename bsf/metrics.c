@@ -193,8 +193,8 @@ static void put_limits(struct out_buf *b, const struct bsf_metrics *m)
 	    (unsigned long long)load(&m->ub_connections_refused_full),
 	    (unsigned long long)load(&m->ub_connections_refused_per_ip));
 	put_counter(b, "gba_bsf_ub_shed_total",
-		    "New Ub connections answered 503 with Retry-After at accept: "
-		    "ub.admission_limit requests were queued or in progress.",
+		    "New Ub connections (at accept) and first requests answered 503 with "
+		    "Retry-After: ub.admission_limit requests were queued or in progress.",
 		    load(&m->ub_shed));
 	put(b, "# HELP gba_bsf_challenges_shed_total Challenges not drawn or not kept "
 	       "because of the per-IMPI and per-address limits.\n"

@@ -83,6 +83,7 @@ struct conn_state {
 	struct ub_http *h;
 	struct MHD_Connection *conn;
 	int deferred;             /* the request is held (ub_logic.h, struct ub_deferred) */
+	int overloaded;           /* it began over ub.admission_limit */
 	struct ub_deferred *defer;   /* allocated at the first deferred request */
 };
 
@@ -271,6 +272,7 @@ static enum MHD_Result answer(struct ub_http *h, struct MHD_Connection *conn, co
 	req.body = cs->body;
 	req.body_len = cs->body_len;
 	req.client = cs->client;
+	req.overloaded = cs->overloaded;
 	cs->conn = conn;
 	req.defer = offer_defer(h, cs);
 	ub_handle(h->srv, &req, &reply);
@@ -334,7 +336,7 @@ static enum MHD_Result begin_request(struct ub_http *h, struct MHD_Connection *c
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
 
 	cs->start_us = now_us();
-	ub_conns_touch(h->conns, cs->fd);
+	cs->overloaded = ub_conns_touch(h->conns, cs->fd);
 	cs->body_len = 0;
 	cs->too_large = 0;
 	/* MHD's own limit (its memory pool) is looser: hold to the configured one. */
@@ -594,13 +596,24 @@ static int start_listener(struct ub_http *h, const struct sockaddr_storage *addr
 	return -1;
 }
 
-/* The daemon's flags and options for cfg; opts has room for OPTS_MAX. */
+/*
+ * The daemon's flags and options for cfg; opts has room for OPTS_MAX.
+ *
+ * poll(), not epoll: libmicrohttpd 0.9.75's epoll loop takes at most 128
+ * events per epoll_wait and, when it got exactly 128, calls epoll_wait
+ * again with the same timeout (up to connection_timeout) before serving
+ * them, so a worker with 128 connections ready at once stalls until some
+ * other event comes (seen with strace: 256 keep-alive clients on two
+ * workers, seconds per bootstrap).  poll has no such cap, suspending a
+ * request costs no epoll_ctl, and at the BSF's connection counts it cost
+ * the same CPU per bootstrap (docs/bsf.md, Performance).
+ */
 #define OPTS_MAX 16
 static unsigned build_options(struct ub_http *h, int ipv6, unsigned threads,
 			      struct MHD_OptionItem *opts)
 {
 	const struct bsf_config *cfg = h->cfg;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
 			 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	size_t n = 0;
 

@@ -311,9 +311,10 @@ void ub_conns_started(struct ub_conns *c, int fd)
 	pthread_mutex_unlock(&c->lock);
 }
 
-void ub_conns_touch(struct ub_conns *c, int fd)
+int ub_conns_touch(struct ub_conns *c, int fd)
 {
 	uint64_t now = now_ns();
+	int over;
 
 	pthread_mutex_lock(&c->lock);
 	if (fd >= 0 && (uint32_t)fd < c->n_conns && c->conns[fd].state == CONN_STARTED) {
@@ -327,7 +328,9 @@ void ub_conns_touch(struct ub_conns *c, int fd)
 			list_append(c, (uint32_t)fd);
 		}
 	}
+	over = c->admission_limit && busy_now(c, now) > c->admission_limit;
 	pthread_mutex_unlock(&c->lock);
+	return over;
 }
 
 void ub_conns_closed(struct ub_conns *c, int fd)

@@ -68,8 +68,12 @@ enum ub_admit ub_conns_admit(struct ub_conns *c, int fd, const struct sockaddr *
 /* MHD has taken fd into a worker (NOTIFY_STARTED). */
 void ub_conns_started(struct ub_conns *c, int fd);
 
-/* A request began on fd: it is the most recently active now. */
-void ub_conns_touch(struct ub_conns *c, int fd);
+/*
+ * A request began on fd: it is the most recently active now.  Returns 1
+ * when, with it, more than admission_limit requests are busy: the caller
+ * sheds it if it is a new bootstrap (a first request), 0 otherwise.
+ */
+int ub_conns_touch(struct ub_conns *c, int fd);
 
 /* fd's request was answered: it is idle until its next request begins. */
 void ub_conns_answered(struct ub_conns *c, int fd);

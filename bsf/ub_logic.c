@@ -769,6 +769,12 @@ static void first_request(struct ub_ctx *x)
 		fail(x, 400, CAUSE_MALFORMED, "auts without a nonce");
 		return;
 	}
+	if (x->req->overloaded) {
+		/* A new bootstrap while the BSF is over its admission limit. */
+		metrics_inc(&x->srv->metrics->ub_shed);
+		fail_unavailable(x, CAUSE_OVERLOAD, "overloaded, retry later");
+		return;
+	}
 	issue_challenge(x, NULL, NULL, 0, CAUSE_NONE);
 }
 

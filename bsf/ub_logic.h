@@ -103,6 +103,7 @@ struct ub_request {
 	size_t body_len;
 	struct addr_key client;      /* the client's address (len 0: unknown) */
 	struct ub_deferred *defer;   /* NULL: the answer must come now */
+	int overloaded;              /* over ub.admission_limit: a first request gets 503 */
 };
 
 enum ub_header_kind {

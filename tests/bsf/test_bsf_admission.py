@@ -9,7 +9,9 @@ the BSF at its limit: every new connection right after them gets "503
 Service Unavailable" with "Retry-After: 7" at once, without the BSF reading
 it.  Once the silent ones are older than that (still open: idle or
 slowloris sockets must not lock clients out), new connections are served
-(401 with a challenge) again.  Then a burst of 60 first requests on 60
+(401 with a challenge) again.  A first request on a kept-alive connection
+while the limit is reached gets the 503 from its worker, the connection
+kept, and is served once below the limit.  Then a burst of 60 first requests on 60
 connections at once: each is answered 401 or 503 (with Retry-After), none
 is left without an answer.  Afterwards a real bootstrap succeeds, the BSF
 is still running, gba_bsf_ub_shed_total counts every 503 seen, and SIGTERM
@@ -83,6 +85,27 @@ def main():
         checks.check("silent connections older than 200 ms no longer count: served (401)",
                      status == 401 and "www-authenticate" in headers and shed == 0,
                      f"{status} {headers} after {shed} x 503")
+        for s in silent:
+            s.close()
+
+        # A first request on a kept-alive connection while the others are at
+        # the limit: its worker answers 503 before drawing a vector; later,
+        # the same connection is served.
+        kept = socket.create_connection(("127.0.0.1", bsf.port), timeout=10)
+        time.sleep(0.3)   # no longer fresh: idle
+        silent = [socket.create_connection(("127.0.0.1", bsf.port)) for _ in range(LIMIT)]
+        kept.sendall(bsfenv.get(f"127.0.0.1:{bsf.port}", bsfenv.first_auth()))
+        status, headers, _ = bsfenv.read_response(kept)
+        seen_503 += status == 503
+        checks.check("a first request on a kept-alive connection over the limit: 503 with "
+                     "Retry-After, the connection kept", shed_ok(status, headers) and
+                     headers.get("connection") != "close", f"{status} {headers}")
+        time.sleep(0.3)
+        kept.sendall(bsfenv.get(f"127.0.0.1:{bsf.port}", bsfenv.first_auth()))
+        status, headers, _ = bsfenv.read_response(kept)
+        checks.check("the same connection is served once below the limit (401)",
+                     status == 401, f"{status} {headers}")
+        kept.close()
         for s in silent:
             s.close()
 
