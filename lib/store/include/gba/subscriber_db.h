@@ -291,9 +291,8 @@ gba_err gba_subdb_set_sqn_block(struct gba_subdb *db, unsigned n);
  * (on its own thread: Milenage, or the KEK's unwrap), which also frees the
  * request.  So a batch of subscribers pays one transaction's lock calls
  * and one WAL append, and still no vector leaves before its SQN is in the
- * file: a crash (kill -9) can lose reserved SQNs, never reissue one.  The
- * handle then commits with synchronous=FULL (an fsync per batch), so that
- * holds across a power cut too.  max_batch (1..65536) bounds a transaction.  With SQN blocks (n > 1) a
+ * file: a crash (kill -9) can lose reserved SQNs, never reissue one.
+ * max_batch (1..65536) bounds a transaction.  With SQN blocks (n > 1) a
  * request served from a cached block completes at once (done is called
  * before gba_subdb_reserve_start returns).  Resyncs and gba_subdb_next_av
  * keep their own transactions.  gba_subdb_close() lets the queue finish.
