@@ -212,18 +212,28 @@ static void record_latency(struct worker *w, long long ns)
 	w->lat_us[w->n_lat++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 }
 
-static void record_shed_latency(struct worker *w, long long ns)
+static uint32_t to_us(long long ns)
+{
+	long long us = ns / 1000;
+	return us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
+/* A 503's latency from its scheduled time and from when it was started. */
+static void record_shed_latency(struct worker *w, long long ns, long long sent_ns)
 {
 	if (w->n_shed_lat == w->cap_shed_lat) {
 		size_t cap = w->cap_shed_lat ? 2 * w->cap_shed_lat : 4096;
 		uint32_t *v = realloc(w->shed_lat_us, cap * sizeof(*v));
-		if (!v)
+		uint32_t *s = v ? realloc(w->shed_sent_us, cap * sizeof(*s)) : NULL;
+		if (v)
+			w->shed_lat_us = v;
+		if (!s)
 			return;
-		w->shed_lat_us = v;
+		w->shed_sent_us = s;
 		w->cap_shed_lat = cap;
 	}
-	long long us = ns / 1000;
-	w->shed_lat_us[w->n_shed_lat++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+	w->shed_sent_us[w->n_shed_lat] = to_us(sent_ns);
+	w->shed_lat_us[w->n_shed_lat++] = to_us(ns);
 }
 
 void record(struct worker *w, struct conn *c, long long now)
@@ -237,7 +247,7 @@ void record(struct worker *w, struct conn *c, long long now)
 	} else if (r->fail == UB_FAIL_STATUS && r->status == 503) {
 		w->shed++;
 		w->shed_retry_after += r->retry_after[0] != '\0';
-		record_shed_latency(w, now - c->started_ns);
+		record_shed_latency(w, now - c->started_ns, now - c->sent_ns);
 	} else {
 		w->failed++;
 		w->fails[r->fail]++;
@@ -300,6 +310,7 @@ int begin_at(struct conn *c, int reused, long long started_ns)
 	};
 	c->impi = card->impi;
 	c->started_ns = started_ns;
+	c->sent_ns = bench_now_ns();
 	ub_session_begin(&c->s, &p, reused);
 	return 0;
 }
@@ -560,22 +571,24 @@ struct totals {
 	uint64_t ok, failed, resyncs, shed, shed_retry_after, arrivals, late;
 	uint64_t fails[UB_FAIL__COUNT];
 	uint64_t status_fails[STATUS_MAX];
-	uint32_t *lat, *shed_lat;
+	uint32_t *lat, *shed_lat, *shed_sent;
 	size_t n_lat, n_shed_lat;
 };
 
-/* Append each worker's latencies (field at offset) into one sorted array. */
-static uint32_t *merge_lat(struct worker *w, unsigned n, size_t *count, int shed)
+/* The workers' latencies of one kind (0: ok, 1: 503s, 2: 503s from their start), sorted. */
+static uint32_t *merge_lat(struct worker *w, unsigned n, size_t *count, int kind)
 {
 	size_t total = 0;
 	for (unsigned i = 0; i < n; i++)
-		total += shed ? w[i].n_shed_lat : w[i].n_lat;
+		total += kind ? w[i].n_shed_lat : w[i].n_lat;
 	uint32_t *v = malloc((total ? total : 1) * sizeof(uint32_t));
 	*count = 0;
 	for (unsigned i = 0; v && i < n; i++) {
-		size_t k = shed ? w[i].n_shed_lat : w[i].n_lat;
+		size_t k = kind ? w[i].n_shed_lat : w[i].n_lat;
+		const uint32_t *src = kind == 0 ? w[i].lat_us : kind == 1 ? w[i].shed_lat_us
+									 : w[i].shed_sent_us;
 		if (k)
-			memcpy(v + *count, shed ? w[i].shed_lat_us : w[i].lat_us, k * sizeof(uint32_t));
+			memcpy(v + *count, src, k * sizeof(uint32_t));
 		*count += k;
 	}
 	bench_sort_u32(v, *count);
@@ -600,6 +613,7 @@ static void merge(struct worker *w, unsigned n, struct totals *t)
 	}
 	t->lat = merge_lat(w, n, &t->n_lat, 0);
 	t->shed_lat = merge_lat(w, n, &t->n_shed_lat, 1);
+	t->shed_sent = merge_lat(w, n, &t->n_shed_lat, 2);
 }
 
 static void print_errors(const struct totals *t)
@@ -915,6 +929,12 @@ static void report(const struct options *o, const struct config *cfg, const stru
 		       bench_percentile(t->shed_lat, t->n_shed_lat, 0.50),
 		       bench_percentile(t->shed_lat, t->n_shed_lat, 0.99),
 		       t->n_shed_lat ? t->shed_lat[t->n_shed_lat - 1] : 0);
+	if (t->shed && cfg->rate > 0)
+		printf("shed from start   latency us p50 %" PRIu32 "  p99 %" PRIu32 "  max %" PRIu32
+		       " (from when the generator sent it, not its scheduled time)\n",
+		       bench_percentile(t->shed_sent, t->n_shed_lat, 0.50),
+		       bench_percentile(t->shed_sent, t->n_shed_lat, 0.99),
+		       t->n_shed_lat ? t->shed_sent[t->n_shed_lat - 1] : 0);
 	printf("resyncs           %" PRIu64 "\n", t->resyncs);
 	print_errors(t);
 	if (t->ok)
@@ -992,12 +1012,14 @@ static int run_load(const struct options *o)
 		free(w[i].conns);
 		free(w[i].lat_us);
 		free(w[i].shed_lat_us);
+		free(w[i].shed_sent_us);
 	}
 	if (cfg.challenge_log)
 		fclose(cfg.challenge_log);
 	free(w);
 	free(t.lat);
 	free(t.shed_lat);
+	free(t.shed_sent);
 	cards_free(&cfg.cards);
 	return t.ok ? 0 : 1;
 }

@@ -57,6 +57,7 @@ struct conn {
 	size_t card, card_step;         /* the card in use; the stride between ours */
 	const char *impi;               /* of the bootstrap in flight */
 	long long started_ns;           /* of the bootstrap in flight (open loop: scheduled) */
+	long long sent_ns;              /* when its first request was started */
 	int finished;                   /* --once: no card left for it */
 	struct conn *next_free;         /* open loop: the idle connections */
 };
@@ -81,7 +82,7 @@ struct worker {
 	uint64_t shed, shed_retry_after;   /* 503s, those with Retry-After */
 	uint64_t fails[UB_FAIL__COUNT];
 	uint64_t status_fails[STATUS_MAX];
-	uint32_t *lat_us, *shed_lat_us;
+	uint32_t *lat_us, *shed_lat_us, *shed_sent_us;   /* the last: 503s from their start */
 	size_t n_lat, cap_lat, n_shed_lat, cap_shed_lat;
 };
 
