@@ -638,7 +638,8 @@ static void print_errors(const struct totals *t)
 /* ---- Options -------------------------------------------------------------------- */
 
 struct options {
-	const char *url, *subscribers, *prefix, *admin, *realm, *key_file, *challenge_log;
+	const char *url, *subscribers, *prefix, *admin, *realm, *key_file, *challenge_log,
+		   *sqn_of;
 	int once, new_connections;
 	double rate;
 	unsigned max_open;
@@ -662,6 +663,7 @@ static void usage(void)
 		"               [--server-pid PID]... [--admin http://HOST:PORT/metrics]\n"
 		"               [--realm R]   (realm of the first request; default the URL's host)\n"
 		"       ub-load --make-csv N [--impi-prefix DIGITS] --key-file FILE > subs.csv\n"
+		"       ub-load --sqn-of CHALLENGE-LOG --key-file FILE   (IMPI SQN per challenge)\n"
 		"--key-file: k=HEX and opc=HEX lines (gba-subscriber's key file); --k/--opc HEX\n"
 		"also work but leave the keys in shell history.  --once: each subscriber at most\n"
 		"once (cold); --rate R: open loop, R arrivals/s, each a new subscriber on an idle\n"
@@ -700,6 +702,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "max-open", required_argument, NULL, 'M' },
 		{ "challenge-log", required_argument, NULL, 'L' },
 		{ "new-connections", no_argument, NULL, 'N' },
+		{ "sqn-of", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -738,6 +741,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'M': o->max_open = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'L': o->challenge_log = optarg; break;
 		case 'N': o->new_connections = 1; break;
+		case 'S': o->sqn_of = optarg; break;
 		default: return -1;
 		}
 	}
@@ -773,6 +777,52 @@ static int decode_key(const struct options *o, uint8_t k[16], uint8_t opc[16])
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * --sqn-of FILE: the SQN of each challenge --challenge-log recorded
+ * ("IMPI RAND AUTN" in hex), SQN = (SQN xor AK) xor f5(RAND) with the key
+ * file's K and OPc: "IMPI SQN" per line (tests/bsf/test_bsf_kill9_sqn.py).
+ */
+static int sqn_of(const struct options *o)
+{
+	char impi[IMPI_MAX + 1], rand_hex[40], autn_hex[40];
+	uint8_t k[16], opc[16], rand[16], autn[16], res[8], ck[16], ik[16], ak[6], ak_s[6];
+	struct gba_milenage_ctx ctx;
+	size_t n1, n2;
+	FILE *f;
+	int rc = 0;
+
+	if (decode_key(o, k, opc))
+		return 2;
+	gba_milenage_init(&ctx, k, opc);
+	gba_wipe(k, sizeof(k));
+	gba_wipe(opc, sizeof(opc));
+	f = fopen(o->sqn_of, "re");
+	if (!f) {
+		fprintf(stderr, "ub-load: %s: %s\n", o->sqn_of, strerror(errno));
+		gba_milenage_clear(&ctx);
+		return 1;
+	}
+	while (fscanf(f, "%255s %39s %39s", impi, rand_hex, autn_hex) == 3) {
+		if (gba_hex_decode(rand, 16, &n1, rand_hex, strlen(rand_hex)) ||
+		    gba_hex_decode(autn, 16, &n2, autn_hex, strlen(autn_hex)) || n1 != 16 ||
+		    n2 != 16) {
+			rc = 1;
+			break;
+		}
+		gba_milenage_f2345(&ctx, rand, res, ck, ik, ak, ak_s);
+		uint64_t sqn = 0;
+		for (int i = 0; i < 6; i++)
+			sqn = sqn << 8 | (uint8_t)(autn[i] ^ ak[i]);
+		printf("%s %" PRIu64 "\n", impi, sqn);
+	}
+	fclose(f);
+	gba_milenage_clear(&ctx);
+	gba_wipe(res, sizeof(res));
+	gba_wipe(ck, sizeof(ck));
+	gba_wipe(ik, sizeof(ik));
+	return rc || fflush(stdout) ? 1 : 0;
 }
 
 /* The CSV gba-subscriber imports: the same IMPIs the load will use. */
@@ -1035,6 +1085,8 @@ int main(int argc, char **argv)
 	}
 	if (o.make_csv)
 		rc = make_csv(&o);
+	else if (o.sqn_of)
+		rc = sqn_of(&o);
 	else
 		rc = run_load(&o);
 	gba_wipe(o.k_hex, sizeof(o.k_hex));
