@@ -419,6 +419,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		return;
 	}
 	ub_conns_closed(h->conns, fd);
+	if (cs && cs->deferred)
+		ub_abandon_deferred(cs->defer);   /* released, closed before its answer */
 	if (cs) {
 		free(cs->body);
 		free(cs->defer);

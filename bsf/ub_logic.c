@@ -875,6 +875,17 @@ void ub_handle(struct ub_server *srv, const struct ub_request *req, struct ub_re
 		account(&x);
 }
 
+void ub_abandon_deferred(struct ub_deferred *d)
+{
+	struct av_answer ans;
+
+	if (!d->start_err && d->job)
+		(void)d->srv->av->ops->fetch_finish(d->srv->av, d->job, &ans);
+	gba_wipe(&ans.av, sizeof(ans.av));
+	d->job = NULL;
+	challenge_cancel(d->srv->pending, d->slot, now_ms());
+}
+
 void ub_finish_deferred(struct ub_deferred *d, struct ub_reply *out)
 {
 	struct ub_ctx x = { .srv = d->srv, .out = out, .impi = d->impi,

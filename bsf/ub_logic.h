@@ -136,6 +136,13 @@ void ub_handle(struct ub_server *srv, const struct ub_request *req, struct ub_re
 /* The answer of a deferred request, once released; counted and logged. */
 void ub_finish_deferred(struct ub_deferred *d, struct ub_reply *out);
 
+/*
+ * A released request whose connection closed before it could be answered
+ * (libmicrohttpd closes without calling the handler again, e.g. at stop):
+ * its vector is dropped unused, its slot freed.
+ */
+void ub_abandon_deferred(struct ub_deferred *d);
+
 /* Fill out as a plain-text error (for the HTTP layer's own refusals). */
 void ub_reply_error(struct ub_reply *out, unsigned status, enum bsf_cause cause,
 		    const char *text);

@@ -48,6 +48,13 @@ def shed_ok(status, headers):
     return status == 503 and headers.get("retry-after") == str(RETRY_AFTER)
 
 
+def wait_open(bsf, n, deadline_s=10.0):
+    """Until the BSF has accepted n connections (its accept thread may lag)."""
+    end = time.monotonic() + deadline_s
+    while bsf.metrics().get("gba_bsf_ub_connections_open", 0) < n and time.monotonic() < end:
+        time.sleep(0.01)
+
+
 def wait_until_busy_drops(port, deadline_s=10.0):
     """Until a new connection is served again (the closes are seen):
     (status, headers, 503s met on the way)."""
@@ -92,8 +99,10 @@ def main():
         # the limit: its worker answers 503 before drawing a vector; later,
         # the same connection is served.
         kept = socket.create_connection(("127.0.0.1", bsf.port), timeout=10)
+        wait_open(bsf, 1)
         time.sleep(0.3)   # no longer fresh: idle
         silent = [socket.create_connection(("127.0.0.1", bsf.port)) for _ in range(LIMIT)]
+        wait_open(bsf, 1 + LIMIT)
         kept.sendall(bsfenv.get(f"127.0.0.1:{bsf.port}", bsfenv.first_auth()))
         status, headers, _ = bsfenv.read_response(kept)
         seen_503 += status == 503
