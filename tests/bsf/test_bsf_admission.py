@@ -79,11 +79,20 @@ def main():
         state = os.path.join(procs.dir, "card.sqn")
         seen_503 = 0
 
-        # At the limit: silent connections are busy until their first answer.
+        # At the limit: silent connections are busy until their first answer
+        # (for 200 ms: a loaded machine may take longer than that between
+        # them and the requests, so up to three tries).
         time.sleep(0.3)   # the start-up's port probes no longer count
-        silent = [socket.create_connection(("127.0.0.1", bsf.port)) for _ in range(LIMIT)]
-        answers = [first_request(bsf.port) for _ in range(5)]
-        seen_503 += sum(1 for s, _ in answers if s == 503)
+        for _ in range(3):
+            silent = [socket.create_connection(("127.0.0.1", bsf.port)) for _ in range(LIMIT)]
+            wait_open(bsf, LIMIT)
+            answers = [first_request(bsf.port) for _ in range(5)]
+            seen_503 += sum(1 for s, _ in answers if s == 503)
+            if all(shed_ok(s, h) for s, h in answers):
+                break
+            for s in silent:
+                s.close()
+            time.sleep(0.3)
         checks.check("at the limit, every new connection gets 503 with Retry-After",
                      all(shed_ok(s, h) for s, h in answers), str(answers))
         time.sleep(0.3)
@@ -100,12 +109,17 @@ def main():
         # the same connection is served.
         kept = socket.create_connection(("127.0.0.1", bsf.port), timeout=10)
         wait_open(bsf, 1)
-        time.sleep(0.3)   # no longer fresh: idle
-        silent = [socket.create_connection(("127.0.0.1", bsf.port)) for _ in range(LIMIT)]
-        wait_open(bsf, 1 + LIMIT)
-        kept.sendall(bsfenv.get(f"127.0.0.1:{bsf.port}", bsfenv.first_auth()))
-        status, headers, _ = bsfenv.read_response(kept)
-        seen_503 += status == 503
+        for _ in range(3):
+            time.sleep(0.3)   # kept no longer fresh (idle), the silent ones gone
+            silent = [socket.create_connection(("127.0.0.1", bsf.port)) for _ in range(LIMIT)]
+            wait_open(bsf, 1 + LIMIT)
+            kept.sendall(bsfenv.get(f"127.0.0.1:{bsf.port}", bsfenv.first_auth()))
+            status, headers, _ = bsfenv.read_response(kept)
+            seen_503 += status == 503
+            for s in silent:
+                s.close()
+            if status == 503:
+                break
         checks.check("a first request on a kept-alive connection over the limit: 503 with "
                      "Retry-After, the connection kept", shed_ok(status, headers) and
                      headers.get("connection") != "close", f"{status} {headers}")
@@ -115,8 +129,6 @@ def main():
         checks.check("the same connection is served once below the limit (401)",
                      status == 401, f"{status} {headers}")
         kept.close()
-        for s in silent:
-            s.close()
 
         # A burst: every request gets an answer, 401 or a fast 503.
         results, lock = [], threading.Lock()
