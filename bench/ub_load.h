@@ -60,6 +60,8 @@ struct conn {
 	long long sent_ns;              /* when its first request was started */
 	int finished;                   /* --once: no card left for it */
 	struct conn *next_free;         /* open loop: the idle connections */
+	int idle;                       /* open loop: on the idle list, no bootstrap */
+	int dead;                       /* idle, and the server closed it meanwhile */
 };
 
 struct worker {

@@ -14,7 +14,9 @@
  * latency and whether they carried Retry-After; nothing is retried.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include "bench_util.h"
 #include "ub_load.h"
@@ -29,6 +31,7 @@ void open_loop_done(struct conn *c)
 	ub_session_wipe(&c->s);
 	w->active--;
 	if (!w->cfg->new_connections && c->fd >= 0 && !c->s.conn_closed) {
+		c->idle = 1;
 		c->next_free = w->idle_conns;
 		w->idle_conns = c;
 		return;
@@ -44,15 +47,17 @@ void open_loop_done(struct conn *c)
  */
 static int arrive(struct worker *w, long long sched_ns, long long now)
 {
-	int reuse = w->idle_conns != NULL;
-	struct conn *c = reuse ? w->idle_conns : w->free_conns;
+	int from_idle = w->idle_conns != NULL;
+	struct conn *c = from_idle ? w->idle_conns : w->free_conns;
+	int reuse = from_idle && !c->dead;   /* closed by the server while idle: a new one */
 
 	if (begin_at(c, reuse, sched_ns))
 		return -1;
-	if (reuse)
+	if (from_idle)
 		w->idle_conns = c->next_free;
 	else
 		w->free_conns = c->next_free;
+	c->idle = c->dead = 0;
 	w->active++;
 	w->arrivals++;
 	w->late += now - sched_ns > LATE_NS;
@@ -78,6 +83,21 @@ static int arrivals_due(struct worker *w, long long *next_ns, long long period_n
 	return 0;
 }
 
+/*
+ * An event on an idle kept-alive connection: the server closed it (its
+ * idle timeout, or a 503 with Connection: close).  It stays on the idle
+ * list, marked, and the arrival that takes it opens a new one.
+ */
+static void idle_event(struct conn *c)
+{
+	char b[256];
+
+	if (recv(c->fd, b, sizeof(b), MSG_DONTWAIT) < 0 && errno == EAGAIN)
+		return;
+	conn_close(c);
+	c->dead = 1;
+}
+
 void *open_loop_main(struct worker *w)
 {
 	struct epoll_event ev[64];
@@ -100,6 +120,11 @@ void *open_loop_main(struct worker *w)
 		int n = epoll_wait(w->ep, ev, 64, 1);
 		for (int i = 0; i < n; i++) {
 			struct conn *c = ev[i].data.ptr;
+			if (c->idle) {
+				if (!c->dead)
+					idle_event(c);
+				continue;
+			}
 			if (c->state == CONN_CONNECTING)
 				connected(c);
 			else if (c->state == CONN_ACTIVE)
