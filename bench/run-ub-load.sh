@@ -24,6 +24,18 @@
 #   DURATION           seconds of load [10]
 #   BSF_THREADS        gba-bsf worker threads [0 = one per CPU]
 #   SQN_BLOCK          embedded.sqn_block: SQNs per subscriber transaction [1]
+#   GROUP_COMMIT       embedded.group_commit: SQN reservations per transaction,
+#                      0 for one transaction per vector [the BSF's default]
+#   ONCE=1             cold subscribers: each bootstraps at most once (ub-load
+#                      --once); the run ends when all N have, or after DURATION
+#   RATE               open loop (a power-cut storm): RATE arrivals per second,
+#                      each a new subscriber on a new connection, for DURATION s;
+#                      latency from the scheduled arrival (ub-load --rate)
+#   MAX_OPEN           with RATE: connections ub-load keeps open at most [4000]
+#   NEW_CONN=1         with RATE: a new connection per arrival (else arrivals
+#                      reuse idle kept-alive connections)
+#   BSF_SET            more gba-bsf settings, e.g. "ub.max_queue_wait=50ms"
+#                      (words of the form section.key=value) [none]
 #   KEK=softhsm        K and OPc wrapped under a KEK in a SoftHSM2 token made in
 #                      the temporary directory (keys.kek; gba-hss-sim --kek for
 #                      MODE=zh) [none: plain keys]
@@ -48,7 +60,8 @@ DURATION=${DURATION:-10}
 BSF_THREADS=${BSF_THREADS:-0}
 SQN_BLOCK=${SQN_BLOCK:-1}
 KEK=${KEK:-}
-# A published test key (TS 35.208 set 1): never a real subscriber's.
+# A published test key (TS 35.208 set 1): never a real subscriber's.  It goes
+# to the programs in a key file, never on a command line.
 K=465b5ce8b199b49faa5f0a2ee238a6bc
 OPC=cd63cb71954a9f4e48a5994e37a02baf
 DOMAIN=bsf.mnc001.mcc001.pub.3gppnetwork.org
@@ -131,12 +144,15 @@ softhsm)
 *) echo "run-ub-load: KEK is softhsm or empty" >&2; exit 2 ;;
 esac
 
+(umask 077; printf 'k = %s\nopc = %s\n' "$K" "$OPC" >"$tmp/keys")
 echo "run-ub-load: $N subscribers into $tmp/subscribers.db${KEK:+ (keys wrapped in $KEK)}" >&2
 # K and OPc reach ub-load in a file, never on its command line (ps).
-(umask 077 && printf 'k=%s\nopc=%s\n' "$K" "$OPC" >"$tmp/ue.keys")
-"$UB_LOAD" --make-csv "$N" --k-file "$tmp/ue.keys" >"$tmp/subs.csv"
+# The CSV goes straight into the import (one transaction; no file of N lines).
+t_import=$(date +%s.%N)
 # shellcheck disable=SC2086  # kek_args is a word list on purpose
-"$SUBSCRIBER" --db "$tmp/subscribers.db" $kek_args import "$tmp/subs.csv" >&2
+"$UB_LOAD" --make-csv "$N" --k-file "$tmp/keys" |
+	"$SUBSCRIBER" --db "$tmp/subscribers.db" $kek_args import - >&2
+echo "run-ub-load: imported in $(awk -v a="$t_import" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s" >&2
 
 case $STORE in
 sqlite) store_uri="sqlite:$tmp/sessions.db${STORE_OPTS:+?$STORE_OPTS}" ;;
@@ -215,6 +231,8 @@ admin_port=$(free_port)
 "$BSF" --set "bsf.state_dir=$tmp" --listen "127.0.0.1:$port" \
 	--admin-listen "127.0.0.1:$admin_port" --domain "$DOMAIN" --store "$store_uri" \
 	$source_args $kek_set --set "bsf.threads=$BSF_THREADS" --set "embedded.sqn_block=$SQN_BLOCK" --set log.level=warn \
+	${GROUP_COMMIT:+--set embedded.group_commit=$GROUP_COMMIT} \
+	$(for s in ${BSF_SET:-}; do printf '%s %s ' --set "$s"; done) \
 	--set ub.impi_challenge_rate=1000 --set ub.impi_challenge_burst=1000 \
 	>"$tmp/bsf.log" 2>&1 &
 bsf_pid=$!
@@ -222,10 +240,17 @@ pids="$bsf_pid $pids"
 wait_port "$port" "$bsf_pid"
 wait_port "$admin_port" "$bsf_pid"
 
+load_args="--connections $CONNECTIONS"
+[ -n "${ONCE:-}" ] && load_args="$load_args --once"
+[ -n "${RATE:-}" ] && load_args="$load_args --rate $RATE --max-open ${MAX_OPEN:-4000}"
+[ -n "${NEW_CONN:-}" ] && load_args="$load_args --new-connections"
 echo "run-ub-load: gba-bsf ($MODE, $STORE store) on 127.0.0.1:$port, pid $bsf_pid;" \
-	"$CONNECTIONS connections for $DURATION s" >&2
-# shellcheck disable=SC2086  # more_pids likewise
-"$UB_LOAD" --url "http://127.0.0.1:$port/" --count "$N" --k-file "$tmp/ue.keys" \
-	--connections "$CONNECTIONS" --threads "$THREADS" --duration "$DURATION" \
+	"$load_args for $DURATION s" >&2
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+# shellcheck disable=SC2086  # more_pids and load_args likewise
+"$UB_LOAD" --url "http://127.0.0.1:$port/" --count "$N" --k-file "$tmp/keys" \
+	$load_args --threads "$THREADS" --duration "$DURATION" \
 	--server-pid "$bsf_pid" $more_pids --admin "http://127.0.0.1:$admin_port/metrics"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+curl -s "http://127.0.0.1:$admin_port/metrics" | grep -E '^gba_bsf_(ub_shed|failures_total\{cause="overload"\})' || true
 echo "box: $(nproc) CPU(s), $(uname -r)"

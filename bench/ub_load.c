@@ -7,14 +7,18 @@
  *   ub-load --url http://127.0.0.1:PORT/ (--subscribers FILE.csv |
  *           [--impi-prefix P] --count N --k-file FILE)
  *           --connections C --duration S [--threads T] [--timeout MS]
+ *           [--once] [--rate R [--max-open M]] [--challenge-log FILE]
  *           [--server-pid PID] [--admin URL]
  *   ub-load --make-csv N [--impi-prefix P] --k-file FILE > subs.csv
  *
  * Each thread runs an epoll loop over its connections; each connection
  * drives one ub_session (tests/tools/ub_client.h, the code gba-test-ue
- * uses).  Connection g of C bootstraps the cards g, g+C, g+2C, ... in
- * turn, so no card is ever in two bootstraps at once and its SQN memory
- * needs no lock.
+ * uses).  Closed loop (the default): connection g of C bootstraps the
+ * cards g, g+C, g+2C, ... in turn, so no card is ever in two bootstraps at
+ * once and its SQN memory needs no lock; --once takes each card once
+ * (cold subscribers) from a shared counter and ends when all are done.
+ * Open loop (--rate, ub_load_open.c): arrivals at a fixed rate, each the
+ * next card on a new connection, latency from the scheduled time.
  *
  * Prints bootstraps/s, p50/p99/max latency of a whole bootstrap, errors by
  * kind; with --server-pid the BSF's (or the HSS's: repeat it) CPU time per
@@ -40,28 +44,16 @@
 
 #include "bench_util.h"
 #include "ub_client.h"
+#include "ub_load.h"
 #include "ub_http.h"
 #include "ub_net.h"
 
 #define IMPI_DOMAIN "@ims.mnc001.mcc001.3gppnetwork.org"
 #define IMSI_LEN 15
 #define CSV_LINE_MAX 4096
-#define STATUS_MAX 600
 #define MAX_SERVERS 4
-#define IMPI_MAX 255   /* as the subscriber database (GBA_IMPI_MAX) */
 
 /* ---- Subscribers and their soft cards ---------------------------------------- */
-
-struct card {
-	char impi[IMPI_MAX + 1];
-	struct gba_aka_key key;     /* secret */
-	struct gba_usim_sqn sqn;
-};
-
-struct cards {
-	struct card *v;
-	size_t n;
-};
 
 /* IMSI i under a digit prefix (MCC MNC ...), zero-padded to 15 digits. */
 static int make_identity(const char *prefix, size_t i, char *imsi, size_t imsi_size,
@@ -190,45 +182,7 @@ static void cards_free(struct cards *c)
 
 /* ---- Load -------------------------------------------------------------------- */
 
-struct config {
-	struct ub_url url;
-	struct ub_addr addr;
-	unsigned connections, threads;
-	double duration;
-	int timeout_ms;
-	const char *realm;              /* of the first request */
-	struct cards cards;
-};
-
-enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_ACTIVE };
-
-struct conn {
-	struct ub_session s;            /* its buffers: about 45 KB */
-	struct worker *w;
-	int fd;
-	enum conn_state state;
-	uint32_t events;                /* what epoll watches now */
-	size_t card, card_step;         /* the card in use; the stride between ours */
-	long long started_ns;           /* of the bootstrap in flight */
-};
-
-struct worker {
-	pthread_t th;
-	const struct config *cfg;
-	int ep;
-	struct conn *conns;
-	unsigned n_conns;
-	long long stop_ns;
-	/* Results. */
-	uint64_t ok, failed, resyncs;
-	uint64_t fails[UB_FAIL__COUNT];
-	uint64_t status_fails[STATUS_MAX];
-	uint32_t *lat_us;
-	size_t n_lat, cap_lat;
-};
-
-
-static void watch(struct conn *c, uint32_t events)
+void watch(struct conn *c, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = c };
 	if (c->events == events)
@@ -237,7 +191,7 @@ static void watch(struct conn *c, uint32_t events)
 	c->events = events;
 }
 
-static void conn_close(struct conn *c)
+void conn_close(struct conn *c)
 {
 	if (c->fd >= 0)
 		close(c->fd);   /* also leaves the epoll set */
@@ -260,7 +214,31 @@ static void record_latency(struct worker *w, long long ns)
 	w->lat_us[w->n_lat++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 }
 
-static void record(struct worker *w, struct conn *c, long long now)
+static uint32_t to_us(long long ns)
+{
+	long long us = ns / 1000;
+	return us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
+/* A 503's latency from its scheduled time and from when it was started. */
+static void record_shed_latency(struct worker *w, long long ns, long long sent_ns)
+{
+	if (w->n_shed_lat == w->cap_shed_lat) {
+		size_t cap = w->cap_shed_lat ? 2 * w->cap_shed_lat : 4096;
+		uint32_t *v = realloc(w->shed_lat_us, cap * sizeof(*v));
+		uint32_t *s = v ? realloc(w->shed_sent_us, cap * sizeof(*s)) : NULL;
+		if (v)
+			w->shed_lat_us = v;
+		if (!s)
+			return;
+		w->shed_sent_us = s;
+		w->cap_shed_lat = cap;
+	}
+	w->shed_sent_us[w->n_shed_lat] = to_us(sent_ns);
+	w->shed_lat_us[w->n_shed_lat++] = to_us(ns);
+}
+
+void record(struct worker *w, struct conn *c, long long now)
 {
 	const struct ub_result *r = &c->s.result;
 
@@ -268,6 +246,10 @@ static void record(struct worker *w, struct conn *c, long long now)
 	if (r->fail == UB_OK) {
 		w->ok++;
 		record_latency(w, now - c->started_ns);
+	} else if (r->fail == UB_FAIL_STATUS && r->status == 503) {
+		w->shed++;
+		w->shed_retry_after += r->retry_after[0] != '\0';
+		record_shed_latency(w, now - c->started_ns, now - c->sent_ns);
 	} else {
 		w->failed++;
 		w->fails[r->fail]++;
@@ -277,11 +259,47 @@ static void record(struct worker *w, struct conn *c, long long now)
 	ub_session_wipe(&c->s);
 }
 
-/* Start a bootstrap of this connection's next card. */
-static void begin(struct conn *c, int reused)
+/* --challenge-log: every challenge's IMPI, RAND and AUTN, one line each. */
+static void log_challenge(void *arg, const uint8_t rand[16], const uint8_t autn[16])
+{
+	struct conn *c = arg;
+	char r[33], a[33];
+
+	gba_hex_encode(r, sizeof(r), rand, 16);
+	gba_hex_encode(a, sizeof(a), autn, 16);
+	fprintf(c->w->cfg->challenge_log, "%s %s %s\n", c->impi, r, a);
+}
+
+/*
+ * The next card: with --once (or --rate) the next never used, from the
+ * shared counter; otherwise this connection's next in its stride.  -1 when
+ * every card has had its bootstrap.
+ */
+static long long next_card(struct conn *c)
+{
+	struct config *cfg = c->w->cfg;
+	size_t i;
+
+	if (cfg->once) {
+		i = atomic_fetch_add(&cfg->next_card, 1);
+		return i < cfg->cards.n ? (long long)i : -1;
+	}
+	i = c->card;
+	c->card += c->card_step;
+	if (c->card >= cfg->cards.n)
+		c->card %= c->card_step;
+	return (long long)i;
+}
+
+/* Start a bootstrap of this connection's next card: -1 when none is left. */
+int begin_at(struct conn *c, int reused, long long started_ns)
 {
 	const struct config *cfg = c->w->cfg;
-	struct card *card = &cfg->cards.v[c->card];
+	long long i = next_card(c);
+
+	if (i < 0)
+		return -1;
+	struct card *card = &cfg->cards.v[i];
 	struct ub_params p = {
 		.impi = card->impi,
 		.key = &card->key,
@@ -289,15 +307,22 @@ static void begin(struct conn *c, int reused)
 		.host = cfg->url.host_header,
 		.uri = cfg->url.path,
 		.realm = cfg->realm,
+		.on_challenge = cfg->challenge_log ? log_challenge : NULL,
+		.on_challenge_arg = c,
 	};
-	c->card += c->card_step;
-	if (c->card >= cfg->cards.n)
-		c->card %= c->card_step;
-	c->started_ns = bench_now_ns();
+	c->impi = card->impi;
+	c->started_ns = started_ns;
+	c->sent_ns = bench_now_ns();
 	ub_session_begin(&c->s, &p, reused);
+	return 0;
 }
 
-static void start_connect(struct conn *c)
+static int begin(struct conn *c, int reused)
+{
+	return begin_at(c, reused, bench_now_ns());
+}
+
+void start_connect(struct conn *c)
 {
 	conn_close(c);
 	c->fd = ub_net_connect_start(&c->w->cfg->addr);
@@ -309,9 +334,8 @@ static void start_connect(struct conn *c)
 	watch(c, EPOLLOUT);
 }
 
-static void drive(struct conn *c, int readable);
 
-static void connected(struct conn *c)
+void connected(struct conn *c)
 {
 	if (ub_net_connect_error(c->fd)) {
 		conn_close(c);
@@ -326,7 +350,7 @@ static void connected(struct conn *c)
 }
 
 /* Run the session as far as it goes without blocking. */
-static void drive(struct conn *c, int readable)
+void drive(struct conn *c, int readable)
 {
 	struct worker *w = c->w;
 
@@ -375,6 +399,10 @@ static void drive(struct conn *c, int readable)
 		case UB_WANT_DONE: {
 			long long now = bench_now_ns();
 			record(w, c, now);
+			if (w->open_loop) {
+				open_loop_done(c);   /* one bootstrap per connection */
+				return;
+			}
 			if (c->s.result.fail == UB_FAIL_CONNECT)
 				return;   /* idle: check_timeouts() tries again shortly */
 			int closed = c->s.conn_closed || c->fd < 0;
@@ -382,7 +410,12 @@ static void drive(struct conn *c, int readable)
 				conn_close(c);
 			if (now >= w->stop_ns)
 				return;
-			begin(c, !closed);
+			if (begin(c, !closed)) {
+				conn_close(c);
+				c->finished = 1;   /* --once: no card left */
+				w->finished++;
+				return;
+			}
 			if (closed) {
 				start_connect(c);
 				if (c->state == CONN_CONNECTING)
@@ -397,7 +430,11 @@ static void drive(struct conn *c, int readable)
 /* Start the next bootstrap of a connection on a new socket. */
 static void restart(struct conn *c)
 {
-	begin(c, 0);
+	if (begin(c, 0)) {
+		c->finished = 1;
+		c->w->finished++;
+		return;
+	}
 	start_connect(c);
 	if (c->state != CONN_CONNECTING)
 		drive(c, 0);
@@ -407,12 +444,14 @@ static void restart(struct conn *c)
  * Bootstraps that take longer than the timeout fail and free their
  * connection; connections left idle by a failed connect start again.
  */
-static void check_timeouts(struct worker *w, long long now)
+void check_timeouts(struct worker *w, long long now)
 {
 	long long limit = (long long)w->cfg->timeout_ms * 1000000LL;
 
 	for (unsigned i = 0; i < w->n_conns; i++) {
 		struct conn *c = &w->conns[i];
+		if (c->finished || (w->open_loop && c->state == CONN_IDLE))
+			continue;
 		if (ub_session_want(&c->s) == UB_WANT_DONE) {
 			if (c->state == CONN_IDLE && now < w->stop_ns)
 				restart(c);
@@ -432,11 +471,13 @@ static void *worker_main(void *arg)
 	struct epoll_event ev[64];
 	long long next_check = bench_now_ns() + 100000000LL;
 
+	if (w->open_loop)
+		return open_loop_main(w);
 	for (unsigned i = 0; i < w->n_conns; i++)
 		restart(&w->conns[i]);
 	for (;;) {
 		long long now = bench_now_ns();
-		if (now >= w->stop_ns)
+		if (now >= w->stop_ns || w->finished == w->n_conns)
 			break;
 		long long left_ms = (w->stop_ns - now) / 1000000 + 1;
 		int n = epoll_wait(w->ep, ev, 64, left_ms > 100 ? 100 : (int)left_ms);
@@ -529,33 +570,52 @@ static int fetch_store(const struct ub_url *admin, struct store_figures *out)
 
 
 struct totals {
-	uint64_t ok, failed, resyncs;
+	uint64_t ok, failed, resyncs, shed, shed_retry_after, arrivals, late;
 	uint64_t fails[UB_FAIL__COUNT];
 	uint64_t status_fails[STATUS_MAX];
-	uint32_t *lat;
-	size_t n_lat;
+	uint32_t *lat, *shed_lat, *shed_sent;
+	size_t n_lat, n_shed_lat;
 };
+
+/* The workers' latencies of one kind (0: ok, 1: 503s, 2: 503s from their start), sorted. */
+static uint32_t *merge_lat(struct worker *w, unsigned n, size_t *count, int kind)
+{
+	size_t total = 0;
+	for (unsigned i = 0; i < n; i++)
+		total += kind ? w[i].n_shed_lat : w[i].n_lat;
+	uint32_t *v = malloc((total ? total : 1) * sizeof(uint32_t));
+	*count = 0;
+	for (unsigned i = 0; v && i < n; i++) {
+		size_t k = kind ? w[i].n_shed_lat : w[i].n_lat;
+		const uint32_t *src = kind == 0 ? w[i].lat_us : kind == 1 ? w[i].shed_lat_us
+									 : w[i].shed_sent_us;
+		if (k)
+			memcpy(v + *count, src, k * sizeof(uint32_t));
+		*count += k;
+	}
+	bench_sort_u32(v, *count);
+	return v;
+}
 
 static void merge(struct worker *w, unsigned n, struct totals *t)
 {
-	size_t total = 0;
 	memset(t, 0, sizeof(*t));
-	for (unsigned i = 0; i < n; i++)
-		total += w[i].n_lat;
-	t->lat = malloc((total ? total : 1) * sizeof(uint32_t));
 	for (unsigned i = 0; i < n; i++) {
 		t->ok += w[i].ok;
 		t->failed += w[i].failed;
 		t->resyncs += w[i].resyncs;
+		t->shed += w[i].shed;
+		t->shed_retry_after += w[i].shed_retry_after;
+		t->arrivals += w[i].arrivals;
+		t->late += w[i].late;
 		for (int k = 0; k < UB_FAIL__COUNT; k++)
 			t->fails[k] += w[i].fails[k];
 		for (int k = 0; k < STATUS_MAX; k++)
 			t->status_fails[k] += w[i].status_fails[k];
-		if (t->lat && w[i].n_lat)
-			memcpy(t->lat + t->n_lat, w[i].lat_us, w[i].n_lat * sizeof(uint32_t));
-		t->n_lat += t->lat ? w[i].n_lat : 0;
 	}
-	bench_sort_u32(t->lat, t->n_lat);
+	t->lat = merge_lat(w, n, &t->n_lat, 0);
+	t->shed_lat = merge_lat(w, n, &t->n_shed_lat, 1);
+	t->shed_sent = merge_lat(w, n, &t->n_shed_lat, 2);
 }
 
 static void print_errors(const struct totals *t)
@@ -569,7 +629,7 @@ static void print_errors(const struct totals *t)
 		any = 1;
 	}
 	for (int s = 0; s < STATUS_MAX; s++) {
-		if (!t->status_fails[s])
+		if (!t->status_fails[s] || s == 503)
 			continue;
 		printf("%sstatus-%d %" PRIu64, any ? ", " : "", s, t->status_fails[s]);
 		any = 1;
@@ -580,7 +640,11 @@ static void print_errors(const struct totals *t)
 /* ---- Options -------------------------------------------------------------------- */
 
 struct options {
-	const char *url, *subscribers, *prefix, *admin, *realm;
+	const char *url, *subscribers, *prefix, *admin, *realm, *challenge_log,
+		   *sqn_of;
+	int once, new_connections;
+	double rate;
+	unsigned max_open;
 	size_t count, make_csv;
 	const char *k_file;            /* k= and opc= lines, as gba-subscriber reads them */
 	unsigned connections, threads;
@@ -596,10 +660,17 @@ static void usage(FILE *f)
 		"Usage: ub-load --url http://HOST:PORT/ (--subscribers FILE.csv |\n"
 		"               [--impi-prefix DIGITS] --count N --k-file FILE)\n"
 		"               --connections C --duration S [--threads T] [--timeout MS]\n"
+		"               [--once] [--rate R [--max-open M] [--new-connections]]\n"
+		"               [--challenge-log FILE]\n"
 		"               [--server-pid PID]... [--admin http://HOST:PORT/metrics]\n"
 		"               [--realm R]   (realm of the first request; default the URL's host)\n"
 		"       ub-load --make-csv N [--impi-prefix DIGITS] --k-file FILE > subs.csv\n"
+		"       ub-load --sqn-of CHALLENGE-LOG --k-file FILE   (IMPI SQN per challenge)\n"
 		"       ub-load -h|--help, -V|--version\n"
+		"--once: each subscriber at most\n"
+		"once (cold); --rate R: open loop, R arrivals/s, each a new subscriber on an idle\n"
+		"kept-alive connection or a new one (--new-connections: always a new one),\n"
+		"latency from its scheduled time (implies --once).\n"
 		"IMPIs are <prefix><index zero-padded to 15 digits>" IMPI_DOMAIN
 		" (prefix 00101).  --k-file: the cards' K and OPc, k=HEX and opc=HEX\n"
 		"lines ('-': stdin); keys are never taken on the command line.\n"
@@ -623,6 +694,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "admin", required_argument, NULL, 'a' },
 		{ "realm", required_argument, NULL, 'r' },
 		{ "make-csv", required_argument, NULL, 'm' },
+		{ "once", no_argument, NULL, '1' },
+		{ "rate", required_argument, NULL, 'R' },
+		{ "max-open", required_argument, NULL, 'M' },
+		{ "challenge-log", required_argument, NULL, 'L' },
+		{ "new-connections", no_argument, NULL, 'N' },
+		{ "sqn-of", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -635,6 +712,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->threads = 1;
 	o->duration = 10;
 	o->timeout_ms = 5000;
+	o->max_open = 4000;
 	if (gba_cli_whole_names("ub-load", argc, argv, opts))
 		return -1;
 	opterr = 0;
@@ -657,6 +735,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'a': o->admin = optarg; break;
 		case 'r': o->realm = optarg; break;
 		case 'm': o->make_csv = strtoul(optarg, NULL, 10); break;
+		case '1': o->once = 1; break;
+		case 'R': o->rate = strtod(optarg, NULL); break;
+		case 'M': o->max_open = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'L': o->challenge_log = optarg; break;
+		case 'N': o->new_connections = 1; break;
+		case 'S': o->sqn_of = optarg; break;
 		case 'h': usage(stdout); return 1;
 		case 'V': gba_cli_version("ub-load"); return 1;
 		case ':':
@@ -686,6 +770,52 @@ static int decode_key(const struct options *o, uint8_t k[16], uint8_t opc[16])
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * --sqn-of FILE: the SQN of each challenge --challenge-log recorded
+ * ("IMPI RAND AUTN" in hex), SQN = (SQN xor AK) xor f5(RAND) with the key
+ * file's K and OPc: "IMPI SQN" per line (tests/bsf/test_bsf_kill9_sqn.py).
+ */
+static int sqn_of(const struct options *o)
+{
+	char impi[IMPI_MAX + 1], rand_hex[40], autn_hex[40];
+	uint8_t k[16], opc[16], rand[16], autn[16], res[8], ck[16], ik[16], ak[6], ak_s[6];
+	struct gba_milenage_ctx ctx;
+	size_t n1, n2;
+	FILE *f;
+	int rc = 0;
+
+	if (decode_key(o, k, opc))
+		return 2;
+	gba_milenage_init(&ctx, k, opc);
+	gba_wipe(k, sizeof(k));
+	gba_wipe(opc, sizeof(opc));
+	f = fopen(o->sqn_of, "re");
+	if (!f) {
+		fprintf(stderr, "ub-load: %s: %s\n", o->sqn_of, strerror(errno));
+		gba_milenage_clear(&ctx);
+		return 1;
+	}
+	while (fscanf(f, "%255s %39s %39s", impi, rand_hex, autn_hex) == 3) {
+		if (gba_hex_decode(rand, 16, &n1, rand_hex, strlen(rand_hex)) ||
+		    gba_hex_decode(autn, 16, &n2, autn_hex, strlen(autn_hex)) || n1 != 16 ||
+		    n2 != 16) {
+			rc = 1;
+			break;
+		}
+		gba_milenage_f2345(&ctx, rand, res, ck, ik, ak, ak_s);
+		uint64_t sqn = 0;
+		for (int i = 0; i < 6; i++)
+			sqn = sqn << 8 | (uint8_t)(autn[i] ^ ak[i]);
+		printf("%s %" PRIu64 "\n", impi, sqn);
+	}
+	fclose(f);
+	gba_milenage_clear(&ctx);
+	gba_wipe(res, sizeof(res));
+	gba_wipe(ck, sizeof(ck));
+	gba_wipe(ik, sizeof(ik));
+	return rc || fflush(stdout) ? 1 : 0;
 }
 
 /* The CSV gba-subscriber imports: the same IMPIs the load will use. */
@@ -722,8 +852,10 @@ static int setup(const struct options *o, struct config *cfg)
 		return -1;
 	}
 	if (o->connections < 1 || o->threads < 1 || o->threads > o->connections ||
-	    o->duration <= 0 || o->duration > 3600 || o->timeout_ms < 1) {
-		fprintf(stderr, "ub-load: need 1 <= threads <= connections, 0 < duration <= 3600\n");
+	    o->duration <= 0 || o->duration > 3600 || o->timeout_ms < 1 || o->rate < 0 ||
+	    (o->rate > 0 && o->max_open < o->threads)) {
+		fprintf(stderr, "ub-load: need 1 <= threads <= connections, 0 < duration <= 3600, "
+			"threads <= max-open\n");
 		return -1;
 	}
 	if (o->subscribers) {
@@ -748,6 +880,15 @@ static int setup(const struct options *o, struct config *cfg)
 			cfg->cards.n, o->connections);
 		return -1;
 	}
+	if (o->challenge_log && !(cfg->challenge_log = fopen(o->challenge_log, "we"))) {
+		fprintf(stderr, "ub-load: %s: %s\n", o->challenge_log, strerror(errno));
+		return -1;
+	}
+	cfg->once = o->once || o->rate > 0;
+	atomic_init(&cfg->next_card, 0);
+	cfg->rate = o->rate;
+	cfg->max_open = o->max_open;
+	cfg->new_connections = o->new_connections;
 	cfg->connections = o->connections;
 	cfg->threads = o->threads;
 	cfg->duration = o->duration;
@@ -762,8 +903,10 @@ static int start_workers(struct config *cfg, struct worker *w, long long stop_ns
 	for (unsigned t = 0; t < cfg->threads; t++) {
 		w[t].cfg = cfg;
 		w[t].stop_ns = stop_ns;
-		w[t].n_conns = cfg->connections / cfg->threads +
-			       (t < cfg->connections % cfg->threads ? 1 : 0);
+		unsigned total = cfg->rate > 0 ? cfg->max_open : cfg->connections;
+		w[t].n_conns = total / cfg->threads + (t < total % cfg->threads ? 1 : 0);
+		w[t].open_loop = cfg->rate > 0;
+		w[t].rate = cfg->rate / cfg->threads;
 		w[t].conns = calloc(w[t].n_conns, sizeof(struct conn));
 		w[t].ep = epoll_create1(EPOLL_CLOEXEC);
 		if (!w[t].conns || w[t].ep < 0)
@@ -804,13 +947,37 @@ static void report(const struct options *o, const struct config *cfg, const stru
 {
 	double rate = (double)t->ok / elapsed;
 
-	printf("ub-load: %s, %.1f s, %u connections on %u thread(s), %zu subscribers\n",
-	       o->url, elapsed, cfg->connections, cfg->threads, cfg->cards.n);
-	printf("bootstraps        %" PRIu64 " ok, %" PRIu64 " failed\n", t->ok, t->failed);
+	if (cfg->rate > 0)
+		printf("ub-load: %s, %.1f s, open loop: %.0f arrivals/s offered, at most %u "
+		       "connections open (%s), on %u thread(s), %zu subscribers\n", o->url, elapsed,
+		       cfg->rate, cfg->max_open, cfg->new_connections ? "a new one per arrival" :
+		       "kept alive", cfg->threads, cfg->cards.n);
+	else
+		printf("ub-load: %s, %.1f s, %u connections on %u thread(s), %zu subscribers%s\n",
+		       o->url, elapsed, cfg->connections, cfg->threads, cfg->cards.n,
+		       cfg->once ? ", each at most once" : "");
+	if (cfg->rate > 0)
+		printf("arrivals          %" PRIu64 " started (%.0f/s), %" PRIu64 " late (the "
+		       "generator had no free connection for over 1 ms)\n", t->arrivals,
+		       (double)t->arrivals / elapsed, t->late);
+	printf("bootstraps        %" PRIu64 " ok, %" PRIu64 " shed (503), %" PRIu64 " failed\n",
+	       t->ok, t->shed, t->failed);
 	printf("bootstraps/s      %.0f\n", rate);
 	printf("latency us        p50 %" PRIu32 "  p99 %" PRIu32 "  max %" PRIu32 "\n",
 	       bench_percentile(t->lat, t->n_lat, 0.50), bench_percentile(t->lat, t->n_lat, 0.99),
 	       t->n_lat ? t->lat[t->n_lat - 1] : 0);
+	if (t->shed)
+		printf("shed (503)        %" PRIu64 " with Retry-After of %" PRIu64 "; latency us p50 %"
+		       PRIu32 "  p99 %" PRIu32 "  max %" PRIu32 "\n", t->shed_retry_after, t->shed,
+		       bench_percentile(t->shed_lat, t->n_shed_lat, 0.50),
+		       bench_percentile(t->shed_lat, t->n_shed_lat, 0.99),
+		       t->n_shed_lat ? t->shed_lat[t->n_shed_lat - 1] : 0);
+	if (t->shed && cfg->rate > 0)
+		printf("shed from start   latency us p50 %" PRIu32 "  p99 %" PRIu32 "  max %" PRIu32
+		       " (from when the generator sent it, not its scheduled time)\n",
+		       bench_percentile(t->shed_sent, t->n_shed_lat, 0.50),
+		       bench_percentile(t->shed_sent, t->n_shed_lat, 0.99),
+		       t->n_shed_lat ? t->shed_sent[t->n_shed_lat - 1] : 0);
 	printf("resyncs           %" PRIu64 "\n", t->resyncs);
 	print_errors(t);
 	if (t->ok)
@@ -887,9 +1054,15 @@ static int run_load(const struct options *o)
 		close(w[i].ep);
 		free(w[i].conns);
 		free(w[i].lat_us);
+		free(w[i].shed_lat_us);
+		free(w[i].shed_sent_us);
 	}
+	if (cfg.challenge_log)
+		fclose(cfg.challenge_log);
 	free(w);
 	free(t.lat);
+	free(t.shed_lat);
+	free(t.shed_sent);
 	cards_free(&cfg.cards);
 	return t.ok ? 0 : 1;
 }
@@ -904,6 +1077,8 @@ int main(int argc, char **argv)
 		return rc > 0 ? 0 : 2;
 	if (o.make_csv)
 		rc = make_csv(&o);
+	else if (o.sqn_of)
+		rc = sqn_of(&o);
 	else
 		rc = run_load(&o);
 	return rc;

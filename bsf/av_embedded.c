@@ -6,6 +6,11 @@
  * worker threads (and several BSF processes, each in its own IND slot)
  * never issue the same SQN.  RAND comes from the kernel's CSPRNG.
  *
+ * With group commit (embedded.group_commit) a first challenge's SQN is
+ * reserved by the database's committer thread together with other
+ * subscribers' (gba_subdb_reserve_start); the Ub side holds the request
+ * meanwhile and makes the vector when the batch has committed.
+ *
  * The IND slot is leased in the database (gba_subdb_lease_ind) when a
  * lease ttl is set: taken at open (refused while another BSF's lease
  * runs), renewed by a thread every ttl/3, released at close.  A BSF whose
@@ -103,6 +108,34 @@ static gba_err embedded_fetch(struct av_source *src, const char *impi,
 				 sizeof(out->guss), &out->guss_len);
 }
 
+/* Group commit: the reservation is queued; the vector is made in finish. */
+static gba_err embedded_fetch_start(struct av_source *src, const char *impi,
+				    void (*done)(void *arg), void *arg, void **job)
+{
+	struct av_embedded *e = (struct av_embedded *)src;
+	struct gba_subdb_reservation *r = NULL;
+	gba_err err;
+
+	if (!impi || !done || !job)
+		return GBA_ERR_INVALID_ARG;
+	if (lease_lapsed(e))
+		return GBA_ERR_UNAVAILABLE;
+	err = gba_subdb_reserve_start(e->db, impi, e->ind, done, arg, &r);
+	*job = r;
+	return err;
+}
+
+static gba_err embedded_fetch_finish(struct av_source *src, void *job, struct av_answer *out)
+{
+	struct av_embedded *e = (struct av_embedded *)src;
+	uint8_t rand[16];
+	gba_err err = gba_random_rand(rand);
+
+	out->guss_len = 0;
+	return gba_subdb_reserve_finish(e->db, job, err ? NULL : rand, &out->av, out->guss,
+					sizeof(out->guss), &out->guss_len);
+}
+
 static void lease_stop(struct av_embedded *e)
 {
 	if (!e->ttl)
@@ -134,6 +167,27 @@ static const struct av_source_ops embedded_ops = {
 	.fetch = embedded_fetch,
 	.close = embedded_close,
 };
+
+static const struct av_source_ops embedded_batched_ops = {
+	.name = "embedded",
+	.fetch = embedded_fetch,
+	.close = embedded_close,
+	.fetch_start = embedded_fetch_start,
+	.fetch_finish = embedded_fetch_finish,
+};
+
+gba_err av_source_embedded_group_commit(struct av_source *src, unsigned max_batch)
+{
+	struct av_embedded *e = (struct av_embedded *)src;
+	gba_err err;
+
+	if (!e || e->base.ops != &embedded_ops)
+		return GBA_ERR_INVALID_ARG;
+	err = gba_subdb_group_commit(e->db, max_batch);
+	if (!err)
+		e->base.ops = &embedded_batched_ops;
+	return err;
+}
 
 gba_err av_source_embedded_lease(struct av_source *src, const struct av_lease *lease,
 				 struct gba_subdb_lease *other)

@@ -42,6 +42,17 @@ struct av_source_ops {
 			 const uint8_t *resync_rand, const uint8_t *auts,
 			 struct av_answer *out);
 	void (*close)(struct av_source *src);
+	/*
+	 * Optional (NULL: fetch only), for a source that batches its work
+	 * (the embedded database's group commit): start getting a vector for
+	 * impi (not a resync) and return.  On GBA_OK, done(arg) is called
+	 * exactly once, on any thread, possibly before fetch_start returns;
+	 * then fetch_finish(src, *job, out) gives the outcome as fetch
+	 * would.  On an error nothing was started and done is not called.
+	 */
+	gba_err (*fetch_start)(struct av_source *src, const char *impi,
+			       void (*done)(void *arg), void *arg, void **job);
+	gba_err (*fetch_finish)(struct av_source *src, void *job, struct av_answer *out);
 };
 
 struct av_source {
@@ -53,6 +64,11 @@ static inline gba_err av_source_fetch(struct av_source *src, const char *impi,
 				      struct av_answer *out)
 {
 	return src->ops->fetch(src, impi, resync_rand, auts, out);
+}
+
+static inline int av_source_can_defer(const struct av_source *src)
+{
+	return src->ops->fetch_start != NULL;
 }
 
 static inline void av_source_close(struct av_source *src)
@@ -77,6 +93,13 @@ struct gba_subdb_lease;
  */
 gba_err av_source_embedded_open(struct av_source **out, const char *db_path, unsigned ind,
 				unsigned sqn_block, struct gba_kek *kek);
+
+/*
+ * Reserve the embedded source's SQNs in group commits of at most
+ * max_batch subscribers (gba_subdb_group_commit): fetch_start and
+ * fetch_finish then work.  Call once, after open.
+ */
+gba_err av_source_embedded_group_commit(struct av_source *src, unsigned max_batch);
 
 /*
  * Lease the embedded source's IND slot for its lifetime (docs/deployment.md):

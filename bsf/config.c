@@ -145,6 +145,9 @@ static const struct gba_conf_key keys[] = {
 	     "body hashed into rspauth for auth-int: response (the 200's) or request"),
 	ENUM("ub", "realm_check", realm_check, realm_check_names, "strict",
 	     "second request's realm: strict (the challenge's) or lenient (any, logged)"),
+	UINT("ub", "admission_limit", admission_limit, 0, 1000000, "256",
+	     "Ub requests queued or in progress at most (a new connection counts from accept); "
+	     "beyond it new connections get 503 with Retry-After at once (0: no limit)"),
 	DUR("ub", "retry_after", retry_after, 1, 3600, "5s",
 	    "Retry-After of 503 answers (HSS down, table full)"),
 	UINT("ub", "max_challenges_per_impi", max_challenges_per_impi, 1, 1024, "4",
@@ -177,6 +180,9 @@ static const struct gba_conf_key keys[] = {
 	     "SQN IND slot of this BSF (distinct per BSF sharing the database)"),
 	UINT("embedded", "sqn_block", embedded_sqn_block, 1, 1024, "1",
 	     "SQNs reserved per database transaction (1: one transaction per vector)"),
+	UINT("embedded", "group_commit", embedded_group_commit, 0, 65536, "256",
+	     "SQN reservations of first challenges written in one transaction at most, "
+	     "each 401 held until its batch is committed (0: a transaction per vector)"),
 	DUR("embedded", "lease_ttl", embedded_lease_ttl, 0, 3600, "30s",
 	    "lease of the IND slot in the database, renewed every third of it (0: none)"),
 	STR("embedded", "lease_id", embedded_lease_id, "",

@@ -61,7 +61,8 @@ struct bsf_config {
 	char tls_key[CFG_PATH_MAX];
 	char tls_priorities[CFG_PATH_MAX];
 	unsigned max_connections;
-	unsigned max_connections_per_ip;     /* 0: no per-address limit */
+	unsigned max_connections_per_ip;
+	unsigned admission_limit;     /* busy Ub connections before new ones get 503 */     /* 0: no per-address limit */
 	unsigned connection_timeout;         /* seconds idle */
 	unsigned max_header_size;
 	unsigned max_body_size;
@@ -88,6 +89,7 @@ struct bsf_config {
 	unsigned embedded_ind;
 	int embedded_create_db;        /* 1: a missing file becomes an empty database */
 	unsigned embedded_sqn_block;   /* SQNs reserved per transaction */
+	unsigned embedded_group_commit;   /* reservations per transaction; 0: no group commit */
 	unsigned embedded_lease_ttl;   /* seconds; 0: the IND slot is not leased */
 	char embedded_lease_id[128];   /* the lease's holder; "": host/ub.listen */
 

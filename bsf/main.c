@@ -427,6 +427,8 @@ static int open_av_source(struct bsf *b)
 			return -1;
 		err = av_source_embedded_open(&b->av, b->cfg.embedded_db, b->cfg.embedded_ind,
 					      b->cfg.embedded_sqn_block, b->kek);
+		if (!err && b->cfg.embedded_group_commit)
+			err = av_source_embedded_group_commit(b->av, b->cfg.embedded_group_commit);
 		if (err == GBA_ERR_UNSUPPORTED && !b->kek)
 			gba_log_msg(&b->log, GBA_LOG_ERROR, "subscriber database %s is on a "
 				"network file system (NFS/SMB): refused, SQLite's locks there "

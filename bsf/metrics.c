@@ -50,6 +50,7 @@ void metrics_init(struct bsf_metrics *m)
 	atomic_init(&m->ub_connections_evicted, 0);
 	atomic_init(&m->ub_connections_refused_full, 0);
 	atomic_init(&m->ub_connections_refused_per_ip, 0);
+	atomic_init(&m->ub_shed, 0);
 	atomic_init(&m->challenges_replaced, 0);
 	atomic_init(&m->challenges_reused, 0);
 	atomic_init(&m->challenges_refused_rate, 0);
@@ -159,6 +160,10 @@ static void put_limits(struct gba_prom *p, const struct bsf_metrics *m)
 	gba_prom_family(p, refused, "counter", "Ub connections closed at accept, by limit.");
 	put_by(p, refused, "reason", "max_connections", &m->ub_connections_refused_full);
 	put_by(p, refused, "reason", "per_ip", &m->ub_connections_refused_per_ip);
+	gba_prom_counter(p, "gba_bsf_ub_shed_total",
+			 "New Ub connections (at accept) and first requests answered 503 with "
+			 "Retry-After: ub.admission_limit requests were queued or in progress.",
+			 load(&m->ub_shed));
 	gba_prom_family(p, shed, "counter",
 			"Challenges not drawn or not kept because of the per-IMPI and "
 			"per-address limits.");

@@ -33,6 +33,15 @@
  */
 #define MHD_RESPONSE_ROOM 4096
 
+/*
+ * Shed connections (503 at accept) are closed this long after their
+ * answer, by the listener's thread: a close with the client's request
+ * still unread resets the connection, and the reset can reach the client
+ * before it has read the 503.  By then the client has read it and closed.
+ */
+#define SHED_LINGER_NS 100000000ull
+#define SHED_RING 1024u
+
 struct ub_http {
 	struct MHD_Daemon *daemon;
 	struct listener *listener;  /* accepts for the daemon: see listener.h */
@@ -41,6 +50,12 @@ struct ub_http {
 	const struct bsf_config *cfg;
 	const struct gba_log *log;
 	atomic_int running;       /* MHD's messages: warnings at start-up, debug later */
+	atomic_int held;          /* requests suspended for a deferred answer */
+	atomic_int stopping;      /* no new ones: the daemon is about to stop */
+	/* Shed connections waiting to be closed (the listener's thread only). */
+	int shed_fd[SHED_RING];
+	uint64_t shed_us[SHED_RING];
+	unsigned shed_head, shed_n;
 	char *tls_cert, *tls_key; /* PEM, kept for the daemon's life; the key is wiped */
 	size_t tls_cert_len, tls_key_len;
 };
@@ -65,6 +80,11 @@ struct conn_state {
 	int too_large;
 	size_t body_len, body_cap;
 	uint8_t *body;            /* max_body_size octets, allocated at the first body */
+	struct ub_http *h;
+	struct MHD_Connection *conn;
+	int deferred;             /* the request is held (ub_logic.h, struct ub_deferred) */
+	int overloaded;           /* it began over ub.admission_limit */
+	struct ub_deferred *defer;   /* allocated at the first deferred request */
 };
 
 static uint64_t now_us(void)
@@ -147,6 +167,8 @@ static enum MHD_Result queue_reply(struct MHD_Connection *conn, const struct ub_
 	return ret;
 }
 
+static int conn_fd(struct MHD_Connection *conn);
+
 /* Refusals decided here, before the Ub logic sees the request. */
 static enum MHD_Result refuse(struct ub_http *h, struct MHD_Connection *conn, unsigned status,
 			      const char *text, uint64_t start_us)
@@ -157,6 +179,7 @@ static enum MHD_Result refuse(struct ub_http *h, struct MHD_Connection *conn, un
 	ub_reply_error(&r, status, CAUSE_MALFORMED, text);
 	r.retry_after = 0;
 	ret = queue_reply(conn, &r);
+	ub_conns_answered(h->conns, conn_fd(conn));
 	metrics_inc(&h->srv->metrics->requests);
 	metrics_inc(&h->srv->metrics->failures[CAUSE_MALFORMED]);
 	metrics_observe_latency(h->srv->metrics, now_us() - start_us);
@@ -165,13 +188,76 @@ static enum MHD_Result refuse(struct ub_http *h, struct MHD_Connection *conn, un
 	return ret;
 }
 
+/* ---- Deferred answers ---------------------------------------------------------- */
+
+/*
+ * A first request whose vector comes from the AV source's group commit is
+ * suspended (its worker serves other connections meanwhile) and resumed
+ * from the committer's thread once the batch is in the file; MHD then
+ * calls the handler again and the answer is made (answer()).
+ */
+static void hold_request(void *arg)
+{
+	struct conn_state *cs = arg;
+
+	atomic_fetch_add(&cs->h->held, 1);
+	MHD_suspend_connection(cs->conn);
+}
+
+static void release_request(void *arg)
+{
+	struct conn_state *cs = arg;
+	struct ub_http *h = cs->h;
+
+	MHD_resume_connection(cs->conn);
+	atomic_fetch_sub(&h->held, 1);
+}
+
+/* The connection's deferral state, or NULL when the answer must come now. */
+static struct ub_deferred *offer_defer(struct ub_http *h, struct conn_state *cs)
+{
+	if (atomic_load(&h->stopping))
+		return NULL;
+	if (!cs->defer) {
+		cs->defer = calloc(1, sizeof(*cs->defer));
+		if (!cs->defer)
+			return NULL;
+		cs->defer->hold = hold_request;
+		cs->defer->release = release_request;
+		cs->defer->hook_arg = cs;
+	}
+	return cs->defer;
+}
+
+/*
+ * MHD_stop_daemon() aborts the process while a connection is suspended:
+ * let the held ones be resumed first (each waits for one transaction).
+ */
+static void wait_for_held(struct ub_http *h)
+{
+	const struct timespec ms = { 0, 1000000 };
+
+	atomic_store(&h->stopping, 1);
+	for (int i = 0; i < 10000 && atomic_load(&h->held) > 0; i++)
+		nanosleep(&ms, NULL);
+}
+
 static enum MHD_Result answer(struct ub_http *h, struct MHD_Connection *conn, const char *url,
-			      const char *method, const struct conn_state *cs)
+			      const char *method, struct conn_state *cs)
 {
 	const struct req_headers *hd = &cs->hd;
 	struct ub_request req;
 	struct ub_reply reply;
 	enum MHD_Result ret;
+
+	if (cs->deferred) {
+		cs->deferred = 0;
+		ub_finish_deferred(cs->defer, &reply);
+		ret = queue_reply(conn, &reply);
+		ub_conns_answered(h->conns, cs->fd);
+		metrics_observe_latency(h->srv->metrics, now_us() - cs->start_us);
+		return ret;
+	}
 
 	if (hd->authorization_count > 1)
 		return refuse(h, conn, 400, "more than one Authorization header", cs->start_us);
@@ -186,8 +272,16 @@ static enum MHD_Result answer(struct ub_http *h, struct MHD_Connection *conn, co
 	req.body = cs->body;
 	req.body_len = cs->body_len;
 	req.client = cs->client;
+	req.overloaded = cs->overloaded;
+	cs->conn = conn;
+	req.defer = offer_defer(h, cs);
 	ub_handle(h->srv, &req, &reply);
+	if (reply.status == 0) {
+		cs->deferred = 1;   /* held: MHD calls again once it is released */
+		return MHD_YES;
+	}
 	ret = queue_reply(conn, &reply);
+	ub_conns_answered(h->conns, cs->fd);
 	metrics_observe_latency(h->srv->metrics, now_us() - cs->start_us);
 	return ret;
 }
@@ -242,7 +336,7 @@ static enum MHD_Result begin_request(struct ub_http *h, struct MHD_Connection *c
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
 
 	cs->start_us = now_us();
-	ub_conns_touch(h->conns, cs->fd);
+	cs->overloaded = ub_conns_touch(h->conns, cs->fd);
 	cs->body_len = 0;
 	cs->too_large = 0;
 	/* MHD's own limit (its memory pool) is looser: hold to the configured one. */
@@ -317,6 +411,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 				MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
 			cs->fd = fd;
+			cs->h = h;
 			addr_key_of(&cs->client, ci ? ci->client_addr : NULL);
 		}
 		*socket_context = cs;
@@ -324,8 +419,11 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		return;
 	}
 	ub_conns_closed(h->conns, fd);
+	if (cs && cs->deferred)
+		ub_abandon_deferred(cs->defer);   /* released, closed before its answer */
 	if (cs) {
 		free(cs->body);
+		free(cs->defer);
 		free(cs);
 	}
 	*socket_context = NULL;
@@ -408,11 +506,61 @@ static void free_tls(struct ub_http *h)
  * (ub_conns.h), then MHD takes it (and closes it when it cannot: out of
  * memory).
  */
+/*
+ * Over ub.admission_limit: 503 with Retry-After on the new connection, at
+ * once, from the listener's thread; it never reaches a worker.  What the
+ * client sent already is read first, so that the close does not reset the
+ * connection (a reset can discard the answer before the client reads it).
+ */
+static void drain_close(int fd)
+{
+	char sink[2048];
+
+	while (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+		;
+	close(fd);
+}
+
+/* Close the shed connections answered over SHED_LINGER_NS ago (all: now 0). */
+static void close_shed(struct ub_http *h, uint64_t now)
+{
+	while (h->shed_n && (!now || now - h->shed_us[h->shed_head] >= SHED_LINGER_NS / 1000)) {
+		drain_close(h->shed_fd[h->shed_head]);
+		h->shed_head = (h->shed_head + 1) % SHED_RING;
+		h->shed_n--;
+	}
+}
+
+static void shed(struct ub_http *h, int fd)
+{
+	char resp[160];
+	int n = snprintf(resp, sizeof(resp),
+			 "HTTP/1.1 503 Service Unavailable\r\nRetry-After: %u\r\n"
+			 "Content-Length: 0\r\nConnection: close\r\n\r\n",
+			 h->cfg->retry_after);
+
+	(void)!send(fd, resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	shutdown(fd, SHUT_WR);
+	if (h->shed_n == SHED_RING) {   /* full: the oldest goes now */
+		drain_close(h->shed_fd[h->shed_head]);
+		h->shed_head = (h->shed_head + 1) % SHED_RING;
+		h->shed_n--;
+	}
+	unsigned i = (h->shed_head + h->shed_n++) % SHED_RING;
+	h->shed_fd[i] = fd;
+	h->shed_us[i] = now_us();
+}
+
 static void on_accept(void *arg, int fd, const struct sockaddr *peer, socklen_t peer_len)
 {
 	struct ub_http *h = arg;
 	enum ub_admit a = ub_conns_admit(h->conns, fd, peer);
 
+	close_shed(h, now_us());
+	if (a == UB_ADMIT_SHED) {
+		shed(h, fd);
+		return;
+	}
 	if (a != UB_ADMIT_OK) {
 		close(fd);
 		gba_log_msg(h->log, GBA_LOG_DEBUG, "ub: a connection refused: %s",
@@ -450,14 +598,25 @@ static int start_listener(struct ub_http *h, const struct sockaddr_storage *addr
 	return -1;
 }
 
-/* The daemon's flags and options for cfg; opts has room for OPTS_MAX. */
+/*
+ * The daemon's flags and options for cfg; opts has room for OPTS_MAX.
+ *
+ * poll(), not epoll: libmicrohttpd 0.9.75's epoll loop takes at most 128
+ * events per epoll_wait and, when it got exactly 128, calls epoll_wait
+ * again with the same timeout (up to connection_timeout) before serving
+ * them, so a worker with 128 connections ready at once stalls until some
+ * other event comes (seen with strace: 256 keep-alive clients on two
+ * workers, seconds per bootstrap).  poll has no such cap, suspending a
+ * request costs no epoll_ctl, and at the BSF's connection counts it cost
+ * the same CPU per bootstrap (docs/bsf.md, Performance).
+ */
 #define OPTS_MAX 16
 static unsigned build_options(struct ub_http *h, int ipv6, unsigned threads,
 			      struct MHD_OptionItem *opts)
 {
 	const struct bsf_config *cfg = h->cfg;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
+			 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	size_t n = 0;
 
 	if (h->tls_cert) {
@@ -486,8 +645,11 @@ static unsigned build_options(struct ub_http *h, int ipv6, unsigned threads,
 static void free_http(struct ub_http *h)
 {
 	listener_stop(h->listener);   /* first: no connection for a stopped daemon */
-	if (h->daemon)
+	close_shed(h, 0);
+	if (h->daemon) {
+		wait_for_held(h);
 		MHD_stop_daemon(h->daemon);
+	}
 	ub_conns_destroy(h->conns);   /* after: MHD's callbacks use it */
 	free_tls(h);
 	free(h);
@@ -530,10 +692,14 @@ int ub_http_start(struct ub_http **out, struct ub_server *srv, const struct bsf_
 	h->cfg = cfg;
 	h->log = log;
 	atomic_init(&h->running, 0);
+	atomic_init(&h->held, 0);
+	atomic_init(&h->stopping, 0);
 	h->conns = ub_conns_create(cfg->max_connections, cfg->max_connections_per_ip,
 				   srv->metrics);
 	if (!h->conns)
 		snprintf(err, err_size, "out of memory");
+	else
+		ub_conns_set_admission_limit(h->conns, cfg->admission_limit);
 	if (!h->conns || (*cfg->tls_cert && load_tls(h, err, err_size)) ||
 	    start_daemon(h, &addr, err, err_size) ||
 	    start_listener(h, &addr, addr_len, err, err_size)) {

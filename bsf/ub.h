@@ -1,7 +1,7 @@
 /*
  * ub.h - the Ub HTTP(S) server: libmicrohttpd around ub_logic.
  *
- * A thread pool (one epoll loop per thread) serves keep-alive connections
+ * A thread pool (one poll loop per thread) serves keep-alive connections
  * within the configured limits: connections in all and per address, idle
  * timeout, header block size (431 beyond it) and body size (413).
  */

@@ -19,6 +19,7 @@
 
 #define NIL UINT32_MAX
 #define INITIAL_FDS 1024u
+#define FRESH_RING 8192u   /* fresh connections tracked; older ones age out early */
 /*
  * A connection handed to MHD but never started this long after: MHD
  * dropped it without telling (it does when a worker cannot allocate its
@@ -37,6 +38,8 @@ struct conn {
 	uint64_t active_ns;       /* admitted, or last request begun */
 	uint32_t prev, next;      /* activity list (HANDED and STARTED only) */
 	uint8_t state;
+	uint8_t busy;             /* a request is in progress */
+	uint8_t fresh;            /* new, no request begun yet, under UB_CONNS_FRESH_NS */
 	struct addr_key key;
 };
 
@@ -48,6 +51,11 @@ struct ub_conns {
 	unsigned open;            /* not FREE */
 	unsigned closing;
 	unsigned max, max_per_ip;
+	unsigned busy, fresh, admission_limit;
+	/* The fresh connections in admission order: a ring of (fd, admitted). */
+	uint32_t fresh_fd[FRESH_RING];
+	uint64_t fresh_at[FRESH_RING];
+	unsigned fresh_head, fresh_n;
 	struct addr_count *per_ip;
 	struct bsf_metrics *metrics;
 };
@@ -134,6 +142,9 @@ static void drop(struct ub_conns *c, uint32_t fd)
 		c->closing--;
 	else
 		list_unlink(c, fd);
+	c->busy -= e->busy;
+	c->fresh -= e->fresh;
+	e->busy = e->fresh = 0;
 	addr_count_remove(c->per_ip, &e->key);
 	e->state = CONN_FREE;
 	c->open--;
@@ -187,6 +198,46 @@ static int ensure_room_for_fd(struct ub_conns *c, int fd)
 	return 0;
 }
 
+/* ---- Admission (lock held) ------------------------------------------------------- */
+
+/* A new connection is busy until its first request begins, or ages out. */
+static void fresh_push(struct ub_conns *c, uint32_t fd, uint64_t now)
+{
+	if (c->fresh_n == FRESH_RING) {   /* the oldest ages out early */
+		uint32_t old = c->fresh_fd[c->fresh_head];
+		if (c->conns[old].fresh && c->conns[old].active_ns == c->fresh_at[c->fresh_head]) {
+			c->conns[old].fresh = 0;
+			c->fresh--;
+		}
+		c->fresh_head = (c->fresh_head + 1) % FRESH_RING;
+		c->fresh_n--;
+	}
+	unsigned i = (c->fresh_head + c->fresh_n++) % FRESH_RING;
+	c->fresh_fd[i] = fd;
+	c->fresh_at[i] = now;
+	c->conns[fd].fresh = 1;
+	c->fresh++;
+}
+
+/*
+ * Requests in progress plus new connections still expected to send one.
+ * An entry of the ring whose socket number has since begun a request,
+ * closed or been reused (active_ns differs) is just dropped.
+ */
+static unsigned busy_now(struct ub_conns *c, uint64_t now)
+{
+	while (c->fresh_n && now - c->fresh_at[c->fresh_head] >= UB_CONNS_FRESH_NS) {
+		struct conn *e = &c->conns[c->fresh_fd[c->fresh_head]];
+		if (e->fresh && e->active_ns == c->fresh_at[c->fresh_head]) {
+			e->fresh = 0;
+			c->fresh--;
+		}
+		c->fresh_head = (c->fresh_head + 1) % FRESH_RING;
+		c->fresh_n--;
+	}
+	return c->busy + c->fresh;
+}
+
 /* ---- Operations ---------------------------------------------------------------- */
 
 static enum ub_admit admit_locked(struct ub_conns *c, int fd, const struct addr_key *key,
@@ -200,6 +251,8 @@ static enum ub_admit admit_locked(struct ub_conns *c, int fd, const struct addr_
 	drop(c, (uint32_t)fd);
 	if (c->max_per_ip && addr_count_get(c->per_ip, key) >= c->max_per_ip)
 		return UB_ADMIT_PER_IP;
+	if (c->admission_limit && busy_now(c, now) >= c->admission_limit)
+		return UB_ADMIT_SHED;
 	if (c->open - c->closing >= c->max && make_room(c, now))
 		return UB_ADMIT_FULL;
 	if (addr_count_add(c->per_ip, key, 0))
@@ -207,6 +260,7 @@ static enum ub_admit admit_locked(struct ub_conns *c, int fd, const struct addr_
 	e = &c->conns[fd];
 	e->state = CONN_HANDED;
 	e->active_ns = now;
+	fresh_push(c, (uint32_t)fd, now);
 	e->key = *key;
 	list_append(c, (uint32_t)fd);
 	c->open++;
@@ -227,7 +281,26 @@ enum ub_admit ub_conns_admit(struct ub_conns *c, int fd, const struct sockaddr *
 		metrics_inc(&c->metrics->ub_connections_refused_full);
 	else if (r == UB_ADMIT_PER_IP)
 		metrics_inc(&c->metrics->ub_connections_refused_per_ip);
+	else if (r == UB_ADMIT_SHED)
+		metrics_inc(&c->metrics->ub_shed);
 	return r;
+}
+
+void ub_conns_set_admission_limit(struct ub_conns *c, unsigned limit)
+{
+	pthread_mutex_lock(&c->lock);
+	c->admission_limit = limit;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void ub_conns_answered(struct ub_conns *c, int fd)
+{
+	pthread_mutex_lock(&c->lock);
+	if (fd >= 0 && (uint32_t)fd < c->n_conns && c->conns[fd].busy) {
+		c->conns[fd].busy = 0;
+		c->busy--;
+	}
+	pthread_mutex_unlock(&c->lock);
 }
 
 void ub_conns_started(struct ub_conns *c, int fd)
@@ -238,19 +311,26 @@ void ub_conns_started(struct ub_conns *c, int fd)
 	pthread_mutex_unlock(&c->lock);
 }
 
-void ub_conns_touch(struct ub_conns *c, int fd)
+int ub_conns_touch(struct ub_conns *c, int fd)
 {
 	uint64_t now = now_ns();
+	int over;
 
 	pthread_mutex_lock(&c->lock);
 	if (fd >= 0 && (uint32_t)fd < c->n_conns && c->conns[fd].state == CONN_STARTED) {
+		c->fresh -= c->conns[fd].fresh;
+		c->conns[fd].fresh = 0;
+		c->busy += !c->conns[fd].busy;
+		c->conns[fd].busy = 1;
 		c->conns[fd].active_ns = now;
 		if (c->tail != (uint32_t)fd) {
 			list_unlink(c, (uint32_t)fd);
 			list_append(c, (uint32_t)fd);
 		}
 	}
+	over = c->admission_limit && busy_now(c, now) > c->admission_limit;
 	pthread_mutex_unlock(&c->lock);
+	return over;
 }
 
 void ub_conns_closed(struct ub_conns *c, int fd)

@@ -18,6 +18,16 @@
  * Over max_connections_per_ip, a new connection from that address is
  * refused (the address's own are not closed for it).
  *
+ * Admission (ub.admission_limit): a connection is busy from each
+ * request's start to its answer, and a new one from its accept until its
+ * first answer, or for UB_CONNS_FRESH_NS if it sends nothing complete by
+ * then (idle and slowloris sockets must not lock clients out: issue 15).  While admission_limit connections are busy, a new one is not
+ * admitted (UB_ADMIT_SHED): the listener answers it 503 with Retry-After
+ * at once and closes it, so that a storm of new clients gets a fast "come
+ * back later" instead of a queue that grows without bound.  Requests on
+ * connections already admitted (a UE's answer to its 401) are always
+ * served: they finish work begun.
+ *
  * Connections are known by their socket number: MHD tells when it starts
  * and when it closes one (before close(), so a number in the table is
  * always the socket it names).  Thread-safe, one lock, O(1) per call.
@@ -29,6 +39,9 @@
 
 #include "metrics.h"
 
+/* How long a new connection that has begun no request counts as busy. */
+#define UB_CONNS_FRESH_NS 200000000ull
+
 /* Closes started but not yet finished by the workers, at most. */
 #define UB_CONNS_CLOSING_MAX 64u
 
@@ -38,11 +51,15 @@ enum ub_admit {
 	UB_ADMIT_OK,          /* counted: hand it to MHD */
 	UB_ADMIT_FULL,        /* at max_connections and nothing to close: refuse */
 	UB_ADMIT_PER_IP,      /* its address is at max_connections_per_ip: refuse */
+	UB_ADMIT_SHED,        /* admission_limit connections are busy: 503 at once */
 };
 
 /* NULL when out of memory.  metrics: the connection counters (borrowed). */
 struct ub_conns *ub_conns_create(unsigned max, unsigned max_per_ip,
 				 struct bsf_metrics *metrics);
+
+/* Busy connections at most before new ones are shed (0: no limit). */
+void ub_conns_set_admission_limit(struct ub_conns *c, unsigned limit);
 void ub_conns_destroy(struct ub_conns *c);
 
 /* A new socket from the listener (may close the oldest idle one). */
@@ -51,8 +68,15 @@ enum ub_admit ub_conns_admit(struct ub_conns *c, int fd, const struct sockaddr *
 /* MHD has taken fd into a worker (NOTIFY_STARTED). */
 void ub_conns_started(struct ub_conns *c, int fd);
 
-/* A request began on fd: it is the most recently active now. */
-void ub_conns_touch(struct ub_conns *c, int fd);
+/*
+ * A request began on fd: it is the most recently active now.  Returns 1
+ * when, with it, more than admission_limit requests are busy: the caller
+ * sheds it if it is a new bootstrap (a first request), 0 otherwise.
+ */
+int ub_conns_touch(struct ub_conns *c, int fd);
+
+/* fd's request was answered: it is idle until its next request begins. */
+void ub_conns_answered(struct ub_conns *c, int fd);
 
 /* fd is closed or about to be (NOTIFY_CLOSED, or MHD refused it). */
 void ub_conns_closed(struct ub_conns *c, int fd);

@@ -363,6 +363,57 @@ static int answer_without_vector(struct ub_ctx *x, const struct challenge_grant 
 	return 1;
 }
 
+static void deferred_done(void *arg)
+{
+	struct ub_deferred *d = arg;
+
+	d->release(d->hook_arg);
+}
+
+/*
+ * Hold the request while the AV source batches its vector (a reserved
+ * slot g): the answer comes from ub_finish_deferred.  0 when it cannot be
+ * held (the caller fetches now).
+ */
+static int defer_fetch(struct ub_ctx *x, const struct challenge_grant *g, int stale,
+		       enum bsf_cause cause)
+{
+	struct ub_deferred *d = x->req->defer;
+
+	if (!d || !av_source_can_defer(x->srv->av))
+		return 0;
+	d->srv = x->srv;
+	memcpy(d->impi, x->impi, x->impi_len);
+	d->impi[x->impi_len] = '\0';
+	d->impi_len = x->impi_len;
+	d->slot = g->slot;
+	d->stale = stale;
+	d->cause = cause;
+	d->job = NULL;
+	x->out->status = 0;
+	d->hold(d->hook_arg);
+	d->start_err = x->srv->av->ops->fetch_start(x->srv->av, d->impi, deferred_done, d,
+						    &d->job);
+	if (d->start_err)
+		d->release(d->hook_arg);   /* answered at once by ub_finish_deferred */
+	return 1;
+}
+
+/* The vector (or the AV source's refusal) for the reserved slot. */
+static void finish_challenge(struct ub_ctx *x, uint32_t slot, gba_err err,
+			     struct av_answer *ans, int resync, int stale, enum bsf_cause cause)
+{
+	if (err) {
+		challenge_cancel(x->srv->pending, slot, now_ms());
+		fail_av(x, err);
+		return;
+	}
+	if (resync)
+		metrics_inc(&x->srv->metrics->resyncs);
+	note_outage(x, &x->srv->subdb_down, "subscriber database", 0);
+	publish_challenge(x, slot, ans, stale, cause);
+}
+
 /*
  * A fresh 401 for x->impi: a new vector (after a resynchronisation when
  * auts is set), or within the limits of the pending table (challenge.h)
@@ -384,17 +435,10 @@ static void issue_challenge(struct ub_ctx *x, const uint8_t *resync_rand, const 
 		return;
 	if (g.replaced)
 		metrics_inc(&x->srv->metrics->challenges_replaced);
-	err = av_source_fetch(x->srv->av, x->impi, resync_rand, auts, &ans);
-	if (err) {
-		gba_wipe(&ans.av, sizeof(ans.av));
-		challenge_cancel(x->srv->pending, g.slot, now_ms());
-		fail_av(x, err);
+	if (!auts && defer_fetch(x, &g, stale, cause))
 		return;
-	}
-	if (auts)
-		metrics_inc(&x->srv->metrics->resyncs);
-	note_outage(x, &x->srv->subdb_down, "subscriber database", 0);
-	publish_challenge(x, g.slot, &ans, stale, cause);
+	err = av_source_fetch(x->srv->av, x->impi, resync_rand, auts, &ans);
+	finish_challenge(x, g.slot, err, &ans, auts != NULL, stale, cause);
 	gba_wipe(&ans.av, sizeof(ans.av));
 }
 
@@ -725,6 +769,12 @@ static void first_request(struct ub_ctx *x)
 		fail(x, 400, CAUSE_MALFORMED, "auts without a nonce");
 		return;
 	}
+	if (x->req->overloaded) {
+		/* A new bootstrap while the BSF is over its admission limit. */
+		metrics_inc(&x->srv->metrics->ub_shed);
+		fail_unavailable(x, CAUSE_OVERLOAD, "overloaded, retry later");
+		return;
+	}
 	issue_challenge(x, NULL, NULL, 0, CAUSE_NONE);
 }
 
@@ -803,11 +853,8 @@ static void account(const struct ub_ctx *x)
 			    x->reason ? x->reason : "");
 }
 
-void ub_handle(struct ub_server *srv, const struct ub_request *req, struct ub_reply *out)
+static void reply_init(struct ub_reply *out)
 {
-	char scratch[GBA_DIGEST_HEADER_MAX + GBA_DIGEST_PARAMS_MAX];
-	struct ub_ctx x = { .srv = srv, .req = req, .out = out };
-
 	out->status = 500;
 	out->cause = CAUSE_NONE;
 	out->header_kind = UB_HDR_NONE;
@@ -816,6 +863,42 @@ void ub_handle(struct ub_server *srv, const struct ub_request *req, struct ub_re
 	out->content_type = NULL;
 	out->body = "";
 	out->body_len = 0;
+}
+
+void ub_handle(struct ub_server *srv, const struct ub_request *req, struct ub_reply *out)
+{
+	char scratch[GBA_DIGEST_HEADER_MAX + GBA_DIGEST_PARAMS_MAX];
+	struct ub_ctx x = { .srv = srv, .req = req, .out = out };
+
+	reply_init(out);
 	handle(&x, scratch, sizeof(scratch));
+	if (out->status)
+		account(&x);
+}
+
+void ub_abandon_deferred(struct ub_deferred *d)
+{
+	struct av_answer ans;
+
+	if (!d->start_err && d->job)
+		(void)d->srv->av->ops->fetch_finish(d->srv->av, d->job, &ans);
+	gba_wipe(&ans.av, sizeof(ans.av));
+	d->job = NULL;
+	challenge_cancel(d->srv->pending, d->slot, now_ms());
+}
+
+void ub_finish_deferred(struct ub_deferred *d, struct ub_reply *out)
+{
+	struct ub_ctx x = { .srv = d->srv, .out = out, .impi = d->impi,
+			    .impi_len = d->impi_len };
+	struct av_answer ans;
+	gba_err err = d->start_err;
+
+	reply_init(out);
+	if (!err)
+		err = d->srv->av->ops->fetch_finish(d->srv->av, d->job, &ans);
+	d->job = NULL;
+	finish_challenge(&x, d->slot, err, &ans, 0, d->stale, d->cause);
+	gba_wipe(&ans.av, sizeof(ans.av));
 	account(&x);
 }

@@ -66,6 +66,30 @@ gba_err ub_server_init(struct ub_server *srv, const struct bsf_config *cfg,
 		       const struct gba_log *log);
 void ub_server_wipe(struct ub_server *srv);
 
+/*
+ * A first challenge held while the AV source gets its vector in a batch
+ * (av_source_can_defer: the embedded database's group commit).  The HTTP
+ * layer owns it (one per connection), offers it in ub_request.defer with
+ * hold (stop serving the request: MHD_suspend_connection) and release
+ * (serve it again: MHD_resume_connection, from any thread); ub_handle
+ * then answers status 0 (no answer yet), and once released the layer
+ * calls ub_finish_deferred for the real answer.  Fields below hooks are
+ * the logic's.
+ */
+struct ub_deferred {
+	void (*hold)(void *arg);
+	void (*release)(void *arg);
+	void *hook_arg;
+	struct ub_server *srv;
+	char impi[GBA_IMPI_MAX + 1];
+	size_t impi_len;
+	uint32_t slot;                /* the pending-table slot reserved */
+	int stale;
+	enum bsf_cause cause;
+	gba_err start_err;            /* fetch_start's refusal (then no job) */
+	void *job;                    /* the AV source's */
+};
+
 struct ub_request {
 	const char *method;
 	const char *target;          /* the request's path, not unescaped */
@@ -78,6 +102,8 @@ struct ub_request {
 	const uint8_t *body;
 	size_t body_len;
 	struct addr_key client;      /* the client's address (len 0: unknown) */
+	struct ub_deferred *defer;   /* NULL: the answer must come now */
+	int overloaded;              /* over ub.admission_limit: a first request gets 503 */
 };
 
 enum ub_header_kind {
@@ -101,8 +127,21 @@ struct ub_reply {
 	char xml[UB_XML_MAX];
 };
 
-/* Answer one Ub request; counts it in the metrics and logs its outcome. */
+/*
+ * Answer one Ub request; counts it in the metrics and logs its outcome.
+ * Status 0: deferred (see struct ub_deferred), no answer yet.
+ */
 void ub_handle(struct ub_server *srv, const struct ub_request *req, struct ub_reply *out);
+
+/* The answer of a deferred request, once released; counted and logged. */
+void ub_finish_deferred(struct ub_deferred *d, struct ub_reply *out);
+
+/*
+ * A released request whose connection closed before it could be answered
+ * (libmicrohttpd closes without calling the handler again, e.g. at stop):
+ * its vector is dropped unused, its slot freed.
+ */
+void ub_abandon_deferred(struct ub_deferred *d);
 
 /* Fill out as a plain-text error (for the HTTP layer's own refusals). */
 void ub_reply_error(struct ub_reply *out, unsigned status, enum bsf_cause cause,

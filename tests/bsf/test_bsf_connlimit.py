@@ -143,7 +143,11 @@ def main():
         bsf = bsfenv.Bsf(procs, tools, db=db, extra={
             "log.level": "info", "ub.max_connections": str(LIMIT),
             "ub.max_connections_per_ip": str(PER_IP), "ub.connection_timeout": "60s",
-            "bsf.shutdown_timeout": f"{SHUTDOWN_TIMEOUT}s"}).start()
+            "bsf.shutdown_timeout": f"{SHUTDOWN_TIMEOUT}s",
+            # The connection limits alone: a wave of 400 new connections at
+            # once would otherwise be shed (503) before max_connections is
+            # reached; test_bsf_admission covers the two together.
+            "ub.admission_limit": "0"}).start()
         waves(checks, tools, bsf, procs)
         left = wait_no_close_wait(bsf.port)
         checks.check("after the idle connections closed: none left in CLOSE_WAIT", left == 0,

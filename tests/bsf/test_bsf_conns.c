@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -190,6 +191,52 @@ static void test_conns_evict_oldest(void **state)
 	ub_conns_destroy(c);
 }
 
+/*
+ * ub.admission_limit 2: new connections count until their first answer
+ * (or for UB_CONNS_FRESH_NS), requests from their start to their answer;
+ * at the limit a new one is shed, and a request that begins over it is
+ * reported so (its worker sheds a first request).
+ */
+static void test_conns_admission(void **state)
+{
+	const struct timespec fresh = { 0, (long)UB_CONNS_FRESH_NS + 20000000L };
+	struct sockaddr_in a = v4(0x7f000001);
+	struct bsf_metrics m;
+	struct ub_conns *c;
+	struct pair p[4];
+
+	(void)state;
+	metrics_init(&m);
+	c = ub_conns_create(100, 0, &m);
+	assert_non_null(c);
+	ub_conns_set_admission_limit(c, 2);
+	for (int i = 0; i < 4; i++)
+		p[i] = new_pair();
+	admit_started(c, &p[0], 0x7f000001);
+	admit_started(c, &p[1], 0x7f000001);
+	assert_int_equal(ub_conns_admit(c, p[2].ours, (struct sockaddr *)&a), UB_ADMIT_SHED);
+	assert_int_equal(atomic_load(&m.ub_shed), 1);
+	assert_int_equal(ub_conns_touch(c, p[0].ours), 0);   /* 2 busy: at, not over */
+	ub_conns_answered(c, p[0].ours);
+	admit_started(c, &p[2], 0x7f000001);                 /* p[0] answered: room */
+	nanosleep(&fresh, NULL);                             /* p[1], p[2] age out */
+	assert_int_equal(ub_conns_touch(c, p[0].ours), 0);   /* 1 busy */
+	assert_int_equal(ub_conns_touch(c, p[1].ours), 0);   /* 2 */
+	assert_int_equal(ub_conns_touch(c, p[2].ours), 1);   /* 3: over */
+	ub_conns_closed(c, p[1].ours);                       /* closing ends its request */
+	ub_conns_answered(c, p[0].ours);
+	assert_int_equal(ub_conns_touch(c, p[0].ours), 0);   /* p[2], p[0]: 2 */
+	assert_int_equal(ub_conns_admit(c, p[3].ours, (struct sockaddr *)&a), UB_ADMIT_SHED);
+	ub_conns_answered(c, p[2].ours);
+	admit_started(c, &p[3], 0x7f000001);                 /* one answered: room again */
+	assert_int_equal(atomic_load(&m.ub_shed), 2);
+	for (int i = 0; i < 4; i++) {
+		ub_conns_closed(c, p[i].ours);
+		close_pair(&p[i]);
+	}
+	ub_conns_destroy(c);
+}
+
 static void test_conns_per_ip(void **state)
 {
 	struct sockaddr_in a = v4(0x7f000002), b = v4(0x7f000003);
@@ -276,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_addr_count_churn),
 		cmocka_unit_test(test_conns_evict_oldest),
 		cmocka_unit_test(test_conns_per_ip),
+		cmocka_unit_test(test_conns_admission),
 		cmocka_unit_test(test_conns_handed_not_evicted),
 		cmocka_unit_test(test_conns_high_fd),
 	};

@@ -651,6 +651,117 @@ static void test_sqn_two_handles(void **state)
 	gba_subdb_close(a);
 }
 
+/* ---- group commit (gba_subdb_group_commit) ---------------------------------- */
+
+/* One queued reservation and whether its done() came. */
+struct gc_req {
+	struct gba_subdb_reservation *r;
+	pthread_mutex_t *lock;
+	pthread_cond_t *cond;
+	int done;
+};
+
+static void gc_done(void *arg)
+{
+	struct gc_req *q = arg;
+
+	pthread_mutex_lock(q->lock);
+	q->done = 1;
+	pthread_cond_broadcast(q->cond);
+	pthread_mutex_unlock(q->lock);
+}
+
+struct gc_worker {
+	struct gba_subdb *db;
+	const char *impi;
+	uint64_t sqn[PER_THREAD];
+	gba_err last_err;
+	int failures;
+};
+
+/* PER_THREAD reservations, 50 queued at a time, then their vectors. */
+static void *gc_worker_run(void *arg)
+{
+	static const uint8_t rand[16] = { 1 };
+	struct gc_worker *w = arg;
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+	struct gc_req q[50];
+	struct gba_av av;
+
+	for (unsigned i = 0; i < PER_THREAD; i += 50) {
+		for (unsigned j = 0; j < 50; j++) {
+			q[j] = (struct gc_req){ NULL, &lock, &cond, 0 };
+			if (gba_subdb_reserve_start(w->db, w->impi, 0, gc_done, &q[j], &q[j].r))
+				w->failures++;
+		}
+		for (unsigned j = 0; j < 50; j++) {
+			pthread_mutex_lock(&lock);
+			while (!q[j].done)
+				pthread_cond_wait(&cond, &lock);
+			pthread_mutex_unlock(&lock);
+			memset(&av, 0, sizeof(av));
+			w->last_err = gba_subdb_reserve_finish(w->db, q[j].r, rand, &av, NULL, 0, NULL);
+			w->failures += w->last_err != GBA_OK;
+			w->sqn[i + j] = av.sqn;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Threads queue reservations for one subscriber on one handle: every SEQ
+ * once, the database's SQN the highest handed out; an unknown IMPI is
+ * NOT_FOUND through done(); on a full disk every request of the batch
+ * fails and the file keeps its SQN.
+ */
+static void test_group_commit(void **state)
+{
+	struct gba_subdb *db = open_fresh();
+	struct gba_subscriber sub;
+	static struct gc_worker w[THREADS];
+	static uint64_t all[THREADS * PER_THREAD];
+	pthread_t t[THREADS];
+	uint64_t before;
+
+	(void)state;
+	milenage_sub(&sub, IMPI);
+	assert_int_equal(gba_subdb_add(db, &sub), GBA_OK);
+	assert_int_equal(gba_subdb_group_commit(db, 64), GBA_OK);
+	assert_int_equal(gba_subdb_group_commit(db, 64), GBA_ERR_INVALID_ARG);
+	for (unsigned i = 0; i < THREADS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].db = db;
+		w[i].impi = IMPI;
+		assert_int_equal(pthread_create(&t[i], NULL, gc_worker_run, &w[i]), 0);
+	}
+	for (unsigned i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].failures, 0);
+		memcpy(all + i * PER_THREAD, w[i].sqn, sizeof(w[i].sqn));
+	}
+	assert_distinct_seq(all, THREADS * PER_THREAD, db_sqn(db, IMPI));
+
+	memset(&w[0], 0, sizeof(w[0]));
+	w[0].db = db;
+	w[0].impi = "nobody@example.org";
+	gc_worker_run(&w[0]);
+	assert_int_equal(w[0].failures, PER_THREAD);
+	assert_int_equal(w[0].last_err, GBA_ERR_NOT_FOUND);
+
+	before = db_sqn(db, IMPI);
+	disk_fill();
+	memset(&w[0], 0, sizeof(w[0]));
+	w[0].db = db;
+	w[0].impi = IMPI;
+	gc_worker_run(&w[0]);
+	disk_free();
+	assert_int_equal(w[0].failures, PER_THREAD);
+	assert_int_equal(w[0].last_err, GBA_ERR_STORE_UNWRITABLE);
+	assert_int_equal(db_sqn(db, IMPI), before);
+	gba_subdb_close(db);
+}
+
 #define PROCS 3
 #define PER_PROC 300
 
@@ -1305,6 +1416,7 @@ int main(void)
 		cmocka_unit_test(test_sqn_threads_one_handle),
 		cmocka_unit_test(test_sqn_threads_own_handles),
 		cmocka_unit_test(test_sqn_two_handles),
+		cmocka_unit_test(test_group_commit),
 		cmocka_unit_test(test_sqn_processes),
 		cmocka_unit_test(test_sqn_block),
 		cmocka_unit_test(test_sqn_block_resync),

@@ -90,9 +90,10 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_REMOVE] = "DELETE FROM subscriber WHERE impi = ?1",
 	[S_INFO] = "SELECT " INFO_COLUMNS " FROM subscriber WHERE impi = ?1",
 	[S_LIST] = "SELECT " INFO_COLUMNS " FROM subscriber ORDER BY impi",
-	[S_AUC] = "SELECT algo, k, opc, tuak_iterations, res_len, amf, sqn, ind_bits, guss, wrapped"
-		  " FROM subscriber WHERE impi = ?1",
-	[S_SET_SQN] = "UPDATE subscriber SET sqn = ?2 WHERE impi = ?1",
+	[S_AUC] = "SELECT algo, k, opc, tuak_iterations, res_len, amf, sqn, ind_bits, guss, wrapped,"
+		  " id FROM subscriber WHERE impi = ?1",
+	/* By rowid: the row was just read, no second walk of the IMPI index. */
+	[S_SET_SQN] = "UPDATE subscriber SET sqn = ?2 WHERE id = ?1",
 };
 
 /* ---- opening ----------------------------------------------------------- */
@@ -145,6 +146,7 @@ void gba_subdb_close(struct gba_subdb *db)
 {
 	if (!db)
 		return;
+	subdb_committer_stop(db);   /* first: its last batch still uses the file */
 	store_sqlite_finalize(db->st, S__COUNT);
 	sqlite3_close(db->db);
 	pthread_mutex_destroy(&db->lock);
@@ -234,7 +236,7 @@ gba_err gba_subdb_add(struct gba_subdb *db, const struct gba_subscriber *sub)
 	return err;
 }
 
-static int impi_arg_ok(const char *impi)
+int subdb_impi_arg_ok(const char *impi)
 {
 	return impi && subscriber_impi_ok(impi, strnlen(impi, GBA_IMPI_MAX + 1));
 }
@@ -245,7 +247,7 @@ gba_err gba_subdb_remove(struct gba_subdb *db, const char *impi)
 
 	if (!db || !impi)
 		return GBA_ERR_INVALID_ARG;
-	if (!impi_arg_ok(impi))
+	if (!subdb_impi_arg_ok(impi))
 		return GBA_ERR_NOT_FOUND;
 	pthread_mutex_lock(&db->lock);
 	sqlite3_bind_text(db->st[S_REMOVE], 1, impi, -1, SQLITE_STATIC);
@@ -299,7 +301,7 @@ gba_err gba_subdb_get(struct gba_subdb *db, const char *impi, struct gba_subscri
 
 	if (!db || !impi || !out)
 		return GBA_ERR_INVALID_ARG;
-	if (!impi_arg_ok(impi))
+	if (!subdb_impi_arg_ok(impi))
 		return GBA_ERR_NOT_FOUND;
 	pthread_mutex_lock(&db->lock);
 	st = db->st[S_INFO];
@@ -344,18 +346,6 @@ gba_err gba_subdb_list(struct gba_subdb *db,
 
 /* ---- the AuC ----------------------------------------------------------- */
 
-/*
- * What the AuC reads of a subscriber.  Holds K and OPc (in key, or wrapped
- * in sealed with only key's parameters set): wipe it.
- */
-struct auc_row {
-	struct gba_aka_key key;
-	struct subkey_sealed sealed;
-	uint8_t amf[2];
-	uint64_t sqn;
-	unsigned ind_bits;
-};
-
 /* Fill a key from S_AUC's columns; GBA_ERR_STORE when they are not sane. */
 static gba_err row_to_key(sqlite3_stmt *st, struct auc_row *row, int wrapped)
 {
@@ -388,6 +378,7 @@ static gba_err row_to_key(sqlite3_stmt *st, struct auc_row *row, int wrapped)
 	memcpy(row->amf, amf, 2);
 	row->sqn = (uint64_t)sqn;
 	row->ind_bits = (unsigned)ind_bits;
+	row->id = sqlite3_column_int64(st, 10);
 	return GBA_OK;
 }
 
@@ -439,7 +430,7 @@ gba_err gba_subdb_get_keys(struct gba_subdb *db, const char *impi, struct gba_ak
 
 	if (!db || !impi || !out)
 		return GBA_ERR_INVALID_ARG;
-	if (!impi_arg_ok(impi))
+	if (!subdb_impi_arg_ok(impi))
 		return GBA_ERR_NOT_FOUND;
 	memset(&row, 0, sizeof(row));
 	pthread_mutex_lock(&db->lock);
@@ -458,11 +449,11 @@ gba_err gba_subdb_get_keys(struct gba_subdb *db, const char *impi, struct gba_ak
 	return err;
 }
 
-static gba_err auc_write_sqn(struct gba_subdb *db, const char *impi, uint64_t sqn)
+static gba_err auc_write_sqn(struct gba_subdb *db, int64_t id, uint64_t sqn)
 {
 	sqlite3_stmt *st = db->st[S_SET_SQN];
 
-	sqlite3_bind_text(st, 1, impi, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)sqn);
 	return store_sqlite_run(st);
 }
@@ -495,7 +486,7 @@ static uint64_t block_next(const struct auc_entry *e, uint64_t sqn)
 }
 
 /* Keep what the transaction read and reserved, for the next vectors. */
-static void cache_block(struct gba_subdb *db, const char *impi, unsigned ind,
+void auc_cache_block(struct gba_subdb *db, const char *impi, unsigned ind,
 			const struct auc_row *row, uint64_t first, uint64_t last,
 			char *guss, size_t guss_len)
 {
@@ -541,7 +532,7 @@ static gba_err auc_resync_sqn(struct gba_subdb *db, struct auc_row *row,
 	return err;
 }
 
-static gba_err auc_vector(struct gba_subdb *db, const struct auc_row *row, uint64_t sqn,
+gba_err auc_vector(struct gba_subdb *db, const struct auc_row *row, uint64_t sqn,
 			  const uint8_t rand[16], struct gba_av *av)
 {
 	struct gba_aka_key key;
@@ -554,36 +545,57 @@ static gba_err auc_vector(struct gba_subdb *db, const struct auc_row *row, uint6
 }
 
 /*
- * One write transaction: read the subscriber, let resync (when auts is
- * set) recover SQN_MS, reserve the next SQN (or block of SQNs) in slot ind
- * and commit.  *sqn is the first reserved SQN.  Lock held.
+ * Inside the caller's write transaction: read the subscriber, let resync
+ * (when auts is set) recover SQN_MS, reserve the next SQN (or block of
+ * SQNs) in slot ind and write it.  *sqn is the first reserved SQN,
+ * *last the block's last; with keep, *kept is a copy of the GUSS.  A
+ * failed write is GBA_ERR_STORE or _UNWRITABLE with *write_failed set:
+ * the transaction must then be rolled back.  Lock held.
+ */
+gba_err auc_reserve_txn(struct gba_subdb *db, const char *impi, unsigned ind,
+			const uint8_t *resync_rand, const uint8_t *auts,
+			const struct guss_out *g, struct auc_row *row, uint64_t *sqn,
+			uint64_t *last, int keep, char **kept, size_t *kept_len,
+			int *write_failed)
+{
+	gba_err err = auc_read(db, impi, row, g, keep, kept, kept_len);
+
+	*write_failed = 0;
+	if (!err && auts)
+		err = auc_resync_sqn(db, row, resync_rand, auts);
+	if (!err)
+		err = gba_sqn_next(row->sqn, row->ind_bits, ind, sqn);
+	if (!err) {
+		*last = block_end(*sqn, row->ind_bits, ind, db->sqn_block);
+		err = auc_write_sqn(db, row->id, *last);
+		*write_failed = err != GBA_OK;
+	}
+	return err;
+}
+
+/*
+ * One write transaction around auc_reserve_txn, committed before the
+ * vector is computed.  Lock held.
  */
 static gba_err auc_reserve(struct gba_subdb *db, const char *impi, unsigned ind,
 			   const uint8_t *resync_rand, const uint8_t *auts,
 			   const struct guss_out *g, struct auc_row *row, uint64_t *sqn)
 {
-	int keep = db->sqn_block > 1;
+	int keep = db->sqn_block > 1, write_failed;
 	char *kept = NULL;
 	size_t kept_len = 0;
 	uint64_t last = 0;
 	gba_err err = subdb_begin(db);
 
 	if (!err)
-		err = auc_read(db, impi, row, g, keep, &kept, &kept_len);
-	if (!err && auts)
-		err = auc_resync_sqn(db, row, resync_rand, auts);
-	if (!err)
-		err = gba_sqn_next(row->sqn, row->ind_bits, ind, sqn);
-	if (!err) {
-		last = block_end(*sqn, row->ind_bits, ind, db->sqn_block);
-		err = auc_write_sqn(db, impi, last);
-	}
+		err = auc_reserve_txn(db, impi, ind, resync_rand, auts, g, row, sqn, &last, keep,
+				      &kept, &kept_len, &write_failed);
 	if (!err)
 		err = subdb_commit(db);
 	else
 		subdb_rollback(db);
 	if (!err && keep)
-		cache_block(db, impi, ind, row, *sqn, last, kept, kept_len);
+		auc_cache_block(db, impi, ind, row, *sqn, last, kept, kept_len);
 	else if (kept) {
 		gba_wipe(kept, kept_len);
 		free(kept);
@@ -592,7 +604,7 @@ static gba_err auc_reserve(struct gba_subdb *db, const char *impi, unsigned ind,
 }
 
 /* The next SQN of a reserved block, with what was read for it.  Lock held. */
-static gba_err auc_from_block(struct auc_entry *e, const struct guss_out *g,
+gba_err auc_from_block(struct auc_entry *e, const struct guss_out *g,
 			      struct auc_row *row, uint64_t *sqn)
 {
 	gba_err err = guss_out_copy(g, e->guss, e->guss_len);
@@ -627,7 +639,7 @@ static gba_err auc_issue(struct gba_subdb *db, const char *impi, unsigned ind,
 		return GBA_ERR_INVALID_ARG;
 	if (guss_len)
 		*guss_len = 0;
-	if (!impi_arg_ok(impi))
+	if (!subdb_impi_arg_ok(impi))
 		return GBA_ERR_NOT_FOUND;
 	memset(&row, 0, sizeof(row));
 	pthread_mutex_lock(&db->lock);

@@ -13,6 +13,8 @@
 #include <gba/kek.h>
 #include <gba/subscriber_db.h>
 
+#include "subscriber_keys.h"
+
 #define SUBDB_IND_BITS_MAX 10   /* what gba_sqn_next() accepts */
 
 /* The identity checks of gba_subdb_check(). */
@@ -21,6 +23,9 @@ int subscriber_imsi_ok(const char *imsi, size_t len);
 int subscriber_impus_ok(const char *impus, size_t len);
 
 struct auc_cache;
+struct auc_entry;
+struct guss_out;
+struct subdb_committer;
 
 struct gba_subdb {
 	pthread_mutex_t lock;   /* one connection, one user at a time */
@@ -29,7 +34,46 @@ struct gba_subdb {
 	unsigned sqn_block;     /* SQNs reserved per transaction (1: none ahead) */
 	struct auc_cache *cache;   /* the reserved blocks (sqn_block > 1) */
 	struct gba_kek *kek;       /* K and OPc are wrapped under it; NULL: plain */
+	struct subdb_committer *committer;   /* group commit (subscriber_commit.c); NULL: none */
 };
+
+/*
+ * What the AuC reads of a subscriber.  Holds K and OPc (in key, or wrapped
+ * in sealed with only key's parameters set): wipe it.
+ */
+struct auc_row {
+	struct gba_aka_key key;
+	struct subkey_sealed sealed;
+	uint8_t amf[2];
+	uint64_t sqn;
+	unsigned ind_bits;
+	int64_t id;               /* the row's rowid */
+};
+
+/* An IMPI the database could hold (1..GBA_IMPI_MAX printable, no ' ' or ','). */
+int subdb_impi_arg_ok(const char *impi);
+
+/*
+ * The AuC's steps (subscriber_db.c), for the group commit: the
+ * reservation inside an open write transaction, the block's cache entry
+ * once committed, a vector from a cached block, and the vector itself
+ * (outside the lock).  See subscriber_db.c.
+ */
+gba_err auc_reserve_txn(struct gba_subdb *db, const char *impi, unsigned ind,
+			const uint8_t *resync_rand, const uint8_t *auts,
+			const struct guss_out *g, struct auc_row *row, uint64_t *sqn,
+			uint64_t *last, int keep, char **kept, size_t *kept_len,
+			int *write_failed);
+void auc_cache_block(struct gba_subdb *db, const char *impi, unsigned ind,
+		     const struct auc_row *row, uint64_t first, uint64_t last,
+		     char *guss, size_t guss_len);
+gba_err auc_from_block(struct auc_entry *e, const struct guss_out *g,
+		       struct auc_row *row, uint64_t *sqn);
+gba_err auc_vector(struct gba_subdb *db, const struct auc_row *row, uint64_t sqn,
+		   const uint8_t rand[16], struct gba_av *av);
+
+/* Stop the group commit's thread after its queue is done (close). */
+void subdb_committer_stop(struct gba_subdb *db);
 
 /* Run BEGIN IMMEDIATE / COMMIT / ROLLBACK.  Lock held. */
 gba_err subdb_begin(struct gba_subdb *db);

@@ -301,6 +301,46 @@ gba_err gba_subdb_next_av(struct gba_subdb *db, const char *impi, unsigned ind,
 gba_err gba_subdb_set_sqn_block(struct gba_subdb *db, unsigned n);
 
 /*
+ * Group commit of SQN reservations (docs/subscribers.md, "Group commit").
+ * gba_subdb_group_commit() starts a thread of the handle's own, the
+ * committer.  gba_subdb_reserve_start() then queues a request for impi's
+ * next SQN in slot ind and returns at once; the committer takes every
+ * request queued, reserves each one's SQN (or block) in one write
+ * transaction, commits, and only then calls each request's done(arg) on
+ * its thread.  The caller computes the vector with gba_subdb_reserve_finish()
+ * (on its own thread: Milenage, or the KEK's unwrap), which also frees the
+ * request.  So a batch of subscribers pays one transaction's lock calls
+ * and one WAL append, and still no vector leaves before its SQN is in the
+ * file: a crash (kill -9) can lose reserved SQNs, never reissue one.
+ * max_batch (1..65536) bounds a transaction.  With SQN blocks (n > 1) a
+ * request served from a cached block completes at once (done is called
+ * before gba_subdb_reserve_start returns).  Resyncs and gba_subdb_next_av
+ * keep their own transactions.  gba_subdb_close() lets the queue finish.
+ */
+struct gba_subdb_reservation;
+
+gba_err gba_subdb_group_commit(struct gba_subdb *db, unsigned max_batch);
+
+/*
+ * Queue a reservation; *out is its handle until gba_subdb_reserve_finish.
+ * done(arg) is called exactly once, also for a failed request.  On an
+ * error returned here (GBA_ERR_INVALID_ARG, GBA_ERR_NO_MEMORY: no group
+ * commit running, or no memory) nothing is queued and done is not called.
+ */
+gba_err gba_subdb_reserve_start(struct gba_subdb *db, const char *impi, unsigned ind,
+				void (*done)(void *arg), void *arg,
+				struct gba_subdb_reservation **out);
+
+/*
+ * After done: the outcome (the errors of gba_subdb_next_av) and, on
+ * GBA_OK, the vector with rand and the GUSS as gba_subdb_next_av gives
+ * them.  Frees r (its secrets wiped) whatever the outcome.
+ */
+gba_err gba_subdb_reserve_finish(struct gba_subdb *db, struct gba_subdb_reservation *r,
+				 const uint8_t rand[16], struct gba_av *av,
+				 char *guss, size_t guss_size, size_t *guss_len);
+
+/*
  * Resynchronise from the RAND of the failed challenge and the AUTS, then
  * issue the next vector with new_rand.  GBA_ERR_AUTS_INVALID when MAC-S
  * does not verify (the SQN is left alone).
