@@ -34,9 +34,10 @@
  * Gets open a read transaction that the next gets share for commit_ms:
  * SQLite's per-transaction file locking (several fcntl calls) is then paid
  * once per window, not once per get.  The flusher ends such a window when
- * its time is up, and checkpoints the WAL into the database through a
- * second connection of its own, PASSIVE, without `lock`: nobody waits for
- * the checkpoint's I/O and fsync.  With exclusive=1 the file is locked to
+ * its time is up.  A third thread, the checkpointer, copies the WAL into
+ * the database through a second connection of its own, PASSIVE, without
+ * `lock`: nobody waits for the checkpoint's I/O and fsync, and batches are
+ * written meanwhile.  With exclusive=1 the file is locked to
  * this connection (no shared memory, no per-transaction locks, no second
  * connection), and SQLite checkpoints inline as usual.
  *
@@ -207,6 +208,7 @@ struct sqlite_store {
 	int read_window;                /* a read window is open: end it in time */
 	struct timespec window_deadline; /* read_deadline, as the flusher sees it */
 	int ckpt_wanted;                /* the WAL has grown: checkpoint it */
+	pthread_cond_t ckpt_wake;       /* the checkpointer's: ckpt_wanted, or stop */
 	int stop;
 	struct timespec give_up_at;     /* close(): drop a batch still unwritten then */
 	/* Writes that failed.  inflight.n with writing == 0: a batch is kept. */
@@ -216,13 +218,15 @@ struct sqlite_store {
 	uint64_t write_failures;        /* write transactions that failed, since open */
 	pthread_t flusher;
 	int has_flusher;
+	pthread_t checkpointer;         /* with ckpt_db: checkpoints, nothing else */
+	int has_checkpointer;
 
 	/* Fixed at open. */
 	unsigned commit_ms;             /* 0: every write commits at once */
 	unsigned batch_max;             /* puts that end a window early */
 	unsigned ckpt_pages;            /* WAL pages that ask for a checkpoint */
 	int exclusive;                  /* locking_mode=EXCLUSIVE: this process only */
-	sqlite3 *ckpt_db;               /* the flusher's own, for checkpoints */
+	sqlite3 *ckpt_db;               /* the checkpointer's own connection */
 };
 
 static struct sqlite_store *from_base(struct gba_session_store *st)
@@ -332,8 +336,8 @@ static gba_err write_end(struct sqlite_store *q, gba_err err)
 /*
  * SQLite calls this after each commit on the writer connection (so with
  * `lock` held), with the WAL's size in pages.  It replaces SQLite's own
- * auto-checkpoint: the flusher checkpoints instead, off the hot path.
- * Only if the flusher falls far behind does the writer checkpoint itself.
+ * auto-checkpoint: the checkpointer thread does it, off the hot path.
+ * Only if it falls far behind does the writer checkpoint itself.
  */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
@@ -344,7 +348,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	} else if ((unsigned)frames >= q->ckpt_pages) {
 		pthread_mutex_lock(&q->stage_lock);
 		q->ckpt_wanted = 1;
-		pthread_cond_signal(&q->wake);
+		pthread_cond_signal(&q->ckpt_wake);
 		pthread_mutex_unlock(&q->stage_lock);
 	}
 	return SQLITE_OK;
@@ -720,16 +724,34 @@ static gba_err write_batch(struct sqlite_store *q, const struct stage *b)
 }
 
 /*
- * Checkpoint on the flusher's own connection, without either lock:
- * nobody waits for its I/O.  Errors (busy) are harmless: the next commit
- * asks again.  stage_lock held, dropped meanwhile.
+ * The checkpointer thread: when the commits have grown the WAL past
+ * ckpt_pages, copy it into the database on a connection of its own,
+ * without either lock, so that nobody waits for its I/O.  It is not the
+ * flusher: in a large store a checkpoint writes pages all over the file
+ * and syncs it (hundreds of milliseconds with a million B-TIDs), and
+ * while the flusher did that, no batch was written and puts waited for
+ * room in the stage (docs/session-store.md, "Scale").  SQLite lets a
+ * PASSIVE checkpoint run beside the writer.  Errors (busy) are harmless:
+ * the next commit asks again.
  */
-static void checkpoint(struct sqlite_store *q)
+static void *checkpointer_run(void *arg)
 {
-	q->ckpt_wanted = 0;
-	pthread_mutex_unlock(&q->stage_lock);
-	(void)sqlite3_wal_checkpoint_v2(q->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	struct sqlite_store *q = arg;
+
 	pthread_mutex_lock(&q->stage_lock);
+	for (;;) {
+		while (!q->ckpt_wanted && !q->stop)
+			pthread_cond_wait(&q->ckpt_wake, &q->stage_lock);
+		if (q->stop)
+			break;   /* closing the last connection checkpoints anyway */
+		q->ckpt_wanted = 0;
+		pthread_mutex_unlock(&q->stage_lock);
+		(void)sqlite3_wal_checkpoint_v2(q->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+						NULL);
+		pthread_mutex_lock(&q->stage_lock);
+	}
+	pthread_mutex_unlock(&q->stage_lock);
+	return NULL;
 }
 
 /*
@@ -847,10 +869,6 @@ static void *flusher_run(void *arg)
 		}
 		if (q->stop && !q->inflight.n && !q->stage.n)
 			break;
-		if (q->ckpt_wanted && q->ckpt_db && !q->inflight.n) {
-			checkpoint(q);
-			continue;
-		}
 		if (q->read_window && deadline_passed(&q->window_deadline)) {
 			end_read_window(q);
 			continue;
@@ -1173,7 +1191,10 @@ static void sqlite_close(struct gba_session_store *base)
 	q->stop = 1;
 	deadline_in(&q->give_up_at, CLOSE_RETRY_MS);
 	pthread_cond_signal(&q->wake);
+	pthread_cond_signal(&q->ckpt_wake);
 	pthread_mutex_unlock(&q->stage_lock);
+	if (q->has_checkpointer)
+		pthread_join(q->checkpointer, NULL);
 	if (q->has_flusher)
 		pthread_join(q->flusher, NULL);
 	stage_clear(&q->stage);
@@ -1184,6 +1205,7 @@ static void sqlite_close(struct gba_session_store *base)
 	store_sqlite_finalize(q->st, S__COUNT);
 	sqlite3_close(q->db);
 	sqlite3_close(q->ckpt_db);
+	pthread_cond_destroy(&q->ckpt_wake);
 	pthread_cond_destroy(&q->written);
 	pthread_cond_destroy(&q->wake);
 	pthread_mutex_destroy(&q->stage_lock);
@@ -1266,6 +1288,11 @@ static gba_err init_sync(struct sqlite_store *q)
 		pthread_cond_destroy(&q->wake);
 		rc = -1;
 	}
+	if (!rc && pthread_cond_init(&q->ckpt_wake, NULL)) {
+		pthread_cond_destroy(&q->written);
+		pthread_cond_destroy(&q->wake);
+		rc = -1;
+	}
 	if (rc)
 		return GBA_ERR_NO_MEMORY;
 	if (store_mutex_init(&q->lock)) {
@@ -1275,6 +1302,7 @@ static gba_err init_sync(struct sqlite_store *q)
 		rc = -1;
 	}
 	if (rc) {
+		pthread_cond_destroy(&q->ckpt_wake);
 		pthread_cond_destroy(&q->written);
 		pthread_cond_destroy(&q->wake);
 		return GBA_ERR_NO_MEMORY;
@@ -1311,6 +1339,12 @@ gba_err session_sqlite_open(struct gba_session_store **out, const char *spec)
 			err = GBA_ERR_NO_MEMORY;
 		else
 			q->has_flusher = 1;
+	}
+	if (!err && q->ckpt_db) {
+		if (pthread_create(&q->checkpointer, NULL, checkpointer_run, q))
+			err = GBA_ERR_NO_MEMORY;
+		else
+			q->has_checkpointer = 1;
 	}
 	if (err) {
 		sqlite_close(&q->base);
