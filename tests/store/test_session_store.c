@@ -828,7 +828,7 @@ static void test_sqlite_exclusive(void **state)
 {
 	struct gba_session_store *st;
 	struct gba_session s, out;
-	uint64_t purged = 0;
+	uint64_t purged = 0, live = 0;
 
 	(void)state;
 	st = open_fresh();
@@ -837,6 +837,9 @@ static void test_sqlite_exclusive(void **state)
 	make_session(&s, 320, IMPI, NOW);
 	assert_int_equal(gba_session_store_put(st, &s, GUSS, strlen(GUSS)), GBA_OK);
 	assert_int_equal(get_s(st, &s, NOW, &out), GBA_OK);
+	/* Without the checkpointer's connection, stats counts on the handle's. */
+	assert_int_equal(gba_session_store_stats(st, NOW, &live, NULL), GBA_OK);
+	assert_int_equal(live, 1);
 	assert_int_equal(gba_session_store_purge(st, s.expiry, &purged), GBA_OK);
 	assert_int_equal(purged, 1);
 	assert_int_equal(gba_session_store_put(st, &s, NULL, 0), GBA_OK);
@@ -847,7 +850,7 @@ static void test_sqlite_exclusive(void **state)
 }
 
 /*
- * The flusher checkpoints a growing WAL into the database file by itself
+ * The checkpointer thread copies a growing WAL into the database file by itself
  * (ckpt_pages=1000: the default waits for 16000 pages, more than these
  * puts make).
  */
