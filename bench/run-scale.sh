@@ -195,16 +195,20 @@ for store in $STORES; do
 		;;
 	esac
 	for size in $SIZES; do
-		[ "$size" -gt "$filled" ] || continue
-		echo "run-scale: $store: filling $filled .. $size" >&2
-		t0=$(date +%s.%N)
-		# shellcheck disable=SC2086  # probe is empty or one word
-		"$FILL" --store "$fill_uri" --start "$filled" --count $((size - filled)) \
-			--threads "$fill_threads" --domain "$DOMAIN" $probe >"$tmp/fill-$store-$size.out"
-		t1=$(date +%s.%N)
-		cat "$tmp/fill-$store-$size.out"
-		fill_s=$(echo "$t0 $t1" | awk '{ printf "%.0f", $2 - $1 }')
-		filled=$size
+		[ "$size" -ge "$filled" ] || continue
+		fill_s=-
+		if [ "$size" -gt "$filled" ]; then
+			echo "run-scale: $store: filling $filled .. $size" >&2
+			t0=$(date +%s.%N)
+			# shellcheck disable=SC2086  # probe is empty or one word
+			"$FILL" --store "$fill_uri" --start "$filled" --count $((size - filled)) \
+				--threads "$fill_threads" --domain "$DOMAIN" $probe \
+				>"$tmp/fill-$store-$size.out"
+			t1=$(date +%s.%N)
+			cat "$tmp/fill-$store-$size.out"
+			fill_s=$(echo "$t0 $t1" | awk '{ printf "%.0f", $2 - $1 }')
+			filled=$size
+		fi
 		"$FILL" --store "$fill_uri" --start "$filled" --count 0 --domain "$DOMAIN" \
 			--sample "$SAMPLE" --sample-file "$tmp/sample.txt" >"$tmp/store-$store-$size.out"
 		cat "$tmp/store-$store-$size.out"

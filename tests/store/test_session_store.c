@@ -517,6 +517,7 @@ static void test_bad_uris(void **state)
 		"redis://[::1:6379", "sqlite:/tmp/x.db?commit_ms=x", "sqlite:/tmp/x.db?commit_ms=5000",
 		"sqlite:/tmp/x.db?bogus=1", "sqlite:/tmp/x.db?batch=0", "sqlite:?commit_ms=1",
 		"sqlite:/tmp/x.db?exclusive=2", "sqlite:/tmp/x.db?ckpt_pages=99", "sqlite:/tmp/x.db?commit_ms=", "sqlite:/tmp/x.db?=1",
+		"sqlite:/tmp/x.db?mmap_mb=65537", "sqlite:/tmp/x.db?mmap_mb=-1",
 		"sqlite:/tmp/x.db?commit_ms=1&", "sqlite:/tmp/x.db?commit_ms=1&&batch=2",
 		"redis://127.0.0.1:6379?timeout_ms=0", "redis://127.0.0.1:6379/0?pool=2&",
 		/* Sentinel: a master name and at most 8 sentinels; its options only there. */
@@ -844,7 +845,8 @@ static void test_sqlite_exclusive(void **state)
 	assert_int_equal(purged, 1);
 	assert_int_equal(gba_session_store_put(st, &s, NULL, 0), GBA_OK);
 	gba_session_store_close(st);
-	st = reopen("");
+	/* Read through a map of the file (mmap_mb), as before 5 Dec 2026. */
+	st = reopen("?mmap_mb=256");
 	assert_int_equal(get_s(st, &s, NOW, &out), GBA_OK);
 	gba_session_store_close(st);
 }

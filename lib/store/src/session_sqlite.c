@@ -48,6 +48,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -71,9 +72,17 @@
 #define CKPT_PAGES_MIN 100
 #define CKPT_PAGES_MAX 1000000
 #define CKPT_INLINE_FACTOR 4    /* the checkpointer lags: the writer does one */
+/*
+ * MiB of the file read through a map (mmap_mb=N).  None by default: with
+ * 10 million B-TIDs a map of 256 MiB (sqlite_util.c's) saved no measurable
+ * CPU per bootstrap or per BIR, and its pages counted in the BSF's RSS,
+ * which then grew with the store (docs/session-store.md, "Scale").
+ */
+#define MMAP_MB_DEFAULT 0
+#define MMAP_MB_MAX 65536
 #define COMMIT_MS_MAX 1000
 #define BATCH_MAX 100000
-#define PURGE_CHUNK 2048        /* sessions deleted per write transaction */
+#define PURGE_CHUNK 512         /* sessions deleted per write transaction */
 #define GUSS_SWEEP_SLICE 4096   /* GUSS rows looked at per purge */
 #define DOMAIN_CACHE 4
 #define GUSS_EXPIRY_STEP 3600   /* seconds; see guss_write() */
@@ -225,6 +234,7 @@ struct sqlite_store {
 	unsigned commit_ms;             /* 0: every write commits at once */
 	unsigned batch_max;             /* puts that end a window early */
 	unsigned ckpt_pages;            /* WAL pages that ask for a checkpoint */
+	unsigned mmap_mb;               /* MiB of the file read through a map */
 	int exclusive;                  /* locking_mode=EXCLUSIVE: this process only */
 	sqlite3 *ckpt_db;               /* the checkpointer's own connection, */
 	sqlite3_stmt *ckpt_count;       /* where stats() counts too, */
@@ -1124,7 +1134,10 @@ static gba_err guss_sweep(struct sqlite_store *q, int64_t now)
 /*
  * Expired sessions go in chunks, each its own transaction, with the lock
  * dropped in between: a purge of many rows never stalls gets for long.
- * Staged puts are written first, so that purge sees them.
+ * In a large store each deleted row dirties a page of the B-TID index of
+ * its own (RANDs are random): 13 - 90 us a row with 10 million B-TIDs, so
+ * a chunk of PURGE_CHUNK holds the lock for 7 - 45 ms (2048 held it for up
+ * to 180 ms).  Staged puts are written first, so that purge sees them.
  */
 static gba_err sqlite_purge(struct gba_session_store *base, int64_t now, uint64_t *purged)
 {
@@ -1258,6 +1271,12 @@ static int parse_option(void *arg, const char *name, const char *value)
 	struct sqlite_store *q = arg;
 	unsigned long v;
 
+	if (!strcmp(name, "mmap_mb")) {
+		if (session_parse_uint(value, 0, MMAP_MB_MAX, &v))
+			return -1;
+		q->mmap_mb = (unsigned)v;
+		return 0;
+	}
 	if (!strcmp(name, "commit_ms")) {
 		if (session_parse_uint(value, 0, COMMIT_MS_MAX, &v))
 			return -1;
@@ -1289,6 +1308,12 @@ static gba_err open_db(struct sqlite_store *q, const char *path)
 {
 	gba_err err = store_sqlite_open(&q->db, path, "FAST", q->exclusive);
 
+	if (!err) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA mmap_size=%llu;",
+			 (unsigned long long)q->mmap_mb << 20);
+		err = store_sqlite_exec(q->db, sql);
+	}
 	if (!err)
 		err = store_sqlite_schema(q->db, schema_sql, SCHEMA_VERSION);
 	if (!err)
@@ -1296,6 +1321,13 @@ static gba_err open_db(struct sqlite_store *q, const char *path)
 	if (!err && !q->exclusive) {
 		sqlite3_wal_hook(q->db, wal_hook, q);   /* turns auto-checkpoint off */
 		err = store_sqlite_open(&q->ckpt_db, path, "FAST", 0);
+		/* A checkpoint needs no page cache and no map of the file, and
+		 * stats' count reads the expiry index once through: a small
+		 * cache and no mmap keep this connection's share of the RSS
+		 * small (it mapped another 256 MiB of a large store). */
+		if (!err)
+			err = store_sqlite_exec(q->ckpt_db, "PRAGMA cache_size=-2048;"
+							    "PRAGMA mmap_size=0;");
 		if (!err)
 			err = store_sqlite_prepare(q->ckpt_db, &stmt_sql[S_COUNT], &q->ckpt_count, 1);
 	}
@@ -1360,6 +1392,7 @@ gba_err session_sqlite_open(struct gba_session_store **out, const char *spec)
 	q->commit_ms = DEFAULT_COMMIT_MS;
 	q->batch_max = DEFAULT_BATCH;
 	q->ckpt_pages = DEFAULT_CKPT_PAGES;
+	q->mmap_mb = MMAP_MB_DEFAULT;
 	if ((qm && session_uri_options(qm + 1, parse_option, q)) || init_sync(q)) {
 		free(q);
 		return qm ? GBA_ERR_INVALID_ARG : GBA_ERR_NO_MEMORY;
