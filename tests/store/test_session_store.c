@@ -1125,6 +1125,44 @@ static gba_err open_auth(struct gba_session_store **st, const char *query)
 	return gba_session_store_open(st, uri);
 }
 
+/*
+ * Above 100,000 keys stats estimates the sessions from random keys instead
+ * of sending every key name over (SCAN): half of 120,000 keys here are
+ * session keys; the estimate's standard error is about 1.6 % of the keys,
+ * so 8 % is five of them.
+ */
+static void test_redis_stats_sampled(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	redisContext *c = redis_raw();
+	redisReply *r;
+	uint64_t live = 0;
+
+	(void)state;
+	r = redisCommand(c, "EVAL %s 0", "for i = 1, 60000 do redis.call('SET', 's:' .. i, 'x');"
+				      " redis.call('SET', 'x:' .. i, 'x') end return 1");
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+	freeReplyObject(r);
+	r = redisCommand(c, "CONFIG RESETSTAT");
+	assert_non_null(r);
+	freeReplyObject(r);
+	assert_int_equal(gba_session_store_stats(st, NOW, &live, NULL), GBA_OK);
+	assert_in_range(live, 60000 - 4800, 60000 + 4800);
+	/* Not one SCAN (the count before 5 Dec 2026 took 120 here). */
+	r = redisCommand(c, "INFO commandstats");
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_STRING);
+	assert_null(strstr(r->str, "cmdstat_scan:"));
+	assert_non_null(strstr(r->str, "cmdstat_randomkey:"));
+	freeReplyObject(r);
+	r = redisCommand(c, "FLUSHDB");
+	assert_non_null(r);
+	freeReplyObject(r);
+	redisFree(c);
+	gba_session_store_close(st);
+}
+
 static void test_redis_auth(void **state)
 {
 	static const char *const good[] = { "?auth_file=", "?user=app&auth_file=" };
@@ -1371,6 +1409,7 @@ static int run_redis(void)
 		COMMON_TESTS,
 		cmocka_unit_test(test_redis_layout),
 		cmocka_unit_test(test_redis_two_handles),
+		cmocka_unit_test(test_redis_stats_sampled),
 		cmocka_unit_test(test_redis_auth),
 		cmocka_unit_test(test_redis_reconnect),
 		cmocka_unit_test(test_redis_corrupt_value),
