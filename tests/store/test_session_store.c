@@ -517,6 +517,7 @@ static void test_bad_uris(void **state)
 		"redis://[::1:6379", "sqlite:/tmp/x.db?commit_ms=x", "sqlite:/tmp/x.db?commit_ms=5000",
 		"sqlite:/tmp/x.db?bogus=1", "sqlite:/tmp/x.db?batch=0", "sqlite:?commit_ms=1",
 		"sqlite:/tmp/x.db?exclusive=2", "sqlite:/tmp/x.db?ckpt_pages=99", "sqlite:/tmp/x.db?commit_ms=", "sqlite:/tmp/x.db?=1",
+		"sqlite:/tmp/x.db?mmap_mb=65537", "sqlite:/tmp/x.db?mmap_mb=-1",
 		"sqlite:/tmp/x.db?commit_ms=1&", "sqlite:/tmp/x.db?commit_ms=1&&batch=2",
 		"redis://127.0.0.1:6379?timeout_ms=0", "redis://127.0.0.1:6379/0?pool=2&",
 		/* Sentinel: a master name and at most 8 sentinels; its options only there. */
@@ -828,7 +829,7 @@ static void test_sqlite_exclusive(void **state)
 {
 	struct gba_session_store *st;
 	struct gba_session s, out;
-	uint64_t purged = 0;
+	uint64_t purged = 0, live = 0;
 
 	(void)state;
 	st = open_fresh();
@@ -837,17 +838,21 @@ static void test_sqlite_exclusive(void **state)
 	make_session(&s, 320, IMPI, NOW);
 	assert_int_equal(gba_session_store_put(st, &s, GUSS, strlen(GUSS)), GBA_OK);
 	assert_int_equal(get_s(st, &s, NOW, &out), GBA_OK);
+	/* Without the checkpointer's connection, stats counts on the handle's. */
+	assert_int_equal(gba_session_store_stats(st, NOW, &live, NULL), GBA_OK);
+	assert_int_equal(live, 1);
 	assert_int_equal(gba_session_store_purge(st, s.expiry, &purged), GBA_OK);
 	assert_int_equal(purged, 1);
 	assert_int_equal(gba_session_store_put(st, &s, NULL, 0), GBA_OK);
 	gba_session_store_close(st);
-	st = reopen("");
+	/* Read through a map of the file (mmap_mb), as before 5 Dec 2026. */
+	st = reopen("?mmap_mb=256");
 	assert_int_equal(get_s(st, &s, NOW, &out), GBA_OK);
 	gba_session_store_close(st);
 }
 
 /*
- * The flusher checkpoints a growing WAL into the database file by itself
+ * The checkpointer thread copies a growing WAL into the database file by itself
  * (ckpt_pages=1000: the default waits for 16000 pages, more than these
  * puts make).
  */
@@ -1120,6 +1125,44 @@ static gba_err open_auth(struct gba_session_store **st, const char *query)
 	return gba_session_store_open(st, uri);
 }
 
+/*
+ * Above 100,000 keys stats estimates the sessions from random keys instead
+ * of sending every key name over (SCAN): half of 120,000 keys here are
+ * session keys; the estimate's standard error is about 1.6 % of the keys,
+ * so 8 % is five of them.
+ */
+static void test_redis_stats_sampled(void **state)
+{
+	struct gba_session_store *st = open_fresh();
+	redisContext *c = redis_raw();
+	redisReply *r;
+	uint64_t live = 0;
+
+	(void)state;
+	r = redisCommand(c, "EVAL %s 0", "for i = 1, 60000 do redis.call('SET', 's:' .. i, 'x');"
+				      " redis.call('SET', 'x:' .. i, 'x') end return 1");
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+	freeReplyObject(r);
+	r = redisCommand(c, "CONFIG RESETSTAT");
+	assert_non_null(r);
+	freeReplyObject(r);
+	assert_int_equal(gba_session_store_stats(st, NOW, &live, NULL), GBA_OK);
+	assert_in_range(live, 60000 - 4800, 60000 + 4800);
+	/* Not one SCAN (the count before 5 Dec 2026 took 120 here). */
+	r = redisCommand(c, "INFO commandstats");
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_STRING);
+	assert_null(strstr(r->str, "cmdstat_scan:"));
+	assert_non_null(strstr(r->str, "cmdstat_randomkey:"));
+	freeReplyObject(r);
+	r = redisCommand(c, "FLUSHDB");
+	assert_non_null(r);
+	freeReplyObject(r);
+	redisFree(c);
+	gba_session_store_close(st);
+}
+
 static void test_redis_auth(void **state)
 {
 	static const char *const good[] = { "?auth_file=", "?user=app&auth_file=" };
@@ -1366,6 +1409,7 @@ static int run_redis(void)
 		COMMON_TESTS,
 		cmocka_unit_test(test_redis_layout),
 		cmocka_unit_test(test_redis_two_handles),
+		cmocka_unit_test(test_redis_stats_sampled),
 		cmocka_unit_test(test_redis_auth),
 		cmocka_unit_test(test_redis_reconnect),
 		cmocka_unit_test(test_redis_corrupt_value),

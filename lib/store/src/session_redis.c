@@ -44,6 +44,9 @@
 #define KEY_MAX (2 + 16 + DOMAIN_ID_MAX)
 #define GUSS_KEY_MAX (2 + GBA_IMPI_MAX)
 #define SCAN_COUNT "1000"
+#define EXACT_KEYS_MAX 100000        /* stats counts up to this many keys one by one */
+#define SAMPLE_ROUNDS 4              /* above it: RANDOMKEY this many times */
+#define SAMPLE_BATCH 256             /* SAMPLE_BATCH at a time */
 #define DOMAIN_CACHE 4
 #define DOMAIN_ID_MAX 10             /* LEB128 octets of a 64-bit id */
 
@@ -492,21 +495,94 @@ static int info_field(const char *info, const char *name, unsigned long long *v)
  * (used_memory - used_memory_startup), which counts whatever else that
  * Redis holds too.
  */
+/* DBSIZE: every key of the database, sessions or not. */
+static gba_err db_keys(struct redis_store *r, uint64_t *keys)
+{
+	struct redis_cmd cmd = { 0 };
+	redisReply *rep = NULL;
+	gba_err err;
+
+	redis_cmd_str(&cmd, "DBSIZE");
+	err = redis_pool_run(r->pool, &cmd, 1, &rep);
+	if (err)
+		return err;
+	if (rep->type == REDIS_REPLY_INTEGER && rep->integer >= 0)
+		*keys = (uint64_t)rep->integer;
+	else
+		err = GBA_ERR_STORE;
+	freeReplyObject(rep);
+	return err;
+}
+
+/*
+ * The session keys among keys, estimated from SAMPLE_ROUNDS *
+ * SAMPLE_BATCH random keys (RANDOMKEY, pipelined): the share of "s:" keys
+ * in the sample, times keys.  The standard error is under 1.6 % of keys.
+ */
+static gba_err sample_sessions(struct redis_store *r, uint64_t keys, uint64_t *live)
+{
+	struct redis_cmd *cmd = calloc(SAMPLE_BATCH, sizeof(*cmd));
+	redisReply *rep[SAMPLE_BATCH];
+	uint64_t hits = 0, seen = 0;
+	gba_err err = cmd ? GBA_OK : GBA_ERR_NO_MEMORY;
+
+	for (unsigned i = 0; i < SAMPLE_BATCH && cmd; i++)
+		redis_cmd_str(&cmd[i], "RANDOMKEY");
+	for (unsigned round = 0; round < SAMPLE_ROUNDS && !err; round++) {
+		err = redis_pool_run(r->pool, cmd, SAMPLE_BATCH, rep);
+		if (err)
+			break;
+		for (unsigned i = 0; i < SAMPLE_BATCH; i++) {
+			if (rep[i]->type == REDIS_REPLY_STRING) {
+				seen++;
+				hits += rep[i]->len > 2 && !memcmp(rep[i]->str, "s:", 2);
+			} else if (rep[i]->type != REDIS_REPLY_NIL) {
+				err = GBA_ERR_STORE;
+			}
+		}
+		redis_free_replies(rep, SAMPLE_BATCH);
+	}
+	free(cmd);
+	if (!err)
+		*live = seen ? (uint64_t)((double)keys * (double)hits / (double)seen + 0.5) : 0;
+	return err;
+}
+
+/*
+ * Live sessions: the "s:" keys, counted one by one (SCAN) in a database of
+ * up to EXACT_KEYS_MAX keys, estimated from a sample above that.  SCAN
+ * sends every key name here: 1 - 2 s with a million sessions, 10 - 20 s
+ * with 10 million, a pool connection held all along at each /metrics
+ * scrape (docs/session-store.md, "Scale").
+ */
+static gba_err count_sessions(struct redis_store *r, uint64_t *live)
+{
+	char cursor[32] = "0";
+	uint64_t keys = 0;
+	gba_err err = db_keys(r, &keys);
+
+	if (err)
+		return err;
+	if (keys > EXACT_KEYS_MAX)
+		return sample_sessions(r, keys, live);
+	*live = 0;
+	do {
+		err = scan_step(r, cursor, sizeof(cursor), live);
+	} while (!err && strcmp(cursor, "0"));
+	return err;
+}
+
 static gba_err redis_stats(struct gba_session_store *base, int64_t now, uint64_t *live,
 			   uint64_t *bytes)
 {
 	struct redis_store *r = from_base(base);
-	char cursor[32] = "0";
 	unsigned long long used = 0, startup = 0;
 	struct redis_cmd cmd = { 0 };
 	redisReply *rep = NULL;
 	gba_err err;
 
 	(void)now;   /* Redis hides expired keys itself */
-	*live = 0;
-	do {
-		err = scan_step(r, cursor, sizeof(cursor), live);
-	} while (!err && strcmp(cursor, "0"));
+	err = count_sessions(r, live);
 	if (err)
 		return err;
 	redis_cmd_str(&cmd, "INFO");

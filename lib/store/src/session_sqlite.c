@@ -34,9 +34,10 @@
  * Gets open a read transaction that the next gets share for commit_ms:
  * SQLite's per-transaction file locking (several fcntl calls) is then paid
  * once per window, not once per get.  The flusher ends such a window when
- * its time is up, and checkpoints the WAL into the database through a
- * second connection of its own, PASSIVE, without `lock`: nobody waits for
- * the checkpoint's I/O and fsync.  With exclusive=1 the file is locked to
+ * its time is up.  A third thread, the checkpointer, copies the WAL into
+ * the database through a second connection of its own, PASSIVE, without
+ * `lock`: nobody waits for the checkpoint's I/O and fsync, and batches are
+ * written meanwhile.  With exclusive=1 the file is locked to
  * this connection (no shared memory, no per-transaction locks, no second
  * connection), and SQLite checkpoints inline as usual.
  *
@@ -47,6 +48,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -70,9 +72,17 @@
 #define CKPT_PAGES_MIN 100
 #define CKPT_PAGES_MAX 1000000
 #define CKPT_INLINE_FACTOR 4    /* the checkpointer lags: the writer does one */
+/*
+ * MiB of the file read through a map (mmap_mb=N).  None by default: with
+ * 10 million B-TIDs a map of 256 MiB (sqlite_util.c's) saved no measurable
+ * CPU per bootstrap or per BIR, and its pages counted in the BSF's RSS,
+ * which then grew with the store (docs/session-store.md, "Scale").
+ */
+#define MMAP_MB_DEFAULT 0
+#define MMAP_MB_MAX 65536
 #define COMMIT_MS_MAX 1000
 #define BATCH_MAX 100000
-#define PURGE_CHUNK 2048        /* sessions deleted per write transaction */
+#define PURGE_CHUNK 512         /* sessions deleted per write transaction */
 #define GUSS_SWEEP_SLICE 4096   /* GUSS rows looked at per purge */
 #define DOMAIN_CACHE 4
 #define GUSS_EXPIRY_STEP 3600   /* seconds; see guss_write() */
@@ -207,6 +217,7 @@ struct sqlite_store {
 	int read_window;                /* a read window is open: end it in time */
 	struct timespec window_deadline; /* read_deadline, as the flusher sees it */
 	int ckpt_wanted;                /* the WAL has grown: checkpoint it */
+	pthread_cond_t ckpt_wake;       /* the checkpointer's: ckpt_wanted, or stop */
 	int stop;
 	struct timespec give_up_at;     /* close(): drop a batch still unwritten then */
 	/* Writes that failed.  inflight.n with writing == 0: a batch is kept. */
@@ -216,13 +227,18 @@ struct sqlite_store {
 	uint64_t write_failures;        /* write transactions that failed, since open */
 	pthread_t flusher;
 	int has_flusher;
+	pthread_t checkpointer;         /* with ckpt_db: checkpoints, nothing else */
+	int has_checkpointer;
 
 	/* Fixed at open. */
 	unsigned commit_ms;             /* 0: every write commits at once */
 	unsigned batch_max;             /* puts that end a window early */
 	unsigned ckpt_pages;            /* WAL pages that ask for a checkpoint */
+	unsigned mmap_mb;               /* MiB of the file read through a map */
 	int exclusive;                  /* locking_mode=EXCLUSIVE: this process only */
-	sqlite3 *ckpt_db;               /* the flusher's own, for checkpoints */
+	sqlite3 *ckpt_db;               /* the checkpointer's own connection, */
+	sqlite3_stmt *ckpt_count;       /* where stats() counts too, */
+	pthread_mutex_t ckpt_lock;      /* one thread at a time */
 };
 
 static struct sqlite_store *from_base(struct gba_session_store *st)
@@ -332,8 +348,8 @@ static gba_err write_end(struct sqlite_store *q, gba_err err)
 /*
  * SQLite calls this after each commit on the writer connection (so with
  * `lock` held), with the WAL's size in pages.  It replaces SQLite's own
- * auto-checkpoint: the flusher checkpoints instead, off the hot path.
- * Only if the flusher falls far behind does the writer checkpoint itself.
+ * auto-checkpoint: the checkpointer thread does it, off the hot path.
+ * Only if it falls far behind does the writer checkpoint itself.
  */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
@@ -344,7 +360,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	} else if ((unsigned)frames >= q->ckpt_pages) {
 		pthread_mutex_lock(&q->stage_lock);
 		q->ckpt_wanted = 1;
-		pthread_cond_signal(&q->wake);
+		pthread_cond_signal(&q->ckpt_wake);
 		pthread_mutex_unlock(&q->stage_lock);
 	}
 	return SQLITE_OK;
@@ -720,16 +736,36 @@ static gba_err write_batch(struct sqlite_store *q, const struct stage *b)
 }
 
 /*
- * Checkpoint on the flusher's own connection, without either lock:
- * nobody waits for its I/O.  Errors (busy) are harmless: the next commit
- * asks again.  stage_lock held, dropped meanwhile.
+ * The checkpointer thread: when the commits have grown the WAL past
+ * ckpt_pages, copy it into the database on a connection of its own,
+ * without either lock, so that nobody waits for its I/O.  It is not the
+ * flusher: in a large store a checkpoint writes pages all over the file
+ * and syncs it (hundreds of milliseconds with a million B-TIDs), and
+ * while the flusher did that, no batch was written and puts waited for
+ * room in the stage (docs/session-store.md, "Scale").  SQLite lets a
+ * PASSIVE checkpoint run beside the writer.  Errors (busy) are harmless:
+ * the next commit asks again.
  */
-static void checkpoint(struct sqlite_store *q)
+static void *checkpointer_run(void *arg)
 {
-	q->ckpt_wanted = 0;
-	pthread_mutex_unlock(&q->stage_lock);
-	(void)sqlite3_wal_checkpoint_v2(q->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	struct sqlite_store *q = arg;
+
 	pthread_mutex_lock(&q->stage_lock);
+	for (;;) {
+		while (!q->ckpt_wanted && !q->stop)
+			pthread_cond_wait(&q->ckpt_wake, &q->stage_lock);
+		if (q->stop)
+			break;   /* closing the last connection checkpoints anyway */
+		q->ckpt_wanted = 0;
+		pthread_mutex_unlock(&q->stage_lock);
+		pthread_mutex_lock(&q->ckpt_lock);
+		(void)sqlite3_wal_checkpoint_v2(q->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+						NULL);
+		pthread_mutex_unlock(&q->ckpt_lock);
+		pthread_mutex_lock(&q->stage_lock);
+	}
+	pthread_mutex_unlock(&q->stage_lock);
+	return NULL;
 }
 
 /*
@@ -847,10 +883,6 @@ static void *flusher_run(void *arg)
 		}
 		if (q->stop && !q->inflight.n && !q->stage.n)
 			break;
-		if (q->ckpt_wanted && q->ckpt_db && !q->inflight.n) {
-			checkpoint(q);
-			continue;
-		}
 		if (q->read_window && deadline_passed(&q->window_deadline)) {
 			end_read_window(q);
 			continue;
@@ -1102,7 +1134,10 @@ static gba_err guss_sweep(struct sqlite_store *q, int64_t now)
 /*
  * Expired sessions go in chunks, each its own transaction, with the lock
  * dropped in between: a purge of many rows never stalls gets for long.
- * Staged puts are written first, so that purge sees them.
+ * In a large store each deleted row dirties a page of the B-TID index of
+ * its own (RANDs are random): 13 - 90 us a row with 10 million B-TIDs, so
+ * a chunk of PURGE_CHUNK holds the lock for 7 - 45 ms (2048 held it for up
+ * to 180 ms).  Staged puts are written first, so that purge sees them.
  */
 static gba_err sqlite_purge(struct gba_session_store *base, int64_t now, uint64_t *purged)
 {
@@ -1132,22 +1167,43 @@ static gba_err sqlite_purge(struct gba_session_store *base, int64_t now, uint64_
 	return err;
 }
 
-static gba_err sqlite_stats(struct gba_session_store *base, int64_t now, uint64_t *live,
-			    uint64_t *bytes)
+/* Live sessions (S_COUNT as st, prepared on db) and the bytes in use. */
+static gba_err count_live(sqlite3 *db, sqlite3_stmt *st, int64_t now, uint64_t *live,
+			  uint64_t *bytes)
 {
-	struct sqlite_store *q = from_base(base);
-	sqlite3_stmt *st = q->st[S_COUNT];
-	gba_err err;
 	int rc;
 
-	stage_drain(q);
-	pthread_mutex_lock(&q->lock);
 	sqlite3_bind_int64(st, 1, now);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*live = (uint64_t)sqlite3_column_int64(st, 0);
 	store_sqlite_done(st);
-	err = rc == SQLITE_ROW ? store_sqlite_bytes(q->db, bytes) : store_sqlite_err(rc);
+	return rc == SQLITE_ROW ? store_sqlite_bytes(db, bytes) : store_sqlite_err(rc);
+}
+
+/*
+ * Counting the live sessions reads the whole expiry index: a quarter to
+ * half a second with 10 million B-TIDs.  Under `lock`, every get and put
+ * waited that long at each /metrics scrape; so the count runs on the
+ * checkpointer's connection, in a read transaction of its own that the
+ * writer does not wait for (WAL).  With exclusive=1 there is no such
+ * connection, and it runs under `lock`.
+ */
+static gba_err sqlite_stats(struct gba_session_store *base, int64_t now, uint64_t *live,
+			    uint64_t *bytes)
+{
+	struct sqlite_store *q = from_base(base);
+	gba_err err;
+
+	stage_drain(q);
+	if (q->ckpt_db) {
+		pthread_mutex_lock(&q->ckpt_lock);
+		err = count_live(q->ckpt_db, q->ckpt_count, now, live, bytes);
+		pthread_mutex_unlock(&q->ckpt_lock);
+		return err;
+	}
+	pthread_mutex_lock(&q->lock);
+	err = count_live(q->db, q->st[S_COUNT], now, live, bytes);
 	pthread_mutex_unlock(&q->lock);
 	return err;
 }
@@ -1173,7 +1229,10 @@ static void sqlite_close(struct gba_session_store *base)
 	q->stop = 1;
 	deadline_in(&q->give_up_at, CLOSE_RETRY_MS);
 	pthread_cond_signal(&q->wake);
+	pthread_cond_signal(&q->ckpt_wake);
 	pthread_mutex_unlock(&q->stage_lock);
+	if (q->has_checkpointer)
+		pthread_join(q->checkpointer, NULL);
 	if (q->has_flusher)
 		pthread_join(q->flusher, NULL);
 	stage_clear(&q->stage);
@@ -1182,10 +1241,13 @@ static void sqlite_close(struct gba_session_store *base)
 	free(q->inflight.v);
 	(void)txn_end(q);
 	store_sqlite_finalize(q->st, S__COUNT);
+	store_sqlite_finalize(&q->ckpt_count, 1);
 	sqlite3_close(q->db);
 	sqlite3_close(q->ckpt_db);
+	pthread_cond_destroy(&q->ckpt_wake);
 	pthread_cond_destroy(&q->written);
 	pthread_cond_destroy(&q->wake);
+	pthread_mutex_destroy(&q->ckpt_lock);
 	pthread_mutex_destroy(&q->stage_lock);
 	pthread_mutex_destroy(&q->lock);
 	gba_wipe(q, sizeof(*q));
@@ -1209,6 +1271,12 @@ static int parse_option(void *arg, const char *name, const char *value)
 	struct sqlite_store *q = arg;
 	unsigned long v;
 
+	if (!strcmp(name, "mmap_mb")) {
+		if (session_parse_uint(value, 0, MMAP_MB_MAX, &v))
+			return -1;
+		q->mmap_mb = (unsigned)v;
+		return 0;
+	}
 	if (!strcmp(name, "commit_ms")) {
 		if (session_parse_uint(value, 0, COMMIT_MS_MAX, &v))
 			return -1;
@@ -1240,6 +1308,12 @@ static gba_err open_db(struct sqlite_store *q, const char *path)
 {
 	gba_err err = store_sqlite_open(&q->db, path, "FAST", q->exclusive);
 
+	if (!err) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA mmap_size=%llu;",
+			 (unsigned long long)q->mmap_mb << 20);
+		err = store_sqlite_exec(q->db, sql);
+	}
 	if (!err)
 		err = store_sqlite_schema(q->db, schema_sql, SCHEMA_VERSION);
 	if (!err)
@@ -1247,6 +1321,15 @@ static gba_err open_db(struct sqlite_store *q, const char *path)
 	if (!err && !q->exclusive) {
 		sqlite3_wal_hook(q->db, wal_hook, q);   /* turns auto-checkpoint off */
 		err = store_sqlite_open(&q->ckpt_db, path, "FAST", 0);
+		/* A checkpoint needs no page cache and no map of the file, and
+		 * stats' count reads the expiry index once through: a small
+		 * cache and no mmap keep this connection's share of the RSS
+		 * small (it mapped another 256 MiB of a large store). */
+		if (!err)
+			err = store_sqlite_exec(q->ckpt_db, "PRAGMA cache_size=-2048;"
+							    "PRAGMA mmap_size=0;");
+		if (!err)
+			err = store_sqlite_prepare(q->ckpt_db, &stmt_sql[S_COUNT], &q->ckpt_count, 1);
 	}
 	return err;
 }
@@ -1266,6 +1349,11 @@ static gba_err init_sync(struct sqlite_store *q)
 		pthread_cond_destroy(&q->wake);
 		rc = -1;
 	}
+	if (!rc && pthread_cond_init(&q->ckpt_wake, NULL)) {
+		pthread_cond_destroy(&q->written);
+		pthread_cond_destroy(&q->wake);
+		rc = -1;
+	}
 	if (rc)
 		return GBA_ERR_NO_MEMORY;
 	if (store_mutex_init(&q->lock)) {
@@ -1273,8 +1361,13 @@ static gba_err init_sync(struct sqlite_store *q)
 	} else if (store_mutex_init(&q->stage_lock)) {
 		pthread_mutex_destroy(&q->lock);
 		rc = -1;
+	} else if (store_mutex_init(&q->ckpt_lock)) {
+		pthread_mutex_destroy(&q->stage_lock);
+		pthread_mutex_destroy(&q->lock);
+		rc = -1;
 	}
 	if (rc) {
+		pthread_cond_destroy(&q->ckpt_wake);
 		pthread_cond_destroy(&q->written);
 		pthread_cond_destroy(&q->wake);
 		return GBA_ERR_NO_MEMORY;
@@ -1299,6 +1392,7 @@ gba_err session_sqlite_open(struct gba_session_store **out, const char *spec)
 	q->commit_ms = DEFAULT_COMMIT_MS;
 	q->batch_max = DEFAULT_BATCH;
 	q->ckpt_pages = DEFAULT_CKPT_PAGES;
+	q->mmap_mb = MMAP_MB_DEFAULT;
 	if ((qm && session_uri_options(qm + 1, parse_option, q)) || init_sync(q)) {
 		free(q);
 		return qm ? GBA_ERR_INVALID_ARG : GBA_ERR_NO_MEMORY;
@@ -1311,6 +1405,12 @@ gba_err session_sqlite_open(struct gba_session_store **out, const char *spec)
 			err = GBA_ERR_NO_MEMORY;
 		else
 			q->has_flusher = 1;
+	}
+	if (!err && q->ckpt_db) {
+		if (pthread_create(&q->checkpointer, NULL, checkpointer_run, q))
+			err = GBA_ERR_NO_MEMORY;
+		else
+			q->has_checkpointer = 1;
 	}
 	if (err) {
 		sqlite_close(&q->base);
