@@ -43,6 +43,7 @@
 #include <gba/util.h>
 
 #include "bench_util.h"
+#include "gba_cli.h"
 
 #define DEFAULT_DOMAIN "bsf.bench.test"
 #define DEFAULT_LIFETIME 86400
@@ -240,12 +241,14 @@ static int probe(const struct options *o, struct gba_session_store *st)
 	return err ? -1 : 0;
 }
 
-static void usage(void)
+static void usage(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"usage: scale-fill --store URI --count N [--start I] [--threads T]\n"
 		"                  [--domain D] [--lifetime S] [--sample K --sample-file FILE]"
-		" [--probe]\n");
+		" [--probe]\n"
+		"       scale-fill -h|--help, -V|--version\n"
+		"Exit codes: 0 done, 1 a store error, 2 bad usage.\n");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -271,6 +274,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "sample", required_argument, NULL, 'k' },
 		{ "sample-file", required_argument, NULL, 'f' },
 		{ "probe", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -278,8 +283,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 	*o = (struct options){ .domain = DEFAULT_DOMAIN, .threads = 1,
 			       .lifetime = DEFAULT_LIFETIME };
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'h': usage(stdout); return 1;
+		case 'V': gba_cli_version("scale-fill"); return 1;
+		case '?': gba_cli_unknown("scale-fill", longopts, "hV"); return -1;
 		case 's': o->store = optarg; break;
 		case 'd': o->domain = optarg; break;
 		case 'f': o->sample_file = optarg; break;
@@ -313,8 +321,11 @@ int main(int argc, char **argv)
 	gba_err err;
 	int rc = 0;
 
-	if (parse_args(argc, argv, &o)) {
-		usage();
+	rc = parse_args(argc, argv, &o);
+	if (rc > 0)
+		return 0;
+	if (rc < 0) {
+		usage(stderr);
 		return 2;
 	}
 	err = gba_session_store_open(&st, o.store);
