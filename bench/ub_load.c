@@ -465,6 +465,33 @@ void check_timeouts(struct worker *w, long long now)
 	}
 }
 
+void conn_event(struct conn *c, uint32_t events)
+{
+	if (c->state == CONN_CONNECTING)
+		connected(c);
+	else if (c->state == CONN_ACTIVE)
+		drive(c, (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0);
+}
+
+void worker_tick(struct worker *w, long long *next_check)
+{
+	long long now = bench_now_ns();
+
+	if (now >= *next_check) {
+		check_timeouts(w, now);
+		*next_check = now + 100000000LL;
+	}
+}
+
+/* Bootstraps still in flight at the end are neither counted nor failed. */
+void worker_close_all(struct worker *w)
+{
+	for (unsigned i = 0; i < w->n_conns; i++) {
+		conn_close(&w->conns[i]);
+		ub_session_wipe(&w->conns[i].s);
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -481,24 +508,11 @@ static void *worker_main(void *arg)
 			break;
 		long long left_ms = (w->stop_ns - now) / 1000000 + 1;
 		int n = epoll_wait(w->ep, ev, 64, left_ms > 100 ? 100 : (int)left_ms);
-		for (int i = 0; i < n; i++) {
-			struct conn *c = ev[i].data.ptr;
-			if (c->state == CONN_CONNECTING)
-				connected(c);
-			else if (c->state == CONN_ACTIVE)
-				drive(c, (ev[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0);
-		}
-		now = bench_now_ns();
-		if (now >= next_check) {
-			check_timeouts(w, now);
-			next_check = now + 100000000LL;
-		}
+		for (int i = 0; i < n; i++)
+			conn_event(ev[i].data.ptr, ev[i].events);
+		worker_tick(w, &next_check);
 	}
-	/* Bootstraps still in flight at the end are neither counted nor failed. */
-	for (unsigned i = 0; i < w->n_conns; i++) {
-		conn_close(&w->conns[i]);
-		ub_session_wipe(&w->conns[i].s);
-	}
+	worker_close_all(w);
 	return NULL;
 }
 

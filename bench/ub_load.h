@@ -97,6 +97,10 @@ void start_connect(struct conn *c);
 void connected(struct conn *c);
 void drive(struct conn *c, int readable);
 void check_timeouts(struct worker *w, long long now);
+/* One epoll event of c; the timeouts every 100 ms; every connection closed at the end. */
+void conn_event(struct conn *c, uint32_t events);
+void worker_tick(struct worker *w, long long *next_check);
+void worker_close_all(struct worker *w);
 
 /* ub_load_open.c: a worker's open loop; a connection's bootstrap ended. */
 void *open_loop_main(struct worker *w);

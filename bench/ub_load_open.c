@@ -125,20 +125,10 @@ void *open_loop_main(struct worker *w)
 					idle_event(c);
 				continue;
 			}
-			if (c->state == CONN_CONNECTING)
-				connected(c);
-			else if (c->state == CONN_ACTIVE)
-				drive(c, (ev[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0);
+			conn_event(c, ev[i].events);
 		}
-		now = bench_now_ns();
-		if (now >= next_check) {
-			check_timeouts(w, now);
-			next_check = now + 100000000LL;
-		}
+		worker_tick(w, &next_check);
 	}
-	for (unsigned i = 0; i < w->n_conns; i++) {
-		conn_close(&w->conns[i]);
-		ub_session_wipe(&w->conns[i].s);
-	}
+	worker_close_all(w);
 	return NULL;
 }
