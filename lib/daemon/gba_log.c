@@ -14,23 +14,26 @@
 
 #include <gba/util.h>
 
+#include "gba_conf.h"
 #include "gba_log.h"
-
-static const char *const level_names[] = { "debug", "info", "warn", "error", "off" };
 
 /* RFC 5424 severities: debug 7, informational 6, warning 4, error 3. */
 static const char level_priority[] = { '7', '6', '4', '3', '7' };
 
+/* The names are lib/conf's table, the one the config files' log.level reads. */
 const char *gba_log_level_name(enum gba_log_level level)
 {
-	return level <= GBA_LOG_OFF ? level_names[level] : "off";
+	for (const struct gba_conf_name *n = gba_conf_log_level_names; n->name; n++)
+		if (n->value == (int)level)
+			return n->name;
+	return "off";
 }
 
 int gba_log_level_parse(const char *s, enum gba_log_level *out)
 {
-	for (int l = GBA_LOG_DEBUG; l < GBA_LOG_OFF; l++) {
-		if (!strcmp(s, level_names[l])) {
-			*out = (enum gba_log_level)l;
+	for (const struct gba_conf_name *n = gba_conf_log_level_names; n->name; n++) {
+		if (!strcmp(s, n->name)) {
+			*out = (enum gba_log_level)n->value;
 			return 0;
 		}
 	}
