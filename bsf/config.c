@@ -148,6 +148,9 @@ static const struct gba_conf_key keys[] = {
 	UINT("ub", "admission_limit", admission_limit, 0, 1000000, "256",
 	     "Ub requests queued or in progress at most (a new connection counts from accept); "
 	     "beyond it new connections get 503 with Retry-After at once (0: no limit)"),
+	UINT("ub", "max_queue_wait_ms", max_queue_wait_ms, 0, 60000, "0",
+	     "a first request that waited unread in its socket at least this long (the kernel's "
+	     "clock: 1/HZ steps) gets 503 with Retry-After at once (0: never)"),
 	DUR("ub", "retry_after", retry_after, 1, 3600, "5s",
 	    "Retry-After of 503 answers (HSS down, table full)"),
 	UINT("ub", "max_challenges_per_impi", max_challenges_per_impi, 1, 1024, "4",

@@ -62,7 +62,8 @@ struct bsf_config {
 	char tls_priorities[CFG_PATH_MAX];
 	unsigned max_connections;
 	unsigned max_connections_per_ip;
-	unsigned admission_limit;     /* busy Ub connections before new ones get 503 */     /* 0: no per-address limit */
+	unsigned admission_limit;     /* busy Ub connections before new ones get 503 */
+	unsigned max_queue_wait_ms;   /* a first request that waited unread longer gets 503 */     /* 0: no per-address limit */
 	unsigned connection_timeout;         /* seconds idle */
 	unsigned max_header_size;
 	unsigned max_body_size;

@@ -51,6 +51,7 @@ void metrics_init(struct bsf_metrics *m)
 	atomic_init(&m->ub_connections_refused_full, 0);
 	atomic_init(&m->ub_connections_refused_per_ip, 0);
 	atomic_init(&m->ub_shed, 0);
+	atomic_init(&m->ub_shed_queued, 0);
 	atomic_init(&m->challenges_replaced, 0);
 	atomic_init(&m->challenges_reused, 0);
 	atomic_init(&m->challenges_refused_rate, 0);
@@ -162,8 +163,14 @@ static void put_limits(struct gba_prom *p, const struct bsf_metrics *m)
 	put_by(p, refused, "reason", "per_ip", &m->ub_connections_refused_per_ip);
 	gba_prom_counter(p, "gba_bsf_ub_shed_total",
 			 "New Ub connections (at accept) and first requests answered 503 with "
-			 "Retry-After: ub.admission_limit requests were queued or in progress.",
+			 "Retry-After: ub.admission_limit requests were queued or in progress, or "
+			 "the request waited unread over ub.max_queue_wait_ms.",
 			 load(&m->ub_shed));
+	gba_prom_counter(p, "gba_bsf_ub_shed_queued_total",
+			 "First Ub requests answered 503 with Retry-After because they waited "
+			 "unread in their socket over ub.max_queue_wait_ms (also in "
+			 "gba_bsf_ub_shed_total).",
+			 load(&m->ub_shed_queued));
 	gba_prom_family(p, shed, "counter",
 			"Challenges not drawn or not kept because of the per-IMPI and "
 			"per-address limits.");

@@ -61,7 +61,8 @@ struct bsf_metrics {
 	atomic_uint_fast64_t ub_connections_refused_full;   /* nothing could be closed */
 	atomic_uint_fast64_t ub_connections_refused_per_ip;
 	atomic_uint_fast64_t ub_shed;   /* connections and first requests answered 503 at
-					   ub.admission_limit */
+					   ub.admission_limit or ub.max_queue_wait_ms */
+	atomic_uint_fast64_t ub_shed_queued;   /* of them: first requests over max_queue_wait_ms */
 	/* Pending challenges shed (bsf/challenge.c). */
 	atomic_uint_fast64_t challenges_replaced;   /* an IMPI's oldest, for its newest */
 	atomic_uint_fast64_t challenges_reused;     /* sent again instead of a new vector */

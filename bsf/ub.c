@@ -8,10 +8,14 @@
  * the first would make MHD close the connection.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#define _DEFAULT_SOURCE         /* struct tcp_info */
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +192,25 @@ static enum MHD_Result refuse(struct ub_http *h, struct MHD_Connection *conn, un
 	return ret;
 }
 
+/* ---- The socket ---------------------------------------------------------------- */
+
+/*
+ * How long ago the kernel last received data on the connection, in ms:
+ * for a request just read, how long it waited unread (TCP_INFO's
+ * tcpi_last_data_recv, counted in the kernel's ticks: 4 ms at HZ=250).
+ */
+static unsigned conn_queued_ms(void *arg)
+{
+	const struct conn_state *cs = arg;
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(cs->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) ||
+	    len < offsetof(struct tcp_info, tcpi_last_data_recv) + sizeof(ti.tcpi_last_data_recv))
+		return 0;
+	return ti.tcpi_last_data_recv;
+}
+
 /* ---- Deferred answers ---------------------------------------------------------- */
 
 /*
@@ -273,6 +296,8 @@ static enum MHD_Result answer(struct ub_http *h, struct MHD_Connection *conn, co
 	req.body_len = cs->body_len;
 	req.client = cs->client;
 	req.overloaded = cs->overloaded;
+	req.queued_ms = conn_queued_ms;
+	req.queued_arg = cs;
 	cs->conn = conn;
 	req.defer = offer_defer(h, cs);
 	ub_handle(h->srv, &req, &reply);

@@ -759,6 +759,24 @@ static void second_request(struct ub_ctx *x)
 
 /* ---- Requests ------------------------------------------------------------------ */
 
+/*
+ * A new bootstrap that lay unread in its socket over ub.max_queue_wait_ms:
+ * the workers are behind.  Requests waiting in kept-alive sockets are not
+ * counted by the admission limit (nothing sees them before a worker reads
+ * them); answering these 503 at once, at a fraction of a bootstrap's cost,
+ * is what keeps that queue, and the time to a 503, short.  Asked only
+ * here, so other requests pay no system call for it.
+ */
+static int queued_too_long(const struct ub_ctx *x)
+{
+	unsigned limit = x->srv->cfg->max_queue_wait_ms;
+
+	if (!limit || !x->req->queued_ms || x->req->queued_ms(x->req->queued_arg) < limit)
+		return 0;
+	metrics_inc(&x->srv->metrics->ub_shed_queued);
+	return 1;
+}
+
 static void first_request(struct ub_ctx *x)
 {
 	if (!first_realm_ok(x)) {
@@ -769,7 +787,7 @@ static void first_request(struct ub_ctx *x)
 		fail(x, 400, CAUSE_MALFORMED, "auts without a nonce");
 		return;
 	}
-	if (x->req->overloaded) {
+	if (x->req->overloaded || queued_too_long(x)) {
 		/* A new bootstrap while the BSF is over its admission limit. */
 		metrics_inc(&x->srv->metrics->ub_shed);
 		fail_unavailable(x, CAUSE_OVERLOAD, "overloaded, retry later");

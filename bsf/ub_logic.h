@@ -104,6 +104,9 @@ struct ub_request {
 	struct addr_key client;      /* the client's address (len 0: unknown) */
 	struct ub_deferred *defer;   /* NULL: the answer must come now */
 	int overloaded;              /* over ub.admission_limit: a first request gets 503 */
+	/* How long the request lay unread in the kernel, in ms (NULL: unknown). */
+	unsigned (*queued_ms)(void *arg);
+	void *queued_arg;
 };
 
 enum ub_header_kind {
