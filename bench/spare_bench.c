@@ -4,12 +4,14 @@
  * bootstrap through it, and what one call costs, with one thread and two.
  * It prints, it judges nothing.
  *
- *   spare_bench [USERS ...]          (default: 2000 10000 100000)
+ *   spare_bench [--cache SIZE] [USERS ...]   (default: 2000 10000 100000)
  *
- * For each USERS, with a ttl far longer than the run (so only the cache's
- * size and placement count, not the freshness rule):
+ * For each USERS, with a cache made for SIZE users (av.spare_users, its
+ * default when not given) and a ttl far longer than the run (so only the
+ * cache's size and placement count, not the freshness rule):
  *   held    - 4 spares kept for each of USERS users, then one taken from
- *             each: how many users still had theirs;
+ *             each: how many users still had theirs, and the RSS the
+ *             filled cache added (MB);
  *   fleet   - ub-load's pattern (bench/ub_load.c): users bootstrap in
  *             turn, ROUNDS times each; a bootstrap takes a spare, or, when
  *             there is none, "asks the HSS" for 5 vectors and keeps 4:
@@ -23,6 +25,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +39,8 @@
 #define VECTORS 5           /* per HSS answer: 1 used, 4 kept */
 #define TTL 3600            /* longer than any run */
 #define KEY_SIZE 64
+
+static size_t cache_size;    /* --cache; 0: the default */
 
 static void key_of(size_t i, char *key)
 {
@@ -87,10 +92,25 @@ static void *fleet_run(void *arg)
 	return NULL;
 }
 
-/* Users of users who still have a spare after all were given some. */
-static size_t held(size_t users)
+/* Resident octets of this process. */
+static double rss_bytes(void)
 {
-	struct av_spare *s = av_spare_new(TTL);
+	unsigned long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return (double)resident * (double)sysconf(_SC_PAGESIZE);
+}
+
+/* Users of users who still have a spare after all were given some; *mb the RSS added. */
+static size_t held(size_t users, double *mb)
+{
+	double rss0 = rss_bytes();
+	struct av_spare *s = av_spare_new(TTL, cache_size);
 	struct gba_av av[VECTORS - 1], got;
 	char key[KEY_SIZE];
 	size_t found = 0;
@@ -102,6 +122,7 @@ static size_t held(size_t users)
 		answer(i, av);
 		av_spare_keep(s, key, av, VECTORS - 1, i + 1);
 	}
+	*mb = (rss_bytes() - rss0) / 1e6;
 	for (size_t i = 0; i < users; i++) {
 		key_of(i, key);
 		found += !av_spare_take(s, key, &got);
@@ -113,7 +134,7 @@ static size_t held(size_t users)
 /* The fleet loop on threads threads (1 or 2); ns per bootstrap, vectors per bootstrap. */
 static int fleet(size_t users, unsigned threads, double *ns, double *per)
 {
-	struct av_spare *s = av_spare_new(TTL);
+	struct av_spare *s = av_spare_new(TTL, cache_size);
 	struct fleet f[2];
 	pthread_t t[2];
 	uint64_t boots = 0, drawn = 0;
@@ -142,15 +163,28 @@ static int fleet(size_t users, unsigned threads, double *ns, double *per)
 int main(int argc, char **argv)
 {
 	static const char *const dflt[] = { "2000", "10000", "100000" };
-	int rc = gba_cli_simple("spare_bench", argc, argv, NULL,
-				"usage: spare_bench [USERS ...]  (default: 2000 10000 100000)\n");
-	const char *const *list = argc > 1 ? (const char *const *)argv + 1 : dflt;
-	int n = argc > 1 ? argc - 1 : 3;
+	static const struct option opts[] = {
+		{ "cache", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int rc = gba_cli_simple("spare_bench", argc, argv, opts,
+				"usage: spare_bench [--cache SIZE] [USERS ...]  "
+				"(default: 2000 10000 100000)\n");
+	int first = 1;
 
 	if (rc >= 0)
 		return rc;
-	printf("%10s %10s %8s %10s %12s %12s %10s\n", "users", "held", "held %", "fleet v/b",
-	       "ns/call 1t", "ns/call 2t", "v/b 2t");
+	if (argc > 2 && !strcmp(argv[1], "--cache")) {
+		cache_size = strtoul(argv[2], NULL, 10);
+		first = 3;
+	}
+	const char *const *list = argc > first ? (const char *const *)argv + first : dflt;
+	int n = argc > first ? argc - first : 3;
+
+	printf("cache of %zu users (0: av.spare_users' default, %u), %zu octets each\n",
+	       cache_size, AV_SPARE_USERS_DEFAULT, av_spare_bytes_per_user());
+	printf("%10s %10s %8s %8s %10s %12s %12s %10s\n", "users", "held", "held %", "RSS MB",
+	       "fleet v/b", "ns/call 1t", "ns/call 2t", "v/b 2t");
 	for (int a = 0; a < n; a++) {
 		size_t users = strtoul(list[a], NULL, 10);
 		double ns1, per1, ns2, per2;
@@ -159,13 +193,14 @@ int main(int argc, char **argv)
 			fprintf(stderr, "spare_bench: USERS is a count of at least 2\n");
 			return GBA_CLI_EXIT_USAGE;
 		}
-		size_t h = held(users);
+		double mb;
+		size_t h = held(users, &mb);
 		if (fleet(users, 1, &ns1, &per1) || fleet(users, 2, &ns2, &per2)) {
 			fprintf(stderr, "spare_bench: out of memory\n");
 			return 1;
 		}
-		printf("%10zu %10zu %7.1f%% %10.2f %12.0f %12.0f %10.2f\n", users, h,
-		       100.0 * (double)h / (double)users, per1, ns1, ns2, per2);
+		printf("%10zu %10zu %7.1f%% %8.1f %10.2f %12.0f %12.0f %10.2f\n", users, h,
+		       100.0 * (double)h / (double)users, mb, per1, ns1, ns2, per2);
 	}
 	return 0;
 }

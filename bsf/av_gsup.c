@@ -163,7 +163,7 @@ gba_err av_source_gsup_open(struct av_source **out, const struct av_gsup_config 
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return GBA_ERR_NO_MEMORY;
-	g->spare = av_spare_new(cfg->spare_ttl);
+	g->spare = av_spare_new(cfg->spare_ttl, cfg->spare_users);
 	if (!g->spare) {
 		free(g);
 		return GBA_ERR_NO_MEMORY;

@@ -123,6 +123,7 @@ struct av_gsup_config {
 	const char *name;           /* IPA unit name (osmo-hlr's IND slot) */
 	unsigned timeout_ms;        /* wait for an answer at most this long */
 	unsigned spare_ttl;         /* seconds spare vectors are kept; 0: never */
+	unsigned spare_users;       /* users whose spares are kept at once; 0: the default */
 	const char *db_path;
 	struct gba_kek *kek;
 	void (*log)(void *arg, int level, const char *line);

@@ -174,7 +174,7 @@ gba_err av_source_zh_open(struct av_source **out, const struct zh_config *cfg)
 		z->public_identity = cfg->public_identity;
 		z->public_identity_arg = cfg->public_identity_arg;
 		atomic_init(&z->answers, 0);
-		if (cfg->spare_ttl && z->vectors > 1 && !(z->spare = av_spare_new(cfg->spare_ttl))) {
+		if (cfg->spare_ttl && z->vectors > 1 && !(z->spare = av_spare_new(cfg->spare_ttl, cfg->spare_users))) {
 			free(z);
 			return GBA_ERR_NO_MEMORY;
 		}
