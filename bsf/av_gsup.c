@@ -139,10 +139,16 @@ static void gsup_close(struct av_source *src)
 	free(g);
 }
 
+static struct av_spare *gsup_spares(struct av_source *src)
+{
+	return ((struct av_gsup *)src)->spare;
+}
+
 static const struct av_source_ops gsup_ops = {
 	.name = "gsup",
 	.fetch = gsup_fetch,
 	.close = gsup_close,
+	.spares = gsup_spares,
 };
 
 gba_err av_source_gsup_open(struct av_source **out, const struct av_gsup_config *cfg)

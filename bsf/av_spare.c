@@ -55,6 +55,7 @@ struct av_spare {
 	struct spare *e;        /* the pool: [0, used) touched */
 	size_t map_size;
 	uint32_t used, free_list, oldest, newest, live;
+	uint64_t held;          /* spares in the live entries */
 	struct av_spare_stats stats;
 };
 
@@ -138,6 +139,7 @@ void av_spare_stats(struct av_spare *s, struct av_spare_stats *out)
 	pthread_mutex_lock(&s->lock);
 	*out = s->stats;
 	out->users = s->live;
+	out->vectors = s->held;
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -159,8 +161,11 @@ static struct spare *spare_find(struct av_spare *s, const char *key)
 	return NULL;
 }
 
-/* Out of key's chain and the age list, wiped, onto the free list.  Lock held. */
-static void spare_drop(struct av_spare *s, struct spare *e)
+/*
+ * Out of key's chain and the age list, wiped, onto the free list; its
+ * unused spares are counted in *lost.  Lock held.
+ */
+static void spare_drop(struct av_spare *s, struct spare *e, uint64_t *lost)
 {
 	uint32_t me = link_of(s, e), *p = bucket_of(s, e->key);
 	struct spare *older = at(s, e->older), *newer = at(s, e->newer);
@@ -177,6 +182,8 @@ static void spare_drop(struct av_spare *s, struct spare *e)
 	else
 		s->newest = e->older;
 	s->live--;
+	s->held -= (uint64_t)(e->n - e->next);
+	*lost += (uint64_t)(e->n - e->next);
 	gba_wipe(e, sizeof(*e));
 	e->chain = s->free_list;
 	s->free_list = me;
@@ -188,10 +195,8 @@ static void purge_expired(struct av_spare *s, time_t now)
 	struct spare *e;
 
 	for (unsigned i = 0; i < PURGE_PER_CALL && (e = at(s, s->oldest)) && e->expires <= now;
-	     i++) {
-		s->stats.expired += e->n - e->next;
-		spare_drop(s, e);
-	}
+	     i++)
+		spare_drop(s, e, &s->stats.expired);
 }
 
 int av_spare_take(struct av_spare *s, const char *key, struct gba_av *av)
@@ -210,12 +215,12 @@ int av_spare_take(struct av_spare *s, const char *key, struct gba_av *av)
 		/* Handed out once: no copy stays behind. */
 		*av = e->av[e->next];
 		gba_wipe(&e->av[e->next++], sizeof(*av));
+		s->held--;
 		found = 1;
-	} else if (e) {
-		s->stats.expired += e->n - e->next;
 	}
+	/* Expired, or used up (then there is nothing left to count). */
 	if (e && (!found || e->next == e->n))
-		spare_drop(s, e);
+		spare_drop(s, e, &s->stats.expired);
 	pthread_mutex_unlock(&s->lock);
 	return found ? 0 : -1;
 }
@@ -229,26 +234,21 @@ void av_spare_drop(struct av_spare *s, const char *key)
 	pthread_mutex_lock(&s->lock);
 	e = spare_find(s, key);
 	if (e)
-		spare_drop(s, e);
+		spare_drop(s, e, &s->stats.resync);
 	pthread_mutex_unlock(&s->lock);
 }
 
 /* A free entry: from the free list, never touched yet, or the oldest's.  Lock held. */
 static struct spare *spare_alloc(struct av_spare *s)
 {
-	struct spare *e = at(s, s->free_list);
+	struct spare *e;
 
-	if (e) {
-		s->free_list = e->chain;
-		e->chain = 0;
-		return e;
+	if (!s->free_list) {
+		if (s->used < s->users)
+			return &s->e[s->used++];
+		/* Full: the oldest answer's spares make room (spare_drop frees its entry). */
+		spare_drop(s, at(s, s->oldest), &s->stats.evicted);
 	}
-	if (s->used < s->users)
-		return &s->e[s->used++];
-	/* Full: the oldest answer's spares make room (spare_drop frees its entry). */
-	e = at(s, s->oldest);
-	s->stats.evicted += e->n - e->next;
-	spare_drop(s, e);
 	e = at(s, s->free_list);
 	s->free_list = e->chain;
 	e->chain = 0;
@@ -289,8 +289,8 @@ void av_spare_keep(struct av_spare *s, const char *key, const struct gba_av *av,
 		pthread_mutex_unlock(&s->lock);
 		return;
 	}
-	if (e)
-		spare_drop(s, e);   /* its unused spares are older SQNs: the card skips them */
+	if (e)   /* its unused spares are older SQNs: the card skips them */
+		spare_drop(s, e, &s->stats.replaced);
 	e = spare_alloc(s);
 	snprintf(e->key, sizeof(e->key), "%s", key);
 	memcpy(e->av, av, n * sizeof(*av));
@@ -302,5 +302,6 @@ void av_spare_keep(struct av_spare *s, const char *key, const struct gba_av *av,
 	*bucket_of(s, key) = link_of(s, e);
 	age_append(s, e);
 	s->live++;
+	s->held += n;
 	pthread_mutex_unlock(&s->lock);
 }

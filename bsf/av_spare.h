@@ -29,11 +29,17 @@
 
 struct av_spare;
 
-/* What the cache holds and what it lost (spares dropped unused: wasted SQNs). */
+/*
+ * What the cache holds, and the spares it dropped unused (each a SQN the
+ * AuC spent for nothing; evicted ones say av.spare_users is too small).
+ */
 struct av_spare_stats {
 	uint64_t users;         /* users with spares now */
-	uint64_t evicted;       /* spares dropped to make room for another user's */
-	uint64_t expired;       /* spares dropped past the ttl */
+	uint64_t vectors;       /* spares held now */
+	uint64_t evicted;       /* dropped to make room for another user's */
+	uint64_t expired;       /* dropped past the ttl */
+	uint64_t resync;        /* dropped on a resynchronisation */
+	uint64_t replaced;      /* dropped for a later answer's spares */
 };
 
 /*

@@ -626,7 +626,7 @@ static struct gba_dia *diameter_node(struct bsf *b)
 static int start_servers(struct bsf *b)
 {
 	struct admin_ctx actx = { b->store, b->pending, &b->metrics, &b->log, time(NULL),
-				  diameter_node(b) };
+				  diameter_node(b), av_source_spares(b->av) };
 	char err[CFG_ERR_MAX];
 
 	if (ub_http_start(&b->http, &b->ub, &b->cfg, &b->log, err, sizeof(err)) ||

@@ -117,10 +117,16 @@ static const struct av_source_ops zh_ops = {
 	.close = zh_close,
 };
 
+static struct av_spare *cx_spares(struct av_source *src)
+{
+	return ((struct av_zh *)src)->spare;
+}
+
 static const struct av_source_ops cx_ops = {
 	.name = "cx",
 	.fetch = zh_fetch,
 	.close = zh_close,
+	.spares = cx_spares,
 };
 
 static gba_err open_node(struct av_zh *z, const struct zh_config *cfg, unsigned port)

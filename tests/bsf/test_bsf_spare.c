@@ -209,8 +209,12 @@ static void test_refill_and_room(void **state)
 	av_spare_drop(s, key);          /* a resync: room */
 	keep_user(s, 5, 7);
 	av_spare_stats(s, &st);
-	assert_int_equal(st.evicted, AV_SPARE_MAX);
+	assert_int_equal(st.evicted, AV_SPARE_MAX);         /* 1's */
+	assert_int_equal(st.replaced, AV_SPARE_MAX);        /* 0's first answer's */
+	assert_int_equal(st.resync, AV_SPARE_MAX);          /* 0's second */
+	assert_int_equal(st.expired, 0);
 	assert_int_equal(st.users, 3);
+	assert_int_equal(st.vectors, 3 * AV_SPARE_MAX);
 	assert_int_equal(take_user(s, 3), AV_SPARE_MAX);
 	assert_int_equal(take_user(s, 4), AV_SPARE_MAX);
 	assert_int_equal(take_user(s, 5), AV_SPARE_MAX);
