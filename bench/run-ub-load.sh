@@ -256,15 +256,20 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 	>"$tmp/ub-load.out" || { st=$?; cat "$tmp/ub-load.out"; exit "$st"; }
 cat "$tmp/ub-load.out"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+curl -s "http://127.0.0.1:$admin_port/metrics" >"$tmp/bsf.metrics" || true
 # The vectors gba-hss-sim handed out (an SQN each) over the bootstraps made:
-# 1.00 when none was wasted.  Spares still cached when the run stops count as
-# drawn (at most 4 per subscriber), so short runs with many subscribers read high.
+# 1.00 when none was wasted.  The spares the BSF still keeps when the run
+# stops count as drawn (up to 4 per subscriber: a short run with many
+# subscribers reads high), so the figure without them is given too; the
+# BSF's dropped spares (gba_bsf_spare_vectors_dropped_total) are the waste.
 if [ -n "${hss_metrics_port:-}" ]; then
 	vectors=$(curl -s "http://127.0.0.1:$hss_metrics_port/metrics" |
 		sed -n 's/^gba_hss_sqn_reservations_total //p')
 	boots=$(sed -n 's/^bootstraps  *\([0-9]*\) ok.*/\1/p' "$tmp/ub-load.out")
-	awk -v v="${vectors:-0}" -v b="${boots:-0}" 'BEGIN {
-		printf "gba-hss-sim       %d vectors for %d bootstraps: %.2f per bootstrap\n", v, b, b ? v / b : 0 }'
+	kept=$(sed -n 's/^gba_bsf_spare_vectors //p' "$tmp/bsf.metrics")
+	awk -v v="${vectors:-0}" -v b="${boots:-0}" -v k="${kept:-0}" 'BEGIN {
+		printf "gba-hss-sim       %d vectors for %d bootstraps: %.2f per bootstrap", v, b, b ? v / b : 0
+		printf " (%.2f without the %d spares still kept)\n", b ? (v - k) / b : 0, k }'
 fi
-curl -s "http://127.0.0.1:$admin_port/metrics" | grep -E '^gba_bsf_(ub_shed|failures_total\{cause="overload"\})' || true
+grep -E '^gba_bsf_(ub_shed|failures_total\{cause="overload"\}|spare_)' "$tmp/bsf.metrics" || true
 echo "box: $(nproc) CPU(s), $(uname -r)"
