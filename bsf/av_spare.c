@@ -35,6 +35,7 @@
 #include "av_spare.h"
 
 #define PURGE_PER_CALL 8    /* expired entries wiped per call at most */
+#define SPARE_ALIGN 64      /* where the entries start in the mapping: a cache line */
 
 struct spare {
 	char key[AV_SPARE_KEY_MAX + 1];
@@ -45,6 +46,8 @@ struct spare {
 	uint32_t older, newer;  /* the age list */
 	uint8_t next, n;        /* av[next..n) are unused; n 0: free */
 };
+
+_Static_assert(_Alignof(struct spare) <= SPARE_ALIGN, "entries aligned in the mapping");
 
 struct av_spare {
 	unsigned ttl;
@@ -96,7 +99,7 @@ static uint32_t buckets_for(uint32_t users)
 struct av_spare *av_spare_new(unsigned ttl, size_t users)
 {
 	struct av_spare *s;
-	size_t buckets;
+	size_t buckets, index_size;
 
 	if (!users)
 		users = AV_SPARE_USERS_DEFAULT;
@@ -106,15 +109,16 @@ struct av_spare *av_spare_new(unsigned ttl, size_t users)
 	s->users = (uint32_t)users;
 	buckets = buckets_for(s->users);
 	s->mask = (uint32_t)buckets - 1;
-	/* Buckets first: the entries after them stay aligned (4 * a power of two). */
-	s->map_size = buckets * sizeof(uint32_t) + users * sizeof(struct spare);
+	/* Buckets first, rounded up so that the entries after them are aligned. */
+	index_size = (buckets * sizeof(uint32_t) + SPARE_ALIGN - 1) & ~(size_t)(SPARE_ALIGN - 1);
+	s->map_size = index_size + users * sizeof(struct spare);
 	s->bucket = mmap(NULL, s->map_size, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (s->bucket == MAP_FAILED) {
 		free(s);
 		return NULL;
 	}
-	s->e = (struct spare *)(s->bucket + buckets);
+	s->e = (struct spare *)((char *)s->bucket + index_size);
 	if (pthread_mutex_init(&s->lock, NULL)) {
 		munmap(s->bucket, s->map_size);
 		free(s);
