@@ -267,9 +267,11 @@ if [ -n "${hss_metrics_port:-}" ]; then
 		sed -n 's/^gba_hss_sqn_reservations_total //p')
 	boots=$(sed -n 's/^bootstraps  *\([0-9]*\) ok.*/\1/p' "$tmp/ub-load.out")
 	kept=$(sed -n 's/^gba_bsf_spare_vectors //p' "$tmp/bsf.metrics")
-	awk -v v="${vectors:-0}" -v b="${boots:-0}" -v k="${kept:-0}" 'BEGIN {
+	awk -v v="${vectors:-0}" -v b="${boots:-0}" -v k="$kept" 'BEGIN {
 		printf "gba-hss-sim       %d vectors for %d bootstraps: %.2f per bootstrap", v, b, b ? v / b : 0
-		printf " (%.2f without the %d spares still kept)\n", b ? (v - k) / b : 0, k }'
+		if (k != "")
+			printf " (%.2f without the %d spares still kept)", b ? (v - k) / b : 0, k
+		printf "\n" }'
 fi
 grep -E '^gba_bsf_(ub_shed|failures_total\{cause="overload"\}|spare_)' "$tmp/bsf.metrics" || true
 echo "box: $(nproc) CPU(s), $(uname -r)"
