@@ -19,7 +19,7 @@
  * had spares at once.
  *
  * One lock: a call holds it for a hash, a few compares and a 400-octet
- * copy, well under a µs against the 75 µs of CPU a Cx bootstrap costs;
+ * copy, well under a microsecond against the 75 us of CPU of a Cx bootstrap;
  * at 10,000 bootstraps/s that is under 2.5 % of a core (spare_bench), so
  * striping it would buy nothing measurable.
  */
