@@ -177,6 +177,7 @@ esac
 source_args="--source embedded --db $tmp/subscribers.db"
 if [ "$MODE" = zh ] || [ "$MODE" = cx ]; then
 	hss_port=$(free_port)
+	hss_metrics_port=$(free_port)
 	hss_cx=""
 	if [ "$MODE" = cx ]; then hss_cx=--cx; fi
 	# Zh over TLS (the default): certificates from a CA made here.
@@ -184,6 +185,7 @@ if [ "$MODE" = zh ] || [ "$MODE" = cx ]; then
 	# shellcheck disable=SC2086
 	"$HSS" --db "$tmp/subscribers.db" $kek_args --listen "127.0.0.1:$hss_port" \
 		--identity hss.bench.test --realm bench.test --log-level warn $hss_cx \
+		--metrics "127.0.0.1:$hss_metrics_port" \
 		--sqn-block "${HSS_SQN_BLOCK:-1}" \
 		--zh.tls_cert "$tmp/certs/hss.bench.test.pem" --zh.tls_key "$tmp/certs/hss.bench.test.key" \
 		--zh.tls_ca "$tmp/certs/ca.pem" >"$tmp/hss.log" 2>&1 &
@@ -250,7 +252,26 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 # shellcheck disable=SC2086  # more_pids and load_args likewise
 "$UB_LOAD" --url "http://127.0.0.1:$port/" --count "$N" --k-file "$tmp/keys" \
 	$load_args --threads "$THREADS" --duration "$DURATION" \
-	--server-pid "$bsf_pid" $more_pids --admin "http://127.0.0.1:$admin_port/metrics"
+	--server-pid "$bsf_pid" $more_pids --admin "http://127.0.0.1:$admin_port/metrics" \
+	>"$tmp/ub-load.out" || { st=$?; cat "$tmp/ub-load.out"; exit "$st"; }
+cat "$tmp/ub-load.out"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-curl -s "http://127.0.0.1:$admin_port/metrics" | grep -E '^gba_bsf_(ub_shed|failures_total\{cause="overload"\})' || true
+curl -s "http://127.0.0.1:$admin_port/metrics" >"$tmp/bsf.metrics" || true
+# The vectors gba-hss-sim handed out (an SQN each) over the bootstraps made:
+# 1.00 when none was wasted.  The spares the BSF still keeps when the run
+# stops count as drawn (up to 4 per subscriber: a short run with many
+# subscribers reads high), so the figure without them is given too; the
+# BSF's dropped spares (gba_bsf_spare_vectors_dropped_total) are the waste.
+if [ -n "${hss_metrics_port:-}" ]; then
+	vectors=$(curl -s "http://127.0.0.1:$hss_metrics_port/metrics" |
+		sed -n 's/^gba_hss_sqn_reservations_total //p')
+	boots=$(sed -n 's/^bootstraps  *\([0-9]*\) ok.*/\1/p' "$tmp/ub-load.out")
+	kept=$(sed -n 's/^gba_bsf_spare_vectors //p' "$tmp/bsf.metrics")
+	awk -v v="${vectors:-0}" -v b="${boots:-0}" -v k="$kept" 'BEGIN {
+		printf "gba-hss-sim       %d vectors for %d bootstraps: %.2f per bootstrap", v, b, b ? v / b : 0
+		if (k != "")
+			printf " (%.2f without the %d spares still kept)", b ? (v - k) / b : 0, k
+		printf "\n" }'
+fi
+grep -E '^gba_bsf_(ub_shed|failures_total\{cause="overload"\}|spare_)' "$tmp/bsf.metrics" || true
 echo "box: $(nproc) CPU(s), $(uname -r)"

@@ -181,6 +181,10 @@ static enum MHD_Result serve_metrics(struct admin_http *a, struct MHD_Connection
 	(void)gba_session_store_health(a->ctx.store, &g.store_health);
 	g.cpu_seconds = cpu_seconds();
 	g.start_time = (uint64_t)a->ctx.start_time;
+	if (a->ctx.spares) {
+		g.have_spares = 1;
+		av_spare_stats(a->ctx.spares, &g.spares);
+	}
 	buf = malloc(METRICS_BUF);
 	if (!buf)
 		return MHD_NO;

@@ -31,6 +31,7 @@ struct admin_ctx {
 	const struct gba_log *log;
 	time_t start_time;
 	struct gba_dia *dia;   /* the Diameter node (Zh, Zn), for its metrics; or NULL */
+	struct av_spare *spares;   /* the AV source's spare vectors (gsup, cx), or NULL */
 };
 
 struct admin_http;

@@ -139,10 +139,16 @@ static void gsup_close(struct av_source *src)
 	free(g);
 }
 
+static struct av_spare *gsup_spares(struct av_source *src)
+{
+	return ((struct av_gsup *)src)->spare;
+}
+
 static const struct av_source_ops gsup_ops = {
 	.name = "gsup",
 	.fetch = gsup_fetch,
 	.close = gsup_close,
+	.spares = gsup_spares,
 };
 
 gba_err av_source_gsup_open(struct av_source **out, const struct av_gsup_config *cfg)
@@ -163,7 +169,7 @@ gba_err av_source_gsup_open(struct av_source **out, const struct av_gsup_config 
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return GBA_ERR_NO_MEMORY;
-	g->spare = av_spare_new(cfg->spare_ttl);
+	g->spare = av_spare_new(cfg->spare_ttl, cfg->spare_users);
 	if (!g->spare) {
 		free(g);
 		return GBA_ERR_NO_MEMORY;

@@ -31,6 +31,7 @@ struct av_answer {
 };
 
 struct av_source;
+struct av_spare;
 
 struct av_source_ops {
 	const char *name;   /* "embedded", "zh", "gsup" */
@@ -53,6 +54,8 @@ struct av_source_ops {
 	gba_err (*fetch_start)(struct av_source *src, const char *impi,
 			       void (*done)(void *arg), void *arg, void **job);
 	gba_err (*fetch_finish)(struct av_source *src, void *job, struct av_answer *out);
+	/* Optional: the source's spare vectors (bsf/av_spare.h), or NULL, for /metrics. */
+	struct av_spare *(*spares)(struct av_source *src);
 };
 
 struct av_source {
@@ -69,6 +72,11 @@ static inline gba_err av_source_fetch(struct av_source *src, const char *impi,
 static inline int av_source_can_defer(const struct av_source *src)
 {
 	return src->ops->fetch_start != NULL;
+}
+
+static inline struct av_spare *av_source_spares(struct av_source *src)
+{
+	return src && src->ops->spares ? src->ops->spares(src) : NULL;
 }
 
 static inline void av_source_close(struct av_source *src)
@@ -123,6 +131,7 @@ struct av_gsup_config {
 	const char *name;           /* IPA unit name (osmo-hlr's IND slot) */
 	unsigned timeout_ms;        /* wait for an answer at most this long */
 	unsigned spare_ttl;         /* seconds spare vectors are kept; 0: never */
+	unsigned spare_users;       /* users whose spares are kept at once; 0: the default */
 	const char *db_path;
 	struct gba_kek *kek;
 	void (*log)(void *arg, int level, const char *line);

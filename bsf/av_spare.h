@@ -10,6 +10,9 @@
  * the card.  A spare older than ttl seconds is dropped unused; spares are
  * dropped on a resynchronisation (the card refused their SQNs); spares of
  * an older answer never replace those of a newer one.
+ *
+ * How many users' spares are kept at once is set when the cache is made
+ * (av.spare_users); past it the spares closest to expiry make room.
  */
 #ifndef GBA_BSF_AV_SPARE_H
 #define GBA_BSF_AV_SPARE_H
@@ -21,13 +24,36 @@
 
 #define AV_SPARE_MAX 4          /* spares per user (5 vectors per answer) */
 #define AV_SPARE_KEY_MAX 255    /* an IMSI or an IMPI */
+#define AV_SPARE_USERS_DEFAULT 100000   /* av.spare_users: 10x ub-load's fleet */
+#define AV_SPARE_USERS_MAX 16777216
 
 struct av_spare;
 
-/* A cache that keeps spares ttl seconds (0: keeps none).  NULL: no memory. */
-struct av_spare *av_spare_new(unsigned ttl);
+/*
+ * What the cache holds, and the spares it dropped unused (each a SQN the
+ * AuC spent for nothing; evicted ones say av.spare_users is too small).
+ */
+struct av_spare_stats {
+	uint64_t users;         /* users with spares now */
+	uint64_t vectors;       /* spares held now */
+	uint64_t evicted;       /* dropped to make room for another user's */
+	uint64_t expired;       /* dropped past the ttl */
+	uint64_t resync;        /* dropped on a resynchronisation */
+	uint64_t replaced;      /* dropped for a later answer's spares */
+};
+
+/*
+ * A cache that keeps spares ttl seconds (0: keeps none) for users users
+ * at once (0: AV_SPARE_USERS_DEFAULT; at most AV_SPARE_USERS_MAX).  NULL:
+ * no memory, or users out of range.
+ */
+struct av_spare *av_spare_new(unsigned ttl, size_t users);
 /* Wipe and free. */
 void av_spare_free(struct av_spare *s);
+/* Octets of address space per user av_spare_new reserves (touched as used). */
+size_t av_spare_bytes_per_user(void);
+/* The counts so far. */
+void av_spare_stats(struct av_spare *s, struct av_spare_stats *out);
 
 /* The next spare of key into av: 0, or -1 when there is none (fresh). */
 int av_spare_take(struct av_spare *s, const char *key, struct gba_av *av);

@@ -22,7 +22,11 @@
 
 #include <gba_conf.h>
 
+#include "av_spare.h"
 #include "config.h"
+
+#define STRINGIFY(x) #x
+#define DEC(x) STRINGIFY(x)
 
 _Static_assert(sizeof(enum gba_digest_algorithm) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum rspauth_body) == sizeof(int), "enum size");
@@ -173,6 +177,10 @@ static const struct gba_conf_key keys[] = {
 
 	ENUM("av", "source", av_source, source_names, "embedded",
 	     "where vectors come from: embedded, zh, gsup or cx"),
+	UINT("av", "spare_users", av_spare_users, 1, AV_SPARE_USERS_MAX,
+	     DEC(AV_SPARE_USERS_DEFAULT),
+	     "users whose spare vectors (gsup, cx) are kept at once, about 680 octets each "
+	     "when used; past it the spares closest to expiry make room"),
 
 	STR("embedded", "db", embedded_db, "",
 	    "subscriber database (default <state_dir>/subscribers.db)"),

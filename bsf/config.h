@@ -84,6 +84,7 @@ struct bsf_config {
 
 	/* [av] */
 	enum av_source_kind av_source;
+	unsigned av_spare_users;             /* users whose spare vectors are kept at once */
 
 	/* [embedded] */
 	char embedded_db[CFG_PATH_MAX];

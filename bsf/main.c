@@ -262,6 +262,7 @@ static void cx_config(struct bsf *b, struct zh_config *zc)
 	zc->server_name = b->cfg.cx_server_name;
 	zc->vectors = b->cfg.cx_vectors;
 	zc->spare_ttl = b->cfg.cx_spare_ttl;
+	zc->spare_users = b->cfg.av_spare_users;
 	if (access(b->cfg.embedded_db, F_OK) == 0 &&
 	    gba_subdb_open_kek(&b->cx_db, b->cfg.embedded_db, b->kek) != GBA_OK) {
 		gba_log_msg(&b->log, GBA_LOG_WARN, "Cx: database %s does not open: Public-Identity "
@@ -341,6 +342,7 @@ static int open_gsup(struct bsf *b)
 		.name = b->cfg.gsup_name,
 		.timeout_ms = b->cfg.gsup_timeout_ms,
 		.spare_ttl = b->cfg.gsup_spare_ttl,
+		.spare_users = b->cfg.av_spare_users,
 		.db_path = b->cfg.embedded_db,
 		.kek = b->kek,
 		.log = gsup_log,
@@ -624,7 +626,7 @@ static struct gba_dia *diameter_node(struct bsf *b)
 static int start_servers(struct bsf *b)
 {
 	struct admin_ctx actx = { b->store, b->pending, &b->metrics, &b->log, time(NULL),
-				  diameter_node(b) };
+				  diameter_node(b), av_source_spares(b->av) };
 	char err[CFG_ERR_MAX];
 
 	if (ub_http_start(&b->http, &b->ub, &b->cfg, &b->log, err, sizeof(err)) ||

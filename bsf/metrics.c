@@ -190,6 +190,24 @@ static void put_gsup(struct gba_prom *p, const struct bsf_metrics *m)
 			 "Malformed or unexpected GSUP messages dropped.", load(&m->gsup_dropped));
 }
 
+/* The spare-vector cache (gsup, cx): how full, and the SQNs it wasted. */
+static void put_spares(struct gba_prom *p, const struct av_spare_stats *s)
+{
+	const char *dropped = "gba_bsf_spare_vectors_dropped_total";
+
+	gba_prom_gauge(p, "gba_bsf_spare_users",
+		       "Users whose spare vectors are kept now (at most av.spare_users).", s->users);
+	gba_prom_gauge(p, "gba_bsf_spare_vectors", "Spare vectors kept now, unused.", s->vectors);
+	gba_prom_family(p, dropped, "counter",
+			"Spare vectors dropped unused (each a SQN spent for nothing), by reason: "
+			"evicted (av.spare_users full), expired (the spare_ttl), resync, "
+			"replaced (by a later answer's).");
+	gba_prom_sample(p, dropped, GBA_PROM_LABELS({ "reason", "evicted" }), s->evicted);
+	gba_prom_sample(p, dropped, GBA_PROM_LABELS({ "reason", "expired" }), s->expired);
+	gba_prom_sample(p, dropped, GBA_PROM_LABELS({ "reason", "resync" }), s->resync);
+	gba_prom_sample(p, dropped, GBA_PROM_LABELS({ "reason", "replaced" }), s->replaced);
+}
+
 static void put_process(struct gba_prom *p, const struct metrics_gauges *g)
 {
 	gba_prom_family(p, "process_cpu_seconds_total", "counter",
@@ -226,6 +244,8 @@ void metrics_write(struct gba_prom *p, const struct bsf_metrics *m,
 	put_zn(p, m);
 	put_limits(p, m);
 	put_gsup(p, m);
+	if (g->have_spares)
+		put_spares(p, &g->spares);
 	put_process(p, g);
 }
 

@@ -12,6 +12,7 @@
 
 #include <gba/session_store.h>
 
+#include "av_spare.h"
 #include "gba_prom.h"
 
 /* Why a Ub request did not end in a session. */
@@ -92,6 +93,8 @@ struct metrics_gauges {
 	struct gba_session_store_health store_health;
 	double cpu_seconds;         /* user + system of this process */
 	uint64_t start_time;        /* Unix seconds */
+	int have_spares;            /* the AV source keeps spare vectors (gsup, cx) */
+	struct av_spare_stats spares;
 };
 
 /* Append the BSF's own families to p (the admin port adds gba_build_info

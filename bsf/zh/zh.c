@@ -117,10 +117,16 @@ static const struct av_source_ops zh_ops = {
 	.close = zh_close,
 };
 
+static struct av_spare *cx_spares(struct av_source *src)
+{
+	return ((struct av_zh *)src)->spare;
+}
+
 static const struct av_source_ops cx_ops = {
 	.name = "cx",
 	.fetch = zh_fetch,
 	.close = zh_close,
+	.spares = cx_spares,
 };
 
 static gba_err open_node(struct av_zh *z, const struct zh_config *cfg, unsigned port)
@@ -174,7 +180,7 @@ gba_err av_source_zh_open(struct av_source **out, const struct zh_config *cfg)
 		z->public_identity = cfg->public_identity;
 		z->public_identity_arg = cfg->public_identity_arg;
 		atomic_init(&z->answers, 0);
-		if (cfg->spare_ttl && z->vectors > 1 && !(z->spare = av_spare_new(cfg->spare_ttl))) {
+		if (cfg->spare_ttl && z->vectors > 1 && !(z->spare = av_spare_new(cfg->spare_ttl, cfg->spare_users))) {
 			free(z);
 			return GBA_ERR_NO_MEMORY;
 		}

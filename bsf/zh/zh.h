@@ -71,6 +71,7 @@ struct zh_config {
 	 * MAA that carries a GUSS keeps none (a spare would go without it).
 	 */
 	unsigned spare_ttl;
+	unsigned spare_users;       /* users with spares at once (av_spare_new); 0: default */
 	/*
 	 * The Public-Identity of impi into out (size octets): 0, or non-zero
 	 * for the default "sip:" IMPI.  NULL: always the default.  Called

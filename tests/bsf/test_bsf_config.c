@@ -290,6 +290,37 @@ static void test_cx_checks(void **state)
 	EXPECT_ERROR("[cx]\nvectors = 6\n", "t.conf:2:");
 }
 
+/* av.spare_users: the spare-vector cache's size, shared by gsup and cx. */
+static void test_spare_users(void **state)
+{
+	struct bsf_config cfg;
+	char err[CFG_ERR_MAX];
+	(void)state;
+
+	config_defaults(&cfg);
+	assert_int_equal(cfg.av_spare_users, 100000);
+	assert_int_equal(parse(&cfg, "[av]\nsource = cx\nspare_users = 2500000\n", err,
+			       sizeof(err)), 0);
+	assert_int_equal(cfg.av_spare_users, 2500000);
+	assert_int_equal(parse(&cfg, "[av]\nspare_users = 1\n", err, sizeof(err)), 0);
+	assert_int_equal(cfg.av_spare_users, 1);
+	assert_int_equal(parse(&cfg, "[av]\nspare_users = 16777216\n", err, sizeof(err)), 0);
+	assert_int_equal(cfg.av_spare_users, 16777216);
+	EXPECT_ERROR("[av]\nspare_users = 0\n",
+		     "t.conf:2: key 'av.spare_users': 0 is outside 1..16777216");
+	EXPECT_ERROR("[av]\nspare_users = 16777217\n",
+		     "t.conf:2: key 'av.spare_users': 16777217 is outside 1..16777216");
+	EXPECT_ERROR("[av]\nspare_users = 100k\n",
+		     "t.conf:2: key 'av.spare_users': '100k' is not a decimal number");
+	EXPECT_ERROR("[av]\nspare_users = -1\n", "t.conf:2: key 'av.spare_users': '-1' is not a");
+	EXPECT_ERROR("[gsup]\nspare_users = 10\n", "t.conf:2: key 'gsup.spare_users': unknown key");
+	config_defaults(&cfg);
+	assert_int_equal(config_set_arg(&cfg, "av.spare_users=300000", err, sizeof(err)), 0);
+	assert_int_equal(cfg.av_spare_users, 300000);
+	assert_int_equal(config_set_arg(&cfg, "av.spare_users=0", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "av.spare_users"));
+}
+
 /* Ub's workers: one per CPU with the embedded source, 16 per CPU with a
  * remote one (a worker blocks for its MAR), bsf.threads when given. */
 static void test_ub_threads(void **state)
@@ -366,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_set_arg),
 		cmocka_unit_test(test_finish_checks),
 		cmocka_unit_test(test_cx_checks),
+		cmocka_unit_test(test_spare_users),
 		cmocka_unit_test(test_ub_threads),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_print_round_trip),

@@ -58,6 +58,11 @@ def test_bootstraps(checks, tools, bsf, hlr, state):
     seq = hlr.seq(IMSI)
     checks.check("GSUP: three vectors (a challenge, two bootstraps) from one SendAuthInfo: "
                  "the HLR's SEQ moved by its 5 only", seq == 5, f"SEQ {seq}")
+    m = bsf.metrics()
+    spares = (m.get("gba_bsf_spare_users"), m.get("gba_bsf_spare_vectors"),
+              m.get('gba_bsf_spare_vectors_dropped_total{reason="evicted"}'))
+    checks.check("GSUP: /metrics: the IMSI's 2 unused spares kept, none evicted",
+                 spares == (1, 2, 0), str(spares))
 
     rc, out = bsfenv.run_ue(tools, bsf.url, state, extra=["--sqn-ahead", "500"])
     checks.check("GSUP: resync (AUTS + RAND in SendAuthInfo), fresh vector, then 200",

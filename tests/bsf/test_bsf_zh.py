@@ -293,7 +293,8 @@ def test_cx(checks, tools, procs, hss_bin, db, tshark_bin):
         "zh.origin_host": CX_BSF_ID, "zh.origin_realm": REALM,
         "zh.hss_host": "127.0.0.1", "zh.hss_port": str(port), "zh.hss_realm": REALM,
         "zh.hss_identity": CX_HSS_ID, "zh.transport": "tcp", "zh.timeout_ms": "3000",
-        "cx.vectors": str(CX_VECTORS), "cx.spare_ttl": "60s"}, env=LSAN_ENV).start()
+        "cx.vectors": str(CX_VECTORS), "cx.spare_ttl": "60s", "av.spare_users": "1"},
+        env=LSAN_ENV).start()
     state = os.path.join(procs.dir, "cx-card.sqn")
     for i in range(CX_VECTORS):
         rc, out = bsfenv.run_ue(tools, bsf.url, state)
@@ -305,6 +306,7 @@ def test_cx(checks, tools, procs, hss_bin, db, tshark_bin):
                  rc == 0 and out.get("resyncs") == 1, str(out))
     rc, out = bsfenv.run_ue(tools, bsf.url, state)
     checks.check("Cx: a spare vector of the resync's MAA after the resync", rc == 0, str(out))
+    check_cx_spares(checks, bsf)
     rc, out = bsfenv.run_ue(tools, bsf.url, os.path.join(procs.dir, "cx-u.sqn"),
                             impi="999990000000009@ims.mnc999.mcc999.3gppnetwork.org")
     checks.check("Cx: unknown user (5001): 403", rc == 1 and out.get("status") == 403, str(out))
@@ -314,6 +316,19 @@ def test_cx(checks, tools, procs, hss_bin, db, tshark_bin):
         return
     checks.check("Cx: capture complete", cap.stop())
     check_cx_capture(checks, cap)
+
+
+def check_cx_spares(checks, bsf):
+    """The spare cache in /metrics after test_cx's bootstraps: the resync
+    dropped the spares of the MAA whose challenge the card refused; one of
+    the resync MAA's is left (av.spare_users = 1 is enough for one IMPI)."""
+    m = bsf.metrics()
+    dropped = 'gba_bsf_spare_vectors_dropped_total{reason="%s"}'
+    want = {"gba_bsf_spare_users": 1, "gba_bsf_spare_vectors": CX_VECTORS - 2,
+            dropped % "resync": CX_VECTORS - 1, dropped % "evicted": 0,
+            dropped % "expired": 0, dropped % "replaced": 0}
+    got = {k: m.get(k) for k in want}
+    checks.check("Cx: /metrics counts the spares kept and dropped", got == want, str(got))
 
 
 def check_cx_capture(checks, cap):
