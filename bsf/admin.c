@@ -1,12 +1,12 @@
 /*
  * admin.c - the admin port, see admin.h.
  *
- * One polling thread is plenty: scrapes and operator look-ups are rare,
- * and this port must never compete with Ub for the worker threads.
+ * One polling thread (lib/http/gba_http.h) is plenty: scrapes and operator
+ * look-ups are rare, and this port must never compete with Ub for the
+ * worker threads.
  */
 #define _POSIX_C_SOURCE 200809L /* getrusage with struct timeval */
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +20,7 @@
 
 #include "admin.h"
 #include "config.h"
+#include "gba_http.h"
 #include "gba_prom.h"
 #if defined(BSF_HAVE_ZH) || defined(BSF_HAVE_ZN)
 #include <gba/diameter_metrics.h>
@@ -33,7 +34,7 @@
 #define NO_SESSION "{\"error\":\"no such session\"}\n"
 
 struct admin_http {
-	struct MHD_Daemon *daemon;
+	struct gba_http http;
 	struct admin_ctx ctx;
 };
 
@@ -241,45 +242,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return reply_text(conn, 404, "not found: try /metrics or /sessions/<B-TID>\n");
 }
 
-__attribute__((format(printf, 2, 0)))
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	struct admin_http *a = cls;
-	char msg[512];
-	size_t n;
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	n = strlen(msg);
-	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-		msg[--n] = '\0';
-	gba_log_msg(a->ctx.log, a->daemon ? GBA_LOG_DEBUG : GBA_LOG_WARN, "admin: %s", msg);
-}
-
 int admin_http_start(struct admin_http **out, const struct admin_ctx *ctx, const char *listen,
 		     char *err, size_t err_size)
 {
 	struct sockaddr_storage addr;
-	socklen_t addr_len;
 	struct admin_http *a;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+	struct gba_http_opts o = {
+		.name = "admin", .log = ctx->log, .addr = (const struct sockaddr *)&addr,
+		.max_connections = 64, .connection_timeout = 10, .handler = on_request,
+	};
 
-	if (config_parse_addr(listen, &addr, &addr_len, err, err_size))
+	if (config_parse_addr(listen, &addr, &o.addr_len, err, err_size))
 		return -1;
-	if (addr.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
 	a = calloc(1, sizeof(*a));
 	if (!a) {
 		snprintf(err, err_size, "out of memory");
 		return -1;
 	}
 	a->ctx = *ctx;
-	a->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a,
-				     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, a,
-				     MHD_OPTION_SOCK_ADDR, &addr,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-				     MHD_OPTION_END);
-	if (!a->daemon) {
+	o.handler_cls = a;
+	if (gba_http_start(&a->http, &o)) {
 		snprintf(err, err_size, "cannot start the admin server on %s (see the log above)",
 			 listen);
 		free(a);
@@ -293,6 +275,6 @@ void admin_http_stop(struct admin_http *a)
 {
 	if (!a)
 		return;
-	MHD_stop_daemon(a->daemon);
+	gba_http_stop(&a->http);
 	free(a);
 }

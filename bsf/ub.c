@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -27,6 +26,7 @@
 
 #include <gba/util.h>
 
+#include "gba_http.h"
 #include "listener.h"
 #include "ub.h"
 #include "ub_conns.h"
@@ -47,13 +47,12 @@
 #define SHED_RING 1024u
 
 struct ub_http {
-	struct MHD_Daemon *daemon;
+	struct gba_http http;       /* libmicrohttpd's workers: see gba_http.h */
 	struct listener *listener;  /* accepts for the daemon: see listener.h */
 	struct ub_conns *conns;     /* the connection limits: see ub_conns.h */
 	struct ub_server *srv;
 	const struct bsf_config *cfg;
 	const struct gba_log *log;
-	atomic_int running;       /* MHD's messages: warnings at start-up, debug later */
 	atomic_int held;          /* requests suspended for a deferred answer */
 	atomic_int stopping;      /* no new ones: the daemon is about to stop */
 	/* Shed connections waiting to be closed (the listener's thread only). */
@@ -462,23 +461,6 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *conn, char *s)
 	return strlen(s);
 }
 
-__attribute__((format(printf, 2, 0)))
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	struct ub_http *h = cls;
-	enum gba_log_level level = atomic_load(&h->running) ? GBA_LOG_DEBUG : GBA_LOG_WARN;
-	char msg[512];
-	size_t n;
-
-	if (!gba_log_enabled(h->log, level))
-		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	n = strlen(msg);
-	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-		msg[--n] = '\0';
-	gba_log_msg(h->log, level, "ub: %s", msg);
-}
-
 /* ---- Start and stop ----------------------------------------------------------- */
 
 /* A whole file, NUL-terminated (GnuTLS wants PEM as a string). */
@@ -523,8 +505,6 @@ static void free_tls(struct ub_http *h)
 	}
 	free(h->tls_cert);
 }
-
-#define OPT(o, v, p) ((struct MHD_OptionItem){ (o), (intptr_t)(v), (p) })
 
 /*
  * A connection accepted by the listener: counted against the limits here
@@ -592,7 +572,7 @@ static void on_accept(void *arg, int fd, const struct sockaddr *peer, socklen_t 
 			a == UB_ADMIT_PER_IP ? "max_connections_per_ip" : "max_connections");
 		return;
 	}
-	if (MHD_add_connection(h->daemon, fd, peer, peer_len) != MHD_YES) {
+	if (MHD_add_connection(h->http.daemon, fd, peer, peer_len) != MHD_YES) {
 		ub_conns_closed(h->conns, fd);
 		gba_log_msg(h->log, GBA_LOG_DEBUG, "ub: a connection refused: %s", strerror(errno));
 	}
@@ -623,77 +603,51 @@ static int start_listener(struct ub_http *h, const struct sockaddr_storage *addr
 	return -1;
 }
 
-/*
- * The daemon's flags and options for cfg; opts has room for OPTS_MAX.
- *
- * poll(), not epoll: libmicrohttpd 0.9.75's epoll loop takes at most 128
- * events per epoll_wait and, when it got exactly 128, calls epoll_wait
- * again with the same timeout (up to connection_timeout) before serving
- * them, so a worker with 128 connections ready at once stalls until some
- * other event comes (seen with strace: 256 keep-alive clients on two
- * workers, seconds per bootstrap).  poll has no such cap, suspending a
- * request costs no epoll_ctl, and at the BSF's connection counts it cost
- * the same CPU per bootstrap (docs/bsf.md, Performance).
- */
-#define OPTS_MAX 16
-static unsigned build_options(struct ub_http *h, int ipv6, unsigned threads,
-			      struct MHD_OptionItem *opts)
-{
-	const struct bsf_config *cfg = h->cfg;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
-			 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
-	size_t n = 0;
-
-	if (h->tls_cert) {
-		flags |= MHD_USE_TLS;
-		opts[n++] = OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert);
-		opts[n++] = OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key);
-		if (*cfg->tls_priorities)
-			opts[n++] = OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)cfg->tls_priorities);
-	}
-	if (ipv6)
-		flags |= MHD_USE_IPv6;
-	opts[n++] = OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, h);
-	opts[n++] = OPT(MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, h);
-	opts[n++] = OPT(MHD_OPTION_CONNECTION_LIMIT,
-			mhd_connection_limit(cfg->max_connections, threads), NULL);
-	opts[n++] = OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout, NULL);
-	opts[n++] = OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-			(size_t)cfg->max_header_size + MHD_RESPONSE_ROOM, NULL);
-	if (threads > 1)
-		opts[n++] = OPT(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
-	opts[n++] = OPT(MHD_OPTION_END, 0, NULL);
-	return flags;
-}
-
 /* Frees what ub_http_start made (each part may be missing). */
 static void free_http(struct ub_http *h)
 {
 	listener_stop(h->listener);   /* first: no connection for a stopped daemon */
 	close_shed(h, 0);
-	if (h->daemon) {
+	if (h->http.daemon) {
 		wait_for_held(h);
-		MHD_stop_daemon(h->daemon);
+		gba_http_stop(&h->http);
 	}
 	ub_conns_destroy(h->conns);   /* after: MHD's callbacks use it */
 	free_tls(h);
 	free(h);
 }
 
+/*
+ * libmicrohttpd behind our listener (no listen socket of its own) on
+ * ub.threads workers, each polling: lib/http/gba_http.c says why (epoll
+ * stalled a worker here with 128 connections ready at once).
+ */
 static int start_daemon(struct ub_http *h, const struct sockaddr_storage *addr,
 			char *err, size_t err_size)
 {
-	struct MHD_OptionItem opts[OPTS_MAX];
-	unsigned threads = config_ub_threads(h->cfg);
-	unsigned flags = build_options(h, addr->ss_family == AF_INET6, threads, opts);
+	const struct bsf_config *cfg = h->cfg;
+	unsigned threads = config_ub_threads(cfg);
+	const struct MHD_OptionItem more[] = {
+		GBA_HTTP_OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, h),
+		GBA_HTTP_OPT(MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, h),
+		GBA_HTTP_OPT(MHD_OPTION_END, 0, NULL),
+	};
+	struct gba_http_opts o = {
+		.name = "ub", .log = h->log,
+		.addr = (const struct sockaddr *)addr, .addr_len = sizeof(*addr), .no_listen = 1,
+		.threads = threads,
+		.max_connections = mhd_connection_limit(cfg->max_connections, threads),
+		.connection_timeout = cfg->connection_timeout,
+		.memory_limit = (size_t)cfg->max_header_size + MHD_RESPONSE_ROOM,
+		.tls_cert = h->tls_cert, .tls_key = h->tls_key,
+		.tls_priorities = cfg->tls_priorities,
+		.flags = MHD_ALLOW_SUSPEND_RESUME, .options = more,
+		.handler = on_request, .handler_cls = h,
+	};
 
-	/* The logger first, so that MHD reports problems with the others through it. */
-	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
-				     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-				     MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-	if (!h->daemon) {
+	if (gba_http_start(&h->http, &o)) {
 		snprintf(err, err_size, "cannot start the Ub server on %s (see the log above)",
-			 h->cfg->ub_listen);
+			 cfg->ub_listen);
 		return -1;
 	}
 	return 0;
@@ -716,7 +670,6 @@ int ub_http_start(struct ub_http **out, struct ub_server *srv, const struct bsf_
 	h->srv = srv;
 	h->cfg = cfg;
 	h->log = log;
-	atomic_init(&h->running, 0);
 	atomic_init(&h->held, 0);
 	atomic_init(&h->stopping, 0);
 	h->conns = ub_conns_create(cfg->max_connections, cfg->max_connections_per_ip,
@@ -731,7 +684,6 @@ int ub_http_start(struct ub_http **out, struct ub_server *srv, const struct bsf_
 		free_http(h);
 		return -1;
 	}
-	atomic_store(&h->running, 1);
 	*out = h;
 	return 0;
 }

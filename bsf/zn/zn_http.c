@@ -23,6 +23,7 @@
 #include <gba/util.h>
 
 #include "../config.h"
+#include "gba_http.h"
 #include "zn_http.h"
 #include "zn_nbsp_uss.h"
 
@@ -30,7 +31,7 @@
 #define REPLY_MAX (8 * GBA_ZN_USS_MAX + 4096)   /* the USS list, escaped, and the rest */
 
 struct zn_http {
-	struct MHD_Daemon *daemon;
+	struct gba_http http;
 	struct zn_server *zn;
 	const struct gba_log *log;
 	char *cert, *key, *ca;
@@ -530,17 +531,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-__attribute__((format(printf, 2, 0)))
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	struct zn_http *h = cls;
-	char line[512];
-
-	vsnprintf(line, sizeof(line), fmt, ap);
-	line[strcspn(line, "\r\n")] = '\0';
-	gba_log_msg(h->log, GBA_LOG_WARN, "zn http: %s", line);
-}
-
 static void free_http(struct zn_http *h)
 {
 	free(h->cert);
@@ -552,13 +542,35 @@ static void free_http(struct zn_http *h)
 	free(h);
 }
 
+/*
+ * Two threads, each polling (lib/http/gba_http.h).  Its TLS errors (a NAF
+ * with a wrong certificate) stay warnings once running: they are how an
+ * operator finds a misconfigured NAF.
+ */
+static int start_daemon(struct zn_http *h, const struct sockaddr_storage *addr,
+			socklen_t addr_len)
+{
+	const struct MHD_OptionItem more[] = {
+		GBA_HTTP_OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL),
+		GBA_HTTP_OPT(MHD_OPTION_END, 0, NULL),
+	};
+	struct gba_http_opts o = {
+		.name = "zn http", .log = h->log, .run_level = GBA_LOG_WARN,
+		.addr = (const struct sockaddr *)addr, .addr_len = addr_len,
+		.threads = 2, .max_connections = 1024, .connection_timeout = 30,
+		.tls_cert = h->cert, .tls_key = h->key, .tls_trust = h->ca,
+		.options = more, .handler = on_request, .handler_cls = h,
+	};
+
+	return gba_http_start(&h->http, &o);
+}
+
 int zn_http_start(struct zn_http **out, const struct zn_http_config *cfg, struct zn_server *zn,
 		  const struct gba_log *log, char *err, size_t err_size)
 {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	struct zn_http *h;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS;
 
 	*out = NULL;
 	if (config_parse_addr(cfg->listen, &addr, &addr_len, err, err_size))
@@ -576,20 +588,7 @@ int zn_http_start(struct zn_http **out, const struct zn_http_config *cfg, struct
 		free_http(h);
 		return -1;
 	}
-	if (addr.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
-				     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-				     MHD_OPTION_SOCK_ADDR, &addr,
-				     MHD_OPTION_HTTPS_MEM_CERT, h->cert,
-				     MHD_OPTION_HTTPS_MEM_KEY, h->key,
-				     MHD_OPTION_HTTPS_MEM_TRUST, h->ca,
-				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-				     MHD_OPTION_END);
-	if (!h->daemon) {
+	if (start_daemon(h, &addr, addr_len)) {
 		snprintf(err, err_size, "zn: cannot start HTTPS on %s (see the log above)",
 			 cfg->listen);
 		free_http(h);
@@ -603,6 +602,6 @@ void zn_http_stop(struct zn_http *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->daemon);
+	gba_http_stop(&h->http);
 	free_http(h);
 }

@@ -26,6 +26,7 @@
 
 #include "config.h"
 #include "gba_cli.h"
+#include "gba_http.h"
 #include "gba_log_dia.h"
 #include "gba_notify.h"
 #include "http_util.h"
@@ -193,32 +194,34 @@ static int listen_addr(const char *name, const char *listen, struct sockaddr_sto
 }
 
 /*
- * The loopback admin port: a thread per connection is enough there, with
- * poll(2): the Ua ports' sockets push its descriptors past FD_SETSIZE.
+ * The loopback admin port (or none when "off"): one polling thread, as
+ * gba-bsf's admin port (lib/http/gba_http.h).  Its requests are short
+ * (counters, a key-store look-up or delete), so they need no thread each.
  */
-static struct MHD_Daemon *start_admin(const struct naf_config *cfg, struct naf_svc *s, int *bad)
+static void start_admin(struct gba_http *admin, const struct naf_config *cfg,
+			struct naf_svc *s, int *bad)
 {
+	const struct MHD_OptionItem more[] = {
+		GBA_HTTP_OPT(MHD_OPTION_NOTIFY_COMPLETED, req_completed, NULL),
+		GBA_HTTP_OPT(MHD_OPTION_END, 0, NULL),
+	};
 	struct sockaddr_storage ss;
-	socklen_t len;
-	int rc = listen_addr("admin", cfg->admin_listen, &ss, &len);
+	struct gba_http_opts o = {
+		.name = "admin", .log = &naf_log, .addr = (const struct sockaddr *)&ss,
+		.max_connections = 64, .connection_timeout = 30, .options = more,
+		.handler = admin_handler, .handler_cls = s,
+	};
+	int rc = listen_addr("admin", cfg->admin_listen, &ss, &o.addr_len);
 	if (rc <= 0) {
 		*bad |= rc < 0;
-		return NULL;
+		return;
 	}
-	unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-			 MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-	struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, admin_handler, s,
-						MHD_OPTION_SOCK_ADDR, &ss,
-						MHD_OPTION_NOTIFY_COMPLETED, req_completed, NULL,
-						MHD_OPTION_CONNECTION_LIMIT, 64u,
-						MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
-	if (!d) {
+	if (gba_http_start(admin, &o)) {
 		nlog_error("cannot start the admin listener on %s", cfg->admin_listen);
 		*bad = 1;
 	} else {
 		nlog_info("admin listening on %s", cfg->admin_listen);
 	}
-	return d;
 }
 
 /* One Ua port on listen (or none when "off"). */
@@ -338,13 +341,13 @@ int main(int argc, char **argv)
 		nlog_error("%s", gba_strerror(err));
 	if (!err && (err = open_zn(&s, cfg, kek)))
 		nlog_error("Zn: %s", gba_strerror(err));
-	struct MHD_Daemon *admin = NULL;
+	struct gba_http admin = { .daemon = NULL };
 	if (!err) {
 		fit_descriptors(cfg);
 		s.ua_digest = start_ua("digest Ua", cfg->digest_listen, cfg, &s, 0,
 				       ua_digest_handler, &bad);
 		s.ua_tls = start_ua("TLS-PSK Ua", cfg->tls_listen, cfg, &s, 1, ua_tls_handler, &bad);
-		admin = start_admin(cfg, &s, &bad);
+		start_admin(&admin, cfg, &s, &bad);
 		if (!bad) {
 			nlog_info("NAF %s ready", cfg->fqdn);
 			gba_notify_ready("serving");
@@ -353,8 +356,7 @@ int main(int argc, char **argv)
 			rc = 0;
 		}
 	}
-	if (admin)
-		MHD_stop_daemon(admin);
+	gba_http_stop(&admin);
 	ua_server_stop(s.ua_digest);
 	ua_server_stop(s.ua_tls);
 	gba_naf_close(s.zn);

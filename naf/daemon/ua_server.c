@@ -8,7 +8,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 
 #include <gnutls/gnutls.h>
 
+#include "gba_http.h"
 #include "http_util.h"
 #include "log.h"
 #include "ua.h"
@@ -31,9 +31,9 @@
 struct ua_server {
 	char name[32];
 	int fd, tls;
-	atomic_int stopping, running;
+	atomic_int stopping;
+	struct gba_http http;       /* libmicrohttpd's threads (gba_http.h) */
 	pthread_t thread;
-	struct MHD_Daemon *daemon;
 	struct ua_conns *conns;
 	struct naf_svc *svc;
 	MHD_AccessHandlerCallback handler;
@@ -146,25 +146,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		ua_conns_idle(e, mono_ms());
 }
 
-/*
- * libmicrohttpd's messages.  Once serving, a client can cause one per
- * connection ("received handshake message out of context" for each
- * handshake it breaks off): debug level then, so that a flood does not
- * flood the log too.
- */
-__attribute__((format(printf, 2, 0)))
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	struct ua_server *u = cls;
-	char msg[256];
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	msg[strcspn(msg, "\r\n")] = 0;
-	if (atomic_load(&u->running))
-		nlog_debug("%s: %s", u->name, msg);
-	else
-		nlog_warn("%s: %s", u->name, msg);
-}
-
 /* ---- The listener ------------------------------------------------------------ */
 
 static void admit(struct ua_server *u, int fd, const struct sockaddr_storage *peer,
@@ -182,7 +163,7 @@ static void admit(struct ua_server *u, int fd, const struct sockaddr_storage *pe
 	 */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	/* On failure libmicrohttpd has closed fd, and never started it. */
-	if (MHD_add_connection(u->daemon, fd, (const struct sockaddr *)peer, len) != MHD_YES)
+	if (MHD_add_connection(u->http.daemon, fd, (const struct sockaddr *)peer, len) != MHD_YES)
 		ua_conns_forget(u->conns, e);
 }
 
@@ -261,21 +242,18 @@ static int open_listener(struct ua_server *u, const struct ua_server_opts *o, ch
 
 /* ---- Start and stop ------------------------------------------------------------ */
 
-#define OPT(o, v, p) ((struct MHD_OptionItem){ (o), (intptr_t)(v), (p) })
-
-static struct MHD_Daemon *start_daemon(struct ua_server *u, const struct ua_server_opts *o)
+/*
+ * libmicrohttpd behind our listener, o->threads threads each polling: not
+ * epoll, which spins on TLS handshakes waiting for the client and stalls
+ * a thread with 128 connections ready at once (lib/http/gba_http.c).
+ * Once serving, a client can cause a message per connection ("received
+ * handshake message out of context" for each handshake it breaks off):
+ * debug level then, so that a flood does not flood the log too.
+ */
+static int start_daemon(struct ua_server *u, const struct ua_server_opts *o)
 {
-	struct MHD_OptionItem opts[16];
+	struct MHD_OptionItem more[8];
 	size_t n = 0;
-	/*
-	 * epoll for plain HTTP.  Not for TLS: libmicrohttpd 0.9.75 in epoll
-	 * mode keeps a connection whose handshake waits for the client
-	 * marked readable (GnuTLS reads the socket itself, so MHD never sees
-	 * EAGAIN) and spins on it: a few stalled handshakes burnt a core.
-	 * poll(2) has no such state; each thread polls its share of sockets.
-	 */
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | (o->tls ? MHD_USE_POLL : MHD_USE_EPOLL) |
-			 MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
 	const struct ua_conn_limits *lim = &o->limits;
 	/*
 	 * Our table keeps the count below max_total + a quarter (ua_conn.c).
@@ -284,28 +262,25 @@ static struct MHD_Daemon *start_daemon(struct ua_server *u, const struct ua_serv
 	 * an added connection (issue 15, defect 1).
 	 */
 	unsigned mhd_limit = (lim->max_total + lim->max_total / 4 + 16) * (o->threads + 1);
-	if (o->addr->ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
+	struct gba_http_opts h = {
+		.name = u->name, .log = &naf_log,
+		.addr = (const struct sockaddr *)o->addr, .addr_len = o->addr_len, .no_listen = 1,
+		.threads = o->threads, .max_connections = mhd_limit,
+		/* A backstop for what our deadlines leave alone: a client not reading. */
+		.connection_timeout = (lim->handshake_ms + lim->header_ms) / 1000 + 1,
+		.memory_limit = CONN_MEMORY, .options = more,
+		.handler = on_request, .handler_cls = u,
+	};
 	if (o->tls) {
-		flags |= MHD_USE_TLS;
-		opts[n++] = OPT(MHD_OPTION_HTTPS_CRED_TYPE, GNUTLS_CRD_PSK, NULL);
-		opts[n++] = OPT(MHD_OPTION_GNUTLS_PSK_CRED_HANDLER, ua_tls_psk, u->svc);
-		opts[n++] = OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)u->svc->cfg->tls_priorities);
+		h.tls = 1;
+		h.tls_priorities = u->svc->cfg->tls_priorities;
+		more[n++] = GBA_HTTP_OPT(MHD_OPTION_HTTPS_CRED_TYPE, GNUTLS_CRD_PSK, NULL);
+		more[n++] = GBA_HTTP_OPT(MHD_OPTION_GNUTLS_PSK_CRED_HANDLER, ua_tls_psk, u->svc);
 	}
-	opts[n++] = OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, u);
-	opts[n++] = OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL);
-	opts[n++] = OPT(MHD_OPTION_CONNECTION_LIMIT, mhd_limit, NULL);
-	/* A backstop for what our deadlines leave alone: a client not reading its answer. */
-	opts[n++] = OPT(MHD_OPTION_CONNECTION_TIMEOUT,
-			(lim->handshake_ms + lim->header_ms) / 1000 + 1, NULL);
-	opts[n++] = OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, NULL);
-	if (o->threads > 1)
-		opts[n++] = OPT(MHD_OPTION_THREAD_POOL_SIZE, o->threads, NULL);
-	opts[n++] = OPT(MHD_OPTION_END, 0, NULL);
-	/* The logger first, so that MHD reports problems with the others through it. */
-	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, u,
-				MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, u,
-				MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	more[n++] = GBA_HTTP_OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, u);
+	more[n++] = GBA_HTTP_OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL);
+	more[n++] = GBA_HTTP_OPT(MHD_OPTION_END, 0, NULL);
+	return gba_http_start(&u->http, &h);
 }
 
 int ua_server_start(struct ua_server **out, const struct ua_server_opts *o, struct naf_svc *s,
@@ -322,21 +297,18 @@ int ua_server_start(struct ua_server **out, const struct ua_server_opts *o, stru
 	u->svc = s;
 	u->handler = o->handler;
 	atomic_init(&u->stopping, 0);
-	atomic_init(&u->running, 0);
 	if (open_listener(u, o, err, err_size))
 		goto fail;
-	u->daemon = start_daemon(u, o);
-	if (!u->daemon) {
+	if (start_daemon(u, o)) {
 		snprintf(err, err_size, "%s: libmicrohttpd does not start", o->name);
 		goto fail;
 	}
 	int rc = pthread_create(&u->thread, NULL, listen_loop, u);
 	if (rc) {
 		snprintf(err, err_size, "%s: no listener thread: %s", o->name, strerror(rc));
-		MHD_stop_daemon(u->daemon);
+		gba_http_stop(&u->http);
 		goto fail;
 	}
-	atomic_store(&u->running, 1);
 	*out = u;
 	return 0;
 fail:
@@ -356,7 +328,7 @@ void ua_server_stop(struct ua_server *u)
 	shutdown(u->fd, SHUT_RDWR);
 	pthread_join(u->thread, NULL);
 	close(u->fd);
-	MHD_stop_daemon(u->daemon);      /* closes the connections, then the table goes */
+	gba_http_stop(&u->http);        /* closes the connections, then the table goes */
 	ua_conns_free(u->conns);
 	free(u);
 }

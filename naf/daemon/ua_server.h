@@ -2,8 +2,8 @@
  * ua_server.h - one Ua port of gba-naf (Digest or TLS-PSK): a listener
  * thread of its own that accepts, admits each connection under the limits
  * of ua_conn.h and times out the waiting ones, and a libmicrohttpd daemon
- * with a small pool of threads, each an event loop (epoll, or poll(2) for
- * TLS), that serves them: the model of gba-bsf's Ub.  An idle or slowloris
+ * with a small pool of threads, each an event loop on poll(2)
+ * (lib/http/gba_http.h), that serves them: the model of gba-bsf's Ub.  An idle or slowloris
  * connection costs a slot and a socket, never a thread (docs/naf.md,
  * "Connections").
  */

@@ -2,9 +2,9 @@
  * hss_metrics.c - gba-hss-sim's counters and metrics listener
  * (hss_metrics.h).
  *
- * The listener is libmicrohttpd's internal polling thread, as gba-bsf's
- * admin port: scrapes are rare and must not take the threads that answer
- * MARs.  It serves no secret and no IMPI, only counts and peer names.
+ * The listener is libmicrohttpd's polling thread (lib/http/gba_http.h),
+ * as gba-bsf's admin port: scrapes are rare and must not take the threads
+ * that answer MARs.  It serves no secret and no IMPI, only counts and peer names.
  */
 #define _GNU_SOURCE
 #include <netdb.h>
@@ -16,6 +16,7 @@
 
 #include <gba/diameter_metrics.h>
 
+#include "gba_http.h"
 #include "gba_prom.h"
 #include "hss_metrics.h"
 
@@ -36,7 +37,7 @@ static const char *const sqn_reasons[HSS_SQN__COUNT] = {
 };
 
 struct hss_metrics_http {
-	struct MHD_Daemon *daemon;
+	struct gba_http http;
 	const struct hss_metrics *m;
 	struct gba_dia *dia;
 };
@@ -178,15 +179,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return ret;
 }
 
+/* One polling thread (lib/http/gba_http.h): scrapes are rare. */
+static int start_http(struct hss_metrics_http *h, const struct addrinfo *ai,
+		      const struct gba_log *log)
+{
+	struct gba_http_opts o = {
+		.name = "metrics", .log = log, .addr = ai->ai_addr, .addr_len = ai->ai_addrlen,
+		.max_connections = 16, .connection_timeout = 10,
+		.handler = on_request, .handler_cls = h,
+	};
+
+	return gba_http_start(&h->http, &o);
+}
+
 int hss_metrics_start(struct hss_metrics_http **out, const char *address, unsigned port,
-		      const struct hss_metrics *m, struct gba_dia *dia, char *err,
-		      size_t err_size)
+		      const struct hss_metrics *m, struct gba_dia *dia,
+		      const struct gba_log *log, char *err, size_t err_size)
 {
 	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
 				  .ai_socktype = SOCK_STREAM };
 	struct addrinfo *ai = NULL;
 	struct hss_metrics_http *h;
 	char service[8];
+	int rc = -1;
 
 	snprintf(service, sizeof(service), "%u", port);
 	if (getaddrinfo(address, service, &hints, &ai) || !ai) {
@@ -197,15 +212,10 @@ int hss_metrics_start(struct hss_metrics_http **out, const char *address, unsign
 	if (h) {
 		h->m = m;
 		h->dia = dia;
-		h->daemon = MHD_start_daemon(
-			MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
-				(ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-			0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-			MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-			MHD_OPTION_END);
+		rc = start_http(h, ai, log);
 	}
 	freeaddrinfo(ai);
-	if (!h || !h->daemon) {
+	if (rc) {
 		snprintf(err, err_size, "cannot listen for --metrics on %s:%u", address, port);
 		free(h);
 		return -1;
@@ -218,6 +228,6 @@ void hss_metrics_stop(struct hss_metrics_http *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->daemon);
+	gba_http_stop(&h->http);
 	free(h);
 }

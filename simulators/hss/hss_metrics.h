@@ -47,14 +47,16 @@ void hss_metrics_mar(struct hss_metrics *m, int resync, gba_err err);
 
 struct hss_metrics_http;
 struct gba_dia;
+struct gba_log;
 
 /*
  * Serve GET /metrics on address:port (numeric address): the counters of m
- * and the Diameter node dia's families.  0, or -1 with a message in err.
+ * and the Diameter node dia's families; libmicrohttpd's messages to log.
+ * 0, or -1 with a message in err.
  */
 int hss_metrics_start(struct hss_metrics_http **out, const char *address, unsigned port,
-		      const struct hss_metrics *m, struct gba_dia *dia, char *err,
-		      size_t err_size);
+		      const struct hss_metrics *m, struct gba_dia *dia,
+		      const struct gba_log *log, char *err, size_t err_size);
 void hss_metrics_stop(struct hss_metrics_http *h);
 
 /* The page, into buf: its length, or 0 when buf is too small. */

@@ -403,7 +403,7 @@ static int run(const struct hss_options *o, struct hss *h, const sigset_t *stop)
 		return 1;
 	}
 	if (o->metrics_port && hss_metrics_start(&metrics, o->metrics_address, o->metrics_port,
-						 &h->metrics, dia, why, sizeof(why))) {
+						 &h->metrics, dia, &hss_log, why, sizeof(why))) {
 		gba_log_msg(&hss_log, GBA_LOG_ERROR, "%s", why);
 		gba_dia_close(dia);
 		return 1;
