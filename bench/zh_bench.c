@@ -4,8 +4,9 @@
  *
  * A child process plays the HSS (libgba-diameter's Zh server, vectors from
  * libgba's Milenage, no database: the figure is the Diameter path); the
- * parent is the BSF side (gba_zh_mar_call, as bsf/zh uses it) with 1, 8
- * and 32 threads each keeping one MAR in flight, over one TCP connection.
+ * parent is the BSF side (gba_zh_mar_call) with 1, 8 and 32 threads each
+ * keeping one MAR in flight (ZH_BENCH_IN_FLIGHT="32,64,128,256": those
+ * counts instead), over one TCP connection.
  * Printed per thread count: round trips/s, latency p50/p99, and CPU time
  * per round trip on each side (getrusage / /proc).
  *
@@ -103,9 +104,33 @@ static void figure(struct target *t, unsigned nthreads, double seconds, pid_t hs
 		printf("     %llu round trips failed\n", (unsigned long long)r.failed);
 }
 
+/* The MARs in flight to measure: ZH_BENCH_IN_FLIGHT's list, or 1, 8, 32. */
+static size_t in_flight_counts(unsigned *counts, size_t max)
+{
+	const char *env = getenv("ZH_BENCH_IN_FLIGHT");
+	size_t n = 0;
+
+	while (env && *env && n < max) {
+		char *end;
+		unsigned long v = strtoul(env, &end, 10);
+
+		if (end == env || v == 0 || v > 1024)
+			break;
+		counts[n++] = (unsigned)v;
+		env = *end == ',' ? end + 1 : end;
+	}
+	if (n)
+		return n;
+	counts[0] = 1;
+	counts[1] = 8;
+	counts[2] = 32;
+	return 3;
+}
+
 static int bench(struct target *t, const char *host, uint16_t port, double seconds, pid_t hss)
 {
-	static const unsigned counts[] = { 1, 8, 32 };
+	unsigned counts[16];
+	size_t n_counts = in_flight_counts(counts, 16);
 	struct gba_dia_config cfg = {
 		.identity = "bsf.bench.test",
 		.realm = "bench.test",
@@ -125,7 +150,7 @@ static int bench(struct target *t, const char *host, uint16_t port, double secon
 	}
 	printf("Zh MAR/MAA round trips through freeDiameter on 127.0.0.1, %.1f s each%s:\n",
 	       seconds, hss ? " (HSS: Milenage in a child process, no database)" : "");
-	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+	for (size_t i = 0; i < n_counts; i++)
 		figure(t, counts[i], seconds, hss);
 	gba_dia_close(t->dia);
 	return 0;
@@ -162,6 +187,7 @@ int main(int argc, char **argv)
 	double seconds = argc > 1 ? atof(argv[1]) : 2.0;
 	int rc = gba_cli_simple("zh_bench", argc, argv, NULL,
 				"usage: zh_bench [seconds] [HOST:PORT HSS-ID REALM IMPI]\n"
+				"ZH_BENCH_IN_FLIGHT=32,64 sets the MARs in flight (1,8,32).\n"
 				"Prints figures; exit 0, 2 on bad usage.  -h|--help, -V|--version.\n");
 
 	if (rc >= 0)

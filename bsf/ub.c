@@ -191,10 +191,11 @@ static enum MHD_Result refuse(struct ub_http *h, struct MHD_Connection *conn, un
 /* ---- Deferred answers ---------------------------------------------------------- */
 
 /*
- * A first request whose vector comes from the AV source's group commit is
- * suspended (its worker serves other connections meanwhile) and resumed
- * from the committer's thread once the batch is in the file; MHD then
- * calls the handler again and the answer is made (answer()).
+ * A first request whose vector comes later (the embedded database's group
+ * commit, a MAR to the HSS) is suspended (its worker serves other
+ * connections meanwhile) and resumed from the thread that has it (the
+ * committer, once the batch is in the file; freeDiameter's, with the MAA);
+ * MHD then calls the handler again and the answer is made (answer()).
  */
 static void hold_request(void *arg)
 {
@@ -231,14 +232,19 @@ static struct ub_deferred *offer_defer(struct ub_http *h, struct conn_state *cs)
 
 /*
  * MHD_stop_daemon() aborts the process while a connection is suspended:
- * let the held ones be resumed first (each waits for one transaction).
+ * let the held ones be resumed first.  Each waits for one transaction, or
+ * for one MAA, which comes or times out within zh.timeout_ms; past
+ * bsf.shutdown_timeout the process's watchdog ends the wait.
  */
 static void wait_for_held(struct ub_http *h)
 {
 	const struct timespec ms = { 0, 1000000 };
+	unsigned limit = 10000;
 
+	if (h->cfg->av_source == AV_SOURCE_ZH || h->cfg->av_source == AV_SOURCE_CX)
+		limit += h->cfg->zh_timeout_ms;
 	atomic_store(&h->stopping, 1);
-	for (int i = 0; i < 10000 && atomic_load(&h->held) > 0; i++)
+	for (unsigned i = 0; i < limit && atomic_load(&h->held) > 0; i++)
 		nanosleep(&ms, NULL);
 }
 
