@@ -50,7 +50,7 @@ struct ub_http {
 	const struct bsf_config *cfg;
 	const struct gba_log *log;
 	atomic_int running;       /* MHD's messages: warnings at start-up, debug later */
-	atomic_int held;          /* requests suspended for a deferred answer */
+	atomic_int held;          /* deferred requests not yet answered */
 	atomic_int stopping;      /* no new ones: the daemon is about to stop */
 	/* Shed connections waiting to be closed (the listener's thread only). */
 	int shed_fd[SHED_RING];
@@ -83,6 +83,7 @@ struct conn_state {
 	struct ub_http *h;
 	struct MHD_Connection *conn;
 	int deferred;             /* the request is held (ub_logic.h, struct ub_deferred) */
+	int held;                 /* counted in ub_http.held until its answer is sent */
 	int overloaded;           /* it began over ub.admission_limit */
 	struct ub_deferred *defer;   /* allocated at the first deferred request */
 };
@@ -201,6 +202,7 @@ static void hold_request(void *arg)
 {
 	struct conn_state *cs = arg;
 
+	cs->held = 1;
 	atomic_fetch_add(&cs->h->held, 1);
 	MHD_suspend_connection(cs->conn);
 }
@@ -208,10 +210,26 @@ static void hold_request(void *arg)
 static void release_request(void *arg)
 {
 	struct conn_state *cs = arg;
-	struct ub_http *h = cs->h;
 
 	MHD_resume_connection(cs->conn);
-	atomic_fetch_sub(&h->held, 1);
+}
+
+/* The held request's answer is sent (or its connection is gone). */
+static void unhold(struct conn_state *cs)
+{
+	if (cs && cs->held) {
+		cs->held = 0;
+		atomic_fetch_sub(&cs->h->held, 1);
+	}
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	unhold(*req_cls);
 }
 
 /* The connection's deferral state, or NULL when the answer must come now. */
@@ -231,10 +249,12 @@ static struct ub_deferred *offer_defer(struct ub_http *h, struct conn_state *cs)
 }
 
 /*
- * MHD_stop_daemon() aborts the process while a connection is suspended:
- * let the held ones be resumed first.  Each waits for one transaction, or
- * for one MAA, which comes or times out within zh.timeout_ms; past
- * bsf.shutdown_timeout the process's watchdog ends the wait.
+ * MHD_stop_daemon() aborts the process while a connection is suspended,
+ * and closes the others without sending what they have queued: let the
+ * held ones be resumed and answered first.  Each waits for one
+ * transaction, or for one MAA, which comes or times out within
+ * zh.timeout_ms; past bsf.shutdown_timeout the process's watchdog ends
+ * the wait.
  */
 static void wait_for_held(struct ub_http *h)
 {
@@ -425,6 +445,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		return;
 	}
 	ub_conns_closed(h->conns, fd);
+	unhold(cs);
 	if (cs && cs->deferred)
 		ub_abandon_deferred(cs->defer);   /* released, closed before its answer */
 	if (cs) {
@@ -635,6 +656,7 @@ static unsigned build_options(struct ub_http *h, int ipv6, unsigned threads,
 	if (ipv6)
 		flags |= MHD_USE_IPv6;
 	opts[n++] = OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, h);
+	opts[n++] = OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, h);
 	opts[n++] = OPT(MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, h);
 	opts[n++] = OPT(MHD_OPTION_CONNECTION_LIMIT,
 			mhd_connection_limit(cfg->max_connections, threads), NULL);
