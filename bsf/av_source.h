@@ -43,12 +43,16 @@ struct av_source_ops {
 			 struct av_answer *out);
 	void (*close)(struct av_source *src);
 	/*
-	 * Optional (NULL: fetch only), for a source that batches its work
-	 * (the embedded database's group commit): start getting a vector for
-	 * impi (not a resync) and return.  On GBA_OK, done(arg) is called
-	 * exactly once, on any thread, possibly before fetch_start returns;
+	 * Optional (NULL: fetch only), for a source whose vector comes later
+	 * without a thread waiting for it (the embedded database's group
+	 * commit; Zh and Cx, whose MAA comes to freeDiameter's callback):
+	 * start getting a vector for impi (not a resync) and return.  On
+	 * GBA_OK, done(arg) is called exactly once, on any thread, possibly
+	 * before fetch_start returns, within the source's timeout (an HSS
+	 * that does not answer: fetch_finish then says GBA_ERR_TIMEOUT);
 	 * then fetch_finish(src, *job, out) gives the outcome as fetch
-	 * would.  On an error nothing was started and done is not called.
+	 * would, and frees the job.  On an error nothing was started and
+	 * done is not called.
 	 */
 	gba_err (*fetch_start)(struct av_source *src, const char *impi,
 			       void (*done)(void *arg), void *arg, void **job);
