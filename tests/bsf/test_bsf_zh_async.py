@@ -12,6 +12,8 @@ flight: a first challenge's MAR holds its request, not its worker
 - the HSS frozen again (zh.timeout_ms 1500): 8 first requests at once all
   get 503 with Retry-After within the timeout, not one after another, no
   challenge is left pending; thawed, the BSF bootstraps again;
+- the HSS killed (SIGKILL) with 8 MARs in flight: each held request gets one
+  503 within the timeout; the HSS restarted, the BSF bootstraps again;
 - SIGTERM with 8 MARs in flight to the frozen HSS, which thaws during the
   stop (the held requests get their 401s), or only once the MARs have
   expired (each held request ends with a 503): gba-bsf exits 0 either way
@@ -167,6 +169,35 @@ def test_silent_hss(checks, tools, procs, bsf, state):
     checks.check("HSS thawed: a full bootstrap", rc == 0, str(out))
 
 
+def test_peer_lost(checks, tools, procs, bsf, hss_bin, db, hss_port, state):
+    """The HSS dies (SIGKILL) with MARs in flight: freeDiameter answers them
+    itself (3002) or lets them expire; each held request gets one 503."""
+    hss = procs.procs["hss"]
+    pending = bsf.metrics().get("gba_bsf_challenges_pending")
+    b0 = mars_out(bsf)
+    zh.freeze(hss)
+    threads, results = first_requests(bsf, [card_impi(i) for i in range(8)])
+    got = wait_mars_out(bsf, b0 + 8, 5.0)
+    t0 = time.monotonic()
+    procs.stop("hss", sig=signal.SIGKILL)
+    join_all(threads, 15)
+    took = time.monotonic() - t0
+    checks.check("HSS killed with 8 MARs in flight: each held request 503 with Retry-After",
+                 got - b0 == 8 and all(r and r[0] == 503 and
+                                       r[1].get("retry-after", "").isdigit() for r in results),
+                 f"{got - b0} MARs, {results}")
+    checks.check("HSS killed: answered within zh.timeout_ms", took < SHORT_TIMEOUT_MS / 1000 + 2,
+                 f"{took:.1f} s")
+    print(f"     (answered after {took:.2f} s: "
+          f"{bsf.log().count('UNABLE_TO_DELIVER')} MAAs 3002 from freeDiameter so far)")
+    checks.check("HSS killed: no challenge left pending, the BSF stays up",
+                 bsf.metrics().get("gba_bsf_challenges_pending") == pending and bsf.alive())
+    zh.start_hss(procs, hss_bin, db, hss_port)
+    checks.check("HSS back: the BSF reconnects and challenges again", zh.wait_for_vectors(bsf))
+    rc, out = bsfenv.run_ue(tools, bsf.url, state, impi=card_impi(0))
+    checks.check("HSS back: a full bootstrap", rc == 0, str(out))
+
+
 def log_count(bsf, text, after):
     log = bsf.log()
     return log[log.find(after):].count(text) if after in log else 0
@@ -264,6 +295,7 @@ def main():
         if checks.check("gba-bsf (zh.timeout_ms 1500) gets vectors", zh.wait_for_vectors(bsf),
                         bsf.log()[-2000:]):
             test_silent_hss(checks, tools, procs, bsf, states[0])
+            test_peer_lost(checks, tools, procs, bsf, hss_bin, db, hss_port, states[0])
             test_stop_expired(checks, procs, bsf)
         else:
             bsf.stop()
