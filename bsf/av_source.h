@@ -57,6 +57,15 @@ struct av_source_ops {
 	gba_err (*fetch_start)(struct av_source *src, const char *impi,
 			       void (*done)(void *arg), void *arg, void **job);
 	gba_err (*fetch_finish)(struct av_source *src, void *job, struct av_answer *out);
+	/*
+	 * Optional (NULL: a resync goes through fetch): fetch_start for a
+	 * resynchronisation, with fetch's resync_rand and auts (copied
+	 * before it returns), under the same rules; fetch_finish gives the
+	 * outcome.
+	 */
+	gba_err (*resync_start)(struct av_source *src, const char *impi,
+				const uint8_t *resync_rand, const uint8_t *auts,
+				void (*done)(void *arg), void *arg, void **job);
 };
 
 struct av_source {

@@ -4,11 +4,12 @@
  * vectors of an MAA serve the IMPI's next fetches for a short time
  * (av_spare.h).
  *
- * A first challenge's vector comes through fetch_start/fetch_finish: the
- * MAR is sent (gba_zh_mar_send) and the Ub worker goes on serving other
- * connections; freeDiameter's thread that gets the MAA (or sees its
- * timeout pass) calls done, and the worker reads the MAA in fetch_finish.
- * A resynchronisation stays with fetch (gba_zh_mar_call), which blocks.
+ * The Ub workers get their vectors through fetch_start (or resync_start)
+ * and fetch_finish: the MAR is sent (gba_zh_mar_send) and the worker goes
+ * on serving other connections; freeDiameter's thread that gets the MAA
+ * (or sees its timeout pass) calls done, and the worker reads the MAA in
+ * fetch_finish.  fetch (gba_zh_mar_call, which blocks its thread) serves
+ * the callers that cannot wait that way.
  */
 #define _GNU_SOURCE
 #include <stdatomic.h>
@@ -122,9 +123,9 @@ static gba_err zh_fetch(struct av_source *src, const char *impi, const uint8_t *
 /* ---- Without a blocked worker --------------------------------------------------- */
 
 /*
- * One first challenge's vector in the making: from the IMPI's spares
- * (done at once), or a MAR in flight.  freeDiameter's callback owns it
- * until it calls done; fetch_finish frees it.
+ * One challenge's vector in the making: from the IMPI's spares (done at
+ * once), or a MAR in flight.  freeDiameter's callback owns it until it
+ * calls done; fetch_finish frees it.
  */
 struct zh_job {
 	struct gba_zh_async call;   /* first: the callback finds the job from it */
@@ -133,6 +134,9 @@ struct zh_job {
 	struct gba_zh_maa *maa;     /* the MAA; NULL: none came in time */
 	int from_spare;
 	struct gba_av av;           /* from_spare: the vector (secret) */
+	int resync;                 /* the MAR carried rand || auts */
+	uint8_t rand[16];
+	uint8_t auts[GBA_AUTS_LEN];
 	char impi[GBA_ZH_IMPI_MAX + 1];
 };
 
@@ -145,14 +149,16 @@ static void job_answered(struct gba_zh_async *call, struct gba_zh_maa *maa)
 	j->done(j->arg);   /* the job is fetch_finish's from here on */
 }
 
-static gba_err zh_fetch_start(struct av_source *src, const char *impi,
-			      void (*done)(void *arg), void *arg, void **job)
+/* Start the MAR of a job (or take a spare: not for a resync). */
+static gba_err job_start(struct av_zh *z, const char *impi, const uint8_t *resync_rand,
+			 const uint8_t *auts, void (*done)(void *arg), void *arg, void **job)
 {
-	struct av_zh *z = (struct av_zh *)src;
 	struct gba_zh_request req = {
 		.impi = impi,
 		.dest_realm = z->hss_realm,
 		.dest_host = z->hss_identity,
+		.resync_rand = resync_rand,
+		.auts = auts,
 	};
 	char pub[GBA_ZH_CX_NAME_MAX + 1];
 	struct zh_job *j;
@@ -167,8 +173,16 @@ static gba_err zh_fetch_start(struct av_source *src, const char *impi,
 	j->done = done;
 	j->arg = arg;
 	strcpy(j->impi, impi);
+	if (auts) {
+		j->resync = 1;
+		memcpy(j->rand, resync_rand, sizeof(j->rand));
+		memcpy(j->auts, auts, sizeof(j->auts));
+	}
 	*job = j;
-	if (z->spare && !av_spare_take(z->spare, impi, &j->av)) {
+	/* Spares carry SQNs the card has just refused as out of range. */
+	if (z->spare && auts) {
+		av_spare_drop(z->spare, impi);
+	} else if (z->spare && !av_spare_take(z->spare, impi, &j->av)) {
 		j->from_spare = 1;
 		done(arg);
 		return GBA_OK;
@@ -183,11 +197,28 @@ static gba_err zh_fetch_start(struct av_source *src, const char *impi,
 	return err;
 }
 
+static gba_err zh_fetch_start(struct av_source *src, const char *impi,
+			      void (*done)(void *arg), void *arg, void **job)
+{
+	return job_start((struct av_zh *)src, impi, NULL, NULL, done, arg, job);
+}
+
+static gba_err zh_resync_start(struct av_source *src, const char *impi,
+			       const uint8_t *resync_rand, const uint8_t *auts,
+			       void (*done)(void *arg), void *arg, void **job)
+{
+	if (!resync_rand || !auts)
+		return GBA_ERR_INVALID_ARG;
+	return job_start((struct av_zh *)src, impi, resync_rand, auts, done, arg, job);
+}
+
 static gba_err zh_fetch_finish(struct av_source *src, void *job, struct av_answer *out)
 {
 	struct av_zh *z = (struct av_zh *)src;
 	struct zh_job *j = job;
-	struct gba_zh_request req = { .impi = j->impi, .app = z->cx ? GBA_DIA_APP_CX : 0 };
+	struct gba_zh_request req = { .impi = j->impi, .app = z->cx ? GBA_DIA_APP_CX : 0,
+				      .resync_rand = j->resync ? j->rand : NULL,
+				      .auts = j->resync ? j->auts : NULL };
 	struct gba_zh_answer ans;
 	gba_err err = GBA_OK;
 
@@ -225,6 +256,7 @@ static const struct av_source_ops zh_ops = {
 	.close = zh_close,
 	.fetch_start = zh_fetch_start,
 	.fetch_finish = zh_fetch_finish,
+	.resync_start = zh_resync_start,
 };
 
 static const struct av_source_ops cx_ops = {
@@ -233,6 +265,7 @@ static const struct av_source_ops cx_ops = {
 	.close = zh_close,
 	.fetch_start = zh_fetch_start,
 	.fetch_finish = zh_fetch_finish,
+	.resync_start = zh_resync_start,
 };
 
 static gba_err open_node(struct av_zh *z, const struct zh_config *cfg, unsigned port)

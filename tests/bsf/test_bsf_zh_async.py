@@ -8,6 +8,8 @@ flight: a first challenge's MAR holds its request, not its worker
   than its one worker (a worker that waited for its MAA would have sent
   one); thawed, every request gets its challenge, and the HSS counted the
   32 MARs;
+- 8 resynchronisations (random AUTS) while the HSS is frozen: 8 MARs sent
+  with the one worker; thawed, the HSS refuses each AUTS (403);
 - 32 gba-test-ue bootstrap at once, each its own subscriber: all succeed;
 - the HSS frozen again (zh.timeout_ms 1500): 8 first requests at once all
   get 503 with Retry-After within the timeout, not one after another, no
@@ -22,6 +24,7 @@ flight: a first challenge's MAR holds its request, not its worker
 
     python3 test_bsf_zh_async.py GBA_BSF GBA_TEST_UE GBA_SUBSCRIBER GBA_HSS_SIM
 """
+import base64
 import json
 import os
 import signal
@@ -109,6 +112,54 @@ def test_in_flight(checks, procs, bsf):
                  statuses == [401] * UES, str(statuses))
     checks.check(f"gba-hss-sim counted the {UES} MARs", hss_mars_in(procs) - h0 == UES,
                  str(hss_mars_in(procs) - h0))
+
+
+def resync_auth(impi, params):
+    """A resynchronisation answering the challenge params with an AUTS of
+    random octets (the BSF passes RAND || AUTS on; the HSS checks MAC-S)."""
+    auts = base64.b64encode(os.urandom(14)).decode()
+    return (f'Digest username="{impi}", realm="{params.get("realm", "")}", '
+            f'nonce="{params.get("nonce", "")}", uri="/", qop=auth-int, nc=00000001, '
+            f'cnonce="0a1b2c3d", response="{"0" * 32}", opaque="{params.get("opaque", "")}", '
+            f'algorithm=AKAv1-MD5, auts="{auts}"')
+
+
+def test_resync_in_flight(checks, procs, bsf):
+    """Resynchronisations' MARs hold their requests, not the worker, too."""
+    hss = procs.procs["hss"]
+    impis = [card_impi(i) for i in range(8)]
+    threads, results = first_requests(bsf, impis)
+    join_all(threads, 20)
+    params = [bsfenv.challenge_params(r[1].get("www-authenticate", "")) if r else {}
+              for r in results]
+    if not checks.check("resync: 8 challenges to answer",
+                        all(r and r[0] == 401 for r in results), str(results)):
+        return
+    b0 = mars_out(bsf)
+    zh.freeze(hss)
+    out = [None] * len(impis)
+
+    def one(i):
+        try:
+            status, _, _ = bsfenv.raw_request(
+                bsf.port, bsfenv.get(f"127.0.0.1:{bsf.port}", resync_auth(impis[i], params[i])),
+                timeout=20)
+            out[i] = status
+        except OSError as e:
+            out[i] = str(e)
+
+    threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(len(impis))]
+    try:
+        for t in threads:
+            t.start()
+        got = wait_mars_out(bsf, b0 + len(impis), 5.0)
+    finally:
+        hss.send_signal(signal.SIGCONT)
+    checks.check("resync: 8 resynchronisation MARs in flight with one worker, HSS frozen",
+                 got - b0 == len(impis), f"{got - b0} sent")
+    join_all(threads, 20)
+    checks.check("resync: thawed, the HSS refuses the random AUTS: 403 each",
+                 out == [403] * len(impis), str(out))
 
 
 def run_ues(tools, bsf, states):
@@ -285,6 +336,7 @@ def main():
         if checks.check("gba-bsf (bsf.threads 1) gets vectors", zh.wait_for_vectors(bsf),
                         bsf.log()[-2000:]):
             test_in_flight(checks, procs, bsf)
+            test_resync_in_flight(checks, procs, bsf)
             test_concurrent_ues(checks, tools, procs, bsf, states)
             test_stop_answered(checks, procs, bsf)
         else:
