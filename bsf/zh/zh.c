@@ -284,6 +284,11 @@ static gba_err open_node(struct av_zh *z, const struct zh_config *cfg, unsigned 
 		.log = cfg->log,
 		.log_arg = cfg->log_arg,
 		.log_level = cfg->log_level,
+		/* Only MAAs arrive here, and their callbacks just resume a held
+		 * request: one of freeDiameter's dispatch threads takes them all
+		 * with fewer wake-ups than four (78 - 79 µs of CPU per Zh bootstrap
+		 * against 86 - 97 µs, docs/zh.md "Figures"). */
+		.threads = 1,
 	};
 
 	if (cfg->local_address) {
