@@ -4,8 +4,10 @@
  *
  * A child process plays the HSS (libgba-diameter's Zh server, vectors from
  * libgba's Milenage, no database: the figure is the Diameter path); the
- * parent is the BSF side (gba_zh_mar_call, as bsf/zh uses it) with 1, 8
- * and 32 threads each keeping one MAR in flight, over one TCP connection.
+ * parent is the BSF side (gba_zh_mar_call) with 1, 8 and 32 threads each
+ * keeping one MAR in flight (ZH_BENCH_IN_FLIGHT="32,64,128,256": those
+ * counts instead), over one TCP connection; then the same counts of MARs
+ * kept in flight by gba_zh_mar_send's callback, with no thread waiting.
  * Printed per thread count: round trips/s, latency p50/p99, and CPU time
  * per round trip on each side (getrusage / /proc).
  *
@@ -103,9 +105,106 @@ static void figure(struct target *t, unsigned nthreads, double seconds, pid_t hs
 		printf("     %llu round trips failed\n", (unsigned long long)r.failed);
 }
 
+/* ---- Without waiting threads (gba_zh_mar_send, as gba-bsf sends) ------------------- */
+
+struct async_run {
+	struct target *t;
+	atomic_int stop;
+	atomic_uint_fast64_t done, failed;
+	atomic_uint in_flight;
+};
+
+/* One MAR always in flight until the run stops: resent from the callback. */
+struct async_slot {
+	struct gba_zh_async call;   /* first: the callback finds the slot from it */
+	struct async_run *run;
+};
+
+static void async_send(struct async_slot *s)
+{
+	struct async_run *r = s->run;
+	struct gba_zh_request req = { .impi = r->t->impi, .dest_realm = r->t->realm,
+				      .dest_host = r->t->hss_id };
+
+	if (!atomic_load(&r->stop) && !gba_zh_mar_send(r->t->dia, &req, 5000, &s->call))
+		return;
+	if (!atomic_load(&r->stop))
+		atomic_fetch_add(&r->failed, 1);
+	atomic_fetch_sub(&r->in_flight, 1);
+}
+
+static void async_done(struct gba_zh_async *call, struct gba_zh_maa *maa)
+{
+	struct async_slot *s = (struct async_slot *)call;
+	struct async_run *r = s->run;
+	struct gba_zh_request req = { .impi = r->t->impi, .dest_realm = r->t->realm };
+	struct gba_zh_answer ans;
+
+	atomic_fetch_add(gba_zh_maa_read(maa, &req, &ans, NULL, 0) ? &r->failed : &r->done, 1);
+	gba_wipe(&ans.av, sizeof(ans.av));
+	gba_zh_maa_free(maa);
+	async_send(s);
+}
+
+static void async_figure(struct target *t, unsigned n, double seconds, pid_t hss)
+{
+	struct async_slot *slots = calloc(n, sizeof(*slots));
+	struct async_run r = { .t = t };
+	const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	double cpu0 = bench_self_cpu(), peer0 = hss ? bench_proc_cpu(hss) : 0, per_call;
+	long long t0 = bench_now_ns();
+	uint64_t done;
+
+	if (!slots)
+		return;
+	atomic_store(&r.in_flight, n);
+	for (unsigned i = 0; i < n; i++) {
+		slots[i] = (struct async_slot){ .call.done = async_done, .run = &r };
+		async_send(&slots[i]);
+	}
+	while (bench_now_ns() - t0 < (long long)(seconds * 1e9))
+		nanosleep(&tick, NULL);
+	done = atomic_load(&r.done);
+	atomic_store(&r.stop, 1);
+	for (int i = 0; i < 1000 && atomic_load(&r.in_flight); i++)   /* at most 10 s */
+		nanosleep(&tick, NULL);
+	per_call = done ? 1e6 / (double)atomic_load(&r.done) : 0;
+	printf("  %3u in flight: %8.0f MAR/MAA per s   CPU/round trip: BSF side %5.1f us",
+	       n, (double)done / seconds, (bench_self_cpu() - cpu0) * per_call);
+	if (hss)
+		printf(", HSS side %5.1f us", (bench_proc_cpu(hss) - peer0) * per_call);
+	printf("%s\n", atomic_load(&r.failed) ? "   (some failed)" : "");
+	if (!atomic_load(&r.in_flight))
+		free(slots);   /* else freeDiameter may still call into them: left */
+}
+
+/* The MARs in flight to measure: ZH_BENCH_IN_FLIGHT's list, or 1, 8, 32. */
+static size_t in_flight_counts(unsigned *counts, size_t max)
+{
+	const char *env = getenv("ZH_BENCH_IN_FLIGHT");
+	size_t n = 0;
+
+	while (env && *env && n < max) {
+		char *end;
+		unsigned long v = strtoul(env, &end, 10);
+
+		if (end == env || v == 0 || v > 1024)
+			break;
+		counts[n++] = (unsigned)v;
+		env = *end == ',' ? end + 1 : end;
+	}
+	if (n)
+		return n;
+	counts[0] = 1;
+	counts[1] = 8;
+	counts[2] = 32;
+	return 3;
+}
+
 static int bench(struct target *t, const char *host, uint16_t port, double seconds, pid_t hss)
 {
-	static const unsigned counts[] = { 1, 8, 32 };
+	unsigned counts[16];
+	size_t n_counts = in_flight_counts(counts, 16);
 	struct gba_dia_config cfg = {
 		.identity = "bsf.bench.test",
 		.realm = "bench.test",
@@ -125,8 +224,12 @@ static int bench(struct target *t, const char *host, uint16_t port, double secon
 	}
 	printf("Zh MAR/MAA round trips through freeDiameter on 127.0.0.1, %.1f s each%s:\n",
 	       seconds, hss ? " (HSS: Milenage in a child process, no database)" : "");
-	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+	for (size_t i = 0; i < n_counts; i++)
 		figure(t, counts[i], seconds, hss);
+	printf("The same with gba_zh_mar_send (the MAA to a callback, no thread waiting; "
+	       "as gba-bsf sends a first challenge's MAR):\n");
+	for (size_t i = 0; i < n_counts; i++)
+		async_figure(t, counts[i], seconds, hss);
 	gba_dia_close(t->dia);
 	return 0;
 }
@@ -162,6 +265,7 @@ int main(int argc, char **argv)
 	double seconds = argc > 1 ? atof(argv[1]) : 2.0;
 	int rc = gba_cli_simple("zh_bench", argc, argv, NULL,
 				"usage: zh_bench [seconds] [HOST:PORT HSS-ID REALM IMPI]\n"
+				"ZH_BENCH_IN_FLIGHT=32,64 sets the MARs in flight (1,8,32).\n"
 				"Prints figures; exit 0, 2 on bad usage.  -h|--help, -V|--version.\n");
 
 	if (rc >= 0)

@@ -44,18 +44,31 @@ struct av_source_ops {
 			 struct av_answer *out);
 	void (*close)(struct av_source *src);
 	/*
-	 * Optional (NULL: fetch only), for a source that batches its work
-	 * (the embedded database's group commit): start getting a vector for
-	 * impi (not a resync) and return.  On GBA_OK, done(arg) is called
-	 * exactly once, on any thread, possibly before fetch_start returns;
+	 * Optional (NULL: fetch only), for a source whose vector comes later
+	 * without a thread waiting for it (the embedded database's group
+	 * commit; Zh and Cx, whose MAA comes to freeDiameter's callback):
+	 * start getting a vector for impi (not a resync) and return.  On
+	 * GBA_OK, done(arg) is called exactly once, on any thread, possibly
+	 * before fetch_start returns, within the source's timeout (an HSS
+	 * that does not answer: fetch_finish then says GBA_ERR_TIMEOUT);
 	 * then fetch_finish(src, *job, out) gives the outcome as fetch
-	 * would.  On an error nothing was started and done is not called.
+	 * would, and frees the job.  On an error nothing was started and
+	 * done is not called.
 	 */
 	gba_err (*fetch_start)(struct av_source *src, const char *impi,
 			       void (*done)(void *arg), void *arg, void **job);
 	gba_err (*fetch_finish)(struct av_source *src, void *job, struct av_answer *out);
 	/* Optional: the source's spare vectors (bsf/av_spare.h), or NULL, for /metrics. */
 	struct av_spare *(*spares)(struct av_source *src);
+	/*
+	 * Optional (NULL: a resync goes through fetch): fetch_start for a
+	 * resynchronisation, with fetch's resync_rand and auts (copied
+	 * before it returns), under the same rules; fetch_finish gives the
+	 * outcome.
+	 */
+	gba_err (*resync_start)(struct av_source *src, const char *impi,
+				const uint8_t *resync_rand, const uint8_t *auts,
+				void (*done)(void *arg), void *arg, void **job);
 };
 
 struct av_source {

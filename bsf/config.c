@@ -124,7 +124,7 @@ static const struct gba_conf_key keys[] = {
 	UINT("bsf", "max_pending", max_pending, 64, 16u << 20, "65536",
 	     "challenges awaiting an answer; beyond it new ones get 503"),
 	UINT("bsf", "threads", threads, 0, 1024, "0",
-	     "HTTP worker threads (0: one per CPU, 16 per CPU with a remote av.source)"),
+	     "HTTP worker threads (0: one per CPU, 16 per CPU with av.source = gsup)"),
 	DUR("bsf", "shutdown_timeout", shutdown_timeout, 1, 3600, "10s",
 	    "after SIGTERM, exit within this even if a part does not stop (exit 1)"),
 
@@ -632,7 +632,7 @@ unsigned config_ub_threads(const struct bsf_config *cfg)
 {
 	unsigned n = config_threads(cfg->threads);
 
-	if (cfg->threads || cfg->av_source == AV_SOURCE_EMBEDDED)
+	if (cfg->threads || cfg->av_source != AV_SOURCE_GSUP)
 		return n;
 	return n * UB_REMOTE_THREADS_PER_CPU;
 }

@@ -209,9 +209,10 @@ int config_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *
 /* A thread count from the configuration: the value, or one per CPU for 0. */
 unsigned config_threads(unsigned configured);
 /*
- * Ub's HTTP workers: bsf.threads, or when 0 one per CPU with the embedded
- * source and UB_REMOTE_THREADS_PER_CPU per CPU with a remote one (zh, cx,
- * gsup), whose fetch blocks its worker for a network round trip.
+ * Ub's HTTP workers: bsf.threads, or when 0 one per CPU, and
+ * UB_REMOTE_THREADS_PER_CPU per CPU with gsup, whose fetch blocks its
+ * worker for a network round trip (zh and cx hold the request instead and
+ * free the worker: more workers there only cost CPU, docs/zh.md).
  */
 #define UB_REMOTE_THREADS_PER_CPU 16
 unsigned config_ub_threads(const struct bsf_config *cfg);

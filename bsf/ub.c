@@ -53,7 +53,7 @@ struct ub_http {
 	struct ub_server *srv;
 	const struct bsf_config *cfg;
 	const struct gba_log *log;
-	atomic_int held;          /* requests suspended for a deferred answer */
+	atomic_int held;          /* deferred requests not yet answered */
 	atomic_int stopping;      /* no new ones: the daemon is about to stop */
 	/* Shed connections waiting to be closed (the listener's thread only). */
 	int shed_fd[SHED_RING];
@@ -86,6 +86,7 @@ struct conn_state {
 	struct ub_http *h;
 	struct MHD_Connection *conn;
 	int deferred;             /* the request is held (ub_logic.h, struct ub_deferred) */
+	int held;                 /* counted in ub_http.held until its answer is sent */
 	int overloaded;           /* it began over ub.admission_limit */
 	struct ub_deferred *defer;   /* allocated at the first deferred request */
 };
@@ -213,15 +214,17 @@ static unsigned conn_queued_ms(void *arg)
 /* ---- Deferred answers ---------------------------------------------------------- */
 
 /*
- * A first request whose vector comes from the AV source's group commit is
- * suspended (its worker serves other connections meanwhile) and resumed
- * from the committer's thread once the batch is in the file; MHD then
- * calls the handler again and the answer is made (answer()).
+ * A first request whose vector comes later (the embedded database's group
+ * commit, a MAR to the HSS) is suspended (its worker serves other
+ * connections meanwhile) and resumed from the thread that has it (the
+ * committer, once the batch is in the file; freeDiameter's, with the MAA);
+ * MHD then calls the handler again and the answer is made (answer()).
  */
 static void hold_request(void *arg)
 {
 	struct conn_state *cs = arg;
 
+	cs->held = 1;
 	atomic_fetch_add(&cs->h->held, 1);
 	MHD_suspend_connection(cs->conn);
 }
@@ -229,10 +232,26 @@ static void hold_request(void *arg)
 static void release_request(void *arg)
 {
 	struct conn_state *cs = arg;
-	struct ub_http *h = cs->h;
 
 	MHD_resume_connection(cs->conn);
-	atomic_fetch_sub(&h->held, 1);
+}
+
+/* The held request's answer is sent (or its connection is gone). */
+static void unhold(struct conn_state *cs)
+{
+	if (cs && cs->held) {
+		cs->held = 0;
+		atomic_fetch_sub(&cs->h->held, 1);
+	}
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	unhold(*req_cls);
 }
 
 /* The connection's deferral state, or NULL when the answer must come now. */
@@ -252,15 +271,22 @@ static struct ub_deferred *offer_defer(struct ub_http *h, struct conn_state *cs)
 }
 
 /*
- * MHD_stop_daemon() aborts the process while a connection is suspended:
- * let the held ones be resumed first (each waits for one transaction).
+ * MHD_stop_daemon() aborts the process while a connection is suspended,
+ * and closes the others without sending what they have queued: let the
+ * held ones be resumed and answered first.  Each waits for one
+ * transaction, or for one MAA, which comes or times out within
+ * zh.timeout_ms; past bsf.shutdown_timeout the process's watchdog ends
+ * the wait.
  */
 static void wait_for_held(struct ub_http *h)
 {
 	const struct timespec ms = { 0, 1000000 };
+	unsigned limit = 10000;
 
+	if (h->cfg->av_source == AV_SOURCE_ZH || h->cfg->av_source == AV_SOURCE_CX)
+		limit += h->cfg->zh_timeout_ms;
 	atomic_store(&h->stopping, 1);
-	for (int i = 0; i < 10000 && atomic_load(&h->held) > 0; i++)
+	for (unsigned i = 0; i < limit && atomic_load(&h->held) > 0; i++)
 		nanosleep(&ms, NULL);
 }
 
@@ -443,6 +469,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		return;
 	}
 	ub_conns_closed(h->conns, fd);
+	unhold(cs);
 	if (cs && cs->deferred)
 		ub_abandon_deferred(cs->defer);   /* released, closed before its answer */
 	if (cs) {
@@ -629,6 +656,7 @@ static int start_daemon(struct ub_http *h, const struct sockaddr_storage *addr,
 	unsigned threads = config_ub_threads(cfg);
 	const struct MHD_OptionItem more[] = {
 		GBA_HTTP_OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, h),
+		GBA_HTTP_OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, h),
 		GBA_HTTP_OPT(MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, h),
 		GBA_HTTP_OPT(MHD_OPTION_END, 0, NULL),
 	};

@@ -371,16 +371,17 @@ static void deferred_done(void *arg)
 }
 
 /*
- * Hold the request while the AV source batches its vector (a reserved
- * slot g): the answer comes from ub_finish_deferred.  0 when it cannot be
- * held (the caller fetches now).
+ * Hold the request while the AV source gets its vector (a reserved slot
+ * g; after a resynchronisation when auts is set): the answer comes from
+ * ub_finish_deferred.  0 when it cannot be held (the caller fetches now).
  */
 static int defer_fetch(struct ub_ctx *x, const struct challenge_grant *g, int stale,
-		       enum bsf_cause cause)
+		       enum bsf_cause cause, const uint8_t *resync_rand, const uint8_t *auts)
 {
 	struct ub_deferred *d = x->req->defer;
+	const struct av_source_ops *ops = x->srv->av->ops;
 
-	if (!d || !av_source_can_defer(x->srv->av))
+	if (!d || !(auts ? ops->resync_start != NULL : av_source_can_defer(x->srv->av)))
 		return 0;
 	d->srv = x->srv;
 	memcpy(d->impi, x->impi, x->impi_len);
@@ -388,12 +389,14 @@ static int defer_fetch(struct ub_ctx *x, const struct challenge_grant *g, int st
 	d->impi_len = x->impi_len;
 	d->slot = g->slot;
 	d->stale = stale;
+	d->resync = auts != NULL;
 	d->cause = cause;
 	d->job = NULL;
 	x->out->status = 0;
 	d->hold(d->hook_arg);
-	d->start_err = x->srv->av->ops->fetch_start(x->srv->av, d->impi, deferred_done, d,
-						    &d->job);
+	d->start_err = auts ? ops->resync_start(x->srv->av, d->impi, resync_rand, auts,
+						deferred_done, d, &d->job)
+			    : ops->fetch_start(x->srv->av, d->impi, deferred_done, d, &d->job);
 	if (d->start_err)
 		d->release(d->hook_arg);   /* answered at once by ub_finish_deferred */
 	return 1;
@@ -435,7 +438,7 @@ static void issue_challenge(struct ub_ctx *x, const uint8_t *resync_rand, const 
 		return;
 	if (g.replaced)
 		metrics_inc(&x->srv->metrics->challenges_replaced);
-	if (!auts && defer_fetch(x, &g, stale, cause))
+	if (defer_fetch(x, &g, stale, cause, resync_rand, auts))
 		return;
 	err = av_source_fetch(x->srv->av, x->impi, resync_rand, auts, &ans);
 	finish_challenge(x, g.slot, err, &ans, auts != NULL, stale, cause);
@@ -916,7 +919,7 @@ void ub_finish_deferred(struct ub_deferred *d, struct ub_reply *out)
 	if (!err)
 		err = d->srv->av->ops->fetch_finish(d->srv->av, d->job, &ans);
 	d->job = NULL;
-	finish_challenge(&x, d->slot, err, &ans, 0, d->stale, d->cause);
+	finish_challenge(&x, d->slot, err, &ans, d->resync, d->stale, d->cause);
 	gba_wipe(&ans.av, sizeof(ans.av));
 	account(&x);
 }

@@ -67,8 +67,9 @@ gba_err ub_server_init(struct ub_server *srv, const struct bsf_config *cfg,
 void ub_server_wipe(struct ub_server *srv);
 
 /*
- * A first challenge held while the AV source gets its vector in a batch
- * (av_source_can_defer: the embedded database's group commit).  The HTTP
+ * A challenge held while the AV source gets its vector without a thread
+ * waiting (av_source_can_defer: the embedded database's group commit, a
+ * MAR to the HSS; resync_start: a resynchronisation's MAR).  The HTTP
  * layer owns it (one per connection), offers it in ub_request.defer with
  * hold (stop serving the request: MHD_suspend_connection) and release
  * (serve it again: MHD_resume_connection, from any thread); ub_handle
@@ -85,6 +86,7 @@ struct ub_deferred {
 	size_t impi_len;
 	uint32_t slot;                /* the pending-table slot reserved */
 	int stale;
+	int resync;                   /* the vector follows a resynchronisation */
 	enum bsf_cause cause;
 	gba_err start_err;            /* fetch_start's refusal (then no job) */
 	void *job;                    /* the AV source's */

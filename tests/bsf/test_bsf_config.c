@@ -321,8 +321,9 @@ static void test_spare_users(void **state)
 	assert_non_null(strstr(err, "av.spare_users"));
 }
 
-/* Ub's workers: one per CPU with the embedded source, 16 per CPU with a
- * remote one (a worker blocks for its MAR), bsf.threads when given. */
+/* Ub's workers: one per CPU, 16 per CPU with GSUP (a worker blocks for its
+ * SendAuthInfo; a MAR of zh or cx holds only the request), bsf.threads
+ * when given. */
 static void test_ub_threads(void **state)
 {
 	struct bsf_config cfg;
@@ -332,9 +333,9 @@ static void test_ub_threads(void **state)
 	config_defaults(&cfg);
 	assert_int_equal(config_ub_threads(&cfg), cpus);
 	cfg.av_source = AV_SOURCE_ZH;
-	assert_int_equal(config_ub_threads(&cfg), cpus * UB_REMOTE_THREADS_PER_CPU);
+	assert_int_equal(config_ub_threads(&cfg), cpus);
 	cfg.av_source = AV_SOURCE_CX;
-	assert_int_equal(config_ub_threads(&cfg), cpus * UB_REMOTE_THREADS_PER_CPU);
+	assert_int_equal(config_ub_threads(&cfg), cpus);
 	cfg.av_source = AV_SOURCE_GSUP;
 	assert_int_equal(config_ub_threads(&cfg), cpus * UB_REMOTE_THREADS_PER_CPU);
 	cfg.threads = 3;

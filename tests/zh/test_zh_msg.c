@@ -243,6 +243,61 @@ static void test_maa_vector(void **state)
 	free_answer(maa);
 }
 
+/* ---- Without a waiting thread ------------------------------------------- */
+
+static int async_calls;
+
+static void count_done(struct gba_zh_async *call, struct gba_zh_maa *maa)
+{
+	(void)call;
+	async_calls++;
+	gba_zh_maa_free(maa);
+}
+
+/* gba_zh_mar_send refuses what it cannot send, without calling done; the
+ * MAA it hands over reads as gba_zh_mar_call's would; none read as a
+ * timeout. */
+static void test_async_api(void **state)
+{
+	(void)state;
+	struct gba_zh_request req = { .impi = "alice@test", .dest_realm = "hss.test",
+				      .dest_host = "hss.node.test" };
+	struct gba_zh_request bad = { .dest_realm = "hss.test" };
+	struct gba_zh_async call = { .done = count_done }, no_cb = { 0 };
+	struct gba_zh_answer ans;
+	struct gba_av want;
+	char guss[64];
+	struct msg *maa;
+
+	async_calls = 0;
+	assert_int_equal(gba_zh_mar_send(NULL, &req, 1000, &call), GBA_ERR_INVALID_ARG);
+	assert_int_equal(gba_zh_mar_send(dia, &req, 1000, NULL), GBA_ERR_INVALID_ARG);
+	assert_int_equal(gba_zh_mar_send(dia, &req, 1000, &no_cb), GBA_ERR_INVALID_ARG);
+	assert_int_equal(gba_zh_mar_send(dia, &bad, 1000, &call), GBA_ERR_INVALID_ARG);
+	/* The HSS is no open peer (the node is not even started): nothing sent. */
+	assert_int_equal(gba_zh_mar_send(dia, &req, 1000, &call), GBA_ERR_UNAVAILABLE);
+	req.dest_host = NULL;
+	assert_int_equal(gba_zh_mar_send(dia, &req, 1000, &call), GBA_ERR_UNAVAILABLE);
+	assert_int_equal(async_calls, 0);
+
+	memset(&ans, 0xa5, sizeof(ans));
+	strcpy(guss, "x");
+	assert_int_equal(gba_zh_maa_read(NULL, &req, &ans, guss, sizeof(guss)), GBA_ERR_TIMEOUT);
+	assert_int_equal(ans.av.xres_len, 0);
+	assert_string_equal(guss, "");
+	assert_int_equal(gba_zh_maa_read(NULL, NULL, &ans, NULL, 0), GBA_ERR_INVALID_ARG);
+
+	reset_hss();
+	maa = answer(dia_test_wire(new_mar("alice@test", NULL, NULL)));
+	assert_int_equal(gba_zh_maa_read((struct gba_zh_maa *)maa, &req, &ans, guss,
+					 sizeof(guss)), GBA_OK);
+	fixed_av(&want);
+	assert_memory_equal(ans.av.rand, want.rand, 16);
+	assert_memory_equal(ans.av.ck, want.ck, 16);
+	gba_zh_maa_free((struct gba_zh_maa *)maa);
+	gba_zh_maa_free(NULL);
+}
+
 static void test_maa_akav2_scheme_echoed(void **state)
 {
 	(void)state;
@@ -878,6 +933,7 @@ int main(void)
 		cmocka_unit_test(test_mar_layout),
 		cmocka_unit_test(test_mar_resync),
 		cmocka_unit_test(test_maa_vector),
+		cmocka_unit_test(test_async_api),
 		cmocka_unit_test(test_maa_akav2_scheme_echoed),
 		cmocka_unit_test(test_maa_unknown_user),
 		cmocka_unit_test(test_maa_auts_refused),

@@ -1,6 +1,7 @@
 /*
  * call.c - send a request and block the calling thread until its answer
- * or a timeout, on top of freeDiameter's asynchronous fd_msg_send_timeout.
+ * or a timeout (dia_call), or send it and have the answer come to a
+ * callback (dia_send), on top of freeDiameter's fd_msg_send_timeout.
  *
  * freeDiameter calls exactly one of the answer and expiry callbacks for a
  * request that was sent (both are removed from its list under one lock),
@@ -108,7 +109,7 @@ static struct pending *pending_new(void)
 gba_err dia_call(struct gba_dia *dia, struct msg **request, unsigned timeout_ms,
 		 struct msg **answer)
 {
-	struct timespec expiry, deadline;
+	struct timespec deadline;
 	struct pending *p;
 	gba_err err = GBA_OK;
 
@@ -124,18 +125,14 @@ gba_err dia_call(struct gba_dia *dia, struct msg **request, unsigned timeout_ms,
 		*request = NULL;
 		return GBA_ERR_NO_MEMORY;
 	}
-	/* freeDiameter compares its expiry with CLOCK_REALTIME; the waiter uses
-	 * the monotonic clock so that a clock step cannot stretch its wait. */
-	clock_gettime(CLOCK_REALTIME, &expiry);
-	add_ms(&expiry, timeout_ms);
+	/* freeDiameter compares its expiry with CLOCK_REALTIME (dia_send); the
+	 * waiter uses the monotonic clock so that a clock step cannot stretch
+	 * its wait. */
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	add_ms(&deadline, timeout_ms + GRACE_MS);
 
-	if (fd_msg_send_timeout(request, on_answer, p, on_expire, &expiry)) {
-		/* Not queued: no callback will come, the request is still ours. */
-		fd_msg_free(*request);
-		*request = NULL;
-		p->refs = 1;
+	if (dia_send(dia, request, timeout_ms, on_answer, on_expire, p)) {
+		p->refs = 1;   /* not queued: no callback will come */
 		pthread_mutex_lock(&p->mtx);
 		pending_put(p);
 		return GBA_ERR_UNAVAILABLE;
@@ -156,4 +153,28 @@ gba_err dia_call(struct gba_dia *dia, struct msg **request, unsigned timeout_ms,
 	}
 	pending_put(p);
 	return err;
+}
+
+/* ---- Without a waiting thread ------------------------------------------------- */
+
+/*
+ * freeDiameter's own guarantee is the whole of it here: exactly one of the
+ * two callbacks for a request it queued, none for one it refused (or
+ * discards at its shutdown, after every caller's answer has come or
+ * expired: the BSF stops its Ub server, which waits for its held requests,
+ * before it closes the node).
+ */
+gba_err dia_send(struct gba_dia *dia, struct msg **request, unsigned timeout_ms,
+		 void (*anscb)(void *, struct msg **),
+		 void (*expirecb)(void *, DiamId_t, size_t, struct msg **), void *data)
+{
+	struct timespec expiry;
+
+	clock_gettime(CLOCK_REALTIME, &expiry);
+	add_ms(&expiry, timeout_ms);
+	if (dia->started && !fd_msg_send_timeout(request, anscb, data, expirecb, &expiry))
+		return GBA_OK;
+	fd_msg_free(*request);   /* not queued: still ours, and no callback comes */
+	*request = NULL;
+	return GBA_ERR_UNAVAILABLE;
 }

@@ -169,6 +169,17 @@ void dia_result_read(struct msg *answer, struct gba_dia_result *r);
 gba_err dia_call(struct gba_dia *dia, struct msg **request, unsigned timeout_ms,
 		 struct msg **answer);
 
+/*
+ * call.c: send a request and return; freeDiameter then calls exactly one
+ * of anscb (the answer came) and expirecb (none within timeout_ms; the
+ * callback frees the request), on one of its threads, with data.  The
+ * request is consumed in every case; on an error (GBA_ERR_UNAVAILABLE:
+ * not sent) neither is called.
+ */
+gba_err dia_send(struct gba_dia *dia, struct msg **request, unsigned timeout_ms,
+		 void (*anscb)(void *, struct msg **),
+		 void (*expirecb)(void *, DiamId_t, size_t, struct msg **), void *data);
+
 /* answer.c: what the servers' answers share. */
 
 /* Why a received request is refused: the AVP to show in Failed-AVP (its

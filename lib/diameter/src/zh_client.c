@@ -266,6 +266,17 @@ static int valid_request(const struct gba_zh_request *req)
 	return n > 0 && n <= GBA_ZH_IMPI_MAX && *req->dest_realm;
 }
 
+/* The MAR for req, unless the HSS is known to be down (req checked by the caller). */
+static gba_err build_for_open_peer(struct gba_dia *dia, const struct gba_zh_request *req,
+				   struct msg **mar)
+{
+	/* Fail fast while the HSS is down: freeDiameter would only queue the
+	 * request until its timeout, or answer 3002 itself. */
+	if (req->dest_host && !gba_dia_peer_is_open(dia, req->dest_host))
+		return GBA_ERR_UNAVAILABLE;
+	return dia_zh_build_mar(dia, req, mar) ? GBA_ERR_NO_MEMORY : GBA_OK;
+}
+
 gba_err gba_zh_mar_call(struct gba_dia *dia, const struct gba_zh_request *req,
 			unsigned timeout_ms, struct gba_zh_answer *ans,
 			char *guss, size_t guss_size)
@@ -278,17 +289,70 @@ gba_err gba_zh_mar_call(struct gba_dia *dia, const struct gba_zh_request *req,
 	memset(ans, 0, sizeof(*ans));
 	if (guss)
 		guss[0] = '\0';
-	/* Fail fast while the HSS is down: freeDiameter would only queue the
-	 * request until its timeout, or answer 3002 itself. */
-	if (req->dest_host && !gba_dia_peer_is_open(dia, req->dest_host))
-		return GBA_ERR_UNAVAILABLE;
-	if (dia_zh_build_mar(dia, req, &mar))
-		return GBA_ERR_NO_MEMORY;
-	err = dia_call(dia, &mar, timeout_ms, &maa);
+	err = build_for_open_peer(dia, req, &mar);
+	if (!err)
+		err = dia_call(dia, &mar, timeout_ms, &maa);
 	if (err)
 		return err;
 	err = dia_zh_read_maa(maa, req, ans, guss, guss_size);
 	avp_wipe_secrets(maa);
 	fd_msg_free(maa);
 	return err;
+}
+
+/* ---- Without a waiting thread ------------------------------------------------- */
+
+static void on_maa(void *data, struct msg **msg)
+{
+	struct gba_zh_async *call = data;
+	struct msg *maa = *msg;
+
+	*msg = NULL;
+	call->done(call, (struct gba_zh_maa *)maa);
+}
+
+static void on_mar_expired(void *data, DiamId_t sentto, size_t sentto_len, struct msg **request)
+{
+	struct gba_zh_async *call = data;
+
+	(void)sentto;
+	(void)sentto_len;
+	fd_msg_free(*request);   /* ours: freeDiameter would log it as dropped */
+	*request = NULL;
+	call->done(call, NULL);
+}
+
+gba_err gba_zh_mar_send(struct gba_dia *dia, const struct gba_zh_request *req,
+			unsigned timeout_ms, struct gba_zh_async *call)
+{
+	struct msg *mar = NULL;
+	gba_err err;
+
+	if (!dia || !call || !call->done || !valid_request(req))
+		return GBA_ERR_INVALID_ARG;
+	err = build_for_open_peer(dia, req, &mar);
+	if (!err)
+		err = dia_send(dia, &mar, timeout_ms, on_maa, on_mar_expired, call);
+	return err;
+}
+
+gba_err gba_zh_maa_read(struct gba_zh_maa *maa, const struct gba_zh_request *req,
+			struct gba_zh_answer *ans, char *guss, size_t guss_size)
+{
+	if (!ans || !req || (guss && !guss_size))
+		return GBA_ERR_INVALID_ARG;
+	memset(ans, 0, sizeof(*ans));
+	if (guss)
+		guss[0] = '\0';
+	if (!maa)
+		return GBA_ERR_TIMEOUT;
+	return dia_zh_read_maa((struct msg *)maa, req, ans, guss, guss_size);
+}
+
+void gba_zh_maa_free(struct gba_zh_maa *maa)
+{
+	if (!maa)
+		return;
+	avp_wipe_secrets((struct msg *)maa);
+	fd_msg_free((struct msg *)maa);
 }

@@ -100,6 +100,47 @@ gba_err gba_zh_mar_call(struct gba_dia *dia, const struct gba_zh_request *req,
 			unsigned timeout_ms, struct gba_zh_answer *ans,
 			char *guss, size_t guss_size);
 
+/* ---- BSF side without a waiting thread: the MAA comes to a callback ------ */
+
+struct gba_zh_maa;   /* a received MAA */
+
+/*
+ * The caller's record of one MAR in flight (embed it in the caller's own
+ * and find that from call): it must live until done is called.
+ */
+struct gba_zh_async {
+	/*
+	 * Called exactly once for a MAR that gba_zh_mar_send sent, on one of
+	 * freeDiameter's threads (do little there): with the MAA, or with NULL
+	 * when none came within the timeout.  Not called for a MAR still in
+	 * flight when the node closes.  The callee owns maa: read it with
+	 * gba_zh_maa_read, free it with gba_zh_maa_free, on any thread.
+	 */
+	void (*done)(struct gba_zh_async *call, struct gba_zh_maa *maa);
+};
+
+/*
+ * Send a MAR and return at once: the MAA (or its absence after timeout_ms)
+ * comes to call->done.  On an error nothing was sent and done is not
+ * called: GBA_ERR_UNAVAILABLE (no open connection to the HSS),
+ * GBA_ERR_INVALID_ARG, GBA_ERR_NO_MEMORY.  Safe from many threads at once;
+ * MARs in flight share freeDiameter's threads, which carry several
+ * messages per wake-up (docs/zh.md, Figures).
+ */
+gba_err gba_zh_mar_send(struct gba_dia *dia, const struct gba_zh_request *req,
+			unsigned timeout_ms, struct gba_zh_async *call);
+
+/*
+ * What maa says to the MAR req (the same request, or one with the same
+ * app, auts and resync_rand): the outcomes of gba_zh_mar_call, and
+ * GBA_ERR_TIMEOUT for maa NULL.  maa stays the caller's.
+ */
+gba_err gba_zh_maa_read(struct gba_zh_maa *maa, const struct gba_zh_request *req,
+			struct gba_zh_answer *ans, char *guss, size_t guss_size);
+
+/* Wipe the MAA's keys and free it (NULL: nothing). */
+void gba_zh_maa_free(struct gba_zh_maa *maa);
+
 /* ---- HSS side: answer MARs ----------------------------------------------- */
 
 /* A received, well-formed MAR. */
