@@ -87,7 +87,7 @@ struct conn_state {
 	struct MHD_Connection *conn;
 	int deferred;             /* the request is held (ub_logic.h, struct ub_deferred) */
 	int held;                 /* counted in ub_http.held until its answer is sent */
-	int overloaded;           /* it began over ub.admission_limit */
+	enum ub_load load;        /* how busy the workers were when it began */
 	struct ub_deferred *defer;   /* allocated at the first deferred request */
 };
 
@@ -320,8 +320,9 @@ static enum MHD_Result answer(struct ub_http *h, struct MHD_Connection *conn, co
 	req.body = cs->body;
 	req.body_len = cs->body_len;
 	req.client = cs->client;
-	req.overloaded = cs->overloaded;
-	req.queued_ms = conn_queued_ms;
+	req.overloaded = cs->load == UB_LOAD_OVER;
+	/* A wait is worth a system call only while the workers are busy. */
+	req.queued_ms = cs->load == UB_LOAD_LOW ? NULL : conn_queued_ms;
 	req.queued_arg = cs;
 	cs->conn = conn;
 	req.defer = offer_defer(h, cs);
@@ -386,7 +387,7 @@ static enum MHD_Result begin_request(struct ub_http *h, struct MHD_Connection *c
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
 
 	cs->start_us = now_us();
-	cs->overloaded = ub_conns_touch(h->conns, cs->fd);
+	cs->load = ub_conns_touch(h->conns, cs->fd);
 	cs->body_len = 0;
 	cs->too_large = 0;
 	/* MHD's own limit (its memory pool) is looser: hold to the configured one. */

@@ -311,10 +311,11 @@ void ub_conns_started(struct ub_conns *c, int fd)
 	pthread_mutex_unlock(&c->lock);
 }
 
-int ub_conns_touch(struct ub_conns *c, int fd)
+enum ub_load ub_conns_touch(struct ub_conns *c, int fd)
 {
 	uint64_t now = now_ns();
-	int over;
+	enum ub_load load;
+	unsigned busy;
 
 	pthread_mutex_lock(&c->lock);
 	if (fd >= 0 && (uint32_t)fd < c->n_conns && c->conns[fd].state == CONN_STARTED) {
@@ -328,9 +329,15 @@ int ub_conns_touch(struct ub_conns *c, int fd)
 			list_append(c, (uint32_t)fd);
 		}
 	}
-	over = c->admission_limit && busy_now(c, now) > c->admission_limit;
+	busy = busy_now(c, now);
+	if (!c->admission_limit)
+		load = UB_LOAD_HIGH;
+	else if (busy > c->admission_limit)
+		load = UB_LOAD_OVER;
+	else
+		load = 2 * busy >= c->admission_limit ? UB_LOAD_HIGH : UB_LOAD_LOW;
 	pthread_mutex_unlock(&c->lock);
-	return over;
+	return load;
 }
 
 void ub_conns_closed(struct ub_conns *c, int fd)

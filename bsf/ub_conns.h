@@ -68,12 +68,20 @@ enum ub_admit ub_conns_admit(struct ub_conns *c, int fd, const struct sockaddr *
 /* MHD has taken fd into a worker (NOTIFY_STARTED). */
 void ub_conns_started(struct ub_conns *c, int fd);
 
+/* How busy the workers are when a request begins (ub_conns_touch). */
+enum ub_load {
+	UB_LOAD_LOW,    /* under half of admission_limit busy */
+	UB_LOAD_HIGH,   /* half of it or more (always, without a limit) */
+	UB_LOAD_OVER,   /* more than admission_limit */
+};
+
 /*
- * A request began on fd: it is the most recently active now.  Returns 1
- * when, with it, more than admission_limit requests are busy: the caller
- * sheds it if it is a new bootstrap (a first request), 0 otherwise.
+ * A request began on fd: it is the most recently active now.  Returns how
+ * busy the workers are with it: the caller sheds a new bootstrap (a first
+ * request) when UB_LOAD_OVER, and, when UB_LOAD_HIGH, one that waited
+ * unread too long (ub.max_queue_wait_ms).
  */
-int ub_conns_touch(struct ub_conns *c, int fd);
+enum ub_load ub_conns_touch(struct ub_conns *c, int fd);
 
 /* fd's request was answered: it is idle until its next request begins. */
 void ub_conns_answered(struct ub_conns *c, int fd);

@@ -216,16 +216,21 @@ static void test_conns_admission(void **state)
 	admit_started(c, &p[1], 0x7f000001);
 	assert_int_equal(ub_conns_admit(c, p[2].ours, (struct sockaddr *)&a), UB_ADMIT_SHED);
 	assert_int_equal(atomic_load(&m.ub_shed), 1);
-	assert_int_equal(ub_conns_touch(c, p[0].ours), 0);   /* 2 busy: at, not over */
+	assert_int_equal(ub_conns_touch(c, p[0].ours), UB_LOAD_HIGH); /* 2 busy: at, not over */
 	ub_conns_answered(c, p[0].ours);
 	admit_started(c, &p[2], 0x7f000001);                 /* p[0] answered: room */
 	nanosleep(&fresh, NULL);                             /* p[1], p[2] age out */
-	assert_int_equal(ub_conns_touch(c, p[0].ours), 0);   /* 1 busy */
-	assert_int_equal(ub_conns_touch(c, p[1].ours), 0);   /* 2 */
-	assert_int_equal(ub_conns_touch(c, p[2].ours), 1);   /* 3: over */
+	assert_int_equal(ub_conns_touch(c, p[0].ours), UB_LOAD_HIGH); /* 1 busy: half */
+	assert_int_equal(ub_conns_touch(c, p[1].ours), UB_LOAD_HIGH); /* 2 */
+	assert_int_equal(ub_conns_touch(c, p[2].ours), UB_LOAD_OVER); /* 3: over */
 	ub_conns_closed(c, p[1].ours);                       /* closing ends its request */
 	ub_conns_answered(c, p[0].ours);
-	assert_int_equal(ub_conns_touch(c, p[0].ours), 0);   /* p[2], p[0]: 2 */
+	assert_int_equal(ub_conns_touch(c, p[0].ours), UB_LOAD_HIGH); /* p[2], p[0]: 2 */
+	ub_conns_set_admission_limit(c, 6);
+	assert_int_equal(ub_conns_touch(c, p[0].ours), UB_LOAD_LOW);  /* 2 of 6 */
+	ub_conns_set_admission_limit(c, 0);
+	assert_int_equal(ub_conns_touch(c, p[0].ours), UB_LOAD_HIGH); /* no limit */
+	ub_conns_set_admission_limit(c, 2);
 	assert_int_equal(ub_conns_admit(c, p[3].ours, (struct sockaddr *)&a), UB_ADMIT_SHED);
 	ub_conns_answered(c, p[2].ours);
 	admit_started(c, &p[3], 0x7f000001);                 /* one answered: room again */

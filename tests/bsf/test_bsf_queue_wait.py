@@ -6,13 +6,17 @@ by ub.admission_limit until a worker reads them).
 The BSF is made to fall behind for certain: it is stopped (SIGSTOP) while a
 request arrives on a kept-alive connection and continued 300 ms later.
 
-- ub.max_queue_wait_ms = 100: that first request gets 503 with Retry-After,
+- ub.max_queue_wait_ms = 100 and ub.admission_limit = 2 (the wait counts
+  only while half of the admission limit is busy; here the one request
+  itself is half): that first request gets 503 with Retry-After,
   the connection is kept, gba_bsf_ub_shed_queued_total and
   gba_bsf_ub_shed_total count it; the next one on the same connection,
   read at once, is served (401).  A UE's answer to its 401 that waited the
   same way is not shed: it finishes work begun (answered 403 for its wrong
   response, not 503).  A real bootstrap then succeeds.
 - The default (0): the same delayed first request is served (401).
+- ub.max_queue_wait_ms = 100 with the default admission limit (256): one
+  busy request is far from half of it, so the delayed request is served.
 
     python3 test_bsf_queue_wait.py GBA_BSF GBA_TEST_UE GBA_SUBSCRIBER
 """
@@ -25,14 +29,33 @@ import bsfenv
 import gbatest
 
 WAIT_MS = 100
+ADMISSION = 2   # one busy request is half of it: the wait is looked at
 RETRY_AFTER = 7
 STOPPED_S = 0.3
+
+
+def wait_stopped(pid, deadline_s=5.0):
+    """Until every thread of pid has stopped: kill() returns before the
+    signal is delivered, and a thread still running could read the request."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        states = []
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                    states.append(f.read().rsplit(")", 1)[1].split()[0])
+            except OSError:
+                pass
+        if states and all(s in ("T", "t") for s in states):
+            return
+        time.sleep(0.005)
 
 
 def delayed(bsf, sock, request):
     """Send request while the BSF is stopped; its answer once it runs again."""
     os.kill(bsf.proc.pid, signal.SIGSTOP)
     try:
+        wait_stopped(bsf.proc.pid)
         sock.sendall(request)
         time.sleep(STOPPED_S)
     finally:
@@ -59,7 +82,8 @@ def main():
         db = os.path.join(procs.dir, "subscribers.db")
         bsfenv.add_subscriber(tools, db)
         bsf = bsfenv.Bsf(procs, tools, db=db, extra={
-            "ub.max_queue_wait_ms": str(WAIT_MS), "ub.retry_after": f"{RETRY_AFTER}s"}).start()
+            "ub.max_queue_wait_ms": str(WAIT_MS), "ub.retry_after": f"{RETRY_AFTER}s",
+            "ub.admission_limit": str(ADMISSION)}).start()
         host = f"127.0.0.1:{bsf.port}"
         first = bsfenv.get(host, bsfenv.first_auth())
         kept = socket.create_connection(("127.0.0.1", bsf.port), timeout=10)
@@ -98,15 +122,19 @@ def main():
         checks.check("a UE bootstraps", rc == 0 and out.get("btid"), str(out))
         bsf.check_clean_stop(checks)
 
-        # The default: nothing is shed for its wait.
-        bsf = bsfenv.Bsf(procs, tools, name="bsf-default", db=db).start()
-        kept = socket.create_connection(("127.0.0.1", bsf.port), timeout=10)
-        status, headers, _ = delayed(bsf, kept, bsfenv.get(f"127.0.0.1:{bsf.port}",
-                                                           bsfenv.first_auth()))
-        checks.check("by default (max_queue_wait_ms = 0) the delayed first request is "
-                     "served (401)", status == 401, f"{status} {headers}")
-        kept.close()
-        bsf.check_clean_stop(checks)
+        # The default, and a BSF far from busy: nothing is shed for its wait.
+        for name, extra, what in (
+                ("bsf-default", {}, "by default (max_queue_wait_ms = 0)"),
+                ("bsf-idle", {"ub.max_queue_wait_ms": str(WAIT_MS)},
+                 "with max_queue_wait_ms but 1 of admission_limit 256 busy")):
+            bsf = bsfenv.Bsf(procs, tools, name=name, db=db, extra=extra).start()
+            kept = socket.create_connection(("127.0.0.1", bsf.port), timeout=10)
+            status, headers, _ = delayed(bsf, kept, bsfenv.get(f"127.0.0.1:{bsf.port}",
+                                                               bsfenv.first_auth()))
+            checks.check(f"{what} the delayed first request is served (401)",
+                         status == 401, f"{status} {headers}")
+            kept.close()
+            bsf.check_clean_stop(checks)
     checks.finish()
 
 
