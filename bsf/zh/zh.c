@@ -86,10 +86,10 @@ static void take_answer(struct av_zh *z, const char *impi, struct gba_zh_answer 
 	keep_spares(z, impi, ans);
 }
 
-static gba_err zh_fetch(struct av_source *src, const char *impi, const uint8_t *resync_rand,
-			const uint8_t *auts, struct av_answer *out)
+/* A MAR for impi to the HSS; resync_rand and auts for a resync, else NULL. */
+static struct gba_zh_request mar_request(const struct av_zh *z, const char *impi,
+					 const uint8_t *resync_rand, const uint8_t *auts)
 {
-	struct av_zh *z = (struct av_zh *)src;
 	struct gba_zh_request req = {
 		.impi = impi,
 		.dest_realm = z->hss_realm,
@@ -97,6 +97,15 @@ static gba_err zh_fetch(struct av_source *src, const char *impi, const uint8_t *
 		.resync_rand = resync_rand,
 		.auts = auts,
 	};
+
+	return req;
+}
+
+static gba_err zh_fetch(struct av_source *src, const char *impi, const uint8_t *resync_rand,
+			const uint8_t *auts, struct av_answer *out)
+{
+	struct av_zh *z = (struct av_zh *)src;
+	struct gba_zh_request req = mar_request(z, impi, resync_rand, auts);
 	struct gba_zh_answer ans;
 	char pub[GBA_ZH_CX_NAME_MAX + 1];
 	gba_err err;
@@ -153,13 +162,7 @@ static void job_answered(struct gba_zh_async *call, struct gba_zh_maa *maa)
 static gba_err job_start(struct av_zh *z, const char *impi, const uint8_t *resync_rand,
 			 const uint8_t *auts, void (*done)(void *arg), void *arg, void **job)
 {
-	struct gba_zh_request req = {
-		.impi = impi,
-		.dest_realm = z->hss_realm,
-		.dest_host = z->hss_identity,
-		.resync_rand = resync_rand,
-		.auts = auts,
-	};
+	struct gba_zh_request req = mar_request(z, impi, resync_rand, auts);
 	char pub[GBA_ZH_CX_NAME_MAX + 1];
 	struct zh_job *j;
 	gba_err err;

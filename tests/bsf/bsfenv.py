@@ -12,6 +12,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 import urllib.parse
 
 import gbatest
@@ -168,6 +169,29 @@ def run_ue(tools, url, state, impi=IMPI, k=K, opc=OPC, extra=(), timeout=30):
         return r.returncode, json.loads(r.stdout)
     except ValueError:
         return r.returncode, {"raw": r.stdout + r.stderr}
+
+
+def run_ues_at_once(tools, url, states, impis, deadline_s=60, k=K, opc=OPC):
+    """gba-test-ue for each state file at once, UE i as impis[i]; their
+    parsed outputs (bounded wait: a UE still running then is killed)."""
+    keys = gbatest.key_file(os.path.join(os.path.dirname(states[0]), "ue.keys"), k, opc)
+    ues = [subprocess.Popen([tools.ue, "--url", url, "--impi", impi, "--k-file", keys,
+                             "--state", st, "--timeout", "20000"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+           for impi, st in zip(impis, states)]
+    outs = []
+    deadline = time.monotonic() + deadline_s
+    for p in ues:
+        try:
+            stdout, _ = p.communicate(timeout=max(1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            stdout, _ = p.communicate()
+        try:
+            outs.append(json.loads(stdout))
+        except ValueError:
+            outs.append({"raw": stdout})
+    return outs
 
 
 # ---- raw HTTP ------------------------------------------------------------------------

@@ -5,14 +5,11 @@ the SQN it accepted; they must all differ).
 
     python3 test_bsf_concurrent.py GBA_BSF GBA_TEST_UE GBA_SUBSCRIBER
 """
-import json
 import os
-import subprocess
-import time
 
 import bsfenv
 import gbatest
-from bsfenv import IMPI, K, OPC
+from bsfenv import IMPI
 
 N = 20
 
@@ -28,28 +25,6 @@ def card_seqs(path):
     return seqs
 
 
-def run_parallel(tools, bsf, states):
-    """Start N UEs at once; returns their parsed outputs (bounded wait)."""
-    keys = gbatest.key_file(os.path.join(os.path.dirname(states[0]), "ue.keys"), K, OPC)
-    procs = [subprocess.Popen([tools.ue, "--url", bsf.url, "--impi", IMPI, "--k-file", keys,
-                               "--state", st, "--timeout", "20000"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for st in states]
-    outs = []
-    deadline = time.monotonic() + 60
-    for p in procs:
-        try:
-            stdout, _ = p.communicate(timeout=max(1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            p.kill()
-            stdout, _ = p.communicate()
-        try:
-            outs.append(json.loads(stdout))
-        except ValueError:
-            outs.append({"raw": stdout})
-    return outs
-
-
 def run_round(checks, tools, procs, db, name, sqn_block):
     """N parallel bootstraps of one IMPI against a fresh gba-bsf."""
     label = f"[sqn_block {sqn_block}] "
@@ -60,7 +35,7 @@ def run_round(checks, tools, procs, db, name, sqn_block):
         "ub.max_challenges_per_impi": str(N), "ub.impi_challenge_rate": "0"}).start()
     # Each UE is its own card (same K): what matters is what the BSF hands out.
     states = [os.path.join(procs.dir, f"{name}-card{i}.sqn") for i in range(N)]
-    outs = run_parallel(tools, bsf, states)
+    outs = bsfenv.run_ues_at_once(tools, bsf.url, states, [IMPI] * len(states))
 
     ok = [o for o in outs if o.get("result") == "ok"]
     retry = [o for o in outs if o.get("status") == 503]

@@ -26,7 +26,6 @@ flight: a first challenge's MAR holds its request, not its worker
     python3 test_bsf_zh_async.py GBA_BSF GBA_TEST_UE GBA_SUBSCRIBER GBA_HSS_SIM
 """
 import base64
-import json
 import os
 import signal
 import socket
@@ -164,31 +163,9 @@ def test_resync_in_flight(checks, procs, bsf):
                  out == [403] * len(impis), str(out))
 
 
-def run_ues(tools, bsf, states):
-    """UES gba-test-ue at once, card i as subscriber i; their outputs."""
-    keys = gbatest.key_file(os.path.join(os.path.dirname(states[0]), "ue.keys"),
-                            bsfenv.K, bsfenv.OPC)
-    ues = [subprocess.Popen([tools.ue, "--url", bsf.url, "--impi", card_impi(i),
-                             "--k-file", keys, "--state", st, "--timeout", "20000"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-           for i, st in enumerate(states)]
-    outs = []
-    deadline = time.monotonic() + 90
-    for p in ues:
-        try:
-            stdout, _ = p.communicate(timeout=max(1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            p.kill()
-            stdout, _ = p.communicate()
-        try:
-            outs.append(json.loads(stdout))
-        except ValueError:
-            outs.append({"raw": stdout})
-    return outs
-
-
 def test_concurrent_ues(checks, tools, procs, bsf, states):
-    outs = run_ues(tools, bsf, states)
+    outs = bsfenv.run_ues_at_once(tools, bsf.url, states,
+                                   [card_impi(i) for i in range(len(states))], 90)
     ok = [o for o in outs if o.get("result") == "ok"]
     checks.check(f"{UES} gba-test-ue at once, one worker: all bootstrap",
                  len(ok) == UES, str([o for o in outs if o not in ok])[:1500])
