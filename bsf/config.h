@@ -61,9 +61,9 @@ struct bsf_config {
 	char tls_key[CFG_PATH_MAX];
 	char tls_priorities[CFG_PATH_MAX];
 	unsigned max_connections;
-	unsigned max_connections_per_ip;
+	unsigned max_connections_per_ip;     /* 0: no per-address limit */
 	unsigned admission_limit;     /* busy Ub connections before new ones get 503 */
-	unsigned max_queue_wait_ms;   /* a first request that waited unread longer gets 503 */     /* 0: no per-address limit */
+	unsigned max_queue_wait_ms;   /* a first request that waited unread longer gets 503 */
 	unsigned connection_timeout;         /* seconds idle */
 	unsigned max_header_size;
 	unsigned max_body_size;

@@ -766,9 +766,10 @@ static void second_request(struct ub_ctx *x)
  * A new bootstrap that lay unread in its socket over ub.max_queue_wait_ms:
  * the workers are behind.  Requests waiting in kept-alive sockets are not
  * counted by the admission limit (nothing sees them before a worker reads
- * them); answering these 503 at once, at a fraction of a bootstrap's cost,
- * is what keeps that queue, and the time to a 503, short.  Asked only
- * here, so other requests pay no system call for it.
+ * them); a 503 now costs a fraction of a bootstrap and shortens the others'
+ * wait.  The transport gives queued_ms only while the workers are busy (a
+ * clock tick can fall inside a short wait), and it is asked only here, so
+ * other requests pay no system call for it.
  */
 static int queued_too_long(const struct ub_ctx *x)
 {
@@ -791,7 +792,7 @@ static void first_request(struct ub_ctx *x)
 		return;
 	}
 	if (x->req->overloaded || queued_too_long(x)) {
-		/* A new bootstrap while the BSF is over its admission limit. */
+		/* A new bootstrap while the BSF is over its admission limit or behind. */
 		metrics_inc(&x->srv->metrics->ub_shed);
 		fail_unavailable(x, CAUSE_OVERLOAD, "overloaded, retry later");
 		return;
