@@ -137,6 +137,18 @@ def check_hss_db(c, hss, tmp):
     r = run(base + ["--check"])
     c.check("gba-hss-sim --check on the existing database: exit 0", r.returncode == 0,
             r.stderr[-300:])
+    # --listen and --metrics through lib/conf's listen parser (as gba-bsf's ub.listen).
+    db = ["--db", missing, "--zh.transport", "tcp", "--check"]
+    for opt, value, ok in (("--listen", f"[::1]:{port}", True), ("--metrics", f"*:{port}", True),
+                           ("--listen", f"::1:{port}", False),
+                           ("--metrics", f"127.0.0.1:+{port}", False),
+                           ("--listen", "127.0.0.1:0", False),
+                           ("--metrics", f"localhost:{port}", False)):
+        r = run([hss, opt, value] + db)
+        want = r.returncode == 0 if ok else (
+            r.returncode == 2 and f"bad value for {opt}: {value}" in r.stderr)
+        c.check(f"gba-hss-sim {opt} {value} --check: {'taken' if ok else 'refused (exit 2)'}",
+                want, f"{r.returncode} {r.stderr[-300:]}")
 
 
 K = "465b5ce8b199b49faa5f0a2ee238a6bc"
