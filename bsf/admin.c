@@ -252,7 +252,7 @@ int admin_http_start(struct admin_http **out, const struct admin_ctx *ctx, const
 		.max_connections = 64, .connection_timeout = 10, .handler = on_request,
 	};
 
-	if (config_parse_addr(listen, &addr, &o.addr_len, err, err_size))
+	if (gba_conf_listen_addr(listen, &addr, &o.addr_len, err, err_size))
 		return -1;
 	a = calloc(1, sizeof(*a));
 	if (!a) {

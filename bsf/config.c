@@ -320,68 +320,6 @@ int config_parse_file(struct bsf_config *cfg, struct config_seen *seen, FILE *f,
 	return gba_conf_parse_stream(&spec, cfg, f, name, seen->set, err, err_size);
 }
 
-
-/* ---- Addresses --------------------------------------------------------------- */
-
-static int parse_port(const char *s, in_port_t *port)
-{
-	unsigned long long v = 0;
-
-	if (gba_conf_decimal(s, strlen(s), &v) || v == 0 || v > 65535)
-		return -1;
-	*port = htons((uint16_t)v);
-	return 0;
-}
-
-int config_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len,
-		      char *err, size_t err_size)
-{
-	char host[CFG_ADDR_MAX + 1];
-	const char *colon, *port;
-	size_t hlen;
-
-	memset(ss, 0, sizeof(*ss));
-	if (text[0] == '[') {
-		const char *close = strchr(text, ']');
-		if (!close || close[1] != ':')
-			return gba_conf_fail(err, err_size,
-					     "'%s': expected [v6 address]:port", text);
-		hlen = (size_t)(close - text - 1);
-		port = close + 2;
-		memcpy(host, text + 1, hlen < sizeof(host) ? hlen : 0);
-	} else {
-		colon = strrchr(text, ':');
-		if (!colon)
-			return gba_conf_fail(err, err_size, "'%s': expected host:port", text);
-		hlen = (size_t)(colon - text);
-		port = colon + 1;
-		memcpy(host, text, hlen < sizeof(host) ? hlen : 0);
-	}
-	if (hlen >= sizeof(host))
-		return gba_conf_fail(err, err_size, "'%s': address too long", text);
-	host[hlen] = '\0';
-	if (text[0] == '[') {
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-		a6->sin6_family = AF_INET6;
-		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1 ||
-		    parse_port(port, &a6->sin6_port))
-			return gba_conf_fail(err, err_size, "'%s': bad IPv6 address or port", text);
-		*len = sizeof(*a6);
-		return 0;
-	}
-	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-	a4->sin_family = AF_INET;
-	if (!strcmp(host, "*"))
-		a4->sin_addr.s_addr = htonl(INADDR_ANY);
-	else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-		return gba_conf_fail(err, err_size,
-				     "'%s': '%s' is not a numeric IPv4 address", text, host);
-	if (parse_port(port, &a4->sin_port))
-		return gba_conf_fail(err, err_size, "'%s': bad port", text);
-	*len = sizeof(*a4);
-	return 0;
-}
-
 /* ---- The whole --------------------------------------------------------------- */
 
 static int join_path(char *out, size_t size, const char *prefix, const char *dir,
@@ -495,7 +433,7 @@ static int check_http_listen(const char *where, const char *key, const struct bs
 
 	if (!*where)
 		return 0;
-	if (config_parse_addr(where, &ss, &len, msg, sizeof(msg)))
+	if (gba_conf_listen_addr(where, &ss, &len, msg, sizeof(msg)))
 		return gba_conf_fail(err, err_size, "%s: %s", key, msg);
 	/* Mutual TLS is what identifies the NAF: no plain-HTTP Zn. */
 	if (!*cfg->zn_http_tls_cert || !*cfg->zn_http_tls_key || !*cfg->zn_http_tls_ca)
@@ -585,10 +523,10 @@ int config_finish(struct bsf_config *cfg, char *err, size_t err_size)
 	    join_path(cfg->embedded_db, sizeof(cfg->embedded_db), "", cfg->state_dir,
 		      "subscribers.db"))
 		return gba_conf_fail(err, err_size, "bsf.state_dir: path too long");
-	if (config_parse_addr(cfg->ub_listen, &ss, &len, msg, sizeof(msg)))
+	if (gba_conf_listen_addr(cfg->ub_listen, &ss, &len, msg, sizeof(msg)))
 		return gba_conf_fail(err, err_size, "ub.listen: %s", msg);
 	if (!is_off(cfg->admin_listen) &&
-	    config_parse_addr(cfg->admin_listen, &ss, &len, msg, sizeof(msg)))
+	    gba_conf_listen_addr(cfg->admin_listen, &ss, &len, msg, sizeof(msg)))
 		return gba_conf_fail(err, err_size, "admin.listen: %s", msg);
 	if (!*cfg->tls_cert != !*cfg->tls_key)
 		return gba_conf_fail(err, err_size, "ub.tls_cert and ub.tls_key go together");

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include <gba/digest.h>
+#include <gba_conf.h>
 
 #include "gba_log.h"
 
@@ -198,13 +199,6 @@ void config_print(const struct bsf_config *cfg, FILE *out);
  * malformed.
  */
 int config_gsup_remote(const char *text, char *host, size_t size, unsigned *port);
-
-/*
- * Parse "host:port", "[v6]:port" or "*:port" (numeric addresses only)
- * into ss.  -1 with a message in err.
- */
-int config_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len,
-		      char *err, size_t err_size);
 
 /* A thread count from the configuration: the value, or one per CPU for 0. */
 unsigned config_threads(unsigned configured);

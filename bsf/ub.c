@@ -689,7 +689,7 @@ int ub_http_start(struct ub_http **out, struct ub_server *srv, const struct bsf_
 	struct ub_http *h;
 	socklen_t addr_len;
 
-	if (config_parse_addr(cfg->ub_listen, &addr, &addr_len, err, err_size))
+	if (gba_conf_listen_addr(cfg->ub_listen, &addr, &addr_len, err, err_size))
 		return -1;
 	h = calloc(1, sizeof(*h));
 	if (!h) {

@@ -397,7 +397,7 @@ static int listen_on(const char *where, char *err, size_t err_size)
 	socklen_t len;
 	int fd, one = 1;
 
-	if (config_parse_addr(where, &ss, &len, err, err_size))
+	if (gba_conf_listen_addr(where, &ss, &len, err, err_size))
 		return -1;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||

@@ -573,7 +573,7 @@ int zn_http_start(struct zn_http **out, const struct zn_http_config *cfg, struct
 	struct zn_http *h;
 
 	*out = NULL;
-	if (config_parse_addr(cfg->listen, &addr, &addr_len, err, err_size))
+	if (gba_conf_listen_addr(cfg->listen, &addr, &addr_len, err, err_size))
 		return -1;
 	h = calloc(1, sizeof(*h));
 	if (!h) {

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 /* The longest line of any file, without its newline. */
 #define GBA_CONF_LINE_MAX 4096
@@ -157,6 +158,14 @@ int gba_conf_decimal(const char *s, size_t n, unsigned long long *out);
 
 /* A duration: decimal with an optional unit s, m, h or d, in seconds; 0 or -1. */
 int gba_conf_duration(const char *s, unsigned long long *out);
+
+/*
+ * A listen address, numeric only: "a.b.c.d:port", "*:port" (any IPv4),
+ * "[v6]:port" ("[::]:port": any IPv6; brackets required), the port 1..65535
+ * in decimal digits.  0, or -1 with "'TEXT': reason" in err.
+ */
+int gba_conf_listen_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len,
+			 char *err, size_t err_size);
 
 /* A message into err (when err_size), for the reader and for a program's
  * own checks of its configuration; always -1. */

@@ -198,12 +198,38 @@ int ncfg_set_arg(struct naf_config *c, const char *arg, char *err, size_t err_si
 	return gba_conf_set_arg(&spec, c, "--set", arg, err, err_size);
 }
 
+/* Each listen address that is not "off" (the same parser as gba-bsf's). */
+static int check_listens(const struct naf_config *c, char *err, size_t err_size)
+{
+	const struct { const char *name, *value; } l[] = {
+		{ "[ua] digest_listen", c->digest_listen },
+		{ "[ua] tls_listen", c->tls_listen },
+		{ "[admin] listen", c->admin_listen },
+	};
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char why[GBA_CONF_ERR_MAX];
+
+	for (size_t i = 0; i < sizeof(l) / sizeof(l[0]); i++)
+		if (!ncfg_listen_off(l[i].value) &&
+		    gba_conf_listen_addr(l[i].value, &ss, &len, why, sizeof(why)))
+			return gba_conf_fail(err, err_size, "%s: %s", l[i].name, why);
+	return 0;
+}
+
+int ncfg_listen_off(const char *listen)
+{
+	return !listen[0] || !strcmp(listen, "off");
+}
+
 int ncfg_finish(struct naf_config *c, char *err, size_t err_size)
 {
 	if (!c->fqdn[0]) {
 		snprintf(err, err_size, "[naf] fqdn is required");
 		return -1;
 	}
+	if (check_listens(c, err, err_size))
+		return -1;
 	if (!c->store_uri[0] &&
 	    snprintf(c->store_uri, sizeof(c->store_uri), "sqlite:%s/naf-keys.db", c->state_dir) >=
 		    (int)sizeof(c->store_uri)) {

@@ -82,7 +82,11 @@ int ncfg_load(struct naf_config *c, const char *path, char *err, size_t err_size
 /* "section.key=value" from the command line; -1 with a message. */
 int ncfg_set_arg(struct naf_config *c, const char *arg, char *err, size_t err_size);
 
-/* Check the whole and fill derived defaults; -1 with a message. */
+/* 1 when a listen key says no listener ("off" or empty). */
+int ncfg_listen_off(const char *listen);
+
+/* Check the whole (listen addresses through gba_conf_listen_addr) and fill
+ * derived defaults; -1 with a message. */
 int ncfg_finish(struct naf_config *c, char *err, size_t err_size);
 
 /* The value for key in m, or NULL. */

@@ -1,5 +1,5 @@
 /*
- * http_util.c - request bodies, JSON answers and listen addresses.
+ * http_util.c - request bodies, JSON answers and loopback listen addresses.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -98,36 +98,6 @@ enum MHD_Result reply_error(struct MHD_Connection *c, const struct svc_error *e)
 	if (e->status == 503)
 		return reply_json(c, 503, buf, MHD_HTTP_HEADER_RETRY_AFTER, NAF_RETRY_AFTER, NULL);
 	return reply_json(c, (unsigned)e->status, buf, NULL);
-}
-
-int parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[128];
-	const char *colon = strrchr(text, ':');
-	memset(ss, 0, sizeof(*ss));
-	if (!colon || (size_t)(colon - text) >= sizeof(host))
-		return -1;
-	char *end;
-	unsigned long port = strtoul(colon + 1, &end, 10);
-	if (*end || !colon[1] || port > 65535)
-		return -1;
-	memcpy(host, text, (size_t)(colon - text));
-	host[colon - text] = 0;
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-		host[strlen(host) - 1] = 0;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*a);
-		return inet_pton(AF_INET6, host + 1, &a->sin6_addr) == 1 ? 0 : -1;
-	}
-	struct sockaddr_in *a = (struct sockaddr_in *)ss;
-	a->sin_family = AF_INET;
-	a->sin_port = htons((uint16_t)port);
-	*len = sizeof(*a);
-	if (!strcmp(host, "*"))
-		return 0;
-	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
 }
 
 int is_loopback(const struct sockaddr_storage *ss)

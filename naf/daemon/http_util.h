@@ -1,7 +1,7 @@
 /*
  * http_util.h - what gba-naf's three libmicrohttpd front ends share: the
  * request body collected per connection (bounded), JSON answers, and
- * listen addresses.
+ * whether a listen address is loopback.
  */
 #ifndef GBA_NAF_HTTP_UTIL_H
 #define GBA_NAF_HTTP_UTIL_H
@@ -44,9 +44,6 @@ enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, const char
 
 /* {"error": code, "detail": detail} with e's status; a 503 adds Retry-After. */
 enum MHD_Result reply_error(struct MHD_Connection *c, const struct svc_error *e);
-
-/* Parse "a.b.c.d:port", "[v6]:port" or "*:port" into ss. -1 when not that. */
-int parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len);
 
 /* 1 when ss is a loopback address. */
 int is_loopback(const struct sockaddr_storage *ss);

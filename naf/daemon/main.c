@@ -24,6 +24,8 @@
 #include <gba/kdf.h>
 #include <gba/util.h>
 
+#include <gba_conf.h>
+
 #include "config.h"
 #include "gba_cli.h"
 #include "gba_http.h"
@@ -179,15 +181,20 @@ static gba_err open_zn(struct naf_svc *s, const struct naf_config *cfg, struct g
 	return err ? err : gba_naf_open(&zc, &s->zn);
 }
 
-/* A listen address; 0 with none when "off", -1 when bad. */
+/* A listen address (checked by ncfg_finish); 0 with none when "off", -1 when bad. */
 static int listen_addr(const char *name, const char *listen, struct sockaddr_storage *ss,
 		       socklen_t *len)
 {
-	if (!strcmp(listen, "off") || !listen[0])
+	char why[GBA_CONF_ERR_MAX];
+
+	if (ncfg_listen_off(listen))
 		return 0;
-	if (parse_listen(listen, ss, len) || (!strcmp(name, "admin") && !is_loopback(ss))) {
-		nlog_error("%s listen %s: not host:port%s", name, listen,
-			   strcmp(name, "admin") ? "" : " on loopback");
+	if (gba_conf_listen_addr(listen, ss, len, why, sizeof(why))) {
+		nlog_error("%s listen: %s", name, why);
+		return -1;
+	}
+	if (!strcmp(name, "admin") && !is_loopback(ss)) {
+		nlog_error("admin listen %s: not on loopback", listen);
 		return -1;
 	}
 	return 1;

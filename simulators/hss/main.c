@@ -12,8 +12,10 @@
  * diameter answers those).  Logs name IMPIs and results, never a key.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -118,24 +120,27 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 	return 0;
 }
 
-/* ADDR:PORT, or [ADDR]:PORT for IPv6, into address (64 octets) and port. */
+/*
+ * ADDR:PORT, [v6]:PORT or *:PORT (lib/conf's parser, as gba-bsf's and
+ * gba-naf's listen keys) into address (64 octets, numeric, as the Diameter
+ * node and the metrics listener take it) and port.
+ */
 static int parse_listen(const char *s, char address[64], unsigned *port)
 {
-	const char *colon = strrchr(s, ':');
-	size_t n;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const void *ip;
 
-	if (!colon || parse_uint(colon + 1, 65535, port) || *port == 0)
+	if (gba_conf_listen_addr(s, &ss, &len, NULL, 0))
 		return -1;
-	n = (size_t)(colon - s);
-	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
-		s++;
-		n -= 2;
+	if (ss.ss_family == AF_INET6) {
+		ip = &((const struct sockaddr_in6 *)&ss)->sin6_addr;
+		*port = ntohs(((const struct sockaddr_in6 *)&ss)->sin6_port);
+	} else {
+		ip = &((const struct sockaddr_in *)&ss)->sin_addr;
+		*port = ntohs(((const struct sockaddr_in *)&ss)->sin_port);
 	}
-	if (n == 0 || n >= 64)
-		return -1;
-	memcpy(address, s, n);
-	address[n] = '\0';
-	return 0;
+	return inet_ntop(ss.ss_family, ip, address, 64) ? 0 : -1;
 }
 
 /* 32 hex digits: the RAND every vector gets. */

@@ -349,20 +349,20 @@ static void test_addresses(void **state)
 	char err[CFG_ERR_MAX];
 	(void)state;
 
-	assert_int_equal(config_parse_addr("127.0.0.1:8080", &ss, &len, err, sizeof(err)), 0);
+	assert_int_equal(gba_conf_listen_addr("127.0.0.1:8080", &ss, &len, err, sizeof(err)), 0);
 	assert_int_equal(ss.ss_family, AF_INET);
 	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 8080);
-	assert_int_equal(config_parse_addr("*:80", &ss, &len, err, sizeof(err)), 0);
-	assert_int_equal(config_parse_addr("[::]:443", &ss, &len, err, sizeof(err)), 0);
+	assert_int_equal(gba_conf_listen_addr("*:80", &ss, &len, err, sizeof(err)), 0);
+	assert_int_equal(gba_conf_listen_addr("[::]:443", &ss, &len, err, sizeof(err)), 0);
 	assert_int_equal(ss.ss_family, AF_INET6);
 	assert_int_equal(len, sizeof(struct sockaddr_in6));
-	assert_int_equal(config_parse_addr("127.0.0.1", &ss, &len, err, sizeof(err)), -1);
-	assert_int_equal(config_parse_addr("127.0.0.1:0", &ss, &len, err, sizeof(err)), -1);
-	assert_int_equal(config_parse_addr("127.0.0.1:65536", &ss, &len, err, sizeof(err)), -1);
-	assert_int_equal(config_parse_addr("1.2.3:80", &ss, &len, err, sizeof(err)), -1);
-	assert_int_equal(config_parse_addr("[::1:80", &ss, &len, err, sizeof(err)), -1);
-	assert_int_equal(config_parse_addr("[zz]:80", &ss, &len, err, sizeof(err)), -1);
-	assert_int_equal(config_parse_addr(":80", &ss, &len, err, sizeof(err)), -1);
+	assert_int_equal(gba_conf_listen_addr("127.0.0.1", &ss, &len, err, sizeof(err)), -1);
+	assert_int_equal(gba_conf_listen_addr("127.0.0.1:0", &ss, &len, err, sizeof(err)), -1);
+	assert_int_equal(gba_conf_listen_addr("127.0.0.1:65536", &ss, &len, err, sizeof(err)), -1);
+	assert_int_equal(gba_conf_listen_addr("1.2.3:80", &ss, &len, err, sizeof(err)), -1);
+	assert_int_equal(gba_conf_listen_addr("[::1:80", &ss, &len, err, sizeof(err)), -1);
+	assert_int_equal(gba_conf_listen_addr("[zz]:80", &ss, &len, err, sizeof(err)), -1);
+	assert_int_equal(gba_conf_listen_addr(":80", &ss, &len, err, sizeof(err)), -1);
 }
 
 /* --check prints a file that parses back to the same configuration. */

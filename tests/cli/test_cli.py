@@ -137,6 +137,18 @@ def check_hss_db(c, hss, tmp):
     r = run(base + ["--check"])
     c.check("gba-hss-sim --check on the existing database: exit 0", r.returncode == 0,
             r.stderr[-300:])
+    # --listen and --metrics through lib/conf's listen parser (as gba-bsf's ub.listen).
+    db = ["--db", missing, "--zh.transport", "tcp", "--check"]
+    for opt, value, ok in (("--listen", f"[::1]:{port}", True), ("--metrics", f"*:{port}", True),
+                           ("--listen", f"::1:{port}", False),
+                           ("--metrics", f"127.0.0.1:+{port}", False),
+                           ("--listen", "127.0.0.1:0", False),
+                           ("--metrics", f"localhost:{port}", False)):
+        r = run([hss, opt, value] + db)
+        want = r.returncode == 0 if ok else (
+            r.returncode == 2 and f"bad value for {opt}: {value}" in r.stderr)
+        c.check(f"gba-hss-sim {opt} {value} --check: {'taken' if ok else 'refused (exit 2)'}",
+                want, f"{r.returncode} {r.stderr[-300:]}")
 
 
 K = "465b5ce8b199b49faa5f0a2ee238a6bc"
@@ -245,6 +257,7 @@ def check_config_files(c, progs, tmp):
         c.check("gba-naf --set targets.X=PSK: refused (exit 2), the PSK not repeated",
                 r.returncode == 2 and "targets" in r.stderr and psk not in r.stdout + r.stderr,
                 f"{r.returncode} {r.stderr[-300:]}")
+        check_naf_listen(c, progs["gba-naf"], example)
     if "gba-bsf" in progs:
         good = write(tmp, "bsf.conf", f"[bsf]\nstate_dir = {tmp}\n[ub]\nlisten = 127.0.0.1:"
                      f"{gbatest.free_port()}\n[admin]\nlisten = off\n[embedded]\n"
@@ -252,6 +265,27 @@ def check_config_files(c, progs, tmp):
         r = run([progs["gba-bsf"], "-c", good, "--check"])
         c.check("gba-bsf -c FILE --check: exit 0, prints the configuration",
                 r.returncode == 0 and "[ub]" in r.stdout, f"{r.returncode} {r.stderr[-300:]}")
+
+
+def check_naf_listen(c, naf, example):
+    """gba-naf takes its listen addresses through lib/conf's parser, as gba-bsf
+    does: port 0 and a signed port are refused, by --check and at start-up,
+    with the parser's message naming the key."""
+    port_msg = "the port must be 1..65535 in decimal digits"
+    for key, value, want in (
+            ("ua.digest_listen", "127.0.0.1:0", f"[ua] digest_listen: '127.0.0.1:0': {port_msg}"),
+            ("ua.tls_listen", "127.0.0.1:+80", f"[ua] tls_listen: '127.0.0.1:+80': {port_msg}"),
+            ("admin.listen", "::1:8091",
+             "[admin] listen: '::1:8091': an IPv6 address goes in brackets")):
+        r = run([naf, "-c", example, "--set", f"{key}={value}", "--check"])
+        c.check(f"gba-naf --set {key}={value} --check: refused (exit 2) with the parser's "
+                "message", r.returncode == 2 and want in r.stderr,
+                f"{r.returncode} {r.stderr[-300:]}")
+    # Without --check: refused before listening (the old parser took port 0
+    # and listened on a port the kernel chose).
+    r = run([naf, "-c", example, "--set", "ua.digest_listen=127.0.0.1:0"])
+    c.check("gba-naf with ua.digest_listen = 127.0.0.1:0: does not start (exit 2)",
+            r.returncode == 2 and port_msg in r.stderr, f"{r.returncode} {r.stderr[-300:]}")
 
 
 def main():

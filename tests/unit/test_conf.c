@@ -4,7 +4,8 @@
  * each --set below, what the reader answers.  Every kind of value, every
  * line error, sections and a name -> value section, a file without
  * sections, a file with keys before its first section, required keys
- * and names in any case.
+ * and names in any case; and listen addresses (gba_conf_listen_addr), good
+ * and bad.
  *
  *   test_conf EXPECTED          compare (exit 1 and the transcript on a difference)
  *   test_conf --write EXPECTED  regenerate it (then read the diff before committing)
@@ -13,6 +14,8 @@
  * value of a secret key (every secret below contains "c0ffee").
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -109,6 +112,20 @@ static const struct {
 	{ &flat, "main.k=1" },
 };
 
+/* Listen addresses (gba_conf_listen_addr): what gba-bsf and gba-naf take. */
+#define LONG_HOST "1111111111222222222233333333334444444444555555555566666666667777777777" \
+	"1111111111222222222233333333334444444444555555555566666666667777777777" \
+	"1111111111222222222233333333334444444444555555555566666666667777777777" \
+	"1111111111222222222233333333334444444444555555555566666666667777777777"
+static const char *const listens[] = {
+	"127.0.0.1:8080", "*:80", "0.0.0.0:65535", "[::1]:443", "[::]:1", "[::ffff:10.0.0.1]:80",
+	"127.0.0.1", "127.0.0.1:", "", ":80", "127.0.0.1:0", "127.0.0.1:65536",
+	"127.0.0.1:99999999999999999999999", "127.0.0.1:+80", "127.0.0.1: 80", "127.0.0.1:80 ",
+	"127.0.0.1:-1", "127.0.0.1:0x50", "127.0.0.1:http", "localhost:80", "1.2.3:80",
+	"[zz]:80", "[::1:80", "[::1]80", "[::1]:", "[::1]:0", "::1:80", "[]:80", "[*]:80",
+	"[127.0.0.1]:80", "[fe80::1%eth0]:80", LONG_HOST ":80", "[" LONG_HOST "]:80",
+};
+
 /* The input as one line: control characters and NUL as \xNN. */
 static void show(FILE *out, const char *text, size_t len)
 {
@@ -130,6 +147,31 @@ static int no_secret(const char *err)
 		return 0;
 	}
 	return 1;
+}
+
+/* One listen address: the family, address and port it gives, or the message. */
+static void show_listen(FILE *out, const char *text)
+{
+	char err[GBA_CONF_ERR_MAX], host[INET6_ADDRSTRLEN];
+	struct sockaddr_storage ss;
+	socklen_t len = 0;
+
+	fprintf(out, "listen '%s'\n", text);
+	if (gba_conf_listen_addr(text, &ss, &len, err, sizeof(err))) {
+		fprintf(out, "  error: %s\n", err);
+		return;
+	}
+	if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		fprintf(out, "  ok: IPv6 %s port %u, len %s\n", host, ntohs(a->sin6_port),
+			len == sizeof(*a) ? "right" : "WRONG");
+	} else {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		fprintf(out, "  ok: %s %s port %u, len %s\n", ss.ss_family == AF_INET ? "IPv4" : "?",
+			host, ntohs(a->sin_port), len == sizeof(*a) ? "right" : "WRONG");
+	}
 }
 
 /* The transcript of every case; 0 when no message held a secret. */
@@ -169,6 +211,8 @@ static int transcript(FILE *out)
 			fprintf(out, "  ok: port %u, name %s, key_len %zu\n", d.port, d.name, d.key_len);
 		}
 	}
+	for (size_t i = 0; i < sizeof(listens) / sizeof(listens[0]); i++)
+		show_listen(out, listens[i]);
 	fputs("--help\n", out);
 	gba_conf_print_keys(&spec, out);
 	return ok;
