@@ -35,25 +35,44 @@ echo "== build with ASan+UBSan"
 scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
 run_suite build-asan
 
+# One libFuzzer target's short run from its corpus; its verdict (and the
+# log's tail when it failed) go to the file $2.
+fuzz_one() {
+  local fuzzer=$1 out=$2 name corpus
+  name=$(basename "$fuzzer"); name=${name#fuzz_}
+  corpus=$(mktemp -d)
+  cp tests/fuzz/corpus/"$name"/* "$corpus"/ 2>/dev/null || true
+  if "$fuzzer" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+       -print_final_stats=1 "$corpus" >"$corpus.log" 2>&1; then
+    echo "fuzz $name: OK ($(grep -o 'stat::number_of_executed_units: *[0-9]*' "$corpus.log" | awk '{print $2}') runs)" >"$out"
+  else
+    { echo "fuzz $name: FAILED"; tail -40 "$corpus.log"; } >"$out"
+  fi
+  rm -rf "$corpus" "$corpus.log"
+}
+
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
   echo "== libFuzzer targets, ${FUZZ_SECONDS} s each"
   CC=clang scripts/build.sh build-fuzz -Dfuzz=true -Dbench=false \
     -Db_sanitize=address,undefined -Db_lundef=false
+  # A target uses one CPU: as many run at once as there are CPUs, each for
+  # its full time (the suite's wall clock counts against CI's budget).
+  at_once=$(nproc)
+  results=$(mktemp -d)
+  n=0
   for fuzzer in build-fuzz/tests/fuzz/fuzz_*; do
     [ -f "$fuzzer" ] && [ -x "$fuzzer" ] || continue
-    name=$(basename "$fuzzer"); name=${name#fuzz_}
-    corpus=$(mktemp -d)
-    cp tests/fuzz/corpus/"$name"/* "$corpus"/ 2>/dev/null || true
-    if "$fuzzer" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
-         -print_final_stats=1 "$corpus" >"$corpus.log" 2>&1; then
-      echo "fuzz $name: OK ($(grep -o 'stat::number_of_executed_units: *[0-9]*' "$corpus.log" | awk '{print $2}') runs)"
-      passed=$((passed + 1))
-    else
-      echo "fuzz $name: FAILED"; tail -40 "$corpus.log"
-      failed=$((failed + 1))
-    fi
-    rm -rf "$corpus" "$corpus.log"
+    fuzz_one "$fuzzer" "$results/$(printf '%03d' "$n")" &
+    n=$((n + 1))
+    if [ $((n % at_once)) -eq 0 ]; then wait; fi
   done
+  wait
+  for r in "$results"/*; do
+    [ -f "$r" ] || continue
+    cat "$r"
+    if head -1 "$r" | grep -q ': OK '; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+  done
+  rm -rf "$results"
 fi
 
 echo "tests: $passed passed, $failed failed"
