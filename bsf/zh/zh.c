@@ -78,12 +78,20 @@ static void warn_failure(struct av_zh *z, gba_err err, const struct gba_zh_answe
 		    code ? gba_dia_result_name(code) : "");
 }
 
-static void take_answer(struct av_zh *z, const char *impi, struct gba_zh_answer *ans,
-			struct av_answer *out)
+/* The outcome err of an MAA read into ans: its vector to out, or a warning; ans wiped. */
+static gba_err use_answer(struct av_zh *z, const char *impi, gba_err err,
+			  struct gba_zh_answer *ans, struct av_answer *out)
 {
-	out->av = ans->av;
-	out->guss_len = ans->guss_len;
-	keep_spares(z, impi, ans);
+	if (!err) {
+		out->av = ans->av;
+		out->guss_len = ans->guss_len;
+		keep_spares(z, impi, ans);
+	} else {
+		warn_failure(z, err, ans);
+	}
+	gba_wipe(&ans->av, sizeof(ans->av));
+	gba_wipe(ans->spare, sizeof(ans->spare));
+	return err;
 }
 
 /* A MAR for impi to the HSS; resync_rand and auts for a resync, else NULL. */
@@ -120,13 +128,7 @@ static gba_err zh_fetch(struct av_source *src, const char *impi, const uint8_t *
 		return GBA_OK;
 	fill_request(z, &req, impi, pub, sizeof(pub));
 	err = gba_zh_mar_call(z->dia, &req, z->timeout_ms, &ans, out->guss, sizeof(out->guss));
-	if (!err)
-		take_answer(z, impi, &ans, out);
-	else
-		warn_failure(z, err, &ans);
-	gba_wipe(&ans.av, sizeof(ans.av));
-	gba_wipe(ans.spare, sizeof(ans.spare));
-	return err;
+	return use_answer(z, impi, err, &ans, out);
 }
 
 /* ---- Without a blocked worker --------------------------------------------------- */
@@ -231,12 +233,7 @@ static gba_err zh_fetch_finish(struct av_source *src, void *job, struct av_answe
 		gba_wipe(&j->av, sizeof(j->av));
 	} else {
 		err = gba_zh_maa_read(j->maa, &req, &ans, out->guss, sizeof(out->guss));
-		if (!err)
-			take_answer(z, j->impi, &ans, out);
-		else
-			warn_failure(z, err, &ans);
-		gba_wipe(&ans.av, sizeof(ans.av));
-		gba_wipe(ans.spare, sizeof(ans.spare));
+		err = use_answer(z, j->impi, err, &ans, out);
 		gba_zh_maa_free(j->maa);
 	}
 	free(j);

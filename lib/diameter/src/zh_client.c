@@ -294,9 +294,8 @@ gba_err gba_zh_mar_call(struct gba_dia *dia, const struct gba_zh_request *req,
 		err = dia_call(dia, &mar, timeout_ms, &maa);
 	if (err)
 		return err;
-	err = dia_zh_read_maa(maa, req, ans, guss, guss_size);
-	avp_wipe_secrets(maa);
-	fd_msg_free(maa);
+	err = gba_zh_maa_read((struct gba_zh_maa *)maa, req, ans, guss, guss_size);
+	gba_zh_maa_free((struct gba_zh_maa *)maa);
 	return err;
 }
 
